@@ -332,7 +332,8 @@ mod tests {
         mean_matches(&Dist::lognormal(0.0, 0.5).unwrap(), 0.61);
         mean_matches(&Dist::bounded_pareto(1.0, 1.5, 100.0).unwrap(), 3.0);
         mean_matches(&Dist::bounded_pareto(1.0, 1.0, 10.0).unwrap(), 2.5);
-        let mix = Dist::mixture(vec![(3.0, Dist::constant(1.0).unwrap()), (1.0, Dist::constant(5.0).unwrap())]);
+        let mix =
+            Dist::mixture(vec![(3.0, Dist::constant(1.0).unwrap()), (1.0, Dist::constant(5.0).unwrap())]);
         mean_matches(&mix.unwrap(), 1.8);
         mean_matches(&Dist::choice(vec![1.0, 2.0, 6.0]).unwrap(), 2.2);
         mean_matches(&Dist::quantiles(vec![(0.0, 0.0), (0.5, 1.0), (1.0, 4.0)]).unwrap(), 1.2);

@@ -105,9 +105,7 @@ impl SimDuration {
         if s.is_empty() {
             return Err(DurationError::Empty);
         }
-        let split = s
-            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
-            .unwrap_or(s.len());
+        let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_')).unwrap_or(s.len());
         let (num, unit) = s.split_at(split);
         let unit = unit.trim();
         let num_clean: String = num.chars().filter(|&c| c != '_').collect();

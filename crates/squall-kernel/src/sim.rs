@@ -196,6 +196,16 @@ impl<M: Model> Simulation<M> {
         &mut self.sched
     }
 
+    /// The model and the scheduler at once, so a model can schedule its first events.
+    pub fn parts(&mut self) -> (&mut M, &mut Scheduler<M::Event>) {
+        (&mut self.model, &mut self.sched)
+    }
+
+    /// Ends the simulation and hands back the model.
+    pub fn into_model(self) -> M {
+        self.model
+    }
+
     /// The current simulated time.
     pub fn now(&self) -> SimTime {
         self.sched.now

@@ -1,1 +1,58 @@
-//! Reports (being written).
+//! Reports: turns a run's [`RunOutput`] into a terminal table, `summary.json`,
+//! `timeseries.csv`, SVG plots and a self-contained `index.html`. It runs no simulation and
+//! parses no scenario.
+//!
+//! - `stats`: whole-run numbers derived once (rates, means, percentiles), shared by the table
+//!   and the JSON so the two never disagree.
+//! - `series`: which time buckets are reported, the span each covers, and per-bucket numbers,
+//!   shared by the CSV and the plots.
+//! - `format`: fixed-precision and human-unit number formatting, CSV and HTML escaping.
+//! - `table`: [`summary_table`], the compact text table for the terminal.
+//! - `json`: [`summary_json`], the machine-readable summary.
+//! - `timeseries`: [`timeseries_csv`], one wide row per bucket.
+//! - `plot`: [`plots`], SVG charts drawn with plotters.
+//! - `html`: the `index.html` page that ties the files together.
+//! - `write`: [`write_report`], the only function here that touches the file system.
+//! - `error`: [`ReportError`].
+//!
+//! Design choice: every output is a pure function of `(ReportMeta, RunOutput)` returning text,
+//! and undefined quantities (a mean of nothing, a rate over zero time) are `Option`s from the
+//! moment they are computed. So determinism is easy to test (same input, same bytes: no
+//! clocks, no random ids, no hash-map order, floats printed at a fixed precision) and a NaN or
+//! an infinity has no path into a file: the JSON writes `null`, the CSV an empty cell, the
+//! table a `-`, and the plots leave a gap.
+#![warn(missing_docs)]
+
+mod error;
+mod format;
+mod html;
+mod json;
+mod plot;
+mod series;
+mod stats;
+mod table;
+mod timeseries;
+mod write;
+
+pub use error::ReportError;
+pub use json::summary_json;
+pub use plot::plots;
+pub use table::summary_table;
+pub use timeseries::timeseries_csv;
+pub use write::write_report;
+
+/// Identifies the run in every file header.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportMeta {
+    /// Scenario name, as the scenario file gives it.
+    pub scenario: String,
+    /// Path of the scenario file, as the user gave it.
+    pub file: String,
+    /// Master seed of the run (after any `--seed` override).
+    pub seed: u64,
+    /// Hash of the scenario's content, printed as 16 hex digits.
+    pub scenario_hash: u64,
+}
+
+#[cfg(test)]
+mod sample;

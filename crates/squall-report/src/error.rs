@@ -1,0 +1,36 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+
+/// Why a report could not be produced.
+///
+/// Numbers never cause an error: undefined values are written as `null`, empty cells or `-`.
+/// Only drawing and the file system can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The report directory (or one of its parents) could not be created.
+    #[error("cannot create report directory {}: {source}", path.display())]
+    CreateDir {
+        /// The directory asked for.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A report file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// plotters refused to draw a chart (it renders into memory, so this is a bug in the
+    /// chart's layout or data, not an IO problem).
+    #[error("cannot draw {plot}: {message}")]
+    Plot {
+        /// File name of the plot, such as `latency.svg`.
+        plot: String,
+        /// plotters' explanation.
+        message: String,
+    },
+}

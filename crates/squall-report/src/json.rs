@@ -1,0 +1,343 @@
+//! `summary.json`: the whole-run numbers for machines.
+//!
+//! The file is built from serde structs owned by this module, not from model types, so the
+//! format changes only when this file does; `squall.format` is bumped when it changes
+//! incompatibly. Keys come in declaration order, outcomes in `Outcome::ALL` order, and every
+//! float is rounded to [`DECIMALS`](crate::format::DECIMALS) places, so the same run gives
+//! the same bytes on every machine.
+//!
+//! **`null` means undefined**: a mean, percentile or maximum of an empty histogram, a rate or
+//! time average over zero elapsed time, a utilisation with zero workers, a success rate with
+//! no ended requests. A count is never `null`, and no value is ever NaN or infinite.
+
+use crate::format::round_fixed;
+use crate::stats::{stop_detail, stop_kind, ClientStats, Latency, RunStats, ServiceStats};
+use crate::ReportMeta;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use squall_model::{Outcome, OutcomeCounts, RunOutput};
+
+/// Version of this file's layout.
+const FORMAT: u32 = 1;
+
+/// A float rounded to fixed decimals, or `null` when undefined.
+#[derive(Copy, Clone, Debug, PartialEq)]
+struct Num(Option<f64>);
+
+impl Num {
+    fn of(v: f64) -> Num {
+        Num(Some(v))
+    }
+}
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            // `is_finite` is checked again here so that no code path can write NaN.
+            Some(v) if v.is_finite() => s.serialize_f64(round_fixed(v)),
+            _ => s.serialize_none(),
+        }
+    }
+}
+
+/// Every outcome by name, in `Outcome::ALL` order, zeros included.
+struct Outcomes<'a>(&'a OutcomeCounts);
+
+impl Serialize for Outcomes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(Outcome::COUNT))?;
+        for o in Outcome::ALL {
+            m.serialize_entry(o.name(), &self.0.get(o))?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    squall: Format,
+    scenario: &'a str,
+    file: &'a str,
+    seed: u64,
+    scenario_hash: String,
+    duration_s: Num,
+    end_s: Num,
+    stop: Stop,
+    events: u64,
+    bucket_s: Num,
+    clients: Vec<Client<'a>>,
+    services: Vec<Service<'a>>,
+    conservation: Conservation,
+}
+
+#[derive(Serialize)]
+struct Format {
+    format: u32,
+}
+
+#[derive(Serialize)]
+struct Stop {
+    kind: &'static str,
+    /// `null` for a completed run.
+    detail: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Client<'a> {
+    name: &'a str,
+    issued: u64,
+    ended: u64,
+    success_rate: Num,
+    outcomes: Outcomes<'a>,
+    latency_ok_ms: LatencyMs,
+    latency_all_ms: LatencyMs,
+}
+
+#[derive(Serialize)]
+struct LatencyMs {
+    mean: Num,
+    p50: Num,
+    p90: Num,
+    p99: Num,
+    p999: Num,
+    max: Num,
+}
+
+impl From<&Latency> for LatencyMs {
+    fn from(l: &Latency) -> Self {
+        LatencyMs {
+            mean: Num(l.mean_ms),
+            p50: Num(l.p50_ms),
+            p90: Num(l.p90_ms),
+            p99: Num(l.p99_ms),
+            p999: Num(l.p999_ms),
+            max: Num(l.max_ms),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Service<'a> {
+    name: &'a str,
+    instances: u32,
+    workers: u32,
+    arrivals: u64,
+    completed: u64,
+    rejected: u64,
+    throughput_per_s: Num,
+    utilisation: Num,
+    queue_mean: Num,
+    queue_max: u64,
+    wait_ms: WaitMs,
+    prob_wait: Num,
+    sojourn_ms: SojournMs,
+    in_system_mean: Num,
+    wasted_work_s: Num,
+}
+
+#[derive(Serialize)]
+struct WaitMs {
+    mean: Num,
+    p50: Num,
+    p99: Num,
+    max: Num,
+}
+
+#[derive(Serialize)]
+struct SojournMs {
+    mean: Num,
+    p50: Num,
+    p99: Num,
+}
+
+#[derive(Serialize)]
+struct Conservation {
+    issued: u64,
+    ended: u64,
+    in_flight: u64,
+}
+
+impl<'a> From<&ClientStats<'a>> for Client<'a> {
+    fn from(c: &ClientStats<'a>) -> Self {
+        Client {
+            name: &c.out.name,
+            issued: c.out.issued,
+            ended: c.ended,
+            success_rate: Num(c.success_rate),
+            outcomes: Outcomes(&c.out.outcomes),
+            latency_ok_ms: (&c.latency_ok).into(),
+            latency_all_ms: (&c.latency_all).into(),
+        }
+    }
+}
+
+impl<'a> From<&ServiceStats<'a>> for Service<'a> {
+    fn from(v: &ServiceStats<'a>) -> Self {
+        let o = v.out;
+        Service {
+            name: &o.name,
+            instances: o.instances,
+            workers: o.workers,
+            arrivals: o.arrivals,
+            completed: o.completed,
+            rejected: o.rejected,
+            throughput_per_s: Num(v.throughput_per_s),
+            utilisation: Num(v.utilisation),
+            queue_mean: Num(v.queue_mean),
+            queue_max: o.queue_max,
+            wait_ms: WaitMs {
+                mean: Num(v.wait_mean_ms),
+                p50: Num(v.wait_p50_ms),
+                p99: Num(v.wait_p99_ms),
+                max: Num(v.wait_max_ms),
+            },
+            prob_wait: Num(v.prob_wait),
+            sojourn_ms: SojournMs {
+                mean: Num(v.sojourn_mean_ms),
+                p50: Num(v.sojourn_p50_ms),
+                p99: Num(v.sojourn_p99_ms),
+            },
+            in_system_mean: Num(v.in_system_mean),
+            wasted_work_s: Num::of(v.wasted_work_s),
+        }
+    }
+}
+
+/// The run's summary as pretty-printed JSON with a trailing newline (see the module docs for
+/// the layout and what `null` means).
+pub fn summary_json(meta: &ReportMeta, out: &RunOutput) -> String {
+    let stats = RunStats::of(out);
+    let summary = Summary {
+        squall: Format { format: FORMAT },
+        scenario: &meta.scenario,
+        file: &meta.file,
+        seed: meta.seed,
+        scenario_hash: format!("{:016x}", meta.scenario_hash),
+        duration_s: Num::of(out.duration.as_secs_f64()),
+        end_s: Num::of(out.end.as_secs_f64()),
+        stop: Stop { kind: stop_kind(&out.stop), detail: stop_detail(out) },
+        events: out.n_events,
+        bucket_s: Num::of(out.bucket_width.as_secs_f64()),
+        clients: stats.clients.iter().map(Client::from).collect(),
+        services: stats.services.iter().map(Service::from).collect(),
+        conservation: Conservation {
+            issued: out.conservation.issued,
+            ended: out.conservation.ended,
+            in_flight: out.conservation.in_flight,
+        },
+    };
+    let mut s = serde_json::to_string_pretty(&summary)
+        .expect("plain structs with string keys and finite numbers always serialize");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{meta, sample_output, zero_output};
+    use serde_json::Value;
+
+    fn parse(out: &RunOutput) -> Value {
+        serde_json::from_str(&summary_json(&meta(), out)).unwrap()
+    }
+
+    fn close(v: &Value, expected: f64, rel: f64) -> bool {
+        v.as_f64().is_some_and(|x| (x - expected).abs() <= rel * expected.abs())
+    }
+
+    #[test]
+    fn the_summary_parses_back_with_the_run_header() {
+        let j = parse(&sample_output());
+        assert_eq!(j["squall"]["format"], 1);
+        assert_eq!(j["scenario"], "retry-storm");
+        assert_eq!(j["file"], "scenarios/retry_storm.ron");
+        assert_eq!(j["seed"], 42);
+        assert_eq!(j["scenario_hash"], "00000000deadbeef");
+        assert_eq!(j["duration_s"], 60.0);
+        assert_eq!(j["end_s"], 60.0);
+        assert_eq!(j["stop"]["kind"], "completed");
+        assert_eq!(j["stop"]["detail"], Value::Null);
+        assert_eq!(j["events"], 123_456);
+        assert_eq!(j["bucket_s"], 1.0);
+        assert_eq!(j["conservation"]["issued"], 1_510);
+        assert_eq!(j["conservation"]["ended"], 1_500);
+        assert_eq!(j["conservation"]["in_flight"], 10);
+    }
+
+    #[test]
+    fn clients_have_every_outcome_key_in_order_and_their_latencies() {
+        let text = summary_json(&meta(), &sample_output());
+        let j: Value = serde_json::from_str(&text).unwrap();
+        let web = &j["clients"][0];
+        assert_eq!(web["name"], "web");
+        assert_eq!(web["issued"], 1_010);
+        assert_eq!(web["ended"], 1_000);
+        assert_eq!(web["success_rate"], 0.95);
+        let outcomes = web["outcomes"].as_object().unwrap();
+        assert_eq!(outcomes.len(), Outcome::COUNT);
+        for o in Outcome::ALL {
+            assert!(outcomes.contains_key(o.name()), "missing {}", o.name());
+        }
+        assert_eq!(outcomes["ok"], 950);
+        assert_eq!(outcomes["timeout"], 30);
+        assert_eq!(outcomes["queue_full"], 20);
+        assert_eq!(outcomes["shed"], 0);
+        // The text keeps Outcome::ALL order (the parsed map does not).
+        let first_client = &text[..text.find("\"latency_ok_ms\"").unwrap()];
+        let positions: Vec<usize> =
+            Outcome::ALL.iter().map(|o| first_client.find(&format!("\"{}\":", o.name())).unwrap()).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+        // HDR percentiles are within 0.1 % of the recorded values.
+        let l = &web["latency_ok_ms"];
+        assert!(close(&l["p50"], 10.0, 1e-3), "{l}");
+        assert!(close(&l["p90"], 20.0, 1e-3), "{l}");
+        assert!(close(&l["p99"], 100.0, 1e-3), "{l}");
+        assert!(close(&l["p999"], 1_000.0, 1e-3), "{l}");
+        assert!(close(&l["max"], 1_000.0, 1e-3), "{l}");
+        assert!(close(&web["latency_all_ms"]["max"], 1_000.0, 1e-3), "{web}");
+        assert_eq!(j["clients"][1]["success_rate"], 1.0);
+    }
+
+    #[test]
+    fn services_have_utilisation_queue_wait_and_waste() {
+        let j = parse(&sample_output());
+        let api = &j["services"][0];
+        assert_eq!(api["name"], "api");
+        assert_eq!(api["instances"], 2);
+        assert_eq!(api["workers"], 8);
+        assert_eq!(api["arrivals"], 1_510);
+        assert_eq!(api["completed"], 1_490);
+        assert_eq!(api["rejected"], 20);
+        assert_eq!(api["utilisation"], 0.5625);
+        assert_eq!(api["queue_mean"], 3.466667);
+        assert_eq!(api["queue_max"], 12);
+        assert_eq!(api["throughput_per_s"], 24.833333);
+        assert_eq!(api["wait_ms"]["mean"], 1.006711);
+        assert_eq!(api["prob_wait"], 0.198675);
+        assert_eq!(api["sojourn_ms"]["mean"], 15.0);
+        assert_eq!(api["in_system_mean"], 7.966667);
+        assert_eq!(api["wasted_work_s"], 2.7);
+        assert!(close(&api["wait_ms"]["max"], 5.0, 1e-3), "{api}");
+        assert_eq!(j["services"][1]["utilisation"], 0.25);
+    }
+
+    #[test]
+    fn undefined_numbers_are_null_and_counts_are_zero() {
+        let text = summary_json(&meta(), &zero_output());
+        assert!(!text.contains("NaN"), "{text}");
+        assert!(!text.contains("inf"), "{text}");
+        assert!(text.ends_with("}\n"));
+        let j: Value = serde_json::from_str(&text).unwrap();
+        let c = &j["clients"][0];
+        assert_eq!(c["success_rate"], Value::Null);
+        assert_eq!(c["latency_ok_ms"]["p50"], Value::Null);
+        assert_eq!(c["outcomes"]["ok"], 0);
+        let s = &j["services"][0];
+        assert_eq!(s["utilisation"], Value::Null);
+        assert_eq!(s["throughput_per_s"], Value::Null);
+        assert_eq!(s["wait_ms"]["mean"], Value::Null);
+        assert_eq!(s["wasted_work_s"], 0.0);
+        assert_eq!(j["stop"]["kind"], "idle");
+    }
+}

@@ -1,0 +1,532 @@
+//! SVG charts drawn with plotters: outcomes, latency and queues over simulated time.
+//!
+//! Each chart is first described as plain data (a [`Figure`] of panels and lines), then drawn
+//! by one renderer, so all charts share a layout: 900x500 px, white background, a title naming
+//! the scenario and seed, simulated seconds on the x axis, and the legend in a column on the
+//! right where it never covers data. Colour says *what* a line is (an outcome, a percentile,
+//! a service) and the same thing has the same colour in every chart; the dash pattern says
+//! *which client group* it belongs to. A bucket with no value leaves a gap in its line.
+//!
+//! The SVG backend writes text as `<text>` elements (no fonts are needed) and nothing that
+//! varies between runs, so the same input gives byte-identical files.
+
+use crate::error::ReportError;
+use crate::series::{spans, ClientPoint, ServicePoint, Span};
+use crate::ReportMeta;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use squall_model::{Outcome, RunOutput};
+
+/// Width and height of every chart, px.
+const SIZE_PX: (u32, u32) = (900, 500);
+/// Width of the legend column on the right, px.
+const LEGEND_WIDTH_PX: u32 = 230;
+/// Legend entries shown; the rest are summarised in one line, so the column never overflows.
+const LEGEND_ENTRIES_MAX: usize = 20;
+/// Characters of a legend label; longer labels are cut so they stay inside the column.
+const LEGEND_LABEL_CHARS_MAX: usize = 26;
+/// A y range wider than this ratio (max / min) is drawn on a log scale.
+const LOG_SCALE_RATIO_MIN: f64 = 20.0;
+const X_DESC: &str = "simulated time (s)";
+const FONT: &str = "sans-serif";
+
+/// Line pattern, one per client group (cycled after four).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Dash {
+    Solid,
+    Dashed,
+    Dotted,
+    LongDashed,
+}
+
+const CLIENT_DASHES: [Dash; 4] = [Dash::Solid, Dash::Dashed, Dash::Dotted, Dash::LongDashed];
+
+impl Dash {
+    /// Dash length and gap, px; `None` for a solid line.
+    fn pattern_px(self) -> Option<(i32, i32)> {
+        match self {
+            Dash::Solid => None,
+            Dash::Dashed => Some((8, 5)),
+            Dash::Dotted => Some((2, 4)),
+            Dash::LongDashed => Some((18, 6)),
+        }
+    }
+}
+
+/// A palette of distinct colours (Tableau 10) for services and percentiles.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x7f, 0x7f, 0x7f),
+    RGBColor(0xbc, 0xbd, 0x22),
+    RGBColor(0x17, 0xbe, 0xcf),
+];
+
+/// The colour of an outcome in every chart: success in green, failures in other colours.
+fn outcome_color(o: Outcome) -> RGBColor {
+    match o {
+        Outcome::Ok => RGBColor(0x2c, 0xa0, 0x2c),
+        Outcome::Degraded => RGBColor(0xbc, 0xbd, 0x22),
+        Outcome::Timeout => RGBColor(0xff, 0x7f, 0x0e),
+        Outcome::DeadlineExceeded => RGBColor(0x8c, 0x56, 0x4b),
+        Outcome::RateLimited => RGBColor(0x94, 0x67, 0xbd),
+        Outcome::Shed => RGBColor(0xe3, 0x77, 0xc2),
+        Outcome::QueueFull => RGBColor(0xd6, 0x27, 0x28),
+        Outcome::BulkheadFull => RGBColor(0x7f, 0x7f, 0x7f),
+        Outcome::CircuitOpen => RGBColor(0x17, 0xbe, 0xcf),
+        Outcome::ServerError => RGBColor(0x80, 0x00, 0x00),
+        Outcome::Unsupported => RGBColor(0x1f, 0x77, 0xb4),
+        Outcome::NoEndpoint => RGBColor(0x00, 0x00, 0x80),
+        Outcome::ConnectionReset => RGBColor(0xb8, 0x86, 0x0b),
+        Outcome::Cancelled => RGBColor(0x00, 0x80, 0x80),
+    }
+}
+
+/// Offered load (requests issued) is drawn in near-black, under the outcomes.
+const ISSUED_COLOR: RGBColor = RGBColor(0x33, 0x33, 0x33);
+/// Worker capacity lines in the queues chart.
+const CAPACITY_DASH: Dash = Dash::Dotted;
+
+/// One line: a value per bucket, `None` leaving a gap.
+struct Line {
+    color: RGBColor,
+    dash: Dash,
+    stroke_px: u32,
+    points: Vec<(f64, Option<f64>)>,
+    /// A reference level (such as worker capacity), not data: a panel with only reference
+    /// lines still says "no data".
+    reference: bool,
+}
+
+struct LegendEntry {
+    label: String,
+    color: RGBColor,
+    dash: Dash,
+}
+
+/// One chart panel: a y axis and the lines drawn against it.
+struct Panel {
+    y_desc: String,
+    lines: Vec<Line>,
+}
+
+/// A whole chart, described as data before any drawing.
+struct Figure {
+    title: String,
+    x_max: f64,
+    panels: Vec<Panel>,
+    legend: Vec<LegendEntry>,
+}
+
+/// `(file name, SVG text)` for each plot: `outcomes.svg`, `latency.svg`, `queues.svg`.
+///
+/// # Errors
+/// [`ReportError::Plot`] if plotters refuses to draw; it draws into memory, so this points to
+/// a bug rather than to the environment.
+pub fn plots(meta: &ReportMeta, out: &RunOutput) -> Result<Vec<(String, String)>, ReportError> {
+    let spans = spans(out);
+    let x_max = x_max_s(out, &spans);
+    let figures = [
+        ("outcomes.svg", outcomes_figure(meta, out, &spans, x_max)),
+        ("latency.svg", latency_figure(meta, out, &spans, x_max)),
+        ("queues.svg", queues_figure(meta, out, &spans, x_max)),
+    ];
+    figures
+        .into_iter()
+        .map(|(name, fig)| {
+            render(&fig)
+                .map(|svg| (name.to_string(), svg))
+                .map_err(|e| ReportError::Plot { plot: name.to_string(), message: e.to_string() })
+        })
+        .collect()
+}
+
+/// Right end of the x axis: the run's end, or the last shown bucket if that is later; never
+/// zero, so an empty run still gets a valid axis.
+fn x_max_s(out: &RunOutput, spans: &[Span]) -> f64 {
+    let last = spans.last().map_or(0.0, Span::start_s);
+    let x = out.end.as_secs_f64().max(last);
+    if x > 0.0 {
+        x
+    } else {
+        1.0
+    }
+}
+
+fn title(meta: &ReportMeta, what: &str) -> String {
+    format!("{} (seed {}): {what}", meta.scenario, meta.seed)
+}
+
+/// With one client group its name is left out of labels; with several it prefixes them.
+fn label(out: &RunOutput, client: &str, what: &str) -> String {
+    if out.clients.len() > 1 {
+        format!("{client}/{what}")
+    } else {
+        what.to_string()
+    }
+}
+
+fn outcomes_figure(meta: &ReportMeta, out: &RunOutput, spans: &[Span], x_max: f64) -> Figure {
+    let mut lines = Vec::new();
+    let mut legend = Vec::new();
+    for (k, c) in out.clients.iter().enumerate() {
+        let dash = CLIENT_DASHES[k % CLIENT_DASHES.len()];
+        let rate = |count: &dyn Fn(&ClientPoint<'_>) -> u64| -> Vec<(f64, Option<f64>)> {
+            spans.iter().map(|s| (s.start_s(), s.rate_per_s(count(&ClientPoint::at(c, s))))).collect()
+        };
+        if c.issued > 0 {
+            lines.push(Line {
+                color: ISSUED_COLOR,
+                dash,
+                stroke_px: 1,
+                points: rate(&|p| p.issued()),
+                reference: false,
+            });
+            legend.push(LegendEntry { label: label(out, &c.name, "issued"), color: ISSUED_COLOR, dash });
+        }
+        for o in Outcome::ALL.into_iter().filter(|o| c.outcomes.get(*o) > 0) {
+            let color = outcome_color(o);
+            lines.push(Line { color, dash, stroke_px: 2, points: rate(&|p| p.count(o)), reference: false });
+            legend.push(LegendEntry { label: label(out, &c.name, o.name()), color, dash });
+        }
+    }
+    Figure {
+        title: title(meta, "requests per second by outcome"),
+        x_max,
+        panels: vec![Panel { y_desc: "requests per second (1/s)".to_string(), lines }],
+        legend,
+    }
+}
+
+fn latency_figure(meta: &ReportMeta, out: &RunOutput, spans: &[Span], x_max: f64) -> Figure {
+    let quantiles = [("p50", 0.5, PALETTE[0]), ("p90", 0.9, PALETTE[1]), ("p99", 0.99, PALETTE[3])];
+    let mut lines = Vec::new();
+    let mut legend = Vec::new();
+    for (k, c) in out.clients.iter().enumerate() {
+        let dash = CLIENT_DASHES[k % CLIENT_DASHES.len()];
+        for (name, q, color) in quantiles {
+            let points =
+                spans.iter().map(|s| (s.start_s(), ClientPoint::at(c, s).latency_ok_ms(q))).collect();
+            lines.push(Line { color, dash, stroke_px: 2, points, reference: false });
+            legend.push(LegendEntry { label: label(out, &c.name, name), color, dash });
+        }
+    }
+    Figure {
+        title: title(meta, "latency of successful requests"),
+        x_max,
+        panels: vec![Panel { y_desc: "latency (ms)".to_string(), lines }],
+        legend,
+    }
+}
+
+fn queues_figure(meta: &ReportMeta, out: &RunOutput, spans: &[Span], x_max: f64) -> Figure {
+    let mut queue_lines = Vec::new();
+    let mut busy_lines = Vec::new();
+    let mut legend = Vec::new();
+    for (k, s) in out.services.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let series = |f: &dyn Fn(&ServicePoint) -> Option<f64>| -> Vec<(f64, Option<f64>)> {
+            spans.iter().map(|sp| (sp.start_s(), f(&ServicePoint::at(s, sp)))).collect()
+        };
+        queue_lines.push(Line {
+            color,
+            dash: Dash::Solid,
+            stroke_px: 2,
+            points: series(&|p| p.queue_mean()),
+            reference: false,
+        });
+        busy_lines.push(Line {
+            color,
+            dash: Dash::Solid,
+            stroke_px: 2,
+            points: series(&|p| p.busy_mean()),
+            reference: false,
+        });
+        let workers = f64::from(s.workers);
+        let capacity = vec![(0.0, Some(workers)), (x_max, Some(workers))];
+        busy_lines.push(Line { color, dash: CAPACITY_DASH, stroke_px: 1, points: capacity, reference: true });
+        legend.push(LegendEntry {
+            label: format!("{} ({} workers)", s.name, s.workers),
+            color,
+            dash: Dash::Solid,
+        });
+    }
+    if !out.services.is_empty() {
+        legend.push(LegendEntry {
+            label: "workers (at end of run)".to_string(),
+            color: PALETTE[7],
+            dash: CAPACITY_DASH,
+        });
+    }
+    Figure {
+        title: title(meta, "queues and busy workers"),
+        x_max,
+        panels: vec![
+            Panel { y_desc: "mean queue length (requests)".to_string(), lines: queue_lines },
+            Panel { y_desc: "mean busy workers (workers)".to_string(), lines: busy_lines },
+        ],
+        legend,
+    }
+}
+
+type DrawResult<T> = Result<T, DrawingAreaErrorKind<std::io::Error>>;
+
+fn render(fig: &Figure) -> DrawResult<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE_PX).into_drawing_area();
+        root.fill(&WHITE)?;
+        let body = root.titled(&fig.title, (FONT, 24).into_font().color(&BLACK))?;
+        let (charts, legend) = body.split_horizontally(SIZE_PX.0 - LEGEND_WIDTH_PX);
+        let areas = charts.split_evenly((fig.panels.len().max(1), 1));
+        for (area, panel) in areas.iter().zip(&fig.panels) {
+            draw_panel(area, fig.x_max, panel)?;
+        }
+        draw_legend(&legend, &fig.legend)?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// The y range a panel needs, and whether it is wide enough for a log scale.
+enum YRange {
+    Linear(f64),
+    Log(f64, f64),
+}
+
+fn y_range(panel: &Panel) -> YRange {
+    let values = || panel.lines.iter().flat_map(|l| l.points.iter().filter_map(|p| p.1));
+    let max = values().fold(0.0, f64::max);
+    let min_positive = values().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
+    let all_positive = values().all(|v| v > 0.0);
+    if all_positive && min_positive.is_finite() && max / min_positive >= LOG_SCALE_RATIO_MIN {
+        // Headroom on both ends, so no line runs along an axis.
+        YRange::Log(min_positive / 1.5, max * 1.5)
+    } else if max > 0.0 {
+        YRange::Linear(max * 1.08)
+    } else {
+        YRange::Linear(1.0)
+    }
+}
+
+fn draw_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, x_max: f64, panel: &Panel) -> DrawResult<()> {
+    let mut builder = ChartBuilder::on(area);
+    builder.margin(10).margin_right(20).x_label_area_size(40).y_label_area_size(70);
+    match y_range(panel) {
+        YRange::Linear(hi) => {
+            let mut chart = builder.build_cartesian_2d(0f64..x_max, 0f64..hi)?;
+            draw_lines(&mut chart, panel)
+        }
+        YRange::Log(lo, hi) => {
+            let mut chart = builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?;
+            draw_lines(&mut chart, panel)
+        }
+    }
+}
+
+fn draw_lines<Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, Y>>,
+    panel: &Panel,
+) -> DrawResult<()>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc(X_DESC)
+        .y_desc(&panel.y_desc)
+        .axis_desc_style((FONT, 17))
+        .label_style((FONT, 14))
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(BLACK.mix(0.04))
+        .max_light_lines(4)
+        .draw()?;
+    let mut any_point = false;
+    for line in &panel.lines {
+        let style = ShapeStyle { color: line.color.to_rgba(), filled: false, stroke_width: line.stroke_px };
+        for run in line.points.split(|p| p.1.is_none()).filter(|r| !r.is_empty()) {
+            any_point |= !line.reference;
+            let points: Vec<(f64, f64)> = run.iter().filter_map(|&(x, y)| y.map(|y| (x, y))).collect();
+            if let [only] = points.as_slice() {
+                // A lone value between two gaps would draw nothing as a line.
+                chart.draw_series(std::iter::once(Circle::new(*only, 3, line.color.filled())))?;
+            } else if let Some((dash, gap)) = line.dash.pattern_px() {
+                chart.draw_series(DashedLineSeries::new(points, dash, gap, style))?;
+            } else {
+                chart.draw_series(LineSeries::new(points, style))?;
+            }
+        }
+    }
+    if !any_point {
+        let area = chart.plotting_area();
+        let (w, h) = area.dim_in_pixel();
+        let centre = ((w / 2) as i32, (h / 2) as i32);
+        let style = (FONT, 16).into_font().color(&PALETTE[7]).pos(Pos::new(HPos::Center, VPos::Center));
+        area.strip_coord_spec().draw_text("no data", &style, centre)?;
+    }
+    Ok(())
+}
+
+/// A tick label: up to three decimals, trailing zeros dropped (`0.5`, `10`, `0.001`).
+fn tick(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, entries: &[LegendEntry]) -> DrawResult<()> {
+    let text = (FONT, 15).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+    let row_px = 21;
+    let top_px = 24;
+    for (i, e) in entries.iter().take(LEGEND_ENTRIES_MAX).enumerate() {
+        let y = top_px + row_px * i as i32;
+        let style = ShapeStyle { color: e.color.to_rgba(), filled: false, stroke_width: 2 };
+        for (x0, x1) in sample_segments(e.dash, 4, 34) {
+            area.draw(&PathElement::new(vec![(x0, y), (x1, y)], style))?;
+        }
+        area.draw_text(&shorten(&e.label), &text, (42, y))?;
+    }
+    if entries.len() > LEGEND_ENTRIES_MAX {
+        let y = top_px + row_px * LEGEND_ENTRIES_MAX as i32;
+        let more = format!("... and {} more", entries.len() - LEGEND_ENTRIES_MAX);
+        area.draw_text(&more, &text, (42, y))?;
+    }
+    Ok(())
+}
+
+/// The segments `[from, to]` of a legend sample drawn with `dash`.
+fn sample_segments(dash: Dash, from: i32, to: i32) -> Vec<(i32, i32)> {
+    match dash.pattern_px() {
+        None => vec![(from, to)],
+        Some((on, off)) => {
+            let mut segments = Vec::new();
+            let mut x = from;
+            while x < to {
+                segments.push((x, (x + on).min(to)));
+                x += on + off;
+            }
+            segments
+        }
+    }
+}
+
+fn shorten(label: &str) -> String {
+    if label.chars().count() <= LEGEND_LABEL_CHARS_MAX {
+        label.to_string()
+    } else {
+        let mut s: String = label.chars().take(LEGEND_LABEL_CHARS_MAX - 3).collect();
+        s.push_str("...");
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{meta, sample_output, zero_output};
+
+    fn plot<'a>(plots: &'a [(String, String)], name: &str) -> &'a str {
+        &plots.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}")).1
+    }
+
+    #[test]
+    fn there_are_three_plots_in_a_fixed_order() {
+        let p = plots(&meta(), &sample_output()).unwrap();
+        let names: Vec<&str> = p.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["outcomes.svg", "latency.svg", "queues.svg"]);
+        for (name, svg) in &p {
+            assert!(svg.starts_with("<svg"), "{name}: {}", &svg[..60]);
+            assert!(svg.trim_end().ends_with("</svg>"), "{name}");
+            assert!(svg.contains("width=\"900\" height=\"500\""), "{name}");
+            assert!(svg.contains("retry-storm (seed 42)"), "{name}");
+            assert!(svg.contains(X_DESC), "{name}");
+            assert!(!svg.contains("NaN"), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_outcomes_plot_labels_lines_by_client_and_outcome() {
+        let p = plots(&meta(), &sample_output()).unwrap();
+        let svg = plot(&p, "outcomes.svg");
+        assert!(svg.contains("requests per second (1/s)"));
+        for label in ["web/ok", "web/timeout", "web/queue_full", "web/issued", "batch/ok"] {
+            assert!(
+                svg.contains(&format!(">\n{label}\n<")) || svg.contains(label),
+                "no legend entry {label}"
+            );
+        }
+        assert!(!svg.contains("batch/timeout"), "zero outcomes get no line");
+        assert!(!svg.contains("web/shed"));
+        // Ok is green.
+        assert!(svg.contains("#2CA02C") || svg.contains("rgb(44,160,44)"), "no green line");
+    }
+
+    #[test]
+    fn the_latency_and_queue_plots_have_units_and_legends() {
+        let p = plots(&meta(), &sample_output()).unwrap();
+        let latency = plot(&p, "latency.svg");
+        assert!(latency.contains("latency (ms)"));
+        for label in ["web/p50", "web/p90", "web/p99", "batch/p99"] {
+            assert!(latency.contains(label), "no legend entry {label}");
+        }
+        let queues = plot(&p, "queues.svg");
+        assert!(queues.contains("mean queue length (requests)"));
+        assert!(queues.contains("mean busy workers (workers)"));
+        assert!(queues.contains("api (8 workers)"));
+        assert!(queues.contains("db (4 workers)"));
+    }
+
+    #[test]
+    fn one_client_needs_no_client_prefix_in_labels() {
+        let mut out = sample_output();
+        out.clients.truncate(1);
+        let p = plots(&meta(), &out).unwrap();
+        assert!(!plot(&p, "outcomes.svg").contains("web/"));
+        assert!(plot(&p, "latency.svg").contains("p99"));
+    }
+
+    #[test]
+    fn plots_are_byte_identical_for_the_same_input() {
+        assert_eq!(plots(&meta(), &sample_output()).unwrap(), plots(&meta(), &sample_output()).unwrap());
+    }
+
+    #[test]
+    fn an_empty_run_still_draws_valid_plots_saying_no_data() {
+        let p = plots(&meta(), &zero_output()).unwrap();
+        for (name, svg) in &p {
+            assert!(svg.contains("no data"), "{name}");
+            assert!(!svg.contains("NaN"), "{name}");
+        }
+    }
+
+    #[test]
+    fn wide_latency_ranges_use_a_log_scale() {
+        let line = |ys: &[f64]| Line {
+            color: PALETTE[0],
+            dash: Dash::Solid,
+            stroke_px: 1,
+            points: ys.iter().map(|y| (0.0, Some(*y))).collect(),
+            reference: false,
+        };
+        let wide = Panel { y_desc: String::new(), lines: vec![line(&[0.5, 900.0])] };
+        assert!(matches!(y_range(&wide), YRange::Log(lo, hi) if lo < 0.5 && hi > 900.0));
+        let narrow = Panel { y_desc: String::new(), lines: vec![line(&[5.0, 20.0])] };
+        assert!(matches!(y_range(&narrow), YRange::Linear(_)));
+        let with_zero = Panel { y_desc: String::new(), lines: vec![line(&[0.0, 900.0])] };
+        assert!(matches!(y_range(&with_zero), YRange::Linear(_)));
+    }
+}

@@ -1,0 +1,206 @@
+//! Hand-built run outputs for the tests: the engine is not needed to test its reports.
+
+use hdrhistogram::Histogram;
+use squall_kernel::time::{NS_PER_MS, NS_PER_S};
+use squall_kernel::{SimDuration, SimTime};
+use squall_model::{
+    ClientBucket, ClientOutput, Conservation, Outcome, OutcomeCounts, RunOutput, ServiceBucket,
+    ServiceOutput, StopReason, BUCKET_HIST_SIGFIG, HIST_SIGFIG,
+};
+
+pub(crate) fn meta() -> crate::ReportMeta {
+    crate::ReportMeta {
+        scenario: "retry-storm".to_string(),
+        file: "scenarios/retry_storm.ron".to_string(),
+        seed: 42,
+        scenario_hash: 0xdead_beef,
+    }
+}
+
+fn hist(sigfig: u8, samples: &[(u64, u64)]) -> Histogram<u64> {
+    let mut h = Histogram::<u64>::new(sigfig).unwrap();
+    for &(value_ns, n) in samples {
+        h.record_n(value_ns, n).unwrap();
+    }
+    h
+}
+
+fn counts(pairs: &[(Outcome, u64)]) -> OutcomeCounts {
+    let mut c = OutcomeCounts::default();
+    for &(o, n) in pairs {
+        c.0[Outcome::ALL.iter().position(|x| *x == o).unwrap()] = n;
+    }
+    c
+}
+
+const MS: u64 = NS_PER_MS;
+/// Seconds 20 to 40 are the incident: slower answers, timeouts, a full queue.
+const INCIDENT: std::ops::Range<usize> = 20..40;
+
+/// Two client groups and two services over 60 one-second buckets.
+///
+/// `web`: 1,010 issued, 1,000 ended: 950 ok (95 %), 30 timeouts (3 %), 20 queue full (2 %);
+/// its successful latencies are 570 x 10 ms, 300 x 20 ms, 75 x 100 ms and 5 x 1 s, so
+/// p50 = 10 ms, p90 = 20 ms, p99 = 100 ms, p99.9 = 1 s. `batch`: 500 requests, all ok in 5 ms,
+/// none after second 50. `api` has 8 workers, busy 7.5 during the incident and 3 otherwise
+/// (utilisation 56.25 %), mean queue 10 during the incident and 0.2 otherwise (3.4667 on
+/// average). `db` has 4 workers, one always busy (25 %).
+pub(crate) fn sample_output() -> RunOutput {
+    let n_buckets = 60;
+    let mut web_series = Vec::new();
+    let mut batch_series = Vec::new();
+    let mut api_series = Vec::new();
+    let mut db_series = Vec::new();
+    for i in 0..n_buckets {
+        let incident = INCIDENT.contains(&i);
+        let (issued, n_ok) = if i < 50 { (17, 16) } else { (16, 15) };
+        let timeouts = u64::from((20..50).contains(&i));
+        let queue_full = u64::from(incident);
+        let base = if incident { 80 * MS } else { 10 * MS };
+        web_series.push(ClientBucket {
+            issued,
+            outcomes: counts(&[
+                (Outcome::Ok, n_ok),
+                (Outcome::Timeout, timeouts),
+                (Outcome::QueueFull, queue_full),
+            ]),
+            latency_ok: hist(BUCKET_HIST_SIGFIG, &[(base, n_ok - 4), (2 * base, 3), (10 * base, 1)]),
+        });
+        let batch_n = if i < 50 { 10 } else { 0 };
+        batch_series.push(ClientBucket {
+            issued: batch_n,
+            outcomes: counts(&[(Outcome::Ok, batch_n)]),
+            latency_ok: hist(BUCKET_HIST_SIGFIG, &[(5 * MS, batch_n)]),
+        });
+        let arrivals = issued + batch_n;
+        api_series.push(ServiceBucket {
+            arrivals,
+            completed: arrivals - queue_full,
+            rejected: queue_full,
+            busy_integral: if incident { 7_500_000_000 } else { 3_000_000_000 },
+            queue_integral: if incident { 10_000_000_000 } else { 200_000_000 },
+            queue_max: if incident { 12 } else { 3 },
+        });
+        db_series.push(ServiceBucket {
+            arrivals: arrivals - queue_full,
+            completed: arrivals - queue_full,
+            rejected: 0,
+            busy_integral: u128::from(NS_PER_S),
+            queue_integral: 0,
+            queue_max: 0,
+        });
+    }
+
+    let web = ClientOutput {
+        name: "web".to_string(),
+        issued: 1_010,
+        outcomes: counts(&[(Outcome::Ok, 950), (Outcome::Timeout, 30), (Outcome::QueueFull, 20)]),
+        latency_ok: hist(HIST_SIGFIG, &[(10 * MS, 570), (20 * MS, 300), (100 * MS, 75), (1_000 * MS, 5)]),
+        latency_all: hist(
+            HIST_SIGFIG,
+            &[(50_000, 20), (10 * MS, 570), (20 * MS, 300), (100 * MS, 75), (1_000 * MS, 35)],
+        ),
+        series: web_series,
+    };
+    let batch = ClientOutput {
+        name: "batch".to_string(),
+        issued: 500,
+        outcomes: counts(&[(Outcome::Ok, 500)]),
+        latency_ok: hist(HIST_SIGFIG, &[(5 * MS, 500)]),
+        latency_all: hist(HIST_SIGFIG, &[(5 * MS, 500)]),
+        series: batch_series,
+    };
+    let sum = |s: &[ServiceBucket], f: fn(&ServiceBucket) -> u128| s.iter().map(f).sum::<u128>();
+    let api_completed = api_series.iter().map(|b| b.completed).sum::<u64>();
+    let api = ServiceOutput {
+        name: "api".to_string(),
+        instances: 2,
+        workers: 8,
+        arrivals: api_series.iter().map(|b| b.arrivals).sum(),
+        completed: api_completed,
+        rejected: api_series.iter().map(|b| b.rejected).sum(),
+        waited: 300,
+        wait: hist(HIST_SIGFIG, &[(0, api_completed - 300), (5 * MS, 300)]),
+        wait_ns_sum: 300 * 5 * u128::from(MS),
+        sojourn: hist(HIST_SIGFIG, &[(15 * MS, api_completed)]),
+        sojourn_ns_sum: u128::from(api_completed) * 15 * u128::from(MS),
+        busy_integral: sum(&api_series, |b| b.busy_integral),
+        queue_integral: sum(&api_series, |b| b.queue_integral),
+        in_system_integral: sum(&api_series, |b| b.busy_integral + b.queue_integral),
+        queue_max: 12,
+        wasted_work_ns: 2_700_000_000,
+        series: api_series,
+    };
+    let db_completed = db_series.iter().map(|b| b.completed).sum::<u64>();
+    let db = ServiceOutput {
+        name: "db".to_string(),
+        instances: 1,
+        workers: 4,
+        arrivals: db_completed,
+        completed: db_completed,
+        rejected: 0,
+        waited: 0,
+        wait: hist(HIST_SIGFIG, &[(0, db_completed)]),
+        wait_ns_sum: 0,
+        sojourn: hist(HIST_SIGFIG, &[(2 * MS, db_completed)]),
+        sojourn_ns_sum: u128::from(db_completed) * 2 * u128::from(MS),
+        busy_integral: sum(&db_series, |b| b.busy_integral),
+        queue_integral: 0,
+        in_system_integral: sum(&db_series, |b| b.busy_integral),
+        queue_max: 0,
+        wasted_work_ns: 0,
+        series: db_series,
+    };
+    RunOutput {
+        seed: 42,
+        duration: SimDuration::from_secs(60),
+        end: SimTime(60 * NS_PER_S),
+        stop: StopReason::Completed,
+        n_events: 123_456,
+        bucket_width: SimDuration::from_secs(1),
+        clients: vec![web, batch],
+        services: vec![api, db],
+        conservation: Conservation { issued: 1_510, ended: 1_500, in_flight: 10 },
+    }
+}
+
+/// A run that did nothing: zero elapsed time, zero workers, empty histograms and series.
+pub(crate) fn zero_output() -> RunOutput {
+    let empty = || Histogram::<u64>::new(HIST_SIGFIG).unwrap();
+    RunOutput {
+        seed: 0,
+        duration: SimDuration::ZERO,
+        end: SimTime::ZERO,
+        stop: StopReason::Idle,
+        n_events: 0,
+        bucket_width: SimDuration::ZERO,
+        clients: vec![ClientOutput {
+            name: "nobody".to_string(),
+            issued: 0,
+            outcomes: OutcomeCounts::default(),
+            latency_ok: empty(),
+            latency_all: empty(),
+            series: Vec::new(),
+        }],
+        services: vec![ServiceOutput {
+            name: "idle".to_string(),
+            instances: 0,
+            workers: 0,
+            arrivals: 0,
+            completed: 0,
+            rejected: 0,
+            waited: 0,
+            wait: empty(),
+            wait_ns_sum: 0,
+            sojourn: empty(),
+            sojourn_ns_sum: 0,
+            busy_integral: 0,
+            queue_integral: 0,
+            in_system_integral: 0,
+            queue_max: 0,
+            wasted_work_ns: 0,
+            series: Vec::new(),
+        }],
+        conservation: Conservation { issued: 0, ended: 0, in_flight: 0 },
+    }
+}

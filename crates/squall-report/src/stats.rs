@@ -1,0 +1,205 @@
+//! Whole-run numbers derived from a [`RunOutput`], computed once for the table and the JSON.
+//!
+//! Every quantity that can be undefined is an `Option`: `None` when its denominator is zero
+//! (no elapsed time, no ended requests, no workers) or its histogram is empty. No NaN or
+//! infinity is ever produced here.
+
+use hdrhistogram::Histogram;
+use squall_kernel::time::{NS_PER_MS, NS_PER_S};
+use squall_model::{ClientOutput, Outcome, RunOutput, ServiceOutput, StopReason};
+
+/// `num / den`, or `None` when that is not a finite number (a zero denominator).
+pub(crate) fn ratio(num: f64, den: f64) -> Option<f64> {
+    if den == 0.0 {
+        return None;
+    }
+    let r = num / den;
+    r.is_finite().then_some(r)
+}
+
+/// Nanoseconds as milliseconds.
+pub(crate) fn ns_to_ms(ns: u64) -> f64 {
+    ns as f64 / NS_PER_MS as f64
+}
+
+/// The quantile `q` of `h`, in ms; `None` if `h` is empty.
+pub(crate) fn quantile_ms(h: &Histogram<u64>, q: f64) -> Option<f64> {
+    (!h.is_empty()).then(|| ns_to_ms(h.value_at_quantile(q)))
+}
+
+/// Summary of a latency histogram recorded in ns, in ms. All `None` when it is empty.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Latency {
+    /// Mean (from the histogram's buckets, so within its precision).
+    pub(crate) mean_ms: Option<f64>,
+    /// Median.
+    pub(crate) p50_ms: Option<f64>,
+    /// 90th percentile.
+    pub(crate) p90_ms: Option<f64>,
+    /// 99th percentile.
+    pub(crate) p99_ms: Option<f64>,
+    /// 99.9th percentile.
+    pub(crate) p999_ms: Option<f64>,
+    /// Largest value.
+    pub(crate) max_ms: Option<f64>,
+}
+
+impl Latency {
+    pub(crate) fn of(h: &Histogram<u64>) -> Latency {
+        let mean_ms = (!h.is_empty()).then(|| h.mean() / NS_PER_MS as f64);
+        Latency {
+            mean_ms: mean_ms.filter(|m| m.is_finite()),
+            p50_ms: quantile_ms(h, 0.5),
+            p90_ms: quantile_ms(h, 0.9),
+            p99_ms: quantile_ms(h, 0.99),
+            p999_ms: quantile_ms(h, 0.999),
+            max_ms: (!h.is_empty()).then(|| ns_to_ms(h.max())),
+        }
+    }
+}
+
+/// One client group's derived numbers.
+pub(crate) struct ClientStats<'a> {
+    pub(crate) out: &'a ClientOutput,
+    /// Requests that ended with any outcome.
+    pub(crate) ended: u64,
+    /// Successes (ok or degraded) over ended requests.
+    pub(crate) success_rate: Option<f64>,
+    /// Successful requests only.
+    pub(crate) latency_ok: Latency,
+    /// Every ended request.
+    pub(crate) latency_all: Latency,
+}
+
+impl<'a> ClientStats<'a> {
+    pub(crate) fn of(out: &'a ClientOutput) -> ClientStats<'a> {
+        let ended = out.outcomes.total();
+        ClientStats {
+            out,
+            ended,
+            success_rate: ratio(out.outcomes.successes() as f64, ended as f64),
+            latency_ok: Latency::of(&out.latency_ok),
+            latency_all: Latency::of(&out.latency_all),
+        }
+    }
+
+    /// Share of ended requests that ended with `o`.
+    pub(crate) fn share(&self, o: Outcome) -> Option<f64> {
+        ratio(self.out.outcomes.get(o) as f64, self.ended as f64)
+    }
+}
+
+/// One service's derived numbers.
+pub(crate) struct ServiceStats<'a> {
+    pub(crate) out: &'a ServiceOutput,
+    /// Completed requests per simulated second.
+    pub(crate) throughput_per_s: Option<f64>,
+    /// Busy worker time over worker time available: `busy_integral / (workers * elapsed)`.
+    pub(crate) utilisation: Option<f64>,
+    /// Time-average queue length: `queue_integral / elapsed`.
+    pub(crate) queue_mean: Option<f64>,
+    /// Mean wait for a worker over requests that got one, exact (from the ns sum).
+    pub(crate) wait_mean_ms: Option<f64>,
+    /// Waits: median, 99th percentile and maximum.
+    pub(crate) wait_p50_ms: Option<f64>,
+    pub(crate) wait_p99_ms: Option<f64>,
+    pub(crate) wait_max_ms: Option<f64>,
+    /// Share of arrivals that had to wait for a worker.
+    pub(crate) prob_wait: Option<f64>,
+    /// Mean time in the service over requests served, exact (from the ns sum).
+    pub(crate) sojourn_mean_ms: Option<f64>,
+    pub(crate) sojourn_p50_ms: Option<f64>,
+    pub(crate) sojourn_p99_ms: Option<f64>,
+    /// Time-average number of requests in the service: `in_system_integral / elapsed`.
+    pub(crate) in_system_mean: Option<f64>,
+    /// Worker seconds spent on requests whose caller had already given up.
+    pub(crate) wasted_work_s: f64,
+    /// Share of busy worker time that was wasted: `wasted_work / busy_integral`.
+    pub(crate) wasted_share: Option<f64>,
+}
+
+impl<'a> ServiceStats<'a> {
+    pub(crate) fn of(out: &'a ServiceOutput, elapsed_ns: u64) -> ServiceStats<'a> {
+        let elapsed = elapsed_ns as f64;
+        let mean_ms = |sum_ns: u128, h: &Histogram<u64>| {
+            ratio(sum_ns as f64, h.len() as f64).map(|ns| ns / NS_PER_MS as f64)
+        };
+        ServiceStats {
+            out,
+            throughput_per_s: ratio(out.completed as f64 * NS_PER_S as f64, elapsed),
+            utilisation: ratio(out.busy_integral as f64, f64::from(out.workers) * elapsed),
+            queue_mean: ratio(out.queue_integral as f64, elapsed),
+            wait_mean_ms: mean_ms(out.wait_ns_sum, &out.wait),
+            wait_p50_ms: quantile_ms(&out.wait, 0.5),
+            wait_p99_ms: quantile_ms(&out.wait, 0.99),
+            wait_max_ms: (!out.wait.is_empty()).then(|| ns_to_ms(out.wait.max())),
+            prob_wait: ratio(out.waited as f64, out.arrivals as f64),
+            sojourn_mean_ms: mean_ms(out.sojourn_ns_sum, &out.sojourn),
+            sojourn_p50_ms: quantile_ms(&out.sojourn, 0.5),
+            sojourn_p99_ms: quantile_ms(&out.sojourn, 0.99),
+            in_system_mean: ratio(out.in_system_integral as f64, elapsed),
+            wasted_work_s: out.wasted_work_ns as f64 / NS_PER_S as f64,
+            wasted_share: ratio(out.wasted_work_ns as f64, out.busy_integral as f64),
+        }
+    }
+}
+
+/// Derived numbers of a whole run.
+pub(crate) struct RunStats<'a> {
+    pub(crate) clients: Vec<ClientStats<'a>>,
+    pub(crate) services: Vec<ServiceStats<'a>>,
+}
+
+impl<'a> RunStats<'a> {
+    pub(crate) fn of(out: &'a RunOutput) -> RunStats<'a> {
+        let elapsed_ns = out.end.as_nanos();
+        RunStats {
+            clients: out.clients.iter().map(ClientStats::of).collect(),
+            services: out.services.iter().map(|s| ServiceStats::of(s, elapsed_ns)).collect(),
+        }
+    }
+}
+
+/// Stable snake_case name of a stop reason, as in `summary.json`.
+pub(crate) fn stop_kind(stop: &StopReason) -> &'static str {
+    match stop {
+        StopReason::Completed => "completed",
+        StopReason::Idle => "idle",
+        StopReason::EventLimit { .. } => "event_limit",
+        StopReason::Halted { .. } => "halted",
+    }
+}
+
+/// Why the run stopped, in words; `None` for a run that completed.
+pub(crate) fn stop_detail(out: &RunOutput) -> Option<String> {
+    let at = format!("{:.3} s of {:.3} s", out.end.as_secs_f64(), out.duration.as_secs_f64());
+    match &out.stop {
+        StopReason::Completed => None,
+        StopReason::Idle => Some(format!("nothing was left to happen at {at}")),
+        StopReason::EventLimit { limit } => {
+            Some(format!("event limit of {limit} reached at {at}; raise limits.max_events to go further"))
+        }
+        StopReason::Halted { reason } => Some(format!("halted at {at}: {reason}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_over_zero_are_undefined_not_nan() {
+        assert_eq!(ratio(1.0, 0.0), None);
+        assert_eq!(ratio(0.0, 0.0), None);
+        assert_eq!(ratio(1.0, 4.0), Some(0.25));
+    }
+
+    #[test]
+    fn an_empty_histogram_has_no_latency_figures() {
+        let h = Histogram::<u64>::new(3).unwrap();
+        let l = Latency::of(&h);
+        assert_eq!(l.mean_ms, None);
+        assert_eq!(l.p50_ms, None);
+        assert_eq!(l.max_ms, None);
+    }
+}

@@ -1,0 +1,154 @@
+//! `timeseries.csv`: one wide row per time bucket, for spreadsheets and pandas.
+//!
+//! Columns: `t_s` (bucket start, s); per client group `client.<name>.issued`, one
+//! `client.<name>.<outcome>` per outcome in `Outcome::ALL` order (requests that ended in the
+//! bucket), `client.<name>.p50_ms` and `.p99_ms` (successful requests ending in the bucket);
+//! per service `service.<name>.arrivals`, `.completed`, `.rejected`, `.busy_mean` (mean busy
+//! workers), `.utilisation`, `.queue_mean` and `.queue_max`.
+//!
+//! Counts are integers and every float has exactly six decimals. An empty cell means
+//! undefined: no successes in the bucket (latency), or a bucket that covers no time (means).
+//! Rows follow [`crate::series`]: the last bucket may be partial and its means are over the
+//! span it covers.
+
+use crate::format::{csv_field, fixed};
+use crate::series::{spans, ClientPoint, ServicePoint};
+use squall_model::{Outcome, RunOutput};
+
+/// Service columns after `service.<name>.`, in order.
+const SERVICE_COLUMNS: [&str; 7] =
+    ["arrivals", "completed", "rejected", "busy_mean", "utilisation", "queue_mean", "queue_max"];
+
+/// The run's time series as CSV: a header row, then one row per bucket (see the module docs).
+pub fn timeseries_csv(out: &RunOutput) -> String {
+    let mut header = vec!["t_s".to_string()];
+    for c in &out.clients {
+        header.push(format!("client.{}.issued", c.name));
+        header.extend(Outcome::ALL.iter().map(|o| format!("client.{}.{}", c.name, o.name())));
+        header.push(format!("client.{}.p50_ms", c.name));
+        header.push(format!("client.{}.p99_ms", c.name));
+    }
+    for s in &out.services {
+        header.extend(SERVICE_COLUMNS.iter().map(|col| format!("service.{}.{col}", s.name)));
+    }
+    let n_cols = header.len();
+
+    let mut csv = String::new();
+    push_row(&mut csv, header.iter().map(|h| csv_field(h)).collect(), n_cols);
+    let cell = |v: Option<f64>| v.map(fixed).unwrap_or_default();
+    for span in spans(out) {
+        let mut row = vec![fixed(span.start_s())];
+        for c in &out.clients {
+            let p = ClientPoint::at(c, &span);
+            row.push(p.issued().to_string());
+            row.extend(Outcome::ALL.iter().map(|o| p.count(*o).to_string()));
+            row.push(cell(p.latency_ok_ms(0.5)));
+            row.push(cell(p.latency_ok_ms(0.99)));
+        }
+        for s in &out.services {
+            let p = ServicePoint::at(s, &span);
+            let b = p.bucket();
+            row.push(b.arrivals.to_string());
+            row.push(b.completed.to_string());
+            row.push(b.rejected.to_string());
+            row.push(cell(p.busy_mean()));
+            row.push(cell(p.utilisation()));
+            row.push(cell(p.queue_mean()));
+            row.push(b.queue_max.to_string());
+        }
+        push_row(&mut csv, row, n_cols);
+    }
+    csv
+}
+
+fn push_row(csv: &mut String, row: Vec<String>, n_cols: usize) {
+    assert_eq!(row.len(), n_cols, "a CSV row has {} cells, the header {n_cols}", row.len());
+    csv.push_str(&row.join(","));
+    csv.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{sample_output, zero_output};
+
+    /// Splits the CSV (whose sample names need no quoting) into cells.
+    fn cells(csv: &str) -> Vec<Vec<&str>> {
+        csv.lines().map(|l| l.split(',').collect()).collect()
+    }
+
+    fn column(rows: &[Vec<&str>], name: &str) -> usize {
+        rows[0].iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}: {:?}", rows[0]))
+    }
+
+    #[test]
+    fn there_is_a_header_and_one_row_per_bucket_all_of_the_same_width() {
+        let csv = timeseries_csv(&sample_output());
+        let rows = cells(&csv);
+        assert_eq!(rows.len(), 1 + 60);
+        // t_s, then 2 clients x (issued + 14 outcomes + 2 percentiles), then 2 services x 7.
+        assert_eq!(rows[0].len(), 1 + 2 * 17 + 2 * 7);
+        assert!(rows.iter().all(|r| r.len() == rows[0].len()));
+        assert_eq!(rows[0][0], "t_s");
+        assert_eq!(rows[0][1], "client.web.issued");
+        assert_eq!(rows[0][2], "client.web.ok");
+        assert_eq!(rows[0][15], "client.web.cancelled");
+        assert_eq!(rows[0][16], "client.web.p50_ms");
+        assert_eq!(rows[0].last().copied(), Some("service.db.queue_max"));
+        assert_eq!(rows[1][0], "0.000000");
+        assert_eq!(rows[60][0], "59.000000");
+    }
+
+    #[test]
+    fn cells_hold_the_bucket_counts_and_means() {
+        let csv = timeseries_csv(&sample_output());
+        let rows = cells(&csv);
+        // Second 25 is inside the incident (row 26: the header is row 0).
+        let r = &rows[26];
+        assert_eq!(r[column(&rows, "client.web.issued")], "17");
+        assert_eq!(r[column(&rows, "client.web.timeout")], "1");
+        assert_eq!(r[column(&rows, "client.web.queue_full")], "1");
+        assert_eq!(r[column(&rows, "service.api.busy_mean")], "7.500000");
+        assert_eq!(r[column(&rows, "service.api.utilisation")], "0.937500");
+        assert_eq!(r[column(&rows, "service.api.queue_mean")], "10.000000");
+        assert_eq!(r[column(&rows, "service.api.queue_max")], "12");
+        let p50: f64 = r[column(&rows, "client.web.p50_ms")].parse().unwrap();
+        assert!((p50 - 80.0).abs() < 0.01 * 80.0, "{p50}");
+        assert_eq!(rows[1][column(&rows, "service.db.utilisation")], "0.250000");
+    }
+
+    #[test]
+    fn buckets_without_successes_have_empty_latency_cells() {
+        let csv = timeseries_csv(&sample_output());
+        let rows = cells(&csv);
+        assert_eq!(rows[55][column(&rows, "client.batch.p50_ms")], "");
+        assert_eq!(rows[55][column(&rows, "client.batch.p99_ms")], "");
+        assert_ne!(rows[5][column(&rows, "client.batch.p99_ms")], "");
+    }
+
+    #[test]
+    fn a_partial_last_bucket_is_averaged_over_the_time_it_covers() {
+        let mut out = sample_output();
+        out.end = squall_kernel::SimTime(59_500_000_000);
+        let csv = timeseries_csv(&out);
+        let rows = cells(&csv);
+        assert_eq!(rows.len(), 61);
+        // 3e9 busy worker-ns over half a second: 6 busy workers.
+        assert_eq!(rows[60][column(&rows, "service.api.busy_mean")], "6.000000");
+    }
+
+    #[test]
+    fn names_with_commas_or_quotes_are_quoted_in_the_header() {
+        let mut out = sample_output();
+        out.clients[0].name = "web, \"eu\"".to_string();
+        let csv = timeseries_csv(&out);
+        assert!(csv.starts_with("t_s,\"client.web, \"\"eu\"\".issued\","), "{}", &csv[..80]);
+    }
+
+    #[test]
+    fn an_empty_run_has_only_the_header() {
+        let csv = timeseries_csv(&zero_output());
+        assert_eq!(csv.lines().count(), 1);
+        assert!(!csv.contains("NaN"));
+    }
+}

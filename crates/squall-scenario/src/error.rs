@@ -1,0 +1,225 @@
+//! The one error type of the crate, and the did-you-mean helper every message uses.
+//!
+//! Every message starts with where the problem is: `file:line:col` when the position is
+//! known, the file name when it is not, or `--set PATH=VALUE` when an override caused it.
+//! Then comes the field path (`services.api.endpoints.feed.work`) and a lowercase message.
+
+use std::fmt;
+
+/// Where an error points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A position in the scenario file (1-based line and column, columns in characters).
+    Source {
+        /// File name as given by the caller.
+        file: String,
+        /// Line, from 1.
+        line: usize,
+        /// Column in characters, from 1.
+        col: usize,
+    },
+    /// The scenario file, when no position could be found.
+    File {
+        /// File name as given by the caller.
+        file: String,
+    },
+    /// A `--set PATH=VALUE` override.
+    Override {
+        /// The override as the user wrote it, `PATH=VALUE`.
+        set: String,
+    },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Source { file, line, col } => write!(f, "{file}:{line}:{col}"),
+            Origin::File { file } => f.write_str(file),
+            Origin::Override { set } => write!(f, "--set {set}"),
+        }
+    }
+}
+
+/// One problem found by the checks that look across entities (references, cycles, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where it is.
+    pub origin: Origin,
+    /// The field path, such as `clients.users.target.service`.
+    pub path: String,
+    /// What is wrong, lowercase, with a did-you-mean where one fits.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, with_path(&self.path, &self.message))
+    }
+}
+
+/// Cross-entity problems listed in one error; more are counted, not printed.
+pub const N_PROBLEMS_SHOWN_MAX: usize = 100;
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read: missing, unreadable, or a directory.
+    #[error("{file}: cannot read the scenario file: {reason}")]
+    Read {
+        /// File name as given.
+        file: String,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// The file is larger than [`crate::MAX_FILE_BYTES`]; it is refused before parsing.
+    #[error(
+        "{file}: the file is {n_bytes} bytes, over the limit of {n_bytes_max} bytes (10 MiB) for a scenario"
+    )]
+    TooLarge {
+        /// File name as given.
+        file: String,
+        /// Size found (at least this many bytes).
+        n_bytes: u64,
+        /// The limit.
+        n_bytes_max: u64,
+    },
+    /// The file is not text: it is not UTF-8, or it contains NUL bytes.
+    #[error("{origin}: not a text file: {reason}")]
+    NotText {
+        /// Where the first offending byte is.
+        origin: Origin,
+        /// What was found.
+        reason: String,
+    },
+    /// The text is not valid RON (or is empty).
+    #[error("{origin}: {}", with_path(path, message))]
+    Syntax {
+        /// Where the parser stopped.
+        origin: Origin,
+        /// The field being read when it stopped, empty at the top level.
+        path: String,
+        /// What was expected.
+        message: String,
+    },
+    /// One field has a bad value, an unknown name, a wrong type, or is missing.
+    #[error("{origin}: {}", with_path(path, message))]
+    Field {
+        /// Where the value is (or the override that set it).
+        origin: Origin,
+        /// The field path, empty at the top level.
+        path: String,
+        /// What is wrong, with a did-you-mean where one fits.
+        message: String,
+    },
+    /// An override is not of the form `PATH=VALUE`.
+    #[error("--set {text}: {message}")]
+    BadOverride {
+        /// The override as written.
+        text: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Checks across entities failed: every problem found, one per line.
+    #[error("{}", list_problems(problems))]
+    Invalid {
+        /// All problems, in file order of the entities they concern.
+        problems: Vec<Problem>,
+    },
+}
+
+fn with_path(path: &str, message: &str) -> String {
+    if path.is_empty() {
+        message.to_string()
+    } else {
+        format!("{path}: {message}")
+    }
+}
+
+fn list_problems(problems: &[Problem]) -> String {
+    let mut lines: Vec<String> = problems.iter().take(N_PROBLEMS_SHOWN_MAX).map(Problem::to_string).collect();
+    if problems.len() > N_PROBLEMS_SHOWN_MAX {
+        lines.push(format!("... and {} more errors", problems.len() - N_PROBLEMS_SHOWN_MAX));
+    }
+    lines.join("\n")
+}
+
+/// Similarity (Jaro-Winkler, case-insensitive) above which a name counts as a near miss.
+/// 0.8 accepts one wrong, missing or extra letter in a name of three or more letters, and
+/// rejects unrelated short names (`ab` vs `ac` scores 0.7).
+const NEAR_MISS_SCORE_MIN: f64 = 0.8;
+
+/// The candidate closest to `found`, if it is a near miss.
+pub(crate) fn did_you_mean<'a>(
+    found: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let found_lower = found.to_lowercase();
+    let mut best: Option<(f64, &'a str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(&found_lower, &c.to_lowercase());
+        if score >= NEAR_MISS_SCORE_MIN && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// "unknown field `x`, did you mean `y`?", or the list of what is allowed when nothing is close.
+pub(crate) fn unknown_name(what: &str, found: &str, expected: &[&str]) -> String {
+    unknown_name_in(what, found, "", expected)
+}
+
+/// As [`unknown_name`], with `owner` (such as " of service `db`") after the name.
+pub(crate) fn unknown_name_in(what: &str, found: &str, owner: &str, expected: &[&str]) -> String {
+    let head = format!("unknown {what} `{found}`{owner}");
+    if let Some(near) = did_you_mean(found, expected.iter().copied()) {
+        return format!("{head}, did you mean `{near}`?");
+    }
+    match expected {
+        [] => head,
+        [one] => format!("{head}; expected `{one}`"),
+        // A long list helps less than it clutters.
+        _ if expected.len() > 12 => head,
+        _ => {
+            let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+            format!("{head}; expected one of {}", list.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_are_suggested_and_strangers_are_not() {
+        assert_eq!(did_you_mean("dbb", ["db", "api"]), Some("db"));
+        assert_eq!(did_you_mean("replicaz", ["workers", "replicas", "queue"]), Some("replicas"));
+        assert_eq!(did_you_mean("Poison", ["Poisson", "Constant", "Closed"]), Some("Poisson"));
+        assert_eq!(did_you_mean("poisson", ["Poisson"]), Some("Poisson"));
+        assert_eq!(did_you_mean("zzz", ["db", "api"]), None);
+        assert_eq!(did_you_mean("ab", ["ac"]), None);
+    }
+
+    #[test]
+    fn unknown_names_list_the_choices_when_nothing_is_close() {
+        assert_eq!(
+            unknown_name("field", "zzz", &["a", "b"]),
+            "unknown field `zzz`; expected one of `a`, `b`"
+        );
+        assert_eq!(
+            unknown_name("field", "replicaz", &["replicas"]),
+            "unknown field `replicaz`, did you mean `replicas`?"
+        );
+    }
+
+    #[test]
+    fn long_problem_lists_are_cut_with_a_count() {
+        let p =
+            Problem { origin: Origin::File { file: "f".into() }, path: "x".into(), message: "bad".into() };
+        let e = ScenarioError::Invalid { problems: vec![p; N_PROBLEMS_SHOWN_MAX + 3] };
+        let text = e.to_string();
+        assert_eq!(text.lines().count(), N_PROBLEMS_SHOWN_MAX + 1);
+        assert!(text.ends_with("... and 3 more errors"), "{text}");
+    }
+}

@@ -1,0 +1,898 @@
+//! The file format: `*Spec` types that mirror the RON schema, one to one.
+//!
+//! Checks on a single field run here, while deserializing, so ron reports their position:
+//! durations (`Dur`), rates (`Rate`), bounded counts (`Count`), entity names and duplicate
+//! keys (`NamedMap`), schedules (`ScheduleSpec`) and distributions (`DistField`). The types
+//! also serialize, to the same shape, so overrides can edit them as JSON and read them back.
+
+use indexmap::IndexMap;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use squall_kernel::time::{
+    DurationError, DURATION_UNITS, NS_PER_H, NS_PER_MIN, NS_PER_MS, NS_PER_S, NS_PER_US,
+};
+use squall_kernel::{Dist, SimDuration};
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::error::did_you_mean;
+
+/// Deepest nesting of `Mixture` inside `Mixture`.
+pub(crate) const MIXTURE_DEPTH_MAX: u32 = 8;
+/// Longest entity name, in bytes.
+pub(crate) const NAME_BYTES_MAX: usize = 128;
+/// Highest arrival rate: one request per nanosecond.
+pub(crate) const RATE_PER_SEC_MAX: f64 = 1e9;
+
+/// The whole file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Scenario",
+    expecting = "a scenario, as in Scenario(name: \"x\", seed: 1, duration: \"1m\", services: {...}, clients: {...})",
+    deny_unknown_fields
+)]
+pub(crate) struct ScenarioSpec {
+    pub name: NonEmpty,
+    #[serde(default)]
+    pub description: String,
+    pub seed: Count<0, { u64::MAX }>,
+    pub duration: PosDur,
+    #[serde(default)]
+    pub timeseries: TimeseriesSpec,
+    #[serde(default)]
+    pub limits: LimitsSpec,
+    pub services: NamedMap<ServiceSpec>,
+    pub clients: NamedMap<ClientSpec>,
+}
+
+/// `timeseries: (bucket: "1s", max_buckets: 3600)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Timeseries",
+    expecting = "time-series settings, as in (bucket: \"1s\", max_buckets: 3600)",
+    deny_unknown_fields
+)]
+pub(crate) struct TimeseriesSpec {
+    #[serde(default = "default_bucket")]
+    pub bucket: PosDur,
+    #[serde(default = "default_max_buckets")]
+    pub max_buckets: Count<1, 10_000_000>,
+}
+
+impl Default for TimeseriesSpec {
+    fn default() -> Self {
+        TimeseriesSpec { bucket: default_bucket(), max_buckets: default_max_buckets() }
+    }
+}
+
+fn default_bucket() -> PosDur {
+    PosDur(Dur { ns: NS_PER_S, text: "1s".to_string() })
+}
+
+fn default_max_buckets() -> Count<1, 10_000_000> {
+    Count(3600)
+}
+
+/// `limits: (max_events: ..., max_in_flight: ...)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Limits",
+    expecting = "limits, as in (max_events: 1000000000, max_in_flight: 100000)",
+    deny_unknown_fields
+)]
+pub(crate) struct LimitsSpec {
+    #[serde(default = "default_max_events")]
+    pub max_events: Count<1, { u64::MAX }>,
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: Count<1, { u32::MAX as u64 }>,
+}
+
+impl Default for LimitsSpec {
+    fn default() -> Self {
+        LimitsSpec { max_events: default_max_events(), max_in_flight: default_max_in_flight() }
+    }
+}
+
+fn default_max_events() -> Count<1, { u64::MAX }> {
+    Count(squall_model::Limits::default().max_events)
+}
+
+fn default_max_in_flight() -> Count<1, { u32::MAX as u64 }> {
+    Count(u64::from(squall_model::Limits::default().max_in_flight))
+}
+
+/// One service.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Service",
+    expecting = "a service, as in (replicas: 2, workers: 8, endpoints: {...})",
+    deny_unknown_fields
+)]
+pub(crate) struct ServiceSpec {
+    #[serde(default = "one")]
+    pub replicas: Count<1, 100_000>,
+    #[serde(default = "one")]
+    pub workers: Count<1, 1_000_000>,
+    #[serde(default)]
+    pub queue: QueueSpec,
+    #[serde(default)]
+    pub balancer: BalancerSpec,
+    pub endpoints: NamedMap<EndpointSpec>,
+}
+
+fn one<const MAX: u64>() -> Count<1, MAX> {
+    Count(1)
+}
+
+/// `queue: (capacity: 256, shared: false)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename = "Queue", expecting = "a queue, as in (capacity: 100, shared: false)", deny_unknown_fields)]
+pub(crate) struct QueueSpec {
+    #[serde(default = "default_capacity")]
+    pub capacity: Count<0, { u32::MAX as u64 }>,
+    #[serde(default)]
+    pub shared: bool,
+}
+
+impl Default for QueueSpec {
+    fn default() -> Self {
+        QueueSpec { capacity: default_capacity(), shared: false }
+    }
+}
+
+fn default_capacity() -> Count<0, { u32::MAX as u64 }> {
+    Count(1000)
+}
+
+/// Load-balancing algorithm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "Balancer", expecting = "one of RoundRobin, Random, LeastOutstanding, PowerOfTwoChoices")]
+pub(crate) enum BalancerSpec {
+    #[default]
+    RoundRobin,
+    Random,
+    LeastOutstanding,
+    PowerOfTwoChoices,
+}
+
+/// One endpoint.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Endpoint",
+    expecting = "an endpoint, as in (work: Exponential(mean: \"5ms\"), calls: [...])",
+    deny_unknown_fields
+)]
+pub(crate) struct EndpointSpec {
+    pub work: DistField,
+    #[serde(default)]
+    pub calls: Vec<CallSpec>,
+}
+
+/// `(service: "db", endpoint: "query", timeout: "100ms")`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Call",
+    expecting = "a call, as in (service: \"db\", endpoint: \"query\", timeout: \"100ms\")",
+    deny_unknown_fields
+)]
+pub(crate) struct CallSpec {
+    pub service: String,
+    pub endpoint: String,
+    #[serde(default)]
+    pub timeout: Option<PosDur>,
+}
+
+/// One client group.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Client",
+    expecting = "a client group, as in (target: (service: \"api\", endpoint: \"feed\"), arrivals: Poisson(rate: 100))",
+    deny_unknown_fields
+)]
+pub(crate) struct ClientSpec {
+    pub target: TargetSpec,
+    pub arrivals: ArrivalsSpec,
+    #[serde(default)]
+    pub schedule: ScheduleSpec,
+    #[serde(default)]
+    pub timeout: Option<PosDur>,
+}
+
+/// `(service: "api", endpoint: "feed")`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Target",
+    expecting = "a target, as in (service: \"api\", endpoint: \"feed\")",
+    deny_unknown_fields
+)]
+pub(crate) struct TargetSpec {
+    pub service: String,
+    pub endpoint: String,
+}
+
+/// How a client group generates requests.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Arrivals",
+    expecting = "Poisson(rate: ...), Constant(rate: ...) or Closed(users: ..., think: ...)",
+    deny_unknown_fields
+)]
+pub(crate) enum ArrivalsSpec {
+    Poisson { rate: Rate },
+    Constant { rate: Rate },
+    Closed { users: Count<1, 10_000_000>, think: DistField },
+}
+
+/// One entry of a rate schedule.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "ScheduleEntry",
+    expecting = "Step(at: ..., rate: ...) or Ramp(start: ..., end: ..., rate: ...)",
+    deny_unknown_fields
+)]
+pub(crate) enum StepSpec {
+    Step { at: Dur, rate: ScheduleRate },
+    Ramp { start: Dur, end: Dur, rate: ScheduleRate },
+}
+
+impl StepSpec {
+    fn start(&self) -> &Dur {
+        match self {
+            StepSpec::Step { at, .. } => at,
+            StepSpec::Ramp { start, .. } => start,
+        }
+    }
+
+    fn end(&self) -> &Dur {
+        match self {
+            StepSpec::Step { at, .. } => at,
+            StepSpec::Ramp { end, .. } => end,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            StepSpec::Step { at, .. } => format!("Step at {}", at.text),
+            StepSpec::Ramp { start, end, .. } => format!("Ramp from {} to {}", start.text, end.text),
+        }
+    }
+}
+
+/// A rate schedule, checked to be in time order without overlaps.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(try_from = "Vec<StepSpec>", into = "Vec<StepSpec>")]
+pub(crate) struct ScheduleSpec(pub Vec<StepSpec>);
+
+impl TryFrom<Vec<StepSpec>> for ScheduleSpec {
+    type Error = String;
+    fn try_from(steps: Vec<StepSpec>) -> Result<Self, String> {
+        for (i, step) in steps.iter().enumerate() {
+            if let StepSpec::Ramp { start, end, .. } = step {
+                if end.ns <= start.ns {
+                    return Err(format!(
+                        "schedule[{i}]: a ramp must end after it starts, but it goes from {} to {}",
+                        start.text, end.text
+                    ));
+                }
+            }
+            if i > 0 {
+                let prev = &steps[i - 1];
+                if step.start().ns < prev.end().ns {
+                    return Err(format!(
+                        "schedule[{i}] ({}) starts before schedule[{}] ({}) ends; entries must be in time order and not overlap",
+                        step.describe(),
+                        i - 1,
+                        prev.describe()
+                    ));
+                }
+            }
+        }
+        Ok(ScheduleSpec(steps))
+    }
+}
+
+impl From<ScheduleSpec> for Vec<StepSpec> {
+    fn from(s: ScheduleSpec) -> Self {
+        s.0
+    }
+}
+
+/// A distribution as written; [`DistField`] checks it and builds the kernel's [`Dist`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Distribution",
+    expecting = "a distribution, as in Exponential(mean: \"5ms\")",
+    deny_unknown_fields
+)]
+pub(crate) enum DistSpec {
+    Constant(Dur),
+    Uniform {
+        low: Dur,
+        high: Dur,
+    },
+    Exponential {
+        mean: Dur,
+    },
+    Normal {
+        mean: Dur,
+        std_dev: Dur,
+    },
+    LogNormal {
+        #[serde(default)]
+        median: Option<Dur>,
+        #[serde(default)]
+        p99: Option<Dur>,
+        #[serde(default)]
+        mu: Option<f64>,
+        #[serde(default)]
+        sigma: Option<f64>,
+        #[serde(default)]
+        unit: Option<UnitSpec>,
+    },
+    Pareto {
+        scale: Dur,
+        shape: f64,
+        max: Dur,
+    },
+    Gamma {
+        shape: f64,
+        scale: Dur,
+    },
+    Erlang {
+        k: Count<1, 10_000>,
+        mean: Dur,
+    },
+    Mixture(Vec<MixturePartSpec>),
+    Empirical(Vec<Dur>),
+    Quantiles(Vec<(f64, Dur)>),
+}
+
+/// `(weight: 0.9, dist: Exponential(mean: "5ms"))`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "MixtureComponent",
+    expecting = "a mixture component, as in (weight: 0.9, dist: Exponential(mean: \"5ms\"))",
+    deny_unknown_fields
+)]
+pub(crate) struct MixturePartSpec {
+    pub weight: f64,
+    pub dist: DistField,
+}
+
+/// A checked distribution: the spec as written (for overrides and docs) and the built
+/// [`Dist`] in nanoseconds.
+#[derive(Clone, Debug)]
+pub(crate) struct DistField {
+    pub spec: DistSpec,
+    pub dist: Dist,
+    /// Levels of `Mixture`: 0 for a plain distribution.
+    pub mixture_depth: u32,
+}
+
+impl<'de> Deserialize<'de> for DistField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spec = DistSpec::deserialize(d)?;
+        let (dist, mixture_depth) = build_dist(&spec).map_err(de::Error::custom)?;
+        Ok(DistField { spec, dist, mixture_depth })
+    }
+}
+
+impl Serialize for DistField {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.spec.serialize(s)
+    }
+}
+
+fn positive(name: &str, d: &Dur) -> Result<f64, String> {
+    if d.ns == 0 {
+        return Err(format!("{name} must be greater than zero, got \"{}\"", d.text));
+    }
+    Ok(d.ns as f64)
+}
+
+fn kernel<T>(r: Result<T, squall_kernel::DistError>) -> Result<T, String> {
+    r.map_err(|e| e.0)
+}
+
+/// Builds the kernel distribution, in nanoseconds, with messages in the file's own units.
+fn build_dist(spec: &DistSpec) -> Result<(Dist, u32), String> {
+    let dist = match spec {
+        DistSpec::Constant(v) => kernel(Dist::constant(v.ns as f64))?,
+        DistSpec::Uniform { low, high } => {
+            if high.ns < low.ns {
+                return Err(format!("high ({}) must not be below low ({})", high.text, low.text));
+            }
+            kernel(Dist::uniform(low.ns as f64, high.ns as f64))?
+        }
+        DistSpec::Exponential { mean } => kernel(Dist::exponential(positive("mean", mean)?))?,
+        DistSpec::Normal { mean, std_dev } => {
+            kernel(Dist::normal(positive("mean", mean)?, std_dev.ns as f64))?
+        }
+        DistSpec::LogNormal { median, p99, mu, sigma, unit } => lognormal(median, p99, *mu, *sigma, unit)?,
+        DistSpec::Pareto { scale, shape, max } => {
+            let scale_ns = positive("scale", scale)?;
+            if max.ns <= scale.ns {
+                return Err(format!("max ({}) must be greater than scale ({})", max.text, scale.text));
+            }
+            kernel(Dist::bounded_pareto(scale_ns, *shape, max.ns as f64))?
+        }
+        DistSpec::Gamma { shape, scale } => kernel(Dist::gamma(*shape, positive("scale", scale)?))?,
+        DistSpec::Erlang { k, mean } => {
+            let k = u32::try_from(k.0).map_err(|_| format!("k is too large: {}", k.0))?;
+            kernel(Dist::erlang(k, positive("mean", mean)?))?
+        }
+        DistSpec::Mixture(parts) => {
+            let depth = 1 + parts.iter().map(|p| p.dist.mixture_depth).max().unwrap_or(0);
+            if depth > MIXTURE_DEPTH_MAX {
+                return Err(format!("mixtures are nested {depth} deep; the limit is {MIXTURE_DEPTH_MAX}"));
+            }
+            let parts = parts.iter().map(|p| (p.weight, p.dist.dist.clone())).collect();
+            return Ok((kernel(Dist::mixture(parts))?, depth));
+        }
+        DistSpec::Empirical(values) => kernel(Dist::choice(values.iter().map(|v| v.ns as f64).collect()))?,
+        DistSpec::Quantiles(points) => {
+            for pair in points.windows(2) {
+                let ((q0, v0), (q1, v1)) = (&pair[0], &pair[1]);
+                if v1.ns < v0.ns {
+                    return Err(format!(
+                        "values must not decrease: {} at quantile {q0}, then {} at quantile {q1}",
+                        v0.text, v1.text
+                    ));
+                }
+            }
+            kernel(Dist::quantiles(points.iter().map(|(q, v)| (*q, v.ns as f64)).collect()))?
+        }
+    };
+    Ok((dist, 0))
+}
+
+fn lognormal(
+    median: &Option<Dur>,
+    p99: &Option<Dur>,
+    mu: Option<f64>,
+    sigma: Option<f64>,
+    unit: &Option<UnitSpec>,
+) -> Result<Dist, String> {
+    let quantile_form = median.is_some() || p99.is_some();
+    let log_form = mu.is_some() || sigma.is_some() || unit.is_some();
+    match (quantile_form, log_form) {
+        (true, true) => {
+            Err("give either `median` and `p99`, or `mu`, `sigma` and `unit`, not both".to_string())
+        }
+        (false, false) => {
+            Err("LogNormal needs either `median` and `p99` (durations) or `mu`, `sigma` and `unit`"
+                .to_string())
+        }
+        (true, false) => {
+            let (Some(median), Some(p99)) = (median, p99) else {
+                return Err("give both `median` and `p99`".to_string());
+            };
+            let median_ns = positive("median", median)?;
+            if p99.ns <= median.ns {
+                return Err(format!("p99 ({}) must be greater than the median ({})", p99.text, median.text));
+            }
+            kernel(Dist::lognormal_from_median_p99(median_ns, p99.ns as f64))
+        }
+        (false, true) => {
+            let (Some(mu), Some(sigma), Some(unit)) = (mu, sigma, unit) else {
+                return Err("give all of `mu`, `sigma` and `unit` (the unit of the values whose logarithm has mean mu, e.g. \"ms\")".to_string());
+            };
+            // ln(x_ns) = ln(x_unit) + ln(ns per unit), so only mu moves.
+            let mu_ns = mu + (unit.ns as f64).ln();
+            kernel(Dist::lognormal(mu_ns, sigma))
+        }
+    }
+}
+
+/// A time unit for `LogNormal(mu, sigma, unit)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub(crate) struct UnitSpec {
+    pub text: String,
+    pub ns: u64,
+}
+
+impl TryFrom<String> for UnitSpec {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        match unit_ns(text.trim()) {
+            Some(ns) => Ok(UnitSpec { text, ns }),
+            None => Err(unknown_unit(&text)),
+        }
+    }
+}
+
+impl From<UnitSpec> for String {
+    fn from(u: UnitSpec) -> Self {
+        u.text
+    }
+}
+
+fn unit_ns(unit: &str) -> Option<u64> {
+    Some(match unit {
+        "ns" => 1,
+        "us" | "µs" => NS_PER_US,
+        "ms" => NS_PER_MS,
+        "s" => NS_PER_S,
+        "m" | "min" => NS_PER_MIN,
+        "h" => NS_PER_H,
+        _ => return None,
+    })
+}
+
+/// Common spellings of the units, mapped to the one the parser accepts.
+const UNIT_ALIASES: &[(&str, &str)] = &[
+    ("nsec", "ns"),
+    ("nanos", "ns"),
+    ("nanoseconds", "ns"),
+    ("usec", "us"),
+    ("micros", "us"),
+    ("microseconds", "us"),
+    ("msec", "ms"),
+    ("millis", "ms"),
+    ("milliseconds", "ms"),
+    ("sec", "s"),
+    ("secs", "s"),
+    ("second", "s"),
+    ("seconds", "s"),
+    ("mins", "m"),
+    ("minute", "m"),
+    ("minutes", "m"),
+    ("hr", "h"),
+    ("hrs", "h"),
+    ("hour", "h"),
+    ("hours", "h"),
+];
+
+fn suggest_unit(unit: &str) -> Option<&'static str> {
+    let lower = unit.to_lowercase();
+    if let Some((_, to)) = UNIT_ALIASES.iter().find(|(from, _)| *from == lower) {
+        return Some(to);
+    }
+    if let Some(u) = DURATION_UNITS.iter().find(|u| **u == lower) {
+        return Some(u);
+    }
+    did_you_mean(unit, DURATION_UNITS.iter().copied())
+}
+
+fn unknown_unit(unit: &str) -> String {
+    match suggest_unit(unit) {
+        Some(s) => format!("unknown unit `{unit}`, did you mean `{s}`?"),
+        None => format!("unknown unit `{unit}`; use one of ns, us, ms, s, m, h"),
+    }
+}
+
+/// A duration as written: `"250ms"`, `"1.5s"`, `"10m"`. Zero is allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Dur {
+    pub ns: u64,
+    /// The text as written, kept for messages and for writing the spec back out.
+    pub text: String,
+}
+
+pub(crate) fn parse_duration(text: &str) -> Result<Dur, String> {
+    match SimDuration::parse(text) {
+        Ok(d) => Ok(Dur { ns: d.as_nanos(), text: text.to_string() }),
+        Err(DurationError::UnknownUnit(u)) => {
+            Err(format!("invalid duration \"{text}\": {}", unknown_unit(&u)))
+        }
+        Err(e) => Err(format!("invalid duration \"{text}\": {e}")),
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DurVisitor)
+    }
+}
+
+struct DurVisitor;
+
+impl Visitor<'_> for DurVisitor {
+    type Value = Dur;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a duration string such as \"250ms\"")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
+        parse_duration(v).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dur, E> {
+        if v == 0 {
+            return Ok(Dur { ns: 0, text: "0".to_string() });
+        }
+        Err(E::custom(format!(
+            "a duration is a string with a unit, as in \"{v}ms\" or \"{v}s\", not a bare number"
+        )))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom("durations cannot be negative")),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dur, E> {
+        if v < 0.0 {
+            return Err(E::custom("durations cannot be negative"));
+        }
+        if v == 0.0 {
+            return Ok(Dur { ns: 0, text: "0".to_string() });
+        }
+        Err(E::custom(format!(
+            "a duration is a string with a unit, as in \"{v}ms\" or \"{v}s\", not a bare number"
+        )))
+    }
+}
+
+impl Serialize for Dur {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+/// A duration greater than zero.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PosDur(pub Dur);
+
+impl<'de> Deserialize<'de> for PosDur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let dur = Dur::deserialize(d)?;
+        if dur.ns == 0 {
+            return Err(de::Error::custom(format!("must be greater than zero, got \"{}\"", dur.text)));
+        }
+        Ok(PosDur(dur))
+    }
+}
+
+impl Serialize for PosDur {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// Requests per second of an arrival process: finite and greater than zero.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub(crate) struct Rate(pub f64);
+
+impl TryFrom<f64> for Rate {
+    type Error = String;
+    fn try_from(v: f64) -> Result<Self, String> {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(format!(
+                "a rate must be a finite number of requests per second greater than 0, got {v}"
+            ));
+        }
+        if v > RATE_PER_SEC_MAX {
+            return Err(format!(
+                "a rate must be at most 1e9 per second (one request per nanosecond), got {v}"
+            ));
+        }
+        Ok(Rate(v))
+    }
+}
+
+impl From<Rate> for f64 {
+    fn from(r: Rate) -> f64 {
+        r.0
+    }
+}
+
+/// Requests per second in a schedule: finite and at least zero (zero pauses arrivals).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub(crate) struct ScheduleRate(pub f64);
+
+impl TryFrom<f64> for ScheduleRate {
+    type Error = String;
+    fn try_from(v: f64) -> Result<Self, String> {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(format!(
+                "a scheduled rate must be a finite number of requests per second, 0 or more, got {v}"
+            ));
+        }
+        if v > RATE_PER_SEC_MAX {
+            return Err(format!(
+                "a rate must be at most 1e9 per second (one request per nanosecond), got {v}"
+            ));
+        }
+        Ok(ScheduleRate(v))
+    }
+}
+
+impl From<ScheduleRate> for f64 {
+    fn from(r: ScheduleRate) -> f64 {
+        r.0
+    }
+}
+
+/// A whole number in `MIN..=MAX`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Count<const MIN: u64, const MAX: u64>(pub u64);
+
+impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Count<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CountVisitor::<MIN, MAX>)
+    }
+}
+
+struct CountVisitor<const MIN: u64, const MAX: u64>;
+
+impl<const MIN: u64, const MAX: u64> Visitor<'_> for CountVisitor<MIN, MAX> {
+    type Value = Count<MIN, MAX>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a whole number from {MIN} to {MAX}")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        if v < MIN {
+            return Err(E::custom(format!("must be at least {MIN}, got {v}")));
+        }
+        if v > MAX {
+            return Err(E::custom(format!("must be at most {MAX}, got {v}")));
+        }
+        Ok(Count(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom(format!("must be at least {MIN}, got {v}"))),
+        }
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Self::Value, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom(format!("must be at most {MAX}, got {v}"))),
+        }
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) if v < 0 => Err(E::custom(format!("must be at least {MIN}, got {v}"))),
+            Err(_) => Err(E::custom(format!("must be at most {MAX}, got {v}"))),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // ron reads integers too large for 64 bits as floats.
+        if v.fract() == 0.0 && v > MAX as f64 {
+            return Err(E::custom(format!("must be at most {MAX}, got {v}")));
+        }
+        if v.fract() == 0.0 && v < MIN as f64 {
+            return Err(E::custom(format!("must be at least {MIN}, got {v}")));
+        }
+        Err(E::custom(format!("must be a whole number from {MIN} to {MAX}, got {v}")))
+    }
+}
+
+impl<const MIN: u64, const MAX: u64> Serialize for Count<MIN, MAX> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
+/// A non-empty string.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub(crate) struct NonEmpty(pub String);
+
+impl TryFrom<String> for NonEmpty {
+    type Error = &'static str;
+    fn try_from(s: String) -> Result<Self, &'static str> {
+        if s.trim().is_empty() {
+            return Err("must not be empty");
+        }
+        Ok(NonEmpty(s))
+    }
+}
+
+impl From<NonEmpty> for String {
+    fn from(s: NonEmpty) -> Self {
+        s.0
+    }
+}
+
+/// Why `name` cannot name an entity, if it cannot.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("names must not be empty".to_string());
+    }
+    if name.len() > NAME_BYTES_MAX {
+        return Err(format!("the name \"{name}\" is longer than {NAME_BYTES_MAX} bytes"));
+    }
+    // Names are segments of random-stream keys (`services/api/instance/0/work`) and of
+    // dotted field paths (`services.api.replicas`), so neither separator may appear.
+    for (c, why) in [('/', "random-stream keys"), ('.', "field paths such as `services.NAME.replicas`")] {
+        if name.contains(c) {
+            return Err(format!("the name \"{name}\" contains `{c}`, which separates {why}"));
+        }
+    }
+    if name.chars().any(char::is_control) {
+        return Err(format!("the name {name:?} contains a control character"));
+    }
+    if name.trim() != name {
+        return Err(format!("the name \"{name}\" starts or ends with a space"));
+    }
+    Ok(())
+}
+
+/// Entities by name, in file order (the order gives their ids). Duplicate and invalid names
+/// are refused while reading, where ron can still say where they are.
+#[derive(Clone, Debug)]
+pub(crate) struct NamedMap<T>(pub IndexMap<String, T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for NamedMap<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(NamedMapVisitor(PhantomData))
+    }
+}
+
+struct NamedMapVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for NamedMapVisitor<T> {
+    type Value = NamedMap<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map from names to entries, as in {\"api\": (...)}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut map = IndexMap::new();
+        while let Some(name) = access.next_key::<String>()? {
+            check_name(&name).map_err(de::Error::custom)?;
+            if map.contains_key(&name) {
+                return Err(de::Error::custom(format!("`{name}` is defined twice")));
+            }
+            let value = access.next_value()?;
+            map.insert(name, value);
+        }
+        Ok(NamedMap(map))
+    }
+}
+
+impl<T: Serialize> Serialize for NamedMap<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_suggest_the_accepted_spelling() {
+        assert_eq!(suggest_unit("sec"), Some("s"));
+        assert_eq!(suggest_unit("MS"), Some("ms"));
+        assert_eq!(suggest_unit("hours"), Some("h"));
+        assert_eq!(suggest_unit("parsec"), None);
+    }
+
+    #[test]
+    fn names_that_would_break_stream_keys_or_paths_are_refused() {
+        assert!(check_name("api").is_ok());
+        assert!(check_name("api-v2_blue").is_ok());
+        assert!(check_name("").is_err());
+        assert!(check_name("a/b").unwrap_err().contains("random-stream keys"));
+        assert!(check_name("a.b").unwrap_err().contains("field paths"));
+        assert!(check_name(" api").is_err());
+        assert!(check_name("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn lognormal_by_mu_and_sigma_shifts_mu_into_nanoseconds() {
+        let ms = UnitSpec::try_from("ms".to_string()).unwrap();
+        let d = lognormal(&None, &None, Some(1.5), Some(0.5), &Some(ms)).unwrap();
+        let Dist::LogNormal { mu, sigma } = d else { panic!("{d:?}") };
+        assert!((mu - (1.5 + 1e6f64.ln())).abs() < 1e-12);
+        assert_eq!(sigma, 0.5);
+    }
+}

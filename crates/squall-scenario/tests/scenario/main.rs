@@ -1,0 +1,50 @@
+//! Scenario files end to end, through the public API only: valid files build the expected
+//! model config, each class of bad input gets its message and `file:line:col`, overrides
+//! apply and are blamed, the committed reference stays in sync, and no input panics.
+//!
+//! One test binary for all of it: one link, and the helpers below are shared.
+
+mod docs; // The committed reference equals `reference()`; `explain` and suggestions.
+mod errors; // One test per class of bad input: the whole rendered message.
+mod never_panics; // proptest: arbitrary text, mutations of a valid file, odd overrides.
+mod overrides; // `--set`: scalars, enums, durations, list indices, blame, unknown paths.
+mod valid; // A full valid scenario builds the expected `ModelConfig`.
+
+use squall_scenario::{parse, Override, Scenario, ScenarioError};
+
+/// The valid scenario the tests start from (the example of the schema).
+pub const FLAGSHIP: &str = include_str!("flagship.ron");
+
+/// The flagship with each `(from, to)` replaced once; each `from` must be present.
+pub fn edit(edits: &[(&str, &str)]) -> String {
+    let mut src = FLAGSHIP.to_string();
+    for (from, to) in edits {
+        assert!(src.contains(from), "the flagship has no `{from}`");
+        src = src.replacen(from, to, 1);
+    }
+    src
+}
+
+/// Parses `src` as `f.ron` with overrides written as on the command line.
+pub fn parse_with(src: &str, sets: &[&str]) -> Result<Scenario, ScenarioError> {
+    let overrides: Vec<Override> = sets.iter().map(|s| s.parse().unwrap()).collect();
+    parse(src, "f.ron", &overrides)
+}
+
+/// Parses the flagship with `edits` and checks the whole rendered error.
+#[track_caller]
+pub fn check_error(edits: &[(&str, &str)], expected: &str) {
+    match parse_with(&edit(edits), &[]) {
+        Ok(_) => panic!("parsed, but expected: {expected}"),
+        Err(e) => assert_eq!(e.to_string(), expected),
+    }
+}
+
+/// Parses the flagship with overrides and checks the whole rendered error.
+#[track_caller]
+pub fn check_override_error(sets: &[&str], expected: &str) {
+    match parse_with(FLAGSHIP, sets) {
+        Ok(_) => panic!("parsed, but expected: {expected}"),
+        Err(e) => assert_eq!(e.to_string(), expected),
+    }
+}

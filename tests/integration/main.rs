@@ -1,1 +1,14 @@
-//! End-to-end tests (being written).
+//! End-to-end tests, built into one binary (matklad, "Delete Cargo Integration Tests"): one
+//! `mod` per feature, each with a comment saying what belongs in it.
+
+/// The engine against queueing theory: M/M/1, M/D/1, M/M/c (Erlang C), Erlang B, M/M/1/K and
+/// Little's law, with tolerances derived from independent replications.
+mod theory;
+
+/// The `squall` binary as a user runs it: exit codes, error messages for bad input, the files
+/// a run writes, `--seed`, `--set` and `explain`.
+mod cli;
+
+/// Byte-identical outputs for the same seed, different numbers for another seed, and common
+/// random numbers across a change to an unrelated service.
+mod determinism;

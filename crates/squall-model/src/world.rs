@@ -18,16 +18,10 @@ use crate::output::{
 };
 use hdrhistogram::Histogram;
 use rand::Rng;
+use rand_distr::{Distribution, Exp1};
 use squall_kernel::time::round_ns;
 use squall_kernel::{stream, Model, Pause, Scheduler, SimDuration, SimTime, Simulation, StreamRng, TimerId};
 use std::collections::VecDeque;
-
-/// A standard exponential draw by inversion: one uniform, one log.
-#[inline]
-fn exp1<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    // 1 - u is in (0, 1], so the log is finite.
-    -(1.0 - rng.random::<f64>()).ln()
-}
 
 /// A reference to a request slot, with the slot's generation to catch stale references.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -140,6 +134,9 @@ struct Gauge {
     since: SimTime,
     integral: u128,
     max: u64,
+    /// The bucket holding `since`, and where it ends, so updates need no division.
+    bucket: usize,
+    bucket_end: u64,
 }
 
 /// Per-bucket fields a gauge writes into.
@@ -155,6 +152,8 @@ struct ClientState {
     endpoint: EndpointId,
     timeout: Option<SimDuration>,
     load: Load,
+    /// Peak of the open-loop rate schedule (0 for closed loops), the thinning bound.
+    max_rate: f64,
     arrivals_rng: StreamRng,
     think_rng: StreamRng,
     issued: u64,
@@ -214,10 +213,22 @@ struct World {
     reqs: Requests,
     bucket_ns: u64,
     n_buckets: usize,
+    cur_bucket: usize,
+    cur_bucket_start: u64,
 }
 
 fn hist(sigfig: u8) -> Histogram<u64> {
     Histogram::new(sigfig).expect("sigfig is in 0..=5")
+}
+
+/// Records `v`, letting the histogram grow to hold it. (`saturating_record` would clamp to
+/// the histogram's current range, which starts tiny, instead of growing it.)
+#[inline]
+fn record(h: &mut Histogram<u64>, v: u64) {
+    if h.record(v).is_err() {
+        // Only values beyond what any resize can hold (near u64::MAX) end up here.
+        h.saturating_record(v);
+    }
 }
 
 impl World {
@@ -278,6 +289,10 @@ impl World {
                 endpoint: cc.endpoint,
                 timeout: cc.timeout,
                 load: cc.load.clone(),
+                max_rate: match &cc.load {
+                    Load::Open { rate, .. } => rate.max_rate(),
+                    Load::Closed { .. } => 0.0,
+                },
                 arrivals_rng: stream(seed, &format!("clients/{}/arrivals", cc.name)),
                 think_rng: stream(seed, &format!("clients/{}/think", cc.name)),
                 issued: 0,
@@ -295,6 +310,8 @@ impl World {
             reqs: Requests { slots: Vec::new(), free: Vec::new(), n_live: 0 },
             bucket_ns,
             n_buckets,
+            cur_bucket: 0,
+            cur_bucket_start: 0,
         }
     }
 
@@ -320,9 +337,18 @@ impl World {
         }
     }
 
+    /// The time-series bucket of `t`. Time only moves forward, so the current bucket is
+    /// cached and advanced by addition: a division per counter update would cost more than
+    /// the update.
     #[inline]
-    fn bucket(&self, t: SimTime) -> usize {
-        ((t.as_nanos() / self.bucket_ns) as usize).min(self.n_buckets - 1)
+    fn bucket(&mut self, t: SimTime) -> usize {
+        let t = t.as_nanos();
+        debug_assert!(t >= self.cur_bucket_start, "bucket lookup went back in time");
+        while t >= self.cur_bucket_start + self.bucket_ns && self.cur_bucket + 1 < self.n_buckets {
+            self.cur_bucket += 1;
+            self.cur_bucket_start += self.bucket_ns;
+        }
+        self.cur_bucket
     }
 
     /// The next open-loop arrival strictly after `after` (or at it, for the first), by
@@ -332,7 +358,7 @@ impl World {
         let end = self.cfg.duration.as_nanos();
         let c = &mut self.clients[client.0 as usize];
         let Load::Open { process, rate } = &c.load else { unreachable!("closed loop has no arrivals") };
-        let max_rate = rate.max_rate();
+        let max_rate = c.max_rate;
         if max_rate <= 0.0 {
             return None;
         }
@@ -341,7 +367,8 @@ impl World {
         loop {
             match process {
                 ArrivalProcess::Poisson => {
-                    t += exp1(&mut c.arrivals_rng) * 1e9 / max_rate;
+                    let e: f64 = Exp1.sample(&mut c.arrivals_rng);
+                    t += e * 1e9 / max_rate;
                     if t > end as f64 {
                         return None;
                     }
@@ -376,37 +403,36 @@ impl World {
     /// to each bucket the elapsed interval overlaps.
     fn set_gauge(&mut self, s: ServiceId, kind: GaugeKind, now: SimTime, value: u64) {
         let bucket_ns = self.bucket_ns;
-        let n_buckets = self.n_buckets;
+        let last_bucket = self.n_buckets - 1;
         let svc = &mut self.services[s.0 as usize];
         let g = match kind {
             GaugeKind::Busy => &mut svc.busy,
             GaugeKind::Queue => &mut svc.queued,
         };
-        let (from, to) = (g.since.as_nanos(), now.as_nanos());
-        if g.value > 0 && to > from {
-            let v = u128::from(g.value);
-            g.integral += v * u128::from(to - from);
-            let mut t = from;
-            while t < to {
-                let b = ((t / bucket_ns) as usize).min(n_buckets - 1);
-                let edge = if b == n_buckets - 1 { to } else { ((t / bucket_ns) + 1) * bucket_ns };
-                let seg_end = edge.min(to);
-                let area = v * u128::from(seg_end - t);
-                match kind {
-                    GaugeKind::Busy => svc.series[b].busy_integral += area,
-                    GaugeKind::Queue => svc.series[b].queue_integral += area,
-                }
-                t = seg_end;
-            }
+        if g.bucket_end == 0 {
+            g.bucket_end = bucket_ns;
         }
+        let (mut t, to) = (g.since.as_nanos(), now.as_nanos());
+        debug_assert!(to >= t, "gauge went back in time");
+        let v = u128::from(g.value);
+        g.integral += v * u128::from(to - t);
+        let series = &mut svc.series;
+        let mut add = |b: usize, area: u128| match kind {
+            GaugeKind::Busy => series[b].busy_integral += area,
+            GaugeKind::Queue => series[b].queue_integral += area,
+        };
+        while to >= g.bucket_end && g.bucket < last_bucket {
+            add(g.bucket, v * u128::from(g.bucket_end - t));
+            t = g.bucket_end;
+            g.bucket += 1;
+            g.bucket_end += bucket_ns;
+        }
+        add(g.bucket, v * u128::from(to - t));
         g.since = now;
         g.value = value;
-        if value > g.max {
-            g.max = value;
-        }
+        g.max = g.max.max(value);
         if let GaugeKind::Queue = kind {
-            let b = ((to / bucket_ns) as usize).min(n_buckets - 1);
-            let m = &mut svc.series[b].queue_max;
+            let m = &mut svc.series[g.bucket].queue_max;
             *m = (*m).max(value);
         }
     }
@@ -582,7 +608,7 @@ impl World {
         let work_ns = round_ns(work.sample(&mut i.work_rng));
         let wait_ns = now.since(arrived).as_nanos();
         let svc = &mut self.services[service.0 as usize];
-        svc.wait.saturating_record(wait_ns);
+        record(&mut svc.wait, wait_ns);
         svc.wait_ns_sum += u128::from(wait_ns);
         self.add_busy(service, now, 1);
         sched.after(SimDuration(work_ns), Event::WorkDone { req: r });
@@ -622,7 +648,7 @@ impl World {
         svc.completed += 1;
         svc.series[b].completed += 1;
         let sojourn = now.since(arrived).as_nanos();
-        svc.sojourn.saturating_record(sojourn);
+        record(&mut svc.sojourn, sojourn);
         svc.sojourn_ns_sum += u128::from(sojourn);
         if answered {
             svc.wasted_work_ns += u128::from(now.since(started).as_nanos());
@@ -677,15 +703,12 @@ impl World {
                 let b = self.bucket(now);
                 let cs = &mut self.clients[c.0 as usize];
                 cs.outcomes.add(outcome);
-                cs.latency_all.saturating_record(latency);
+                record(&mut cs.latency_all, latency);
                 let bucket = &mut cs.series[b];
                 bucket.outcomes.add(outcome);
                 if outcome.is_success() {
-                    cs.latency_ok.saturating_record(latency);
-                    bucket
-                        .latency_ok
-                        .get_or_insert_with(|| hist(BUCKET_HIST_SIGFIG))
-                        .saturating_record(latency);
+                    record(&mut cs.latency_ok, latency);
+                    record(bucket.latency_ok.get_or_insert_with(|| hist(BUCKET_HIST_SIGFIG)), latency);
                 }
                 if let Load::Closed { think, .. } = &cs.load {
                     let d = round_ns(think.sample(&mut cs.think_rng));
@@ -969,6 +992,9 @@ mod tests {
         let s = &out.services[0];
         let w_ms = s.sojourn_ns_sum as f64 / s.completed as f64 / 1e6;
         assert!((w_ms - 50.0).abs() < 6.0, "mean sojourn {w_ms} ms");
+        // Regression: histograms once clamped every value to their tiny initial range.
+        let p50_ms = s.sojourn.value_at_quantile(0.5) as f64 / 1e6;
+        assert!((p50_ms - 34.7).abs() < 5.0, "median sojourn {p50_ms} ms, expected ln 2 * 50 ms");
         assert_eq!(out.stop, StopReason::Completed);
         assert_eq!(out.conservation.issued, out.conservation.ended + out.conservation.in_flight);
     }

@@ -1,0 +1,170 @@
+//! The `squall` binary as a user runs it: exit codes, messages for bad input, and the files a
+//! run writes. Each test runs the real binary in a fresh temporary directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh, empty directory under the system temp dir, unique to this test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("squall-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The repository root, where `scenarios/` lives.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn squall(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_squall")).args(args).current_dir(cwd).output().expect("run squall")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// Writes `source` to a scenario file and validates it, expecting failure; returns the message.
+fn validate_fails(name: &str, source: &[u8]) -> String {
+    let dir = temp_dir(name);
+    let file = dir.join("s.ron");
+    std::fs::write(&file, source).unwrap();
+    let o = squall(&["validate", file.to_str().unwrap()], &dir);
+    let msg = text(&o);
+    assert_eq!(o.status.code(), Some(1), "expected exit 1, got {:?}: {msg}", o.status);
+    assert!(!msg.contains("panicked"), "panic on bad input: {msg}");
+    assert!(!msg.contains("RUST_BACKTRACE"), "backtrace on bad input: {msg}");
+    assert!(msg.starts_with("error: "), "one clear error paragraph expected: {msg}");
+    msg
+}
+
+const GOOD: &str = r#"Scenario(
+    name: "t",
+    seed: 1,
+    duration: "10s",
+    services: {
+        "db": (workers: 2, endpoints: {"query": (work: Exponential(mean: "5ms"))}),
+    },
+    clients: {
+        "users": (target: (service: "db", endpoint: "query"), arrivals: Poisson(rate: 100)),
+    },
+)
+"#;
+
+#[test]
+fn a_valid_scenario_validates() {
+    let dir = temp_dir("valid");
+    std::fs::write(dir.join("s.ron"), GOOD).unwrap();
+    let o = squall(&["validate", "s.ron"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("ok"), "{}", text(&o));
+}
+
+#[test]
+fn an_unknown_field_names_its_location_and_the_near_miss() {
+    let msg = validate_fails("unknown-field", GOOD.replace("workers: 2", "workerz: 2").as_bytes());
+    assert!(msg.contains("s.ron:6:"), "{msg}");
+    assert!(msg.contains("workers"), "{msg}");
+}
+
+#[test]
+fn a_unit_typo_is_explained() {
+    let msg = validate_fails("unit", GOOD.replace("\"10s\"", "\"10 sec\"").as_bytes());
+    assert!(msg.contains("s.ron:4:"), "{msg}");
+    assert!(msg.contains("sec"), "{msg}");
+}
+
+#[test]
+fn a_negative_rate_is_refused() {
+    let msg = validate_fails("negative", GOOD.replace("rate: 100", "rate: -5").as_bytes());
+    assert!(msg.contains("s.ron:9:"), "{msg}");
+    assert!(msg.contains("rate"), "{msg}");
+}
+
+#[test]
+fn a_missing_service_suggests_the_existing_one() {
+    let msg = validate_fails("dangling", GOOD.replace("(service: \"db\"", "(service: \"dbb\"").as_bytes());
+    assert!(msg.contains("s.ron:9:"), "{msg}");
+    assert!(msg.contains("dbb") && msg.contains("`db`"), "{msg}");
+}
+
+#[test]
+fn an_empty_file_is_an_error_not_a_crash() {
+    validate_fails("empty", b"");
+}
+
+#[test]
+fn a_binary_file_is_an_error_not_a_crash() {
+    let junk: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    validate_fails("binary", &junk);
+}
+
+#[test]
+fn a_huge_file_is_refused_before_parsing() {
+    let big = vec![b' '; 100 * 1024 * 1024];
+    let msg = validate_fails("huge", &big);
+    assert!(msg.contains("MiB") || msg.contains("large"), "{msg}");
+}
+
+#[test]
+fn a_malformed_file_points_at_the_syntax_error() {
+    let msg = validate_fails("syntax", GOOD.replace("seed: 1,", "seed: 1,,").as_bytes());
+    assert!(msg.contains("s.ron:3:"), "{msg}");
+}
+
+#[test]
+fn a_runaway_scenario_stops_and_names_the_limit() {
+    let dir = temp_dir("runaway");
+    std::fs::write(dir.join("s.ron"), GOOD).unwrap();
+    let o = squall(&["run", "s.ron", "--set", "limits.max_events=500", "--out", "out"], &dir);
+    let msg = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{msg}");
+    assert!(msg.contains("max_events"), "{msg}");
+    assert!(dir.join("out/summary.json").exists(), "the partial report is still written");
+}
+
+#[test]
+fn run_writes_the_report_and_prints_the_summary() {
+    let dir = temp_dir("run");
+    std::fs::write(dir.join("s.ron"), GOOD).unwrap();
+    let o = squall(&["run", "s.ron", "--out", "out"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("users") && stdout.contains("db"), "{stdout}");
+    for f in ["summary.json", "timeseries.csv", "outcomes.svg", "latency.svg", "queues.svg", "index.html"] {
+        assert!(dir.join("out").join(f).exists(), "missing {f}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/summary.json")).unwrap()).unwrap();
+    assert_eq!(json["seed"], 1);
+    let issued = json["clients"][0]["issued"].as_u64().unwrap();
+    assert!((800..1200).contains(&issued), "100/s for 10 s gave {issued}");
+}
+
+#[test]
+fn seed_and_set_override_the_file() {
+    let dir = temp_dir("override");
+    std::fs::write(dir.join("s.ron"), GOOD).unwrap();
+    let o = squall(
+        &["run", "s.ron", "--seed", "99", "--set", "clients.users.arrivals=Poisson(rate: 10)", "--out", "o"],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("o/summary.json")).unwrap()).unwrap();
+    assert_eq!(json["seed"], 99);
+    let issued = json["clients"][0]["issued"].as_u64().unwrap();
+    assert!((50..160).contains(&issued), "10/s for 10 s gave {issued}");
+}
+
+#[test]
+fn explain_describes_a_field_and_suggests_near_misses() {
+    let dir = temp_dir("explain");
+    let o = squall(&["explain", "queue.capacity"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1000"), "the default is shown: {}", text(&o));
+    let o = squall(&["explain", "queue.capacty"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("capacity"), "{}", text(&o));
+}

@@ -85,6 +85,7 @@ impl<E> EventQueue<E> {
         self.len
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, entry: Entry<E>) {
         let bucket = entry.time >> self.shift;
         self.len += 1;
@@ -100,6 +101,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Time of the earliest event, pouring the next slot into the heap if needed.
+    #[inline]
     pub(crate) fn peek_time(&mut self) -> Option<u64> {
         if self.near.is_empty() && !self.advance() {
             return None;
@@ -107,6 +109,7 @@ impl<E> EventQueue<E> {
         self.near.peek().map(|e| e.time)
     }
 
+    #[inline]
     pub(crate) fn pop(&mut self) -> Option<Entry<E>> {
         if self.near.is_empty() && !self.advance() {
             return None;
@@ -132,6 +135,15 @@ impl<E> EventQueue<E> {
         };
         assert!(next > self.cur, "queue went backwards: bucket {next} after {}", self.cur);
         self.cur = next;
+        let slot = (self.cur & SLOT_MASK) as usize;
+        if self.occupied[slot / 64] & (1 << (slot % 64)) != 0 {
+            self.occupied[slot / 64] &= !(1 << (slot % 64));
+            // `near` is empty: swap the slot's buffer in rather than copying its events, and
+            // hand the old (empty) buffer, capacity kept, to the slot.
+            let events = std::mem::take(&mut self.slots[slot]);
+            let spare = std::mem::replace(&mut self.near, BinaryHeap::from(events)).into_vec();
+            self.slots[slot] = spare;
+        }
         // Far events that now fall within the ring move into it (or straight into near).
         while let Some(top) = self.far.peek() {
             let bucket = top.time >> self.shift;
@@ -146,12 +158,6 @@ impl<E> EventQueue<E> {
                 self.slots[slot].push(entry);
                 self.occupied[slot / 64] |= 1 << (slot % 64);
             }
-        }
-        let slot = (self.cur & SLOT_MASK) as usize;
-        if self.occupied[slot / 64] & (1 << (slot % 64)) != 0 {
-            self.occupied[slot / 64] &= !(1 << (slot % 64));
-            // Drain keeps the slot's capacity, so a steady state allocates nothing.
-            self.near.extend(self.slots[slot].drain(..));
         }
         assert!(!self.near.is_empty(), "advanced to bucket {} but found no event", self.cur);
         true

@@ -8,10 +8,13 @@ use std::path::Path;
 const FILES: [&str; 6] =
     ["summary.json", "timeseries.csv", "outcomes.svg", "latency.svg", "queues.svg", "index.html"];
 
+/// Runs `scenario` into `dir/out`. Scenario paths are relative to the repository root (where
+/// the command runs), so the `file` recorded in reports does not depend on the checkout.
 fn run_into(dir: &Path, scenario: &Path, out: &str, extra: &[&str]) {
-    let mut args = vec!["run", scenario.to_str().unwrap(), "--out", out];
+    let out_dir = dir.join(out);
+    let mut args = vec!["run", scenario.to_str().unwrap(), "--out", out_dir.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let o = squall(&args, dir);
+    let o = squall(&args, &root());
     assert!(o.status.success(), "{}: {}", scenario.display(), String::from_utf8_lossy(&o.stderr));
 }
 
@@ -23,7 +26,7 @@ fn read(dir: &Path, out: &str, file: &str) -> Vec<u8> {
 fn every_scenario_twice_with_one_seed_gives_byte_identical_files() {
     let mut files: Vec<_> = std::fs::read_dir(root().join("scenarios"))
         .unwrap()
-        .map(|e| e.unwrap().path())
+        .map(|e| Path::new("scenarios").join(e.unwrap().file_name()))
         .filter(|p| p.extension().is_some_and(|e| e == "ron"))
         .collect();
     files.sort();
@@ -36,10 +39,33 @@ fn every_scenario_twice_with_one_seed_gives_byte_identical_files() {
         for f in FILES {
             assert!(read(&dir, "a", f) == read(&dir, "b", f), "{name}: {f} differs between two runs");
         }
+        check_golden(&dir, &name);
         run_into(&dir, &scenario, "c", &["--seed", "12345"]);
         assert!(
             read(&dir, "a", "timeseries.csv") != read(&dir, "c", "timeseries.csv"),
             "{name}: another seed gave the same numbers"
+        );
+    }
+}
+
+/// The committed report of each scenario (`reports/<name>/`) is what the code produces now.
+/// `UPDATE_GOLDEN=1` rewrites them; review the diff like code.
+fn check_golden(dir: &Path, name: &str) {
+    let golden = root().join("reports").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(&golden).unwrap();
+        for f in FILES {
+            std::fs::write(golden.join(f), read(dir, "a", f)).unwrap();
+        }
+        return;
+    }
+    for f in ["summary.json", "timeseries.csv"] {
+        let want = std::fs::read(golden.join(f))
+            .unwrap_or_else(|e| panic!("reports/{name}/{f}: {e}; run with UPDATE_GOLDEN=1 to create it"));
+        assert!(
+            read(dir, "a", f) == want,
+            "reports/{name}/{f} is out of date: the code now produces different numbers. If the change \
+             is intended, run UPDATE_GOLDEN=1 cargo test and review the diff"
         );
     }
 }
@@ -62,7 +88,7 @@ fn changing_one_service_leaves_another_clients_arrivals_identical() {
     )"#;
     let dir = temp_dir("crn");
     std::fs::write(dir.join("crn.ron"), source).unwrap();
-    let scenario = dir.join("crn.ron");
+    let scenario = dir.join("crn.ron"); // Absolute, so it resolves from the repository root.
     run_into(&dir, &scenario, "a", &[]);
     run_into(&dir, &scenario, "b", &["--set", "services.slow.endpoints.e.work=Exponential(mean: \"50ms\")"]);
     let column = |out: &str, name: &str| -> Vec<String> {

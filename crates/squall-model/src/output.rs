@@ -9,8 +9,6 @@ use squall_kernel::{SimDuration, SimTime};
 
 /// Significant digits of whole-run latency histograms (0.1 % relative error).
 pub const HIST_SIGFIG: u8 = 3;
-/// Significant digits of per-bucket latency histograms (1 % relative error, 10x smaller).
-pub const BUCKET_HIST_SIGFIG: u8 = 2;
 
 /// The result of one run.
 #[derive(Clone, Debug)]
@@ -90,8 +88,61 @@ pub struct ClientBucket {
     pub issued: u64,
     /// Requests that ended in the bucket, by outcome.
     pub outcomes: OutcomeCounts,
-    /// Latency of the successful requests that ended in the bucket, ns.
-    pub latency_ok: Histogram<u64>,
+    /// Latency of the successful requests that ended in the bucket.
+    pub latency_ok: LatencySummary,
+}
+
+/// Quantiles of a latency distribution, ns. Buckets keep these few numbers instead of a
+/// histogram each, computed when the bucket closes, so a long run's series stays small.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct LatencySummary {
+    /// Values recorded.
+    pub count: u64,
+    /// Median.
+    pub p50_ns: u64,
+    /// 90th percentile.
+    pub p90_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// 99.9th percentile.
+    pub p999_ns: u64,
+    /// Largest value.
+    pub max_ns: u64,
+}
+
+impl LatencySummary {
+    /// The quantiles of `h` (all zero when it is empty).
+    pub fn of(h: &Histogram<u64>) -> LatencySummary {
+        if h.is_empty() {
+            return LatencySummary::default();
+        }
+        LatencySummary {
+            count: h.len(),
+            p50_ns: h.value_at_quantile(0.5),
+            p90_ns: h.value_at_quantile(0.9),
+            p99_ns: h.value_at_quantile(0.99),
+            p999_ns: h.value_at_quantile(0.999),
+            max_ns: h.max(),
+        }
+    }
+
+    /// Quantile `q`, for `q` in {0.5, 0.9, 0.99, 0.999, 1.0}; `None` when nothing was
+    /// recorded or `q` is not kept.
+    pub fn at(&self, q: f64) -> Option<u64> {
+        if self.count == 0 {
+            return None;
+        }
+        [
+            (0.5, self.p50_ns),
+            (0.9, self.p90_ns),
+            (0.99, self.p99_ns),
+            (0.999, self.p999_ns),
+            (1.0, self.max_ns),
+        ]
+        .iter()
+        .find(|(k, _)| *k == q)
+        .map(|(_, v)| *v)
+    }
 }
 
 /// One service's results, summed over its instances.

@@ -13,8 +13,8 @@ use crate::config::{
 };
 use crate::outcome::{Outcome, OutcomeCounts};
 use crate::output::{
-    ClientBucket, ClientOutput, Conservation, RunOutput, ServiceBucket, ServiceOutput, StopReason,
-    BUCKET_HIST_SIGFIG, HIST_SIGFIG,
+    ClientBucket, ClientOutput, Conservation, LatencySummary, RunOutput, ServiceBucket, ServiceOutput,
+    StopReason, HIST_SIGFIG,
 };
 use hdrhistogram::Histogram;
 use rand::Rng;
@@ -161,13 +161,24 @@ struct ClientState {
     latency_ok: Histogram<u64>,
     latency_all: Histogram<u64>,
     series: Vec<ClientBucketAcc>,
+    /// Successful latencies of the bucket `open_bucket`, summarised into the series when a
+    /// later bucket starts: answers come in time order, so one histogram serves them all.
+    open_latency: Histogram<u64>,
+    open_bucket: usize,
+}
+
+impl ClientState {
+    fn close_bucket(&mut self) {
+        self.series[self.open_bucket].latency_ok = LatencySummary::of(&self.open_latency);
+        self.open_latency.reset();
+    }
 }
 
 #[derive(Default)]
 struct ClientBucketAcc {
     issued: u64,
     outcomes: OutcomeCounts,
-    latency_ok: Option<Histogram<u64>>,
+    latency_ok: LatencySummary,
 }
 
 struct InstanceState {
@@ -300,6 +311,8 @@ impl World {
                 latency_ok: hist(HIST_SIGFIG),
                 latency_all: hist(HIST_SIGFIG),
                 series: (0..n_buckets).map(|_| ClientBucketAcc::default()).collect(),
+                open_latency: hist(HIST_SIGFIG),
+                open_bucket: 0,
             })
             .collect();
         World {
@@ -704,11 +717,14 @@ impl World {
                 let cs = &mut self.clients[c.0 as usize];
                 cs.outcomes.add(outcome);
                 record(&mut cs.latency_all, latency);
-                let bucket = &mut cs.series[b];
-                bucket.outcomes.add(outcome);
+                cs.series[b].outcomes.add(outcome);
                 if outcome.is_success() {
                     record(&mut cs.latency_ok, latency);
-                    record(bucket.latency_ok.get_or_insert_with(|| hist(BUCKET_HIST_SIGFIG)), latency);
+                    if b != cs.open_bucket {
+                        cs.close_bucket();
+                        cs.open_bucket = b;
+                    }
+                    record(&mut cs.open_latency, latency);
                 }
                 if let Load::Closed { think, .. } = &cs.load {
                     let d = round_ns(think.sample(&mut cs.think_rng));
@@ -771,6 +787,9 @@ impl World {
             );
         }
         let conservation = Conservation { issued, ended, in_flight };
+        for c in &mut self.clients {
+            c.close_bucket();
+        }
         let clients = self
             .clients
             .into_iter()
@@ -786,7 +805,7 @@ impl World {
                     .map(|b| ClientBucket {
                         issued: b.issued,
                         outcomes: b.outcomes,
-                        latency_ok: b.latency_ok.unwrap_or_else(|| hist(BUCKET_HIST_SIGFIG)),
+                        latency_ok: b.latency_ok,
                     })
                     .collect(),
             })

@@ -4,8 +4,8 @@ use hdrhistogram::Histogram;
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
 use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
-    ClientBucket, ClientOutput, Conservation, Outcome, OutcomeCounts, RunOutput, ServiceBucket,
-    ServiceOutput, StopReason, BUCKET_HIST_SIGFIG, HIST_SIGFIG,
+    ClientBucket, ClientOutput, Conservation, LatencySummary, Outcome, OutcomeCounts, RunOutput,
+    ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
 
 pub(crate) fn meta() -> crate::ReportMeta {
@@ -64,13 +64,13 @@ pub(crate) fn sample_output() -> RunOutput {
                 (Outcome::Timeout, timeouts),
                 (Outcome::QueueFull, queue_full),
             ]),
-            latency_ok: hist(BUCKET_HIST_SIGFIG, &[(base, n_ok - 4), (2 * base, 3), (10 * base, 1)]),
+            latency_ok: LatencySummary::of(&hist(3, &[(base, n_ok - 4), (2 * base, 3), (10 * base, 1)])),
         });
         let batch_n = if i < 50 { 10 } else { 0 };
         batch_series.push(ClientBucket {
             issued: batch_n,
             outcomes: counts(&[(Outcome::Ok, batch_n)]),
-            latency_ok: hist(BUCKET_HIST_SIGFIG, &[(5 * MS, batch_n)]),
+            latency_ok: LatencySummary::of(&hist(3, &[(5 * MS, batch_n)])),
         });
         let arrivals = issued + batch_n;
         api_series.push(ServiceBucket {

@@ -6,7 +6,7 @@
 //! the end time lands in a bucket that covers no time): counts are never dropped. Such a
 //! bucket has a zero span, so its means and rates are undefined (`None`).
 
-use crate::stats::{quantile_ms, ratio};
+use crate::stats::{ns_to_ms, ratio};
 use squall_kernel::time::NS_PER_S;
 use squall_model::{ClientBucket, ClientOutput, Outcome, RunOutput, ServiceBucket, ServiceOutput};
 
@@ -97,7 +97,7 @@ impl<'a> ClientPoint<'a> {
 
     /// Quantile `q` of successful latencies ending in the bucket, ms; `None` without any.
     pub(crate) fn latency_ok_ms(&self, q: f64) -> Option<f64> {
-        self.bucket.and_then(|b| quantile_ms(&b.latency_ok, q))
+        self.bucket.and_then(|b| b.latency_ok.at(q)).map(ns_to_ms)
     }
 }
 

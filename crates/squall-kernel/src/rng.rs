@@ -13,7 +13,8 @@
 use rand::SeedableRng;
 pub use rand_chacha::ChaCha8Rng as StreamRng;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+/// The FNV-1a 64-bit offset basis: the starting state for [`fnv1a64`].
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// FNV-1a, 64-bit: small, fixed, and unlike std's hasher, the same in every process.

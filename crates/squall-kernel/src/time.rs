@@ -116,16 +116,11 @@ impl SimDuration {
             return Err(DurationError::NoNumber);
         }
         let value: f64 = num_clean.parse().map_err(|_| DurationError::BadNumber(num.to_string()))?;
-        let scale = match unit {
-            "ns" => 1,
-            "us" | "µs" => NS_PER_US,
-            "ms" => NS_PER_MS,
-            "s" => NS_PER_S,
-            "m" | "min" => NS_PER_MIN,
-            "h" => NS_PER_H,
-            "" if value == 0.0 => 1,
-            "" => return Err(DurationError::MissingUnit),
-            other => return Err(DurationError::UnknownUnit(other.to_string())),
+        let scale = match unit_ns(unit) {
+            Some(scale) => scale,
+            None if unit.is_empty() && value == 0.0 => 1,
+            None if unit.is_empty() => return Err(DurationError::MissingUnit),
+            None => return Err(DurationError::UnknownUnit(unit.to_string())),
         };
         let ns = value * scale as f64;
         if !ns.is_finite() || ns >= u64::MAX as f64 {
@@ -133,6 +128,19 @@ impl SimDuration {
         }
         Ok(SimDuration(round_ns(ns)))
     }
+}
+
+/// Nanoseconds in one `unit` (`ns`, `us` or `µs`, `ms`, `s`, `m` or `min`, `h`).
+pub fn unit_ns(unit: &str) -> Option<u64> {
+    Some(match unit {
+        "ns" => 1,
+        "us" | "µs" => NS_PER_US,
+        "ms" => NS_PER_MS,
+        "s" => NS_PER_S,
+        "m" | "min" => NS_PER_MIN,
+        "h" => NS_PER_H,
+        _ => return None,
+    })
 }
 
 /// The units [`SimDuration::parse`] accepts, for did-you-mean suggestions.

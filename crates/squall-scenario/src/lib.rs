@@ -37,7 +37,7 @@ pub use overrides::Override;
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// FNV-1a offset basis, the seed of [`Scenario::source_hash`].
-const SOURCE_HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+const SOURCE_HASH_SEED: u64 = squall_kernel::rng::FNV_OFFSET;
 
 /// A checked scenario, ready to run.
 #[derive(Clone, Debug)]

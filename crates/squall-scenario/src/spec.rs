@@ -8,9 +8,7 @@
 use indexmap::IndexMap;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use squall_kernel::time::{
-    DurationError, DURATION_UNITS, NS_PER_H, NS_PER_MIN, NS_PER_MS, NS_PER_S, NS_PER_US,
-};
+use squall_kernel::time::{unit_ns, DurationError, DURATION_UNITS, NS_PER_S};
 use squall_kernel::{Dist, SimDuration};
 use std::fmt;
 use std::marker::PhantomData;
@@ -506,18 +504,6 @@ impl From<UnitSpec> for String {
     fn from(u: UnitSpec) -> Self {
         u.text
     }
-}
-
-fn unit_ns(unit: &str) -> Option<u64> {
-    Some(match unit {
-        "ns" => 1,
-        "us" | "µs" => NS_PER_US,
-        "ms" => NS_PER_MS,
-        "s" => NS_PER_S,
-        "m" | "min" => NS_PER_MIN,
-        "h" => NS_PER_H,
-        _ => return None,
-    })
 }
 
 /// Common spellings of the units, mapped to the one the parser accepts.

@@ -158,7 +158,7 @@ fn default_report_dir(file: &Path) -> PathBuf {
 
 fn stop_code(output: &RunOutput) -> ExitCode {
     match &output.stop {
-        StopReason::Completed | StopReason::Idle => ExitCode::SUCCESS,
+        StopReason::Completed => ExitCode::SUCCESS,
         StopReason::EventLimit { limit } => {
             eprintln!(
                 "warning: the run stopped at {} after {limit} events (limits.max_events); the report \

@@ -38,8 +38,6 @@ pub struct RunOutput {
 pub enum StopReason {
     /// It reached its configured duration.
     Completed,
-    /// Nothing was left to happen before the duration.
-    Idle,
     /// It handled `limit` events; raise `limits.max_events` to go further.
     EventLimit {
         /// The limit that was hit.

@@ -171,7 +171,7 @@ pub(crate) fn zero_output() -> RunOutput {
         seed: 0,
         duration: SimDuration::ZERO,
         end: SimTime::ZERO,
-        stop: StopReason::Idle,
+        stop: StopReason::Completed,
         n_events: 0,
         bucket_width: SimDuration::ZERO,
         clients: vec![ClientOutput {

@@ -164,7 +164,6 @@ impl<'a> RunStats<'a> {
 pub(crate) fn stop_kind(stop: &StopReason) -> &'static str {
     match stop {
         StopReason::Completed => "completed",
-        StopReason::Idle => "idle",
         StopReason::EventLimit { .. } => "event_limit",
         StopReason::Halted { .. } => "halted",
     }
@@ -175,7 +174,6 @@ pub(crate) fn stop_detail(out: &RunOutput) -> Option<String> {
     let at = format!("{:.3} s of {:.3} s", out.end.as_secs_f64(), out.duration.as_secs_f64());
     match &out.stop {
         StopReason::Completed => None,
-        StopReason::Idle => Some(format!("nothing was left to happen at {at}")),
         StopReason::EventLimit { limit } => {
             Some(format!("event limit of {limit} reached at {at}; raise limits.max_events to go further"))
         }

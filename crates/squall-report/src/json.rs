@@ -338,6 +338,6 @@ mod tests {
         assert_eq!(s["throughput_per_s"], Value::Null);
         assert_eq!(s["wait_ms"]["mean"], Value::Null);
         assert_eq!(s["wasted_work_s"], 0.0);
-        assert_eq!(j["stop"]["kind"], "idle");
+        assert_eq!(j["stop"]["kind"], "completed");
     }
 }

@@ -137,11 +137,14 @@ impl<E> Scheduler<E> {
     #[inline]
     fn pop_until(&mut self, until: SimTime) -> Option<E> {
         loop {
-            let time = self.queue.peek_time()?;
+            let gens = &self.timer_gens;
+            let live =
+                |e: &Entry<E>| e.timer_index == NO_TIMER || gens[e.timer_index as usize] == e.timer_gen;
+            let time = self.queue.peek_time(&live)?;
             if time > until.0 {
                 return None;
             }
-            let entry = self.queue.pop().expect("peeked");
+            let entry = self.queue.pop(&live).expect("peeked");
             if entry.timer_index != NO_TIMER {
                 let gen = &mut self.timer_gens[entry.timer_index as usize];
                 if *gen != entry.timer_gen {

@@ -226,7 +226,12 @@ struct World {
     n_buckets: usize,
     cur_bucket: usize,
     cur_bucket_start: u64,
+    /// Events handled, for the periodic conservation check of debug builds.
+    n_handled: u64,
 }
+
+/// Events between two conservation checks in debug builds (each scans the request table).
+const CONSERVATION_CHECK_EVERY: u64 = 1 << 12;
 
 fn hist(sigfig: u8) -> Histogram<u64> {
     Histogram::new(sigfig).expect("sigfig is in 0..=5")
@@ -325,6 +330,7 @@ impl World {
             n_buckets,
             cur_bucket: 0,
             cur_bucket_start: 0,
+            n_handled: 0,
         }
     }
 
@@ -752,14 +758,12 @@ impl World {
         self.answer(sched, r, Outcome::Timeout);
     }
 
-    /// Closes the gauges at `end` and checks conservation by scanning live requests.
-    fn into_output(mut self, end: SimTime, stop: StopReason, n_events: u64) -> RunOutput {
-        for s in 0..self.services.len() {
-            let id = ServiceId(s as u32);
-            let (busy, queued) = (self.services[s].busy.value, self.services[s].queued.value);
-            self.set_gauge(id, GaugeKind::Busy, end, busy);
-            self.set_gauge(id, GaugeKind::Queue, end, queued);
-        }
+    /// Checks that no request was lost or duplicated, comparing counters with what a scan of
+    /// the request table and the instances actually finds.
+    ///
+    /// # Panics
+    /// If the two tallies differ: the engine has a bug and its numbers cannot be trusted.
+    fn check_conservation(&self) -> Conservation {
         let in_flight = self
             .reqs
             .slots
@@ -786,7 +790,18 @@ impl World {
                 svc.name
             );
         }
-        let conservation = Conservation { issued, ended, in_flight };
+        Conservation { issued, ended, in_flight }
+    }
+
+    /// Closes the gauges at `end` and checks conservation by scanning live requests.
+    fn into_output(mut self, end: SimTime, stop: StopReason, n_events: u64) -> RunOutput {
+        for s in 0..self.services.len() {
+            let id = ServiceId(s as u32);
+            let (busy, queued) = (self.services[s].busy.value, self.services[s].queued.value);
+            self.set_gauge(id, GaugeKind::Busy, end, busy);
+            self.set_gauge(id, GaugeKind::Queue, end, queued);
+        }
+        let conservation = self.check_conservation();
         for c in &mut self.clients {
             c.close_bucket();
         }
@@ -862,6 +877,14 @@ impl Model for World {
 
     #[inline]
     fn on_event(&mut self, _now: SimTime, event: Event, sched: &mut Scheduler<Event>) {
+        if cfg!(debug_assertions) {
+            // In debug builds and tests, check conservation along the way too, not only at the
+            // end, so a leak is caught near the event that caused it.
+            self.n_handled += 1;
+            if self.n_handled % CONSERVATION_CHECK_EVERY == 0 {
+                self.check_conservation();
+            }
+        }
         match event {
             Event::Arrival { client } => {
                 self.on_client_request(sched, client);

@@ -103,7 +103,7 @@ pub struct EndpointConfig {
 }
 
 /// A downstream call an endpoint makes.
-#[derive(Clone, Debug)]
+#[derive(Copy, Clone, Debug)]
 pub struct CallConfig {
     /// Callee service.
     pub service: ServiceId,

@@ -80,7 +80,7 @@ pub struct ClientOutput {
 }
 
 /// One client group in one time bucket (by the time a request ended, or was issued).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ClientBucket {
     /// Requests issued in the bucket.
     pub issued: u64,

@@ -160,7 +160,7 @@ struct ClientState {
     outcomes: OutcomeCounts,
     latency_ok: Histogram<u64>,
     latency_all: Histogram<u64>,
-    series: Vec<ClientBucketAcc>,
+    series: Vec<ClientBucket>,
     /// Successful latencies of the bucket `open_bucket`, summarised into the series when a
     /// later bucket starts: answers come in time order, so one histogram serves them all.
     open_latency: Histogram<u64>,
@@ -172,13 +172,6 @@ impl ClientState {
         self.series[self.open_bucket].latency_ok = LatencySummary::of(&self.open_latency);
         self.open_latency.reset();
     }
-}
-
-#[derive(Default)]
-struct ClientBucketAcc {
-    issued: u64,
-    outcomes: OutcomeCounts,
-    latency_ok: LatencySummary,
 }
 
 struct InstanceState {
@@ -315,7 +308,7 @@ impl World {
                 outcomes: OutcomeCounts::default(),
                 latency_ok: hist(HIST_SIGFIG),
                 latency_all: hist(HIST_SIGFIG),
-                series: (0..n_buckets).map(|_| ClientBucketAcc::default()).collect(),
+                series: vec![ClientBucket::default(); n_buckets],
                 open_latency: hist(HIST_SIGFIG),
                 open_bucket: 0,
             })
@@ -645,7 +638,7 @@ impl World {
         if !ok_so_far {
             self.finish(sched, r, Outcome::ServerError);
         } else if k < calls.len() {
-            let call = calls[k].clone();
+            let call = calls[k];
             req.next_call += 1;
             self.issue(sched, Caller::Parent(r), call.service, call.endpoint, call.timeout);
         } else {
@@ -814,15 +807,7 @@ impl World {
                 outcomes: c.outcomes,
                 latency_ok: c.latency_ok,
                 latency_all: c.latency_all,
-                series: c
-                    .series
-                    .into_iter()
-                    .map(|b| ClientBucket {
-                        issued: b.issued,
-                        outcomes: b.outcomes,
-                        latency_ok: b.latency_ok,
-                    })
-                    .collect(),
+                series: c.series,
             })
             .collect();
         let services = self

@@ -645,6 +645,14 @@ impl Serialize for PosDur {
 #[serde(try_from = "f64", into = "f64")]
 pub(crate) struct Rate(pub f64);
 
+/// Rates above one request per nanosecond cannot be represented in integer time.
+fn check_rate_cap(v: f64) -> Result<(), String> {
+    if v > RATE_PER_SEC_MAX {
+        return Err(format!("a rate must be at most 1e9 per second (one request per nanosecond), got {v}"));
+    }
+    Ok(())
+}
+
 impl TryFrom<f64> for Rate {
     type Error = String;
     fn try_from(v: f64) -> Result<Self, String> {
@@ -653,11 +661,7 @@ impl TryFrom<f64> for Rate {
                 "a rate must be a finite number of requests per second greater than 0, got {v}"
             ));
         }
-        if v > RATE_PER_SEC_MAX {
-            return Err(format!(
-                "a rate must be at most 1e9 per second (one request per nanosecond), got {v}"
-            ));
-        }
+        check_rate_cap(v)?;
         Ok(Rate(v))
     }
 }
@@ -681,11 +685,7 @@ impl TryFrom<f64> for ScheduleRate {
                 "a scheduled rate must be a finite number of requests per second, 0 or more, got {v}"
             ));
         }
-        if v > RATE_PER_SEC_MAX {
-            return Err(format!(
-                "a rate must be at most 1e9 per second (one request per nanosecond), got {v}"
-            ));
-        }
+        check_rate_cap(v)?;
         Ok(ScheduleRate(v))
     }
 }

@@ -33,8 +33,8 @@
 
 use squall_kernel::{Dist, SimDuration};
 use squall_model::{
-    run, ArrivalProcess, BalancerKind, ClientConfig, EndpointConfig, EndpointId, Limits, Load, ModelConfig,
-    QueueConfig, RateSchedule, RunOutput, ServiceConfig, ServiceId, ServiceOutput, StopReason,
+    run, ArrivalProcess, BalancerKind, ClientConfig, Criticality, EndpointConfig, EndpointId, Limits, Load,
+    ModelConfig, QueueConfig, RateSchedule, RunOutput, ServiceConfig, ServiceId, ServiceOutput, StopReason,
 };
 
 /// Service rate of one worker, per second (mean service 10 ms).
@@ -148,7 +148,7 @@ impl System {
             work,
             replicas,
             workers,
-            queue: QueueConfig { capacity: QUEUE_UNBOUNDED, shared },
+            queue: QueueConfig::fifo(QUEUE_UNBOUNDED, shared),
             replication_s: 0,
             seed_base: 0,
         }
@@ -162,18 +162,14 @@ impl System {
             // Time series do not matter here; a few buckets keep the output small.
             bucket_width: SimDuration::from_secs(self.replication_s / 10),
             limits: Limits::default(),
-            services: vec![ServiceConfig {
-                name: "server".into(),
-                replicas: self.replicas,
-                workers: self.workers,
-                queue: self.queue.clone(),
-                balancer: BalancerKind::RoundRobin,
-                endpoints: vec![EndpointConfig {
-                    name: "work".into(),
-                    work: self.work.clone(),
-                    calls: vec![],
-                }],
-            }],
+            services: vec![ServiceConfig::new(
+                "server",
+                self.replicas,
+                self.workers,
+                self.queue.clone(),
+                BalancerKind::RoundRobin,
+                vec![EndpointConfig::work("work", self.work.clone())],
+            )],
             clients: vec![ClientConfig {
                 name: "poisson".into(),
                 service: ServiceId(0),
@@ -183,7 +179,9 @@ impl System {
                     rate: RateSchedule::constant(self.lambda),
                 },
                 timeout: None,
+                criticality: Criticality::default(),
             }],
+            faults: Vec::new(),
         }
     }
 
@@ -487,7 +485,7 @@ fn eight_servers_without_a_queue_block_as_erlang_b() {
             work: exponential_work(),
             replicas: 1,
             workers: C,
-            queue: QueueConfig { capacity: 0, shared: false },
+            queue: QueueConfig::fifo(0, false),
             replication_s,
             seed_base,
         };
@@ -507,7 +505,7 @@ fn one_server_with_room_for_five_blocks_as_mm1k_below_and_above_saturation() {
             replicas: 1,
             workers: 1,
             // K places in all: one in service, K - 1 waiting.
-            queue: QueueConfig { capacity: K - 1, shared: false },
+            queue: QueueConfig::fifo(K - 1, false),
             replication_s,
             seed_base,
         };
@@ -531,7 +529,7 @@ fn the_comparison_rejects_a_theory_three_percent_off() {
         work: exponential_work(),
         replicas: 1,
         workers: 8,
-        queue: QueueConfig { capacity: 0, shared: false },
+        queue: QueueConfig::fifo(0, false),
         replication_s: 100,
         seed_base: 15_000,
     };

@@ -32,6 +32,8 @@ pub struct ModelConfig {
     pub services: Vec<ServiceConfig>,
     /// Client groups, indexed by [`ClientId`].
     pub clients: Vec<ClientConfig>,
+    /// Faults, in the order declared (the order names their random streams).
+    pub faults: Vec<FaultConfig>,
 }
 
 /// Bounds on a run, so a scenario that explodes stops with a reason instead of running out
@@ -65,6 +67,45 @@ pub struct ServiceConfig {
     pub balancer: BalancerKind,
     /// Endpoints, indexed by [`EndpointId`].
     pub endpoints: Vec<EndpointConfig>,
+    /// How this service's instances call other services: one entry per dependency that has
+    /// a policy; a call to a service not listed goes out with no policy.
+    pub dependencies: Vec<DependencyConfig>,
+    /// Checks a request passes on reaching an instance, before it may wait for a worker.
+    pub admission: AdmissionConfig,
+    /// Connections the service accepts from all callers' pools together (a database's
+    /// `max_connections`); `None` is unlimited.
+    pub max_connections: Option<u32>,
+}
+
+impl ServiceConfig {
+    /// A service with no dependency policies, no admission control and no connection cap.
+    pub fn new(
+        name: &str,
+        replicas: u32,
+        workers: u32,
+        queue: QueueConfig,
+        balancer: BalancerKind,
+        endpoints: Vec<EndpointConfig>,
+    ) -> ServiceConfig {
+        ServiceConfig {
+            name: name.to_string(),
+            replicas,
+            workers,
+            queue,
+            balancer,
+            endpoints,
+            dependencies: Vec::new(),
+            admission: AdmissionConfig::default(),
+            max_connections: None,
+        }
+    }
+}
+
+impl QueueConfig {
+    /// A first-in, first-out queue that serves whatever waits.
+    pub fn fifo(capacity: u32, shared: bool) -> QueueConfig {
+        QueueConfig { capacity, shared, discipline: Discipline::Fifo, codel: None, drop_abandoned: false }
+    }
 }
 
 /// Where requests wait when every worker is busy.
@@ -76,6 +117,258 @@ pub struct QueueConfig {
     /// One FIFO queue for the whole service, served by every instance's workers (the
     /// M/M/c model of Erlang C), instead of one queue per instance behind the balancer.
     pub shared: bool,
+    /// Which waiting request a free worker takes.
+    pub discipline: Discipline,
+    /// Facebook's CoDel variant: while the queue has been standing for an interval, drop
+    /// requests that waited longer than twice the target (answered `Shed`).
+    pub codel: Option<CodelConfig>,
+    /// Drop a waiting request whose caller has already given up, instead of serving it
+    /// (a deadline-aware server). Its caller was already answered; nothing more is sent.
+    pub drop_abandoned: bool,
+}
+
+/// Order in which waiting requests are served.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Discipline {
+    /// Oldest first.
+    Fifo,
+    /// Newest first.
+    Lifo,
+    /// Oldest first normally; newest first while the CoDel detector says the queue is standing
+    /// (Facebook's adaptive LIFO). Uses `codel`'s parameters, or 5 ms / 100 ms if unset.
+    AdaptiveLifo,
+}
+
+/// CoDel parameters (folly `Codel`: target 5 ms, interval 100 ms).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct CodelConfig {
+    /// Acceptable standing queue delay.
+    pub target: SimDuration,
+    /// How long the delay must stay above target before shedding starts.
+    pub interval: SimDuration,
+}
+
+impl Default for CodelConfig {
+    fn default() -> Self {
+        CodelConfig { target: SimDuration::from_millis(5), interval: SimDuration::from_millis(100) }
+    }
+}
+
+/// Server-side protection, checked in this order when a request reaches an instance.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AdmissionConfig {
+    /// Answer `RateLimited` (429) above a rate.
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Answer `Shed` (503) when the instance already holds as many requests as an adaptive
+    /// limit allows.
+    pub concurrency_limit: Option<ConcurrencyLimitConfig>,
+    /// Answer `Shed` (503) by queue length or queue delay, least critical work first.
+    pub shedding: Option<SheddingConfig>,
+}
+
+/// A rate limiter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateLimitConfig {
+    /// The bucket.
+    pub bucket: TokenBucket,
+    /// One bucket per instance (Envoy's local rate limit), or one for the whole service.
+    pub per_instance: bool,
+}
+
+/// Token-bucket variants.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TokenBucket {
+    /// Continuous refill at `rate` per second, bursts of `burst` (GCRA).
+    Continuous {
+        /// Tokens per second.
+        rate: f64,
+        /// Bucket size.
+        burst: u32,
+    },
+    /// Envoy's discrete refill: `tokens_per_fill` every `fill_interval`, at most `max_tokens`.
+    Discrete {
+        /// Bucket size, and its initial fill.
+        max_tokens: u32,
+        /// Tokens added per fill.
+        tokens_per_fill: u32,
+        /// Time between fills.
+        fill_interval: SimDuration,
+    },
+}
+
+/// Netflix concurrency-limits algorithms, with their parameter names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConcurrencyLimitConfig {
+    /// Additive increase, multiplicative decrease.
+    Aimd {
+        /// Starting limit (20).
+        initial_limit: u32,
+        /// Floor (20).
+        min_limit: u32,
+        /// Ceiling (200).
+        max_limit: u32,
+        /// Factor applied on a drop (0.9).
+        backoff_ratio: f64,
+        /// A sample slower than this counts as a drop (5 s).
+        timeout: SimDuration,
+    },
+    /// Gradient of long-term to short-term round-trip time.
+    Gradient2 {
+        /// Starting limit (20).
+        initial_limit: u32,
+        /// Floor (20).
+        min_limit: u32,
+        /// Ceiling (200).
+        max_concurrency: u32,
+        /// Weight of a new estimate (0.2).
+        smoothing: f64,
+        /// Headroom added to the estimate (4).
+        queue_size: u32,
+        /// Samples in the long-term average (600).
+        long_window: u32,
+        /// Tolerated ratio of short- to long-term RTT (1.5).
+        rtt_tolerance: f64,
+    },
+}
+
+/// Load shedding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SheddingConfig {
+    /// What is compared with the thresholds.
+    pub metric: ShedMetric,
+    /// Threshold at which `Critical` work is shed, in requests or nanoseconds.
+    pub at: u64,
+    /// Thresholds for `[CriticalPlus, Critical, SheddablePlus, Sheddable]`; `None` derives
+    /// them from `at` (125 %, 100 %, 75 %, 50 %).
+    pub per_class: Option<[u64; 4]>,
+    /// Retry-After sent with the 503.
+    pub retry_after: SimDuration,
+}
+
+/// What load shedding measures.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ShedMetric {
+    /// Requests waiting at the instance (or service, for a shared queue).
+    QueueLength,
+    /// How long the oldest waiting request has waited, ns.
+    QueueDelay,
+}
+
+/// How important a request is; calls inherit their parent's. Shedding drops the least
+/// critical first (the SRE book's classes).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Criticality {
+    /// Never shed before everything else.
+    CriticalPlus,
+    /// The default.
+    #[default]
+    Critical,
+    /// Shed before critical work.
+    SheddablePlus,
+    /// Shed first.
+    Sheddable,
+}
+
+/// A caller's policy for one dependency: applies to every call its endpoints make to that
+/// service, per caller instance (each instance has its own bulkhead and pool, as each
+/// process does).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DependencyConfig {
+    /// The service called.
+    pub service: ServiceId,
+    /// Per-call timeout, unless the call sets its own.
+    pub timeout: Option<SimDuration>,
+    /// Limits concurrent calls; calls past it fail fast with `BulkheadFull`.
+    pub bulkhead: Option<BulkheadConfig>,
+    /// A call holds a pooled connection while it is out.
+    pub pool: Option<PoolConfig>,
+}
+
+/// Resilience4j bulkheads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BulkheadConfig {
+    /// A counting semaphore (`max_concurrent_calls` 25, `max_wait_duration` 0).
+    Semaphore {
+        /// Calls out at once.
+        max_concurrent_calls: u32,
+        /// How long a call may wait for a permit; zero fails at once.
+        max_wait_duration: SimDuration,
+    },
+    /// A thread pool with Java `ThreadPoolExecutor` rules.
+    ThreadPool {
+        /// Threads kept even when idle.
+        core_thread_pool_size: u32,
+        /// Threads at most; the pool grows past core only when the queue is full.
+        max_thread_pool_size: u32,
+        /// Calls that may wait for a thread (100).
+        queue_capacity: u32,
+        /// Idle time after which a thread above core ends (20 ms).
+        keep_alive_duration: SimDuration,
+    },
+}
+
+/// A connection pool (HikariCP names).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Connections at most (`maximumPoolSize`, 10).
+    pub maximum_pool_size: u32,
+    /// Connections opened at start and kept (`minimumIdle`, defaults to the maximum).
+    pub minimum_idle: u32,
+    /// How long a call waits for a connection before failing (`connectionTimeout`, 30 s).
+    pub connection_timeout: SimDuration,
+}
+
+/// A cache in front of an endpoint or a call.
+#[derive(Clone, Debug)]
+pub struct CacheConfig {
+    /// Share of requests answered by the cache once warm.
+    pub hit_ratio: f64,
+    /// Time to answer a hit, ns.
+    pub hit_latency: Dist,
+    /// After a flush (or a cold start) the hit ratio grows linearly from 0 over this long.
+    pub warmup: SimDuration,
+    /// The cache starts empty at time zero.
+    pub cold_start: bool,
+}
+
+/// A fault: for a window of time, some instances of a service misbehave.
+#[derive(Clone, Debug)]
+pub struct FaultConfig {
+    /// Label in outputs and plots.
+    pub name: String,
+    /// Service affected.
+    pub service: ServiceId,
+    /// Instances affected: the first `ceil(share × replicas)` (at least one).
+    pub share: f64,
+    /// Start of the window.
+    pub start: SimTime,
+    /// End of the window.
+    pub end: SimTime,
+    /// What goes wrong.
+    pub kind: FaultKind,
+}
+
+/// What a fault does while active.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// Work started during the window takes `factor` times as long.
+    Slow {
+        /// Work multiplier.
+        factor: f64,
+    },
+    /// The process is gone: requests it holds fail with `ConnectionReset` when the window
+    /// opens, and new connections are refused (`NoEndpoint`) until it closes.
+    Down,
+    /// A share of the requests reaching the instances fail at once with `outcome`.
+    Fail {
+        /// Probability that a request fails.
+        fraction: f64,
+        /// The outcome it fails with.
+        outcome: crate::Outcome,
+    },
+    /// The caches in front of the service's endpoints are emptied when the window opens and
+    /// warm up again after it closes.
+    FlushCache,
 }
 
 /// Load-balancing algorithm of a service's callers.
@@ -96,21 +389,58 @@ pub enum BalancerKind {
 pub struct EndpointConfig {
     /// Stable name.
     pub name: String,
-    /// Worker time, in nanoseconds, before the downstream calls.
-    pub work: Dist,
-    /// Downstream calls made in sequence after `work`, holding the worker while they wait.
-    pub calls: Vec<CallConfig>,
+    /// What serving a request does, in order.
+    pub steps: Vec<Step>,
+    /// A blocking endpoint holds its worker while it waits on downstream calls
+    /// (thread-per-request). A non-blocking one (an event loop) frees the worker while it
+    /// waits and needs one again for the work after the calls.
+    pub blocking: bool,
+    /// A cache shared by every caller, in front of this endpoint.
+    pub cache: Option<CacheConfig>,
+}
+
+impl EndpointConfig {
+    /// An endpoint that only works, for `work` ns.
+    pub fn work(name: &str, work: Dist) -> EndpointConfig {
+        EndpointConfig { name: name.to_string(), steps: vec![Step::Work(work)], blocking: true, cache: None }
+    }
+
+    /// Every call the endpoint makes, in step order.
+    pub fn calls(&self) -> impl Iterator<Item = &CallConfig> {
+        self.steps.iter().flat_map(|s| match s {
+            Step::Work(_) => &[][..],
+            Step::Calls { calls, .. } => &calls[..],
+        })
+    }
+}
+
+/// One step of an endpoint.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// Worker time, ns.
+    Work(Dist),
+    /// Calls sent at once (one call is the sequential case); the step succeeds when `need`
+    /// of them succeed and fails as soon as that cannot happen. Calls still out then are
+    /// abandoned: their servers carry on, but nobody waits for them.
+    Calls {
+        /// The calls.
+        calls: Vec<CallConfig>,
+        /// Successes needed, `1..=calls.len()`.
+        need: u32,
+    },
 }
 
 /// A downstream call an endpoint makes.
-#[derive(Copy, Clone, Debug)]
+#[derive(Clone, Debug)]
 pub struct CallConfig {
     /// Callee service.
     pub service: ServiceId,
     /// Callee endpoint.
     pub endpoint: EndpointId,
-    /// The caller gives up after this long; `None` waits forever.
+    /// The caller gives up after this long; `None` uses the dependency's timeout.
     pub timeout: Option<SimDuration>,
+    /// A cache local to each caller instance, in front of this call.
+    pub cache: Option<CacheConfig>,
 }
 
 /// A group of clients sending requests to one endpoint.
@@ -126,6 +456,8 @@ pub struct ClientConfig {
     pub load: Load,
     /// A client gives up on a request after this long; `None` waits forever.
     pub timeout: Option<SimDuration>,
+    /// Criticality of its requests and of the calls they cause.
+    pub criticality: Criticality,
 }
 
 /// How a client group generates requests.

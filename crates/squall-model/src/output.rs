@@ -29,6 +29,10 @@ pub struct RunOutput {
     pub clients: Vec<ClientOutput>,
     /// Per service, in configuration order.
     pub services: Vec<ServiceOutput>,
+    /// Per caller service and dependency with calls, ordered by caller then callee.
+    pub dependencies: Vec<DependencyOutput>,
+    /// Fault windows, in configuration order.
+    pub faults: Vec<FaultWindow>,
     /// The end-of-run conservation check, for the record.
     pub conservation: Conservation,
 }
@@ -156,8 +160,18 @@ pub struct ServiceOutput {
     pub arrivals: u64,
     /// Requests whose work was finished (whether or not anyone still waited).
     pub completed: u64,
-    /// Requests refused because the queue was full.
+    /// Requests refused before any work (queue full, rate limited, shed, down, injected
+    /// failure); `refusals` splits them by outcome.
     pub rejected: u64,
+    /// Refused requests by outcome.
+    pub refusals: OutcomeCounts,
+    /// Waiting requests dropped unserved because their caller had given up, or by CoDel.
+    pub dropped: u64,
+    /// Requests served whose answer someone still waited for (goodput, as opposed to
+    /// `completed`, the throughput).
+    pub useful: u64,
+    /// Worker time of those requests, ns.
+    pub useful_work_ns: u128,
     /// Requests that had to wait for a worker.
     pub waited: u64,
     /// Time from arrival to getting a worker, for requests that got one, ns.
@@ -176,7 +190,8 @@ pub struct ServiceOutput {
     pub in_system_integral: u128,
     /// Longest queue seen (summed over instances at that moment).
     pub queue_max: u64,
-    /// Work finished for callers that had already given up, ns of worker time.
+    /// Worker time spent on requests nobody waited for any more when they finished (their
+    /// caller, or a caller further up, had given up or moved on), ns.
     pub wasted_work_ns: u128,
     /// Per time bucket.
     pub series: Vec<ServiceBucket>,
@@ -189,14 +204,57 @@ pub struct ServiceBucket {
     pub arrivals: u64,
     /// Requests whose work finished.
     pub completed: u64,
-    /// Requests refused because the queue was full.
+    /// Requests refused before any work.
     pub rejected: u64,
+    /// Waiting requests dropped unserved.
+    pub dropped: u64,
+    /// Requests served for a caller that still waited (goodput).
+    pub useful: u64,
+    /// Worker time of useful requests finished in the bucket, ns.
+    pub useful_work_ns: u128,
+    /// Worker time of wasted requests finished in the bucket, ns.
+    pub wasted_work_ns: u128,
     /// Integral of busy workers over the bucket, worker-ns.
     pub busy_integral: u128,
     /// Integral of queue length over the bucket, request-ns.
     pub queue_integral: u128,
     /// Longest queue within the bucket.
     pub queue_max: u64,
+}
+
+/// Calls from one service to another, summed over the caller's instances.
+#[derive(Clone, Debug)]
+pub struct DependencyOutput {
+    /// Calling service.
+    pub caller: String,
+    /// Called service.
+    pub callee: String,
+    /// Calls made (including those answered by a cache or refused by a bulkhead or pool).
+    pub calls: u64,
+    /// How they ended, as the caller saw them; abandoned calls (fan-out losers, calls of a
+    /// caller that gave up) end as `Cancelled`.
+    pub outcomes: OutcomeCounts,
+    /// Calls answered by the call's cache.
+    pub cache_hits: u64,
+    /// Calls that waited for a bulkhead permit or a pooled connection.
+    pub waited: u64,
+    /// Latency of successful calls, ns.
+    pub latency_ok: Histogram<u64>,
+}
+
+/// When a fault was active.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultWindow {
+    /// Its label.
+    pub name: String,
+    /// Service it hit.
+    pub service: String,
+    /// What it did, in a few words (`slow x5`, `down`, `fail 30% ServerError`).
+    pub what: String,
+    /// Start.
+    pub start: SimTime,
+    /// End.
+    pub end: SimTime,
 }
 
 impl RunOutput {

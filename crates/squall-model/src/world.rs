@@ -211,6 +211,9 @@ struct ServiceState {
 /// The simulated world.
 struct World {
     cfg: ModelConfig,
+    /// Per service and endpoint: work, then sequential calls (service, endpoint, timeout).
+    #[allow(clippy::type_complexity)]
+    plans: Vec<Vec<(squall_kernel::Dist, Vec<(ServiceId, EndpointId, Option<SimDuration>)>)>>,
     clients: Vec<ClientState>,
     services: Vec<ServiceState>,
     instances: Vec<InstanceState>,
@@ -313,7 +316,37 @@ impl World {
                 open_bucket: 0,
             })
             .collect();
+        let plans = cfg
+            .services
+            .iter()
+            .map(|sc| {
+                sc.endpoints
+                    .iter()
+                    .map(|ep| {
+                        let mut work = squall_kernel::Dist::Constant(0.0);
+                        let mut calls = Vec::new();
+                        for step in &ep.steps {
+                            match step {
+                                crate::config::Step::Work(d) => work = d.clone(),
+                                crate::config::Step::Calls { calls: cs, .. } => {
+                                    for c in cs {
+                                        let dep_timeout = sc
+                                            .dependencies
+                                            .iter()
+                                            .find(|d| d.service == c.service)
+                                            .and_then(|d| d.timeout);
+                                        calls.push((c.service, c.endpoint, c.timeout.or(dep_timeout)));
+                                    }
+                                }
+                            }
+                        }
+                        (work, calls)
+                    })
+                    .collect()
+            })
+            .collect();
         World {
+            plans,
             cfg: cfg.clone(),
             clients,
             services,
@@ -616,7 +649,7 @@ impl World {
         let i = &mut self.instances[inst as usize];
         assert!(i.busy < i.workers, "instance {inst} has no idle worker: {} of {}", i.busy, i.workers);
         i.busy += 1;
-        let work = &self.cfg.services[service.0 as usize].endpoints[endpoint.0 as usize].work;
+        let work = &self.plans[service.0 as usize][endpoint.0 as usize].0;
         let work_ns = round_ns(work.sample(&mut i.work_rng));
         let wait_ns = now.since(arrived).as_nanos();
         let svc = &mut self.services[service.0 as usize];
@@ -634,13 +667,13 @@ impl World {
     fn next_step(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, ok_so_far: bool) {
         let req = self.reqs.get_mut(r);
         let (service, endpoint, k) = (req.service, req.endpoint, req.next_call as usize);
-        let calls = &self.cfg.services[service.0 as usize].endpoints[endpoint.0 as usize].calls;
+        let calls = &self.plans[service.0 as usize][endpoint.0 as usize].1;
         if !ok_so_far {
             self.finish(sched, r, Outcome::ServerError);
         } else if k < calls.len() {
             let call = calls[k];
             req.next_call += 1;
-            self.issue(sched, Caller::Parent(r), call.service, call.endpoint, call.timeout);
+            self.issue(sched, Caller::Parent(r), call.0, call.1, call.2);
         } else {
             self.finish(sched, r, Outcome::Ok);
         }
@@ -820,6 +853,10 @@ impl World {
                 arrivals: s.arrivals,
                 completed: s.completed,
                 rejected: s.rejected,
+                refusals: OutcomeCounts::default(),
+                dropped: 0,
+                useful: 0,
+                useful_work_ns: 0,
                 waited: s.waited,
                 wait: s.wait,
                 wait_ns_sum: s.wait_ns_sum,
@@ -842,6 +879,8 @@ impl World {
             bucket_width: self.cfg.bucket_width,
             clients,
             services,
+            dependencies: Vec::new(),
+            faults: Vec::new(),
             conservation,
         }
     }
@@ -989,25 +1028,23 @@ mod tests {
             duration: SimDuration::from_secs(2000),
             bucket_width: SimDuration::from_secs(10),
             limits: Limits::default(),
-            services: vec![ServiceConfig {
-                name: "s".into(),
+            services: vec![ServiceConfig::new(
+                "s",
                 replicas,
                 workers,
-                queue: QueueConfig { capacity, shared },
-                balancer: BalancerKind::RoundRobin,
-                endpoints: vec![EndpointConfig {
-                    name: "e".into(),
-                    work: Dist::exponential(mean_ms * 1e6).unwrap(),
-                    calls: vec![],
-                }],
-            }],
+                QueueConfig::fifo(capacity, shared),
+                BalancerKind::RoundRobin,
+                vec![EndpointConfig::work("e", Dist::exponential(mean_ms * 1e6).unwrap())],
+            )],
             clients: vec![ClientConfig {
                 name: "c".into(),
                 service: ServiceId(0),
                 endpoint: EndpointId(0),
                 load: Load::Open { process: ArrivalProcess::Poisson, rate: RateSchedule::constant(rate) },
                 timeout: None,
+                criticality: Criticality::default(),
             }],
+            faults: Vec::new(),
         }
     }
 
@@ -1050,27 +1087,26 @@ mod tests {
                     .iter()
                     .enumerate()
                     .map(|(i, &(replicas, workers, capacity, shared, lb, mean_ms, call_timeout_ms))| {
-                        let calls = if i + 1 < n {
-                            vec![CallConfig {
-                                service: ServiceId((i + 1) as u32),
-                                endpoint: EndpointId(0),
-                                timeout: call_timeout_ms.map(SimDuration::from_millis),
-                            }]
-                        } else {
-                            vec![]
-                        };
-                        ServiceConfig {
-                            name: format!("s{i}"),
+                        let mut ep = EndpointConfig::work("e", Dist::exponential(mean_ms * 1e6).unwrap());
+                        if i + 1 < n {
+                            ep.steps.push(Step::Calls {
+                                calls: vec![CallConfig {
+                                    service: ServiceId((i + 1) as u32),
+                                    endpoint: EndpointId(0),
+                                    timeout: call_timeout_ms.map(SimDuration::from_millis),
+                                    cache: None,
+                                }],
+                                need: 1,
+                            });
+                        }
+                        ServiceConfig::new(
+                            &format!("s{i}"),
                             replicas,
                             workers,
-                            queue: QueueConfig { capacity, shared },
-                            balancer: balancers[lb],
-                            endpoints: vec![EndpointConfig {
-                                name: "e".into(),
-                                work: Dist::exponential(mean_ms * 1e6).unwrap(),
-                                calls,
-                            }],
-                        }
+                            QueueConfig::fifo(capacity, shared),
+                            balancers[lb],
+                            vec![ep],
+                        )
                     })
                     .collect();
                 let load = match load_kind {
@@ -1102,7 +1138,9 @@ mod tests {
                         endpoint: EndpointId(0),
                         load,
                         timeout: client_timeout_ms.map(SimDuration::from_millis),
+                        criticality: Criticality::default(),
                     }],
+                    faults: Vec::new(),
                 }
             })
     }
@@ -1165,7 +1203,7 @@ mod tests {
         // Work takes 100 ms, the client waits 10 ms: every request times out, and all the work
         // done for them is wasted.
         let mut cfg = single(5.0, 100.0, 1, 1, 1000, false);
-        cfg.services[0].endpoints[0].work = Dist::constant(100e6).unwrap();
+        cfg.services[0].endpoints[0].steps = vec![Step::Work(Dist::constant(100e6).unwrap())];
         cfg.clients[0].timeout = Some(SimDuration::from_millis(10));
         cfg.duration = SimDuration::from_secs(100);
         let out = run(&cfg);
@@ -1196,12 +1234,19 @@ mod tests {
         let mut cfg = single(50.0, 1.0, 1, 4, 10, false);
         let mut db = cfg.services[0].clone();
         db.name = "db".into();
-        db.queue = QueueConfig { capacity: 0, shared: false };
+        db.queue = QueueConfig::fifo(0, false);
         db.workers = 1;
-        db.endpoints[0].work = Dist::constant(50e6).unwrap();
+        db.endpoints[0].steps = vec![Step::Work(Dist::constant(50e6).unwrap())];
         cfg.services.push(db);
-        cfg.services[0].endpoints[0].calls =
-            vec![CallConfig { service: ServiceId(1), endpoint: EndpointId(0), timeout: None }];
+        cfg.services[0].endpoints[0].steps.push(Step::Calls {
+            calls: vec![CallConfig {
+                service: ServiceId(1),
+                endpoint: EndpointId(0),
+                timeout: None,
+                cache: None,
+            }],
+            need: 1,
+        });
         cfg.duration = SimDuration::from_secs(50);
         let out = run(&cfg);
         let c = &out.clients[0];

@@ -80,6 +80,7 @@ pub(crate) fn sample_output() -> RunOutput {
             busy_integral: if incident { 7_500_000_000 } else { 3_000_000_000 },
             queue_integral: if incident { 10_000_000_000 } else { 200_000_000 },
             queue_max: if incident { 12 } else { 3 },
+            ..ServiceBucket::default()
         });
         db_series.push(ServiceBucket {
             arrivals: arrivals - queue_full,
@@ -88,6 +89,7 @@ pub(crate) fn sample_output() -> RunOutput {
             busy_integral: u128::from(NS_PER_S),
             queue_integral: 0,
             queue_max: 0,
+            ..ServiceBucket::default()
         });
     }
 
@@ -119,6 +121,10 @@ pub(crate) fn sample_output() -> RunOutput {
         arrivals: api_series.iter().map(|b| b.arrivals).sum(),
         completed: api_completed,
         rejected: api_series.iter().map(|b| b.rejected).sum(),
+        refusals: OutcomeCounts::default(),
+        dropped: 0,
+        useful: 0,
+        useful_work_ns: 0,
         waited: 300,
         wait: hist(HIST_SIGFIG, &[(0, api_completed - 300), (5 * MS, 300)]),
         wait_ns_sum: 300 * 5 * u128::from(MS),
@@ -139,6 +145,10 @@ pub(crate) fn sample_output() -> RunOutput {
         arrivals: db_completed,
         completed: db_completed,
         rejected: 0,
+        refusals: OutcomeCounts::default(),
+        dropped: 0,
+        useful: 0,
+        useful_work_ns: 0,
         waited: 0,
         wait: hist(HIST_SIGFIG, &[(0, db_completed)]),
         wait_ns_sum: 0,
@@ -160,6 +170,8 @@ pub(crate) fn sample_output() -> RunOutput {
         bucket_width: SimDuration::from_secs(1),
         clients: vec![web, batch],
         services: vec![api, db],
+        dependencies: Vec::new(),
+        faults: Vec::new(),
         conservation: Conservation { issued: 1_510, ended: 1_500, in_flight: 10 },
     }
 }
@@ -189,6 +201,10 @@ pub(crate) fn zero_output() -> RunOutput {
             arrivals: 0,
             completed: 0,
             rejected: 0,
+            refusals: OutcomeCounts::default(),
+            dropped: 0,
+            useful: 0,
+            useful_work_ns: 0,
             waited: 0,
             wait: empty(),
             wait_ns_sum: 0,
@@ -201,6 +217,8 @@ pub(crate) fn zero_output() -> RunOutput {
             wasted_work_ns: 0,
             series: Vec::new(),
         }],
+        dependencies: Vec::new(),
+        faults: Vec::new(),
         conservation: Conservation { issued: 0, ended: 0, in_flight: 0 },
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use squall_kernel::time::NS_PER_MS;
 use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
-    ArrivalProcess, BalancerKind, CallConfig, ClientConfig, EndpointConfig, EndpointId, Limits, Load,
-    ModelConfig, QueueConfig, RateSchedule, ServiceConfig, ServiceId,
+    ArrivalProcess, BalancerKind, CallConfig, ClientConfig, Criticality, EndpointConfig, EndpointId, Limits,
+    Load, ModelConfig, QueueConfig, RateSchedule, ServiceConfig, ServiceId, Step,
 };
 
 use crate::error::{unknown_name, unknown_name_in, Origin, Problem, ScenarioError};
@@ -81,6 +81,7 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfi
     let max_in_flight =
         u32::try_from(spec.limits.max_in_flight.0).expect("max_in_flight is bounded by u32::MAX when read");
     Ok(ModelConfig {
+        faults: Vec::new(),
         seed: spec.seed.0,
         duration,
         bucket_width,
@@ -138,10 +139,13 @@ fn build_services(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<Servic
                         service,
                         endpoint,
                         timeout: call.timeout.as_ref().map(|t| SimDuration::from_nanos(t.0.ns)),
+                        cache: None,
                     });
                 }
             }
-            endpoints.push(EndpointConfig { name: ep_name.clone(), work: ep.work.dist.clone(), calls });
+            let mut steps = vec![Step::Work(ep.work.dist.clone())];
+            steps.extend(calls.into_iter().map(|c| Step::Calls { calls: vec![c], need: 1 }));
+            endpoints.push(EndpointConfig { name: ep_name.clone(), steps, blocking: true, cache: None });
         }
         services.push(service_config(name, s, endpoints));
     }
@@ -149,19 +153,19 @@ fn build_services(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<Servic
 }
 
 fn service_config(name: &str, s: &ServiceSpec, endpoints: Vec<EndpointConfig>) -> ServiceConfig {
-    ServiceConfig {
-        name: name.to_string(),
-        replicas: u32_of(s.replicas.0, "replicas"),
-        workers: u32_of(s.workers.0, "workers"),
-        queue: QueueConfig { capacity: u32_of(s.queue.capacity.0, "capacity"), shared: s.queue.shared },
-        balancer: match s.balancer {
+    ServiceConfig::new(
+        name,
+        u32_of(s.replicas.0, "replicas"),
+        u32_of(s.workers.0, "workers"),
+        QueueConfig::fifo(u32_of(s.queue.capacity.0, "capacity"), s.queue.shared),
+        match s.balancer {
             BalancerSpec::RoundRobin => BalancerKind::RoundRobin,
             BalancerSpec::Random => BalancerKind::Random,
             BalancerSpec::LeastOutstanding => BalancerKind::LeastOutstanding,
             BalancerSpec::PowerOfTwoChoices => BalancerKind::PowerOfTwoChoices,
         },
         endpoints,
-    }
+    )
 }
 
 /// Resolves a `(service, endpoint)` reference made at `at`, or records why it does not.
@@ -214,7 +218,7 @@ fn check_cycles(services: &[ServiceConfig], pending: &mut Vec<Pending>) {
     for s in services {
         for e in &s.endpoints {
             names.push((s.name.clone(), e.name.clone()));
-            edges.push(e.calls.iter().map(|c| node_of(c.service, c.endpoint)).collect());
+            edges.push(e.calls().map(|c| node_of(c.service, c.endpoint)).collect());
         }
     }
     assert_eq!(names.len(), n_nodes, "every endpoint is a node");
@@ -311,6 +315,7 @@ fn build_clients(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ClientC
                 endpoint,
                 load,
                 timeout: c.timeout.as_ref().map(|t| SimDuration::from_nanos(t.0.ns)),
+                criticality: Criticality::default(),
             });
         }
     }

@@ -48,7 +48,7 @@ fn list_entries_are_reached_by_index() {
         "services.api.endpoints.feed.calls[0].timeout=None",
     ] {
         let s = parse_with(FLAGSHIP, &[set]).unwrap();
-        assert_eq!(s.config.services[0].endpoints[0].calls[0].timeout, None, "{set}");
+        assert_eq!(s.config.services[0].endpoints[0].calls().next().unwrap().timeout, None, "{set}");
     }
     let s = parse_with(FLAGSHIP, &["clients.users.schedule.1.end=\"5m\""]).unwrap();
     let Load::Open { rate, .. } = &s.config.clients[0].load else { panic!() };

@@ -4,7 +4,7 @@
 use crate::{edit, parse_with, FLAGSHIP};
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
 use squall_kernel::{Dist, SimDuration, SimTime};
-use squall_model::{ArrivalProcess, BalancerKind, EndpointId, Load, QueueConfig, ServiceId};
+use squall_model::{ArrivalProcess, BalancerKind, EndpointId, Load, QueueConfig, ServiceId, Step};
 
 #[test]
 fn the_flagship_builds_the_expected_model_config() {
@@ -23,24 +23,29 @@ fn the_flagship_builds_the_expected_model_config() {
     assert_eq!(names, ["api", "db"]);
     let api = &c.services[0];
     assert_eq!((api.replicas, api.workers), (4, 32));
-    assert_eq!(api.queue, QueueConfig { capacity: 256, shared: false });
+    assert_eq!(api.queue, QueueConfig::fifo(256, false));
     assert_eq!(api.balancer, BalancerKind::LeastOutstanding);
     let endpoints: Vec<&str> = api.endpoints.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(endpoints, ["feed", "health"]);
     let feed = &api.endpoints[0];
-    let Dist::LogNormal { mu, sigma } = feed.work else { panic!("{:?}", feed.work) };
+    let Step::Work(Dist::LogNormal { mu, sigma }) = feed.steps[0] else { panic!("{:?}", feed.steps) };
     assert!((mu - 8e6f64.ln()).abs() < 1e-12, "mu {mu}");
     assert!((sigma - (40e6f64.ln() - 8e6f64.ln()) / squall_kernel::dist::Z_99).abs() < 1e-12);
-    assert_eq!(feed.calls.len(), 1);
-    assert_eq!((feed.calls[0].service, feed.calls[0].endpoint), (ServiceId(1), EndpointId(0)));
-    assert_eq!(feed.calls[0].timeout, Some(SimDuration::from_millis(100)));
-    assert!(matches!(api.endpoints[1].work, Dist::Constant(v) if v == NS_PER_MS as f64));
+    assert_eq!(feed.calls().count(), 1);
+    assert_eq!(
+        (feed.calls().next().unwrap().service, feed.calls().next().unwrap().endpoint),
+        (ServiceId(1), EndpointId(0))
+    );
+    assert_eq!(feed.calls().next().unwrap().timeout, Some(SimDuration::from_millis(100)));
+    assert!(matches!(api.endpoints[1].steps[0], Step::Work(Dist::Constant(v)) if v == NS_PER_MS as f64));
 
     let db = &c.services[1];
     assert_eq!((db.replicas, db.workers), (2, 16));
-    assert_eq!(db.queue, QueueConfig { capacity: 1000, shared: false }, "the default queue");
+    assert_eq!(db.queue, QueueConfig::fifo(1000, false), "the default queue");
     assert_eq!(db.balancer, BalancerKind::RoundRobin, "the default balancer");
-    assert!(matches!(db.endpoints[0].work, Dist::Exponential { mean } if mean == 5.0 * NS_PER_MS as f64));
+    assert!(
+        matches!(db.endpoints[0].steps[0], Step::Work(Dist::Exponential { mean }) if mean == 5.0 * NS_PER_MS as f64)
+    );
 
     let users = &c.clients[0];
     assert_eq!((users.name.as_str(), users.service, users.endpoint), ("users", ServiceId(0), EndpointId(0)));
@@ -93,9 +98,9 @@ fn omitted_optional_fields_take_their_defaults() {
 fn every_distribution_converts_to_nanoseconds() {
     let work = |dist: &str| {
         let src = edit(&[("work: Exponential(mean: \"5ms\")", &format!("work: {dist}"))]);
-        parse_with(&src, &[]).unwrap_or_else(|e| panic!("{dist}: {e}")).config.services[1].endpoints[0]
-            .work
-            .clone()
+        let s = parse_with(&src, &[]).unwrap_or_else(|e| panic!("{dist}: {e}"));
+        let Step::Work(d) = &s.config.services[1].endpoints[0].steps[0] else { panic!("no work step") };
+        d.clone()
     };
     let ms = NS_PER_MS as f64;
     assert!(
@@ -156,5 +161,8 @@ fn optional_values_may_be_written_as_none_or_some() {
         edit(&[("timeout: \"1s\"", "timeout: None"), ("timeout: \"100ms\"", "timeout: Some(\"50ms\")")]);
     let s = parse_with(&src, &[]).unwrap();
     assert_eq!(s.config.clients[0].timeout, None);
-    assert_eq!(s.config.services[0].endpoints[0].calls[0].timeout, Some(SimDuration::from_millis(50)));
+    assert_eq!(
+        s.config.services[0].endpoints[0].calls().next().unwrap().timeout,
+        Some(SimDuration::from_millis(50))
+    );
 }

@@ -1,0 +1,40 @@
+//! Protection policies as small, pure state machines: server-side admission and shedding, and
+//! per-dependency limits, each following one real system's rules and defaults.
+//!
+//! - `gate`: [`Semaphore`] (Resilience4j semaphore bulkhead; also a resizable connection pool)
+//!   and [`ThreadPool`] (Resilience4j thread-pool bulkhead = Java `ThreadPoolExecutor`), both
+//!   answering [`Admit`] and holding waiting items in FIFO order.
+//! - `rate`: [`RateLimiter`]: a continuous token bucket as GCRA ([`Gcra`]) or Envoy's local rate
+//!   limit with discrete fills ([`DiscreteBucket`]); a refusal carries the retry-after.
+//! - `codel`: [`Codel`], folly's CoDel variant: drop at dequeue after an interval whose minimum
+//!   queueing delay stayed above target.
+//! - `limit`: Netflix concurrency-limits: [`AimdLimit`] and [`Gradient2Limit`] behind
+//!   [`ConcurrencyLimit`], and the [`Limiter`] that admits while `inflight < limit`.
+//! - `shed`: [`Shedder`], SRE-book criticality classes ([`Criticality`]) with per-class
+//!   thresholds on one overload metric.
+//! - `cache`: [`Warmth`], a cache's hit ratio ramping up after a restart or flush.
+//!
+//! Design choice: nothing here knows about requests, events, timers or the engine. Each type
+//! takes the current [`SimTime`](squall_kernel::SimTime) as an argument, evaluates time-based
+//! rules (keep-alive, refills, intervals) lazily from it, and returns a decision. Items waiting
+//! in a gate are the engine's own `T` (usually an id); the engine owns their timers and tells a
+//! gate when one gives up. This keeps every policy testable alone, with worked examples from
+//! the systems' sources, and free of allocation per operation beyond a growing `VecDeque`.
+#![warn(missing_docs)]
+
+pub mod cache;
+pub mod codel;
+pub mod gate;
+pub mod limit;
+pub mod rate;
+pub mod shed;
+
+pub use cache::Warmth;
+pub use codel::Codel;
+pub use gate::{Admit, Semaphore, ThreadPool, WhenFull};
+pub use limit::{
+    AimdConfig, AimdLimit, ConcurrencyLimit, Gradient2Config, Gradient2Limit, Limiter, Outcome, Permit,
+    QueueSize,
+};
+pub use rate::{DiscreteBucket, Gcra, RateLimiter};
+pub use shed::{Criticality, ShedThresholds, Shedder};

@@ -256,18 +256,7 @@ pub enum ShedMetric {
 
 /// How important a request is; calls inherit their parent's. Shedding drops the least
 /// critical first (the SRE book's classes).
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Criticality {
-    /// Never shed before everything else.
-    CriticalPlus,
-    /// The default.
-    #[default]
-    Critical,
-    /// Shed before critical work.
-    SheddablePlus,
-    /// Shed first.
-    Sheddable,
-}
+pub use squall_policy::Criticality;
 
 /// A caller's policy for one dependency: applies to every call its endpoints make to that
 /// service, per caller instance (each instance has its own bulkhead and pool, as each

@@ -1,34 +1,47 @@
 //! The engine: one closed event enum and one handler per event, over subsystems that own
 //! their state (client groups, services, instances, the request table, metrics).
 //!
-//! A request's life: `issue` picks an instance through the service's balancer; it starts at
-//! once on an idle worker, waits in the queue, or is refused (`QueueFull`). When its work is
-//! done it makes its endpoint's downstream calls one by one, holding the worker, then
-//! `finish`es. Its caller is answered exactly once (`answer`): by the finish, by a failure, or
-//! earlier by its own timeout, in which case the server still does the work, which is counted
-//! as wasted. A request's slot is freed only when both sides are done with it.
+//! A request's life. A client, or a request on another service (its parent), sends it. A call
+//! first passes its caller's policy for that dependency (`calls`): a cache local to the
+//! caller, a bulkhead and a connection pool, which may answer it at once or make it wait. At
+//! the service (`server`), a cache in front of the endpoint may answer it; otherwise the
+//! balancer picks an instance, whose admission checks (fault, rate limit, shedding,
+//! concurrency limit) may refuse it; then it starts on an idle worker, waits in the queue, or
+//! is refused (`QueueFull`). It runs its endpoint's steps: work holds a worker; a call step
+//! sends calls at once and moves on when enough succeed, holding the worker if the endpoint
+//! is blocking. Its caller is answered exactly once (`answer`): by the finish, by a failure,
+//! or earlier by the caller's own timeout, in which case the server carries on and the work
+//! is counted as wasted. A request's slot is freed only when both sides are done with it.
+//! Faults (`faults`) change instances for a window of time.
 
+mod calls;
+mod faults;
+mod plan;
+mod requests;
+mod server;
+
+use crate::config::{ArrivalProcess, ClientId, Criticality, Load, ModelConfig, ServiceId};
 use crate::config::{
-    ArrivalProcess, BalancerKind, ClientId, EndpointId, Load, ModelConfig, QueueConfig, ServiceId,
+    BalancerKind, BulkheadConfig, ConcurrencyLimitConfig, QueueConfig, ShedMetric, TokenBucket,
 };
 use crate::outcome::{Outcome, OutcomeCounts};
 use crate::output::{
-    ClientBucket, ClientOutput, Conservation, LatencySummary, RunOutput, ServiceBucket, ServiceOutput,
-    StopReason, HIST_SIGFIG,
+    ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, RunOutput,
+    ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
 use hdrhistogram::Histogram;
+use plan::{Plan, NONE};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
+use requests::{Caller, ReqRef, Requests, NO_INSTANCE};
 use squall_kernel::time::round_ns;
-use squall_kernel::{stream, Model, Pause, Scheduler, SimDuration, SimTime, Simulation, StreamRng, TimerId};
+use squall_kernel::{stream, Model, Pause, Scheduler, SimDuration, SimTime, Simulation, StreamRng};
+use squall_policy::{
+    AimdConfig, AimdLimit, Codel, ConcurrencyLimit, Gradient2Config, Gradient2Limit, Limiter,
+    Outcome as LimitOutcome, QueueSize, RateLimiter, Semaphore, ShedThresholds, Shedder, ThreadPool, Warmth,
+    WhenFull,
+};
 use std::collections::VecDeque;
-
-/// A reference to a request slot, with the slot's generation to catch stale references.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-struct ReqRef {
-    index: u32,
-    gen: u32,
-}
 
 /// Everything that can happen.
 #[derive(Copy, Clone, Debug)]
@@ -37,93 +50,18 @@ enum Event {
     Arrival { client: ClientId },
     /// A closed-loop user has finished thinking and sends a request.
     UserWake { client: ClientId },
-    /// A worker finished the local work of a request.
+    /// A worker finished a work step of a request.
     WorkDone { req: ReqRef },
     /// A caller's timeout for a request expired.
     Timeout { req: ReqRef },
-}
-
-/// Who waits for a request's answer.
-#[derive(Copy, Clone, Debug)]
-enum Caller {
-    Client(ClientId),
-    /// A request on another service, waiting on this downstream call.
-    Parent(ReqRef),
-}
-
-const NO_INSTANCE: u32 = u32::MAX;
-
-#[derive(Debug)]
-struct Request {
-    gen: u32,
-    live: bool,
-    caller: Caller,
-    service: ServiceId,
-    endpoint: EndpointId,
-    issued_at: SimTime,
-    started_at: SimTime,
-    instance: u32,
-    /// The caller has its outcome.
-    answered: bool,
-    /// The server is done with it (finished, refused, or never reached).
-    server_done: bool,
-    timer: Option<TimerId>,
-    next_call: u32,
-}
-
-/// The request table: a slab of slots reused through a free list, so memory follows the
-/// number of requests in flight, not the number ever made.
-struct Requests {
-    slots: Vec<Request>,
-    free: Vec<u32>,
-    n_live: u32,
-}
-
-impl Requests {
-    fn get_mut(&mut self, r: ReqRef) -> &mut Request {
-        let req = &mut self.slots[r.index as usize];
-        assert!(req.live && req.gen == r.gen, "stale request reference {r:?}: {req:?}");
-        req
-    }
-    fn alloc(&mut self, caller: Caller, service: ServiceId, endpoint: EndpointId, now: SimTime) -> ReqRef {
-        let fresh = Request {
-            gen: 0,
-            live: true,
-            caller,
-            service,
-            endpoint,
-            issued_at: now,
-            started_at: now,
-            instance: NO_INSTANCE,
-            answered: false,
-            server_done: false,
-            timer: None,
-            next_call: 0,
-        };
-        self.n_live += 1;
-        match self.free.pop() {
-            Some(index) => {
-                let slot = &mut self.slots[index as usize];
-                assert!(!slot.live, "free list held a live slot {index}");
-                let gen = slot.gen.wrapping_add(1);
-                *slot = Request { gen, ..fresh };
-                ReqRef { index, gen }
-            }
-            None => {
-                let index = u32::try_from(self.slots.len()).expect("fewer than 2^32 requests alive");
-                self.slots.push(fresh);
-                ReqRef { index, gen: 0 }
-            }
-        }
-    }
-    fn release_if_done(&mut self, r: ReqRef) {
-        let req = self.get_mut(r);
-        if req.answered && req.server_done {
-            req.live = false;
-            self.free.push(r.index);
-            self.n_live -= 1;
-        }
-    }
+    /// A call's wait for a bulkhead permit or a pooled connection expired.
+    WaitExpired { req: ReqRef },
+    /// A cache answered a request.
+    CacheHit { req: ReqRef },
+    /// A fault's window opens.
+    FaultStart { fault: u32 },
+    /// A fault's window closes.
+    FaultEnd { fault: u32 },
 }
 
 /// A time-weighted gauge (busy workers, queue length) that also splits its integral into
@@ -149,8 +87,9 @@ enum GaugeKind {
 struct ClientState {
     name: String,
     service: ServiceId,
-    endpoint: EndpointId,
+    endpoint: crate::config::EndpointId,
     timeout: Option<SimDuration>,
+    criticality: Criticality,
     load: Load,
     /// Peak of the open-loop rate schedule (0 for closed loops), the thinning bound.
     max_rate: f64,
@@ -174,14 +113,72 @@ impl ClientState {
     }
 }
 
+/// Requests waiting for a worker, with the discipline's state.
+struct WaitQueue {
+    items: VecDeque<ReqRef>,
+    /// CoDel shedding, when configured.
+    codel: Option<Codel>,
+    /// The standing-queue detector of adaptive LIFO when CoDel itself is not configured.
+    detector: Option<Codel>,
+}
+
+impl WaitQueue {
+    fn new(cfg: &QueueConfig) -> WaitQueue {
+        let detector = (cfg.discipline == crate::config::Discipline::AdaptiveLifo && cfg.codel.is_none())
+            .then(|| {
+                let d = crate::config::CodelConfig::default();
+                Codel::new(d.target, d.interval)
+            });
+        WaitQueue {
+            items: VecDeque::new(),
+            codel: cfg.codel.map(|c| Codel::new(c.target, c.interval)),
+            detector,
+        }
+    }
+}
+
+/// A caller instance's state for one dependency.
+struct DependencyState {
+    bulkhead: Option<Bulkhead>,
+    pool: Option<Pool>,
+}
+
+enum Bulkhead {
+    Semaphore { gate: Semaphore<ReqRef>, max_wait: SimDuration },
+    ThreadPool(ThreadPool<ReqRef>),
+}
+
+struct Pool {
+    /// One permit per open connection.
+    connections: Semaphore<ReqRef>,
+    maximum: u32,
+    timeout: SimDuration,
+}
+
 struct InstanceState {
     service: ServiceId,
     workers: u32,
     busy: u32,
-    /// Requests assigned: waiting in its queue or in service (what balancers compare).
+    /// Requests assigned: waiting, in service, or waiting on calls (what balancers compare).
     outstanding: u32,
-    queue: VecDeque<ReqRef>,
+    queue: WaitQueue,
+    /// Requests of non-blocking endpoints that finished their calls and wait for a worker to
+    /// go on; served before new requests.
+    ready: VecDeque<ReqRef>,
+    rate: Option<RateLimiter>,
+    limiter: Option<Limiter>,
     work_rng: StreamRng,
+    cache_rng: StreamRng,
+    /// Caches of the service's cached call sites, local to this instance.
+    caches: Vec<Warmth>,
+    /// This instance's dependency states: `dependencies[dep_base + d]`.
+    dep_base: u32,
+    /// Active `Down` faults.
+    down: u32,
+    /// Product of active `Slow` factors.
+    slow: f64,
+    /// Active `Fail` faults.
+    failing: Vec<u32>,
 }
 
 struct ServiceState {
@@ -193,30 +190,67 @@ struct ServiceState {
     balancer: BalancerKind,
     lb_rng: StreamRng,
     rr_next: u32,
-    shared_queue: VecDeque<ReqRef>,
+    shared_queue: WaitQueue,
+    /// A rate limiter for the whole service.
+    rate: Option<RateLimiter>,
+    /// Load shedding by queue length or delay.
+    shedder: Option<(Shedder, ShedMetric)>,
+    /// Connections open to it from callers' pools, and its cap.
+    connections: u32,
+    max_connections: u32,
     busy: Gauge,
     queued: Gauge,
     arrivals: u64,
     completed: u64,
     rejected: u64,
+    refusals: OutcomeCounts,
+    dropped: u64,
+    useful: u64,
+    useful_work_ns: u128,
+    wasted_work_ns: u128,
     waited: u64,
     wait: Histogram<u64>,
     wait_ns_sum: u128,
     sojourn: Histogram<u64>,
     sojourn_ns_sum: u128,
-    wasted_work_ns: u128,
     series: Vec<ServiceBucket>,
+}
+
+/// Results of one caller-callee edge.
+struct EdgeStats {
+    calls: u64,
+    outcomes: OutcomeCounts,
+    cache_hits: u64,
+    waited: u64,
+    latency_ok: Histogram<u64>,
+}
+
+/// A cache in front of an endpoint.
+struct EndpointCache {
+    warmth: Warmth,
+    /// Active `FlushCache` faults: the cache answers nothing meanwhile.
+    down: u32,
+    rng: StreamRng,
+}
+
+struct FaultState {
+    /// Instances hit: `first..first + n` of the world's instances.
+    first: u32,
+    n: u32,
+    rng: StreamRng,
 }
 
 /// The simulated world.
 struct World {
     cfg: ModelConfig,
-    /// Per service and endpoint: work, then sequential calls (service, endpoint, timeout).
-    #[allow(clippy::type_complexity)]
-    plans: Vec<Vec<(squall_kernel::Dist, Vec<(ServiceId, EndpointId, Option<SimDuration>)>)>>,
+    plan: Plan,
     clients: Vec<ClientState>,
     services: Vec<ServiceState>,
     instances: Vec<InstanceState>,
+    dependencies: Vec<DependencyState>,
+    edges: Vec<EdgeStats>,
+    endpoint_caches: Vec<EndpointCache>,
+    faults: Vec<FaultState>,
     reqs: Requests,
     bucket_ns: u64,
     n_buckets: usize,
@@ -243,6 +277,63 @@ fn record(h: &mut Histogram<u64>, v: u64) {
     }
 }
 
+fn rate_limiter(b: &TokenBucket) -> RateLimiter {
+    match *b {
+        TokenBucket::Continuous { rate, burst } => RateLimiter::gcra(rate, burst),
+        TokenBucket::Discrete { max_tokens, tokens_per_fill, fill_interval } => {
+            RateLimiter::discrete(max_tokens, tokens_per_fill, fill_interval)
+        }
+    }
+}
+
+fn concurrency_limiter(c: &ConcurrencyLimitConfig) -> Limiter {
+    Limiter::new(match *c {
+        ConcurrencyLimitConfig::Aimd { initial_limit, min_limit, max_limit, backoff_ratio, timeout } => {
+            ConcurrencyLimit::Aimd(AimdLimit::new(AimdConfig {
+                initial_limit,
+                min_limit,
+                max_limit,
+                backoff_ratio,
+                timeout,
+            }))
+        }
+        ConcurrencyLimitConfig::Gradient2 {
+            initial_limit,
+            min_limit,
+            max_concurrency,
+            smoothing,
+            queue_size,
+            long_window,
+            rtt_tolerance,
+        } => ConcurrencyLimit::Gradient2(Gradient2Limit::new(Gradient2Config {
+            initial_limit,
+            min_limit,
+            max_concurrency,
+            smoothing,
+            queue_size: QueueSize::Fixed(queue_size),
+            long_window,
+            rtt_tolerance,
+        })),
+    })
+}
+
+fn warmth(c: &crate::config::CacheConfig) -> Warmth {
+    if c.cold_start {
+        Warmth::new(c.hit_ratio, c.warmup, SimTime::ZERO)
+    } else {
+        Warmth::warm(c.hit_ratio, c.warmup)
+    }
+}
+
+fn shedder(c: &crate::config::SheddingConfig) -> Shedder {
+    match c.per_class {
+        None => Shedder::new(c.at),
+        Some([critical_plus, critical, sheddable_plus, sheddable]) => {
+            Shedder::with_thresholds(ShedThresholds { critical_plus, critical, sheddable_plus, sheddable })
+        }
+    }
+}
+
 impl World {
     fn new(cfg: &ModelConfig) -> World {
         assert!(cfg.bucket_width.as_nanos() > 0, "bucket width must be positive");
@@ -250,48 +341,120 @@ impl World {
         let n_buckets = usize::try_from(cfg.duration.as_nanos().div_ceil(bucket_ns).max(1))
             .expect("bucket count fits in memory");
         let seed = cfg.seed;
+        let plan = Plan::new(cfg);
         let mut instances = Vec::new();
-        let services = cfg
-            .services
-            .iter()
-            .enumerate()
-            .map(|(s, sc)| {
-                let first_instance = u32::try_from(instances.len()).expect("instance count fits u32");
-                for i in 0..sc.replicas {
-                    instances.push(InstanceState {
-                        service: ServiceId(s as u32),
-                        workers: sc.workers,
-                        busy: 0,
-                        outstanding: 0,
-                        queue: VecDeque::new(),
-                        work_rng: stream(seed, &format!("services/{}/instance/{i}/work", sc.name)),
+        let mut dependencies = Vec::new();
+        let mut services: Vec<ServiceState> = Vec::with_capacity(cfg.services.len());
+        for (s, sc) in cfg.services.iter().enumerate() {
+            let first_instance = u32::try_from(instances.len()).expect("instance count fits u32");
+            let adm = &sc.admission;
+            for i in 0..sc.replicas {
+                let dep_base = dependencies.len() as u32;
+                for d in &sc.dependencies {
+                    dependencies.push(DependencyState {
+                        bulkhead: d.bulkhead.as_ref().map(|b| match *b {
+                            BulkheadConfig::Semaphore { max_concurrent_calls, max_wait_duration } => {
+                                let when_full = if max_wait_duration > SimDuration::ZERO {
+                                    WhenFull::Wait
+                                } else {
+                                    WhenFull::Reject
+                                };
+                                Bulkhead::Semaphore {
+                                    gate: Semaphore::new(max_concurrent_calls, when_full),
+                                    max_wait: max_wait_duration,
+                                }
+                            }
+                            BulkheadConfig::ThreadPool {
+                                core_thread_pool_size,
+                                max_thread_pool_size,
+                                queue_capacity,
+                                keep_alive_duration,
+                            } => Bulkhead::ThreadPool(ThreadPool::new(
+                                core_thread_pool_size,
+                                max_thread_pool_size,
+                                queue_capacity,
+                                keep_alive_duration,
+                            )),
+                        }),
+                        pool: d.pool.as_ref().map(|p| Pool {
+                            connections: Semaphore::new(0, WhenFull::Wait),
+                            maximum: p.maximum_pool_size,
+                            timeout: p.connection_timeout,
+                        }),
                     });
                 }
-                ServiceState {
-                    name: sc.name.clone(),
-                    first_instance,
-                    n_instances: sc.replicas,
-                    workers_total: sc.replicas.saturating_mul(sc.workers),
-                    queue_cfg: sc.queue.clone(),
-                    balancer: sc.balancer,
-                    lb_rng: stream(seed, &format!("services/{}/balancer", sc.name)),
-                    rr_next: 0,
-                    shared_queue: VecDeque::new(),
-                    busy: Gauge::default(),
-                    queued: Gauge::default(),
-                    arrivals: 0,
-                    completed: 0,
-                    rejected: 0,
-                    waited: 0,
-                    wait: hist(HIST_SIGFIG),
-                    wait_ns_sum: 0,
-                    sojourn: hist(HIST_SIGFIG),
-                    sojourn_ns_sum: 0,
-                    wasted_work_ns: 0,
-                    series: vec![ServiceBucket::default(); n_buckets],
+                let key = |what: &str| format!("services/{}/instance/{i}/{what}", sc.name);
+                instances.push(InstanceState {
+                    service: ServiceId(s as u32),
+                    workers: sc.workers,
+                    busy: 0,
+                    outstanding: 0,
+                    queue: WaitQueue::new(&sc.queue),
+                    ready: VecDeque::new(),
+                    rate: adm.rate_limit.as_ref().filter(|r| r.per_instance).map(|r| rate_limiter(&r.bucket)),
+                    limiter: adm.concurrency_limit.as_ref().map(concurrency_limiter),
+                    work_rng: stream(seed, &key("work")),
+                    cache_rng: stream(seed, &key("cache")),
+                    caches: plan.call_caches[s].iter().map(warmth).collect(),
+                    dep_base,
+                    down: 0,
+                    slow: 1.0,
+                    failing: Vec::new(),
+                });
+            }
+            services.push(ServiceState {
+                name: sc.name.clone(),
+                first_instance,
+                n_instances: sc.replicas,
+                workers_total: sc.replicas.saturating_mul(sc.workers),
+                queue_cfg: sc.queue.clone(),
+                balancer: sc.balancer,
+                lb_rng: stream(seed, &format!("services/{}/balancer", sc.name)),
+                rr_next: 0,
+                shared_queue: WaitQueue::new(&sc.queue),
+                rate: adm.rate_limit.as_ref().filter(|r| !r.per_instance).map(|r| rate_limiter(&r.bucket)),
+                shedder: adm.shedding.as_ref().map(|c| (shedder(c), c.metric)),
+                connections: 0,
+                max_connections: sc.max_connections.unwrap_or(u32::MAX),
+                busy: Gauge::default(),
+                queued: Gauge::default(),
+                arrivals: 0,
+                completed: 0,
+                rejected: 0,
+                refusals: OutcomeCounts::default(),
+                dropped: 0,
+                useful: 0,
+                useful_work_ns: 0,
+                wasted_work_ns: 0,
+                waited: 0,
+                wait: hist(HIST_SIGFIG),
+                wait_ns_sum: 0,
+                sojourn: hist(HIST_SIGFIG),
+                sojourn_ns_sum: 0,
+                series: vec![ServiceBucket::default(); n_buckets],
+            });
+        }
+        // Pools open their `minimum_idle` connections at start, caller by caller in
+        // configuration order, as far as each callee's connection cap allows.
+        for inst in &instances {
+            let sc = &cfg.services[inst.service.0 as usize];
+            for (d, dc) in sc.dependencies.iter().enumerate() {
+                let (Some(pc), Some(pool)) = (&dc.pool, &mut dependencies[inst.dep_base as usize + d].pool)
+                else {
+                    continue;
+                };
+                let callee = &mut services[dc.service.0 as usize];
+                let n = pc
+                    .minimum_idle
+                    .min(pc.maximum_pool_size)
+                    .min(callee.max_connections - callee.connections);
+                callee.connections += n;
+                for _ in 0..n {
+                    let none = pool.connections.grow(|_| false);
+                    debug_assert!(none.is_none(), "nobody waits at start");
                 }
-            })
-            .collect();
+            }
+        }
         let clients = cfg
             .clients
             .iter()
@@ -300,6 +463,7 @@ impl World {
                 service: cc.service,
                 endpoint: cc.endpoint,
                 timeout: cc.timeout,
+                criticality: cc.criticality,
                 load: cc.load.clone(),
                 max_rate: match &cc.load {
                     Load::Open { rate, .. } => rate.max_rate(),
@@ -316,42 +480,50 @@ impl World {
                 open_bucket: 0,
             })
             .collect();
-        let plans = cfg
-            .services
+        let edges = plan
+            .edges
             .iter()
-            .map(|sc| {
-                sc.endpoints
-                    .iter()
-                    .map(|ep| {
-                        let mut work = squall_kernel::Dist::Constant(0.0);
-                        let mut calls = Vec::new();
-                        for step in &ep.steps {
-                            match step {
-                                crate::config::Step::Work(d) => work = d.clone(),
-                                crate::config::Step::Calls { calls: cs, .. } => {
-                                    for c in cs {
-                                        let dep_timeout = sc
-                                            .dependencies
-                                            .iter()
-                                            .find(|d| d.service == c.service)
-                                            .and_then(|d| d.timeout);
-                                        calls.push((c.service, c.endpoint, c.timeout.or(dep_timeout)));
-                                    }
-                                }
-                            }
-                        }
-                        (work, calls)
-                    })
-                    .collect()
+            .map(|_| EdgeStats {
+                calls: 0,
+                outcomes: OutcomeCounts::default(),
+                cache_hits: 0,
+                waited: 0,
+                latency_ok: hist(HIST_SIGFIG),
             })
             .collect();
+        let endpoint_caches = plan
+            .endpoint_caches
+            .iter()
+            .enumerate()
+            .map(|(k, (s, c))| EndpointCache {
+                warmth: warmth(c),
+                down: 0,
+                rng: stream(seed, &format!("services/{}/cache/{k}", cfg.services[s.0 as usize].name)),
+            })
+            .collect();
+        let mut faults = Vec::with_capacity(cfg.faults.len());
+        for (k, f) in cfg.faults.iter().enumerate() {
+            let svc = &services[f.service.0 as usize];
+            let n = ((f.share * f64::from(svc.n_instances)).ceil() as u32).clamp(1, svc.n_instances.max(1));
+            let n = n.min(svc.n_instances);
+            let same_name = cfg.faults[..k].iter().filter(|g| g.name == f.name).count();
+            faults.push(FaultState {
+                first: svc.first_instance,
+                n,
+                rng: stream(seed, &format!("faults/{}/{same_name}", f.name)),
+            });
+        }
         World {
-            plans,
             cfg: cfg.clone(),
+            plan,
             clients,
             services,
             instances,
-            reqs: Requests { slots: Vec::new(), free: Vec::new(), n_live: 0 },
+            dependencies,
+            edges,
+            endpoint_caches,
+            faults,
+            reqs: Requests::new(),
             bucket_ns,
             n_buckets,
             cur_bucket: 0,
@@ -360,7 +532,7 @@ impl World {
         }
     }
 
-    /// Schedules each client group's first request.
+    /// Schedules each client group's first request and each fault's window.
     fn start(&mut self, sched: &mut Scheduler<Event>) {
         for c in 0..self.clients.len() {
             let client = ClientId(c as u32);
@@ -378,6 +550,13 @@ impl World {
                         sched.at(SimTime(offset), Event::UserWake { client });
                     }
                 }
+            }
+        }
+        for (k, f) in self.cfg.faults.iter().enumerate() {
+            let fault = k as u32;
+            if f.end > f.start {
+                sched.at(f.start, Event::FaultStart { fault });
+                sched.at(f.end, Event::FaultEnd { fault });
             }
         }
     }
@@ -492,280 +671,7 @@ impl World {
         self.set_gauge(s, GaugeKind::Queue, now, v);
     }
 
-    // ---- requests ----
-
-    /// Sends a new request from `caller` to `service.endpoint`.
-    fn issue(
-        &mut self,
-        sched: &mut Scheduler<Event>,
-        caller: Caller,
-        service: ServiceId,
-        endpoint: EndpointId,
-        timeout: Option<SimDuration>,
-    ) {
-        let now = sched.now();
-        if self.reqs.n_live >= self.cfg.limits.max_in_flight {
-            sched.halt(format!(
-                "more than {} requests were in flight at {now}: the modelled system is holding \
-                 work faster than it finishes it. Raise limits.max_in_flight if this is \
-                 expected, or shorten the run",
-                self.cfg.limits.max_in_flight
-            ));
-        }
-        let r = self.reqs.alloc(caller, service, endpoint, now);
-        if let Some(d) = timeout {
-            let timer = sched.timer_after(d, Event::Timeout { req: r });
-            self.reqs.get_mut(r).timer = Some(timer);
-        }
-        let b = self.bucket(now);
-        let svc = &mut self.services[service.0 as usize];
-        svc.arrivals += 1;
-        svc.series[b].arrivals += 1;
-        if svc.n_instances == 0 {
-            self.refuse(sched, r, Outcome::NoEndpoint);
-            return;
-        }
-        if svc.queue_cfg.shared {
-            self.admit_shared(sched, r, service);
-        } else {
-            let inst = self.pick_instance(service);
-            self.admit_local(sched, r, inst);
-        }
-    }
-
-    /// The balancer's choice among the service's instances.
-    fn pick_instance(&mut self, service: ServiceId) -> u32 {
-        let svc = &mut self.services[service.0 as usize];
-        let n = svc.n_instances;
-        let first = svc.first_instance;
-        let local = match svc.balancer {
-            BalancerKind::RoundRobin => {
-                let i = svc.rr_next % n;
-                svc.rr_next = (i + 1) % n;
-                i
-            }
-            BalancerKind::Random => svc.lb_rng.random_range(0..n),
-            BalancerKind::LeastOutstanding => {
-                // Scan from after the last pick, so ties rotate instead of piling on index 0.
-                let start = svc.rr_next % n;
-                let mut best = start;
-                let mut best_load = u32::MAX;
-                for k in 0..n {
-                    let i = (start + k) % n;
-                    let load = self.instances[(first + i) as usize].outstanding;
-                    if load < best_load {
-                        best = i;
-                        best_load = load;
-                    }
-                }
-                svc.rr_next = (best + 1) % n;
-                best
-            }
-            BalancerKind::PowerOfTwoChoices => {
-                if n == 1 {
-                    0
-                } else {
-                    let a = svc.lb_rng.random_range(0..n);
-                    let mut b = svc.lb_rng.random_range(0..n - 1);
-                    if b >= a {
-                        b += 1;
-                    }
-                    let la = self.instances[(first + a) as usize].outstanding;
-                    let lb = self.instances[(first + b) as usize].outstanding;
-                    if lb < la {
-                        b
-                    } else {
-                        a
-                    }
-                }
-            }
-        };
-        assert!(local < n, "balancer picked instance {local} of {n}");
-        first + local
-    }
-
-    /// A request reaches one instance: start, wait in its queue, or be refused.
-    fn admit_local(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) {
-        let now = sched.now();
-        let i = &mut self.instances[inst as usize];
-        let service = i.service;
-        self.reqs.get_mut(r).instance = inst;
-        if i.busy < i.workers {
-            i.outstanding += 1;
-            self.start_work(sched, r, inst);
-        } else if (i.queue.len() as u64) < u64::from(self.services[service.0 as usize].queue_cfg.capacity) {
-            i.outstanding += 1;
-            i.queue.push_back(r);
-            self.services[service.0 as usize].waited += 1;
-            self.add_queued(service, now, 1);
-        } else {
-            self.reqs.get_mut(r).instance = NO_INSTANCE;
-            self.refuse(sched, r, Outcome::QueueFull);
-        }
-    }
-
-    /// A request reaches a service with one shared queue: any idle worker takes it.
-    fn admit_shared(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, service: ServiceId) {
-        let now = sched.now();
-        let svc = &mut self.services[service.0 as usize];
-        let (first, n) = (svc.first_instance, svc.n_instances);
-        let start = svc.rr_next % n;
-        let idle = (0..n)
-            .map(|k| first + (start + k) % n)
-            .find(|&inst| self.instances[inst as usize].busy < self.instances[inst as usize].workers);
-        if let Some(inst) = idle {
-            svc.rr_next = (inst - first + 1) % n;
-            self.instances[inst as usize].outstanding += 1;
-            self.reqs.get_mut(r).instance = inst;
-            self.start_work(sched, r, inst);
-        } else if (svc.shared_queue.len() as u64) < u64::from(svc.queue_cfg.capacity) {
-            svc.shared_queue.push_back(r);
-            svc.waited += 1;
-            self.add_queued(service, now, 1);
-        } else {
-            self.refuse(sched, r, Outcome::QueueFull);
-        }
-    }
-
-    /// The service turned the request away before any work.
-    fn refuse(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, outcome: Outcome) {
-        let req = self.reqs.get_mut(r);
-        req.server_done = true;
-        let service = req.service;
-        let b = self.bucket(sched.now());
-        let svc = &mut self.services[service.0 as usize];
-        svc.rejected += 1;
-        svc.series[b].rejected += 1;
-        self.answer(sched, r, outcome);
-    }
-
-    /// A worker of `inst` takes the request.
-    fn start_work(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) {
-        let now = sched.now();
-        let req = self.reqs.get_mut(r);
-        assert_eq!(req.instance, inst, "request started on an instance it was not assigned to");
-        req.started_at = now;
-        let (service, endpoint, arrived) = (req.service, req.endpoint, req.issued_at);
-        let i = &mut self.instances[inst as usize];
-        assert!(i.busy < i.workers, "instance {inst} has no idle worker: {} of {}", i.busy, i.workers);
-        i.busy += 1;
-        let work = &self.plans[service.0 as usize][endpoint.0 as usize].0;
-        let work_ns = round_ns(work.sample(&mut i.work_rng));
-        let wait_ns = now.since(arrived).as_nanos();
-        let svc = &mut self.services[service.0 as usize];
-        record(&mut svc.wait, wait_ns);
-        svc.wait_ns_sum += u128::from(wait_ns);
-        self.add_busy(service, now, 1);
-        sched.after(SimDuration(work_ns), Event::WorkDone { req: r });
-    }
-
-    fn on_work_done(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
-        self.next_step(sched, r, true);
-    }
-
-    /// After local work or a successful downstream call: make the next call, or finish.
-    fn next_step(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, ok_so_far: bool) {
-        let req = self.reqs.get_mut(r);
-        let (service, endpoint, k) = (req.service, req.endpoint, req.next_call as usize);
-        let calls = &self.plans[service.0 as usize][endpoint.0 as usize].1;
-        if !ok_so_far {
-            self.finish(sched, r, Outcome::ServerError);
-        } else if k < calls.len() {
-            let call = calls[k];
-            req.next_call += 1;
-            self.issue(sched, Caller::Parent(r), call.0, call.1, call.2);
-        } else {
-            self.finish(sched, r, Outcome::Ok);
-        }
-    }
-
-    /// The server is done with the request: free the worker, answer the caller if it still
-    /// waits, and take the next waiting request.
-    fn finish(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, outcome: Outcome) {
-        let now = sched.now();
-        let req = self.reqs.get_mut(r);
-        assert!(!req.server_done, "request finished twice: {req:?}");
-        req.server_done = true;
-        let (inst, service, arrived, started, answered) =
-            (req.instance, req.service, req.issued_at, req.started_at, req.answered);
-        let b = self.bucket(now);
-        let svc = &mut self.services[service.0 as usize];
-        svc.completed += 1;
-        svc.series[b].completed += 1;
-        let sojourn = now.since(arrived).as_nanos();
-        record(&mut svc.sojourn, sojourn);
-        svc.sojourn_ns_sum += u128::from(sojourn);
-        if answered {
-            svc.wasted_work_ns += u128::from(now.since(started).as_nanos());
-        }
-        let i = &mut self.instances[inst as usize];
-        assert!(i.busy > 0 && i.outstanding > 0, "instance {inst} finished work it did not hold");
-        i.busy -= 1;
-        i.outstanding -= 1;
-        self.add_busy(service, now, -1);
-        if answered {
-            self.reqs.release_if_done(r);
-        } else {
-            self.answer(sched, r, outcome);
-        }
-        self.pull_next(sched, inst);
-    }
-
-    /// A worker of `inst` became free: take the next waiting request, if any.
-    fn pull_next(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let now = sched.now();
-        let service = self.instances[inst as usize].service;
-        let next = if self.services[service.0 as usize].queue_cfg.shared {
-            let n = self.services[service.0 as usize].shared_queue.pop_front();
-            if let Some(r) = n {
-                self.instances[inst as usize].outstanding += 1;
-                self.reqs.get_mut(r).instance = inst;
-            }
-            n
-        } else {
-            self.instances[inst as usize].queue.pop_front()
-        };
-        if let Some(r) = next {
-            self.add_queued(service, now, -1);
-            self.start_work(sched, r, inst);
-        }
-    }
-
-    /// Gives the caller its outcome, exactly once.
-    fn answer(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, outcome: Outcome) {
-        let now = sched.now();
-        let req = self.reqs.get_mut(r);
-        assert!(!req.answered, "request answered twice: {req:?}, now {outcome:?}");
-        req.answered = true;
-        if let Some(t) = req.timer.take() {
-            sched.cancel(t);
-        }
-        let (caller, issued) = (req.caller, req.issued_at);
-        self.reqs.release_if_done(r);
-        match caller {
-            Caller::Client(c) => {
-                let latency = now.since(issued).as_nanos();
-                let b = self.bucket(now);
-                let cs = &mut self.clients[c.0 as usize];
-                cs.outcomes.add(outcome);
-                record(&mut cs.latency_all, latency);
-                cs.series[b].outcomes.add(outcome);
-                if outcome.is_success() {
-                    record(&mut cs.latency_ok, latency);
-                    if b != cs.open_bucket {
-                        cs.close_bucket();
-                        cs.open_bucket = b;
-                    }
-                    record(&mut cs.open_latency, latency);
-                }
-                if let Load::Closed { think, .. } = &cs.load {
-                    let d = round_ns(think.sample(&mut cs.think_rng));
-                    sched.after(SimDuration(d), Event::UserWake { client: c });
-                }
-            }
-            Caller::Parent(p) => self.next_step(sched, p, outcome.is_success()),
-        }
-    }
+    // ---- clients ----
 
     fn on_client_request(&mut self, sched: &mut Scheduler<Event>, client: ClientId) {
         let now = sched.now();
@@ -773,15 +679,57 @@ impl World {
         let cs = &mut self.clients[client.0 as usize];
         cs.issued += 1;
         cs.series[b].issued += 1;
-        let (service, endpoint, timeout) = (cs.service, cs.endpoint, cs.timeout);
-        self.issue(sched, Caller::Client(client), service, endpoint, timeout);
+        let (service, endpoint, timeout, criticality) = (cs.service, cs.endpoint, cs.timeout, cs.criticality);
+        self.check_in_flight(sched);
+        let r = self.reqs.alloc(Caller::Client(client), service, endpoint, criticality, now);
+        if let Some(d) = timeout {
+            let timer = sched.timer_after(d, Event::Timeout { req: r });
+            self.reqs.get_mut(r).timer = Some(timer);
+        }
+        self.send(sched, r);
     }
 
-    fn on_timeout(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
-        // The timer was cancelled if the request had been answered, so it is still waiting.
-        let req = self.reqs.get_mut(r);
-        req.timer = None;
-        self.answer(sched, r, Outcome::Timeout);
+    /// Stops the run (after the current event) if too many requests are alive.
+    fn check_in_flight(&mut self, sched: &mut Scheduler<Event>) {
+        if self.reqs.n_live < self.cfg.limits.max_in_flight {
+            return;
+        }
+        sched.halt(format!(
+            "more than {} requests were in flight at {}: the modelled system is holding work \
+             faster than it finishes it. Raise limits.max_in_flight if this is expected, or \
+             shorten the run",
+            self.cfg.limits.max_in_flight,
+            sched.now()
+        ));
+    }
+
+    /// A client group's request ended.
+    fn client_answered(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        c: ClientId,
+        issued: SimTime,
+        outcome: Outcome,
+    ) {
+        let now = sched.now();
+        let latency = now.since(issued).as_nanos();
+        let b = self.bucket(now);
+        let cs = &mut self.clients[c.0 as usize];
+        cs.outcomes.add(outcome);
+        record(&mut cs.latency_all, latency);
+        cs.series[b].outcomes.add(outcome);
+        if outcome.is_success() {
+            record(&mut cs.latency_ok, latency);
+            if b != cs.open_bucket {
+                cs.close_bucket();
+                cs.open_bucket = b;
+            }
+            record(&mut cs.open_latency, latency);
+        }
+        if let Load::Closed { think, .. } = &cs.load {
+            let d = round_ns(think.sample(&mut cs.think_rng));
+            sched.after(SimDuration(d), Event::UserWake { client: c });
+        }
     }
 
     /// Checks that no request was lost or duplicated, comparing counters with what a scan of
@@ -808,10 +756,10 @@ impl World {
                 .iter()
                 .map(|i| u64::from(i.outstanding))
                 .sum::<u64>()
-                + svc.shared_queue.len() as u64;
+                + svc.shared_queue.items.len() as u64;
             assert_eq!(
                 svc.arrivals,
-                svc.completed + svc.rejected + held,
+                svc.completed + svc.rejected + svc.dropped + held,
                 "service {s} ({}) lost requests",
                 svc.name
             );
@@ -843,6 +791,34 @@ impl World {
                 series: c.series,
             })
             .collect();
+        let service_names: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
+        let dependencies = self
+            .plan
+            .edges
+            .iter()
+            .zip(self.edges)
+            .map(|(e, st)| DependencyOutput {
+                caller: service_names[e.caller.0 as usize].clone(),
+                callee: service_names[e.callee.0 as usize].clone(),
+                calls: st.calls,
+                outcomes: st.outcomes,
+                cache_hits: st.cache_hits,
+                waited: st.waited,
+                latency_ok: st.latency_ok,
+            })
+            .collect();
+        let faults = self
+            .cfg
+            .faults
+            .iter()
+            .map(|f| FaultWindow {
+                name: f.name.clone(),
+                service: service_names[f.service.0 as usize].clone(),
+                what: faults::describe(&f.kind),
+                start: f.start,
+                end: f.end,
+            })
+            .collect();
         let services = self
             .services
             .into_iter()
@@ -853,10 +829,10 @@ impl World {
                 arrivals: s.arrivals,
                 completed: s.completed,
                 rejected: s.rejected,
-                refusals: OutcomeCounts::default(),
-                dropped: 0,
-                useful: 0,
-                useful_work_ns: 0,
+                refusals: s.refusals,
+                dropped: s.dropped,
+                useful: s.useful,
+                useful_work_ns: s.useful_work_ns,
                 waited: s.waited,
                 wait: s.wait,
                 wait_ns_sum: s.wait_ns_sum,
@@ -879,8 +855,8 @@ impl World {
             bucket_width: self.cfg.bucket_width,
             clients,
             services,
-            dependencies: Vec::new(),
-            faults: Vec::new(),
+            dependencies,
+            faults,
             conservation,
         }
     }
@@ -888,10 +864,11 @@ impl World {
     /// Bytes held by the growable state: the request table, queues and the event queue
     /// are what could grow with run length, so tests watch this number.
     fn footprint_bytes(&self, n_pending: usize) -> usize {
-        let reqs =
-            self.reqs.slots.capacity() * std::mem::size_of::<Request>() + self.reqs.free.capacity() * 4;
-        let queues: usize = self.instances.iter().map(|i| i.queue.capacity() * 8).sum::<usize>()
-            + self.services.iter().map(|s| s.shared_queue.capacity() * 8).sum::<usize>();
+        let reqs = self.reqs.slots.capacity() * std::mem::size_of::<requests::Request>()
+            + self.reqs.free.capacity() * 4;
+        let queues: usize =
+            self.instances.iter().map(|i| (i.queue.items.capacity() + i.ready.capacity()) * 8).sum::<usize>()
+                + self.services.iter().map(|s| s.shared_queue.items.capacity() * 8).sum::<usize>();
         reqs + queues + n_pending * std::mem::size_of::<Event>()
     }
 }
@@ -919,6 +896,10 @@ impl Model for World {
             Event::UserWake { client } => self.on_client_request(sched, client),
             Event::WorkDone { req } => self.on_work_done(sched, req),
             Event::Timeout { req } => self.on_timeout(sched, req),
+            Event::WaitExpired { req } => self.on_wait_expired(sched, req),
+            Event::CacheHit { req } => self.on_cache_hit(sched, req),
+            Event::FaultStart { fault } => self.on_fault_start(sched, fault),
+            Event::FaultEnd { fault } => self.on_fault_end(sched, fault),
         }
     }
 }
@@ -1009,286 +990,4 @@ pub fn run(config: &ModelConfig) -> RunOutput {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::*;
-    use squall_kernel::Dist;
-
-    /// One service, one client: the smallest world, with knobs for the tests below.
-    pub(crate) fn single(
-        rate: f64,
-        mean_ms: f64,
-        replicas: u32,
-        workers: u32,
-        capacity: u32,
-        shared: bool,
-    ) -> ModelConfig {
-        ModelConfig {
-            seed: 1,
-            duration: SimDuration::from_secs(2000),
-            bucket_width: SimDuration::from_secs(10),
-            limits: Limits::default(),
-            services: vec![ServiceConfig::new(
-                "s",
-                replicas,
-                workers,
-                QueueConfig::fifo(capacity, shared),
-                BalancerKind::RoundRobin,
-                vec![EndpointConfig::work("e", Dist::exponential(mean_ms * 1e6).unwrap())],
-            )],
-            clients: vec![ClientConfig {
-                name: "c".into(),
-                service: ServiceId(0),
-                endpoint: EndpointId(0),
-                load: Load::Open { process: ArrivalProcess::Poisson, rate: RateSchedule::constant(rate) },
-                timeout: None,
-                criticality: Criticality::default(),
-            }],
-            faults: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn mm1_mean_sojourn_is_close_to_theory() {
-        // lambda = 80/s, mu = 100/s: W = 1/(mu - lambda) = 50 ms. 160k customers give a
-        // standard error around 1.5 ms; this is a smoke test, tests/ holds the real ones.
-        let out = run(&single(80.0, 10.0, 1, 1, 100_000, false));
-        let s = &out.services[0];
-        let w_ms = s.sojourn_ns_sum as f64 / s.completed as f64 / 1e6;
-        assert!((w_ms - 50.0).abs() < 6.0, "mean sojourn {w_ms} ms");
-        // Regression: histograms once clamped every value to their tiny initial range.
-        let p50_ms = s.sojourn.value_at_quantile(0.5) as f64 / 1e6;
-        assert!((p50_ms - 34.7).abs() < 5.0, "median sojourn {p50_ms} ms, expected ln 2 * 50 ms");
-        assert_eq!(out.stop, StopReason::Completed);
-        assert_eq!(out.conservation.issued, out.conservation.ended + out.conservation.in_flight);
-    }
-
-    /// A random small world: up to three services whose endpoints call only later services
-    /// (so the call graph has no cycle), each knob drawn from a small range.
-    fn arb_config() -> impl Strategy<Value = ModelConfig> {
-        let service =
-            (1u32..4, 1u32..4, 0u32..6, any::<bool>(), 0usize..4, 0.2f64..5.0, prop::option::of(1u64..40));
-        (
-            prop::collection::vec(service, 1..4),
-            any::<u64>(),
-            10.0f64..400.0,
-            prop::option::of(1u64..50),
-            0u8..3,
-        )
-            .prop_map(|(svcs, seed, rate, client_timeout_ms, load_kind)| {
-                let n = svcs.len();
-                let balancers = [
-                    BalancerKind::RoundRobin,
-                    BalancerKind::Random,
-                    BalancerKind::LeastOutstanding,
-                    BalancerKind::PowerOfTwoChoices,
-                ];
-                let services = svcs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &(replicas, workers, capacity, shared, lb, mean_ms, call_timeout_ms))| {
-                        let mut ep = EndpointConfig::work("e", Dist::exponential(mean_ms * 1e6).unwrap());
-                        if i + 1 < n {
-                            ep.steps.push(Step::Calls {
-                                calls: vec![CallConfig {
-                                    service: ServiceId((i + 1) as u32),
-                                    endpoint: EndpointId(0),
-                                    timeout: call_timeout_ms.map(SimDuration::from_millis),
-                                    cache: None,
-                                }],
-                                need: 1,
-                            });
-                        }
-                        ServiceConfig::new(
-                            &format!("s{i}"),
-                            replicas,
-                            workers,
-                            QueueConfig::fifo(capacity, shared),
-                            balancers[lb],
-                            vec![ep],
-                        )
-                    })
-                    .collect();
-                let load = match load_kind {
-                    0 => Load::Open { process: ArrivalProcess::Poisson, rate: RateSchedule::constant(rate) },
-                    1 => Load::Open {
-                        process: ArrivalProcess::Constant,
-                        rate: RateSchedule {
-                            points: vec![
-                                (SimTime::ZERO, rate),
-                                (SimTime(1_000_000_000), 0.0),
-                                (SimTime(1_500_000_000), rate * 2.0),
-                            ],
-                        },
-                    },
-                    _ => Load::Closed {
-                        users: (rate / 10.0) as u32 + 1,
-                        think: Dist::exponential(5e6).unwrap(),
-                    },
-                };
-                ModelConfig {
-                    seed,
-                    duration: SimDuration::from_secs(3),
-                    bucket_width: SimDuration::from_millis(500),
-                    limits: Limits::default(),
-                    services,
-                    clients: vec![ClientConfig {
-                        name: "c".into(),
-                        service: ServiceId(0),
-                        endpoint: EndpointId(0),
-                        load,
-                        timeout: client_timeout_ms.map(SimDuration::from_millis),
-                        criticality: Criticality::default(),
-                    }],
-                    faults: Vec::new(),
-                }
-            })
-    }
-
-    /// A digest of everything a report would show, to compare runs.
-    fn digest(out: &RunOutput) -> String {
-        let mut s = format!("{:?} {} {:?}\n", out.stop, out.n_events, out.conservation);
-        for c in &out.clients {
-            s += &format!("{} {} {:?} {}\n", c.name, c.issued, c.outcomes, c.latency_all.mean());
-        }
-        for v in &out.services {
-            s += &format!(
-                "{} {} {} {} {} {} {}\n",
-                v.name,
-                v.arrivals,
-                v.completed,
-                v.rejected,
-                v.busy_integral,
-                v.queue_integral,
-                v.wasted_work_ns
-            );
-        }
-        s
-    }
-
-    use proptest::prelude::*;
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
-
-        /// Conservation is asserted inside `finish`; here we also check that every request
-        /// that ended is accounted for by outcome, that buckets add up to totals, and that the
-        /// same seed gives the same run.
-        #[test]
-        fn random_worlds_conserve_requests_and_repeat_exactly(cfg in arb_config()) {
-            let a = run(&cfg);
-            let b = run(&cfg);
-            prop_assert_eq!(digest(&a), digest(&b));
-            let c = &a.clients[0];
-            prop_assert_eq!(c.issued, a.conservation.issued);
-            prop_assert_eq!(c.outcomes.total(), a.conservation.ended);
-            let bucket_issued: u64 = c.series.iter().map(|b| b.issued).sum();
-            prop_assert_eq!(bucket_issued, c.issued);
-            let bucket_ended: u64 = c.series.iter().map(|b| b.outcomes.total()).sum();
-            prop_assert_eq!(bucket_ended, c.outcomes.total());
-            for s in &a.services {
-                let busy: u128 = s.series.iter().map(|b| b.busy_integral).sum();
-                prop_assert_eq!(busy, s.busy_integral);
-                let queued: u128 = s.series.iter().map(|b| b.queue_integral).sum();
-                prop_assert_eq!(queued, s.queue_integral);
-                // Busy workers never exceed the workers there are.
-                let cap = u128::from(s.workers) * u128::from(a.end.as_nanos());
-                prop_assert!(s.busy_integral <= cap, "busy {} > capacity {}", s.busy_integral, cap);
-            }
-        }
-    }
-
-    #[test]
-    fn a_timeout_answers_the_client_and_the_late_work_counts_as_wasted() {
-        // Work takes 100 ms, the client waits 10 ms: every request times out, and all the work
-        // done for them is wasted.
-        let mut cfg = single(5.0, 100.0, 1, 1, 1000, false);
-        cfg.services[0].endpoints[0].steps = vec![Step::Work(Dist::constant(100e6).unwrap())];
-        cfg.clients[0].timeout = Some(SimDuration::from_millis(10));
-        cfg.duration = SimDuration::from_secs(100);
-        let out = run(&cfg);
-        let c = &out.clients[0];
-        assert_eq!(c.outcomes.get(Outcome::Timeout), c.outcomes.total());
-        assert!(c.outcomes.total() > 400, "{:?}", c.outcomes);
-        let s = &out.services[0];
-        assert_eq!(s.wasted_work_ns, u128::from(s.completed) * 100_000_000);
-    }
-
-    #[test]
-    fn a_full_queue_refuses_with_queue_full() {
-        // Two requests per 100 ms of work, no queue: the loss system refuses many.
-        let mut cfg = single(20.0, 100.0, 1, 1, 0, false);
-        cfg.duration = SimDuration::from_secs(100);
-        let out = run(&cfg);
-        let c = &out.clients[0];
-        assert!(c.outcomes.get(Outcome::QueueFull) > 0);
-        assert_eq!(out.services[0].queue_max, 0);
-        assert_eq!(
-            c.outcomes.get(Outcome::Ok) + c.outcomes.get(Outcome::QueueFull) + out.conservation.in_flight,
-            c.issued
-        );
-    }
-
-    #[test]
-    fn a_failed_downstream_call_fails_the_caller_with_server_error() {
-        let mut cfg = single(50.0, 1.0, 1, 4, 10, false);
-        let mut db = cfg.services[0].clone();
-        db.name = "db".into();
-        db.queue = QueueConfig::fifo(0, false);
-        db.workers = 1;
-        db.endpoints[0].steps = vec![Step::Work(Dist::constant(50e6).unwrap())];
-        cfg.services.push(db);
-        cfg.services[0].endpoints[0].steps.push(Step::Calls {
-            calls: vec![CallConfig {
-                service: ServiceId(1),
-                endpoint: EndpointId(0),
-                timeout: None,
-                cache: None,
-            }],
-            need: 1,
-        });
-        cfg.duration = SimDuration::from_secs(50);
-        let out = run(&cfg);
-        let c = &out.clients[0];
-        assert_eq!(c.outcomes.get(Outcome::ServerError), out.services[1].rejected);
-        assert!(c.outcomes.get(Outcome::ServerError) > 0);
-        assert!(c.outcomes.get(Outcome::Ok) > 0);
-    }
-
-    #[test]
-    fn the_in_flight_limit_halts_a_runaway_run() {
-        let mut cfg = single(1000.0, 100.0, 1, 1, 1_000_000, false);
-        cfg.limits.max_in_flight = 500;
-        let out = run(&cfg);
-        assert!(matches!(&out.stop, StopReason::Halted { reason } if reason.contains("max_in_flight")));
-        assert!(out.end < SimTime::ZERO + cfg.duration);
-    }
-
-    #[test]
-    fn the_event_limit_stops_the_run_with_its_number() {
-        let mut cfg = single(1000.0, 0.5, 1, 1, 100, false);
-        cfg.limits.max_events = 10_000;
-        let out = run(&cfg);
-        assert_eq!(out.stop, StopReason::EventLimit { limit: 10_000 });
-        assert_eq!(out.n_events, 10_000);
-    }
-
-    #[test]
-    fn state_does_not_grow_with_run_length() {
-        let footprint = |secs| {
-            let mut cfg = single(80.0, 10.0, 1, 1, 1000, false);
-            cfg.duration = SimDuration::from_secs(secs);
-            let mut r = Run::new(&cfg);
-            let mut t = 0;
-            loop {
-                t += 10_000_000_000;
-                if r.advance(SimTime(t)).is_some() {
-                    break;
-                }
-            }
-            r.footprint_max_bytes()
-        };
-        let (short, long) = (footprint(1_000), footprint(10_000));
-        assert!(long <= short * 2, "footprint grew from {short} to {long} bytes");
-    }
-}
+mod tests;

@@ -1,0 +1,174 @@
+//! The fault timeline: windows during which instances are slow, down or failing, or caches
+//! are emptied.
+
+use super::*;
+use crate::config::FaultKind;
+
+/// A fault's effect in a few words, for outputs.
+pub(super) fn describe(kind: &FaultKind) -> String {
+    match kind {
+        FaultKind::Slow { factor } => format!("slow x{factor}"),
+        FaultKind::Down => "down".to_string(),
+        FaultKind::Fail { fraction, outcome } => format!("fail {}% {}", fraction * 100.0, outcome.name()),
+        FaultKind::FlushCache => "cache flushed".to_string(),
+    }
+}
+
+impl World {
+    /// The outcome an active `Fail` fault on `inst` gives a request, if one does.
+    pub(super) fn injected_failure(&mut self, inst: u32) -> Option<Outcome> {
+        let n = self.instances[inst as usize].failing.len();
+        for k in 0..n {
+            let f = self.instances[inst as usize].failing[k] as usize;
+            if let FaultKind::Fail { fraction, outcome } = self.cfg.faults[f].kind {
+                if self.faults[f].rng.random::<f64>() < fraction {
+                    return Some(outcome);
+                }
+            }
+        }
+        None
+    }
+
+    pub(super) fn on_fault_start(&mut self, sched: &mut Scheduler<Event>, fault: u32) {
+        let f = &self.faults[fault as usize];
+        let (first, n) = (f.first, f.n);
+        match self.cfg.faults[fault as usize].kind {
+            FaultKind::Slow { .. } | FaultKind::Fail { .. } => {
+                for inst in first..first + n {
+                    self.instances[inst as usize].failing.push(fault);
+                    self.refresh_faults(inst);
+                }
+            }
+            FaultKind::Down => {
+                for inst in first..first + n {
+                    let i = &mut self.instances[inst as usize];
+                    i.down += 1;
+                    if i.down == 1 {
+                        self.reset(sched, inst);
+                    }
+                }
+            }
+            FaultKind::FlushCache => self.set_caches_down(fault, 1),
+        }
+    }
+
+    pub(super) fn on_fault_end(&mut self, sched: &mut Scheduler<Event>, fault: u32) {
+        let f = &self.faults[fault as usize];
+        let (first, n) = (f.first, f.n);
+        match self.cfg.faults[fault as usize].kind {
+            FaultKind::Slow { .. } | FaultKind::Fail { .. } => {
+                for inst in first..first + n {
+                    let i = &mut self.instances[inst as usize];
+                    let k = i.failing.iter().position(|&g| g == fault).expect("an active fault ends");
+                    i.failing.remove(k);
+                    self.refresh_faults(inst);
+                }
+            }
+            FaultKind::Down => {
+                for inst in first..first + n {
+                    self.instances[inst as usize].down -= 1;
+                    self.pull_next(sched, inst);
+                }
+            }
+            FaultKind::FlushCache => {
+                self.set_caches_down(fault, -1);
+                let now = sched.now();
+                let service = self.cfg.faults[fault as usize].service;
+                for (k, (s, _)) in self.plan.endpoint_caches.iter().enumerate() {
+                    if *s == service {
+                        self.endpoint_caches[k].warmth.flush(now);
+                    }
+                }
+            }
+        }
+    }
+
+    fn set_caches_down(&mut self, fault: u32, delta: i32) {
+        let service = self.cfg.faults[fault as usize].service;
+        for (k, (s, _)) in self.plan.endpoint_caches.iter().enumerate() {
+            if *s == service {
+                let c = &mut self.endpoint_caches[k];
+                c.down = c.down.checked_add_signed(delta).expect("cache fault count stays >= 0");
+            }
+        }
+    }
+
+    /// Recomputes an instance's slow-down from its active faults.
+    fn refresh_faults(&mut self, inst: u32) {
+        let i = &mut self.instances[inst as usize];
+        i.slow = i
+            .failing
+            .iter()
+            .map(|&f| match self.cfg.faults[f as usize].kind {
+                FaultKind::Slow { factor } => factor,
+                _ => 1.0,
+            })
+            .product();
+    }
+
+    /// The process of `inst` dies: every request it holds fails with `ConnectionReset`
+    /// (queued ones are dropped unserved), and its calls still out are abandoned.
+    fn reset(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+        let now = sched.now();
+        // A scan of the request table: faults are rare, and this keeps the hot path free of
+        // per-instance request lists.
+        let held: Vec<ReqRef> = self
+            .reqs
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.live && !q.server_done && q.instance == inst)
+            .map(|(index, q)| ReqRef { index: index as u32, gen: q.gen })
+            .collect();
+        let i = &mut self.instances[inst as usize];
+        let queued = i.queue.items.len() as i64;
+        i.queue.items.clear();
+        i.ready.clear();
+        let service = i.service;
+        self.add_queued(service, now, -queued);
+        for r in held {
+            // Answers given along the way may have ended some of them already.
+            let Some(req) = self.reqs.find(r) else { continue };
+            if req.server_done {
+                continue;
+            }
+            if req.in_queue {
+                self.reqs.get_mut(r).in_queue = false;
+                self.drop_waiting(sched, r, Some(Outcome::ConnectionReset));
+            } else {
+                self.finish_reset(sched, r);
+            }
+        }
+    }
+
+    /// A request in service on an instance that died ends with `ConnectionReset`.
+    fn finish_reset(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
+        let now = sched.now();
+        if self.reqs.get(r).holds_worker {
+            self.release_worker(now, r);
+        }
+        let req = self.reqs.get_mut(r);
+        req.server_done = true;
+        req.step_seq += 1;
+        let (inst, service, answered, work_ns, arrived) =
+            (req.instance, req.service, req.answered, req.work_ns, req.arrived_at);
+        let permit = req.permit.take();
+        let b = self.bucket(now);
+        let svc = &mut self.services[service.0 as usize];
+        svc.completed += 1;
+        svc.series[b].completed += 1;
+        svc.wasted_work_ns += u128::from(work_ns);
+        svc.series[b].wasted_work_ns += u128::from(work_ns);
+        let i = &mut self.instances[inst as usize];
+        i.outstanding -= 1;
+        if let Some(p) = permit {
+            let l = i.limiter.as_mut().expect("a permit has a limiter");
+            l.release(p, now.since(arrived), LimitOutcome::Dropped);
+        }
+        if answered {
+            self.reqs.release_if_done(r);
+        } else {
+            self.answer(sched, r, Outcome::ConnectionReset);
+        }
+    }
+}

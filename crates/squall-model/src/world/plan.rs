@@ -1,0 +1,168 @@
+//! The run-time form of a [`ModelConfig`]'s endpoints: steps and calls in flat tables with
+//! every reference resolved to an index, so the engine follows indices instead of searching
+//! or cloning configuration on the hot path.
+
+use crate::config::{CacheConfig, EndpointId, ModelConfig, ServiceId, Step};
+use squall_kernel::{Dist, SimDuration};
+
+/// No index: a call without a dependency policy or cache, an endpoint without a cache.
+pub(super) const NONE: u32 = u32::MAX;
+
+/// One step of an endpoint.
+#[derive(Debug)]
+pub(super) enum PlanStep {
+    /// Worker time.
+    Work(Dist),
+    /// Calls `first..first + n` of [`Plan::calls`], sent at once; `need` must succeed.
+    Calls { first: u32, n: u32, need: u32 },
+}
+
+/// One endpoint of one service.
+#[derive(Debug)]
+pub(super) struct EndpointPlan {
+    /// Its steps: `first_step..first_step + n_steps` of [`Plan::steps`].
+    pub first_step: u32,
+    pub n_steps: u32,
+    /// Holds its worker while waiting on calls.
+    pub blocking: bool,
+    /// Index into [`Plan::endpoint_caches`], or [`NONE`].
+    pub cache: u32,
+}
+
+/// One call site.
+#[derive(Debug)]
+pub(super) struct PlanCall {
+    pub service: ServiceId,
+    pub endpoint: EndpointId,
+    /// The call's own timeout, else its dependency's.
+    pub timeout: Option<SimDuration>,
+    /// Index into the caller service's `dependencies`, or [`NONE`].
+    pub dependency: u32,
+    /// Index into [`Plan::edges`]: the (caller, callee) pair its results are summed under.
+    pub edge: u32,
+    /// Index of the call's cache among its caller service's cached calls, or [`NONE`].
+    pub cache: u32,
+}
+
+/// Calls from one service to another, the unit of dependency results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Edge {
+    pub caller: ServiceId,
+    pub callee: ServiceId,
+}
+
+/// The flattened endpoints of every service.
+#[derive(Debug)]
+pub(super) struct Plan {
+    /// Endpoint plans; service `s`'s endpoint `e` is at `endpoint_base[s] + e`.
+    pub endpoints: Vec<EndpointPlan>,
+    pub endpoint_base: Vec<u32>,
+    pub steps: Vec<PlanStep>,
+    pub calls: Vec<PlanCall>,
+    /// Caller-callee pairs with at least one call site, sorted.
+    pub edges: Vec<Edge>,
+    /// Endpoint caches: the service and configuration of each.
+    pub endpoint_caches: Vec<(ServiceId, CacheConfig)>,
+    /// Per service, the configurations of its cached call sites (each instance keeps one
+    /// cache per entry).
+    pub call_caches: Vec<Vec<CacheConfig>>,
+}
+
+impl Plan {
+    pub fn new(cfg: &ModelConfig) -> Plan {
+        let mut edges: Vec<Edge> = cfg
+            .services
+            .iter()
+            .enumerate()
+            .flat_map(|(s, sc)| {
+                sc.endpoints
+                    .iter()
+                    .flat_map(|e| e.calls())
+                    .map(move |c| Edge { caller: ServiceId(s as u32), callee: c.service })
+            })
+            .collect();
+        edges.sort();
+        edges.dedup();
+        let mut plan = Plan {
+            endpoints: Vec::new(),
+            endpoint_base: Vec::new(),
+            steps: Vec::new(),
+            calls: Vec::new(),
+            edges,
+            endpoint_caches: Vec::new(),
+            call_caches: vec![Vec::new(); cfg.services.len()],
+        };
+        for (s, sc) in cfg.services.iter().enumerate() {
+            let caller = ServiceId(s as u32);
+            plan.endpoint_base.push(plan.endpoints.len() as u32);
+            for ep in &sc.endpoints {
+                let first_step = plan.steps.len() as u32;
+                for step in &ep.steps {
+                    let step = match step {
+                        Step::Work(d) => PlanStep::Work(d.clone()),
+                        Step::Calls { calls, need } => {
+                            let first = plan.calls.len() as u32;
+                            for c in calls {
+                                let dependency = sc
+                                    .dependencies
+                                    .iter()
+                                    .position(|d| d.service == c.service)
+                                    .map_or(NONE, |i| i as u32);
+                                let dep_timeout =
+                                    sc.dependencies.get(dependency as usize).and_then(|d| d.timeout);
+                                let edge = plan
+                                    .edges
+                                    .binary_search(&Edge { caller, callee: c.service })
+                                    .expect("every call's edge was collected")
+                                    as u32;
+                                let cache = match &c.cache {
+                                    Some(cc) => {
+                                        plan.call_caches[s].push(cc.clone());
+                                        (plan.call_caches[s].len() - 1) as u32
+                                    }
+                                    None => NONE,
+                                };
+                                plan.calls.push(PlanCall {
+                                    service: c.service,
+                                    endpoint: c.endpoint,
+                                    timeout: c.timeout.or(dep_timeout),
+                                    dependency,
+                                    edge,
+                                    cache,
+                                });
+                            }
+                            let n = calls.len() as u32;
+                            assert!(
+                                (1..=n).contains(need),
+                                "service {} endpoint {}: need {need} of {n} calls",
+                                sc.name,
+                                ep.name
+                            );
+                            PlanStep::Calls { first, n, need: *need }
+                        }
+                    };
+                    plan.steps.push(step);
+                }
+                let cache = match &ep.cache {
+                    Some(cc) => {
+                        plan.endpoint_caches.push((caller, cc.clone()));
+                        (plan.endpoint_caches.len() - 1) as u32
+                    }
+                    None => NONE,
+                };
+                plan.endpoints.push(EndpointPlan {
+                    first_step,
+                    n_steps: plan.steps.len() as u32 - first_step,
+                    blocking: ep.blocking,
+                    cache,
+                });
+            }
+        }
+        plan
+    }
+
+    #[inline]
+    pub fn endpoint(&self, s: ServiceId, e: EndpointId) -> &EndpointPlan {
+        &self.endpoints[(self.endpoint_base[s.0 as usize] + e.0) as usize]
+    }
+}

@@ -1,0 +1,545 @@
+//! The server side: admission at an instance, wait queues and their disciplines, workers,
+//! the steps of an endpoint, and the end of a request's service.
+
+use super::*;
+use crate::config::{Discipline, ShedMetric};
+use plan::PlanStep;
+
+/// What shedding compares with its thresholds: the queue's length, or how long its oldest
+/// request has waited (ns).
+fn queue_metric(reqs: &Requests, q: &WaitQueue, metric: ShedMetric, now: SimTime) -> u64 {
+    match metric {
+        ShedMetric::QueueLength => q.items.len() as u64,
+        ShedMetric::QueueDelay => {
+            q.items.front().map_or(0, |f| now.since(reqs.get(*f).enqueued_at).as_nanos())
+        }
+    }
+}
+
+impl World {
+    /// A request reaches its service: a cache in front of the endpoint may answer it; else
+    /// it goes to an instance (or the shared queue).
+    pub(super) fn send(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
+        let now = sched.now();
+        let req = self.reqs.get_mut(r);
+        req.arrived_at = now;
+        let (service, endpoint) = (req.service, req.endpoint);
+        let cache = self.plan.endpoint(service, endpoint).cache;
+        if cache != NONE {
+            let c = &mut self.endpoint_caches[cache as usize];
+            let ratio = if c.down > 0 { 0.0 } else { c.warmth.hit_ratio_at(now) };
+            if ratio > 0.0 && c.rng.random::<f64>() < ratio {
+                let (_, cfg) = &self.plan.endpoint_caches[cache as usize];
+                let d = round_ns(cfg.hit_latency.sample(&mut c.rng));
+                sched.after(SimDuration(d), Event::CacheHit { req: r });
+                return;
+            }
+        }
+        let b = self.bucket(now);
+        let svc = &mut self.services[service.0 as usize];
+        svc.arrivals += 1;
+        svc.series[b].arrivals += 1;
+        if svc.n_instances == 0 {
+            self.refuse(sched, r, Outcome::NoEndpoint);
+        } else if svc.queue_cfg.shared {
+            self.admit_shared(sched, r, service);
+        } else {
+            let inst = self.pick_instance(service);
+            self.admit_local(sched, r, inst);
+        }
+    }
+
+    /// A cache answered `r` (in front of an endpoint, or a caller's local cache).
+    pub(super) fn on_cache_hit(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
+        let req = self.reqs.get_mut(r);
+        req.server_done = true;
+        if req.answered {
+            self.reqs.release_if_done(r);
+        } else {
+            self.answer(sched, r, Outcome::Ok);
+        }
+    }
+
+    /// The balancer's choice among the service's instances.
+    fn pick_instance(&mut self, service: ServiceId) -> u32 {
+        let svc = &mut self.services[service.0 as usize];
+        let n = svc.n_instances;
+        let first = svc.first_instance;
+        let local = match svc.balancer {
+            BalancerKind::RoundRobin => {
+                let i = svc.rr_next % n;
+                svc.rr_next = (i + 1) % n;
+                i
+            }
+            BalancerKind::Random => svc.lb_rng.random_range(0..n),
+            BalancerKind::LeastOutstanding => {
+                // Scan from after the last pick, so ties rotate instead of piling on index 0.
+                let start = svc.rr_next % n;
+                let mut best = start;
+                let mut best_load = u32::MAX;
+                for k in 0..n {
+                    let i = (start + k) % n;
+                    let load = self.instances[(first + i) as usize].outstanding;
+                    if load < best_load {
+                        best = i;
+                        best_load = load;
+                    }
+                }
+                svc.rr_next = (best + 1) % n;
+                best
+            }
+            BalancerKind::PowerOfTwoChoices => {
+                if n == 1 {
+                    0
+                } else {
+                    let a = svc.lb_rng.random_range(0..n);
+                    let mut b = svc.lb_rng.random_range(0..n - 1);
+                    if b >= a {
+                        b += 1;
+                    }
+                    let la = self.instances[(first + a) as usize].outstanding;
+                    let lb = self.instances[(first + b) as usize].outstanding;
+                    if lb < la {
+                        b
+                    } else {
+                        a
+                    }
+                }
+            }
+        };
+        assert!(local < n, "balancer picked instance {local} of {n}");
+        first + local
+    }
+
+    /// The checks an instance makes before a request may wait for a worker: is the process
+    /// up, does an injected failure hit it, rate limit, shedding, concurrency limit. `None`
+    /// admits it.
+    fn admission(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) -> Option<Outcome> {
+        let now = sched.now();
+        if self.instances[inst as usize].down > 0 {
+            return Some(Outcome::NoEndpoint);
+        }
+        if let Some(outcome) = self.injected_failure(inst) {
+            return Some(outcome);
+        }
+        let i = &mut self.instances[inst as usize];
+        let service = i.service;
+        let svc = &mut self.services[service.0 as usize];
+        let limiter = i.rate.as_mut().or(svc.rate.as_mut());
+        if let Some(l) = limiter {
+            if l.try_acquire(now).is_err() {
+                return Some(Outcome::RateLimited);
+            }
+        }
+        if let Some((shedder, metric)) = svc.shedder {
+            let q = if svc.queue_cfg.shared { &svc.shared_queue } else { &i.queue };
+            let m = queue_metric(&self.reqs, q, metric, now);
+            if shedder.should_shed(m, self.reqs.get(r).criticality) {
+                return Some(Outcome::Shed);
+            }
+        }
+        let i = &mut self.instances[inst as usize];
+        if let Some(l) = i.limiter.as_mut() {
+            match l.try_acquire() {
+                Some(p) => self.reqs.get_mut(r).permit = Some(p),
+                None => return Some(Outcome::Shed),
+            }
+        }
+        None
+    }
+
+    /// A request reaches one instance: refused by admission, started, queued, or refused.
+    fn admit_local(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) {
+        let now = sched.now();
+        if let Some(outcome) = self.admission(sched, r, inst) {
+            self.refuse(sched, r, outcome);
+            return;
+        }
+        let i = &mut self.instances[inst as usize];
+        let service = i.service;
+        let capacity = self.services[service.0 as usize].queue_cfg.capacity;
+        if i.busy < i.workers {
+            i.outstanding += 1;
+            self.reqs.get_mut(r).instance = inst;
+            self.start_worker(sched, r, inst);
+        } else if (i.queue.items.len() as u64) < u64::from(capacity) {
+            i.outstanding += 1;
+            i.queue.items.push_back(r);
+            let req = self.reqs.get_mut(r);
+            req.instance = inst;
+            req.in_queue = true;
+            req.enqueued_at = now;
+            self.services[service.0 as usize].waited += 1;
+            self.add_queued(service, now, 1);
+        } else {
+            if let Some(p) = self.reqs.get_mut(r).permit.take() {
+                let l = self.instances[inst as usize].limiter.as_mut().expect("a permit has a limiter");
+                l.release(p, SimDuration::ZERO, LimitOutcome::Ignored);
+            }
+            self.refuse(sched, r, Outcome::QueueFull);
+        }
+    }
+
+    /// A request reaches a service with one shared queue: any idle worker of an instance
+    /// that is up takes it. Rate limiting and shedding apply service-wide; injected failures
+    /// apply on the instance that takes the request.
+    fn admit_shared(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, service: ServiceId) {
+        let now = sched.now();
+        let svc = &mut self.services[service.0 as usize];
+        let (first, n) = (svc.first_instance, svc.n_instances);
+        if let Some(l) = svc.rate.as_mut() {
+            if l.try_acquire(now).is_err() {
+                self.refuse(sched, r, Outcome::RateLimited);
+                return;
+            }
+        }
+        if let Some((shedder, metric)) = svc.shedder {
+            let m = queue_metric(&self.reqs, &svc.shared_queue, metric, now);
+            if shedder.should_shed(m, self.reqs.get(r).criticality) {
+                self.refuse(sched, r, Outcome::Shed);
+                return;
+            }
+        }
+        let svc = &mut self.services[service.0 as usize];
+        let start = svc.rr_next % n;
+        let idle = (0..n).map(|k| first + (start + k) % n).find(|&inst| {
+            let i = &self.instances[inst as usize];
+            i.busy < i.workers && i.down == 0
+        });
+        if let Some(inst) = idle {
+            svc.rr_next = (inst - first + 1) % n;
+            self.take_shared(sched, r, inst);
+        } else if (svc.shared_queue.items.len() as u64) < u64::from(svc.queue_cfg.capacity) {
+            svc.shared_queue.items.push_back(r);
+            svc.waited += 1;
+            let req = self.reqs.get_mut(r);
+            req.in_queue = true;
+            req.enqueued_at = now;
+            self.add_queued(service, now, 1);
+        } else {
+            self.refuse(sched, r, Outcome::QueueFull);
+        }
+    }
+
+    /// An instance's idle worker takes a request of its service's shared queue (or one just
+    /// arrived), unless an injected failure hits it first.
+    fn take_shared(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) {
+        if let Some(outcome) = self.injected_failure(inst) {
+            self.refuse(sched, r, outcome);
+            return;
+        }
+        self.instances[inst as usize].outstanding += 1;
+        self.reqs.get_mut(r).instance = inst;
+        self.start_worker(sched, r, inst);
+    }
+
+    /// The service turned the request away before any work.
+    pub(super) fn refuse(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, outcome: Outcome) {
+        let req = self.reqs.get_mut(r);
+        req.server_done = true;
+        req.instance = NO_INSTANCE;
+        let service = req.service;
+        let b = self.bucket(sched.now());
+        let svc = &mut self.services[service.0 as usize];
+        svc.rejected += 1;
+        svc.refusals.add(outcome);
+        svc.series[b].rejected += 1;
+        self.answer(sched, r, outcome);
+    }
+
+    /// A worker of `inst` takes the request, which then runs its current step.
+    fn start_worker(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) {
+        let now = sched.now();
+        let req = self.reqs.get_mut(r);
+        assert_eq!(req.instance, inst, "request started on an instance it was not assigned to");
+        debug_assert!(!req.holds_worker && !req.in_queue);
+        req.holds_worker = true;
+        req.worker_since = now;
+        let first_start = !req.started;
+        req.started = true;
+        let (service, arrived) = (req.service, req.arrived_at);
+        let i = &mut self.instances[inst as usize];
+        assert!(i.busy < i.workers, "instance {inst} has no idle worker: {} of {}", i.busy, i.workers);
+        i.busy += 1;
+        if first_start {
+            let wait_ns = now.since(arrived).as_nanos();
+            let svc = &mut self.services[service.0 as usize];
+            record(&mut svc.wait, wait_ns);
+            svc.wait_ns_sum += u128::from(wait_ns);
+        }
+        self.add_busy(service, now, 1);
+        self.run_step(sched, r);
+    }
+
+    /// The request gives its worker back.
+    pub(super) fn release_worker(&mut self, now: SimTime, r: ReqRef) -> u32 {
+        let req = self.reqs.get_mut(r);
+        debug_assert!(req.holds_worker);
+        req.holds_worker = false;
+        req.work_ns += now.since(req.worker_since).as_nanos();
+        let (inst, service) = (req.instance, req.service);
+        let i = &mut self.instances[inst as usize];
+        assert!(i.busy > 0, "instance {inst} released a worker it did not have");
+        i.busy -= 1;
+        self.add_busy(service, now, -1);
+        inst
+    }
+
+    /// Runs the request's current step: work on its worker, or calls; past the last step,
+    /// finishes it.
+    pub(super) fn run_step(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
+        let now = sched.now();
+        let req = self.reqs.get(r);
+        let ep = self.plan.endpoint(req.service, req.endpoint);
+        let (first_step, n_steps, blocking) = (ep.first_step, ep.n_steps, ep.blocking);
+        if req.step >= n_steps {
+            self.finish(sched, r, Outcome::Ok);
+            return;
+        }
+        let inst = req.instance;
+        match &self.plan.steps[(first_step + req.step) as usize] {
+            PlanStep::Work(dist) => {
+                if !req.holds_worker {
+                    // A non-blocking endpoint back from its calls: wait for a worker.
+                    self.instances[inst as usize].ready.push_back(r);
+                    self.pull_next(sched, inst);
+                    return;
+                }
+                let i = &mut self.instances[inst as usize];
+                let mut work = dist.sample(&mut i.work_rng);
+                if i.slow != 1.0 {
+                    work *= i.slow;
+                }
+                sched.after(SimDuration(round_ns(work)), Event::WorkDone { req: r });
+            }
+            &PlanStep::Calls { first, n, .. } => {
+                let freed = (!blocking && req.holds_worker).then(|| self.release_worker(now, r));
+                let req = self.reqs.get_mut(r);
+                req.calls_ok = 0;
+                req.calls_failed = 0;
+                let seq = req.step_seq;
+                for k in 0..n {
+                    // An answer given at once (a refusal) may end the step, or the request.
+                    let req = self.reqs.get(r);
+                    if req.step_seq != seq || req.server_done {
+                        break;
+                    }
+                    self.issue_call(sched, r, seq, first + k);
+                }
+                if let Some(inst) = freed {
+                    self.pull_next(sched, inst);
+                }
+            }
+        }
+    }
+
+    /// A work step ended.
+    pub(super) fn on_work_done(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
+        // A request reset by a fault while it worked has ended already.
+        let Some(req) = self.reqs.find(r) else { return };
+        if req.server_done {
+            return;
+        }
+        let req = self.reqs.get_mut(r);
+        req.step += 1;
+        req.step_seq += 1;
+        self.run_step(sched, r);
+    }
+
+    /// One of the current step's calls was answered.
+    pub(super) fn on_call_answered(&mut self, sched: &mut Scheduler<Event>, p: ReqRef, seq: u32, ok: bool) {
+        let Some(req) = self.reqs.find(p) else { return };
+        if req.server_done || req.step_seq != seq {
+            return;
+        }
+        let ep = self.plan.endpoint(req.service, req.endpoint);
+        let PlanStep::Calls { n, need, .. } = self.plan.steps[(ep.first_step + req.step) as usize] else {
+            unreachable!("a call answered a request that is not in a call step")
+        };
+        let req = self.reqs.get_mut(p);
+        if ok {
+            req.calls_ok += 1;
+            if req.calls_ok == need {
+                req.step += 1;
+                req.step_seq += 1;
+                self.run_step(sched, p);
+            }
+        } else {
+            req.calls_failed += 1;
+            if n - req.calls_failed < need {
+                self.finish(sched, p, Outcome::ServerError);
+            }
+        }
+    }
+
+    /// Whether anyone still waits for `r`'s answer: its caller, and every caller above it.
+    pub(super) fn wanted(&self, r: ReqRef) -> bool {
+        let mut r = r;
+        loop {
+            let Some(req) = self.reqs.find(r) else { return false };
+            if req.answered {
+                return false;
+            }
+            match req.caller {
+                Caller::Client(_) => return true,
+                Caller::Parent { req: p, seq } => {
+                    let Some(parent) = self.reqs.find(p) else { return false };
+                    if parent.server_done || parent.step_seq != seq {
+                        return false;
+                    }
+                    r = p;
+                }
+            }
+        }
+    }
+
+    /// The server is done with the request: free its worker, classify its work as useful or
+    /// wasted, answer the caller if it still waits, and let the worker take the next request.
+    pub(super) fn finish(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, outcome: Outcome) {
+        let now = sched.now();
+        let useful = self.wanted(r);
+        let req = self.reqs.get_mut(r);
+        assert!(!req.server_done, "request finished twice: {req:?}");
+        req.server_done = true;
+        // Calls still out are abandoned.
+        req.step_seq += 1;
+        let holds_worker = req.holds_worker;
+        let freed = holds_worker.then(|| self.release_worker(now, r));
+        let req = self.reqs.get_mut(r);
+        let (inst, service, arrived, answered, work_ns) =
+            (req.instance, req.service, req.arrived_at, req.answered, req.work_ns);
+        let permit = req.permit.take();
+        let b = self.bucket(now);
+        let svc = &mut self.services[service.0 as usize];
+        svc.completed += 1;
+        svc.series[b].completed += 1;
+        let sojourn = now.since(arrived).as_nanos();
+        record(&mut svc.sojourn, sojourn);
+        svc.sojourn_ns_sum += u128::from(sojourn);
+        if useful {
+            svc.useful += 1;
+            svc.useful_work_ns += u128::from(work_ns);
+            svc.series[b].useful += 1;
+            svc.series[b].useful_work_ns += u128::from(work_ns);
+        } else {
+            svc.wasted_work_ns += u128::from(work_ns);
+            svc.series[b].wasted_work_ns += u128::from(work_ns);
+        }
+        let i = &mut self.instances[inst as usize];
+        assert!(i.outstanding > 0, "instance {inst} finished work it did not hold");
+        i.outstanding -= 1;
+        if let Some(p) = permit {
+            let l = i.limiter.as_mut().expect("a permit has a limiter");
+            let how = if useful { LimitOutcome::Success } else { LimitOutcome::Dropped };
+            l.release(p, now.since(arrived), how);
+        }
+        if answered {
+            self.reqs.release_if_done(r);
+        } else {
+            self.answer(sched, r, outcome);
+        }
+        if let Some(inst) = freed {
+            self.pull_next(sched, inst);
+        }
+    }
+
+    /// Idle workers of `inst` take waiting work: continuations first, then new requests.
+    pub(super) fn pull_next(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+        loop {
+            let i = &mut self.instances[inst as usize];
+            if i.busy >= i.workers || i.down > 0 {
+                return;
+            }
+            if let Some(r) = i.ready.pop_front() {
+                self.start_worker(sched, r, inst);
+                continue;
+            }
+            let service = i.service;
+            if self.services[service.0 as usize].queue_cfg.shared {
+                match self.pop_waiting(sched, service, None) {
+                    Some(r) => self.take_shared(sched, r, inst),
+                    None => return,
+                }
+            } else {
+                match self.pop_waiting(sched, service, Some(inst)) {
+                    Some(r) => self.start_worker(sched, r, inst),
+                    None => return,
+                }
+            }
+        }
+    }
+
+    /// The next request to serve from an instance's queue (or the service's shared one),
+    /// by the queue's discipline, dropping on the way requests whose caller has given up
+    /// (if the server is deadline-aware) and requests CoDel sheds.
+    fn pop_waiting(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        service: ServiceId,
+        inst: Option<u32>,
+    ) -> Option<ReqRef> {
+        let now = sched.now();
+        let (discipline, drop_abandoned) = {
+            let q = &self.services[service.0 as usize].queue_cfg;
+            (q.discipline, q.drop_abandoned)
+        };
+        loop {
+            let q = match inst {
+                Some(i) => &mut self.instances[i as usize].queue,
+                None => &mut self.services[service.0 as usize].shared_queue,
+            };
+            let lifo = match discipline {
+                Discipline::Fifo => false,
+                Discipline::Lifo => true,
+                Discipline::AdaptiveLifo => {
+                    q.codel.as_ref().or(q.detector.as_ref()).is_some_and(|c| c.overloaded())
+                }
+            };
+            let r = if lifo { q.items.pop_back() } else { q.items.pop_front() }?;
+            let req = self.reqs.get_mut(r);
+            req.in_queue = false;
+            let delay = now.since(req.enqueued_at);
+            let q = match inst {
+                Some(i) => &mut self.instances[i as usize].queue,
+                None => &mut self.services[service.0 as usize].shared_queue,
+            };
+            if let Some(d) = q.detector.as_mut() {
+                let _ = d.on_dequeue(now, delay);
+            }
+            let shed = q.codel.as_mut().is_some_and(|c| c.on_dequeue(now, delay));
+            self.add_queued(service, now, -1);
+            if shed {
+                self.drop_waiting(sched, r, Some(Outcome::Shed));
+            } else if drop_abandoned && !self.wanted(r) {
+                self.drop_waiting(sched, r, None);
+            } else {
+                return Some(r);
+            }
+        }
+    }
+
+    /// A waiting request leaves unserved; its caller, if it still waits, gets `outcome`.
+    pub(super) fn drop_waiting(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, outcome: Option<Outcome>) {
+        let now = sched.now();
+        let req = self.reqs.get_mut(r);
+        req.server_done = true;
+        let (inst, service, answered) = (req.instance, req.service, req.answered);
+        let permit = req.permit.take();
+        let b = self.bucket(now);
+        let svc = &mut self.services[service.0 as usize];
+        svc.dropped += 1;
+        svc.series[b].dropped += 1;
+        if inst != NO_INSTANCE {
+            let i = &mut self.instances[inst as usize];
+            i.outstanding -= 1;
+            if let Some(p) = permit {
+                let l = i.limiter.as_mut().expect("a permit has a limiter");
+                l.release(p, now.since(self.reqs.get(r).arrived_at), LimitOutcome::Dropped);
+            }
+        }
+        match outcome {
+            Some(o) if !answered => self.answer(sched, r, o),
+            _ => self.reqs.release_if_done(r),
+        }
+    }
+}

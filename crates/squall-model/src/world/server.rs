@@ -244,7 +244,12 @@ impl World {
         svc.rejected += 1;
         svc.refusals.add(outcome);
         svc.series[b].rejected += 1;
-        self.answer(sched, r, outcome);
+        // A request taken from a shared queue may have been given up on while it waited.
+        if self.reqs.get(r).answered {
+            self.reqs.release_if_done(r);
+        } else {
+            self.answer(sched, r, outcome);
+        }
     }
 
     /// A worker of `inst` takes the request, which then runs its current step.
@@ -320,9 +325,9 @@ impl World {
                 let seq = req.step_seq;
                 for k in 0..n {
                     // An answer given at once (a refusal) may end the step, or the request.
-                    let req = self.reqs.get(r);
-                    if req.step_seq != seq || req.server_done {
-                        break;
+                    match self.reqs.find(r) {
+                        Some(q) if q.step_seq == seq && !q.server_done => {}
+                        _ => break,
                     }
                     self.issue_call(sched, r, seq, first + k);
                 }
@@ -455,16 +460,20 @@ impl World {
                 continue;
             }
             let service = i.service;
-            if self.services[service.0 as usize].queue_cfg.shared {
-                match self.pop_waiting(sched, service, None) {
-                    Some(r) => self.take_shared(sched, r, inst),
-                    None => return,
-                }
+            let shared = self.services[service.0 as usize].queue_cfg.shared;
+            let queue = if shared { None } else { Some(inst) };
+            let Some((r, from_back)) = self.pop_waiting(sched, service, queue) else { return };
+            // Requests dropped on the way were answered, and an answer can start new work:
+            // the worker this loop found idle may be gone.
+            let i = &self.instances[inst as usize];
+            if i.busy >= i.workers || i.down > 0 {
+                self.requeue(sched.now(), service, queue, r, from_back);
+                return;
+            }
+            if shared {
+                self.take_shared(sched, r, inst);
             } else {
-                match self.pop_waiting(sched, service, Some(inst)) {
-                    Some(r) => self.start_worker(sched, r, inst),
-                    None => return,
-                }
+                self.start_worker(sched, r, inst);
             }
         }
     }
@@ -477,7 +486,7 @@ impl World {
         sched: &mut Scheduler<Event>,
         service: ServiceId,
         inst: Option<u32>,
-    ) -> Option<ReqRef> {
+    ) -> Option<(ReqRef, bool)> {
         let now = sched.now();
         let (discipline, drop_abandoned) = {
             let q = &self.services[service.0 as usize].queue_cfg;
@@ -513,9 +522,24 @@ impl World {
             } else if drop_abandoned && !self.wanted(r) {
                 self.drop_waiting(sched, r, None);
             } else {
-                return Some(r);
+                return Some((r, lifo));
             }
         }
+    }
+
+    /// Puts a request taken by `pop_waiting` back where it was.
+    fn requeue(&mut self, now: SimTime, service: ServiceId, inst: Option<u32>, r: ReqRef, at_back: bool) {
+        let q = match inst {
+            Some(i) => &mut self.instances[i as usize].queue,
+            None => &mut self.services[service.0 as usize].shared_queue,
+        };
+        if at_back {
+            q.items.push_back(r);
+        } else {
+            q.items.push_front(r);
+        }
+        self.reqs.get_mut(r).in_queue = true;
+        self.add_queued(service, now, 1);
     }
 
     /// A waiting request leaves unserved; its caller, if it still waits, gets `outcome`.

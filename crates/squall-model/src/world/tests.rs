@@ -125,6 +125,158 @@ fn arb_config() -> impl Strategy<Value = ModelConfig> {
         })
 }
 
+/// Protections and faults drawn for one service of [`arb_graph`].
+#[derive(Clone, Debug)]
+struct Knobs {
+    fan_out: u32,
+    need: u32,
+    blocking: bool,
+    discipline: u8,
+    codel: bool,
+    drop_abandoned: bool,
+    rate: Option<(f64, u32, bool)>,
+    shed: Option<(bool, u64)>,
+    limit: bool,
+    bulkhead: u8,
+    pool: Option<(u32, u32, u32)>,
+    cache: Option<(f64, bool)>,
+    fault: Option<(u8, u64, u64, f64)>,
+}
+
+fn arb_knobs() -> impl Strategy<Value = Knobs> {
+    (
+        (1u32..4, 1u32..4, any::<bool>(), 0u8..3, any::<bool>(), any::<bool>()),
+        (
+            prop::option::of((20.0f64..500.0, 1u32..20, any::<bool>())),
+            prop::option::of((any::<bool>(), 1u64..30)),
+            any::<bool>(),
+            0u8..3,
+            prop::option::of((1u32..6, 0u32..6, 1u32..40)),
+            prop::option::of((0.0f64..1.0, any::<bool>())),
+            prop::option::of((0u8..4, 0u64..2500, 1u64..1500, 0.1f64..1.0)),
+        ),
+    )
+        .prop_map(|((fan_out, need, blocking, discipline, codel, drop_abandoned), rest)| {
+            let (rate, shed, limit, bulkhead, pool, cache, fault) = rest;
+            Knobs {
+                fan_out,
+                need: need.min(fan_out),
+                blocking,
+                discipline,
+                codel,
+                drop_abandoned,
+                rate,
+                shed,
+                limit,
+                bulkhead,
+                pool,
+                cache,
+                fault,
+            }
+        })
+}
+
+/// A random world with the whole service graph: fan-out, non-blocking endpoints, queue
+/// disciplines, admission control, bulkheads, pools, caches and faults.
+fn arb_graph() -> impl Strategy<Value = ModelConfig> {
+    (arb_config(), prop::collection::vec(arb_knobs(), 3)).prop_map(|(mut cfg, knobs)| {
+        let n = cfg.services.len();
+        for (i, k) in knobs.iter().enumerate().take(n) {
+            let svc = &mut cfg.services[i];
+            let ep = &mut svc.endpoints[0];
+            ep.blocking = k.blocking;
+            if let Some(Step::Calls { calls, need }) = ep.steps.get_mut(1) {
+                let c = calls[0].clone();
+                *calls = vec![c; k.fan_out as usize];
+                *need = k.need;
+                if let Some((hit_ratio, cold_start)) = k.cache {
+                    calls[0].cache = Some(CacheConfig {
+                        hit_ratio,
+                        hit_latency: Dist::constant(5e5).unwrap(),
+                        warmup: SimDuration::from_secs(1),
+                        cold_start,
+                    });
+                }
+                let callee = calls[0].service;
+                ep.steps.push(Step::Work(Dist::exponential(1e6).unwrap()));
+                svc.dependencies.push(DependencyConfig {
+                    service: callee,
+                    timeout: Some(SimDuration::from_millis(30)),
+                    bulkhead: match k.bulkhead {
+                        0 => None,
+                        1 => Some(BulkheadConfig::Semaphore {
+                            max_concurrent_calls: 3,
+                            max_wait_duration: SimDuration::from_millis(5),
+                        }),
+                        _ => Some(BulkheadConfig::ThreadPool {
+                            core_thread_pool_size: 1,
+                            max_thread_pool_size: 3,
+                            queue_capacity: 2,
+                            keep_alive_duration: SimDuration::from_millis(20),
+                        }),
+                    },
+                    pool: k.pool.map(|(size, idle, timeout_ms)| PoolConfig {
+                        maximum_pool_size: size,
+                        minimum_idle: idle.min(size),
+                        connection_timeout: SimDuration::from_millis(u64::from(timeout_ms)),
+                    }),
+                });
+                if k.pool.is_some() {
+                    cfg.services[callee.0 as usize].max_connections = Some(4);
+                }
+            }
+            let svc = &mut cfg.services[i];
+            svc.queue.discipline =
+                [Discipline::Fifo, Discipline::Lifo, Discipline::AdaptiveLifo][k.discipline as usize];
+            svc.queue.codel = k.codel.then(CodelConfig::default);
+            svc.queue.drop_abandoned = k.drop_abandoned;
+            svc.admission.rate_limit = k.rate.map(|(rate, burst, per_instance)| RateLimitConfig {
+                bucket: TokenBucket::Continuous { rate, burst },
+                per_instance,
+            });
+            svc.admission.shedding = k.shed.map(|(by_delay, at)| SheddingConfig {
+                metric: if by_delay { ShedMetric::QueueDelay } else { ShedMetric::QueueLength },
+                at: if by_delay { at * 1_000_000 } else { at },
+                per_class: None,
+                retry_after: SimDuration::from_secs(1),
+            });
+            if k.limit {
+                svc.admission.concurrency_limit = Some(ConcurrencyLimitConfig::Aimd {
+                    initial_limit: 4,
+                    min_limit: 2,
+                    max_limit: 8,
+                    backoff_ratio: 0.9,
+                    timeout: SimDuration::from_millis(50),
+                });
+            }
+            if i == 0 {
+                svc.endpoints[0].cache = k.cache.map(|(hit_ratio, cold_start)| CacheConfig {
+                    hit_ratio,
+                    hit_latency: Dist::constant(1e5).unwrap(),
+                    warmup: SimDuration::from_millis(500),
+                    cold_start,
+                });
+            }
+            if let Some((kind, start_ms, len_ms, share)) = k.fault {
+                cfg.faults.push(FaultConfig {
+                    name: format!("f{i}"),
+                    service: ServiceId(i as u32),
+                    share,
+                    start: SimTime(start_ms * 1_000_000),
+                    end: SimTime((start_ms + len_ms) * 1_000_000),
+                    kind: match kind {
+                        0 => FaultKind::Slow { factor: 4.0 },
+                        1 => FaultKind::Down,
+                        2 => FaultKind::Fail { fraction: 0.5, outcome: Outcome::ServerError },
+                        _ => FaultKind::FlushCache,
+                    },
+                });
+            }
+        }
+        cfg
+    })
+}
+
 /// A digest of everything a report would show, to compare runs.
 fn digest(out: &RunOutput) -> String {
     let mut s = format!("{:?} {} {:?}\n", out.stop, out.n_events, out.conservation);
@@ -168,6 +320,30 @@ proptest! {
             // Busy workers never exceed the workers there are.
             let cap = u128::from(s.workers) * u128::from(a.end.as_nanos());
             prop_assert!(s.busy_integral <= cap, "busy {} > capacity {}", s.busy_integral, cap);
+        }
+    }
+
+    /// The same with fan-out, non-blocking endpoints, every protection and faults: requests
+    /// are conserved (checked inside `finish`, and every 4096 events in tests), runs repeat
+    /// exactly, and work is accounted for.
+    #[test]
+    fn random_graphs_with_protections_and_faults_conserve_requests(cfg in arb_graph()) {
+        let a = run(&cfg);
+        let b = run(&cfg);
+        prop_assert_eq!(digest(&a), digest(&b));
+        let c = &a.clients[0];
+        prop_assert_eq!(c.outcomes.total(), a.conservation.ended);
+        for s in &a.services {
+            // Worker time of finished requests is useful or wasted, never more than was used.
+            prop_assert!(s.useful_work_ns + s.wasted_work_ns <= s.busy_integral);
+            prop_assert!(s.useful <= s.completed);
+            let useful: u64 = s.series.iter().map(|b| b.useful).sum();
+            prop_assert_eq!(useful, s.useful);
+            prop_assert_eq!(s.refusals.total(), s.rejected);
+        }
+        for d in &a.dependencies {
+            // Every call ended, or is still out.
+            prop_assert!(d.outcomes.total() <= d.calls);
         }
     }
 }
@@ -264,4 +440,437 @@ fn state_does_not_grow_with_run_length() {
     };
     let (short, long) = (footprint(1_000), footprint(10_000));
     assert!(long <= short * 2, "footprint grew from {short} to {long} bytes");
+}
+
+// ---- the service graph and its protections ----
+
+fn ms(x: u64) -> SimDuration {
+    SimDuration::from_millis(x)
+}
+
+fn constant_ms(x: f64) -> Dist {
+    Dist::constant(x * 1e6).unwrap()
+}
+
+fn call(service: u32) -> CallConfig {
+    CallConfig { service: ServiceId(service), endpoint: EndpointId(0), timeout: None, cache: None }
+}
+
+/// A service with one endpoint doing `work` and nothing else.
+fn leaf(name: &str, replicas: u32, workers: u32, capacity: u32, work: Dist) -> ServiceConfig {
+    ServiceConfig::new(
+        name,
+        replicas,
+        workers,
+        QueueConfig::fifo(capacity, false),
+        BalancerKind::RoundRobin,
+        vec![EndpointConfig::work("e", work)],
+    )
+}
+
+/// A world of `services`, with one Poisson client calling service 0 at `rate`.
+fn world(services: Vec<ServiceConfig>, rate: f64, secs: u64) -> ModelConfig {
+    ModelConfig {
+        seed: 3,
+        duration: SimDuration::from_secs(secs),
+        bucket_width: SimDuration::from_secs(1),
+        limits: Limits::default(),
+        services,
+        clients: vec![ClientConfig {
+            name: "c".into(),
+            service: ServiceId(0),
+            endpoint: EndpointId(0),
+            load: Load::Open { process: ArrivalProcess::Poisson, rate: RateSchedule::constant(rate) },
+            timeout: None,
+            criticality: Criticality::default(),
+        }],
+        faults: Vec::new(),
+    }
+}
+
+fn ok_share(out: &RunOutput) -> f64 {
+    let c = &out.clients[0];
+    c.outcomes.get(Outcome::Ok) as f64 / c.outcomes.total() as f64
+}
+
+#[test]
+fn fan_out_waits_for_all_or_for_the_first_k() {
+    // The front calls three leaves that take 10, 20 and 30 ms, at once.
+    let mut front = leaf("front", 1, 1000, 0, constant_ms(0.0));
+    front.endpoints[0].steps = vec![Step::Calls { calls: vec![call(1), call(2), call(3)], need: 3 }];
+    let leaves = [10.0, 20.0, 30.0].map(|w| leaf("leaf", 1, 1000, 0, constant_ms(w)));
+    let mut services = vec![front];
+    for (k, mut l) in leaves.into_iter().enumerate() {
+        l.name = format!("leaf{k}");
+        services.push(l);
+    }
+    let mut cfg = world(services, 100.0, 20);
+    let all = run(&cfg);
+    assert_eq!(ok_share(&all), 1.0);
+    let p50 = all.clients[0].latency_ok.value_at_quantile(0.5);
+    assert!((29_900_000..=30_100_000).contains(&p50), "all of three: {p50} ns");
+    assert!(all.dependencies.iter().all(|d| d.outcomes.get(Outcome::Cancelled) == 0));
+
+    let Step::Calls { need, .. } = &mut cfg.services[0].endpoints[0].steps[0] else { unreachable!() };
+    *need = 1;
+    let first = run(&cfg);
+    assert_eq!(ok_share(&first), 1.0);
+    let p50 = first.clients[0].latency_ok.value_at_quantile(0.5);
+    assert!((9_900_000..=10_100_000).contains(&p50), "first of three: {p50} ns");
+    // The two slower calls of every request were abandoned, and their work was wasted.
+    let cancelled: u64 = first.dependencies.iter().map(|d| d.outcomes.get(Outcome::Cancelled)).sum();
+    let issued = first.clients[0].issued;
+    assert!(cancelled + 2 >= 2 * issued && cancelled <= 2 * issued, "{cancelled} of {issued}");
+    assert_eq!(first.services[1].wasted_work_ns, 0);
+    assert!(first.services[2].wasted_work_ns > 0 && first.services[3].wasted_work_ns > 0);
+}
+
+#[test]
+fn a_failed_call_fails_the_step_as_soon_as_need_cannot_be_met() {
+    // Two of three calls must succeed; the third leaf is down, so every request needs both
+    // others, and fails only when one of them is refused too.
+    let mut front = leaf("front", 1, 1000, 0, constant_ms(0.0));
+    front.endpoints[0].steps = vec![Step::Calls { calls: vec![call(1), call(2), call(3)], need: 2 }];
+    let a = leaf("a", 1, 1000, 0, constant_ms(5.0));
+    let b = leaf("b", 1, 1000, 0, constant_ms(5.0));
+    let dead = leaf("dead", 0, 1, 0, constant_ms(5.0));
+    let out = run(&world(vec![front, a, b, dead], 100.0, 10));
+    assert_eq!(ok_share(&out), 1.0);
+    let mut cfg = world(
+        vec![
+            {
+                let mut f = leaf("front", 1, 1000, 0, constant_ms(0.0));
+                f.endpoints[0].steps = vec![Step::Calls { calls: vec![call(1), call(2)], need: 2 }];
+                f
+            },
+            leaf("a", 1, 1000, 0, constant_ms(50.0)),
+            leaf("dead", 0, 1, 0, constant_ms(5.0)),
+        ],
+        100.0,
+        10,
+    );
+    let out = run(&cfg);
+    // The refusal by `dead` ends each request at once: no waiting for the 50 ms call.
+    assert_eq!(out.clients[0].outcomes.get(Outcome::ServerError), out.clients[0].issued);
+    assert!(out.clients[0].latency_all.max() < 1_000_000);
+    cfg.services[0].endpoints[0].steps = vec![Step::Calls { calls: vec![call(1), call(2)], need: 1 }];
+    assert_eq!(ok_share(&run(&cfg)), 1.0);
+}
+
+#[test]
+fn a_blocking_endpoint_holds_its_worker_while_an_event_loop_does_not() {
+    let mut api = leaf("api", 1, 2, 10, constant_ms(1.0));
+    api.endpoints[0].steps.push(Step::Calls { calls: vec![call(1)], need: 1 });
+    let slow = leaf("slow", 1, 1000, 0, constant_ms(100.0));
+    // 50 requests/s, each holding a worker for 101 ms: 5 workers' worth, but there are 2.
+    let mut cfg = world(vec![api, slow], 50.0, 60);
+    let blocking = run(&cfg);
+    assert!(ok_share(&blocking) < 0.5, "blocking: {}", ok_share(&blocking));
+    assert!(blocking.clients[0].outcomes.get(Outcome::QueueFull) > 0);
+    cfg.services[0].endpoints[0].blocking = false;
+    let event_loop = run(&cfg);
+    assert_eq!(ok_share(&event_loop), 1.0);
+    // It does the same work: two 0.5 ms... one 1 ms step per request, and no worker time
+    // while waiting.
+    let s = &event_loop.services[0];
+    let per_request = (s.useful_work_ns as f64) / s.useful as f64;
+    assert!((per_request - 1e6).abs() < 1.0, "worker time per request {per_request} ns");
+}
+
+#[test]
+fn a_non_blocking_endpoint_needs_a_worker_again_after_its_calls() {
+    let mut api = leaf("api", 1, 1, 1000, constant_ms(2.0));
+    api.endpoints[0].blocking = false;
+    api.endpoints[0].steps.push(Step::Calls { calls: vec![call(1)], need: 1 });
+    api.endpoints[0].steps.push(Step::Work(constant_ms(3.0)));
+    let out = run(&world(vec![api, leaf("db", 1, 1000, 0, constant_ms(10.0))], 20.0, 30));
+    let s = &out.services[0];
+    let per_request = s.useful_work_ns as f64 / s.useful as f64;
+    assert!((per_request - 5e6).abs() < 1.0, "worker time per request {per_request} ns");
+    let p50 = out.clients[0].latency_ok.value_at_quantile(0.5);
+    assert!(p50 >= 15_000_000, "2 + 10 + 3 ms at least: {p50}");
+}
+
+/// An api with `workers` workers calling a slow dependency (service 1) and a fast one
+/// (service 2) from two endpoints.
+fn two_dependencies(workers: u32) -> ModelConfig {
+    let mut api = ServiceConfig::new(
+        "api",
+        1,
+        workers,
+        QueueConfig::fifo(1000, false),
+        BalancerKind::RoundRobin,
+        vec![EndpointConfig::work("slow", constant_ms(1.0)), EndpointConfig::work("fast", constant_ms(1.0))],
+    );
+    api.endpoints[0].steps.push(Step::Calls { calls: vec![call(1)], need: 1 });
+    api.endpoints[1].steps.push(Step::Calls { calls: vec![call(2)], need: 1 });
+    // The slow endpoint alone wants 30/s x 2 s = 60 workers.
+    let mut cfg = world(
+        vec![
+            api,
+            leaf("third-party", 1, 1000, 0, constant_ms(2000.0)),
+            leaf("db", 1, 100, 0, constant_ms(2.0)),
+        ],
+        30.0,
+        60,
+    );
+    cfg.clients[0].timeout = Some(SimDuration::from_secs(1));
+    let mut fast = cfg.clients[0].clone();
+    fast.name = "fast".into();
+    fast.endpoint = EndpointId(1);
+    fast.load = Load::Open { process: ArrivalProcess::Poisson, rate: RateSchedule::constant(100.0) };
+    cfg.clients.push(fast);
+    cfg
+}
+
+#[test]
+fn a_semaphore_bulkhead_keeps_a_slow_dependency_from_taking_every_worker() {
+    let mut cfg = two_dependencies(40);
+    let shared = run(&cfg);
+    let fast_ok = |o: &RunOutput| {
+        let c = &o.clients[1];
+        c.outcomes.get(Outcome::Ok) as f64 / c.outcomes.total() as f64
+    };
+    assert!(fast_ok(&shared) < 0.5, "without a bulkhead: {}", fast_ok(&shared));
+    cfg.services[0].dependencies.push(DependencyConfig {
+        service: ServiceId(1),
+        timeout: None,
+        bulkhead: Some(BulkheadConfig::Semaphore {
+            max_concurrent_calls: 10,
+            max_wait_duration: SimDuration::ZERO,
+        }),
+        pool: None,
+    });
+    let isolated = run(&cfg);
+    assert!(fast_ok(&isolated) > 0.99, "with a bulkhead: {}", fast_ok(&isolated));
+    let d = isolated.dependencies.iter().find(|d| d.callee == "third-party").unwrap();
+    assert!(d.outcomes.get(Outcome::BulkheadFull) > 0);
+    // Never more than 10 calls at the third party: its time-average in system stays below.
+    let tp = &isolated.services[1];
+    assert!(tp.in_system_integral as f64 / isolated.end.as_nanos() as f64 <= 10.0);
+}
+
+#[test]
+fn a_thread_pool_bulkhead_queues_then_grows_then_rejects() {
+    let mut cfg = two_dependencies(40);
+    cfg.services[0].dependencies.push(DependencyConfig {
+        service: ServiceId(1),
+        timeout: None,
+        bulkhead: Some(BulkheadConfig::ThreadPool {
+            core_thread_pool_size: 4,
+            max_thread_pool_size: 8,
+            queue_capacity: 5,
+            keep_alive_duration: ms(20),
+        }),
+        pool: None,
+    });
+    let out = run(&cfg);
+    let d = out.dependencies.iter().find(|d| d.callee == "third-party").unwrap();
+    assert!(d.waited > 0, "calls queued for a thread");
+    assert!(d.outcomes.get(Outcome::BulkheadFull) > 0, "then were rejected");
+    let tp = &out.services[1];
+    assert!(tp.in_system_integral as f64 / out.end.as_nanos() as f64 <= 8.0);
+    let c = &out.clients[1];
+    assert!(c.outcomes.get(Outcome::Ok) as f64 / c.outcomes.total() as f64 > 0.99);
+}
+
+#[test]
+fn pools_beyond_the_callee_connection_cap_starve_the_last_instances() {
+    // Three app instances with pools of 10, a database capped at 20 connections: the first
+    // two instances fill their pools at start, the third gets none and its calls time out.
+    let mut app = leaf("app", 3, 100, 100, constant_ms(1.0));
+    app.endpoints[0].steps.push(Step::Calls { calls: vec![call(1)], need: 1 });
+    app.dependencies.push(DependencyConfig {
+        service: ServiceId(1),
+        timeout: None,
+        bulkhead: None,
+        pool: Some(PoolConfig { maximum_pool_size: 10, minimum_idle: 10, connection_timeout: ms(500) }),
+    });
+    let mut db = leaf("db", 1, 100, 100, constant_ms(2.0));
+    db.max_connections = Some(20);
+    let out = run(&world(vec![app.clone(), db.clone()], 300.0, 30));
+    let d = &out.dependencies[0];
+    let timeouts = d.outcomes.get(Outcome::Timeout) as f64 / d.calls as f64;
+    assert!((timeouts - 1.0 / 3.0).abs() < 0.03, "a third of the calls time out: {timeouts}");
+    // The app answers those requests with an error.
+    let c = &out.clients[0];
+    assert_eq!(c.outcomes.get(Outcome::ServerError), d.outcomes.get(Outcome::Timeout));
+    // Within the cap, every instance gets its connections.
+    db.max_connections = Some(30);
+    assert_eq!(ok_share(&run(&world(vec![app.clone(), db.clone()], 300.0, 30))), 1.0);
+    // Lazily opened pools (minimum_idle 0) share the cap by demand instead.
+    app.dependencies[0].pool.as_mut().unwrap().minimum_idle = 0;
+    db.max_connections = Some(20);
+    assert_eq!(ok_share(&run(&world(vec![app, db], 300.0, 30))), 1.0);
+}
+
+#[test]
+fn a_token_bucket_grants_at_most_rate_times_time_plus_burst() {
+    let mut s = leaf("s", 2, 100, 100, constant_ms(1.0));
+    s.admission.rate_limit = Some(RateLimitConfig {
+        bucket: TokenBucket::Continuous { rate: 100.0, burst: 10 },
+        per_instance: false,
+    });
+    let out = run(&world(vec![s.clone()], 300.0, 60));
+    let ok = out.clients[0].outcomes.get(Outcome::Ok);
+    assert!(ok <= 100 * 60 + 10, "{ok} granted");
+    assert!(ok >= 100 * 59, "{ok} granted");
+    assert_eq!(
+        out.services[0].refusals.get(Outcome::RateLimited),
+        out.clients[0].outcomes.get(Outcome::RateLimited)
+    );
+    // Per instance, each of the two instances has its own bucket.
+    s.admission.rate_limit.as_mut().unwrap().per_instance = true;
+    let out = run(&world(vec![s], 300.0, 60));
+    let ok = out.clients[0].outcomes.get(Outcome::Ok);
+    assert!((2 * 100 * 59..=2 * (100 * 60 + 10)).contains(&ok), "{ok} granted");
+}
+
+#[test]
+fn shedding_drops_the_least_critical_work_first() {
+    let mut s = leaf("s", 1, 4, 1000, Dist::exponential(10e6).unwrap());
+    s.admission.shedding = Some(SheddingConfig {
+        metric: ShedMetric::QueueLength,
+        at: 40,
+        per_class: None,
+        retry_after: SimDuration::from_secs(1),
+    });
+    // 600/s offered to a 400/s server: half critical, half sheddable.
+    let mut cfg = world(vec![s], 300.0, 60);
+    let mut batch = cfg.clients[0].clone();
+    batch.name = "batch".into();
+    batch.criticality = Criticality::Sheddable;
+    cfg.clients.push(batch);
+    let out = run(&cfg);
+    let shed = |c: &ClientOutput| c.outcomes.get(Outcome::Shed) as f64 / c.outcomes.total() as f64;
+    let (critical, sheddable) = (shed(&out.clients[0]), shed(&out.clients[1]));
+    assert!(sheddable > 0.5, "sheddable shed {sheddable}");
+    assert!(critical < 0.01, "critical shed {critical}");
+    // The queue never grows past the critical threshold plus one.
+    assert!(out.services[0].queue_max <= 40);
+}
+
+#[test]
+fn lifo_serves_more_requests_in_time_than_fifo_under_overload() {
+    let mut s = leaf("s", 1, 4, 400, Dist::exponential(10e6).unwrap());
+    let mut cfg = world(vec![s.clone()], 480.0, 120);
+    cfg.clients[0].timeout = Some(ms(200));
+    let fifo = run(&cfg);
+    s.queue.discipline = Discipline::Lifo;
+    cfg.services[0] = s.clone();
+    let lifo = run(&cfg);
+    assert!(ok_share(&lifo) > ok_share(&fifo) + 0.2, "lifo {} fifo {}", ok_share(&lifo), ok_share(&fifo));
+    s.queue.discipline = Discipline::AdaptiveLifo;
+    cfg.services[0] = s;
+    let adaptive = run(&cfg);
+    assert!(ok_share(&adaptive) > ok_share(&fifo) + 0.2, "adaptive {}", ok_share(&adaptive));
+}
+
+#[test]
+fn codel_sheds_standing_queues_and_keeps_waits_short() {
+    let mut s = leaf("s", 1, 4, 10_000, Dist::exponential(10e6).unwrap());
+    s.queue.codel = Some(CodelConfig::default());
+    let out = run(&world(vec![s], 480.0, 60));
+    let svc = &out.services[0];
+    assert!(out.clients[0].outcomes.get(Outcome::Shed) > 0);
+    assert_eq!(svc.dropped, out.clients[0].outcomes.get(Outcome::Shed));
+    // Served requests waited little: the queue does not stand.
+    let p50_wait = svc.wait.value_at_quantile(0.5);
+    assert!(p50_wait < 20_000_000, "median wait {p50_wait} ns");
+}
+
+#[test]
+fn a_deadline_aware_server_drops_work_nobody_waits_for() {
+    let mut s = leaf("s", 1, 4, 10_000, Dist::exponential(10e6).unwrap());
+    let mut cfg = world(vec![s.clone()], 440.0, 60);
+    cfg.clients[0].timeout = Some(ms(100));
+    let plain = run(&cfg);
+    s.queue.drop_abandoned = true;
+    cfg.services[0] = s;
+    let aware = run(&cfg);
+    assert!(aware.services[0].dropped > 0);
+    assert!(aware.services[0].wasted_work_ns < plain.services[0].wasted_work_ns / 2);
+    assert!(ok_share(&aware) > ok_share(&plain));
+}
+
+#[test]
+fn an_aimd_limit_refuses_past_its_limit() {
+    let mut s = leaf("s", 1, 1000, 0, Dist::exponential(100e6).unwrap());
+    s.admission.concurrency_limit = Some(ConcurrencyLimitConfig::Aimd {
+        initial_limit: 20,
+        min_limit: 20,
+        max_limit: 30,
+        backoff_ratio: 0.9,
+        timeout: SimDuration::from_secs(5),
+    });
+    // 400/s x 100 ms = 40 in flight wanted, at most 30 allowed.
+    let out = run(&world(vec![s], 400.0, 60));
+    assert!(out.clients[0].outcomes.get(Outcome::Shed) > 0);
+    assert!(out.services[0].in_system_integral as f64 / out.end.as_nanos() as f64 <= 30.0);
+}
+
+#[test]
+fn a_cache_answers_hits_and_a_flush_sends_a_burst_of_misses_to_the_origin() {
+    let mut s = leaf("s", 1, 100, 100, constant_ms(5.0));
+    s.endpoints[0].cache = Some(CacheConfig {
+        hit_ratio: 0.9,
+        hit_latency: constant_ms(1.0),
+        warmup: SimDuration::from_secs(20),
+        cold_start: false,
+    });
+    let mut cfg = world(vec![s], 1000.0, 100);
+    cfg.faults.push(FaultConfig {
+        name: "flush".into(),
+        service: ServiceId(0),
+        share: 1.0,
+        start: SimTime(40_000_000_000),
+        end: SimTime(41_000_000_000),
+        kind: FaultKind::FlushCache,
+    });
+    let out = run(&cfg);
+    let arrivals = |b: usize| out.services[0].series[b].arrivals as f64;
+    assert!((arrivals(20) / 1000.0 - 0.1).abs() < 0.03, "warm: {}", arrivals(20));
+    assert!(arrivals(40) > 900.0, "during the flush: {}", arrivals(40));
+    // From 46 s to 56 s the hit ratio ramps from 0.9 x 5/20 to 0.9 x 15/20: misses average
+    // 1 - 0.9 x 0.5 = 0.55 of 10,000 requests (standard error about 0.005).
+    let ramp: f64 = (46..56).map(arrivals).sum::<f64>() / 10_000.0;
+    assert!((ramp - 0.55).abs() < 0.03, "half-way through warm-up: {ramp}");
+    assert!((arrivals(70) / 1000.0 - 0.1).abs() < 0.03, "warm again: {}", arrivals(70));
+    assert_eq!(ok_share(&out), 1.0);
+}
+
+#[test]
+fn faults_slow_down_stop_and_fail_instances_for_their_window() {
+    // 40 ms of work at 100 requests/s per instance: about 4 in flight on each.
+    let s = leaf("s", 2, 100, 100, constant_ms(40.0));
+    let mut cfg = world(vec![s], 200.0, 60);
+    let fault = |name: &str, start: u64, kind: FaultKind| FaultConfig {
+        name: name.into(),
+        service: ServiceId(0),
+        share: 0.5,
+        start: SimTime(start * 1_000_000_000),
+        end: SimTime((start + 10) * 1_000_000_000),
+        kind,
+    };
+    cfg.faults = vec![
+        fault("slow", 5, FaultKind::Slow { factor: 5.0 }),
+        fault("down", 20, FaultKind::Down),
+        fault("fail", 40, FaultKind::Fail { fraction: 0.4, outcome: Outcome::ServerError }),
+    ];
+    let out = run(&cfg);
+    let c = &out.clients[0];
+    let b = |k: usize| &c.series[k];
+    // Slow: half the requests take 200 ms instead of 40.
+    assert!(b(10).latency_ok.p90_ns >= 199_000_000, "{:?}", b(10).latency_ok);
+    assert!(b(2).latency_ok.max_ns <= 40_100_000);
+    // Down: one instance of two refuses connections (round robin sends it half the load).
+    let refused = b(25).outcomes.get(Outcome::NoEndpoint) as f64 / b(25).outcomes.total() as f64;
+    assert!((refused - 0.5).abs() < 0.05, "refused {refused}");
+    assert!(c.outcomes.get(Outcome::ConnectionReset) > 0, "in-flight work was reset");
+    // Fail: 40 % of the faulty instance's half.
+    let failed = b(45).outcomes.get(Outcome::ServerError) as f64 / b(45).outcomes.total() as f64;
+    assert!((failed - 0.2).abs() < 0.06, "failed {failed}");
+    assert_eq!(b(55).outcomes.get(Outcome::Ok), b(55).outcomes.total());
+    assert_eq!(out.faults.len(), 3);
+    assert_eq!(out.faults[1].what, "down");
 }

@@ -74,6 +74,11 @@ pub(crate) fn decimal(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{:.decimals$}", round_fixed(v)))
 }
 
+/// Seconds with three decimals and the unit, for tables: `2.700 s`.
+pub(crate) fn seconds(v: f64) -> String {
+    format!("{:.3} s", round_fixed(v))
+}
+
 /// A count with thousands separators: `1,234,567`.
 pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();

@@ -117,6 +117,20 @@ pub(crate) fn html_escape(s: &str) -> String {
     out
 }
 
+/// A name made safe as one segment of a relative URL: every byte outside the unreserved set
+/// (`A-Z a-z 0-9 - . _ ~`) is percent-encoded.
+pub(crate) fn url_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +173,12 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn url_segments_encode_everything_but_unreserved_characters() {
+        assert_eq!(url_segment("db-x2_v1.0~"), "db-x2_v1.0~");
+        assert_eq!(url_segment("a b/c"), "a%20b%2Fc");
+        assert_eq!(url_segment("é"), "%C3%A9");
     }
 }

@@ -248,3 +248,58 @@ pub(crate) fn zero_output() -> RunOutput {
         conservation: Conservation { issued: 0, ended: 0, in_flight: 0 },
     }
 }
+
+/// The overrides of [`variants`], in order.
+pub(crate) fn compare_meta() -> crate::CompareMeta {
+    crate::CompareMeta {
+        scenario: meta(),
+        overrides: vec![
+            Vec::new(),
+            vec!["services.db.replicas=2".to_string(), "services.api.workers=6".to_string()],
+        ],
+    }
+}
+
+/// Two variants of [`sample_output`]: `baseline` is it unchanged; `db-x2` refuses nothing
+/// (its queue-full requests succeed instead), times out 10 requests instead of 30, answers in
+/// half the time (p99 50 ms, p99.9 500 ms) and wastes 0.9 s of work instead of 2.7 s. `batch`
+/// is the same in both.
+pub(crate) fn variants() -> Vec<(String, RunOutput)> {
+    let mut better = sample_output();
+    let web = &mut better.clients[0];
+    web.outcomes = counts(&[(Outcome::Ok, 990), (Outcome::Timeout, 10)]);
+    web.latency_ok = hist(HIST_SIGFIG, &[(5 * MS, 594), (10 * MS, 297), (50 * MS, 94), (500 * MS, 5)]);
+    web.latency_all = hist(HIST_SIGFIG, &[(5 * MS, 594), (10 * MS, 297), (50 * MS, 94), (500 * MS, 15)]);
+    for (i, b) in web.series.iter_mut().enumerate() {
+        let queue_full = b.outcomes.get(Outcome::QueueFull);
+        let timeouts = u64::from((20..30).contains(&i));
+        let ok = b.outcomes.get(Outcome::Ok) + queue_full + b.outcomes.get(Outcome::Timeout) - timeouts;
+        b.outcomes = counts(&[(Outcome::Ok, ok), (Outcome::Timeout, timeouts)]);
+        let l = &mut b.latency_ok;
+        *l = LatencySummary {
+            count: ok,
+            p50_ns: l.p50_ns / 2,
+            p90_ns: l.p90_ns / 2,
+            p99_ns: l.p99_ns / 2,
+            p999_ns: l.p999_ns / 2,
+            max_ns: l.max_ns / 2,
+        };
+    }
+    let api = &mut better.services[0];
+    api.completed += api.rejected;
+    api.useful = api.completed - 10;
+    api.rejected = 0;
+    api.refusals = OutcomeCounts::default();
+    api.wasted_work_ns = 900_000_000;
+    api.useful_work_ns = api.busy_integral - api.wasted_work_ns;
+    for (i, b) in api.series.iter_mut().enumerate() {
+        let timeouts = u64::from((20..30).contains(&i));
+        b.completed += b.rejected;
+        b.rejected = 0;
+        b.useful = b.completed - timeouts;
+        b.wasted_work_ns = u128::from(timeouts) * 90 * u128::from(MS);
+        b.useful_work_ns = b.busy_integral - b.wasted_work_ns;
+    }
+    better.conservation = Conservation { issued: 1_510, ended: 1_500, in_flight: 10 };
+    vec![("baseline".to_string(), sample_output()), ("db-x2".to_string(), better)]
+}

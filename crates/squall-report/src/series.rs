@@ -102,6 +102,11 @@ impl<'a> ClientPoint<'a> {
         self.bucket.map_or(0, |b| b.outcomes.get(o))
     }
 
+    /// Requests that ended in the bucket without a usable answer (neither ok nor degraded).
+    pub(crate) fn failed(&self) -> u64 {
+        self.bucket.map_or(0, |b| b.outcomes.total() - b.outcomes.successes())
+    }
+
     /// Quantile `q` of successful latencies ending in the bucket, ms; `None` without any.
     pub(crate) fn latency_ok_ms(&self, q: f64) -> Option<f64> {
         self.bucket.and_then(|b| b.latency_ok.at(q)).map(ns_to_ms)

@@ -9,6 +9,10 @@ mod theory;
 /// a run writes, `--seed`, `--set` and `explain`.
 mod cli;
 
+/// `squall compare`: the comparison and per-variant reports it writes, identical files at any
+/// `--jobs`, choosing variants, and exit codes.
+mod compare;
+
 /// Byte-identical outputs for the same seed, different numbers for another seed, and common
 /// random numbers across a change to an unrelated service.
 mod determinism;

@@ -1,15 +1,19 @@
 //! The `squall` command: glue between files, the scenario loader, the engine and the reports.
 //!
 //! Nothing here simulates or formats results; it reads arguments, shows progress on a
-//! terminal, and turns errors into one clear paragraph and a non-zero exit code.
+//! terminal, runs the variants of `compare` on a thread pool (each run stays single-threaded),
+//! and turns errors into one clear paragraph and a non-zero exit code.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
 use squall_kernel::SimTime;
-use squall_model::{Run, RunOutput, StopReason};
-use squall_report::ReportMeta;
+use squall_model::{ModelConfig, Run, RunOutput, StopReason};
+use squall_report::{CompareMeta, Emphasis, ReportMeta};
 use squall_scenario::{Override, Scenario};
+use std::io::IsTerminal as _;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -38,6 +42,27 @@ enum Command {
         /// Print the summary only; write no files.
         #[arg(long)]
         no_report: bool,
+    },
+    /// Run variants of a scenario in parallel, print them side by side and write a comparison.
+    Compare {
+        /// Scenario file (RON).
+        file: PathBuf,
+        /// Variants to run, comma-separated [default: all of them, the baseline first].
+        #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+        variants: Option<Vec<String>>,
+        /// Report directory [default: reports/<file stem>-compare].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Master seed of every variant, overriding the scenario's `seed`.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a field in every variant, e.g. `--set duration=1m` (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
+        /// Variants run at once [default: the number of cores]. The results do not depend on
+        /// it.
+        #[arg(long)]
+        jobs: Option<NonZeroUsize>,
     },
     /// Check a scenario without running it.
     Validate {
@@ -86,7 +111,9 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             if let Some(seed) = seed {
                 scenario.config.seed = seed;
             }
-            let output = run_with_progress(&scenario);
+            let bar = progress_bar(ProgressDrawTarget::stderr(), &scenario.name);
+            let output = run_chunked(&scenario.config, |per_mille| bar.set_position(per_mille));
+            bar.finish_and_clear();
             let meta = meta(&scenario);
             print!("{}", squall_report::summary_table(&meta, &output));
             if !no_report {
@@ -96,6 +123,9 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 println!("report: {} ({} files)", dir.display(), written.len());
             }
             Ok(stop_code(&output))
+        }
+        Command::Compare { file, variants, out, seed, set, jobs } => {
+            compare(&file, variants.as_deref(), out, seed, &set, jobs)
         }
         Command::Validate { file, set } => {
             let scenario = load(&file, &set)?;
@@ -157,36 +187,47 @@ fn default_report_dir(file: &Path) -> PathBuf {
 }
 
 fn stop_code(output: &RunOutput) -> ExitCode {
-    match &output.stop {
-        StopReason::Completed => ExitCode::SUCCESS,
-        StopReason::EventLimit { limit } => {
-            eprintln!(
-                "warning: the run stopped at {} after {limit} events (limits.max_events); the report \
-                 covers the time up to there. Raise `limits.max_events` (or pass --set \
-                 limits.max_events=N) if the scenario really needs more",
-                output.end
-            );
-            ExitCode::from(EXIT_STOPPED_EARLY)
-        }
-        StopReason::Halted { reason } => {
-            eprintln!("warning: the run stopped at {}: {reason}", output.end);
+    match stop_warning(output) {
+        None => ExitCode::SUCCESS,
+        Some(warning) => {
+            eprintln!("warning: {warning}");
             ExitCode::from(EXIT_STOPPED_EARLY)
         }
     }
 }
 
-/// Runs in chunks of simulated time so a terminal can show progress; the chunking does not
-/// change the result.
-fn run_with_progress(scenario: &Scenario) -> RunOutput {
-    let duration_ns = scenario.config.duration.as_nanos();
-    let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr());
+/// Why a run stopped before its duration, as a sentence for the user; `None` if it did not.
+fn stop_warning(output: &RunOutput) -> Option<String> {
+    match &output.stop {
+        StopReason::Completed => None,
+        StopReason::EventLimit { limit } => Some(format!(
+            "the run stopped at {} after {limit} events (limits.max_events); the report covers the \
+             time up to there. Raise `limits.max_events` (or pass --set limits.max_events=N) if the \
+             scenario really needs more",
+            output.end
+        )),
+        StopReason::Halted { reason } => Some(format!("the run stopped at {}: {reason}", output.end)),
+    }
+}
+
+/// A progress bar on `target` for a run of `name`, counting per mille of simulated time.
+/// indicatif draws nothing when the target is not a terminal.
+fn progress_bar(target: ProgressDrawTarget, name: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(1000), target);
     bar.set_style(
         ProgressStyle::with_template("{spinner} simulating {msg} [{bar:30}] {percent}% ({elapsed})")
             .expect("the template is valid")
             .progress_chars("=> "),
     );
-    bar.set_message(scenario.name.clone());
-    let mut run = Run::new(&scenario.config);
+    bar.set_message(name.to_string());
+    bar
+}
+
+/// Runs `config` in chunks of simulated time, reporting progress after each in per mille of
+/// the duration; the chunking does not change the result.
+fn run_chunked(config: &ModelConfig, mut progress: impl FnMut(u64)) -> RunOutput {
+    let duration_ns = config.duration.as_nanos();
+    let mut run = Run::new(config);
     let chunk = (duration_ns / 1000).max(1);
     let mut until = 0u64;
     loop {
@@ -194,10 +235,141 @@ fn run_with_progress(scenario: &Scenario) -> RunOutput {
         if run.advance(SimTime(until)).is_some() {
             break;
         }
-        bar.set_position(until.saturating_mul(1000) / duration_ns.max(1));
+        progress(until.saturating_mul(1000) / duration_ns.max(1));
     }
-    bar.finish_and_clear();
     run.finish()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variant loading: the one place `compare` learns which variants a scenario has.
+//
+// squall-scenario is gaining named variants, with an API of roughly
+// `squall_scenario::load_variants(path, &overrides, select: Option<&[String]>)
+//     -> Result<Vec<Variant { name, scenario }>, ScenarioError>` (baseline first) and
+// `Scenario.overrides: Vec<String>`. Until it lands, `load_variants` below offers the baseline
+// only. To switch to it, replace the body of `load_variants` with
+//
+//     Ok(squall_scenario::load_variants(file, set, select)?
+//         .into_iter()
+//         .map(|v| LoadedVariant { name: v.name, overrides: v.scenario.overrides.clone(), scenario: v.scenario })
+//         .collect())
+//
+// and delete `select_variants` and `BASELINE` (the real loader checks `select` itself; keep
+// the test of an unknown name, which then checks its message).
+// ---------------------------------------------------------------------------------------------
+
+/// Name of the scenario as written, without any variant's overrides.
+const BASELINE: &str = "baseline";
+
+/// One variant, ready to run.
+struct LoadedVariant {
+    /// Its name, also the name of its report directory.
+    name: String,
+    /// What makes it from the scenario file, as `path=value`, for the report.
+    overrides: Vec<String>,
+    scenario: Scenario,
+}
+
+/// The variants of `file` with `set` applied to each, in the scenario's order (the baseline
+/// first), only those named in `select` if it is given.
+fn load_variants(file: &Path, set: &[Override], select: Option<&[String]>) -> Result<Vec<LoadedVariant>> {
+    let baseline = LoadedVariant {
+        name: BASELINE.to_string(),
+        overrides: set.iter().map(ToString::to_string).collect(),
+        scenario: load(file, set)?,
+    };
+    select_variants(vec![baseline], select)
+}
+
+/// Keeps the variants named in `select` (all if `None`), in their own order; an unknown name
+/// is an error that lists the names there are.
+fn select_variants(all: Vec<LoadedVariant>, select: Option<&[String]>) -> Result<Vec<LoadedVariant>> {
+    let Some(select) = select else { return Ok(all) };
+    if let Some(unknown) = select.iter().find(|name| !all.iter().any(|v| &v.name == *name)) {
+        let names: Vec<String> = all.iter().map(|v| format!("`{}`", v.name)).collect();
+        anyhow::bail!("unknown variant `{unknown}` in --variants; this scenario has {}", names.join(", "));
+    }
+    Ok(all.into_iter().filter(|v| select.contains(&v.name)).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn compare(
+    file: &Path,
+    select: Option<&[String]>,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    set: &[Override],
+    jobs: Option<NonZeroUsize>,
+) -> Result<ExitCode> {
+    let mut variants = load_variants(file, set, select)?;
+    anyhow::ensure!(!variants.is_empty(), "no variant to run");
+    if let Some(seed) = seed {
+        for v in &mut variants {
+            v.scenario.config.seed = seed;
+        }
+    }
+    let jobs = jobs.or_else(|| std::thread::available_parallelism().ok()).map_or(1, NonZeroUsize::get);
+    let outputs = run_variants(&variants, jobs)?;
+
+    let meta = CompareMeta {
+        scenario: meta(&variants[0].scenario),
+        overrides: variants.iter().map(|v| v.overrides.clone()).collect(),
+    };
+    let runs: Vec<(String, RunOutput)> = variants.iter().map(|v| v.name.clone()).zip(outputs).collect();
+    let emphasis = if std::io::stdout().is_terminal() { Emphasis::Ansi } else { Emphasis::Plain };
+    print!("{}", squall_report::comparison_table(&meta, &runs, emphasis));
+    let dir = out.unwrap_or_else(|| default_compare_dir(file));
+    let written = squall_report::write_comparison(&dir, &meta, &runs)
+        .with_context(|| format!("writing the comparison to {}", dir.display()))?;
+    println!("report: {} ({} files)", dir.display(), written.len());
+
+    let mut code = ExitCode::SUCCESS;
+    for (name, output) in &runs {
+        if let Some(warning) = stop_warning(output) {
+            eprintln!("warning: variant `{name}`: {warning}");
+            code = ExitCode::from(EXIT_STOPPED_EARLY);
+        }
+    }
+    Ok(code)
+}
+
+/// Runs every variant on a pool of `jobs` threads, one run per thread at a time, and returns
+/// the outputs in variant order.
+///
+/// rayon's work-stealing pool hands the next variant to whichever thread is free, and its
+/// indexed `collect` puts each result at its variant's position. Each run is single-threaded
+/// and depends only on its own config, so the outputs, and every file made from them, are
+/// the same for any `jobs`.
+fn run_variants(variants: &[LoadedVariant], jobs: usize) -> Result<Vec<RunOutput>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("squall-run-{i}"))
+        .build()
+        .context("starting the threads that run the variants")?;
+    let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let width = variants.iter().map(|v| v.name.chars().count()).max().unwrap_or(0);
+    let runs: Vec<(&LoadedVariant, ProgressBar)> = variants
+        .iter()
+        .map(|v| (v, bars.add(progress_bar(ProgressDrawTarget::hidden(), &format!("{:<width$}", v.name)))))
+        .collect();
+    let outputs = pool.install(|| {
+        runs.par_iter()
+            .map(|(v, bar)| {
+                let output = run_chunked(&v.scenario.config, |per_mille| bar.set_position(per_mille));
+                bar.finish();
+                output
+            })
+            .collect()
+    });
+    // Progress display only: failing to clear it must not fail the comparison.
+    let _ = bars.clear();
+    Ok(outputs)
+}
+
+fn default_compare_dir(file: &Path) -> PathBuf {
+    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+    Path::new("reports").join(format!("{stem}-compare"))
 }
 
 #[expect(clippy::disallowed_methods, reason = "benchmark timing is wall-clock by nature")]
@@ -238,4 +410,57 @@ fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = r#"Scenario(
+        name: "small", seed: 1, duration: "3s",
+        services: { "db": (workers: 2, endpoints: {"q": (work: Exponential(mean: "5ms"))}) },
+        clients: { "u": (target: (service: "db", endpoint: "q"), arrivals: Poisson(rate: 300)) },
+    )"#;
+
+    /// Variants that differ in seed and load, so each run gives different numbers.
+    fn variants() -> Vec<LoadedVariant> {
+        (0..5u64)
+            .map(|i| {
+                let rate = format!("clients.u.arrivals=Poisson(rate: {})", 100 + 50 * i);
+                let set: Vec<Override> = vec![rate.parse().unwrap()];
+                let mut scenario = squall_scenario::parse(SMALL, "small.ron", &set).unwrap();
+                scenario.config.seed = i;
+                LoadedVariant { name: format!("v{i}"), overrides: vec![rate], scenario }
+            })
+            .collect()
+    }
+
+    fn summaries(outputs: &[RunOutput]) -> Vec<String> {
+        outputs.iter().map(|o| squall_report::summary_json(&ReportMeta::default(), o)).collect()
+    }
+
+    #[test]
+    fn variants_give_the_same_outputs_in_variant_order_at_any_job_count() {
+        let variants = variants();
+        let serial = summaries(&run_variants(&variants, 1).unwrap());
+        assert_eq!(serial.len(), 5);
+        for (i, s) in serial.iter().enumerate() {
+            let alone = summaries(&[run_chunked(&variants[i].scenario.config, |_| {})]);
+            assert_eq!(s, &alone[0], "variant {i} is in its own place");
+        }
+        assert!(serial.windows(2).all(|w| w[0] != w[1]), "the variants differ, so order is tested");
+        for jobs in [2, 3, 8] {
+            assert_eq!(summaries(&run_variants(&variants, jobs).unwrap()), serial, "--jobs {jobs}");
+        }
+    }
+
+    #[test]
+    fn selecting_variants_keeps_their_order_and_names_the_unknown_one() {
+        let names = |vs: &[LoadedVariant]| vs.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
+        let picked = select_variants(variants(), Some(&["v3".to_string(), "v1".to_string()])).unwrap();
+        assert_eq!(names(&picked), ["v1", "v3"]);
+        assert_eq!(names(&select_variants(variants(), None).unwrap()).len(), 5);
+        let err = select_variants(variants(), Some(&["v9".to_string()])).err().unwrap().to_string();
+        assert_eq!(err, "unknown variant `v9` in --variants; this scenario has `v0`, `v1`, `v2`, `v3`, `v4`");
+    }
 }

@@ -24,6 +24,14 @@ pub enum ReportError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// The variants of a comparison cannot be written as given: there are none, two share a
+    /// name, or a name cannot be a directory name (empty, `.` or `..`, a path separator or a
+    /// control character, or the name of a comparison file).
+    #[error("cannot write the comparison: {reason}")]
+    Variants {
+        /// What is wrong, naming the variant.
+        reason: String,
+    },
     /// plotters refused to draw a chart (it renders into memory, so this is a bug in the
     /// chart's layout or data, not an IO problem).
     #[error("cannot draw {plot}: {message}")]

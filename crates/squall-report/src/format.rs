@@ -74,6 +74,11 @@ pub(crate) fn decimal(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{:.decimals$}", round_fixed(v)))
 }
 
+/// Seconds with three decimals and the unit, for tables: `2.700 s`.
+pub(crate) fn seconds(v: f64) -> String {
+    format!("{:.3} s", round_fixed(v))
+}
+
 /// A count with thousands separators: `1,234,567`.
 pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -107,6 +112,20 @@ pub(crate) fn html_escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A name made safe as one segment of a relative URL: every byte outside the unreserved set
+/// (`A-Z a-z 0-9 - . _ ~`) is percent-encoded.
+pub(crate) fn url_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
     out
@@ -154,5 +173,12 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn url_segments_encode_everything_but_unreserved_characters() {
+        assert_eq!(url_segment("db-x2_v1.0~"), "db-x2_v1.0~");
+        assert_eq!(url_segment("a b/c"), "a%20b%2Fc");
+        assert_eq!(url_segment("é"), "%C3%A9");
     }
 }

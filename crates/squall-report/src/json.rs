@@ -6,26 +6,36 @@
 //! float is rounded to [`DECIMALS`](crate::format::DECIMALS) places, so the same run gives
 //! the same bytes on every machine.
 //!
+//! After the header (`squall`, `scenario`, `file`, `seed`, `scenario_hash`) come the run's
+//! numbers: `clients` (outcomes, success rate, goodput of ok answers per second, latencies),
+//! `services` (counts, refusals by outcome with zeros, dropped, throughput against goodput,
+//! utilisation, queues, waits, useful and wasted worker seconds and their shares of busy
+//! time), `dependencies` (calls from one service to another: outcomes, cache hits, waits,
+//! latency of successful calls), `faults` (each window: name, service, what, `start_s`,
+//! `end_s`) and `conservation`. `dependencies` and `faults` are empty arrays when the run had
+//! none, so a reader needs no special case.
+//!
 //! **`null` means undefined**: a mean, percentile or maximum of an empty histogram, a rate or
 //! time average over zero elapsed time, a utilisation with zero workers, a success rate with
 //! no ended requests. A count is never `null`, and no value is ever NaN or infinite.
 
 use crate::format::round_fixed;
-use crate::stats::{stop_detail, stop_kind, ClientStats, Latency, RunStats, ServiceStats};
+use crate::stats::{stop_detail, stop_kind, ClientStats, DependencyStats, Latency, RunStats, ServiceStats};
 use crate::ReportMeta;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use squall_model::{Outcome, OutcomeCounts, RunOutput};
+use squall_model::{FaultWindow, Outcome, OutcomeCounts, RunOutput};
 
-/// Version of this file's layout.
-const FORMAT: u32 = 1;
+/// Version of this file's layout (and of `comparison.json`, which reuses it). Keys added since
+/// version 1 (work accounting, `dependencies`, `faults`) are additions, not a new version.
+pub(crate) const FORMAT: u32 = 1;
 
 /// A float rounded to fixed decimals, or `null` when undefined.
 #[derive(Copy, Clone, Debug, PartialEq)]
-struct Num(Option<f64>);
+pub(crate) struct Num(pub(crate) Option<f64>);
 
 impl Num {
-    fn of(v: f64) -> Num {
+    pub(crate) fn of(v: f64) -> Num {
         Num(Some(v))
     }
 }
@@ -60,6 +70,20 @@ struct Summary<'a> {
     file: &'a str,
     seed: u64,
     scenario_hash: String,
+    #[serde(flatten)]
+    numbers: RunNumbers<'a>,
+}
+
+/// `{"format": N}`, the first key of every JSON file this crate writes.
+#[derive(Serialize)]
+pub(crate) struct Format {
+    pub(crate) format: u32,
+}
+
+/// Every number of one run, after the file's header: the part `comparison.json` repeats per
+/// variant.
+#[derive(Serialize)]
+pub(crate) struct RunNumbers<'a> {
     duration_s: Num,
     end_s: Num,
     stop: Stop,
@@ -67,12 +91,30 @@ struct Summary<'a> {
     bucket_s: Num,
     clients: Vec<Client<'a>>,
     services: Vec<Service<'a>>,
+    dependencies: Vec<Dependency<'a>>,
+    faults: Vec<Fault<'a>>,
     conservation: Conservation,
 }
 
-#[derive(Serialize)]
-struct Format {
-    format: u32,
+impl<'a> RunNumbers<'a> {
+    pub(crate) fn of(out: &'a RunOutput, stats: &RunStats<'a>) -> RunNumbers<'a> {
+        RunNumbers {
+            duration_s: Num::of(out.duration.as_secs_f64()),
+            end_s: Num::of(out.end.as_secs_f64()),
+            stop: Stop { kind: stop_kind(&out.stop), detail: stop_detail(out) },
+            events: out.n_events,
+            bucket_s: Num::of(out.bucket_width.as_secs_f64()),
+            clients: stats.clients.iter().map(Client::from).collect(),
+            services: stats.services.iter().map(Service::from).collect(),
+            dependencies: stats.dependencies.iter().map(Dependency::from).collect(),
+            faults: out.faults.iter().map(Fault::from).collect(),
+            conservation: Conservation {
+                issued: out.conservation.issued,
+                ended: out.conservation.ended,
+                in_flight: out.conservation.in_flight,
+            },
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -88,6 +130,7 @@ struct Client<'a> {
     issued: u64,
     ended: u64,
     success_rate: Num,
+    goodput_per_s: Num,
     outcomes: Outcomes<'a>,
     latency_ok_ms: LatencyMs,
     latency_all_ms: LatencyMs,
@@ -123,8 +166,12 @@ struct Service<'a> {
     workers: u32,
     arrivals: u64,
     completed: u64,
+    useful: u64,
     rejected: u64,
+    refusals: Outcomes<'a>,
+    dropped: u64,
     throughput_per_s: Num,
+    goodput_per_s: Num,
     utilisation: Num,
     queue_mean: Num,
     queue_max: u64,
@@ -132,7 +179,32 @@ struct Service<'a> {
     prob_wait: Num,
     sojourn_ms: SojournMs,
     in_system_mean: Num,
+    useful_work_s: Num,
+    useful_share: Num,
     wasted_work_s: Num,
+    wasted_share: Num,
+}
+
+#[derive(Serialize)]
+struct Dependency<'a> {
+    caller: &'a str,
+    callee: &'a str,
+    calls: u64,
+    ended: u64,
+    success_rate: Num,
+    outcomes: Outcomes<'a>,
+    cache_hits: u64,
+    waited: u64,
+    latency_ok_ms: LatencyMs,
+}
+
+#[derive(Serialize)]
+struct Fault<'a> {
+    name: &'a str,
+    service: &'a str,
+    what: &'a str,
+    start_s: Num,
+    end_s: Num,
 }
 
 #[derive(Serialize)]
@@ -164,6 +236,7 @@ impl<'a> From<&ClientStats<'a>> for Client<'a> {
             issued: c.out.issued,
             ended: c.ended,
             success_rate: Num(c.success_rate),
+            goodput_per_s: Num(c.goodput_per_s),
             outcomes: Outcomes(&c.out.outcomes),
             latency_ok_ms: (&c.latency_ok).into(),
             latency_all_ms: (&c.latency_all).into(),
@@ -180,8 +253,12 @@ impl<'a> From<&ServiceStats<'a>> for Service<'a> {
             workers: o.workers,
             arrivals: o.arrivals,
             completed: o.completed,
+            useful: o.useful,
             rejected: o.rejected,
+            refusals: Outcomes(&o.refusals),
+            dropped: o.dropped,
             throughput_per_s: Num(v.throughput_per_s),
+            goodput_per_s: Num(v.goodput_per_s),
             utilisation: Num(v.utilisation),
             queue_mean: Num(v.queue_mean),
             queue_max: o.queue_max,
@@ -198,7 +275,38 @@ impl<'a> From<&ServiceStats<'a>> for Service<'a> {
                 p99: Num(v.sojourn_p99_ms),
             },
             in_system_mean: Num(v.in_system_mean),
+            useful_work_s: Num::of(v.useful_work_s),
+            useful_share: Num(v.useful_share),
             wasted_work_s: Num::of(v.wasted_work_s),
+            wasted_share: Num(v.wasted_share),
+        }
+    }
+}
+
+impl<'a> From<&DependencyStats<'a>> for Dependency<'a> {
+    fn from(d: &DependencyStats<'a>) -> Self {
+        Dependency {
+            caller: &d.out.caller,
+            callee: &d.out.callee,
+            calls: d.out.calls,
+            ended: d.ended,
+            success_rate: Num(d.success_rate),
+            outcomes: Outcomes(&d.out.outcomes),
+            cache_hits: d.out.cache_hits,
+            waited: d.out.waited,
+            latency_ok_ms: (&d.latency_ok).into(),
+        }
+    }
+}
+
+impl<'a> From<&'a FaultWindow> for Fault<'a> {
+    fn from(f: &'a FaultWindow) -> Self {
+        Fault {
+            name: &f.name,
+            service: &f.service,
+            what: &f.what,
+            start_s: Num::of(f.start.as_secs_f64()),
+            end_s: Num::of(f.end.as_secs_f64()),
         }
     }
 }
@@ -213,20 +321,14 @@ pub fn summary_json(meta: &ReportMeta, out: &RunOutput) -> String {
         file: &meta.file,
         seed: meta.seed,
         scenario_hash: format!("{:016x}", meta.scenario_hash),
-        duration_s: Num::of(out.duration.as_secs_f64()),
-        end_s: Num::of(out.end.as_secs_f64()),
-        stop: Stop { kind: stop_kind(&out.stop), detail: stop_detail(out) },
-        events: out.n_events,
-        bucket_s: Num::of(out.bucket_width.as_secs_f64()),
-        clients: stats.clients.iter().map(Client::from).collect(),
-        services: stats.services.iter().map(Service::from).collect(),
-        conservation: Conservation {
-            issued: out.conservation.issued,
-            ended: out.conservation.ended,
-            in_flight: out.conservation.in_flight,
-        },
+        numbers: RunNumbers::of(out, &stats),
     };
-    let mut s = serde_json::to_string_pretty(&summary)
+    to_json(&summary)
+}
+
+/// `value` as pretty-printed JSON with a trailing newline.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value)
         .expect("plain structs with string keys and finite numbers always serialize");
     s.push('\n');
     s
@@ -323,6 +425,73 @@ mod tests {
     }
 
     #[test]
+    fn services_account_for_goodput_refusals_and_useful_against_wasted_work() {
+        let j = parse(&sample_output());
+        let api = &j["services"][0];
+        assert_eq!(api["useful"], 1_460);
+        assert_eq!(api["dropped"], 0);
+        assert_eq!(api["goodput_per_s"], 24.333333);
+        assert_eq!(api["useful_work_s"], 267.3);
+        assert_eq!(api["useful_share"], 0.99);
+        assert_eq!(api["wasted_share"], 0.01);
+        let refusals = api["refusals"].as_object().unwrap();
+        assert_eq!(refusals.len(), Outcome::COUNT, "every outcome, zeros included");
+        assert_eq!(refusals["queue_full"], 20);
+        assert_eq!(refusals["shed"], 0);
+        assert_eq!(j["clients"][0]["goodput_per_s"], 15.833333);
+    }
+
+    #[test]
+    fn dependencies_and_fault_windows_are_listed() {
+        let j = parse(&sample_output());
+        let deps = j["dependencies"].as_array().unwrap();
+        assert_eq!(deps.len(), 1);
+        let d = &deps[0];
+        assert_eq!(d["caller"], "api");
+        assert_eq!(d["callee"], "db");
+        assert_eq!(d["calls"], 1_490);
+        assert_eq!(d["ended"], 1_490);
+        assert_eq!(d["success_rate"], 0.993289);
+        assert_eq!(d["outcomes"]["timeout"], 10);
+        assert_eq!(d["outcomes"].as_object().unwrap().len(), Outcome::COUNT);
+        assert_eq!(d["cache_hits"], 0);
+        assert_eq!(d["waited"], 12);
+        assert!(close(&d["latency_ok_ms"]["p99"], 2.0, 1e-3), "{d}");
+        let faults = j["faults"].as_array().unwrap();
+        assert_eq!(
+            faults[0],
+            serde_json::json!({"name": "db-slow", "service": "db", "what": "slow x5", "start_s": 20.0, "end_s": 40.0})
+        );
+    }
+
+    #[test]
+    fn the_top_level_keys_keep_their_order() {
+        let text = summary_json(&meta(), &sample_output());
+        let keys = [
+            "squall",
+            "scenario",
+            "file",
+            "seed",
+            "scenario_hash",
+            "duration_s",
+            "end_s",
+            "stop",
+            "events",
+            "bucket_s",
+            "clients",
+            "services",
+            "dependencies",
+            "faults",
+            "conservation",
+        ];
+        let positions: Vec<usize> = keys
+            .iter()
+            .map(|k| text.find(&format!("\n  \"{k}\":")).unwrap_or_else(|| panic!("{k}")))
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    }
+
+    #[test]
     fn undefined_numbers_are_null_and_counts_are_zero() {
         let text = summary_json(&meta(), &zero_output());
         assert!(!text.contains("NaN"), "{text}");
@@ -338,6 +507,10 @@ mod tests {
         assert_eq!(s["throughput_per_s"], Value::Null);
         assert_eq!(s["wait_ms"]["mean"], Value::Null);
         assert_eq!(s["wasted_work_s"], 0.0);
+        assert_eq!(s["wasted_share"], Value::Null);
+        assert_eq!(c["goodput_per_s"], Value::Null);
+        assert_eq!(j["dependencies"], serde_json::json!([]));
+        assert_eq!(j["faults"], serde_json::json!([]));
         assert_eq!(j["stop"]["kind"], "completed");
     }
 }

@@ -12,10 +12,15 @@
 //! - `timeseries`: [`timeseries_csv`], one wide row per bucket.
 //! - `plot`: [`plots`], SVG charts drawn with plotters.
 //! - `html`: the `index.html` page that ties the files together.
-//! - `write`: [`write_report`], the only function here that touches the file system.
+//! - `compare`: the same for several variants of a scenario side by side:
+//!   [`comparison_table`], [`comparison_json`], [`comparison_csv`] and the overlay charts of
+//!   [`comparison_plots`], from `(variant name, RunOutput)` pairs and a [`CompareMeta`].
+//! - `write`: [`write_report`] and [`write_comparison`], the only functions here that touch
+//!   the file system.
 //! - `error`: [`ReportError`].
 //!
-//! Design choice: every output is a pure function of `(ReportMeta, RunOutput)` returning text,
+//! Design choice: every output is a pure function of `(ReportMeta, RunOutput)` (or of a
+//! comparison's meta and runs) returning text,
 //! and undefined quantities (a mean of nothing, a rate over zero time) are `Option`s from the
 //! moment they are computed. So determinism is easy to test (same input, same bytes: no
 //! clocks, no random ids, no hash-map order, floats printed at a fixed precision) and a NaN or
@@ -23,6 +28,7 @@
 //! table a `-`, and the plots leave a gap.
 #![warn(missing_docs)]
 
+mod compare;
 mod error;
 mod format;
 mod html;
@@ -34,12 +40,15 @@ mod table;
 mod timeseries;
 mod write;
 
+pub use compare::{
+    comparison_csv, comparison_json, comparison_plots, comparison_table, CompareMeta, Emphasis,
+};
 pub use error::ReportError;
 pub use json::summary_json;
 pub use plot::plots;
 pub use table::summary_table;
 pub use timeseries::timeseries_csv;
-pub use write::write_report;
+pub use write::{write_comparison, write_report};
 
 /// Identifies the run in every file header.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

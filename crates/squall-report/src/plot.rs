@@ -5,7 +5,9 @@
 //! the scenario and seed, simulated seconds on the x axis, and the legend in a column on the
 //! right where it never covers data. Colour says *what* a line is (an outcome, a percentile,
 //! a service) and the same thing has the same colour in every chart; the dash pattern says
-//! *which client group* it belongs to. A bucket with no value leaves a gap in its line.
+//! *which client group* it belongs to. A bucket with no value leaves a gap in its line. Fault
+//! windows are shaded behind the lines of every chart as translucent bands, labelled with the
+//! fault's name in the top panel; overlapping windows show darker.
 //!
 //! The SVG backend writes text as `<text>` elements (no fonts are needed) and nothing that
 //! varies between runs, so the same input gives byte-identical files.
@@ -18,7 +20,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use squall_model::{Outcome, RunOutput};
+use squall_model::{FaultWindow, Outcome, RunOutput};
 
 /// Width and height of every chart, px.
 const SIZE_PX: (u32, u32) = (900, 500);
@@ -30,19 +32,19 @@ const LEGEND_ENTRIES_MAX: usize = 20;
 const LEGEND_LABEL_CHARS_MAX: usize = 26;
 /// A y range wider than this ratio (max / min) is drawn on a log scale.
 const LOG_SCALE_RATIO_MIN: f64 = 20.0;
-const X_DESC: &str = "simulated time (s)";
+pub(crate) const X_DESC: &str = "simulated time (s)";
 const FONT: &str = "sans-serif";
 
 /// Line pattern, one per client group (cycled after four).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Dash {
+pub(crate) enum Dash {
     Solid,
     Dashed,
     Dotted,
     LongDashed,
 }
 
-const CLIENT_DASHES: [Dash; 4] = [Dash::Solid, Dash::Dashed, Dash::Dotted, Dash::LongDashed];
+pub(crate) const CLIENT_DASHES: [Dash; 4] = [Dash::Solid, Dash::Dashed, Dash::Dotted, Dash::LongDashed];
 
 impl Dash {
     /// Dash length and gap, px; `None` for a solid line.
@@ -57,7 +59,7 @@ impl Dash {
 }
 
 /// A palette of distinct colours (Tableau 10) for services and percentiles.
-const PALETTE: [RGBColor; 10] = [
+pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(0x1f, 0x77, 0xb4),
     RGBColor(0xff, 0x7f, 0x0e),
     RGBColor(0x2c, 0xa0, 0x2c),
@@ -90,40 +92,64 @@ fn outcome_color(o: Outcome) -> RGBColor {
     }
 }
 
+/// Fault windows: a light amber, translucent so grid lines and overlaps show through.
+const BAND_COLOR: RGBColor = RGBColor(0xf5, 0xa6, 0x23);
+const BAND_OPACITY: f64 = 0.18;
+/// Band labels: a darker shade of the band, small, stacked in this many rows so the labels of
+/// windows that start close together do not print over each other.
+const BAND_LABEL_COLOR: RGBColor = RGBColor(0x8a, 0x55, 0x00);
+const BAND_LABEL_ROWS: usize = 3;
+
 /// Offered load (requests issued) is drawn in near-black, under the outcomes.
 const ISSUED_COLOR: RGBColor = RGBColor(0x33, 0x33, 0x33);
 /// Worker capacity lines in the queues chart.
 const CAPACITY_DASH: Dash = Dash::Dotted;
 
 /// One line: a value per bucket, `None` leaving a gap.
-struct Line {
-    color: RGBColor,
-    dash: Dash,
-    stroke_px: u32,
-    points: Vec<(f64, Option<f64>)>,
+pub(crate) struct Line {
+    pub(crate) color: RGBColor,
+    pub(crate) dash: Dash,
+    pub(crate) stroke_px: u32,
+    pub(crate) points: Vec<(f64, Option<f64>)>,
     /// A reference level (such as worker capacity), not data: a panel with only reference
     /// lines still says "no data".
-    reference: bool,
+    pub(crate) reference: bool,
 }
 
-struct LegendEntry {
-    label: String,
-    color: RGBColor,
-    dash: Dash,
+pub(crate) struct LegendEntry {
+    pub(crate) label: String,
+    pub(crate) color: RGBColor,
+    pub(crate) dash: Dash,
 }
 
 /// One chart panel: a y axis and the lines drawn against it.
-struct Panel {
-    y_desc: String,
-    lines: Vec<Line>,
+pub(crate) struct Panel {
+    pub(crate) y_desc: String,
+    pub(crate) lines: Vec<Line>,
+}
+
+/// A shaded span of simulated time (a fault window), drawn behind the lines.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Band {
+    pub(crate) start_s: f64,
+    pub(crate) end_s: f64,
+    pub(crate) label: String,
+}
+
+impl Band {
+    pub(crate) fn of(f: &FaultWindow) -> Band {
+        Band { start_s: f.start.as_secs_f64(), end_s: f.end.as_secs_f64(), label: f.name.clone() }
+    }
 }
 
 /// A whole chart, described as data before any drawing.
-struct Figure {
-    title: String,
-    x_max: f64,
-    panels: Vec<Panel>,
-    legend: Vec<LegendEntry>,
+pub(crate) struct Figure {
+    pub(crate) title: String,
+    pub(crate) x_max: f64,
+    pub(crate) panels: Vec<Panel>,
+    pub(crate) legend: Vec<LegendEntry>,
+    /// Shaded behind every panel; labelled in the first.
+    pub(crate) bands: Vec<Band>,
 }
 
 /// `(file name, SVG text)` for each plot: `outcomes.svg`, `latency.svg`, `queues.svg`.
@@ -134,11 +160,22 @@ struct Figure {
 pub fn plots(meta: &ReportMeta, out: &RunOutput) -> Result<Vec<(String, String)>, ReportError> {
     let spans = spans(out);
     let x_max = x_max_s(out, &spans);
+    let bands: Vec<Band> = out.faults.iter().map(Band::of).collect();
     let figures = [
         ("outcomes.svg", outcomes_figure(meta, out, &spans, x_max)),
         ("latency.svg", latency_figure(meta, out, &spans, x_max)),
         ("queues.svg", queues_figure(meta, out, &spans, x_max)),
     ];
+    render_all(figures.into_iter().map(|(name, mut fig)| {
+        fig.bands.clone_from(&bands);
+        (name, fig)
+    }))
+}
+
+/// Renders each `(file name, figure)` to SVG, in order.
+pub(crate) fn render_all(
+    figures: impl IntoIterator<Item = (&'static str, Figure)>,
+) -> Result<Vec<(String, String)>, ReportError> {
     figures
         .into_iter()
         .map(|(name, fig)| {
@@ -151,7 +188,7 @@ pub fn plots(meta: &ReportMeta, out: &RunOutput) -> Result<Vec<(String, String)>
 
 /// Right end of the x axis: the run's end, or the last shown bucket if that is later; never
 /// zero, so an empty run still gets a valid axis.
-fn x_max_s(out: &RunOutput, spans: &[Span]) -> f64 {
+pub(crate) fn x_max_s(out: &RunOutput, spans: &[Span]) -> f64 {
     let last = spans.last().map_or(0.0, Span::start_s);
     let x = out.end.as_secs_f64().max(last);
     if x > 0.0 {
@@ -161,7 +198,7 @@ fn x_max_s(out: &RunOutput, spans: &[Span]) -> f64 {
     }
 }
 
-fn title(meta: &ReportMeta, what: &str) -> String {
+pub(crate) fn title(meta: &ReportMeta, what: &str) -> String {
     format!("{} (seed {}): {what}", meta.scenario, meta.seed)
 }
 
@@ -203,6 +240,7 @@ fn outcomes_figure(meta: &ReportMeta, out: &RunOutput, spans: &[Span], x_max: f6
         x_max,
         panels: vec![Panel { y_desc: "requests per second (1/s)".to_string(), lines }],
         legend,
+        bands: Vec::new(),
     }
 }
 
@@ -224,6 +262,7 @@ fn latency_figure(meta: &ReportMeta, out: &RunOutput, spans: &[Span], x_max: f64
         x_max,
         panels: vec![Panel { y_desc: "latency (ms)".to_string(), lines }],
         legend,
+        bands: Vec::new(),
     }
 }
 
@@ -274,6 +313,7 @@ fn queues_figure(meta: &ReportMeta, out: &RunOutput, spans: &[Span], x_max: f64)
             Panel { y_desc: "mean busy workers (workers)".to_string(), lines: busy_lines },
         ],
         legend,
+        bands: Vec::new(),
     }
 }
 
@@ -287,8 +327,9 @@ fn render(fig: &Figure) -> DrawResult<String> {
         let body = root.titled(&fig.title, (FONT, 24).into_font().color(&BLACK))?;
         let (charts, legend) = body.split_horizontally(SIZE_PX.0 - LEGEND_WIDTH_PX);
         let areas = charts.split_evenly((fig.panels.len().max(1), 1));
-        for (area, panel) in areas.iter().zip(&fig.panels) {
-            draw_panel(area, fig.x_max, panel)?;
+        for (i, (area, panel)) in areas.iter().zip(&fig.panels).enumerate() {
+            let labels = if i == 0 { BandLabels::Shown } else { BandLabels::Hidden };
+            draw_panel(area, fig.x_max, &fig.bands, labels, panel)?;
         }
         draw_legend(&legend, &fig.legend)?;
         root.present()?;
@@ -317,23 +358,41 @@ fn y_range(panel: &Panel) -> YRange {
     }
 }
 
-fn draw_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, x_max: f64, panel: &Panel) -> DrawResult<()> {
+/// Whether a panel names the bands it shades (only the top panel does, to save clutter).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum BandLabels {
+    Shown,
+    Hidden,
+}
+
+fn draw_panel(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    x_max: f64,
+    bands: &[Band],
+    labels: BandLabels,
+    panel: &Panel,
+) -> DrawResult<()> {
     let mut builder = ChartBuilder::on(area);
     builder.margin(10).margin_right(20).x_label_area_size(40).y_label_area_size(70);
     match y_range(panel) {
         YRange::Linear(hi) => {
             let mut chart = builder.build_cartesian_2d(0f64..x_max, 0f64..hi)?;
-            draw_lines(&mut chart, panel)
+            draw_lines(&mut chart, (x_max, 0.0, hi), bands, labels, panel)
         }
         YRange::Log(lo, hi) => {
             let mut chart = builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?;
-            draw_lines(&mut chart, panel)
+            draw_lines(&mut chart, (x_max, lo, hi), bands, labels, panel)
         }
     }
 }
 
+/// Draws the mesh, then the bands, then the lines over them. `(x_max, y_lo, y_hi)` is the
+/// chart's range.
 fn draw_lines<Y>(
     chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, Y>>,
+    (x_max, y_lo, y_hi): (f64, f64, f64),
+    bands: &[Band],
+    labels: BandLabels,
     panel: &Panel,
 ) -> DrawResult<()>
 where
@@ -351,6 +410,21 @@ where
         .light_line_style(BLACK.mix(0.04))
         .max_light_lines(4)
         .draw()?;
+    let band_style = BAND_COLOR.mix(BAND_OPACITY).filled();
+    let label_style = (FONT, 12).into_font().color(&BAND_LABEL_COLOR).pos(Pos::new(HPos::Left, VPos::Top));
+    // Windows outside the axis are clipped (or skipped) here: plotters would draw them over
+    // the axis labels.
+    let visible = bands.iter().filter(|b| b.start_s < x_max && b.end_s > 0.0);
+    for (i, band) in visible.enumerate() {
+        let (x0, x1) = (band.start_s.max(0.0), band.end_s.min(x_max));
+        chart.draw_series(std::iter::once(Rectangle::new([(x0, y_lo), (x1, y_hi)], band_style)))?;
+        if labels == BandLabels::Shown {
+            let row_px = 3 + 14 * (i % BAND_LABEL_ROWS) as i32;
+            let text = EmptyElement::at((x0, y_hi))
+                + Text::new(band.label.clone(), (3, row_px), label_style.clone());
+            chart.draw_series(std::iter::once(text))?;
+        }
+    }
     let mut any_point = false;
     for line in &panel.lines {
         let style = ShapeStyle { color: line.color.to_rgba(), filled: false, stroke_width: line.stroke_px };
@@ -497,6 +571,50 @@ mod tests {
         let p = plots(&meta(), &out).unwrap();
         assert!(!plot(&p, "outcomes.svg").contains("web/"));
         assert!(plot(&p, "latency.svg").contains("p99"));
+    }
+
+    #[test]
+    fn fault_windows_are_shaded_on_every_plot_and_named_once() {
+        let p = plots(&meta(), &sample_output()).unwrap();
+        let fill = "fill=\"#F5A623\"";
+        for (name, svg) in &p {
+            assert_eq!(svg.matches(fill).count(), panels(name), "{name}: one band per panel");
+            assert_eq!(svg.matches("db-slow").count(), 1, "{name}: one label, in the top panel");
+            assert!(svg.contains("opacity=\"0.18\""), "{name}: the band is translucent");
+        }
+        // The band sits behind the data: drawn before the first 2 px line (the mesh is 1 px).
+        let outcomes = plot(&p, "outcomes.svg");
+        assert!(outcomes.find(fill).unwrap() < outcomes.find("stroke-width=\"2\"").unwrap());
+        let mut calm = sample_output();
+        calm.faults.clear();
+        for (name, svg) in plots(&meta(), &calm).unwrap() {
+            assert!(!svg.contains(fill), "{name}: no fault, no band");
+        }
+    }
+
+    fn panels(name: &str) -> usize {
+        if name == "queues.svg" {
+            2
+        } else {
+            1
+        }
+    }
+
+    #[test]
+    fn fault_windows_outside_the_axis_are_clipped_or_left_out() {
+        let mut out = sample_output();
+        let mut late = out.faults[0].clone();
+        late.name = "after-the-end".to_string();
+        late.start = squall_kernel::SimTime(70 * squall_kernel::time::NS_PER_S);
+        late.end = squall_kernel::SimTime(80 * squall_kernel::time::NS_PER_S);
+        let mut long = out.faults[0].clone();
+        long.name = "runs-past-the-end".to_string();
+        long.end = squall_kernel::SimTime(90 * squall_kernel::time::NS_PER_S);
+        out.faults = vec![late, long];
+        let p = plots(&meta(), &out).unwrap();
+        let svg = plot(&p, "outcomes.svg");
+        assert!(!svg.contains("after-the-end"), "a window after the run is not drawn");
+        assert!(svg.contains("runs-past-the-end"));
     }
 
     #[test]

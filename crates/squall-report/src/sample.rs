@@ -4,8 +4,8 @@ use hdrhistogram::Histogram;
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
 use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
-    ClientBucket, ClientOutput, Conservation, LatencySummary, Outcome, OutcomeCounts, RunOutput,
-    ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
+    ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, Outcome,
+    OutcomeCounts, RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
 
 pub(crate) fn meta() -> crate::ReportMeta {
@@ -25,7 +25,7 @@ fn hist(sigfig: u8, samples: &[(u64, u64)]) -> Histogram<u64> {
     h
 }
 
-fn counts(pairs: &[(Outcome, u64)]) -> OutcomeCounts {
+pub(crate) fn counts(pairs: &[(Outcome, u64)]) -> OutcomeCounts {
     let mut c = OutcomeCounts::default();
     for &(o, n) in pairs {
         c.0[Outcome::ALL.iter().position(|x| *x == o).unwrap()] = n;
@@ -44,7 +44,11 @@ const INCIDENT: std::ops::Range<usize> = 20..40;
 /// p50 = 10 ms, p90 = 20 ms, p99 = 100 ms, p99.9 = 1 s. `batch`: 500 requests, all ok in 5 ms,
 /// none after second 50. `api` has 8 workers, busy 7.5 during the incident and 3 otherwise
 /// (utilisation 56.25 %), mean queue 10 during the incident and 0.2 otherwise (3.4667 on
-/// average). `db` has 4 workers, one always busy (25 %).
+/// average); it refuses 20 requests (queue full) and serves 1,490, of which 30 (one a second
+/// from second 20 to 49, 90 ms of work each) finish after their caller timed out: 1,460
+/// useful, 2.7 s of its 270 busy worker-seconds wasted (1 %). `db` has 4 workers, one always
+/// busy (25 %), all of it useful. `api` calls `db` 1,490 times: 1,480 ok in 2 ms, 10 timeouts,
+/// 12 waits for a connection. A fault `db-slow` ("slow x5") hits `db` from 20 s to 40 s.
 pub(crate) fn sample_output() -> RunOutput {
     let n_buckets = 60;
     let mut web_series = Vec::new();
@@ -73,23 +77,31 @@ pub(crate) fn sample_output() -> RunOutput {
             latency_ok: LatencySummary::of(&hist(3, &[(5 * MS, batch_n)])),
         });
         let arrivals = issued + batch_n;
+        let busy_integral: u128 = if incident { 7_500_000_000 } else { 3_000_000_000 };
+        let wasted_work_ns = u128::from(timeouts) * 90 * u128::from(MS);
         api_series.push(ServiceBucket {
             arrivals,
             completed: arrivals - queue_full,
             rejected: queue_full,
-            busy_integral: if incident { 7_500_000_000 } else { 3_000_000_000 },
+            dropped: 0,
+            useful: arrivals - queue_full - timeouts,
+            useful_work_ns: busy_integral - wasted_work_ns,
+            wasted_work_ns,
+            busy_integral,
             queue_integral: if incident { 10_000_000_000 } else { 200_000_000 },
             queue_max: if incident { 12 } else { 3 },
-            ..ServiceBucket::default()
         });
         db_series.push(ServiceBucket {
             arrivals: arrivals - queue_full,
             completed: arrivals - queue_full,
             rejected: 0,
+            dropped: 0,
+            useful: arrivals - queue_full,
+            useful_work_ns: u128::from(NS_PER_S),
+            wasted_work_ns: 0,
             busy_integral: u128::from(NS_PER_S),
             queue_integral: 0,
             queue_max: 0,
-            ..ServiceBucket::default()
         });
     }
 
@@ -121,10 +133,10 @@ pub(crate) fn sample_output() -> RunOutput {
         arrivals: api_series.iter().map(|b| b.arrivals).sum(),
         completed: api_completed,
         rejected: api_series.iter().map(|b| b.rejected).sum(),
-        refusals: OutcomeCounts::default(),
+        refusals: counts(&[(Outcome::QueueFull, 20)]),
         dropped: 0,
-        useful: 0,
-        useful_work_ns: 0,
+        useful: api_series.iter().map(|b| b.useful).sum(),
+        useful_work_ns: sum(&api_series, |b| b.useful_work_ns),
         waited: 300,
         wait: hist(HIST_SIGFIG, &[(0, api_completed - 300), (5 * MS, 300)]),
         wait_ns_sum: 300 * 5 * u128::from(MS),
@@ -134,7 +146,7 @@ pub(crate) fn sample_output() -> RunOutput {
         queue_integral: sum(&api_series, |b| b.queue_integral),
         in_system_integral: sum(&api_series, |b| b.busy_integral + b.queue_integral),
         queue_max: 12,
-        wasted_work_ns: 2_700_000_000,
+        wasted_work_ns: sum(&api_series, |b| b.wasted_work_ns),
         series: api_series,
     };
     let db_completed = db_series.iter().map(|b| b.completed).sum::<u64>();
@@ -147,8 +159,8 @@ pub(crate) fn sample_output() -> RunOutput {
         rejected: 0,
         refusals: OutcomeCounts::default(),
         dropped: 0,
-        useful: 0,
-        useful_work_ns: 0,
+        useful: db_completed,
+        useful_work_ns: sum(&db_series, |b| b.useful_work_ns),
         waited: 0,
         wait: hist(HIST_SIGFIG, &[(0, db_completed)]),
         wait_ns_sum: 0,
@@ -170,8 +182,22 @@ pub(crate) fn sample_output() -> RunOutput {
         bucket_width: SimDuration::from_secs(1),
         clients: vec![web, batch],
         services: vec![api, db],
-        dependencies: Vec::new(),
-        faults: Vec::new(),
+        dependencies: vec![DependencyOutput {
+            caller: "api".to_string(),
+            callee: "db".to_string(),
+            calls: 1_490,
+            outcomes: counts(&[(Outcome::Ok, 1_480), (Outcome::Timeout, 10)]),
+            cache_hits: 0,
+            waited: 12,
+            latency_ok: hist(HIST_SIGFIG, &[(2 * MS, 1_480)]),
+        }],
+        faults: vec![FaultWindow {
+            name: "db-slow".to_string(),
+            service: "db".to_string(),
+            what: "slow x5".to_string(),
+            start: SimTime(20 * NS_PER_S),
+            end: SimTime(40 * NS_PER_S),
+        }],
         conservation: Conservation { issued: 1_510, ended: 1_500, in_flight: 10 },
     }
 }
@@ -221,4 +247,59 @@ pub(crate) fn zero_output() -> RunOutput {
         faults: Vec::new(),
         conservation: Conservation { issued: 0, ended: 0, in_flight: 0 },
     }
+}
+
+/// The overrides of [`variants`], in order.
+pub(crate) fn compare_meta() -> crate::CompareMeta {
+    crate::CompareMeta {
+        scenario: meta(),
+        overrides: vec![
+            Vec::new(),
+            vec!["services.db.replicas=2".to_string(), "services.api.workers=6".to_string()],
+        ],
+    }
+}
+
+/// Two variants of [`sample_output`]: `baseline` is it unchanged; `db-x2` refuses nothing
+/// (its queue-full requests succeed instead), times out 10 requests instead of 30, answers in
+/// half the time (p99 50 ms, p99.9 500 ms) and wastes 0.9 s of work instead of 2.7 s. `batch`
+/// is the same in both.
+pub(crate) fn variants() -> Vec<(String, RunOutput)> {
+    let mut better = sample_output();
+    let web = &mut better.clients[0];
+    web.outcomes = counts(&[(Outcome::Ok, 990), (Outcome::Timeout, 10)]);
+    web.latency_ok = hist(HIST_SIGFIG, &[(5 * MS, 594), (10 * MS, 297), (50 * MS, 94), (500 * MS, 5)]);
+    web.latency_all = hist(HIST_SIGFIG, &[(5 * MS, 594), (10 * MS, 297), (50 * MS, 94), (500 * MS, 15)]);
+    for (i, b) in web.series.iter_mut().enumerate() {
+        let queue_full = b.outcomes.get(Outcome::QueueFull);
+        let timeouts = u64::from((20..30).contains(&i));
+        let ok = b.outcomes.get(Outcome::Ok) + queue_full + b.outcomes.get(Outcome::Timeout) - timeouts;
+        b.outcomes = counts(&[(Outcome::Ok, ok), (Outcome::Timeout, timeouts)]);
+        let l = &mut b.latency_ok;
+        *l = LatencySummary {
+            count: ok,
+            p50_ns: l.p50_ns / 2,
+            p90_ns: l.p90_ns / 2,
+            p99_ns: l.p99_ns / 2,
+            p999_ns: l.p999_ns / 2,
+            max_ns: l.max_ns / 2,
+        };
+    }
+    let api = &mut better.services[0];
+    api.completed += api.rejected;
+    api.useful = api.completed - 10;
+    api.rejected = 0;
+    api.refusals = OutcomeCounts::default();
+    api.wasted_work_ns = 900_000_000;
+    api.useful_work_ns = api.busy_integral - api.wasted_work_ns;
+    for (i, b) in api.series.iter_mut().enumerate() {
+        let timeouts = u64::from((20..30).contains(&i));
+        b.completed += b.rejected;
+        b.rejected = 0;
+        b.useful = b.completed - timeouts;
+        b.wasted_work_ns = u128::from(timeouts) * 90 * u128::from(MS);
+        b.useful_work_ns = b.busy_integral - b.wasted_work_ns;
+    }
+    better.conservation = Conservation { issued: 1_510, ended: 1_500, in_flight: 10 };
+    vec![("baseline".to_string(), sample_output()), ("db-x2".to_string(), better)]
 }

@@ -74,7 +74,14 @@ fn client_bucket_has_counts(b: &ClientBucket) -> bool {
 }
 
 fn service_bucket_has_counts(b: &ServiceBucket) -> bool {
-    b.arrivals > 0 || b.completed > 0 || b.rejected > 0 || b.queue_max > 0
+    b.arrivals > 0
+        || b.completed > 0
+        || b.rejected > 0
+        || b.dropped > 0
+        || b.useful > 0
+        || b.useful_work_ns > 0
+        || b.wasted_work_ns > 0
+        || b.queue_max > 0
 }
 
 /// One client group in one reported bucket; a bucket missing from its series reads as empty.
@@ -93,6 +100,11 @@ impl<'a> ClientPoint<'a> {
 
     pub(crate) fn count(&self, o: Outcome) -> u64 {
         self.bucket.map_or(0, |b| b.outcomes.get(o))
+    }
+
+    /// Requests that ended in the bucket without a usable answer (neither ok nor degraded).
+    pub(crate) fn failed(&self) -> u64 {
+        self.bucket.map_or(0, |b| b.outcomes.total() - b.outcomes.successes())
     }
 
     /// Quantile `q` of successful latencies ending in the bucket, ms; `None` without any.

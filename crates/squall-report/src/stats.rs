@@ -6,7 +6,7 @@
 
 use hdrhistogram::Histogram;
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
-use squall_model::{ClientOutput, Outcome, RunOutput, ServiceOutput, StopReason};
+use squall_model::{ClientOutput, DependencyOutput, Outcome, RunOutput, ServiceOutput, StopReason};
 
 /// `num / den`, or `None` when that is not a finite number (a zero denominator).
 pub(crate) fn ratio(num: f64, den: f64) -> Option<f64> {
@@ -20,6 +20,11 @@ pub(crate) fn ratio(num: f64, den: f64) -> Option<f64> {
 /// Nanoseconds as milliseconds.
 pub(crate) fn ns_to_ms(ns: u64) -> f64 {
     ns as f64 / NS_PER_MS as f64
+}
+
+/// Nanoseconds (a sum of worker time) as seconds.
+pub(crate) fn ns_to_s(ns: u128) -> f64 {
+    ns as f64 / NS_PER_S as f64
 }
 
 /// The quantile `q` of `h`, in ms; `None` if `h` is empty.
@@ -69,15 +74,18 @@ pub(crate) struct ClientStats<'a> {
     pub(crate) latency_ok: Latency,
     /// Every ended request.
     pub(crate) latency_all: Latency,
+    /// Ok answers per simulated second (fallbacks are not goodput).
+    pub(crate) goodput_per_s: Option<f64>,
 }
 
 impl<'a> ClientStats<'a> {
-    pub(crate) fn of(out: &'a ClientOutput) -> ClientStats<'a> {
+    pub(crate) fn of(out: &'a ClientOutput, elapsed_ns: u64) -> ClientStats<'a> {
         let ended = out.outcomes.total();
         ClientStats {
             out,
             ended,
             success_rate: ratio(out.outcomes.successes() as f64, ended as f64),
+            goodput_per_s: ratio(out.outcomes.get(Outcome::Ok) as f64 * NS_PER_S as f64, elapsed_ns as f64),
             latency_ok: Latency::of(&out.latency_ok),
             latency_all: Latency::of(&out.latency_all),
         }
@@ -94,6 +102,8 @@ pub(crate) struct ServiceStats<'a> {
     pub(crate) out: &'a ServiceOutput,
     /// Completed requests per simulated second.
     pub(crate) throughput_per_s: Option<f64>,
+    /// Useful requests (served for a caller that still waited) per simulated second.
+    pub(crate) goodput_per_s: Option<f64>,
     /// Busy worker time over worker time available: `busy_integral / (workers * elapsed)`.
     pub(crate) utilisation: Option<f64>,
     /// Time-average queue length: `queue_integral / elapsed`.
@@ -112,6 +122,10 @@ pub(crate) struct ServiceStats<'a> {
     pub(crate) sojourn_p99_ms: Option<f64>,
     /// Time-average number of requests in the service: `in_system_integral / elapsed`.
     pub(crate) in_system_mean: Option<f64>,
+    /// Worker seconds spent on requests whose answer someone still waited for.
+    pub(crate) useful_work_s: f64,
+    /// Share of busy worker time that was useful: `useful_work / busy_integral`.
+    pub(crate) useful_share: Option<f64>,
     /// Worker seconds spent on requests whose caller had already given up.
     pub(crate) wasted_work_s: f64,
     /// Share of busy worker time that was wasted: `wasted_work / busy_integral`.
@@ -127,6 +141,7 @@ impl<'a> ServiceStats<'a> {
         ServiceStats {
             out,
             throughput_per_s: ratio(out.completed as f64 * NS_PER_S as f64, elapsed),
+            goodput_per_s: ratio(out.useful as f64 * NS_PER_S as f64, elapsed),
             utilisation: ratio(out.busy_integral as f64, f64::from(out.workers) * elapsed),
             queue_mean: ratio(out.queue_integral as f64, elapsed),
             wait_mean_ms: mean_ms(out.wait_ns_sum, &out.wait),
@@ -138,9 +153,44 @@ impl<'a> ServiceStats<'a> {
             sojourn_p50_ms: quantile_ms(&out.sojourn, 0.5),
             sojourn_p99_ms: quantile_ms(&out.sojourn, 0.99),
             in_system_mean: ratio(out.in_system_integral as f64, elapsed),
-            wasted_work_s: out.wasted_work_ns as f64 / NS_PER_S as f64,
+            useful_work_s: ns_to_s(out.useful_work_ns),
+            useful_share: ratio(out.useful_work_ns as f64, out.busy_integral as f64),
+            wasted_work_s: ns_to_s(out.wasted_work_ns),
             wasted_share: ratio(out.wasted_work_ns as f64, out.busy_integral as f64),
         }
+    }
+}
+
+/// Calls from one service to another, derived.
+pub(crate) struct DependencyStats<'a> {
+    pub(crate) out: &'a DependencyOutput,
+    /// Calls that ended with any outcome.
+    pub(crate) ended: u64,
+    /// Successes (ok or degraded) over ended calls.
+    pub(crate) success_rate: Option<f64>,
+    /// Successful calls only.
+    pub(crate) latency_ok: Latency,
+}
+
+impl<'a> DependencyStats<'a> {
+    pub(crate) fn of(out: &'a DependencyOutput) -> DependencyStats<'a> {
+        let ended = out.outcomes.total();
+        DependencyStats {
+            out,
+            ended,
+            success_rate: ratio(out.outcomes.successes() as f64, ended as f64),
+            latency_ok: Latency::of(&out.latency_ok),
+        }
+    }
+
+    /// Share of ended calls that ended with `o`.
+    pub(crate) fn share(&self, o: Outcome) -> Option<f64> {
+        ratio(self.out.outcomes.get(o) as f64, self.ended as f64)
+    }
+
+    /// `caller->callee`, the dependency's name in tables.
+    pub(crate) fn name(&self) -> String {
+        format!("{}->{}", self.out.caller, self.out.callee)
     }
 }
 
@@ -148,14 +198,16 @@ impl<'a> ServiceStats<'a> {
 pub(crate) struct RunStats<'a> {
     pub(crate) clients: Vec<ClientStats<'a>>,
     pub(crate) services: Vec<ServiceStats<'a>>,
+    pub(crate) dependencies: Vec<DependencyStats<'a>>,
 }
 
 impl<'a> RunStats<'a> {
     pub(crate) fn of(out: &'a RunOutput) -> RunStats<'a> {
         let elapsed_ns = out.end.as_nanos();
         RunStats {
-            clients: out.clients.iter().map(ClientStats::of).collect(),
+            clients: out.clients.iter().map(|c| ClientStats::of(c, elapsed_ns)).collect(),
             services: out.services.iter().map(|s| ServiceStats::of(s, elapsed_ns)).collect(),
+            dependencies: out.dependencies.iter().map(DependencyStats::of).collect(),
         }
     }
 }

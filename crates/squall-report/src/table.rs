@@ -1,19 +1,22 @@
 //! The compact text table printed at the end of a run: plain ASCII, no colours, aligned
 //! columns, so it reads the same in a terminal, a log file and a CI transcript.
 
-use crate::format::{decimal, human_ms, percent, thousands};
+use crate::format::{decimal, human_ms, percent, seconds, thousands};
 use crate::stats::{stop_detail, stop_kind, RunStats};
 use crate::ReportMeta;
-use squall_model::{Outcome, RunOutput, StopReason};
+use squall_model::{Outcome, OutcomeCounts, RunOutput, StopReason};
 use std::fmt::Write as _;
 
 /// Compact text table for the terminal (no colours; fixed-width columns).
 ///
 /// A header names the run; a run that stopped before its configured duration says so on a
 /// line starting with `!!`. Then one row per client group (percentages are of ended
-/// requests; latency percentiles are of successful ones) and one per service. A line with
-/// the conservation numbers follows when requests were still in flight at the end, or when
-/// the numbers do not add up. Undefined values print as `-`.
+/// requests; latency percentiles are of successful ones), one per service (refusals by
+/// outcome, only those that happened), one per service on work (throughput against goodput,
+/// useful against wasted worker time), one per dependency and one per fault window (these
+/// two only when there are any). A line with the conservation numbers follows when requests
+/// were still in flight at the end, or when the numbers do not add up. Undefined values
+/// print as `-`.
 pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
     let stats = RunStats::of(out);
     let mut s = String::new();
@@ -66,9 +69,9 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
         "util",
         "queue mean",
         "queue max",
-        "thru/s",
         "wait mean",
-        "wasted",
+        "dropped",
+        "refusals",
     ])];
     for v in &stats.services {
         services.push(vec![
@@ -78,13 +81,68 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
             percent(v.utilisation),
             decimal(v.queue_mean, 2),
             thousands(v.out.queue_max),
-            decimal(v.throughput_per_s, 2),
             human_ms(v.wait_mean_ms),
-            percent(v.wasted_share),
+            thousands(v.out.dropped),
+            nonzero_counts(&v.out.refusals),
         ]);
     }
     s.push('\n');
     s.push_str(&align(&services));
+
+    // Throughput counts every finished request, goodput only those someone still waited for;
+    // the gap between them, and the wasted share of worker time, is what a retry storm or a
+    // timeout shorter than the queueing delay costs.
+    let mut work = vec![row(&["service", "thru/s", "good/s", "useful work", "wasted work"])];
+    for v in &stats.services {
+        work.push(vec![
+            v.out.name.clone(),
+            decimal(v.throughput_per_s, 2),
+            decimal(v.goodput_per_s, 2),
+            format!("{} ({})", seconds(v.useful_work_s), percent(v.useful_share)),
+            format!("{} ({})", seconds(v.wasted_work_s), percent(v.wasted_share)),
+        ]);
+    }
+    s.push('\n');
+    s.push_str(&align(&work));
+
+    if !stats.dependencies.is_empty() {
+        let mut deps =
+            vec![row(&["dependency", "calls", "success", "cache hits", "waited", "p50", "p99", "failures"])];
+        for d in &stats.dependencies {
+            let failures: Vec<String> = Outcome::ALL
+                .iter()
+                .filter(|o| **o != Outcome::Ok && d.out.outcomes.get(**o) > 0)
+                .map(|o| format!("{} {}", o.name(), percent(d.share(*o))))
+                .collect();
+            deps.push(vec![
+                d.name(),
+                thousands(d.out.calls),
+                percent(d.success_rate),
+                thousands(d.out.cache_hits),
+                thousands(d.out.waited),
+                human_ms(d.latency_ok.p50_ms),
+                human_ms(d.latency_ok.p99_ms),
+                if failures.is_empty() { "-".to_string() } else { failures.join("  ") },
+            ]);
+        }
+        s.push('\n');
+        s.push_str(&align(&deps));
+    }
+
+    if !out.faults.is_empty() {
+        let mut faults = vec![row(&["fault", "service", "start", "end", "what"])];
+        for f in &out.faults {
+            faults.push(vec![
+                f.name.clone(),
+                f.service.clone(),
+                seconds(f.start.as_secs_f64()),
+                seconds(f.end.as_secs_f64()),
+                f.what.clone(),
+            ]);
+        }
+        s.push('\n');
+        s.push_str(&align(&faults));
+    }
 
     let c = &out.conservation;
     let balanced = c.ended.checked_add(c.in_flight) == Some(c.issued);
@@ -107,6 +165,21 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
         );
     }
     s
+}
+
+/// `name count` for each outcome with a nonzero count, in `Outcome::ALL` order; `-` when
+/// there is none.
+fn nonzero_counts(counts: &OutcomeCounts) -> String {
+    let parts: Vec<String> = Outcome::ALL
+        .iter()
+        .filter(|o| counts.get(**o) > 0)
+        .map(|o| format!("{} {}", o.name(), thousands(counts.get(*o))))
+        .collect();
+    if parts.is_empty() {
+        "-".to_string()
+    } else {
+        parts.join("  ")
+    }
 }
 
 fn row(cells: &[&str]) -> Vec<String> {
@@ -188,17 +261,67 @@ mod tests {
         assert!(batch.ends_with('-'), "{batch}");
     }
 
+    /// The lines of the table section whose header row starts with `header`.
+    fn section<'a>(table: &'a str, header: &str) -> Vec<&'a str> {
+        table
+            .split("\n\n")
+            .find(|block| block.starts_with(header))
+            .unwrap_or_else(|| panic!("no section `{header}` in\n{table}"))
+            .lines()
+            .collect()
+    }
+
     #[test]
-    fn service_rows_show_utilisation_queue_throughput_wait_and_waste() {
+    fn service_rows_show_utilisation_queue_wait_drops_and_refusals() {
         let t = summary_table(&meta(), &sample_output());
-        let api = line_starting(&t, "api");
-        // 1490 completed in 60 s; 300 waits of 5 ms over 1490 served; 2.7 of 270 busy s wasted.
-        for part in ["  2  ", "  8  ", "56.25%", "3.47", "12", "24.83", "1.01ms", "1.00%"] {
-            assert!(api.contains(part), "`{part}` missing from `{api}`");
+        let rows = section(&t, "service  instances");
+        // 300 waits of 5 ms over 1490 served; 20 refused because the queue was full.
+        for part in ["  2  ", "  8  ", "56.25%", "3.47", "12", "1.01ms", "queue_full 20"] {
+            assert!(rows[1].contains(part), "`{part}` missing from `{}`", rows[1]);
         }
-        let db = line_starting(&t, "db");
-        assert!(db.contains("25.00%"), "{db}");
-        assert!(db.contains("0.00%"), "{db}");
+        assert!(rows[1].starts_with("api"), "{}", rows[1]);
+        assert!(!rows[1].contains("shed"), "zero refusals are left out: {}", rows[1]);
+        assert!(rows[2].starts_with("db") && rows[2].contains("25.00%"), "{}", rows[2]);
+        assert!(rows[2].ends_with("  -"), "no refusals print `-`: {}", rows[2]);
+    }
+
+    #[test]
+    fn work_rows_set_goodput_against_throughput_and_useful_against_wasted_work() {
+        let t = summary_table(&meta(), &sample_output());
+        let rows = section(&t, "service  thru/s");
+        assert_eq!(rows[0].split_whitespace().collect::<Vec<_>>().len(), 7, "{}", rows[0]);
+        // 1490 completed and 1460 useful in 60 s; 2.7 of 270 busy worker-seconds wasted.
+        for part in ["24.83", "24.33", "267.300 s (99.00%)", "2.700 s (1.00%)"] {
+            assert!(rows[1].contains(part), "`{part}` missing from `{}`", rows[1]);
+        }
+        assert!(rows[2].contains("60.000 s (100.00%)"), "{}", rows[2]);
+    }
+
+    #[test]
+    fn dependency_rows_show_calls_success_waits_latency_and_failures() {
+        let t = summary_table(&meta(), &sample_output());
+        let rows = section(&t, "dependency");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        for part in ["api->db", "1,490", "99.33%", "  0  ", "  12  ", "2.00ms", "timeout 0.67%"] {
+            assert!(rows[1].contains(part), "`{part}` missing from `{}`", rows[1]);
+        }
+    }
+
+    #[test]
+    fn fault_windows_are_listed_with_their_times_in_seconds() {
+        let t = summary_table(&meta(), &sample_output());
+        let rows = section(&t, "fault");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        for part in ["db-slow", "db", "20.000 s", "40.000 s", "slow x5"] {
+            assert!(rows[1].contains(part), "`{part}` missing from `{}`", rows[1]);
+        }
+    }
+
+    #[test]
+    fn a_run_without_dependencies_or_faults_has_no_such_sections() {
+        let t = summary_table(&meta(), &zero_output());
+        assert!(!t.contains("dependency"), "{t}");
+        assert!(!t.contains("fault"), "{t}");
     }
 
     #[test]

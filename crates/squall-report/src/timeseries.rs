@@ -4,7 +4,12 @@
 //! `client.<name>.<outcome>` per outcome in `Outcome::ALL` order (requests that ended in the
 //! bucket), `client.<name>.p50_ms` and `.p99_ms` (successful requests ending in the bucket);
 //! per service `service.<name>.arrivals`, `.completed`, `.rejected`, `.busy_mean` (mean busy
-//! workers), `.utilisation`, `.queue_mean` and `.queue_max`.
+//! workers), `.utilisation`, `.queue_mean`, `.queue_max`, then the work accounting: `.useful`
+//! (requests served for a caller that still waited: goodput, against `.completed`, the
+//! throughput), `.dropped` (waiting requests dropped unserved), `.useful_work_s` and
+//! `.wasted_work_s` (worker seconds of the useful and the wasted requests that finished in
+//! the bucket). The work columns come last so that readers by position of the older columns
+//! still work.
 //!
 //! Counts are integers and every float has exactly six decimals. An empty cell means
 //! undefined: no successes in the bucket (latency), or a bucket that covers no time (means).
@@ -13,11 +18,23 @@
 
 use crate::format::{csv_field, fixed};
 use crate::series::{spans, ClientPoint, ServicePoint};
+use crate::stats::ns_to_s;
 use squall_model::{Outcome, RunOutput};
 
 /// Service columns after `service.<name>.`, in order.
-const SERVICE_COLUMNS: [&str; 7] =
-    ["arrivals", "completed", "rejected", "busy_mean", "utilisation", "queue_mean", "queue_max"];
+const SERVICE_COLUMNS: [&str; 11] = [
+    "arrivals",
+    "completed",
+    "rejected",
+    "busy_mean",
+    "utilisation",
+    "queue_mean",
+    "queue_max",
+    "useful",
+    "dropped",
+    "useful_work_s",
+    "wasted_work_s",
+];
 
 /// The run's time series as CSV: a header row, then one row per bucket (see the module docs).
 pub fn timeseries_csv(out: &RunOutput) -> String {
@@ -55,6 +72,10 @@ pub fn timeseries_csv(out: &RunOutput) -> String {
             row.push(cell(p.utilisation()));
             row.push(cell(p.queue_mean()));
             row.push(b.queue_max.to_string());
+            row.push(b.useful.to_string());
+            row.push(b.dropped.to_string());
+            row.push(fixed(ns_to_s(b.useful_work_ns)));
+            row.push(fixed(ns_to_s(b.wasted_work_ns)));
         }
         push_row(&mut csv, row, n_cols);
     }
@@ -86,15 +107,15 @@ mod tests {
         let csv = timeseries_csv(&sample_output());
         let rows = cells(&csv);
         assert_eq!(rows.len(), 1 + 60);
-        // t_s, then 2 clients x (issued + 14 outcomes + 2 percentiles), then 2 services x 7.
-        assert_eq!(rows[0].len(), 1 + 2 * 17 + 2 * 7);
+        // t_s, then 2 clients x (issued + 14 outcomes + 2 percentiles), then 2 services x 11.
+        assert_eq!(rows[0].len(), 1 + 2 * 17 + 2 * 11);
         assert!(rows.iter().all(|r| r.len() == rows[0].len()));
         assert_eq!(rows[0][0], "t_s");
         assert_eq!(rows[0][1], "client.web.issued");
         assert_eq!(rows[0][2], "client.web.ok");
         assert_eq!(rows[0][15], "client.web.cancelled");
         assert_eq!(rows[0][16], "client.web.p50_ms");
-        assert_eq!(rows[0].last().copied(), Some("service.db.queue_max"));
+        assert_eq!(rows[0].last().copied(), Some("service.db.wasted_work_s"));
         assert_eq!(rows[1][0], "0.000000");
         assert_eq!(rows[60][0], "59.000000");
     }
@@ -115,6 +136,32 @@ mod tests {
         let p50: f64 = r[column(&rows, "client.web.p50_ms")].parse().unwrap();
         assert!((p50 - 80.0).abs() < 0.01 * 80.0, "{p50}");
         assert_eq!(rows[1][column(&rows, "service.db.utilisation")], "0.250000");
+    }
+
+    #[test]
+    fn service_buckets_split_goodput_from_throughput_and_useful_from_wasted_work() {
+        let csv = timeseries_csv(&sample_output());
+        let rows = cells(&csv);
+        let header: Vec<&str> = rows[0].iter().copied().filter(|h| h.starts_with("service.api.")).collect();
+        assert_eq!(
+            &header[7..],
+            [
+                "service.api.useful",
+                "service.api.dropped",
+                "service.api.useful_work_s",
+                "service.api.wasted_work_s"
+            ]
+        );
+        // Second 25: 27 arrivals, 1 refused, 26 completed, of which one was wasted (90 ms).
+        let r = &rows[26];
+        assert_eq!(r[column(&rows, "service.api.completed")], "26");
+        assert_eq!(r[column(&rows, "service.api.useful")], "25");
+        assert_eq!(r[column(&rows, "service.api.dropped")], "0");
+        assert_eq!(r[column(&rows, "service.api.useful_work_s")], "7.410000");
+        assert_eq!(r[column(&rows, "service.api.wasted_work_s")], "0.090000");
+        // Before the incident nothing is wasted.
+        assert_eq!(rows[1][column(&rows, "service.api.wasted_work_s")], "0.000000");
+        assert_eq!(rows[1][column(&rows, "service.api.useful_work_s")], "3.000000");
     }
 
     #[test]

@@ -1,10 +1,42 @@
 //! Writing a report directory: the only part of this crate that touches the file system.
 
+use crate::compare::comparison_html;
 use crate::error::ReportError;
 use crate::html::index_html;
-use crate::{plots, summary_json, timeseries_csv, ReportMeta};
+use crate::{
+    comparison_csv, comparison_json, comparison_plots, plots, summary_json, timeseries_csv, CompareMeta,
+    ReportMeta,
+};
 use squall_model::RunOutput;
 use std::path::{Path, PathBuf};
+
+/// Files of one report, rendered: `(file name, text)` in writing order.
+type Files = Vec<(String, String)>;
+
+/// The files of a single run's report, in order.
+fn render_report(meta: &ReportMeta, out: &RunOutput) -> Result<Files, ReportError> {
+    let plots = plots(meta, out)?;
+    let mut files = vec![
+        ("summary.json".to_string(), summary_json(meta, out)),
+        ("timeseries.csv".to_string(), timeseries_csv(out)),
+    ];
+    let page = index_html(meta, out, &plots);
+    files.extend(plots);
+    files.push(("index.html".to_string(), page));
+    Ok(files)
+}
+
+/// Creates `dir` and writes `files` into it, appending each path to `written`.
+fn write_files(dir: &Path, files: Files, written: &mut Vec<PathBuf>) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|source| ReportError::CreateDir { path: dir.to_path_buf(), source })?;
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|source| ReportError::Write { path: path.clone(), source })?;
+        written.push(path);
+    }
+    Ok(())
+}
 
 /// Writes `summary.json`, `timeseries.csv`, the SVG plots and `index.html` into `dir`
 /// (created with its parents if missing; existing files of those names are replaced) and
@@ -17,24 +49,93 @@ use std::path::{Path, PathBuf};
 /// [`ReportError::CreateDir`] or [`ReportError::Write`] naming the path, or
 /// [`ReportError::Plot`] if a chart cannot be drawn.
 pub fn write_report(dir: &Path, meta: &ReportMeta, out: &RunOutput) -> Result<Vec<PathBuf>, ReportError> {
-    let plots = plots(meta, out)?;
-    let mut files = vec![
-        ("summary.json".to_string(), summary_json(meta, out)),
-        ("timeseries.csv".to_string(), timeseries_csv(out)),
-    ];
-    let page = index_html(meta, out, &plots);
-    files.extend(plots);
-    files.push(("index.html".to_string(), page));
-
-    std::fs::create_dir_all(dir)
-        .map_err(|source| ReportError::CreateDir { path: dir.to_path_buf(), source })?;
+    let files = render_report(meta, out)?;
     let mut written = Vec::with_capacity(files.len());
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|source| ReportError::Write { path: path.clone(), source })?;
-        written.push(path);
+    write_files(dir, files, &mut written)?;
+    Ok(written)
+}
+
+/// Writes a comparison into `dir`: `comparison.json`, `comparison.csv`, the overlay SVGs and
+/// `index.html`, then each variant's own report (as [`write_report`] writes it) in
+/// `dir/<variant>/`, in variant order. `runs` are `(variant name, output)` pairs in variant
+/// order and `meta.overrides` has one entry per run. Returns the paths written, in order.
+///
+/// Everything is rendered before the first file is written, so a drawing error leaves the
+/// directory untouched.
+///
+/// # Errors
+/// [`ReportError::Variants`] if there are no runs, the overrides do not match the runs, two
+/// variants share a name, or a name cannot be a directory name (all checked before anything
+/// is rendered); [`ReportError::CreateDir`] or [`ReportError::Write`] naming the path;
+/// [`ReportError::Plot`] if a chart cannot be drawn.
+pub fn write_comparison(
+    dir: &Path,
+    meta: &CompareMeta,
+    runs: &[(String, RunOutput)],
+) -> Result<Vec<PathBuf>, ReportError> {
+    check_variants(meta, runs)?;
+    let plots = comparison_plots(meta, runs)?;
+    let mut top = vec![
+        ("comparison.json".to_string(), comparison_json(meta, runs)),
+        ("comparison.csv".to_string(), comparison_csv(meta, runs)),
+    ];
+    let page = comparison_html(meta, runs, &plots);
+    top.extend(plots);
+    top.push(("index.html".to_string(), page));
+    let per_variant = runs
+        .iter()
+        .map(|(name, out)| Ok((name, render_report(&meta.variant_meta(out), out)?)))
+        .collect::<Result<Vec<_>, ReportError>>()?;
+
+    let mut written = Vec::new();
+    write_files(dir, top, &mut written)?;
+    for (name, files) in per_variant {
+        write_files(&dir.join(name), files, &mut written)?;
     }
     Ok(written)
+}
+
+/// Top-level files of a comparison, which no variant directory may be named.
+const COMPARISON_FILES: [&str; 6] = [
+    "comparison.json",
+    "comparison.csv",
+    "compare_goodput.svg",
+    "compare_errors.svg",
+    "compare_p99.svg",
+    "index.html",
+];
+
+/// What [`write_comparison`] needs of the variants before it renders anything.
+fn check_variants(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Result<(), ReportError> {
+    let bad = |reason: String| Err(ReportError::Variants { reason });
+    if runs.is_empty() {
+        return bad("there are no variants".to_string());
+    }
+    if meta.overrides.len() != runs.len() {
+        return bad(format!("{} runs but overrides for {} variants", runs.len(), meta.overrides.len()));
+    }
+    for (i, (name, _)) in runs.iter().enumerate() {
+        if runs[..i].iter().any(|(n, _)| n == name) {
+            return bad(format!("two variants are named `{name}`"));
+        }
+        let why = if name.is_empty() {
+            Some("it is empty")
+        } else if name == "." || name == ".." {
+            Some("it is a relative directory")
+        } else if name.contains(['/', '\\']) {
+            Some("it holds a path separator")
+        } else if name.chars().any(char::is_control) {
+            Some("it holds a control character")
+        } else if COMPARISON_FILES.contains(&name.as_str()) {
+            Some("a comparison file has that name")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return bad(format!("variant `{}` cannot name its report directory: {why}", name.escape_debug()));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -90,6 +191,73 @@ mod tests {
             }
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_comparison_writes_its_files_then_each_variants_report() {
+        use crate::sample::{compare_meta, variants};
+        let dir = temp_dir("compare");
+        let paths = write_comparison(&dir, &compare_meta(), &variants()).unwrap();
+        let names: Vec<String> =
+            paths.iter().map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned()).collect();
+        let mut expected: Vec<String> = COMPARISON_FILES.iter().map(|f| f.to_string()).collect();
+        for v in ["baseline", "db-x2"] {
+            for f in
+                ["summary.json", "timeseries.csv", "outcomes.svg", "latency.svg", "queues.svg", "index.html"]
+            {
+                expected.push(format!("{v}/{f}"));
+            }
+        }
+        assert_eq!(names, expected);
+        assert!(paths.iter().all(|p| p.is_file()));
+        // A variant's report is the single-run report of its output.
+        let single = temp_dir("compare-single");
+        write_report(&single, &meta(), &variants()[1].1).unwrap();
+        for f in ["summary.json", "timeseries.csv", "outcomes.svg", "index.html"] {
+            let a = std::fs::read(dir.join("db-x2").join(f)).unwrap();
+            let b = std::fs::read(single.join(f)).unwrap();
+            assert!(a == b, "db-x2/{f} differs from the single-run report");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&single).unwrap();
+    }
+
+    #[test]
+    fn writing_the_same_comparison_twice_gives_byte_identical_files() {
+        use crate::sample::{compare_meta, variants};
+        let a = temp_dir("compare-same-1");
+        let b = temp_dir("compare-same-2");
+        let pa = write_comparison(&a, &compare_meta(), &variants()).unwrap();
+        let pb = write_comparison(&b, &compare_meta(), &variants()).unwrap();
+        assert_eq!(pa.len(), pb.len());
+        for (x, y) in pa.iter().zip(&pb) {
+            assert!(std::fs::read(x).unwrap() == std::fs::read(y).unwrap(), "{} differs", x.display());
+        }
+        std::fs::remove_dir_all(&a).unwrap();
+        std::fs::remove_dir_all(&b).unwrap();
+    }
+
+    #[test]
+    fn variant_names_that_cannot_be_directories_are_refused_before_writing() {
+        use crate::sample::{compare_meta, variants};
+        for (name, why) in [
+            ("", "empty"),
+            ("..", "relative directory"),
+            ("a/b", "path separator"),
+            ("a\nb", "control character"),
+            ("index.html", "comparison file"),
+            ("baseline", "two variants are named `baseline`"),
+        ] {
+            let dir = temp_dir("compare-bad");
+            let mut runs = variants();
+            runs[1].0 = name.to_string();
+            let err = write_comparison(&dir, &compare_meta(), &runs).unwrap_err();
+            assert!(matches!(err, ReportError::Variants { .. }), "{err:?}");
+            assert!(err.to_string().contains(why), "{name:?}: {err}");
+            assert!(!dir.exists(), "nothing is written");
+        }
+        let err = write_comparison(&temp_dir("compare-none"), &compare_meta(), &[]).unwrap_err();
+        assert!(err.to_string().contains("no variants"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,188 @@
+//! `comparison.csv`: the main numbers in one long table, one row per variant and client group
+//! and one per variant and service, for spreadsheets and pandas.
+//!
+//! Columns: `variant`, `kind` (`client` or `service`), `name`; then the client columns
+//! `issued`, `ended`, `success_rate`, `p50_ms`, `p99_ms`, `p999_ms` (successful requests);
+//! `goodput_per_s` for both kinds (a client's ok answers, a service's useful requests, per
+//! second); the service columns `arrivals`, `completed`, `useful`, `rejected`, `dropped`,
+//! `throughput_per_s`, `utilisation`, `useful_work_s`, `wasted_work_s`, `wasted_share`; and
+//! one `outcome.<name>` per outcome in `Outcome::ALL` order: for a client the requests that
+//! ended with it, for a service the requests it refused with it.
+//!
+//! An empty cell is a column that does not apply to the row's kind, or an undefined value
+//! (as in `timeseries.csv`). Rows come in variant order, clients before services, each in
+//! its run's order. Counts are integers and every float has six decimals.
+
+use super::{check_runs, CompareMeta};
+use crate::format::{csv_field, fixed};
+use crate::stats::RunStats;
+use squall_model::{Outcome, RunOutput};
+
+/// The columns before the outcomes, in order.
+const COLUMNS: [&str; 20] = [
+    "variant",
+    "kind",
+    "name",
+    "issued",
+    "ended",
+    "success_rate",
+    "p50_ms",
+    "p99_ms",
+    "p999_ms",
+    "goodput_per_s",
+    "arrivals",
+    "completed",
+    "useful",
+    "rejected",
+    "dropped",
+    "throughput_per_s",
+    "utilisation",
+    "useful_work_s",
+    "wasted_work_s",
+    "wasted_share",
+];
+
+/// The comparison as CSV: a header row, then one row per variant and client group and one
+/// per variant and service (see the module docs).
+///
+/// # Panics
+/// If `meta.overrides` does not have one entry per run, or two runs share a name.
+pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> String {
+    check_runs(meta, runs);
+    let mut header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+    header.extend(Outcome::ALL.iter().map(|o| format!("outcome.{}", o.name())));
+    let n_cols = header.len();
+    let mut csv = String::new();
+    push_row(&mut csv, header, n_cols);
+
+    let num = |v: Option<f64>| v.map(fixed).unwrap_or_default();
+    let none = String::new;
+    for (variant, out) in runs {
+        let stats = RunStats::of(out);
+        for c in &stats.clients {
+            let l = &c.latency_ok;
+            let mut row = vec![
+                variant.clone(),
+                "client".to_string(),
+                c.out.name.clone(),
+                c.out.issued.to_string(),
+                c.ended.to_string(),
+                num(c.success_rate),
+                num(l.p50_ms),
+                num(l.p99_ms),
+                num(l.p999_ms),
+                num(c.goodput_per_s),
+            ];
+            row.extend(std::iter::repeat_with(none).take(10));
+            row.extend(Outcome::ALL.iter().map(|o| c.out.outcomes.get(*o).to_string()));
+            push_row(&mut csv, row, n_cols);
+        }
+        for v in &stats.services {
+            let o = v.out;
+            let mut row = vec![variant.clone(), "service".to_string(), o.name.clone()];
+            row.extend(std::iter::repeat_with(none).take(6));
+            row.extend([
+                num(v.goodput_per_s),
+                o.arrivals.to_string(),
+                o.completed.to_string(),
+                o.useful.to_string(),
+                o.rejected.to_string(),
+                o.dropped.to_string(),
+                num(v.throughput_per_s),
+                num(v.utilisation),
+                fixed(v.useful_work_s),
+                fixed(v.wasted_work_s),
+                num(v.wasted_share),
+            ]);
+            row.extend(Outcome::ALL.iter().map(|x| o.refusals.get(*x).to_string()));
+            push_row(&mut csv, row, n_cols);
+        }
+    }
+    csv
+}
+
+fn push_row(csv: &mut String, row: Vec<String>, n_cols: usize) {
+    assert_eq!(row.len(), n_cols, "a CSV row has {} cells, the header {n_cols}", row.len());
+    let cells: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
+    csv.push_str(&cells.join(","));
+    csv.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{compare_meta, variants};
+
+    fn rows(csv: &str) -> Vec<Vec<&str>> {
+        csv.lines().map(|l| l.split(',').collect()).collect()
+    }
+
+    fn cell<'a>(rows: &[Vec<&'a str>], variant: &str, name: &str, column: &str) -> &'a str {
+        let i = rows[0].iter().position(|h| *h == column).unwrap_or_else(|| panic!("no column {column}"));
+        let r = rows
+            .iter()
+            .find(|r| r[0] == variant && r[2] == name)
+            .unwrap_or_else(|| panic!("no row {variant} {name}"));
+        r[i]
+    }
+
+    #[test]
+    fn the_header_lists_the_main_metrics_then_every_outcome() {
+        let csv = comparison_csv(&compare_meta(), &variants());
+        let header = csv.lines().next().unwrap();
+        assert!(
+            header.starts_with(
+                "variant,kind,name,issued,ended,success_rate,p50_ms,p99_ms,p999_ms,goodput_per_s,arrivals,"
+            ),
+            "{header}"
+        );
+        assert!(header.ends_with(",outcome.connection_reset,outcome.cancelled"), "{header}");
+        assert_eq!(header.split(',').count(), COLUMNS.len() + Outcome::COUNT);
+    }
+
+    #[test]
+    fn there_is_one_row_per_variant_and_client_or_service_in_order() {
+        let csv = comparison_csv(&compare_meta(), &variants());
+        let r = rows(&csv);
+        let keys: Vec<(&str, &str, &str)> = r[1..].iter().map(|r| (r[0], r[1], r[2])).collect();
+        assert_eq!(
+            keys,
+            [
+                ("baseline", "client", "web"),
+                ("baseline", "client", "batch"),
+                ("baseline", "service", "api"),
+                ("baseline", "service", "db"),
+                ("db-x2", "client", "web"),
+                ("db-x2", "client", "batch"),
+                ("db-x2", "service", "api"),
+                ("db-x2", "service", "db"),
+            ]
+        );
+        assert!(r.iter().all(|row| row.len() == r[0].len()));
+    }
+
+    #[test]
+    fn cells_hold_each_kinds_numbers_and_leave_the_others_empty() {
+        let csv = comparison_csv(&compare_meta(), &variants());
+        let r = rows(&csv);
+        assert_eq!(cell(&r, "baseline", "web", "success_rate"), "0.950000");
+        assert_eq!(cell(&r, "db-x2", "web", "success_rate"), "0.990000");
+        assert_eq!(cell(&r, "baseline", "web", "outcome.queue_full"), "20");
+        assert_eq!(cell(&r, "baseline", "web", "goodput_per_s"), "15.833333");
+        assert_eq!(cell(&r, "baseline", "web", "utilisation"), "");
+        assert_eq!(cell(&r, "baseline", "api", "success_rate"), "");
+        assert_eq!(cell(&r, "baseline", "api", "goodput_per_s"), "24.333333");
+        assert_eq!(cell(&r, "baseline", "api", "outcome.queue_full"), "20", "a service's refusals");
+        assert_eq!(cell(&r, "db-x2", "api", "outcome.queue_full"), "0");
+        assert_eq!(cell(&r, "baseline", "api", "wasted_work_s"), "2.700000");
+        assert_eq!(cell(&r, "baseline", "api", "wasted_share"), "0.010000");
+    }
+
+    #[test]
+    fn variant_names_with_commas_are_quoted() {
+        let mut runs = variants();
+        runs[1].0 = "a,b".to_string();
+        let csv = comparison_csv(&compare_meta(), &runs);
+        assert!(csv.lines().last().unwrap().starts_with("\"a,b\",service,db,"), "{csv}");
+    }
+}

@@ -1,0 +1,127 @@
+//! `comparison.json`: every number of every variant, for machines.
+//!
+//! The header is `summary.json`'s (`squall`, `scenario`, `file`, `seed` of the baseline,
+//! `scenario_hash`), then `variants`: an object keyed by variant name, in variant order, whose
+//! values are `{ "overrides": [...], "seed": N, ... }` followed by exactly the numbers of that
+//! variant's `summary.json` (`duration_s` through `conservation`), built by the same code. So a
+//! script that reads one summary reads any variant, and the rules on `null` and fixed decimals
+//! are the same. (A JSON object's order is not significant to every reader; the file keeps
+//! variant order for the ones that respect it, such as Python's `json`.)
+
+use super::{check_runs, CompareMeta};
+use crate::json::{to_json, Format, RunNumbers, FORMAT};
+use crate::stats::RunStats;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use squall_model::RunOutput;
+
+#[derive(Serialize)]
+struct Comparison<'a> {
+    squall: Format,
+    scenario: &'a str,
+    file: &'a str,
+    seed: u64,
+    scenario_hash: String,
+    variants: Variants<'a>,
+}
+
+#[derive(Serialize)]
+struct Variant<'a> {
+    overrides: &'a [String],
+    seed: u64,
+    #[serde(flatten)]
+    numbers: RunNumbers<'a>,
+}
+
+/// Variants as one object keyed by name, written in variant order.
+struct Variants<'a>(Vec<(&'a str, Variant<'a>)>);
+
+impl Serialize for Variants<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (name, v) in &self.0 {
+            m.serialize_entry(name, v)?;
+        }
+        m.end()
+    }
+}
+
+/// The comparison as pretty-printed JSON with a trailing newline (see the module docs for
+/// the layout).
+///
+/// # Panics
+/// If `meta.overrides` does not have one entry per run, or two runs share a name.
+pub fn comparison_json(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> String {
+    check_runs(meta, runs);
+    let stats: Vec<RunStats<'_>> = runs.iter().map(|(_, out)| RunStats::of(out)).collect();
+    let m = &meta.scenario;
+    let variants = runs
+        .iter()
+        .zip(&stats)
+        .zip(&meta.overrides)
+        .map(|(((name, out), st), overrides)| {
+            (name.as_str(), Variant { overrides, seed: out.seed, numbers: RunNumbers::of(out, st) })
+        })
+        .collect();
+    to_json(&Comparison {
+        squall: Format { format: FORMAT },
+        scenario: &m.scenario,
+        file: &m.file,
+        seed: m.seed,
+        scenario_hash: format!("{:016x}", m.scenario_hash),
+        variants: Variants(variants),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{compare_meta, meta, variants};
+    use serde_json::Value;
+
+    #[test]
+    fn variants_are_keyed_by_name_in_variant_order_with_their_overrides() {
+        let text = comparison_json(&compare_meta(), &variants());
+        let j: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(j["squall"]["format"], 1);
+        assert_eq!(j["scenario"], "retry-storm");
+        assert_eq!(j["seed"], 42);
+        assert_eq!(j["scenario_hash"], "00000000deadbeef");
+        assert_eq!(j["variants"].as_object().unwrap().len(), 2);
+        assert!(text.find("\"baseline\": {").unwrap() < text.find("\"db-x2\": {").unwrap());
+        assert_eq!(j["variants"]["baseline"]["overrides"], serde_json::json!([]));
+        assert_eq!(
+            j["variants"]["db-x2"]["overrides"],
+            serde_json::json!(["services.db.replicas=2", "services.api.workers=6"])
+        );
+        assert_eq!(j["variants"]["db-x2"]["seed"], 42);
+        assert_eq!(j["variants"]["baseline"]["clients"][0]["success_rate"], 0.95);
+        assert_eq!(j["variants"]["db-x2"]["clients"][0]["success_rate"], 0.99);
+        assert_eq!(j["variants"]["db-x2"]["services"][0]["refusals"]["queue_full"], 0);
+    }
+
+    #[test]
+    fn each_variant_holds_exactly_the_numbers_of_its_own_summary() {
+        let runs = variants();
+        let j: Value = serde_json::from_str(&comparison_json(&compare_meta(), &runs)).unwrap();
+        for (name, out) in &runs {
+            let summary: Value = serde_json::from_str(&crate::summary_json(&meta(), out)).unwrap();
+            let mut expected = summary.as_object().unwrap().clone();
+            for header in ["squall", "scenario", "file", "seed", "scenario_hash"] {
+                expected.remove(header);
+            }
+            let mut got = j["variants"][name].as_object().unwrap().clone();
+            got.remove("overrides");
+            got.remove("seed");
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_same_runs_give_the_same_bytes() {
+        assert_eq!(
+            comparison_json(&compare_meta(), &variants()),
+            comparison_json(&compare_meta(), &variants())
+        );
+    }
+}

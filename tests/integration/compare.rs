@@ -1,0 +1,140 @@
+//! `squall compare` as a user runs it: the files it writes, byte-identical results at any
+//! `--jobs`, the choice of variants and its errors, and the exit code of a variant that stops
+//! early. Only the baseline variant exists until the scenario layer gains named variants.
+
+use crate::cli::{root, squall, temp_dir};
+use std::path::Path;
+use std::process::Output;
+
+/// Files at the top of a comparison directory.
+const TOP_FILES: [&str; 6] = [
+    "comparison.json",
+    "comparison.csv",
+    "compare_goodput.svg",
+    "compare_errors.svg",
+    "compare_p99.svg",
+    "index.html",
+];
+/// Files of each variant's own report.
+const VARIANT_FILES: [&str; 6] =
+    ["summary.json", "timeseries.csv", "outcomes.svg", "latency.svg", "queues.svg", "index.html"];
+
+const SMALL: &str = r#"Scenario(
+    name: "small",
+    seed: 3,
+    duration: "5s",
+    services: {
+        "db": (workers: 2, endpoints: {"query": (work: Exponential(mean: "5ms"))}),
+    },
+    clients: {
+        "users": (target: (service: "db", endpoint: "query"), arrivals: Poisson(rate: 100)),
+    },
+)
+"#;
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn read(dir: &Path, file: &str) -> Vec<u8> {
+    std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
+}
+
+/// Compares the flagship from the repository root, so the recorded file name is relative.
+fn compare_flagship(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["compare", "scenarios/flagship.ron", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    squall(&args, &root())
+}
+
+#[test]
+fn compare_writes_the_comparison_and_each_variants_report_identically_at_any_job_count() {
+    let dir = temp_dir("compare-flagship");
+    let one = compare_flagship(&dir.join("one"), &["--jobs", "1"]);
+    assert!(one.status.success(), "{}", text(&one));
+    let stdout = String::from_utf8_lossy(&one.stdout);
+    assert!(stdout.starts_with("squall compare  flagship (scenarios/flagship.ron)  seed 7"), "{stdout}");
+    assert!(stdout.contains("client users") && stdout.contains("service db"), "{stdout}");
+    assert!(!stdout.contains('\x1b'), "no colour codes when stdout is not a terminal: {stdout}");
+    assert!(stdout.contains("report: "), "{stdout}");
+
+    let two = compare_flagship(&dir.join("two"), &["--jobs", "2"]);
+    assert!(two.status.success(), "{}", text(&two));
+    let files =
+        TOP_FILES.iter().map(|f| f.to_string()).chain(VARIANT_FILES.iter().map(|f| format!("baseline/{f}")));
+    for f in files {
+        assert!(
+            read(&dir.join("one"), &f) == read(&dir.join("two"), &f),
+            "{f} differs between --jobs 1 and 2"
+        );
+    }
+    let table = |o: &Output| String::from_utf8_lossy(&o.stdout).split("report: ").next().unwrap().to_string();
+    assert_eq!(table(&one), table(&two), "the table does not depend on --jobs");
+
+    let json: serde_json::Value = serde_json::from_slice(&read(&dir.join("one"), "comparison.json")).unwrap();
+    assert_eq!(json["scenario"], "flagship");
+    assert_eq!(json["variants"]["baseline"]["seed"], 7);
+    assert!(json["variants"]["baseline"]["clients"][0]["issued"].as_u64().unwrap() > 0);
+
+    // A variant's report is what `squall run` writes for it.
+    let run = squall(&["run", "scenarios/flagship.ron", "--out", dir.join("run").to_str().unwrap()], &root());
+    assert!(run.status.success(), "{}", text(&run));
+    for f in VARIANT_FILES {
+        assert!(
+            read(&dir.join("one/baseline"), f) == read(&dir.join("run"), f),
+            "baseline/{f} differs from the report of `squall run`"
+        );
+    }
+}
+
+#[test]
+fn variants_can_be_chosen_by_name_and_an_unknown_name_lists_the_known_ones() {
+    let dir = temp_dir("compare-select");
+    std::fs::write(dir.join("small.ron"), SMALL).unwrap();
+    let o = squall(&["compare", "small.ron", "--variants", "baseline", "--out", "out"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(dir.join("out/baseline/summary.json").is_file());
+    assert!(dir.join("out/comparison.csv").is_file());
+
+    let o = squall(&["compare", "small.ron", "--variants", "baseline,nope", "--out", "bad"], &dir);
+    let msg = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{msg}");
+    assert!(msg.starts_with("error: "), "{msg}");
+    assert!(msg.contains("`nope`") && msg.contains("`baseline`"), "{msg}");
+    assert!(!dir.join("bad").exists(), "nothing is run or written");
+}
+
+#[test]
+fn the_default_directory_is_named_after_the_file_and_seed_and_set_apply_to_every_variant() {
+    let dir = temp_dir("compare-default");
+    std::fs::write(dir.join("small.ron"), SMALL).unwrap();
+    let o = squall(&["compare", "small.ron", "--seed", "11", "--set", "duration=2s"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.join("reports/small-compare");
+    let json: serde_json::Value = serde_json::from_slice(&read(&out, "comparison.json")).unwrap();
+    let baseline = &json["variants"]["baseline"];
+    assert_eq!(baseline["seed"], 11);
+    assert_eq!(baseline["duration_s"], 2.0);
+    assert_eq!(baseline["overrides"], serde_json::json!(["duration=2s"]));
+}
+
+#[test]
+fn a_variant_that_stops_early_is_named_and_exits_3_with_the_report_written() {
+    let dir = temp_dir("compare-runaway");
+    std::fs::write(dir.join("small.ron"), SMALL).unwrap();
+    let o = squall(&["compare", "small.ron", "--set", "limits.max_events=300", "--out", "out"], &dir);
+    let msg = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{msg}");
+    assert!(msg.contains("variant `baseline`") && msg.contains("max_events"), "{msg}");
+    assert!(msg.contains("!! baseline STOPPED EARLY"), "{msg}");
+    assert!(dir.join("out/comparison.json").is_file(), "the partial comparison is still written");
+}
+
+#[test]
+fn zero_jobs_is_refused() {
+    let dir = temp_dir("compare-jobs");
+    std::fs::write(dir.join("small.ron"), SMALL).unwrap();
+    let o = squall(&["compare", "small.ron", "--jobs", "0"], &dir);
+    assert_eq!(o.status.code(), Some(2), "clap's usage error: {}", text(&o));
+    assert!(text(&o).contains("--jobs"), "{}", text(&o));
+}

@@ -1,19 +1,31 @@
 //! Checks across entities and the build of a [`ModelConfig`]: names resolve to ids, calls do
-//! not form cycles, and every problem is collected before any is reported.
+//! not form cycles, settings that depend on each other agree, and every problem is collected
+//! before any is reported.
+//!
+//! Checks that compare two fields of one struct (`min_limit <= initial_limit`, core and
+//! maximum thread-pool sizes, `steps` against `work`) run here rather than while reading:
+//! ron could only point past the struct's end, and an override may need to change both
+//! fields before the pair makes sense again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use squall_kernel::time::NS_PER_MS;
 use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
-    ArrivalProcess, BalancerKind, CallConfig, ClientConfig, Criticality, EndpointConfig, EndpointId, Limits,
-    Load, ModelConfig, QueueConfig, RateSchedule, ServiceConfig, ServiceId, Step,
+    AdmissionConfig, ArrivalProcess, BalancerKind, BulkheadConfig, CacheConfig, CallConfig, ClientConfig,
+    CodelConfig, ConcurrencyLimitConfig, Criticality, DependencyConfig, Discipline, EndpointConfig,
+    EndpointId, FaultConfig, FaultKind, Limits, Load, ModelConfig, PoolConfig, QueueConfig, RateLimitConfig,
+    RateSchedule, ServiceConfig, ServiceId, ShedMetric, SheddingConfig, Step, TokenBucket,
 };
 
 use crate::error::{unknown_name, unknown_name_in, Origin, Problem, ScenarioError};
 use crate::locate::{line_col, locate, path_string, Seg};
-use crate::overrides::{related_override, Override};
-use crate::spec::{ArrivalsSpec, BalancerSpec, ScenarioSpec, ServiceSpec, StepSpec};
+use crate::overrides::{related_change, Change};
+use crate::spec::{
+    ArrivalsSpec, BalancerSpec, BulkheadSpec, CacheSpec, CallSpec, ClassesSpec, ConcurrencyLimitSpec,
+    CriticalitySpec, DependencySpec, DisciplineSpec, Dur, EndpointSpec, FaultKindSpec, PoolSpec, QueueSpec,
+    RateLimitSpec, ScenarioSpec, ScheduleEntrySpec, ServiceSpec, SheddingSpec, StepSpec,
+};
 
 /// A problem before it is given an origin: the paths it concerns (the first is shown) and
 /// the quoted name to point at in the source, if any.
@@ -31,17 +43,43 @@ fn path(segs: &[&str]) -> Vec<Seg> {
     segs.iter().map(|s| key(s)).collect()
 }
 
+/// `base` followed by the fields `more`.
+fn under(base: &[Seg], more: &[&str]) -> Vec<Seg> {
+    let mut p = base.to_vec();
+    p.extend(more.iter().map(|s| key(s)));
+    p
+}
+
+/// `base[i]`.
+fn index(base: &[Seg], i: usize) -> Vec<Seg> {
+    let mut p = base.to_vec();
+    p.push(Seg::Index(i));
+    p
+}
+
+/// Records a problem at one path.
+fn problem(pending: &mut Vec<Pending>, at: Vec<Seg>, message: String) {
+    pending.push(Pending { paths: vec![at], anchor: None, message });
+}
+
 /// Where the problems come from, to give each one an origin.
 pub(crate) struct Context<'a> {
     pub source: &'a str,
     pub file: &'a str,
-    pub overrides: &'a [Override],
+    /// The overrides applied, in order, each with whom to blame.
+    pub changes: &'a [Change],
+    /// Who to blame for a problem no override explains: the variant being built, if any.
+    /// (The baseline built cleanly first, so the variant caused it.)
+    pub fallback: Option<Origin>,
 }
 
 impl Context<'_> {
     fn origin(&self, p: &Pending) -> Origin {
-        if let Some(o) = p.paths.iter().find_map(|path| related_override(self.overrides, path)) {
-            return Origin::Override { set: o.to_string() };
+        if let Some(c) = p.paths.iter().find_map(|path| related_change(self.changes, path)) {
+            return c.origin.clone();
+        }
+        if let Some(o) = &self.fallback {
+            return o.clone();
         }
         match locate(self.source, &p.paths[0], p.anchor.as_deref()) {
             Some(at) => {
@@ -60,8 +98,9 @@ impl Context<'_> {
 pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfig, ScenarioError> {
     let mut pending = Vec::new();
     let services = build_services(spec, &mut pending);
-    check_cycles(&services, &mut pending);
+    check_cycles(spec, &services, &mut pending);
     let clients = build_clients(spec, &mut pending);
+    let faults = build_faults(spec, &mut pending);
     if !pending.is_empty() {
         let problems = pending
             .iter()
@@ -75,19 +114,20 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfi
     }
     assert_eq!(services.len(), spec.services.0.len(), "service ids follow file order");
     assert_eq!(clients.len(), spec.clients.0.len(), "client ids follow file order");
+    assert_eq!(faults.len(), spec.faults.len(), "faults follow file order");
     let duration = SimDuration::from_nanos(spec.duration.0.ns);
     assert!(duration.as_nanos() > 0, "a zero duration passed the field check");
     let bucket_width = bucket_width(duration, spec.timeseries.bucket.0.ns, spec.timeseries.max_buckets.0);
     let max_in_flight =
         u32::try_from(spec.limits.max_in_flight.0).expect("max_in_flight is bounded by u32::MAX when read");
     Ok(ModelConfig {
-        faults: Vec::new(),
         seed: spec.seed.0,
         duration,
         bucket_width,
         limits: Limits { max_events: spec.limits.max_events.0, max_in_flight },
         services,
         clients,
+        faults,
     })
 }
 
@@ -110,62 +150,465 @@ fn id_of(index: usize) -> u32 {
     u32::try_from(index).expect("fewer than 2^32 entities in a 10 MiB file")
 }
 
+fn duration_of(d: &Dur) -> SimDuration {
+    SimDuration::from_nanos(d.ns)
+}
+
 fn build_services(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ServiceConfig> {
     if spec.services.0.is_empty() {
-        pending.push(Pending {
-            paths: vec![path(&["services"])],
-            anchor: None,
-            message: "at least one service is needed".to_string(),
-        });
+        problem(pending, path(&["services"]), "at least one service is needed".to_string());
     }
     let mut services = Vec::with_capacity(spec.services.0.len());
     for (name, s) in &spec.services.0 {
+        let at = path(&["services", name]);
         if s.endpoints.0.is_empty() {
-            pending.push(Pending {
-                paths: vec![path(&["services", name, "endpoints"])],
-                anchor: None,
-                message: "a service needs at least one endpoint".to_string(),
-            });
+            problem(pending, under(&at, &["endpoints"]), "a service needs at least one endpoint".to_string());
         }
-        let mut endpoints = Vec::with_capacity(s.endpoints.0.len());
-        for (ep_name, ep) in &s.endpoints.0 {
-            let mut calls = Vec::with_capacity(ep.calls.len());
-            for (i, call) in ep.calls.iter().enumerate() {
-                let mut at = path(&["services", name, "endpoints", ep_name, "calls"]);
-                at.push(Seg::Index(i));
-                if let Some((service, endpoint)) = resolve(spec, &call.service, &call.endpoint, &at, pending)
-                {
-                    calls.push(CallConfig {
-                        service,
-                        endpoint,
-                        timeout: call.timeout.as_ref().map(|t| SimDuration::from_nanos(t.0.ns)),
-                        cache: None,
-                    });
-                }
-            }
-            let mut steps = vec![Step::Work(ep.work.dist.clone())];
-            steps.extend(calls.into_iter().map(|c| Step::Calls { calls: vec![c], need: 1 }));
-            endpoints.push(EndpointConfig { name: ep_name.clone(), steps, blocking: true, cache: None });
-        }
-        services.push(service_config(name, s, endpoints));
+        // Every endpoint gets a config, even a broken one, so endpoint ids stay in file order.
+        let endpoints = s
+            .endpoints
+            .0
+            .iter()
+            .map(|(ep_name, ep)| {
+                build_endpoint(spec, &under(&at, &["endpoints", ep_name]), ep_name, ep, pending)
+            })
+            .collect();
+        let dependencies = build_dependencies(spec, name, s, pending);
+        let admission = AdmissionConfig {
+            rate_limit: s.rate_limit.as_ref().map(rate_limit),
+            concurrency_limit: s
+                .concurrency_limit
+                .as_ref()
+                .map(|c| concurrency_limit(c, &under(&at, &["concurrency_limit"]), pending)),
+            shedding: s.shedding.as_ref().and_then(|sh| shedding(sh, &under(&at, &["shedding"]), pending)),
+        };
+        services.push(ServiceConfig {
+            name: name.clone(),
+            replicas: u32_of(s.replicas.0, "replicas"),
+            workers: u32_of(s.workers.0, "workers"),
+            queue: queue(&s.queue),
+            balancer: match s.balancer {
+                BalancerSpec::RoundRobin => BalancerKind::RoundRobin,
+                BalancerSpec::Random => BalancerKind::Random,
+                BalancerSpec::LeastOutstanding => BalancerKind::LeastOutstanding,
+                BalancerSpec::PowerOfTwoChoices => BalancerKind::PowerOfTwoChoices,
+            },
+            endpoints,
+            dependencies,
+            admission,
+            max_connections: s.max_connections.map(|n| u32_of(n.0, "max_connections")),
+        });
     }
     services
 }
 
-fn service_config(name: &str, s: &ServiceSpec, endpoints: Vec<EndpointConfig>) -> ServiceConfig {
-    ServiceConfig::new(
-        name,
-        u32_of(s.replicas.0, "replicas"),
-        u32_of(s.workers.0, "workers"),
-        QueueConfig::fifo(u32_of(s.queue.capacity.0, "capacity"), s.queue.shared),
-        match s.balancer {
-            BalancerSpec::RoundRobin => BalancerKind::RoundRobin,
-            BalancerSpec::Random => BalancerKind::Random,
-            BalancerSpec::LeastOutstanding => BalancerKind::LeastOutstanding,
-            BalancerSpec::PowerOfTwoChoices => BalancerKind::PowerOfTwoChoices,
+fn queue(q: &QueueSpec) -> QueueConfig {
+    QueueConfig {
+        capacity: u32_of(q.capacity.0, "capacity"),
+        shared: q.shared,
+        discipline: match q.discipline {
+            DisciplineSpec::Fifo => Discipline::Fifo,
+            DisciplineSpec::Lifo => Discipline::Lifo,
+            DisciplineSpec::AdaptiveLifo => Discipline::AdaptiveLifo,
         },
-        endpoints,
-    )
+        codel: q
+            .codel
+            .as_ref()
+            .map(|c| CodelConfig { target: duration_of(&c.target.0), interval: duration_of(&c.interval.0) }),
+        drop_abandoned: q.drop_abandoned,
+    }
+}
+
+/// One endpoint, from either form. `at` is `services.NAME.endpoints.NAME`.
+fn build_endpoint(
+    spec: &ScenarioSpec,
+    at: &[Seg],
+    name: &str,
+    ep: &EndpointSpec,
+    pending: &mut Vec<Pending>,
+) -> EndpointConfig {
+    let mut steps = Vec::new();
+    if let Some(given) = &ep.steps {
+        let shorthand: Vec<&str> = [("work", ep.work.is_some()), ("calls", ep.calls.is_some())]
+            .iter()
+            .filter(|f| f.1)
+            .map(|f| f.0)
+            .collect();
+        if !shorthand.is_empty() {
+            let mut paths = vec![under(at, &["steps"])];
+            paths.extend(shorthand.iter().map(|f| under(at, &[f])));
+            pending.push(Pending {
+                paths,
+                anchor: None,
+                message: format!(
+                    "`steps` cannot be combined with `{}`: `steps` is the general form of `work` then `calls`, \
+                     so write the work as a `Work(...)` step and each call as a `Call(...)` step",
+                    shorthand.join("` or `")
+                ),
+            });
+        }
+        if given.is_empty() {
+            problem(pending, under(at, &["steps"]), "an endpoint needs at least one step".to_string());
+        }
+        let steps_at = under(at, &["steps"]);
+        for (i, step) in given.iter().enumerate() {
+            if let Some(s) = build_step(spec, &index(&steps_at, i), step, pending) {
+                steps.push(s);
+            }
+        }
+    } else if let Some(work) = &ep.work {
+        // The shorthand: the work, then each call on its own, one after another.
+        steps.push(Step::Work(work.dist.clone()));
+        let calls_at = under(at, &["calls"]);
+        for (i, call) in ep.calls.iter().flatten().enumerate() {
+            if let Some(c) = build_call(spec, &index(&calls_at, i), call, pending) {
+                steps.push(Step::Calls { calls: vec![c], need: 1 });
+            }
+        }
+    } else {
+        problem(
+            pending,
+            at.to_vec(),
+            "missing `work`: an endpoint needs `work` (then, optionally, `calls`) or `steps`".to_string(),
+        );
+    }
+    let cache = ep.cache.as_ref().map(|c| cache(c, &under(at, &["cache"]), pending));
+    EndpointConfig { name: name.to_string(), steps, blocking: ep.blocking, cache }
+}
+
+/// One entry of `steps`; `at` is `...steps[i]`. `None` when a call in it did not resolve.
+fn build_step(spec: &ScenarioSpec, at: &[Seg], step: &StepSpec, pending: &mut Vec<Pending>) -> Option<Step> {
+    match step {
+        StepSpec::Work(d) => Some(Step::Work(d.dist.clone())),
+        StepSpec::Call { service, endpoint, timeout, cache } => {
+            let call = CallSpec {
+                service: service.clone(),
+                endpoint: endpoint.clone(),
+                timeout: timeout.clone(),
+                cache: cache.clone(),
+            };
+            let c = build_call(spec, &under(at, &["Call"]), &call, pending)?;
+            Some(Step::Calls { calls: vec![c], need: 1 })
+        }
+        StepSpec::Parallel { calls, need } => {
+            let at = under(at, &["Parallel"]);
+            let n_calls = calls.len();
+            if n_calls == 0 {
+                problem(
+                    pending,
+                    under(&at, &["calls"]),
+                    "a Parallel step needs at least one call".to_string(),
+                );
+            }
+            let need_n = need.map_or(n_calls as u64, |n| n.0);
+            if n_calls > 0 && need_n > n_calls as u64 {
+                problem(
+                    pending,
+                    under(&at, &["need"]),
+                    format!(
+                        "need ({need_n}) must be from 1 to the number of calls ({n_calls}): the step cannot \
+                         succeed with more successes than calls"
+                    ),
+                );
+            }
+            let calls_at = under(&at, &["calls"]);
+            let built: Vec<CallConfig> = calls
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| build_call(spec, &index(&calls_at, i), c, pending))
+                .collect();
+            // Left out when broken; the problem recorded fails the build.
+            (built.len() == n_calls && n_calls > 0 && need_n <= n_calls as u64)
+                .then(|| Step::Calls { calls: built, need: u32_of(need_n, "need") })
+        }
+    }
+}
+
+/// A call; `at` is the call's own path (`...calls[i]` or `...steps[i].Call`).
+fn build_call(
+    spec: &ScenarioSpec,
+    at: &[Seg],
+    call: &CallSpec,
+    pending: &mut Vec<Pending>,
+) -> Option<CallConfig> {
+    let cache = call.cache.as_ref().map(|c| cache(c, &under(at, &["cache"]), pending));
+    let (service, endpoint) = resolve(spec, &call.service, &call.endpoint, at, pending)?;
+    Some(CallConfig { service, endpoint, timeout: call.timeout.as_ref().map(|t| duration_of(&t.0)), cache })
+}
+
+fn cache(c: &CacheSpec, at: &[Seg], pending: &mut Vec<Pending>) -> CacheConfig {
+    if c.cold_start && c.warmup.ns == 0 {
+        problem(
+            pending,
+            under(at, &["cold_start"]),
+            format!(
+                "cold_start has no effect with a warmup of \"{}\": the cache would be warm at once; give a warmup",
+                c.warmup.text
+            ),
+        );
+    }
+    CacheConfig {
+        hit_ratio: c.hit_ratio.0,
+        hit_latency: c.hit_latency.dist.clone(),
+        warmup: duration_of(&c.warmup),
+        cold_start: c.cold_start,
+    }
+}
+
+/// The services an endpoint's calls name, as written (resolved or not), so a typo in a
+/// call's endpoint does not also make its dependency look unused.
+fn called_names(ep: &EndpointSpec) -> Vec<&str> {
+    let mut names: Vec<&str> = ep.calls.iter().flatten().map(|c| c.service.as_str()).collect();
+    for step in ep.steps.iter().flatten() {
+        match step {
+            StepSpec::Work(_) => {}
+            StepSpec::Call { service, .. } => names.push(service),
+            StepSpec::Parallel { calls, .. } => names.extend(calls.iter().map(|c| c.service.as_str())),
+        }
+    }
+    names
+}
+
+fn build_dependencies(
+    spec: &ScenarioSpec,
+    name: &str,
+    s: &ServiceSpec,
+    pending: &mut Vec<Pending>,
+) -> Vec<DependencyConfig> {
+    let called: BTreeSet<&str> = s.endpoints.0.values().flat_map(called_names).collect();
+    // A call to a misspelt service is reported already; do not also call its policy unused.
+    let all_known = called.iter().all(|n| spec.services.0.contains_key(*n));
+    let mut out = Vec::with_capacity(s.dependencies.0.len());
+    for (callee, d) in &s.dependencies.0 {
+        let at = path(&["services", name, "dependencies", callee]);
+        let Some(callee_index) = spec.services.0.get_index_of(callee) else {
+            let names: Vec<&str> = spec.services.0.keys().map(String::as_str).collect();
+            problem(pending, at, unknown_name("service", callee, &names));
+            continue;
+        };
+        if all_known && !called.contains(callee.as_str()) {
+            problem(
+                pending,
+                at.clone(),
+                format!("`{name}` never calls `{callee}`, so this policy would have no effect"),
+            );
+        }
+        out.push(dependency(ServiceId(id_of(callee_index)), d, &at, pending));
+    }
+    out
+}
+
+fn dependency(
+    service: ServiceId,
+    d: &DependencySpec,
+    at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> DependencyConfig {
+    let bulkhead = d.bulkhead.as_ref().map(|b| match b {
+        BulkheadSpec::Semaphore { max_concurrent_calls, max_wait_duration } => BulkheadConfig::Semaphore {
+            max_concurrent_calls: u32_of(max_concurrent_calls.0, "max_concurrent_calls"),
+            max_wait_duration: duration_of(max_wait_duration),
+        },
+        BulkheadSpec::ThreadPool {
+            max_thread_pool_size,
+            core_thread_pool_size,
+            queue_capacity,
+            keep_alive_duration,
+        } => {
+            let max = max_thread_pool_size.0;
+            // Resilience4j's default: one thread fewer than the maximum, at least one.
+            let core = core_thread_pool_size.map_or(max.saturating_sub(1).max(1), |c| c.0);
+            if core > max {
+                problem(
+                    pending,
+                    under(at, &["bulkhead", "ThreadPool", "core_thread_pool_size"]),
+                    format!("core_thread_pool_size ({core}) must not exceed max_thread_pool_size ({max})"),
+                );
+            }
+            BulkheadConfig::ThreadPool {
+                core_thread_pool_size: u32_of(core, "core_thread_pool_size"),
+                max_thread_pool_size: u32_of(max, "max_thread_pool_size"),
+                queue_capacity: u32_of(queue_capacity.0, "queue_capacity"),
+                keep_alive_duration: duration_of(keep_alive_duration),
+            }
+        }
+    });
+    let pool = d.pool.as_ref().map(|p| pool(p, &under(at, &["pool"]), pending));
+    DependencyConfig { service, timeout: d.timeout.as_ref().map(|t| duration_of(&t.0)), bulkhead, pool }
+}
+
+fn pool(p: &PoolSpec, at: &[Seg], pending: &mut Vec<Pending>) -> PoolConfig {
+    let max = p.maximum_pool_size.0;
+    // HikariCP's default: a fixed-size pool.
+    let min_idle = p.minimum_idle.map_or(max, |m| m.0);
+    if min_idle > max {
+        problem(
+            pending,
+            under(at, &["minimum_idle"]),
+            format!("minimum_idle ({min_idle}) must not exceed maximum_pool_size ({max})"),
+        );
+    }
+    PoolConfig {
+        maximum_pool_size: u32_of(max, "maximum_pool_size"),
+        minimum_idle: u32_of(min_idle, "minimum_idle"),
+        connection_timeout: duration_of(&p.connection_timeout.0),
+    }
+}
+
+fn rate_limit(r: &RateLimitSpec) -> RateLimitConfig {
+    match r {
+        RateLimitSpec::TokenBucket { rate, burst, per_instance } => RateLimitConfig {
+            bucket: TokenBucket::Continuous { rate: rate.0, burst: u32_of(burst.0, "burst") },
+            per_instance: *per_instance,
+        },
+        RateLimitSpec::Discrete { max_tokens, tokens_per_fill, fill_interval, per_instance } => {
+            RateLimitConfig {
+                bucket: TokenBucket::Discrete {
+                    max_tokens: u32_of(max_tokens.0, "max_tokens"),
+                    tokens_per_fill: u32_of(tokens_per_fill.0, "tokens_per_fill"),
+                    fill_interval: duration_of(&fill_interval.0),
+                },
+                per_instance: *per_instance,
+            }
+        }
+    }
+}
+
+/// Checks `min <= initial <= max`; `at` is the variant's path.
+fn check_limits(
+    at: &[Seg],
+    (min, initial, max): (u64, u64, u64),
+    max_name: &str,
+    pending: &mut Vec<Pending>,
+) {
+    if min > max {
+        problem(
+            pending,
+            under(at, &["min_limit"]),
+            format!("min_limit ({min}) must not exceed {max_name} ({max})"),
+        );
+    } else if !(min..=max).contains(&initial) {
+        problem(
+            pending,
+            under(at, &["initial_limit"]),
+            format!("initial_limit ({initial}) must be from min_limit ({min}) to {max_name} ({max})"),
+        );
+    }
+}
+
+fn concurrency_limit(
+    c: &ConcurrencyLimitSpec,
+    at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> ConcurrencyLimitConfig {
+    match c {
+        ConcurrencyLimitSpec::Aimd { initial_limit, min_limit, max_limit, backoff_ratio, timeout } => {
+            let limits = (min_limit.0, initial_limit.0, max_limit.0);
+            check_limits(&under(at, &["Aimd"]), limits, "max_limit", pending);
+            ConcurrencyLimitConfig::Aimd {
+                initial_limit: u32_of(initial_limit.0, "initial_limit"),
+                min_limit: u32_of(min_limit.0, "min_limit"),
+                max_limit: u32_of(max_limit.0, "max_limit"),
+                backoff_ratio: backoff_ratio.0,
+                timeout: duration_of(&timeout.0),
+            }
+        }
+        ConcurrencyLimitSpec::Gradient2 {
+            initial_limit,
+            min_limit,
+            max_concurrency,
+            smoothing,
+            queue_size,
+            long_window,
+            rtt_tolerance,
+        } => {
+            let limits = (min_limit.0, initial_limit.0, max_concurrency.0);
+            check_limits(&under(at, &["Gradient2"]), limits, "max_concurrency", pending);
+            ConcurrencyLimitConfig::Gradient2 {
+                initial_limit: u32_of(initial_limit.0, "initial_limit"),
+                min_limit: u32_of(min_limit.0, "min_limit"),
+                max_concurrency: u32_of(max_concurrency.0, "max_concurrency"),
+                smoothing: smoothing.0,
+                queue_size: u32_of(queue_size.0, "queue_size"),
+                long_window: u32_of(long_window.0, "long_window"),
+                rtt_tolerance: rtt_tolerance.0,
+            }
+        }
+    }
+}
+
+/// The shedding config; `None` (with a problem recorded) when `at` and `classes` do not
+/// give exactly one set of thresholds.
+fn shedding(sh: &SheddingSpec, at: &[Seg], pending: &mut Vec<Pending>) -> Option<SheddingConfig> {
+    // (variant, metric, at, classes) with thresholds in requests or nanoseconds, and the
+    // text of each class threshold for messages.
+    let (variant, metric, threshold, classes, retry_after) = match sh {
+        SheddingSpec::QueueLength { at, retry_after, classes } => (
+            "QueueLength",
+            ShedMetric::QueueLength,
+            at.map(|a| a.0),
+            classes.as_ref().map(|c| class_values(c, |n| (n.0, n.0.to_string()))),
+            retry_after,
+        ),
+        SheddingSpec::QueueDelay { at, retry_after, classes } => (
+            "QueueDelay",
+            ShedMetric::QueueDelay,
+            at.as_ref().map(|a| a.0.ns),
+            classes.as_ref().map(|c| class_values(c, |d| (d.0.ns, format!("\"{}\"", d.0.text)))),
+            retry_after,
+        ),
+    };
+    let at = under(at, &[variant]);
+    let (critical, per_class) = match (threshold, &classes) {
+        (Some(_), Some(_)) => {
+            pending.push(Pending {
+                paths: vec![under(&at, &["classes"]), under(&at, &["at"])],
+                anchor: None,
+                message:
+                    "give either `at` (the threshold for Critical work; the other classes follow from it) \
+                          or `classes` (all four thresholds), not both"
+                        .to_string(),
+            });
+            return None;
+        }
+        (None, None) => {
+            problem(
+                pending,
+                at,
+                "missing `at`: give the threshold at which Critical work is shed, or `classes` with one \
+                 threshold per class"
+                    .to_string(),
+            );
+            return None;
+        }
+        (Some(t), None) => (t, None),
+        (None, Some(values)) => {
+            let names = ["critical_plus", "critical", "sheddable_plus", "sheddable"];
+            for i in 1..4 {
+                let ((hi, hi_text), (lo, lo_text)) = (&values[i - 1], &values[i]);
+                if lo > hi {
+                    problem(
+                        pending,
+                        under(&at, &["classes", names[i]]),
+                        format!(
+                            "{} ({lo_text}) must not be above {} ({hi_text}): less critical work is shed first, \
+                             so thresholds must not increase from critical_plus to sheddable",
+                            names[i],
+                            names[i - 1]
+                        ),
+                    );
+                    return None;
+                }
+            }
+            (values[1].0, Some([values[0].0, values[1].0, values[2].0, values[3].0]))
+        }
+    };
+    Some(SheddingConfig { metric, at: critical, per_class, retry_after: duration_of(retry_after) })
+}
+
+/// The four class thresholds as (value, text), most critical first.
+fn class_values<T>(c: &ClassesSpec<T>, f: impl Fn(&T) -> (u64, String)) -> [(u64, String); 4] {
+    [f(&c.critical_plus), f(&c.critical), f(&c.sheddable_plus), f(&c.sheddable)]
 }
 
 /// Resolves a `(service, endpoint)` reference made at `at`, or records why it does not.
@@ -178,10 +621,8 @@ fn resolve(
 ) -> Option<(ServiceId, EndpointId)> {
     let Some((s_index, _, s)) = spec.services.0.get_full(service) else {
         let names: Vec<&str> = spec.services.0.keys().map(String::as_str).collect();
-        let mut p = at.to_vec();
-        p.push(key("service"));
         pending.push(Pending {
-            paths: vec![p],
+            paths: vec![under(at, &["service"])],
             anchor: Some(service.to_string()),
             message: unknown_name("service", service, &names),
         });
@@ -189,10 +630,8 @@ fn resolve(
     };
     let Some(e_index) = s.endpoints.0.get_index_of(endpoint) else {
         let names: Vec<&str> = s.endpoints.0.keys().map(String::as_str).collect();
-        let mut p = at.to_vec();
-        p.push(key("endpoint"));
         pending.push(Pending {
-            paths: vec![p],
+            paths: vec![under(at, &["endpoint"])],
             anchor: Some(endpoint.to_string()),
             message: unknown_name_in("endpoint", endpoint, &format!(" of service `{service}`"), &names),
         });
@@ -204,7 +643,7 @@ fn resolve(
 /// Finds call cycles with an iterative depth-first search (a recursive one could overflow the
 /// stack on a long chain) and reports each cycle once, from the endpoint that comes first in
 /// the file.
-fn check_cycles(services: &[ServiceConfig], pending: &mut Vec<Pending>) {
+fn check_cycles(spec: &ScenarioSpec, services: &[ServiceConfig], pending: &mut Vec<Pending>) {
     // Node = (service, endpoint); index nodes densely in file order.
     let mut first_node = Vec::with_capacity(services.len());
     let mut n_nodes = 0usize;
@@ -259,7 +698,7 @@ fn check_cycles(services: &[ServiceConfig], pending: &mut Vec<Pending>) {
                     let mut canonical = cycle[min_at..].to_vec();
                     canonical.extend_from_slice(&cycle[..min_at]);
                     if seen_cycles.insert(canonical.clone()) {
-                        pending.push(cycle_problem(&canonical, &names));
+                        pending.push(cycle_problem(spec, &canonical, &names));
                     }
                 }
                 Color::Black => {}
@@ -268,21 +707,31 @@ fn check_cycles(services: &[ServiceConfig], pending: &mut Vec<Pending>) {
     }
 }
 
-fn cycle_problem(cycle: &[usize], names: &[(String, String)]) -> Pending {
+fn cycle_problem(spec: &ScenarioSpec, cycle: &[usize], names: &[(String, String)]) -> Pending {
     let mut chain: Vec<String> = cycle.iter().map(|&n| format!("{}.{}", names[n].0, names[n].1)).collect();
     chain.push(chain[0].clone());
-    let paths =
-        cycle.iter().map(|&n| path(&["services", &names[n].0, "endpoints", &names[n].1, "calls"])).collect();
+    let paths = cycle
+        .iter()
+        .map(|&n| {
+            let (service, endpoint) = (&names[n].0, &names[n].1);
+            path(&["services", service, "endpoints", endpoint, calls_field(spec, service, endpoint)])
+        })
+        .collect();
     Pending { paths, anchor: None, message: format!("call cycle {}", chain.join(" -> ")) }
+}
+
+/// The field that holds an endpoint's calls: `steps` in the general form, else `calls`.
+fn calls_field(spec: &ScenarioSpec, service: &str, endpoint: &str) -> &'static str {
+    let ep = spec.services.0.get(service).and_then(|s| s.endpoints.0.get(endpoint));
+    match ep {
+        Some(ep) if ep.steps.is_some() => "steps",
+        _ => "calls",
+    }
 }
 
 fn build_clients(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ClientConfig> {
     if spec.clients.0.is_empty() {
-        pending.push(Pending {
-            paths: vec![path(&["clients"])],
-            anchor: None,
-            message: "at least one client group is needed".to_string(),
-        });
+        problem(pending, path(&["clients"]), "at least one client group is needed".to_string());
     }
     let mut clients = Vec::with_capacity(spec.clients.0.len());
     for (name, c) in &spec.clients.0 {
@@ -314,23 +763,98 @@ fn build_clients(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ClientC
                 service,
                 endpoint,
                 load,
-                timeout: c.timeout.as_ref().map(|t| SimDuration::from_nanos(t.0.ns)),
-                criticality: Criticality::default(),
+                timeout: c.timeout.as_ref().map(|t| duration_of(&t.0)),
+                criticality: match c.criticality {
+                    CriticalitySpec::CriticalPlus => Criticality::CriticalPlus,
+                    CriticalitySpec::Critical => Criticality::Critical,
+                    CriticalitySpec::SheddablePlus => Criticality::SheddablePlus,
+                    CriticalitySpec::Sheddable => Criticality::Sheddable,
+                },
             });
         }
     }
     clients
 }
 
+fn build_faults(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<FaultConfig> {
+    let mut faults = Vec::with_capacity(spec.faults.len());
+    // Name -> index of the first fault with it.
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, f) in spec.faults.iter().enumerate() {
+        let at = index(&[key("faults")], i);
+        let name = match &f.name {
+            Some(n) => n.0.clone(),
+            None => format!("{} {}", f.what.label(), f.service),
+        };
+        if let Some(first) = names.get(&name) {
+            let at = if f.name.is_some() { under(&at, &["name"]) } else { at.clone() };
+            problem(
+                pending,
+                at,
+                format!("the name `{name}` is also used by faults[{first}]; give each fault its own `name`"),
+            );
+        } else {
+            names.insert(name.clone(), i);
+        }
+        let Some((s_index, _, s)) = spec.services.0.get_full(&f.service) else {
+            let known: Vec<&str> = spec.services.0.keys().map(String::as_str).collect();
+            pending.push(Pending {
+                paths: vec![under(&at, &["service"])],
+                anchor: Some(f.service.clone()),
+                message: unknown_name("service", &f.service, &known),
+            });
+            continue;
+        };
+        let kind = match &f.what {
+            FaultKindSpec::Slow { factor } => FaultKind::Slow { factor: factor.0 },
+            FaultKindSpec::Down => FaultKind::Down,
+            FaultKindSpec::Fail { fraction, outcome } => {
+                FaultKind::Fail { fraction: fraction.0, outcome: outcome.0.outcome() }
+            }
+            FaultKindSpec::FlushCache => {
+                if !s.endpoints.0.values().any(|e| e.cache.is_some()) {
+                    problem(
+                        pending,
+                        under(&at, &["what"]),
+                        format!("FlushCache empties the caches in front of `{}`'s endpoints, but none has a `cache`", f.service),
+                    );
+                }
+                FaultKind::FlushCache
+            }
+        };
+        let start = f.at.ns;
+        let Some(end) = start.checked_add(f.lasting.0.ns) else {
+            problem(
+                pending,
+                under(&at, &["for"]),
+                format!(
+                    "the fault would end past the largest time that can be simulated (about 584 years): at \"{}\" for \"{}\"",
+                    f.at.text, f.lasting.0.text
+                ),
+            );
+            continue;
+        };
+        faults.push(FaultConfig {
+            name,
+            service: ServiceId(id_of(s_index)),
+            share: f.share.0,
+            start: SimTime(start),
+            end: SimTime(end),
+            kind,
+        });
+    }
+    faults
+}
+
 /// The rate schedule: `(0, rate)`, then for each entry the current rate at its start and the
 /// new rate at its end (the same instant for a step).
-fn open(process: ArrivalProcess, rate: f64, schedule: &[StepSpec]) -> Load {
+fn open(process: ArrivalProcess, rate: f64, schedule: &[ScheduleEntrySpec]) -> Load {
     let mut points = vec![(SimTime::ZERO, rate)];
     let mut current = rate;
     for step in schedule {
         let (start, end, next) = match step {
-            StepSpec::Step { at, rate } => (at.ns, at.ns, rate.0),
-            StepSpec::Ramp { start, end, rate } => (start.ns, end.ns, rate.0),
+            ScheduleEntrySpec::Step { at, rate } => (at.ns, at.ns, rate.0),
+            ScheduleEntrySpec::Ramp { start, end, rate } => (start.ns, end.ns, rate.0),
         };
         points.push((SimTime(start), current));
         points.push((SimTime(end), next));

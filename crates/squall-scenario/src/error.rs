@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::locate::{path_string, Seg};
+
 /// Where an error points.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -28,6 +30,24 @@ pub enum Origin {
         /// The override as the user wrote it, `PATH=VALUE`.
         set: String,
     },
+    /// A variant in the scenario file: one of its overrides, or the variant as a whole when
+    /// the problem it causes lies elsewhere. (Boxed: errors are passed by value and should
+    /// stay small.)
+    Variant(Box<VariantOrigin>),
+}
+
+/// Where in a variant a problem comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariantOrigin {
+    /// File name as given by the caller.
+    pub file: String,
+    /// 1-based line and column (in characters) of the entry, or of the variant's name when
+    /// the variant as a whole is blamed, if found.
+    pub at: Option<(usize, usize)>,
+    /// The variant's name.
+    pub variant: String,
+    /// The override path of the entry to blame; `None` blames the variant as a whole.
+    pub entry: Option<String>,
 }
 
 impl fmt::Display for Origin {
@@ -36,6 +56,15 @@ impl fmt::Display for Origin {
             Origin::Source { file, line, col } => write!(f, "{file}:{line}:{col}"),
             Origin::File { file } => f.write_str(file),
             Origin::Override { set } => write!(f, "--set {set}"),
+            Origin::Variant(v) => {
+                let VariantOrigin { file, at, variant, entry } = &**v;
+                let mut segs = vec![Seg::Key("variants".to_string()), Seg::Key(variant.clone())];
+                segs.extend(entry.iter().map(|e| Seg::Key(e.clone())));
+                match at {
+                    Some((line, col)) => write!(f, "{file}:{line}:{col}: {}", path_string(&segs)),
+                    None => write!(f, "{file}: {}", path_string(&segs)),
+                }
+            }
         }
     }
 }
@@ -119,6 +148,14 @@ pub enum ScenarioError {
         /// What is wrong with it.
         message: String,
     },
+    /// A variant asked for by name is not in the file, or is asked for twice.
+    #[error("{file}: {message}")]
+    Selection {
+        /// File name as given.
+        file: String,
+        /// What is wrong, with a did-you-mean where one fits.
+        message: String,
+    },
     /// Checks across entities failed: every problem found, one per line.
     #[error("{}", list_problems(problems))]
     Invalid {
@@ -141,6 +178,38 @@ fn list_problems(problems: &[Problem]) -> String {
         lines.push(format!("... and {} more errors", problems.len() - N_PROBLEMS_SHOWN_MAX));
     }
     lines.join("\n")
+}
+
+impl ScenarioError {
+    /// The problems the error stands for, to report several errors as one
+    /// [`ScenarioError::Invalid`]. Building a variant fails only with `Field` or `Invalid`;
+    /// anything else keeps its whole text, with the file as its origin.
+    pub(crate) fn into_problems(self, file: &str) -> Vec<Problem> {
+        let one = |origin: Origin, path: String, message: String| vec![Problem { origin, path, message }];
+        match self {
+            ScenarioError::Invalid { problems } => problems,
+            ScenarioError::Syntax { origin, path, message }
+            | ScenarioError::Field { origin, path, message } => one(origin, path, message),
+            other => one(Origin::File { file: file.to_string() }, String::new(), other.to_string()),
+        }
+    }
+
+    /// The error with `f` applied to every origin in it.
+    pub(crate) fn map_origins(self, f: impl Fn(Origin) -> Origin) -> ScenarioError {
+        match self {
+            ScenarioError::Invalid { problems } => ScenarioError::Invalid {
+                problems: problems.into_iter().map(|p| Problem { origin: f(p.origin), ..p }).collect(),
+            },
+            ScenarioError::Syntax { origin, path, message } => {
+                ScenarioError::Syntax { origin: f(origin), path, message }
+            }
+            ScenarioError::Field { origin, path, message } => {
+                ScenarioError::Field { origin: f(origin), path, message }
+            }
+            ScenarioError::NotText { origin, reason } => ScenarioError::NotText { origin: f(origin), reason },
+            other => other,
+        }
+    }
 }
 
 /// Similarity (Jaro-Winkler, case-insensitive) above which a name counts as a near miss.

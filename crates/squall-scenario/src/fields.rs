@@ -4,8 +4,9 @@
 //!
 //! Paths: `*` stands for any name (`services.*.replicas`), `[*]` for any list entry, and
 //! enum variants are path segments (`clients.*.arrivals.Poisson.rate`). Every distribution
-//! field (`work`, `think`, a mixture's `dist`) has the same shape, documented once under
-//! `dist`.
+//! field (`work`, `think`, a `Work` step, a cache's `hit_latency`, a mixture's `dist`) has
+//! the same shape, documented once under `dist`; every cache (an endpoint's or a call's)
+//! likewise under `cache`.
 
 use crate::error::did_you_mean;
 
@@ -23,14 +24,35 @@ const fn f(path: &'static str, ty: &'static str, default: &'static str, doc: &'s
     FieldDoc { path, ty, default, doc }
 }
 
-/// The fields whose keys are entity names.
+/// The fields whose keys are names (of entities, callees or variants) or override paths.
 #[cfg(test)]
-pub(crate) const MAP_FIELDS: &[&str] = &["services", "services.*.endpoints", "clients"];
+pub(crate) const MAP_FIELDS: &[&str] =
+    &["services", "services.*.endpoints", "services.*.dependencies", "clients", "variants", "variants.*"];
 
-/// The fields that hold a distribution, documented under `dist`.
+/// The fields whose value has a shape documented once, with the path it is documented under.
 #[cfg(test)]
-pub(crate) const DIST_FIELDS: &[&str] =
-    &["services.*.endpoints.*.work", "clients.*.arrivals.Closed.think", "dist.Mixture[*].dist"];
+pub(crate) const SHAPE_FIELDS: &[(&str, &str)] = &[
+    ("services.*.endpoints.*.work", "dist"),
+    ("services.*.endpoints.*.steps[*].Work", "dist"),
+    ("clients.*.arrivals.Closed.think", "dist"),
+    ("dist.Mixture[*].dist", "dist"),
+    ("cache.hit_latency", "dist"),
+    ("services.*.endpoints.*.cache", "cache"),
+    ("services.*.endpoints.*.calls[*].cache", "cache"),
+    ("services.*.endpoints.*.steps[*].Call.cache", "cache"),
+    ("services.*.endpoints.*.steps[*].Parallel.calls[*].cache", "cache"),
+];
+
+/// Path segments whose fields are documented under a shared shape: a segment inside one of
+/// these restarts the path at the shape (`...feed.work.LogNormal.p99` is `dist.LogNormal.p99`).
+const SHAPE_SEGMENTS: &[(&str, &str)] = &[
+    ("work", "dist"),
+    ("Work", "dist"),
+    ("think", "dist"),
+    ("dist", "dist"),
+    ("hit_latency", "dist"),
+    ("cache", "cache"),
+];
 
 const REQ: &str = "required";
 
@@ -59,16 +81,119 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("services", "map of name to service, at least one", REQ, "The services of the system."),
             f("services.*.replicas", "integer, 1 to 100000", "`1`", "Instances of the service at the start of the run."),
             f("services.*.workers", "integer, 1 to 1000000", "`1`", "Requests one instance serves at once."),
-            f("services.*.queue", "struct", "`(capacity: 1000, shared: false)`", "Where requests wait when every worker is busy."),
+            f("services.*.queue", "struct", "`(capacity: 1000, shared: false, discipline: Fifo, codel: None, drop_abandoned: false)`", "Where requests wait when every worker is busy."),
             f("services.*.queue.capacity", "integer, 0 to 4294967295", "`1000`", "Requests that may wait at once, per instance (or for the whole service if `shared`). 0 means no waiting: a request that finds no idle worker is refused (`QueueFull`)."),
-            f("services.*.queue.shared", "bool", "`false`", "One FIFO queue for the whole service, served by every instance's workers (the M/M/c model of Erlang C), instead of one queue per instance behind the balancer."),
+            f("services.*.queue.shared", "bool", "`false`", "One queue for the whole service, served by every instance's workers (the M/M/c model of Erlang C), instead of one queue per instance behind the balancer."),
+            f("services.*.queue.discipline", "one of `Fifo`, `Lifo`, `AdaptiveLifo`", "`Fifo`", "Which waiting request a free worker takes: the oldest; the newest; or the oldest until CoDel's detector says the queue is standing, then the newest (Facebook's adaptive LIFO, with `codel`'s settings, or 5 ms and 100 ms if `codel` is `None`)."),
+            f("services.*.queue.codel", "struct, or `None`", "`None`", "Facebook's CoDel variant (folly `Codel`): once the shortest wait seen over an `interval` exceeds `target`, requests that waited longer than twice `target` are dropped as they leave the queue, answered `Shed`. `codel: ()` takes the defaults."),
+            f("services.*.queue.codel.target", "duration, > 0", "`\"5ms\"`", "Acceptable standing queue delay (folly's `codel_target_delay`)."),
+            f("services.*.queue.codel.interval", "duration, > 0", "`\"100ms\"`", "Window over which the shortest wait is compared with `target` (folly's `codel_interval`)."),
+            f("services.*.queue.drop_abandoned", "bool", "`false`", "Drop a waiting request whose caller has already given up, instead of serving it (a deadline-aware server). Its caller was already answered, so nothing more is sent."),
             f("services.*.balancer", "one of `RoundRobin`, `Random`, `LeastOutstanding`, `PowerOfTwoChoices`", "`RoundRobin`", "How callers pick an instance: each in turn; uniformly at random; the one with the fewest requests assigned; or the less loaded of two picked at random."),
-            f("services.*.endpoints", "map of name to endpoint, at least one", REQ, "The endpoints of the service. File order gives the endpoint ids."),
-            f("services.*.endpoints.*.work", "distribution", REQ, "Worker time per request, before the downstream calls. See `dist`."),
-            f("services.*.endpoints.*.calls", "list of calls", "`[]`", "Downstream calls made in order after `work`, holding the worker while they wait. Calls must not form a cycle."),
+            f("services.*.max_connections", "integer, 1 to 4294967295, or `None`", "`None`", "Connections the service accepts from all callers' connection pools together (a database's `max_connections`); `None` is unlimited. See `dependencies.*.pool`."),
+        ],
+    ),
+    (
+        "Endpoints",
+        "`services.*.endpoints` maps names to endpoints. File order gives the endpoint ids. An endpoint is written either in the shorthand `work` then `calls`, or in the general form `steps`; not both. These two are the same endpoint:\n\n\
+         ```ron\n\
+         \"feed\": (work: Exponential(mean: \"2ms\"), calls: [(service: \"db\", endpoint: \"query\", timeout: \"100ms\")])\n\
+         \"feed\": (steps: [Work(Exponential(mean: \"2ms\")), Call(service: \"db\", endpoint: \"query\", timeout: \"100ms\")])\n\
+         ```\n\n\
+         Calls must not form a cycle (`a.x -> b.y -> a.x`), whichever form they are written in.",
+        &[
+            f("services.*.endpoints", "map of name to endpoint, at least one", REQ, "The endpoints of the service."),
+            f("services.*.endpoints.*.work", "distribution, or `None`", "required unless `steps` is given", "Worker time per request, before the `calls`. Not allowed with `steps`. See `dist`."),
+            f("services.*.endpoints.*.calls", "list of calls, or `None`", "`None` (no calls)", "Downstream calls made one after another after `work`, each waited for before the next. Not allowed with `steps`."),
             f("services.*.endpoints.*.calls[*].service", "service name", REQ, "Callee service."),
             f("services.*.endpoints.*.calls[*].endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
-            f("services.*.endpoints.*.calls[*].timeout", "duration > 0, or `None`", "`None`", "The caller gives up on the call after this long; `None` waits forever."),
+            f("services.*.endpoints.*.calls[*].timeout", "duration > 0, or `None`", "`None`", "The caller gives up on the call after this long. `None` takes the `timeout` of the caller's `dependencies` entry for the callee, or waits forever if there is none."),
+            f("services.*.endpoints.*.calls[*].cache", "cache, or `None`", "`None`", "A cache local to each caller instance, in front of this call: a hit answers without calling. See `cache`."),
+            f("services.*.endpoints.*.steps", "list of `Work(...)`, `Call(...)`, `Parallel(...)`, or `None`", "`None`", "What serving a request does, in order: the general form of `work` and `calls`, and not allowed with them. At least one step."),
+            f("services.*.endpoints.*.steps[*].Work", "distribution", "", "Worker time: `Work(Exponential(mean: \"5ms\"))`. See `dist`."),
+            f("services.*.endpoints.*.steps[*].Call", "struct variant", "", "One call, waited for before the next step: `Call(service: \"db\", endpoint: \"query\", timeout: \"100ms\")`. The step fails if the call does."),
+            f("services.*.endpoints.*.steps[*].Call.service", "service name", REQ, "Callee service."),
+            f("services.*.endpoints.*.steps[*].Call.endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
+            f("services.*.endpoints.*.steps[*].Call.timeout", "duration > 0, or `None`", "`None`", "As `calls[*].timeout`."),
+            f("services.*.endpoints.*.steps[*].Call.cache", "cache, or `None`", "`None`", "As `calls[*].cache`. See `cache`."),
+            f("services.*.endpoints.*.steps[*].Parallel", "struct variant", "", "Calls sent at once: `Parallel(calls: [(service: \"a\", endpoint: \"x\"), (service: \"b\", endpoint: \"y\")], need: 1)`. The step succeeds once `need` calls have succeeded and fails as soon as that cannot happen; calls still out then are abandoned (their servers carry on, but nobody waits for them)."),
+            f("services.*.endpoints.*.steps[*].Parallel.calls", "list of calls, at least one", REQ, "The calls, written as in `calls`."),
+            f("services.*.endpoints.*.steps[*].Parallel.calls[*].service", "service name", REQ, "Callee service."),
+            f("services.*.endpoints.*.steps[*].Parallel.calls[*].endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
+            f("services.*.endpoints.*.steps[*].Parallel.calls[*].timeout", "duration > 0, or `None`", "`None`", "As `calls[*].timeout`."),
+            f("services.*.endpoints.*.steps[*].Parallel.calls[*].cache", "cache, or `None`", "`None`", "As `calls[*].cache`. See `cache`."),
+            f("services.*.endpoints.*.steps[*].Parallel.need", "integer, 1 to the number of calls, or `None`", "`None` (all of them)", "Successes the step needs."),
+            f("services.*.endpoints.*.blocking", "bool", "`true`", "`true`: the endpoint holds its worker while it waits on calls (a thread-per-request server). `false`: an event-loop server, which frees its worker while it waits and needs one again for any work after the calls."),
+            f("services.*.endpoints.*.cache", "cache, or `None`", "`None`", "A cache shared by every caller, in front of the endpoint: a hit is answered in `hit_latency` instead of running the steps. See `cache`."),
+        ],
+    ),
+    (
+        "Dependencies",
+        "`services.*.dependencies` maps the names of services this service calls to its policy for those calls. Each key must name a service that some endpoint of this service calls: a policy that nothing uses is an error, since it would mislead. Each instance of the caller has its own bulkhead and pool, as each process does. Names follow Resilience4j (bulkheads) and HikariCP (pools).",
+        &[
+            f("services.*.dependencies", "map of service name to policy", "`{}`", "How this service's instances call other services; a callee not listed is called with no policy."),
+            f("services.*.dependencies.*.timeout", "duration > 0, or `None`", "`None`", "Timeout of every call to the callee that does not set its own (a call's `timeout` wins)."),
+            f("services.*.dependencies.*.bulkhead", "`Semaphore(...)`, `ThreadPool(...)`, or `None`", "`None`", "Limits the calls out to the callee at once; a call that cannot get in fails with `BulkheadFull`."),
+            f("services.*.dependencies.*.bulkhead.Semaphore", "struct variant", "", "A counting semaphore (Resilience4j `Bulkhead`): `Semaphore(max_concurrent_calls: 25, max_wait_duration: \"0s\")`."),
+            f("services.*.dependencies.*.bulkhead.Semaphore.max_concurrent_calls", "integer, 1 to 4294967295", "`25`", "Calls out at once (`maxConcurrentCalls`)."),
+            f("services.*.dependencies.*.bulkhead.Semaphore.max_wait_duration", "duration", "`\"0s\"`", "How long a call may wait for a permit (`maxWaitDuration`); 0 fails at once."),
+            f("services.*.dependencies.*.bulkhead.ThreadPool", "struct variant", "", "A thread pool with Java `ThreadPoolExecutor` rules (Resilience4j `ThreadPoolBulkhead`): below the core size a call gets a new thread; otherwise it waits in the queue; when the queue is full the pool grows up to the maximum; past that the call fails."),
+            f("services.*.dependencies.*.bulkhead.ThreadPool.max_thread_pool_size", "integer, 1 to 4294967295", REQ, "Threads at most (`maxThreadPoolSize`)."),
+            f("services.*.dependencies.*.bulkhead.ThreadPool.core_thread_pool_size", "integer, 1 to `max_thread_pool_size`, or `None`", "`None` (`max_thread_pool_size` - 1, at least 1)", "Threads kept even when idle (`coreThreadPoolSize`)."),
+            f("services.*.dependencies.*.bulkhead.ThreadPool.queue_capacity", "integer, 0 to 4294967295", "`100`", "Calls that may wait for a thread (`queueCapacity`)."),
+            f("services.*.dependencies.*.bulkhead.ThreadPool.keep_alive_duration", "duration", "`\"20ms\"`", "Idle time after which a thread above the core size ends (`keepAliveDuration`)."),
+            f("services.*.dependencies.*.pool", "struct, or `None`", "`None`", "A connection pool: a call holds a connection while it is out. `pool: ()` takes the defaults."),
+            f("services.*.dependencies.*.pool.maximum_pool_size", "integer, 1 to 4294967295", "`10`", "Connections at most (`maximumPoolSize`)."),
+            f("services.*.dependencies.*.pool.minimum_idle", "integer, 0 to `maximum_pool_size`, or `None`", "`None` (`maximum_pool_size`)", "Connections opened at the start and kept open (`minimumIdle`); HikariCP's default makes a fixed-size pool."),
+            f("services.*.dependencies.*.pool.connection_timeout", "duration, > 0", "`\"30s\"`", "How long a call waits for a connection before failing (`connectionTimeout`)."),
+        ],
+    ),
+    (
+        "Admission control",
+        "Checks a request passes on reaching an instance, before it may wait for a worker, in this order: `rate_limit` (429, `RateLimited`), `concurrency_limit` (503, `Shed`), `shedding` (503, `Shed`). All are off by default.",
+        &[
+            f("services.*.rate_limit", "`TokenBucket(...)`, `Discrete(...)`, or `None`", "`None`", "Refuses requests above a rate with `RateLimited` (429)."),
+            f("services.*.rate_limit.TokenBucket", "struct variant", "", "A token bucket refilled continuously (GCRA): `TokenBucket(rate: 100, burst: 10)`."),
+            f("services.*.rate_limit.TokenBucket.rate", "number, > 0 and <= 1e9", REQ, "Tokens added per second: the sustained rate let through."),
+            f("services.*.rate_limit.TokenBucket.burst", "integer, 1 to 4294967295", "`1`", "Bucket size: requests that may pass at once after a quiet spell."),
+            f("services.*.rate_limit.TokenBucket.per_instance", "bool", "`true`", "One bucket per instance (as Envoy's local rate limit), or one for the whole service."),
+            f("services.*.rate_limit.Discrete", "struct variant", "", "Envoy's token bucket, refilled in steps: `Discrete(max_tokens: 100, tokens_per_fill: 10, fill_interval: \"100ms\")`."),
+            f("services.*.rate_limit.Discrete.max_tokens", "integer, 1 to 4294967295", REQ, "Bucket size, and its initial fill (`max_tokens`)."),
+            f("services.*.rate_limit.Discrete.tokens_per_fill", "integer, 1 to 4294967295", "`1`", "Tokens added per fill (`tokens_per_fill`)."),
+            f("services.*.rate_limit.Discrete.fill_interval", "duration, > 0", REQ, "Time between fills (`fill_interval`; Envoy itself requires at least 50 ms)."),
+            f("services.*.rate_limit.Discrete.per_instance", "bool", "`true`", "One bucket per instance (as Envoy's local rate limit), or one for the whole service."),
+            f("services.*.concurrency_limit", "`Aimd(...)`, `Gradient2(...)`, or `None`", "`None`", "Refuses a request with `Shed` (503) when the instance already holds as many as an adaptive limit allows (Netflix concurrency-limits). `Aimd()` takes the defaults."),
+            f("services.*.concurrency_limit.Aimd", "struct variant", "", "Additive increase, multiplicative decrease (`AIMDLimit`): the limit grows by one while it is in use and is multiplied by `backoff_ratio` on a drop or a response slower than `timeout`."),
+            f("services.*.concurrency_limit.Aimd.initial_limit", "integer, `min_limit` to `max_limit`", "`20`", "Starting limit."),
+            f("services.*.concurrency_limit.Aimd.min_limit", "integer, 1 to `max_limit`", "`20`", "Floor of the limit."),
+            f("services.*.concurrency_limit.Aimd.max_limit", "integer, 1 to 4294967295", "`200`", "Ceiling of the limit."),
+            f("services.*.concurrency_limit.Aimd.backoff_ratio", "number, >= 0.5 and < 1", "`0.9`", "Factor applied to the limit on a drop."),
+            f("services.*.concurrency_limit.Aimd.timeout", "duration, > 0", "`\"5s\"`", "A response slower than this counts as a drop."),
+            f("services.*.concurrency_limit.Gradient2", "struct variant", "", "Follows the gradient of long-term to short-term round-trip time (`Gradient2Limit`)."),
+            f("services.*.concurrency_limit.Gradient2.initial_limit", "integer, `min_limit` to `max_concurrency`", "`20`", "Starting limit."),
+            f("services.*.concurrency_limit.Gradient2.min_limit", "integer, 1 to `max_concurrency`", "`20`", "Floor of the limit."),
+            f("services.*.concurrency_limit.Gradient2.max_concurrency", "integer, 1 to 4294967295", "`200`", "Ceiling of the limit."),
+            f("services.*.concurrency_limit.Gradient2.smoothing", "number, > 0 and <= 1", "`0.2`", "Weight of a new estimate when the limit is updated."),
+            f("services.*.concurrency_limit.Gradient2.queue_size", "integer, 0 to 4294967295", "`4`", "Headroom added to the estimated limit."),
+            f("services.*.concurrency_limit.Gradient2.long_window", "integer, 1 to 4294967295", "`600`", "Samples in the long-term round-trip-time average."),
+            f("services.*.concurrency_limit.Gradient2.rtt_tolerance", "number, >= 1", "`1.5`", "How far the short-term round-trip time may exceed the long-term one before the limit drops."),
+            f("services.*.shedding", "`QueueLength(...)`, `QueueDelay(...)`, or `None`", "`None`", "Refuses requests with `Shed` (503) by queue length or queue delay, least critical first (the SRE book's criticality classes; see `clients.*.criticality`). Give a threshold with `at` (for `Critical` work; `CriticalPlus` is shed at 125 % of it, `SheddablePlus` at 75 %, `Sheddable` at 50 %) or all four with `classes`, not both."),
+            f("services.*.shedding.QueueLength", "struct variant", "", "Sheds by the number of requests waiting at the instance (or the service, for a shared queue): `QueueLength(at: 100)`."),
+            f("services.*.shedding.QueueLength.at", "integer, 1 to 4294967295, or `None`", "required unless `classes` is given", "Queue length at which `Critical` work is shed."),
+            f("services.*.shedding.QueueLength.retry_after", "duration", "`\"1s\"`", "Retry-After sent with the 503."),
+            f("services.*.shedding.QueueLength.classes", "struct, or `None`", "`None`", "One threshold per class, in requests; they must not increase from `critical_plus` to `sheddable`."),
+            f("services.*.shedding.QueueLength.classes.critical_plus", "integer, 1 to 4294967295", REQ, "Threshold for `CriticalPlus` work."),
+            f("services.*.shedding.QueueLength.classes.critical", "integer, 1 to 4294967295", REQ, "Threshold for `Critical` work."),
+            f("services.*.shedding.QueueLength.classes.sheddable_plus", "integer, 1 to 4294967295", REQ, "Threshold for `SheddablePlus` work."),
+            f("services.*.shedding.QueueLength.classes.sheddable", "integer, 1 to 4294967295", REQ, "Threshold for `Sheddable` work."),
+            f("services.*.shedding.QueueDelay", "struct variant", "", "Sheds by how long the oldest waiting request has waited: `QueueDelay(at: \"50ms\")`."),
+            f("services.*.shedding.QueueDelay.at", "duration > 0, or `None`", "required unless `classes` is given", "Queue delay at which `Critical` work is shed."),
+            f("services.*.shedding.QueueDelay.retry_after", "duration", "`\"1s\"`", "Retry-After sent with the 503."),
+            f("services.*.shedding.QueueDelay.classes", "struct, or `None`", "`None`", "One threshold per class, as durations; they must not increase from `critical_plus` to `sheddable`."),
+            f("services.*.shedding.QueueDelay.classes.critical_plus", "duration, > 0", REQ, "Threshold for `CriticalPlus` work."),
+            f("services.*.shedding.QueueDelay.classes.critical", "duration, > 0", REQ, "Threshold for `Critical` work."),
+            f("services.*.shedding.QueueDelay.classes.sheddable_plus", "duration, > 0", REQ, "Threshold for `SheddablePlus` work."),
+            f("services.*.shedding.QueueDelay.classes.sheddable", "duration, > 0", REQ, "Threshold for `Sheddable` work."),
         ],
     ),
     (
@@ -96,11 +221,53 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("clients.*.schedule[*].Ramp.end", "duration, > start", REQ, "When the ramp reaches `rate`."),
             f("clients.*.schedule[*].Ramp.rate", "number, >= 0", REQ, "Requests per second at the end of the ramp, and from then on."),
             f("clients.*.timeout", "duration > 0, or `None`", "`None`", "A client gives up on a request after this long; `None` waits forever."),
+            f("clients.*.criticality", "one of `CriticalPlus`, `Critical`, `SheddablePlus`, `Sheddable`", "`Critical`", "How important the group's requests are; the calls they cause inherit it. Load shedding refuses the least critical first."),
+        ],
+    ),
+    (
+        "Faults",
+        "`faults` lists faults, each active over a window of time on some instances of one service. Their order names their random streams, so adding a fault at the end changes no other fault's draws.",
+        &[
+            f("faults", "list of faults", "`[]`", "Faults injected during the run."),
+            f("faults[*].name", "string, not empty, or `None`", "`None` (`\"<kind> <service>\"`, as in `\"slow db\"`)", "Label in outputs and plots. Faults must have distinct names."),
+            f("faults[*].service", "service name", REQ, "Service affected."),
+            f("faults[*].at", "duration", REQ, "When the window opens."),
+            f("faults[*].for", "duration, > 0", REQ, "How long the window stays open. It may extend past `duration`."),
+            f("faults[*].share", "number, > 0 and <= 1", "`1.0`", "Share of the service's instances affected: the first `ceil(share * replicas)`, at least one."),
+            f("faults[*].what", "one of `Slow(...)`, `Down`, `Fail(...)`, `FlushCache`", REQ, "What goes wrong. `Down`: the process is gone; requests it holds fail with `ConnectionReset` when the window opens, and new ones are refused (`NoEndpoint`) until it closes. `FlushCache`: the caches in front of the service's endpoints are emptied when the window opens and warm up again after it closes (see `cache.warmup`); the service needs an endpoint with a `cache`."),
+            f("faults[*].what.Slow", "struct variant", "", "Work started during the window takes `factor` times as long: `Slow(factor: 5.0)`."),
+            f("faults[*].what.Slow.factor", "number, 1 to 1000000", REQ, "Work multiplier."),
+            f("faults[*].what.Fail", "struct variant", "", "A share of the requests reaching the affected instances fail at once: `Fail(fraction: 0.3, outcome: ServerError)`."),
+            f("faults[*].what.Fail.fraction", "number, 0 to 1", REQ, "Probability that a request fails."),
+            f("faults[*].what.Fail.outcome", "one of `Degraded`, `Timeout`, `DeadlineExceeded`, `RateLimited`, `Shed`, `QueueFull`, `BulkheadFull`, `CircuitOpen`, `ServerError`, `Unsupported`, `NoEndpoint`, `ConnectionReset`, `Cancelled`", "`ServerError`", "The outcome a failed request ends with (any outcome but `Ok`)."),
+        ],
+    ),
+    (
+        "Variants",
+        "`variants` names sets of overrides: variations of the scenario to run and compare with the scenario as written, which is called `baseline`.\n\n\
+         ```ron\n\
+         variants: {\n\
+         \x20   \"small-bulkhead\": { \"services.api.dependencies.db.bulkhead\": \"Semaphore(max_concurrent_calls: 10)\" },\n\
+         \x20   \"more-replicas\": { \"services.api.replicas\": \"8\", \"services.db.replicas\": \"4\" },\n\
+         },\n\
+         ```",
+        &[
+            f("variants", "map of name to (map of override path to value), at most 1000 variants", "`{}`", "Each variant applies its overrides, in order, to the file; then the command line's `--set` overrides apply, and win. Paths and values are written as for `--set`, each value as a string. Names must be unique and not empty, contain no `/`, and not be `baseline`. A variant may not change `seed`, `duration` or `timeseries`, so its runs compare with the baseline's. A dependency policy may be added by its path (`services.api.dependencies.db.timeout`); anything else must already exist. Every variant is built whenever the file is loaded, so a broken one is an error even when it is not run."),
+        ],
+    ),
+    (
+        "Caches (`cache`)",
+        "Fields of type cache (an endpoint's `cache`, a call's `cache`) take `(hit_ratio: 0.9, hit_latency: Constant(\"1ms\"), warmup: \"0s\", cold_start: false)`.",
+        &[
+            f("cache.hit_ratio", "number, 0 to 1", REQ, "Share of requests answered by the cache once it is warm."),
+            f("cache.hit_latency", "distribution", "`Constant(\"1ms\")`", "Time to answer a hit. See `dist`."),
+            f("cache.warmup", "duration", "`\"0s\"`", "After a flush (a `FlushCache` fault) or a cold start, the hit ratio grows linearly from 0 to `hit_ratio` over this long."),
+            f("cache.cold_start", "bool", "`false`", "The cache starts empty at time zero and warms up over `warmup`, which must then be more than zero."),
         ],
     ),
     (
         "Distributions (`dist`)",
-        "Fields of type distribution (`work`, `think`, and a mixture's `dist`) take one of these. \
+        "Fields of type distribution (`work`, `think`, a `Work` step, a cache's `hit_latency`, and a mixture's `dist`) take one of these. \
          All times are duration strings; samples are whole nanoseconds and never negative.",
         &[
             f("dist.Constant", "duration", "", "Always this value: `Constant(\"5ms\")`."),
@@ -175,7 +342,9 @@ name, `[*]` for any list entry, and enum variants are segments
 (`clients.*.arrivals.Poisson.rate`). Overrides use the names and indices themselves:
 `--set services.api.replicas=8`, `--set clients.users.arrivals=Poisson(rate: 500)`,
 `--set services.api.endpoints.feed.calls.0.timeout=\"50ms\"`. The variant may be left out
-when it does not change: `--set clients.users.arrivals.rate=500`.
+when it does not change: `--set clients.users.arrivals.rate=500`. A field that is `None`
+is set as a whole (`--set services.api.rate_limit=\"TokenBucket(rate: 100)\"`). The entries
+of `variants` use the same paths and values.
 ";
 
 fn escape_cell(s: &str) -> String {
@@ -217,13 +386,18 @@ fn normalize(path: &str) -> Vec<String> {
         }
         segs.push(seg.to_string());
     }
-    // Inside `work`, `think` or a mixture's `dist`, fields are those of `dist`.
-    if let Some(i) = segs.iter().rposition(|s| s == "work" || s == "think" || s == "dist") {
-        if i + 1 < segs.len() {
-            let mut rebased = vec!["dist".to_string()];
-            rebased.extend(segs.drain(i + 1..));
-            segs = rebased;
-        }
+    // Inside a distribution or a cache, fields are those of `dist` or `cache`: restart at the
+    // last such segment that has fields after it.
+    let inner = segs.len().saturating_sub(1);
+    let shape = segs[..inner]
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, s)| SHAPE_SEGMENTS.iter().find(|(seg, _)| seg == s).map(|(_, base)| (i, *base)));
+    if let Some((i, base)) = shape {
+        let mut rebased = vec![base.to_string()];
+        rebased.extend(segs.drain(i + 1..));
+        segs = rebased;
     }
     segs
 }
@@ -312,7 +486,7 @@ mod tests {
     #[test]
     fn a_shared_field_name_explains_every_field_with_it() {
         let text = explain("rate").unwrap();
-        assert_eq!(text.matches("rate\n  type:").count(), 4, "{text}");
+        assert_eq!(text.matches("rate\n  type:").count(), 5, "{text}");
     }
 
     #[test]

@@ -1,12 +1,16 @@
-//! Scenario files: a RON file in, a checked [`squall_model::ModelConfig`] out. Nothing runs
-//! here, and the only IO is reading the file in [`load`].
+//! Scenario files: a RON file in, a checked [`squall_model::ModelConfig`] out, one per
+//! variant ([`parse_variants`]). Nothing runs here, and the only IO is reading the file in
+//! [`load`] and [`load_variants`].
 //!
 //! - `spec`: the `*Spec` types that mirror the file format, with the checks on single
-//!   fields (durations, rates, counts, names, distributions) run while deserializing.
+//!   fields (durations, rates, counts, ratios, names, distributions, variant entries) run
+//!   while deserializing.
 //! - `read`: RON into a spec, every error with ron's position and serde's field path.
-//! - `overrides`: [`Override`] (`--set PATH=VALUE`), applied to a spec as a JSON tree.
-//! - `build`: checks across entities (references, call cycles, ...), all collected, and the
-//!   build of the model config with names resolved to ids.
+//! - `overrides`: [`Override`] (`--set PATH=VALUE`, and a variant's entries), applied to a
+//!   spec as a JSON tree, each blamed on where it came from.
+//! - `build`: checks across entities and between fields (references, call cycles, unused
+//!   dependency policies, limits in order, ...), all collected, and the build of the model
+//!   config with names resolved to ids.
 //! - `locate`: best-effort source positions for those cross-entity problems.
 //! - `fields`: the documentation of every field, behind [`reference`], [`explain`] and
 //!   [`suggest_fields`].
@@ -16,6 +20,8 @@
 //! format can be friendly (names, units in strings, defaults) and the model plain (ids,
 //! nanoseconds). Each check runs where it can say the most precise "where": single fields
 //! during deserialization, so ron knows the position; references once every name is known.
+//! A variant is the file plus overrides, built like any other: the baseline is built first,
+//! so whatever fails in a variant's build is the variant's doing and is blamed on it.
 #![warn(missing_docs)]
 
 mod build;
@@ -29,7 +35,12 @@ mod spec;
 use std::io::Read as _;
 use std::path::Path;
 
-pub use error::{Origin, Problem, ScenarioError};
+use indexmap::IndexMap;
+
+use crate::locate::Seg;
+use crate::overrides::Change;
+
+pub use error::{Origin, Problem, ScenarioError, VariantOrigin};
 pub use fields::{explain, reference, suggest_fields};
 pub use overrides::Override;
 
@@ -38,6 +49,13 @@ pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// FNV-1a offset basis, the seed of [`Scenario::source_hash`].
 const SOURCE_HASH_SEED: u64 = squall_kernel::rng::FNV_OFFSET;
+
+/// Name of the unmodified scenario among its variants; no variant may take it.
+pub const BASELINE: &str = "baseline";
+
+/// Most variants a file may define: each is a whole build, so this bounds the work a file
+/// can ask for.
+pub const N_VARIANTS_MAX: usize = 1000;
 
 /// A checked scenario, ready to run.
 #[derive(Clone, Debug)]
@@ -53,15 +71,24 @@ pub struct Scenario {
     pub source_hash: u64,
     /// The world to build, with overrides applied.
     pub config: squall_model::ModelConfig,
+    /// The overrides applied, as `path=value`, in the order they applied: a variant's
+    /// entries first, then the `--set` overrides.
+    pub overrides: Vec<String>,
+    /// Names of the variants the file defines, in file order, not counting [`BASELINE`].
+    pub variant_names: Vec<String>,
 }
 
-/// Reads and parses a scenario file, then applies `overrides`.
-///
-/// # Errors
-/// [`ScenarioError::Read`] if the file cannot be read, [`ScenarioError::TooLarge`] over
-/// [`MAX_FILE_BYTES`] and [`ScenarioError::NotText`] for non-UTF-8 or NUL bytes (all before
-/// parsing), then whatever [`parse`] returns.
-pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+/// One variant of a scenario, ready to run.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    /// The variant's name; [`BASELINE`] for the scenario without changes.
+    pub name: String,
+    /// The scenario with the variant's overrides applied, then the `--set` overrides.
+    pub scenario: Scenario,
+}
+
+/// Reads a scenario file, checking its size and encoding; [`parse`] checks the rest.
+fn read_source(path: &Path) -> Result<String, ScenarioError> {
     let file = path.display().to_string();
     let read_err = |e: std::io::Error| ScenarioError::Read { file: file.clone(), reason: e.to_string() };
     let too_large =
@@ -82,41 +109,185 @@ pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErr
     if n_bytes > MAX_FILE_BYTES {
         return Err(too_large(n_bytes));
     }
-    let source = match String::from_utf8(bytes) {
-        Ok(s) => s,
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(s),
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let prefix = std::str::from_utf8(&e.as_bytes()[..valid]).expect("valid up to this byte");
             let (line, col) = locate::line_col(prefix, prefix.len());
-            return Err(ScenarioError::NotText {
+            Err(ScenarioError::NotText {
                 origin: Origin::Source { file, line, col },
                 reason: format!("it is not valid UTF-8 (at byte {valid}); a scenario is a RON text file"),
-            });
+            })
         }
-    };
-    parse(&source, &file, overrides)
+    }
+}
+
+/// Reads and parses a scenario file, then applies `overrides`.
+///
+/// # Errors
+/// [`ScenarioError::Read`] if the file cannot be read, [`ScenarioError::TooLarge`] over
+/// [`MAX_FILE_BYTES`] and [`ScenarioError::NotText`] for non-UTF-8 or NUL bytes (all before
+/// parsing), then whatever [`parse`] returns.
+pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    let source = read_source(path)?;
+    parse(&source, &path.display().to_string(), overrides)
+}
+
+/// Reads a scenario file and builds its variants; see [`parse_variants`].
+///
+/// # Errors
+/// As [`load`], then whatever [`parse_variants`] returns.
+pub fn load_variants(
+    path: &Path,
+    overrides: &[Override],
+    select: Option<&[String]>,
+) -> Result<Vec<Variant>, ScenarioError> {
+    let source = read_source(path)?;
+    parse_variants(&source, &path.display().to_string(), overrides, select)
 }
 
 /// Parses scenario source text, then applies `overrides`; `file` is the name used in error
-/// messages.
+/// messages. Every variant the file defines is built too, so a file with a broken variant
+/// is refused; the scenario returned is the baseline.
 ///
 /// # Errors
 /// [`ScenarioError::NotText`] for NUL bytes, [`ScenarioError::Syntax`] and
 /// [`ScenarioError::Field`] located by ron, [`ScenarioError::Field`] from an override, and
 /// [`ScenarioError::Invalid`] with every problem across entities.
 pub fn parse(source: &str, file: &str, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    let mut all = parse_variants(source, file, overrides, Some(&[BASELINE.to_string()]))?;
+    assert_eq!(all.len(), 1, "exactly the baseline was selected");
+    Ok(all.remove(0).scenario)
+}
+
+/// Parses scenario source text and builds the baseline and every variant: each variant's
+/// overrides apply to the file, then `overrides` (the command line's `--set`, which win).
+/// Returns [`BASELINE`] first and then the variants in file order, or, with `select`, only
+/// the variants named there, in that order ([`BASELINE`] may be named). Unselected
+/// variants are still built, so that a broken one is never missed.
+///
+/// # Errors
+/// As [`parse`]; [`ScenarioError::Selection`] for a selected name the file does not define
+/// (with a did-you-mean) or one selected twice. A problem a variant causes names the
+/// variant: `f.ron:40:13: variants.small."services.api.replicas": ...`. Problems in
+/// several variants are reported together as [`ScenarioError::Invalid`].
+pub fn parse_variants(
+    source: &str,
+    file: &str,
+    overrides: &[Override],
+    select: Option<&[String]>,
+) -> Result<Vec<Variant>, ScenarioError> {
     read::check_text(source, file)?;
     let spec = read::read_spec(source, file)?;
-    let spec = overrides::apply_overrides(spec, overrides)?;
-    let ctx = build::Context { source, file, overrides };
-    let config = build::build(&spec, &ctx)?;
-    Ok(Scenario {
-        name: spec.name.0,
-        description: spec.description,
-        file: file.to_string(),
-        source_hash: squall_kernel::rng::fnv1a64(source.as_bytes(), SOURCE_HASH_SEED),
-        config,
-    })
+    let names: Vec<String> = spec.variants.0.keys().cloned().collect();
+    // A typo in a selection should not wait for every variant to build.
+    let chosen = select_names(file, &names, select)?;
+    let cli: Vec<Change> = overrides.iter().map(Change::cli).collect();
+    let source_hash = squall_kernel::rng::fnv1a64(source.as_bytes(), SOURCE_HASH_SEED);
+    let scenario = |changes: &[Change], fallback: Option<Origin>| -> Result<Scenario, ScenarioError> {
+        let applied = overrides::apply_overrides(&spec, changes)?;
+        let ctx = build::Context { source, file, changes, fallback };
+        let config = build::build(&applied, &ctx)?;
+        Ok(Scenario {
+            name: applied.name.0,
+            description: applied.description,
+            file: file.to_string(),
+            source_hash,
+            config,
+            overrides: changes.iter().map(|c| c.ov.to_string()).collect(),
+            variant_names: names.clone(),
+        })
+    };
+    // The baseline first: a problem in the file itself is reported once, as the file's.
+    let baseline = scenario(&cli, None)?;
+    let mut built = vec![Variant { name: BASELINE.to_string(), scenario: baseline }];
+    let mut errors = Vec::new();
+    // Positions are found only for the errors reported: locating scans the whole source.
+    let locate_variant = |origin: Origin| match origin {
+        Origin::Variant(mut v) if v.at.is_none() => {
+            let mut at = vec![Seg::Key("variants".to_string()), Seg::Key(v.variant.clone())];
+            at.extend(v.entry.iter().map(|e| Seg::Key(e.clone())));
+            v.at = locate::locate(source, &at, None).map(|i| locate::line_col(source, i));
+            Origin::Variant(v)
+        }
+        other => other,
+    };
+    for (name, entries) in &spec.variants.0 {
+        let place = |entry: Option<&str>| {
+            Origin::Variant(Box::new(VariantOrigin {
+                file: file.to_string(),
+                at: None,
+                variant: name.clone(),
+                entry: entry.map(str::to_string),
+            }))
+        };
+        let mut changes: Vec<Change> = entries
+            .0
+            .iter()
+            .map(|(path, value)| Change {
+                ov: Override { path: path.clone(), value: value.clone() },
+                origin: place(Some(path)),
+            })
+            .collect();
+        changes.extend(cli.iter().cloned());
+        match scenario(&changes, Some(place(None))) {
+            Ok(s) => {
+                let base = &built[0].scenario.config;
+                // Reading refuses variant paths that touch these; a second look is cheap.
+                assert_eq!(s.config.seed, base.seed, "variant {name} changed the seed");
+                assert_eq!(s.config.duration, base.duration, "variant {name} changed the duration");
+                assert_eq!(s.config.bucket_width, base.bucket_width, "variant {name} changed the buckets");
+                built.push(Variant { name: name.clone(), scenario: s });
+            }
+            Err(e) => errors.push(e.map_origins(locate_variant)),
+        }
+    }
+    if errors.len() == 1 {
+        return Err(errors.remove(0));
+    }
+    if !errors.is_empty() {
+        return Err(ScenarioError::Invalid {
+            problems: errors.into_iter().flat_map(|e| e.into_problems(file)).collect(),
+        });
+    }
+    let mut by_name: IndexMap<String, Variant> = built.into_iter().map(|v| (v.name.clone(), v)).collect();
+    Ok(chosen
+        .iter()
+        .map(|n| by_name.shift_remove(n).expect("selected names were checked against the file"))
+        .collect())
+}
+
+/// The names `select` asks for, checked, or every name (baseline first) without one.
+fn select_names(
+    file: &str,
+    names: &[String],
+    select: Option<&[String]>,
+) -> Result<Vec<String>, ScenarioError> {
+    let mut known = vec![BASELINE];
+    known.extend(names.iter().map(String::as_str));
+    let Some(select) = select else {
+        return Ok(known.iter().map(|n| n.to_string()).collect());
+    };
+    let mut chosen: Vec<String> = Vec::with_capacity(select.len());
+    for name in select {
+        if !known.contains(&name.as_str()) {
+            let message = if names.is_empty() {
+                format!("unknown variant `{name}`: the file defines no variants, only `{BASELINE}`")
+            } else {
+                error::unknown_name("variant", name, &known)
+            };
+            return Err(ScenarioError::Selection { file: file.to_string(), message });
+        }
+        if chosen.contains(name) {
+            return Err(ScenarioError::Selection {
+                file: file.to_string(),
+                message: format!("the variant `{name}` is selected twice"),
+            });
+        }
+        chosen.push(name.clone());
+    }
+    Ok(chosen)
 }
 
 #[cfg(test)]
@@ -130,7 +301,9 @@ mod tests {
         name: "everything", description: "all fields", seed: 1, duration: "1m",
         timeseries: (bucket: "1s", max_buckets: 10), limits: (max_events: 10, max_in_flight: 10),
         services: {
-            "a": (replicas: 1, workers: 1, queue: (capacity: 1, shared: true), balancer: Random,
+            "a": (replicas: 1, workers: 1, balancer: Random,
+                queue: (capacity: 1, shared: true, discipline: AdaptiveLifo,
+                    codel: (target: "5ms", interval: "100ms"), drop_abandoned: true),
                 endpoints: {
                     "x": (work: Mixture([
                         (weight: 1, dist: Constant("1ms")),
@@ -144,15 +317,51 @@ mod tests {
                         (weight: 1, dist: Erlang(k: 2, mean: "1ms")),
                         (weight: 1, dist: Empirical(["1ms"])),
                         (weight: 1, dist: Quantiles([(0.0, "1ms"), (1.0, "2ms")])),
-                    ]), calls: [(service: "b", endpoint: "y", timeout: "1s")]),
-                }),
-            "b": (endpoints: { "y": (work: Constant("1ms")) }),
+                    ]), calls: [(service: "b", endpoint: "y", timeout: "1s",
+                        cache: (hit_ratio: 0.5, hit_latency: Constant("1ms"), warmup: "1s", cold_start: true))],
+                    blocking: false,
+                    cache: (hit_ratio: 0.9)),
+                    "z": (steps: [
+                        Work(Constant("1ms")),
+                        Call(service: "b", endpoint: "y", timeout: "1s", cache: (hit_ratio: 0.1)),
+                        Parallel(calls: [(service: "b", endpoint: "y", timeout: "1s", cache: (hit_ratio: 0.1)),
+                            (service: "c", endpoint: "w")], need: 1),
+                    ]),
+                },
+                dependencies: {
+                    "b": (timeout: "1s", bulkhead: Semaphore(max_concurrent_calls: 5, max_wait_duration: "1ms"),
+                        pool: (maximum_pool_size: 5, minimum_idle: 1, connection_timeout: "1s")),
+                    "c": (bulkhead: ThreadPool(max_thread_pool_size: 4, core_thread_pool_size: 2,
+                        queue_capacity: 10, keep_alive_duration: "20ms")),
+                },
+                rate_limit: TokenBucket(rate: 10, burst: 2, per_instance: false),
+                concurrency_limit: Aimd(initial_limit: 20, min_limit: 10, max_limit: 100, backoff_ratio: 0.8, timeout: "1s"),
+                shedding: QueueLength(at: None, retry_after: "2s",
+                    classes: (critical_plus: 4, critical: 3, sheddable_plus: 2, sheddable: 1)),
+                max_connections: 10),
+            "b": (endpoints: { "y": (work: Constant("1ms"), cache: (hit_ratio: 0.5)) },
+                rate_limit: Discrete(max_tokens: 10, tokens_per_fill: 2, fill_interval: "50ms", per_instance: true),
+                concurrency_limit: Gradient2(initial_limit: 20, min_limit: 20, max_concurrency: 200,
+                    smoothing: 0.2, queue_size: 4, long_window: 600, rtt_tolerance: 1.5),
+                shedding: QueueDelay(at: "50ms", retry_after: "1s", classes: None)),
+            "c": (endpoints: { "w": (work: Constant("1ms")) },
+                shedding: QueueDelay(classes: (critical_plus: "4ms", critical: "3ms", sheddable_plus: "2ms", sheddable: "1ms"))),
         },
         clients: {
             "p": (target: (service: "a", endpoint: "x"), arrivals: Poisson(rate: 1),
-                schedule: [Step(at: "1s", rate: 2), Ramp(start: "2s", end: "3s", rate: 0)], timeout: "1s"),
+                schedule: [Step(at: "1s", rate: 2), Ramp(start: "2s", end: "3s", rate: 0)], timeout: "1s",
+                criticality: SheddablePlus),
             "c": (target: (service: "a", endpoint: "x"), arrivals: Constant(rate: 1)),
             "u": (target: (service: "a", endpoint: "x"), arrivals: Closed(users: 1, think: Constant("1s"))),
+        },
+        faults: [
+            (name: "slow b", service: "b", at: "1s", for: "1s", share: 0.5, what: Slow(factor: 2.0)),
+            (service: "b", at: "1s", for: "1s", what: Down),
+            (service: "b", at: "1s", for: "1s", what: Fail(fraction: 0.5, outcome: Timeout)),
+            (service: "b", at: "1s", for: "1s", what: FlushCache),
+        ],
+        variants: {
+            "more": { "services.a.replicas": "2" },
         },
     )"#;
 
@@ -167,7 +376,8 @@ mod tests {
                     if !is_map {
                         out.insert(p.clone());
                     }
-                    let p = if fields::DIST_FIELDS.contains(&p.as_str()) { "dist".to_string() } else { p };
+                    let shape = fields::SHAPE_FIELDS.iter().find(|(field, _)| *field == p);
+                    let p = shape.map_or(p, |(_, base)| base.to_string());
                     walk(child, &p, out);
                 }
             }
@@ -196,7 +406,31 @@ mod tests {
     #[test]
     fn the_everything_scenario_builds() {
         let s = parse(EVERYTHING, "everything.ron", &[]).unwrap();
-        assert_eq!(s.config.services.len(), 2);
+        assert_eq!(s.config.services.len(), 3);
         assert_eq!(s.config.clients.len(), 3);
+        assert_eq!(s.config.faults.len(), 4);
+        assert_eq!(s.variant_names, ["more"]);
+    }
+
+    #[test]
+    fn fail_outcomes_are_every_outcome_but_ok_with_the_model_names() {
+        let ron_names: Vec<String> =
+            spec::OutcomeName::ALL.iter().map(|o| serde_json::to_value(o).unwrap().to_string()).collect();
+        for (o, name) in spec::OutcomeName::ALL.iter().zip(&ron_names) {
+            // `ServerError` in the file is `server_error` in outputs.
+            let snake: String = name
+                .trim_matches('"')
+                .chars()
+                .enumerate()
+                .flat_map(|(i, c)| {
+                    let sep = (i > 0 && c.is_ascii_uppercase()).then_some('_');
+                    sep.into_iter().chain(std::iter::once(c.to_ascii_lowercase()))
+                })
+                .collect();
+            assert_eq!(snake, o.outcome().name(), "{name}");
+        }
+        let model: Vec<_> = spec::OutcomeName::ALL.iter().map(|o| o.outcome()).collect();
+        assert_eq!(model, squall_model::Outcome::ALL, "one name per outcome, in the model's order");
+        assert!(spec::FailOutcome::try_from(spec::OutcomeName::Ok).is_err());
     }
 }

@@ -16,6 +16,8 @@ pub(crate) enum Seg {
 }
 
 /// Renders a path the way messages show it: `services.api.endpoints.feed.calls[0].service`.
+/// A key that holds a separator (a variant's override path) is quoted:
+/// `variants.bigger."services.api.replicas"`.
 pub(crate) fn path_string(segs: &[Seg]) -> String {
     let mut out = String::new();
     for seg in segs {
@@ -24,7 +26,11 @@ pub(crate) fn path_string(segs: &[Seg]) -> String {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(k);
+                if k.contains(['.', '[', ']', '"']) {
+                    out.push_str(&format!("{k:?}"));
+                } else {
+                    out.push_str(k);
+                }
             }
             Seg::Index(i) => out.push_str(&format!("[{i}]")),
         }
@@ -198,7 +204,9 @@ pub(crate) fn locate(src: &str, path: &[Seg], anchor: Option<&str>) -> Option<us
         let Some(offset) = hit else { break };
         let i = next + offset;
         found = Some(i);
-        next = i + 1;
+        // A list element may start with the variant the next segment names (`Call(` in
+        // `steps[1].Call`), so the search after an index starts at the element itself.
+        next = if matches!(seg, Seg::Index(_)) { i } else { i + 1 };
     }
     if let Some(anchor) = anchor {
         let start = found.map_or(0, |i| i + 1);

@@ -13,7 +13,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::error::{unknown_name, Origin, ScenarioError};
 use crate::locate::{path_string, Seg};
-use crate::spec::{NamedMap, ScenarioSpec};
+use crate::spec::{DependencySpec, NamedMap, ScenarioSpec};
 
 /// A `--set path=value` override, e.g. `services.api.replicas=8`,
 /// `clients.users.arrivals=Poisson(rate: 500)`, `duration="2m"` or `duration=2m`.
@@ -59,7 +59,7 @@ impl FromStr for Override {
 }
 
 /// Splits `a.b[0].c` or `a.b.0.c` into `["a", "b", "0", "c"]`.
-fn split_path(path: &str) -> Result<Vec<String>, String> {
+pub(crate) fn split_path(path: &str) -> Result<Vec<String>, String> {
     let normalized = path.replace('[', ".").replace(']', "");
     let segs: Vec<String> = normalized.split('.').map(|s| s.trim().to_string()).collect();
     if segs.iter().any(String::is_empty) {
@@ -68,9 +68,24 @@ fn split_path(path: &str) -> Result<Vec<String>, String> {
     Ok(segs)
 }
 
-/// The last override whose path contains, or lies inside, `path`: the one to blame for a
+/// An override and whom to blame for it: a `--set` on the command line, or an entry of a
+/// variant in the file.
+#[derive(Clone, Debug)]
+pub(crate) struct Change {
+    pub ov: Override,
+    pub origin: Origin,
+}
+
+impl Change {
+    /// A `--set` from the command line.
+    pub(crate) fn cli(o: &Override) -> Change {
+        Change { ov: o.clone(), origin: Origin::Override { set: o.to_string() } }
+    }
+}
+
+/// The last change whose path contains, or lies inside, `path`: the one to blame for a
 /// problem found there after overrides were applied.
-pub(crate) fn related_override<'a>(overrides: &'a [Override], path: &[Seg]) -> Option<&'a Override> {
+pub(crate) fn related_change<'a>(changes: &'a [Change], path: &[Seg]) -> Option<&'a Change> {
     let problem: Vec<String> = path
         .iter()
         .map(|s| match s {
@@ -78,40 +93,47 @@ pub(crate) fn related_override<'a>(overrides: &'a [Override], path: &[Seg]) -> O
             Seg::Index(i) => i.to_string(),
         })
         .collect();
-    overrides.iter().rev().find(|o| {
-        let Ok(segs) = split_path(&o.path) else { return false };
+    changes.iter().rev().find(|c| {
+        let Ok(segs) = split_path(&c.ov.path) else { return false };
         let n = segs.len().min(problem.len());
         segs[..n] == problem[..n]
     })
 }
 
-/// Applies `overrides` in order and reads the result back with every field check.
+/// Applies `changes` in order and reads the result back with every field check; `original`
+/// (the spec as read from the file) gives the order of entities.
 ///
 /// # Errors
-/// [`ScenarioError::Field`] with origin `--set PATH=VALUE` for an unknown path (with a
+/// [`ScenarioError::Field`] with the change's origin for an unknown path (with a
 /// did-you-mean among the keys at that level), a value that is not RON, or a value the field
 /// refuses.
 pub(crate) fn apply_overrides(
-    spec: ScenarioSpec,
-    overrides: &[Override],
+    original: &ScenarioSpec,
+    changes: &[Change],
 ) -> Result<ScenarioSpec, ScenarioError> {
-    if overrides.is_empty() {
-        return Ok(spec);
-    }
-    let mut tree = serde_json::to_value(&spec).map_err(|e| ScenarioError::Field {
-        origin: Origin::Override { set: overrides[0].to_string() },
+    let Some(first) = changes.first() else {
+        return Ok(original.clone());
+    };
+    let mut tree = serde_json::to_value(original).map_err(|e| ScenarioError::Field {
+        origin: first.origin.clone(),
         path: String::new(),
         message: format!("internal error: the scenario could not be written out for overrides: {e}"),
     })?;
-    let original = spec.clone();
-    let mut spec = spec;
-    for o in overrides {
+    let mut spec = original.clone();
+    for Change { ov: o, origin } in changes {
         let fail = |path: &str, message: String| ScenarioError::Field {
-            origin: Origin::Override { set: o.to_string() },
+            origin: origin.clone(),
             path: path.to_string(),
             message,
         };
         let segs = split_path(&o.path).map_err(|m| fail("", m))?;
+        if segs[0] == "variants" {
+            return Err(fail(
+                "variants",
+                "variants are defined in the file and cannot be overridden; select one by name instead"
+                    .to_string(),
+            ));
+        }
         let value = parse_value(&o.value).map_err(|m| fail(&o.path, m))?;
         set_path(&mut tree, &segs, value).map_err(|(at, m)| fail(&at, m))?;
         // Read back after each override, so a refused value is blamed on its own override.
@@ -120,7 +142,7 @@ pub(crate) fn apply_overrides(
             fail(&path, json_message(&e.into_inner().to_string()))
         })?;
     }
-    restore_order(&mut spec, &original);
+    restore_order(&mut spec, original);
     Ok(spec)
 }
 
@@ -138,6 +160,7 @@ fn restore_order(spec: &mut ScenarioSpec, original: &ScenarioSpec) {
     for (name, service) in &mut spec.services.0 {
         if let Some(before) = original.services.0.get(name) {
             by(&mut service.endpoints, &before.endpoints);
+            by(&mut service.dependencies, &before.dependencies);
         }
     }
 }
@@ -151,6 +174,14 @@ fn map_kind(at: &[Seg]) -> Option<&'static str> {
         [c] if key(c, "clients") => Some("client"),
         _ => None,
     }
+}
+
+/// Whether `at` is a service's `dependencies`: the one map an override may add entries to,
+/// since every field of a dependency policy has a default. (Adding a service or a client
+/// needs its required fields, and a typo there is likelier than a new entity.)
+fn may_add_to(at: &[Seg]) -> bool {
+    let key = |seg: &Seg, name: &str| matches!(seg, Seg::Key(k) if k == name);
+    matches!(at, [s, _, d] if key(s, "services") && key(d, "dependencies"))
 }
 
 fn is_variant_tag(k: &str) -> bool {
@@ -188,6 +219,11 @@ fn set_path(root: &mut Value, segs: &[String], value: Value) -> Result<(), (Stri
                 } else if map.contains_key(seg.as_str()) {
                     walked.push(Seg::Key(seg.clone()));
                     map.get_mut(seg.as_str()).expect("checked to contain the key")
+                } else if may_add_to(&walked) {
+                    walked.push(Seg::Key(seg.clone()));
+                    let empty = serde_json::to_value(DependencySpec::default())
+                        .expect("a policy of defaults serializes");
+                    map.entry(seg.clone()).or_insert(empty)
                 } else {
                     return Err((here, unknown_key(map, seg, &walked)));
                 }
@@ -207,6 +243,12 @@ fn set_path(root: &mut Value, segs: &[String], value: Value) -> Result<(), (Stri
                         return Err((here, format!("index {i} is out of range: the list has {n} entries")))
                     }
                 }
+            }
+            Value::Null => {
+                return Err((
+                    here.clone(),
+                    format!("cannot set `{seg}` inside `{here}`, which is not set (None); set `{here}` as a whole"),
+                ));
             }
             _ => {
                 return Err((here, format!("cannot set `{seg}` inside a single value")));
@@ -370,10 +412,10 @@ impl ValueParser {
                             Err("expected `)` after `Some(...`".to_string())
                         };
                     }
-                    return match self.items(depth, ')')? {
-                        Value::Null => Ok(Value::String(name)),
-                        inner => Ok(Value::Object(Map::from_iter([(name, inner)]))),
-                    };
+                    // `Name()` is a struct variant with every field at its default, as in a
+                    // file; a unit variant is written bare, `Name`.
+                    let inner = self.items(depth, ')')?;
+                    return Ok(Value::Object(Map::from_iter([(name, inner)])));
                 }
                 Ok(match name.as_str() {
                     "true" => Value::Bool(true),
@@ -387,7 +429,8 @@ impl ValueParser {
     }
 
     /// The inside of `( ... )`: named fields become an object, one unnamed value stays itself
-    /// (a newtype), several become a list (a tuple), nothing becomes null (unit).
+    /// (a newtype), several become a list (a tuple), and nothing becomes an empty object: a
+    /// struct with every field at its default, as `()` means in a file.
     fn items(&mut self, depth: u32, close: char) -> Result<Value, String> {
         let mut named = Map::new();
         let mut unnamed = Vec::new();
@@ -421,7 +464,7 @@ impl ValueParser {
             }
         }
         match (named.is_empty(), unnamed.len()) {
-            (true, 0) => Ok(Value::Null),
+            (true, 0) => Ok(Value::Object(Map::new())),
             (true, 1) => Ok(unnamed.pop().expect("one element")),
             (true, _) => Ok(Value::Array(unnamed)),
             (false, 0) => Ok(Value::Object(named)),
@@ -498,7 +541,8 @@ mod tests {
         assert_eq!(parse_value("Poisson(rate: 500)").unwrap(), json!({"Poisson": {"rate": 500}}));
         assert_eq!(parse_value("Constant(\"5ms\")").unwrap(), json!({"Constant": "5ms"}));
         assert_eq!(parse_value("RoundRobin").unwrap(), json!("RoundRobin"));
-        assert_eq!(parse_value("()").unwrap(), json!(null));
+        assert_eq!(parse_value("()").unwrap(), json!({}));
+        assert_eq!(parse_value("Semaphore()").unwrap(), json!({"Semaphore": {}}));
         assert_eq!(parse_value("None").unwrap(), json!(null));
         assert_eq!(parse_value("Some(\"2s\")").unwrap(), json!("2s"));
         assert_eq!(

@@ -77,8 +77,9 @@ pub(crate) fn read_spec(source: &str, file: &str) -> Result<ScenarioSpec, Scenar
 }
 
 /// Fields whose value is checked as a whole once it has been read (a distribution, a
-/// schedule): ron's position is then past the value's end, so point at the field instead.
-const COMPOUND_FIELDS: &[&str] = &["work", "think", "dist", "schedule"];
+/// schedule, a fault's outcome): ron's position is then past the value's end, so point at
+/// the field instead. `Work` is the step variant that holds a distribution.
+const COMPOUND_FIELDS: &[&str] = &["work", "think", "dist", "hit_latency", "Work", "schedule", "outcome"];
 
 fn relocate_compound(source: &str, segs: &[Seg], e: &mut SpannedError) {
     let is_compound = matches!(segs.last(), Some(Seg::Key(k)) if COMPOUND_FIELDS.contains(&k.as_str()));

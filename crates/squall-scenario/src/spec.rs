@@ -1,15 +1,19 @@
 //! The file format: `*Spec` types that mirror the RON schema, one to one.
 //!
 //! Checks on a single field run here, while deserializing, so ron reports their position:
-//! durations (`Dur`), rates (`Rate`), bounded counts (`Count`), entity names and duplicate
-//! keys (`NamedMap`), schedules (`ScheduleSpec`) and distributions (`DistField`). The types
-//! also serialize, to the same shape, so overrides can edit them as JSON and read them back.
+//! durations (`Dur`), rates (`Rate`), bounded counts (`Count`), bounded numbers (`Fraction`,
+//! `Share`, ...), entity names and duplicate keys (`NamedMap`), schedules (`ScheduleSpec`),
+//! distributions (`DistField`), fault outcomes (`FailOutcome`) and variants (`VariantsSpec`:
+//! names, paths that may be overridden, values that parse). Checks between two fields wait
+//! for `build`. The types also serialize, to the same shape, so overrides can edit them as
+//! JSON and read them back.
 
 use indexmap::IndexMap;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use squall_kernel::time::{unit_ns, DurationError, DURATION_UNITS, NS_PER_S};
+use squall_kernel::time::{unit_ns, DurationError, DURATION_UNITS, NS_PER_MS, NS_PER_S};
 use squall_kernel::{Dist, SimDuration};
+use squall_model::Outcome;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -41,6 +45,10 @@ pub(crate) struct ScenarioSpec {
     pub limits: LimitsSpec,
     pub services: NamedMap<ServiceSpec>,
     pub clients: NamedMap<ClientSpec>,
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
+    #[serde(default)]
+    pub variants: VariantsSpec,
 }
 
 /// `timeseries: (bucket: "1s", max_buckets: 3600)`.
@@ -116,13 +124,35 @@ pub(crate) struct ServiceSpec {
     #[serde(default)]
     pub balancer: BalancerSpec,
     pub endpoints: NamedMap<EndpointSpec>,
+    #[serde(default)]
+    pub dependencies: NamedMap<DependencySpec>,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitSpec>,
+    #[serde(default)]
+    pub concurrency_limit: Option<ConcurrencyLimitSpec>,
+    #[serde(default)]
+    pub shedding: Option<SheddingSpec>,
+    #[serde(default)]
+    pub max_connections: Option<Count<1, U32_MAX>>,
 }
 
 fn one<const MAX: u64>() -> Count<1, MAX> {
     Count(1)
 }
 
-/// `queue: (capacity: 256, shared: false)`.
+/// The largest `u32`, as a bound of [`Count`].
+pub(crate) const U32_MAX: u64 = u32::MAX as u64;
+
+/// A duration known to be valid, for defaults.
+fn dur(ns: u64, text: &str) -> Dur {
+    Dur { ns, text: text.to_string() }
+}
+
+fn zero() -> Dur {
+    dur(0, "0s")
+}
+
+/// `queue: (capacity: 256, shared: false, discipline: Fifo, codel: None, drop_abandoned: false)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename = "Queue", expecting = "a queue, as in (capacity: 100, shared: false)", deny_unknown_fields)]
 pub(crate) struct QueueSpec {
@@ -130,12 +160,56 @@ pub(crate) struct QueueSpec {
     pub capacity: Count<0, { u32::MAX as u64 }>,
     #[serde(default)]
     pub shared: bool,
+    #[serde(default)]
+    pub discipline: DisciplineSpec,
+    #[serde(default)]
+    pub codel: Option<CodelSpec>,
+    #[serde(default)]
+    pub drop_abandoned: bool,
 }
 
 impl Default for QueueSpec {
     fn default() -> Self {
-        QueueSpec { capacity: default_capacity(), shared: false }
+        QueueSpec {
+            capacity: default_capacity(),
+            shared: false,
+            discipline: DisciplineSpec::default(),
+            codel: None,
+            drop_abandoned: false,
+        }
     }
+}
+
+/// Which waiting request a free worker takes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "Discipline", expecting = "one of Fifo, Lifo, AdaptiveLifo")]
+pub(crate) enum DisciplineSpec {
+    #[default]
+    Fifo,
+    Lifo,
+    AdaptiveLifo,
+}
+
+/// `codel: (target: "5ms", interval: "100ms")`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Codel",
+    expecting = "CoDel settings, as in (target: \"5ms\", interval: \"100ms\")",
+    deny_unknown_fields
+)]
+pub(crate) struct CodelSpec {
+    #[serde(default = "default_codel_target")]
+    pub target: PosDur,
+    #[serde(default = "default_codel_interval")]
+    pub interval: PosDur,
+}
+
+fn default_codel_target() -> PosDur {
+    PosDur(dur(5 * NS_PER_MS, "5ms"))
+}
+
+fn default_codel_interval() -> PosDur {
+    PosDur(dur(100 * NS_PER_MS, "100ms"))
 }
 
 fn default_capacity() -> Count<0, { u32::MAX as u64 }> {
@@ -153,20 +227,33 @@ pub(crate) enum BalancerSpec {
     PowerOfTwoChoices,
 }
 
-/// One endpoint.
+/// One endpoint: either the shorthand `work` then `calls`, or the general `steps`. Which
+/// one is given, and that not both are, is checked when building, where both fields are
+/// known and an override may have just switched forms.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
     rename = "Endpoint",
-    expecting = "an endpoint, as in (work: Exponential(mean: \"5ms\"), calls: [...])",
+    expecting = "an endpoint, as in (work: Exponential(mean: \"5ms\"), calls: [...]) or (steps: [...])",
     deny_unknown_fields
 )]
 pub(crate) struct EndpointSpec {
-    pub work: DistField,
     #[serde(default)]
-    pub calls: Vec<CallSpec>,
+    pub work: Option<DistField>,
+    #[serde(default)]
+    pub calls: Option<Vec<CallSpec>>,
+    #[serde(default)]
+    pub steps: Option<Vec<StepSpec>>,
+    #[serde(default = "yes")]
+    pub blocking: bool,
+    #[serde(default)]
+    pub cache: Option<CacheSpec>,
 }
 
-/// `(service: "db", endpoint: "query", timeout: "100ms")`.
+fn yes() -> bool {
+    true
+}
+
+/// `(service: "db", endpoint: "query", timeout: "100ms", cache: (...))`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
     rename = "Call",
@@ -178,6 +265,422 @@ pub(crate) struct CallSpec {
     pub endpoint: String,
     #[serde(default)]
     pub timeout: Option<PosDur>,
+    #[serde(default)]
+    pub cache: Option<CacheSpec>,
+}
+
+/// One step of an endpoint. `Call` is a struct variant rather than a newtype around
+/// [`CallSpec`] so that it is written `Call(service: ...)`, not `Call((service: ...))`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Step",
+    expecting = "a step: Work(<distribution>), Call(service: ..., endpoint: ...) or Parallel(calls: [...])",
+    deny_unknown_fields
+)]
+pub(crate) enum StepSpec {
+    Work(DistField),
+    Call {
+        service: String,
+        endpoint: String,
+        #[serde(default)]
+        timeout: Option<PosDur>,
+        #[serde(default)]
+        cache: Option<CacheSpec>,
+    },
+    Parallel {
+        calls: Vec<CallSpec>,
+        #[serde(default)]
+        need: Option<Count<1, U32_MAX>>,
+    },
+}
+
+/// `cache: (hit_ratio: 0.9, hit_latency: Constant("1ms"), warmup: "0s", cold_start: false)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Cache",
+    expecting = "a cache, as in (hit_ratio: 0.9, hit_latency: Constant(\"1ms\"))",
+    deny_unknown_fields
+)]
+pub(crate) struct CacheSpec {
+    pub hit_ratio: Fraction,
+    #[serde(default = "default_hit_latency")]
+    pub hit_latency: DistField,
+    #[serde(default = "zero")]
+    pub warmup: Dur,
+    #[serde(default)]
+    pub cold_start: bool,
+}
+
+fn default_hit_latency() -> DistField {
+    let spec = DistSpec::Constant(dur(NS_PER_MS, "1ms"));
+    let (dist, mixture_depth) = build_dist(&spec).expect("a constant of 1ms is a valid distribution");
+    DistField { spec, dist, mixture_depth }
+}
+
+/// A caller's policy for calls to one service: `dependencies: {"db": (timeout: ..., ...)}`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(
+    rename = "Dependency",
+    expecting = "a dependency policy, as in (timeout: \"100ms\", bulkhead: Semaphore(max_concurrent_calls: 25), pool: (maximum_pool_size: 10))",
+    deny_unknown_fields
+)]
+pub(crate) struct DependencySpec {
+    #[serde(default)]
+    pub timeout: Option<PosDur>,
+    #[serde(default)]
+    pub bulkhead: Option<BulkheadSpec>,
+    #[serde(default)]
+    pub pool: Option<PoolSpec>,
+}
+
+/// Resilience4j bulkheads, with its parameter names and defaults.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Bulkhead",
+    expecting = "Semaphore(max_concurrent_calls: ...) or ThreadPool(max_thread_pool_size: ...)",
+    deny_unknown_fields
+)]
+pub(crate) enum BulkheadSpec {
+    Semaphore {
+        #[serde(default = "default_max_concurrent_calls")]
+        max_concurrent_calls: Count<1, U32_MAX>,
+        #[serde(default = "zero")]
+        max_wait_duration: Dur,
+    },
+    ThreadPool {
+        max_thread_pool_size: Count<1, U32_MAX>,
+        #[serde(default)]
+        core_thread_pool_size: Option<Count<1, U32_MAX>>,
+        #[serde(default = "default_queue_capacity")]
+        queue_capacity: Count<0, U32_MAX>,
+        #[serde(default = "default_keep_alive")]
+        keep_alive_duration: Dur,
+    },
+}
+
+fn default_max_concurrent_calls() -> Count<1, U32_MAX> {
+    Count(25)
+}
+
+fn default_queue_capacity() -> Count<0, U32_MAX> {
+    Count(100)
+}
+
+fn default_keep_alive() -> Dur {
+    dur(20 * NS_PER_MS, "20ms")
+}
+
+/// A HikariCP-style connection pool.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Pool",
+    expecting = "a connection pool, as in (maximum_pool_size: 10, minimum_idle: 10, connection_timeout: \"30s\")",
+    deny_unknown_fields
+)]
+pub(crate) struct PoolSpec {
+    #[serde(default = "default_pool_size")]
+    pub maximum_pool_size: Count<1, U32_MAX>,
+    #[serde(default)]
+    pub minimum_idle: Option<Count<0, U32_MAX>>,
+    #[serde(default = "default_connection_timeout")]
+    pub connection_timeout: PosDur,
+}
+
+fn default_pool_size() -> Count<1, U32_MAX> {
+    Count(10)
+}
+
+fn default_connection_timeout() -> PosDur {
+    PosDur(dur(30 * NS_PER_S, "30s"))
+}
+
+/// A rate limiter: `rate_limit: TokenBucket(rate: 100)` or `Discrete(max_tokens: 10, ...)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "RateLimit",
+    expecting = "TokenBucket(rate: ...) or Discrete(max_tokens: ..., fill_interval: ...)",
+    deny_unknown_fields
+)]
+pub(crate) enum RateLimitSpec {
+    TokenBucket {
+        rate: Rate,
+        #[serde(default = "one")]
+        burst: Count<1, U32_MAX>,
+        #[serde(default = "yes")]
+        per_instance: bool,
+    },
+    Discrete {
+        max_tokens: Count<1, U32_MAX>,
+        #[serde(default = "one")]
+        tokens_per_fill: Count<1, U32_MAX>,
+        fill_interval: PosDur,
+        #[serde(default = "yes")]
+        per_instance: bool,
+    },
+}
+
+/// Netflix concurrency-limits algorithms, with their parameter names and defaults.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename = "ConcurrencyLimit", expecting = "Aimd(...) or Gradient2(...)", deny_unknown_fields)]
+pub(crate) enum ConcurrencyLimitSpec {
+    Aimd {
+        #[serde(default = "twenty")]
+        initial_limit: Count<1, U32_MAX>,
+        #[serde(default = "twenty")]
+        min_limit: Count<1, U32_MAX>,
+        #[serde(default = "two_hundred")]
+        max_limit: Count<1, U32_MAX>,
+        #[serde(default = "default_backoff_ratio")]
+        backoff_ratio: BackoffRatio,
+        #[serde(default = "default_aimd_timeout")]
+        timeout: PosDur,
+    },
+    Gradient2 {
+        #[serde(default = "twenty")]
+        initial_limit: Count<1, U32_MAX>,
+        #[serde(default = "twenty")]
+        min_limit: Count<1, U32_MAX>,
+        #[serde(default = "two_hundred")]
+        max_concurrency: Count<1, U32_MAX>,
+        #[serde(default = "default_smoothing")]
+        smoothing: Smoothing,
+        #[serde(default = "default_queue_size")]
+        queue_size: Count<0, U32_MAX>,
+        #[serde(default = "default_long_window")]
+        long_window: Count<1, U32_MAX>,
+        #[serde(default = "default_rtt_tolerance")]
+        rtt_tolerance: Tolerance,
+    },
+}
+
+fn twenty() -> Count<1, U32_MAX> {
+    Count(20)
+}
+
+fn two_hundred() -> Count<1, U32_MAX> {
+    Count(200)
+}
+
+fn default_backoff_ratio() -> BackoffRatio {
+    BackoffRatio(0.9)
+}
+
+fn default_aimd_timeout() -> PosDur {
+    PosDur(dur(5 * NS_PER_S, "5s"))
+}
+
+fn default_smoothing() -> Smoothing {
+    Smoothing(0.2)
+}
+
+fn default_queue_size() -> Count<0, U32_MAX> {
+    Count(4)
+}
+
+fn default_long_window() -> Count<1, U32_MAX> {
+    Count(600)
+}
+
+fn default_rtt_tolerance() -> Tolerance {
+    Tolerance(1.5)
+}
+
+/// Load shedding by queue length or queue delay. `at` and `classes` are alternatives; that
+/// exactly one is given, and that class thresholds do not increase, is checked when
+/// building.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename = "Shedding", expecting = "QueueLength(at: ...) or QueueDelay(at: ...)", deny_unknown_fields)]
+pub(crate) enum SheddingSpec {
+    QueueLength {
+        #[serde(default)]
+        at: Option<Count<1, U32_MAX>>,
+        #[serde(default = "default_retry_after")]
+        retry_after: Dur,
+        #[serde(default)]
+        classes: Option<ClassesSpec<Count<1, U32_MAX>>>,
+    },
+    QueueDelay {
+        #[serde(default)]
+        at: Option<PosDur>,
+        #[serde(default = "default_retry_after")]
+        retry_after: Dur,
+        #[serde(default)]
+        classes: Option<ClassesSpec<PosDur>>,
+    },
+}
+
+fn default_retry_after() -> Dur {
+    dur(NS_PER_S, "1s")
+}
+
+/// One shedding threshold per criticality class, most critical first.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Classes",
+    expecting = "thresholds per class, as in (critical_plus: 125, critical: 100, sheddable_plus: 75, sheddable: 50)",
+    deny_unknown_fields
+)]
+pub(crate) struct ClassesSpec<T> {
+    pub critical_plus: T,
+    pub critical: T,
+    pub sheddable_plus: T,
+    pub sheddable: T,
+}
+
+/// How important a client's requests are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "Criticality", expecting = "one of CriticalPlus, Critical, SheddablePlus, Sheddable")]
+pub(crate) enum CriticalitySpec {
+    CriticalPlus,
+    #[default]
+    Critical,
+    SheddablePlus,
+    Sheddable,
+}
+
+/// `(name: "db-slow", service: "db", at: "2m", for: "20s", share: 1.0, what: Slow(factor: 5.0))`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Fault",
+    expecting = "a fault, as in (service: \"db\", at: \"2m\", for: \"20s\", what: Slow(factor: 5.0))",
+    deny_unknown_fields
+)]
+pub(crate) struct FaultSpec {
+    #[serde(default)]
+    pub name: Option<Label>,
+    pub service: String,
+    pub at: Dur,
+    #[serde(rename = "for")]
+    pub lasting: PosDur,
+    #[serde(default = "whole_share")]
+    pub share: Share,
+    pub what: FaultKindSpec,
+}
+
+fn whole_share() -> Share {
+    Share(1.0)
+}
+
+/// What goes wrong during a fault.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "FaultKind",
+    expecting = "one of Slow(factor: ...), Down, Fail(fraction: ..., outcome: ...), FlushCache",
+    deny_unknown_fields
+)]
+pub(crate) enum FaultKindSpec {
+    Slow {
+        factor: SlowFactor,
+    },
+    Down,
+    Fail {
+        fraction: Fraction,
+        #[serde(default)]
+        outcome: FailOutcome,
+    },
+    FlushCache,
+}
+
+impl FaultKindSpec {
+    /// The kind as it appears in a fault's default name.
+    pub fn label(&self) -> &'static str {
+        match self {
+            FaultKindSpec::Slow { .. } => "slow",
+            FaultKindSpec::Down => "down",
+            FaultKindSpec::Fail { .. } => "fail",
+            FaultKindSpec::FlushCache => "flush_cache",
+        }
+    }
+}
+
+/// Every outcome, by its variant name. `Ok` is here so that writing it gets a message
+/// saying why it is refused rather than a bare "unknown variant".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "Outcome", expecting = "an outcome, as in ServerError")]
+pub(crate) enum OutcomeName {
+    Ok,
+    Degraded,
+    Timeout,
+    DeadlineExceeded,
+    RateLimited,
+    Shed,
+    QueueFull,
+    BulkheadFull,
+    CircuitOpen,
+    ServerError,
+    Unsupported,
+    NoEndpoint,
+    ConnectionReset,
+    Cancelled,
+}
+
+impl OutcomeName {
+    /// Every name, in the model's order.
+    #[cfg(test)]
+    pub const ALL: [OutcomeName; 14] = [
+        OutcomeName::Ok,
+        OutcomeName::Degraded,
+        OutcomeName::Timeout,
+        OutcomeName::DeadlineExceeded,
+        OutcomeName::RateLimited,
+        OutcomeName::Shed,
+        OutcomeName::QueueFull,
+        OutcomeName::BulkheadFull,
+        OutcomeName::CircuitOpen,
+        OutcomeName::ServerError,
+        OutcomeName::Unsupported,
+        OutcomeName::NoEndpoint,
+        OutcomeName::ConnectionReset,
+        OutcomeName::Cancelled,
+    ];
+
+    pub fn outcome(self) -> Outcome {
+        match self {
+            OutcomeName::Ok => Outcome::Ok,
+            OutcomeName::Degraded => Outcome::Degraded,
+            OutcomeName::Timeout => Outcome::Timeout,
+            OutcomeName::DeadlineExceeded => Outcome::DeadlineExceeded,
+            OutcomeName::RateLimited => Outcome::RateLimited,
+            OutcomeName::Shed => Outcome::Shed,
+            OutcomeName::QueueFull => Outcome::QueueFull,
+            OutcomeName::BulkheadFull => Outcome::BulkheadFull,
+            OutcomeName::CircuitOpen => Outcome::CircuitOpen,
+            OutcomeName::ServerError => Outcome::ServerError,
+            OutcomeName::Unsupported => Outcome::Unsupported,
+            OutcomeName::NoEndpoint => Outcome::NoEndpoint,
+            OutcomeName::ConnectionReset => Outcome::ConnectionReset,
+            OutcomeName::Cancelled => Outcome::Cancelled,
+        }
+    }
+}
+
+/// The outcome a `Fail` fault answers with: any but `Ok`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "OutcomeName", into = "OutcomeName")]
+pub(crate) struct FailOutcome(pub OutcomeName);
+
+impl Default for FailOutcome {
+    fn default() -> Self {
+        FailOutcome(OutcomeName::ServerError)
+    }
+}
+
+impl TryFrom<OutcomeName> for FailOutcome {
+    type Error = &'static str;
+    fn try_from(o: OutcomeName) -> Result<Self, &'static str> {
+        if o == OutcomeName::Ok {
+            return Err(
+                "`Ok` is not a failure; a `Fail` fault answers with a failing outcome, such as ServerError",
+            );
+        }
+        Ok(FailOutcome(o))
+    }
+}
+
+impl From<FailOutcome> for OutcomeName {
+    fn from(o: FailOutcome) -> Self {
+        o.0
+    }
 }
 
 /// One client group.
@@ -194,6 +697,8 @@ pub(crate) struct ClientSpec {
     pub schedule: ScheduleSpec,
     #[serde(default)]
     pub timeout: Option<PosDur>,
+    #[serde(default)]
+    pub criticality: CriticalitySpec,
 }
 
 /// `(service: "api", endpoint: "feed")`.
@@ -228,44 +733,44 @@ pub(crate) enum ArrivalsSpec {
     expecting = "Step(at: ..., rate: ...) or Ramp(start: ..., end: ..., rate: ...)",
     deny_unknown_fields
 )]
-pub(crate) enum StepSpec {
+pub(crate) enum ScheduleEntrySpec {
     Step { at: Dur, rate: ScheduleRate },
     Ramp { start: Dur, end: Dur, rate: ScheduleRate },
 }
 
-impl StepSpec {
+impl ScheduleEntrySpec {
     fn start(&self) -> &Dur {
         match self {
-            StepSpec::Step { at, .. } => at,
-            StepSpec::Ramp { start, .. } => start,
+            ScheduleEntrySpec::Step { at, .. } => at,
+            ScheduleEntrySpec::Ramp { start, .. } => start,
         }
     }
 
     fn end(&self) -> &Dur {
         match self {
-            StepSpec::Step { at, .. } => at,
-            StepSpec::Ramp { end, .. } => end,
+            ScheduleEntrySpec::Step { at, .. } => at,
+            ScheduleEntrySpec::Ramp { end, .. } => end,
         }
     }
 
     fn describe(&self) -> String {
         match self {
-            StepSpec::Step { at, .. } => format!("Step at {}", at.text),
-            StepSpec::Ramp { start, end, .. } => format!("Ramp from {} to {}", start.text, end.text),
+            ScheduleEntrySpec::Step { at, .. } => format!("Step at {}", at.text),
+            ScheduleEntrySpec::Ramp { start, end, .. } => format!("Ramp from {} to {}", start.text, end.text),
         }
     }
 }
 
 /// A rate schedule, checked to be in time order without overlaps.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(try_from = "Vec<StepSpec>", into = "Vec<StepSpec>")]
-pub(crate) struct ScheduleSpec(pub Vec<StepSpec>);
+#[serde(try_from = "Vec<ScheduleEntrySpec>", into = "Vec<ScheduleEntrySpec>")]
+pub(crate) struct ScheduleSpec(pub Vec<ScheduleEntrySpec>);
 
-impl TryFrom<Vec<StepSpec>> for ScheduleSpec {
+impl TryFrom<Vec<ScheduleEntrySpec>> for ScheduleSpec {
     type Error = String;
-    fn try_from(steps: Vec<StepSpec>) -> Result<Self, String> {
+    fn try_from(steps: Vec<ScheduleEntrySpec>) -> Result<Self, String> {
         for (i, step) in steps.iter().enumerate() {
-            if let StepSpec::Ramp { start, end, .. } = step {
+            if let ScheduleEntrySpec::Ramp { start, end, .. } = step {
                 if end.ns <= start.ns {
                     return Err(format!(
                         "schedule[{i}]: a ramp must end after it starts, but it goes from {} to {}",
@@ -289,7 +794,7 @@ impl TryFrom<Vec<StepSpec>> for ScheduleSpec {
     }
 }
 
-impl From<ScheduleSpec> for Vec<StepSpec> {
+impl From<ScheduleSpec> for Vec<ScheduleEntrySpec> {
     fn from(s: ScheduleSpec) -> Self {
         s.0
     }
@@ -696,6 +1201,277 @@ impl From<ScheduleRate> for f64 {
     }
 }
 
+/// Defines a number type checked while reading, so ron can say where a bad one is.
+macro_rules! checked_number {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $ok:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(try_from = "f64", into = "f64")]
+        pub(crate) struct $name(pub f64);
+
+        impl TryFrom<f64> for $name {
+            type Error = String;
+            fn try_from(v: f64) -> Result<Self, String> {
+                let ok: fn(f64) -> bool = $ok;
+                if !ok(v) {
+                    return Err(format!(concat!("must be ", $what, ", got {}"), v));
+                }
+                Ok($name(v))
+            }
+        }
+
+        impl From<$name> for f64 {
+            fn from(x: $name) -> f64 {
+                x.0
+            }
+        }
+    };
+}
+
+checked_number!(
+    /// A probability or ratio in `[0, 1]`: a cache's hit ratio, a fault's failing fraction.
+    Fraction,
+    "from 0 to 1",
+    |v| (0.0..=1.0).contains(&v)
+);
+checked_number!(
+    /// A share of instances in `(0, 1]`.
+    Share,
+    "greater than 0 and at most 1",
+    |v| v > 0.0 && v <= 1.0
+);
+checked_number!(
+    /// AIMD's backoff ratio, in `[0.5, 1)` as Netflix's `AIMDLimit` requires.
+    BackoffRatio,
+    "at least 0.5 and less than 1",
+    |v| (0.5..1.0).contains(&v)
+);
+checked_number!(
+    /// Gradient2's smoothing, in `(0, 1]`.
+    Smoothing,
+    "greater than 0 and at most 1",
+    |v| v > 0.0 && v <= 1.0
+);
+checked_number!(
+    /// Gradient2's RTT tolerance, at least 1 as Netflix's `Gradient2Limit` requires.
+    Tolerance,
+    "a finite number, at least 1",
+    |v| v.is_finite() && v >= 1.0
+);
+checked_number!(
+    /// A slowdown factor: at least 1 (a fault does not speed work up), at most a million so
+    /// that slowed work still fits in integer nanoseconds.
+    SlowFactor,
+    "from 1 to 1000000",
+    |v| (1.0..=1e6).contains(&v)
+);
+
+/// A label shown in outputs: not empty, at most [`NAME_BYTES_MAX`] bytes, no control
+/// characters. Unlike entity names it may contain `.` and `/`: it names nothing else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub(crate) struct Label(pub String);
+
+impl TryFrom<String> for Label {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if s.trim().is_empty() {
+            return Err("must not be empty".to_string());
+        }
+        if s.len() > NAME_BYTES_MAX {
+            return Err(format!("the name \"{s}\" is longer than {NAME_BYTES_MAX} bytes"));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(format!("the name {s:?} contains a control character"));
+        }
+        Ok(Label(s))
+    }
+}
+
+impl From<Label> for String {
+    fn from(l: Label) -> Self {
+        l.0
+    }
+}
+
+/// Top-level fields a variant may not change: runs are compared over the same time axis
+/// and the same random streams. `variants` itself is not an override target either.
+const FIXED_FIELDS: &[(&str, &str)] = &[
+    ("seed", "variants share the seed, so that their runs differ only by what the variant changes"),
+    ("duration", "variants are compared over the same time axis"),
+    ("timeseries", "variants are compared over the same time axis"),
+    ("variants", "a variant cannot define variants"),
+];
+
+/// Why `name` cannot name a variant, if it cannot.
+pub(crate) fn check_variant_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("variant names must not be empty".to_string());
+    }
+    if name.len() > NAME_BYTES_MAX {
+        return Err(format!("the variant name \"{name}\" is longer than {NAME_BYTES_MAX} bytes"));
+    }
+    // A variant's name becomes a directory of its report.
+    if name.contains('/') || name.contains('\\') {
+        return Err(format!("the variant name \"{name}\" contains a path separator"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(format!("the variant name {name:?} contains a control character"));
+    }
+    if name.trim() != name {
+        return Err(format!("the variant name \"{name}\" starts or ends with a space"));
+    }
+    if name.eq_ignore_ascii_case(crate::BASELINE) {
+        return Err(format!(
+            "`{name}` is reserved for the scenario without changes; give the variant another name"
+        ));
+    }
+    Ok(())
+}
+
+/// Why a variant cannot override `path`, if it cannot.
+pub(crate) fn check_variant_path(path: &str) -> Result<(), String> {
+    let segs = crate::overrides::split_path(path)?;
+    if let Some((field, why)) = FIXED_FIELDS.iter().find(|(f, _)| segs[0] == *f) {
+        return Err(format!("a variant cannot change `{field}`: {why}"));
+    }
+    Ok(())
+}
+
+/// `variants: {"name": {"override.path": "RON value", ...}, ...}`, in file order.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct VariantsSpec(pub IndexMap<String, VariantSpec>);
+
+/// One variant: override paths to values, in file order (the order they apply in).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct VariantSpec(pub IndexMap<String, String>);
+
+impl<'de> Deserialize<'de> for VariantsSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(VariantsVisitor)
+    }
+}
+
+struct VariantsVisitor;
+
+impl<'de> Visitor<'de> for VariantsVisitor {
+    type Value = VariantsSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(
+            "a map from variant names to overrides, as in {\"bigger\": {\"services.api.replicas\": \"8\"}}",
+        )
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut map = IndexMap::new();
+        while let Some(name) = access.next_key::<String>()? {
+            check_variant_name(&name).map_err(de::Error::custom)?;
+            if map.len() == crate::N_VARIANTS_MAX {
+                return Err(de::Error::custom(format!(
+                    "a file may define at most {} variants; each is a whole build",
+                    crate::N_VARIANTS_MAX
+                )));
+            }
+            if map.contains_key(&name) {
+                return Err(de::Error::custom(format!("the variant `{name}` is defined twice")));
+            }
+            let value = access.next_value()?;
+            map.insert(name, value);
+        }
+        Ok(VariantsSpec(map))
+    }
+}
+
+impl<'de> Deserialize<'de> for VariantSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(VariantVisitor)
+    }
+}
+
+struct VariantVisitor;
+
+impl<'de> Visitor<'de> for VariantVisitor {
+    type Value = VariantSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map from override paths to values written as strings, as in {\"services.api.replicas\": \"8\"}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut map = IndexMap::new();
+        while let Some(path) = access.next_key::<String>()? {
+            check_variant_path(&path).map_err(de::Error::custom)?;
+            if map.contains_key(&path) {
+                return Err(de::Error::custom(format!("`{path}` is set twice in this variant")));
+            }
+            let OverrideValue(value) = access.next_value()?;
+            map.insert(path, value);
+        }
+        Ok(VariantSpec(map))
+    }
+}
+
+/// A variant's value: RON text in a string, checked to parse as `--set` values do.
+struct OverrideValue(String);
+
+impl<'de> Deserialize<'de> for OverrideValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(OverrideValueVisitor)
+    }
+}
+
+struct OverrideValueVisitor;
+
+impl OverrideValueVisitor {
+    fn quote<E: de::Error>(shown: impl fmt::Display) -> E {
+        E::custom(format!(
+            "a variant's values are RON written as a string, as with --set: write \"{shown}\", not {shown}"
+        ))
+    }
+}
+
+impl Visitor<'_> for OverrideValueVisitor {
+    type Value = OverrideValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a RON value written as a string, as in \"8\" or \"Semaphore(max_concurrent_calls: 10)\"")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<OverrideValue, E> {
+        crate::overrides::parse_value(v).map_err(E::custom)?;
+        Ok(OverrideValue(v.to_string()))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<OverrideValue, E> {
+        Err(Self::quote(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<OverrideValue, E> {
+        Err(Self::quote(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<OverrideValue, E> {
+        Err(Self::quote(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<OverrideValue, E> {
+        Err(Self::quote(v))
+    }
+}
+
+impl Serialize for VariantsSpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl Serialize for VariantSpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 /// A whole number in `MIN..=MAX`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Count<const MIN: u64, const MAX: u64>(pub u64);
@@ -814,6 +1590,12 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
 /// are refused while reading, where ron can still say where they are.
 #[derive(Clone, Debug)]
 pub(crate) struct NamedMap<T>(pub IndexMap<String, T>);
+
+impl<T> Default for NamedMap<T> {
+    fn default() -> Self {
+        NamedMap(IndexMap::new())
+    }
+}
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for NamedMap<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

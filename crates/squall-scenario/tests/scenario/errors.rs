@@ -17,7 +17,7 @@ fn an_unknown_field_suggests_the_near_miss() {
 fn an_unknown_field_with_no_near_miss_lists_the_fields() {
     check_error(
         &[("shared: false", "zzz: false")],
-        "f.ron:13:36: services.api.queue: unknown field `zzz`; expected one of `capacity`, `shared`",
+        "f.ron:13:36: services.api.queue: unknown field `zzz`; expected one of `capacity`, `shared`, `discipline`, `codel`, `drop_abandoned`",
     );
 }
 

@@ -1,9 +1,10 @@
-//! proptest: `parse` returns (Ok or Err) and never panics, on arbitrary text, on mutations
-//! of a valid scenario, and with arbitrary overrides.
+//! proptest: `parse` and `parse_variants` return (Ok or Err) and never panic, on arbitrary
+//! text, on mutations of valid scenarios (the flagship, and one with every resilience
+//! setting and variants), with arbitrary overrides and arbitrary variant selections.
 
-use crate::FLAGSHIP;
+use crate::{FLAGSHIP, RESILIENCE};
 use proptest::prelude::*;
-use squall_scenario::{parse, Override};
+use squall_scenario::{parse, parse_variants, Override};
 
 /// Fragments that reach deep into the parser when spliced into a valid file.
 const SNIPPETS: &[&str] = &[
@@ -40,6 +41,35 @@ const SNIPPETS: &[&str] = &[
     "µ",
     "r#\"",
     "#![enable(unwrap_newtypes)]",
+    "Work(",
+    "Call(service: \"db\", endpoint: \"query\")",
+    "Parallel(calls: [], need: 0)",
+    "need: 99",
+    "steps: []",
+    "cache: (hit_ratio: 2)",
+    "cold_start: true",
+    "Semaphore()",
+    "ThreadPool(max_thread_pool_size: 1, core_thread_pool_size: 4294967295)",
+    "pool: (maximum_pool_size: 1, minimum_idle: 2)",
+    "TokenBucket(rate: 0)",
+    "Discrete(max_tokens: 1, fill_interval: \"0\")",
+    "Aimd(backoff_ratio: 0.49)",
+    "Gradient2(min_limit: 300)",
+    "QueueLength(classes: (critical_plus: 1, critical: 2, sheddable_plus: 3, sheddable: 4))",
+    "QueueDelay()",
+    "discipline: AdaptiveLifo",
+    "criticality: Sheddable",
+    "Slow(factor: 1e308)",
+    "Fail(fraction: NaN, outcome: Ok)",
+    "FlushCache",
+    "Down",
+    "for: \"584y\"",
+    "at: \"5000000h\"",
+    "\"baseline\"",
+    "\"seed\"",
+    "\"services.api.replicas\": \"0\"",
+    "\"services.api.dependencies.x.pool\": \"()\"",
+    "\"variants\"",
 ];
 
 fn mutate(src: &str, ops: &[(usize, usize, usize)]) -> String {
@@ -79,12 +109,39 @@ proptest! {
     }
 
     #[test]
+    fn parse_never_panics_on_mutations_of_a_scenario_with_variants(
+        ops in proptest::collection::vec((any::<usize>(), any::<usize>(), any::<usize>()), 1..6)
+    ) {
+        let src = mutate(RESILIENCE, &ops);
+        if let Err(e) = parse_variants(&src, "f.ron", &[], None) {
+            let text = e.to_string();
+            prop_assert!(text.starts_with("f.ron"), "{}", text);
+        }
+    }
+
+    #[test]
     fn parse_never_panics_with_arbitrary_overrides(
         path in "(services|clients|duration|seed|api|users|endpoints|feed|calls|0|1|rate|arrivals|Poisson|\\.|\\[|\\]){0,8}",
         value in any::<String>(),
     ) {
         let o = Override { path, value };
         let _ = parse(FLAGSHIP, "f.ron", &[o]);
+    }
+
+    #[test]
+    fn parse_never_panics_with_overrides_of_the_resilience_settings(
+        path in "(services|api|db|dependencies|shipping|x|bulkhead|pool|ThreadPool|steps|Parallel|calls|need|cache|rate_limit|shedding|classes|faults|what|variants|0|2|\\.){1,8}",
+        value in "[A-Za-z\"(){}\\[\\]:,0-9. _-]{0,60}",
+    ) {
+        let o = Override { path, value };
+        let _ = parse_variants(RESILIENCE, "f.ron", &[o], None);
+    }
+
+    #[test]
+    fn parse_variants_never_panics_on_arbitrary_selections(
+        select in proptest::collection::vec("(baseline|more-db|no-shedding|small-bulkhead|x|)", 0..4),
+    ) {
+        let _ = parse_variants(RESILIENCE, "f.ron", &[], Some(&select));
     }
 
     #[test]

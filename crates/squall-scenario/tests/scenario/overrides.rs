@@ -146,7 +146,7 @@ fn a_malformed_override_is_refused_when_parsed() {
 #[test]
 fn a_value_of_the_wrong_shape_says_what_the_field_takes() {
     check_override_error(
-        &["clients.users=()"],
-        "--set clients.users=(): clients.users: invalid type: null, expected a client group, as in (target: (service: \"api\", endpoint: \"feed\"), arrivals: Poisson(rate: 100))",
+        &["clients.users=5"],
+        "--set clients.users=5: clients.users: invalid type: integer `5`, expected a client group, as in (target: (service: \"api\", endpoint: \"feed\"), arrivals: Poisson(rate: 100))",
     );
 }

@@ -240,27 +240,6 @@ fn run_chunked(config: &ModelConfig, mut progress: impl FnMut(u64)) -> RunOutput
     run.finish()
 }
 
-// ---------------------------------------------------------------------------------------------
-// Variant loading: the one place `compare` learns which variants a scenario has.
-//
-// squall-scenario is gaining named variants, with an API of roughly
-// `squall_scenario::load_variants(path, &overrides, select: Option<&[String]>)
-//     -> Result<Vec<Variant { name, scenario }>, ScenarioError>` (baseline first) and
-// `Scenario.overrides: Vec<String>`. Until it lands, `load_variants` below offers the baseline
-// only. To switch to it, replace the body of `load_variants` with
-//
-//     Ok(squall_scenario::load_variants(file, set, select)?
-//         .into_iter()
-//         .map(|v| LoadedVariant { name: v.name, overrides: v.scenario.overrides.clone(), scenario: v.scenario })
-//         .collect())
-//
-// and delete `select_variants` and `BASELINE` (the real loader checks `select` itself; keep
-// the test of an unknown name, which then checks its message).
-// ---------------------------------------------------------------------------------------------
-
-/// Name of the scenario as written, without any variant's overrides.
-const BASELINE: &str = "baseline";
-
 /// One variant, ready to run.
 struct LoadedVariant {
     /// Its name, also the name of its report directory.
@@ -270,29 +249,18 @@ struct LoadedVariant {
     scenario: Scenario,
 }
 
-/// The variants of `file` with `set` applied to each, in the scenario's order (the baseline
-/// first), only those named in `select` if it is given.
+/// The variants of `file` with `set` applied to each, the baseline first, only those named
+/// in `select` if it is given (an unknown name is an error naming the ones there are).
 fn load_variants(file: &Path, set: &[Override], select: Option<&[String]>) -> Result<Vec<LoadedVariant>> {
-    let baseline = LoadedVariant {
-        name: BASELINE.to_string(),
-        overrides: set.iter().map(ToString::to_string).collect(),
-        scenario: load(file, set)?,
-    };
-    select_variants(vec![baseline], select)
+    Ok(squall_scenario::load_variants(file, set, select)?
+        .into_iter()
+        .map(|v| LoadedVariant {
+            name: v.name,
+            overrides: v.scenario.overrides.clone(),
+            scenario: v.scenario,
+        })
+        .collect())
 }
-
-/// Keeps the variants named in `select` (all if `None`), in their own order; an unknown name
-/// is an error that lists the names there are.
-fn select_variants(all: Vec<LoadedVariant>, select: Option<&[String]>) -> Result<Vec<LoadedVariant>> {
-    let Some(select) = select else { return Ok(all) };
-    if let Some(unknown) = select.iter().find(|name| !all.iter().any(|v| &v.name == *name)) {
-        let names: Vec<String> = all.iter().map(|v| format!("`{}`", v.name)).collect();
-        anyhow::bail!("unknown variant `{unknown}` in --variants; this scenario has {}", names.join(", "));
-    }
-    Ok(all.into_iter().filter(|v| select.contains(&v.name)).collect())
-}
-
-// ---------------------------------------------------------------------------------------------
 
 fn compare(
     file: &Path,
@@ -452,15 +420,5 @@ mod tests {
         for jobs in [2, 3, 8] {
             assert_eq!(summaries(&run_variants(&variants, jobs).unwrap()), serial, "--jobs {jobs}");
         }
-    }
-
-    #[test]
-    fn selecting_variants_keeps_their_order_and_names_the_unknown_one() {
-        let names = |vs: &[LoadedVariant]| vs.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
-        let picked = select_variants(variants(), Some(&["v3".to_string(), "v1".to_string()])).unwrap();
-        assert_eq!(names(&picked), ["v1", "v3"]);
-        assert_eq!(names(&select_variants(variants(), None).unwrap()).len(), 5);
-        let err = select_variants(variants(), Some(&["v9".to_string()])).err().unwrap().to_string();
-        assert_eq!(err, "unknown variant `v9` in --variants; this scenario has `v0`, `v1`, `v2`, `v3`, `v4`");
     }
 }

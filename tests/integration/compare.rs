@@ -40,28 +40,34 @@ fn read(dir: &Path, file: &str) -> Vec<u8> {
     std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
 }
 
-/// Compares the flagship from the repository root, so the recorded file name is relative.
-fn compare_flagship(out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["compare", "scenarios/flagship.ron", "--out", out.to_str().unwrap()];
+/// Compares the bulkhead scenario's variants from the repository root, so the recorded file
+/// name is relative.
+fn compare_bulkhead(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["compare", "scenarios/bulkhead.ron", "--out", out.to_str().unwrap()];
     args.extend_from_slice(extra);
     squall(&args, &root())
 }
 
+const BULKHEAD_VARIANTS: [&str; 4] = ["baseline", "bulkhead", "thread-pool", "tight-timeout"];
+
 #[test]
 fn compare_writes_the_comparison_and_each_variants_report_identically_at_any_job_count() {
-    let dir = temp_dir("compare-flagship");
-    let one = compare_flagship(&dir.join("one"), &["--jobs", "1"]);
+    let dir = temp_dir("compare-bulkhead");
+    let one = compare_bulkhead(&dir.join("one"), &["--jobs", "1"]);
     assert!(one.status.success(), "{}", text(&one));
     let stdout = String::from_utf8_lossy(&one.stdout);
-    assert!(stdout.starts_with("squall compare  flagship (scenarios/flagship.ron)  seed 7"), "{stdout}");
-    assert!(stdout.contains("client users") && stdout.contains("service db"), "{stdout}");
+    assert!(stdout.starts_with("squall compare  bulkhead (scenarios/bulkhead.ron)  seed 11"), "{stdout}");
+    assert!(stdout.contains("client buyers") && stdout.contains("service web"), "{stdout}");
+    assert!(stdout.contains("variant bulkhead: services.web.dependencies.shipping.bulkhead="), "{stdout}");
     assert!(!stdout.contains('\x1b'), "no colour codes when stdout is not a terminal: {stdout}");
     assert!(stdout.contains("report: "), "{stdout}");
 
-    let two = compare_flagship(&dir.join("two"), &["--jobs", "2"]);
+    let two = compare_bulkhead(&dir.join("two"), &["--jobs", "2"]);
     assert!(two.status.success(), "{}", text(&two));
-    let files =
-        TOP_FILES.iter().map(|f| f.to_string()).chain(VARIANT_FILES.iter().map(|f| format!("baseline/{f}")));
+    let files = TOP_FILES
+        .iter()
+        .map(|f| f.to_string())
+        .chain(BULKHEAD_VARIANTS.iter().flat_map(|v| VARIANT_FILES.iter().map(move |f| format!("{v}/{f}"))));
     for f in files {
         assert!(
             read(&dir.join("one"), &f) == read(&dir.join("two"), &f),
@@ -72,18 +78,69 @@ fn compare_writes_the_comparison_and_each_variants_report_identically_at_any_job
     assert_eq!(table(&one), table(&two), "the table does not depend on --jobs");
 
     let json: serde_json::Value = serde_json::from_slice(&read(&dir.join("one"), "comparison.json")).unwrap();
-    assert_eq!(json["scenario"], "flagship");
-    assert_eq!(json["variants"]["baseline"]["seed"], 7);
-    assert!(json["variants"]["baseline"]["clients"][0]["issued"].as_u64().unwrap() > 0);
+    assert_eq!(json["scenario"], "bulkhead");
+    assert_eq!(json["variants"]["baseline"]["seed"], 11);
+    assert!(json["variants"]["bulkhead"]["clients"][0]["issued"].as_u64().unwrap() > 0);
 
-    // A variant's report is what `squall run` writes for it.
-    let run = squall(&["run", "scenarios/flagship.ron", "--out", dir.join("run").to_str().unwrap()], &root());
+    // A variant's report is what `squall run` writes for the scenario with its overrides.
+    let run = squall(
+        &[
+            "run",
+            "scenarios/bulkhead.ron",
+            "--set",
+            "services.web.dependencies.shipping.bulkhead=Semaphore(max_concurrent_calls: 10)",
+            "--out",
+            dir.join("run").to_str().unwrap(),
+        ],
+        &root(),
+    );
     assert!(run.status.success(), "{}", text(&run));
-    for f in VARIANT_FILES {
+    for f in ["summary.json", "timeseries.csv"] {
         assert!(
-            read(&dir.join("one/baseline"), f) == read(&dir.join("run"), f),
-            "baseline/{f} differs from the report of `squall run`"
+            read(&dir.join("one/bulkhead"), f) == read(&dir.join("run"), f),
+            "bulkhead/{f} differs from the report of `squall run --set ...`"
         );
+    }
+    check_golden(&dir.join("one"), "bulkhead-compare");
+}
+
+/// The committed comparison of db-connections is what the code produces now.
+#[test]
+fn the_committed_comparisons_are_up_to_date() {
+    let dir = temp_dir("compare-db");
+    let o = squall(&["compare", "scenarios/db-connections.ron", "--out", dir.to_str().unwrap()], &root());
+    assert!(o.status.success(), "{}", text(&o));
+    check_golden(&dir, "db-connections-compare");
+}
+
+/// `reports/<name>/` holds the committed comparison; `UPDATE_GOLDEN=1` rewrites it.
+fn check_golden(out: &Path, name: &str) {
+    let golden = root().join("reports").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        copy_dir(out, &golden);
+        return;
+    }
+    for f in ["comparison.json", "comparison.csv"] {
+        let want = std::fs::read(golden.join(f))
+            .unwrap_or_else(|e| panic!("reports/{name}/{f}: {e}; run with UPDATE_GOLDEN=1 to create it"));
+        assert!(
+            read(out, f) == want,
+            "reports/{name}/{f} is out of date; if the change is intended, run UPDATE_GOLDEN=1 cargo test \
+             and review the diff"
+        );
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
     }
 }
 

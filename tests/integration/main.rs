@@ -16,3 +16,6 @@ mod compare;
 /// Byte-identical outputs for the same seed, different numbers for another seed, and common
 /// random numbers across a change to an unrelated service.
 mod determinism;
+
+/// The canonical scenarios show what their descriptions claim, asserted on numbers.
+mod canonical;

@@ -4,6 +4,7 @@
 //! one directly. Nothing here is deserialized: the file format has its own types.
 
 use squall_kernel::{Dist, SimDuration, SimTime};
+pub use squall_policy::{AimdConfig, Gradient2Config, QueueSize};
 
 /// Index of a service in [`ModelConfig::services`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -196,39 +197,14 @@ pub enum TokenBucket {
     },
 }
 
-/// Netflix concurrency-limits algorithms, with their parameter names.
+/// Netflix concurrency-limits algorithms, with their parameter names and defaults (the
+/// policy crate's configurations, used as they are).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConcurrencyLimitConfig {
     /// Additive increase, multiplicative decrease.
-    Aimd {
-        /// Starting limit (20).
-        initial_limit: u32,
-        /// Floor (20).
-        min_limit: u32,
-        /// Ceiling (200).
-        max_limit: u32,
-        /// Factor applied on a drop (0.9).
-        backoff_ratio: f64,
-        /// A sample slower than this counts as a drop (5 s).
-        timeout: SimDuration,
-    },
+    Aimd(AimdConfig),
     /// Gradient of long-term to short-term round-trip time.
-    Gradient2 {
-        /// Starting limit (20).
-        initial_limit: u32,
-        /// Floor (20).
-        min_limit: u32,
-        /// Ceiling (200).
-        max_concurrency: u32,
-        /// Weight of a new estimate (0.2).
-        smoothing: f64,
-        /// Headroom added to the estimate (4).
-        queue_size: u32,
-        /// Samples in the long-term average (600).
-        long_window: u32,
-        /// Tolerated ratio of short- to long-term RTT (1.5).
-        rtt_tolerance: f64,
-    },
+    Gradient2(Gradient2Config),
 }
 
 /// Load shedding.

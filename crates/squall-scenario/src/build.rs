@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use squall_kernel::time::NS_PER_MS;
 use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
-    AdmissionConfig, ArrivalProcess, BalancerKind, BulkheadConfig, CacheConfig, CallConfig, ClientConfig,
-    CodelConfig, ConcurrencyLimitConfig, Criticality, DependencyConfig, Discipline, EndpointConfig,
-    EndpointId, FaultConfig, FaultKind, Limits, Load, ModelConfig, PoolConfig, QueueConfig, RateLimitConfig,
-    RateSchedule, ServiceConfig, ServiceId, ShedMetric, SheddingConfig, Step, TokenBucket,
+    AdmissionConfig, AimdConfig, ArrivalProcess, BalancerKind, BulkheadConfig, CacheConfig, CallConfig,
+    ClientConfig, CodelConfig, ConcurrencyLimitConfig, Criticality, DependencyConfig, Discipline,
+    EndpointConfig, EndpointId, FaultConfig, FaultKind, Gradient2Config, Limits, Load, ModelConfig,
+    PoolConfig, QueueConfig, QueueSize, RateLimitConfig, RateSchedule, ServiceConfig, ServiceId, ShedMetric,
+    SheddingConfig, Step, TokenBucket,
 };
 
 use crate::error::{unknown_name, unknown_name_in, Origin, Problem, ScenarioError};
@@ -505,13 +506,13 @@ fn concurrency_limit(
         ConcurrencyLimitSpec::Aimd { initial_limit, min_limit, max_limit, backoff_ratio, timeout } => {
             let limits = (min_limit.0, initial_limit.0, max_limit.0);
             check_limits(&under(at, &["Aimd"]), limits, "max_limit", pending);
-            ConcurrencyLimitConfig::Aimd {
+            ConcurrencyLimitConfig::Aimd(AimdConfig {
                 initial_limit: u32_of(initial_limit.0, "initial_limit"),
                 min_limit: u32_of(min_limit.0, "min_limit"),
                 max_limit: u32_of(max_limit.0, "max_limit"),
                 backoff_ratio: backoff_ratio.0,
                 timeout: duration_of(&timeout.0),
-            }
+            })
         }
         ConcurrencyLimitSpec::Gradient2 {
             initial_limit,
@@ -524,15 +525,15 @@ fn concurrency_limit(
         } => {
             let limits = (min_limit.0, initial_limit.0, max_concurrency.0);
             check_limits(&under(at, &["Gradient2"]), limits, "max_concurrency", pending);
-            ConcurrencyLimitConfig::Gradient2 {
+            ConcurrencyLimitConfig::Gradient2(Gradient2Config {
                 initial_limit: u32_of(initial_limit.0, "initial_limit"),
                 min_limit: u32_of(min_limit.0, "min_limit"),
                 max_concurrency: u32_of(max_concurrency.0, "max_concurrency"),
                 smoothing: smoothing.0,
-                queue_size: u32_of(queue_size.0, "queue_size"),
+                queue_size: QueueSize::Fixed(u32_of(queue_size.0, "queue_size")),
                 long_window: u32_of(long_window.0, "long_window"),
                 rtt_tolerance: rtt_tolerance.0,
-            }
+            })
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::config::FaultKind;
+use server::Ending;
 
 /// A fault's effect in a few words, for outputs.
 pub(super) fn describe(kind: &FaultKind) -> String {
@@ -136,39 +137,8 @@ impl World {
                 self.reqs.get_mut(r).in_queue = false;
                 self.drop_waiting(sched, r, Some(Outcome::ConnectionReset));
             } else {
-                self.finish_reset(sched, r);
+                self.end_service(sched, r, Outcome::ConnectionReset, Ending::Reset);
             }
-        }
-    }
-
-    /// A request in service on an instance that died ends with `ConnectionReset`.
-    fn finish_reset(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
-        let now = sched.now();
-        if self.reqs.get(r).holds_worker {
-            self.release_worker(now, r);
-        }
-        let req = self.reqs.get_mut(r);
-        req.server_done = true;
-        req.step_seq += 1;
-        let (inst, service, answered, work_ns, arrived) =
-            (req.instance, req.service, req.answered, req.work_ns, req.arrived_at);
-        let permit = req.permit.take();
-        let b = self.bucket(now);
-        let svc = &mut self.services[service.0 as usize];
-        svc.completed += 1;
-        svc.series[b].completed += 1;
-        svc.wasted_work_ns += u128::from(work_ns);
-        svc.series[b].wasted_work_ns += u128::from(work_ns);
-        let i = &mut self.instances[inst as usize];
-        i.outstanding -= 1;
-        if let Some(p) = permit {
-            let l = i.limiter.as_mut().expect("a permit has a limiter");
-            l.release(p, now.since(arrived), LimitOutcome::Dropped);
-        }
-        if answered {
-            self.reqs.release_if_done(r);
-        } else {
-            self.answer(sched, r, Outcome::ConnectionReset);
         }
     }
 }

@@ -37,9 +37,8 @@ use requests::{Caller, ReqRef, Requests, NO_INSTANCE};
 use squall_kernel::time::round_ns;
 use squall_kernel::{stream, Model, Pause, Scheduler, SimDuration, SimTime, Simulation, StreamRng};
 use squall_policy::{
-    AimdConfig, AimdLimit, Codel, ConcurrencyLimit, Gradient2Config, Gradient2Limit, Limiter,
-    Outcome as LimitOutcome, QueueSize, RateLimiter, Semaphore, ShedThresholds, Shedder, ThreadPool, Warmth,
-    WhenFull,
+    AimdLimit, Codel, ConcurrencyLimit, Gradient2Limit, Limiter, Outcome as LimitOutcome, RateLimiter,
+    Semaphore, ShedThresholds, Shedder, ThreadPool, Warmth, WhenFull,
 };
 use std::collections::VecDeque;
 
@@ -288,32 +287,8 @@ fn rate_limiter(b: &TokenBucket) -> RateLimiter {
 
 fn concurrency_limiter(c: &ConcurrencyLimitConfig) -> Limiter {
     Limiter::new(match *c {
-        ConcurrencyLimitConfig::Aimd { initial_limit, min_limit, max_limit, backoff_ratio, timeout } => {
-            ConcurrencyLimit::Aimd(AimdLimit::new(AimdConfig {
-                initial_limit,
-                min_limit,
-                max_limit,
-                backoff_ratio,
-                timeout,
-            }))
-        }
-        ConcurrencyLimitConfig::Gradient2 {
-            initial_limit,
-            min_limit,
-            max_concurrency,
-            smoothing,
-            queue_size,
-            long_window,
-            rtt_tolerance,
-        } => ConcurrencyLimit::Gradient2(Gradient2Limit::new(Gradient2Config {
-            initial_limit,
-            min_limit,
-            max_concurrency,
-            smoothing,
-            queue_size: QueueSize::Fixed(queue_size),
-            long_window,
-            rtt_tolerance,
-        })),
+        ConcurrencyLimitConfig::Aimd(c) => ConcurrencyLimit::Aimd(AimdLimit::new(c)),
+        ConcurrencyLimitConfig::Gradient2(c) => ConcurrencyLimit::Gradient2(Gradient2Limit::new(c)),
     })
 }
 

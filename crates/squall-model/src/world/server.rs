@@ -16,6 +16,15 @@ fn queue_metric(reqs: &Requests, q: &WaitQueue, metric: ShedMetric, now: SimTime
     }
 }
 
+/// How a request's service ends.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum Ending {
+    /// It ran its steps, or failed one.
+    Served,
+    /// A fault killed its instance.
+    Reset,
+}
+
 impl World {
     /// A request reaches its service: a cache in front of the endpoint may answer it; else
     /// it goes to an instance (or the shared queue).
@@ -122,21 +131,9 @@ impl World {
         if let Some(outcome) = self.injected_failure(inst) {
             return Some(outcome);
         }
-        let i = &mut self.instances[inst as usize];
-        let service = i.service;
-        let svc = &mut self.services[service.0 as usize];
-        let limiter = i.rate.as_mut().or(svc.rate.as_mut());
-        if let Some(l) = limiter {
-            if l.try_acquire(now).is_err() {
-                return Some(Outcome::RateLimited);
-            }
-        }
-        if let Some((shedder, metric)) = svc.shedder {
-            let q = if svc.queue_cfg.shared { &svc.shared_queue } else { &i.queue };
-            let m = queue_metric(&self.reqs, q, metric, now);
-            if shedder.should_shed(m, self.reqs.get(r).criticality) {
-                return Some(Outcome::Shed);
-            }
+        let service = self.instances[inst as usize].service;
+        if let Some(outcome) = self.rate_and_shedding(r, now, service, Some(inst)) {
+            return Some(outcome);
         }
         let i = &mut self.instances[inst as usize];
         if let Some(l) = i.limiter.as_mut() {
@@ -146,6 +143,33 @@ impl World {
             }
         }
         None
+    }
+
+    /// The rate limiter (the instance's, else the service's) and load shedding (on the
+    /// instance's queue, or the service's shared one when `inst` is `None`).
+    fn rate_and_shedding(
+        &mut self,
+        r: ReqRef,
+        now: SimTime,
+        service: ServiceId,
+        inst: Option<u32>,
+    ) -> Option<Outcome> {
+        let svc = &mut self.services[service.0 as usize];
+        let mut i = inst.map(|i| &mut self.instances[i as usize]);
+        let limiter = match i.as_deref_mut().and_then(|i| i.rate.as_mut()) {
+            Some(l) => Some(l),
+            None => svc.rate.as_mut(),
+        };
+        if limiter.is_some_and(|l| l.try_acquire(now).is_err()) {
+            return Some(Outcome::RateLimited);
+        }
+        let (shedder, metric) = svc.shedder?;
+        let q = match i {
+            Some(i) if !svc.queue_cfg.shared => &i.queue,
+            _ => &svc.shared_queue,
+        };
+        let m = queue_metric(&self.reqs, q, metric, now);
+        shedder.should_shed(m, self.reqs.get(r).criticality).then_some(Outcome::Shed)
     }
 
     /// A request reaches one instance: refused by admission, started, queued, or refused.
@@ -172,10 +196,7 @@ impl World {
             self.services[service.0 as usize].waited += 1;
             self.add_queued(service, now, 1);
         } else {
-            if let Some(p) = self.reqs.get_mut(r).permit.take() {
-                let l = self.instances[inst as usize].limiter.as_mut().expect("a permit has a limiter");
-                l.release(p, SimDuration::ZERO, LimitOutcome::Ignored);
-            }
+            self.release_permit(r, inst, SimDuration::ZERO, LimitOutcome::Ignored);
             self.refuse(sched, r, Outcome::QueueFull);
         }
     }
@@ -185,22 +206,12 @@ impl World {
     /// apply on the instance that takes the request.
     fn admit_shared(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, service: ServiceId) {
         let now = sched.now();
+        if let Some(outcome) = self.rate_and_shedding(r, now, service, None) {
+            self.refuse(sched, r, outcome);
+            return;
+        }
         let svc = &mut self.services[service.0 as usize];
         let (first, n) = (svc.first_instance, svc.n_instances);
-        if let Some(l) = svc.rate.as_mut() {
-            if l.try_acquire(now).is_err() {
-                self.refuse(sched, r, Outcome::RateLimited);
-                return;
-            }
-        }
-        if let Some((shedder, metric)) = svc.shedder {
-            let m = queue_metric(&self.reqs, &svc.shared_queue, metric, now);
-            if shedder.should_shed(m, self.reqs.get(r).criticality) {
-                self.refuse(sched, r, Outcome::Shed);
-                return;
-            }
-        }
-        let svc = &mut self.services[service.0 as usize];
         let start = svc.rr_next % n;
         let idle = (0..n).map(|k| first + (start + k) % n).find(|&inst| {
             let i = &self.instances[inst as usize];
@@ -401,8 +412,20 @@ impl World {
     /// The server is done with the request: free its worker, classify its work as useful or
     /// wasted, answer the caller if it still waits, and let the worker take the next request.
     pub(super) fn finish(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, outcome: Outcome) {
+        self.end_service(sched, r, outcome, Ending::Served);
+    }
+
+    /// Ends a request's service: `finish`, or a reset by a fault, whose work is all wasted and
+    /// whose sojourn is not a service time.
+    pub(super) fn end_service(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        r: ReqRef,
+        outcome: Outcome,
+        how: Ending,
+    ) {
         let now = sched.now();
-        let useful = self.wanted(r);
+        let useful = how == Ending::Served && self.wanted(r);
         let req = self.reqs.get_mut(r);
         assert!(!req.server_done, "request finished twice: {req:?}");
         req.server_done = true;
@@ -413,14 +436,15 @@ impl World {
         let req = self.reqs.get_mut(r);
         let (inst, service, arrived, answered, work_ns) =
             (req.instance, req.service, req.arrived_at, req.answered, req.work_ns);
-        let permit = req.permit.take();
         let b = self.bucket(now);
         let svc = &mut self.services[service.0 as usize];
         svc.completed += 1;
         svc.series[b].completed += 1;
-        let sojourn = now.since(arrived).as_nanos();
-        record(&mut svc.sojourn, sojourn);
-        svc.sojourn_ns_sum += u128::from(sojourn);
+        if how == Ending::Served {
+            let sojourn = now.since(arrived).as_nanos();
+            record(&mut svc.sojourn, sojourn);
+            svc.sojourn_ns_sum += u128::from(sojourn);
+        }
         if useful {
             svc.useful += 1;
             svc.useful_work_ns += u128::from(work_ns);
@@ -433,11 +457,8 @@ impl World {
         let i = &mut self.instances[inst as usize];
         assert!(i.outstanding > 0, "instance {inst} finished work it did not hold");
         i.outstanding -= 1;
-        if let Some(p) = permit {
-            let l = i.limiter.as_mut().expect("a permit has a limiter");
-            let how = if useful { LimitOutcome::Success } else { LimitOutcome::Dropped };
-            l.release(p, now.since(arrived), how);
-        }
+        let sample = if useful { LimitOutcome::Success } else { LimitOutcome::Dropped };
+        self.release_permit(r, inst, now.since(arrived), sample);
         if answered {
             self.reqs.release_if_done(r);
         } else {
@@ -542,24 +563,27 @@ impl World {
         self.add_queued(service, now, 1);
     }
 
+    /// Gives back the request's concurrency-limiter permit, if it holds one, with its sample.
+    fn release_permit(&mut self, r: ReqRef, inst: u32, rtt: SimDuration, sample: LimitOutcome) {
+        if let Some(p) = self.reqs.get_mut(r).permit.take() {
+            let l = self.instances[inst as usize].limiter.as_mut().expect("a permit has a limiter");
+            l.release(p, rtt, sample);
+        }
+    }
+
     /// A waiting request leaves unserved; its caller, if it still waits, gets `outcome`.
     pub(super) fn drop_waiting(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, outcome: Option<Outcome>) {
         let now = sched.now();
         let req = self.reqs.get_mut(r);
         req.server_done = true;
-        let (inst, service, answered) = (req.instance, req.service, req.answered);
-        let permit = req.permit.take();
+        let (inst, service, answered, arrived) = (req.instance, req.service, req.answered, req.arrived_at);
         let b = self.bucket(now);
         let svc = &mut self.services[service.0 as usize];
         svc.dropped += 1;
         svc.series[b].dropped += 1;
         if inst != NO_INSTANCE {
-            let i = &mut self.instances[inst as usize];
-            i.outstanding -= 1;
-            if let Some(p) = permit {
-                let l = i.limiter.as_mut().expect("a permit has a limiter");
-                l.release(p, now.since(self.reqs.get(r).arrived_at), LimitOutcome::Dropped);
-            }
+            self.instances[inst as usize].outstanding -= 1;
+            self.release_permit(r, inst, now.since(arrived), LimitOutcome::Dropped);
         }
         match outcome {
             Some(o) if !answered => self.answer(sched, r, o),

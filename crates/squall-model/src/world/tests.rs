@@ -241,13 +241,13 @@ fn arb_graph() -> impl Strategy<Value = ModelConfig> {
                 retry_after: SimDuration::from_secs(1),
             });
             if k.limit {
-                svc.admission.concurrency_limit = Some(ConcurrencyLimitConfig::Aimd {
+                svc.admission.concurrency_limit = Some(ConcurrencyLimitConfig::Aimd(AimdConfig {
                     initial_limit: 4,
                     min_limit: 2,
                     max_limit: 8,
                     backoff_ratio: 0.9,
                     timeout: SimDuration::from_millis(50),
-                });
+                }));
             }
             if i == 0 {
                 svc.endpoints[0].cache = k.cache.map(|(hit_ratio, cold_start)| CacheConfig {
@@ -796,13 +796,13 @@ fn a_deadline_aware_server_drops_work_nobody_waits_for() {
 #[test]
 fn an_aimd_limit_refuses_past_its_limit() {
     let mut s = leaf("s", 1, 1000, 0, Dist::exponential(100e6).unwrap());
-    s.admission.concurrency_limit = Some(ConcurrencyLimitConfig::Aimd {
+    s.admission.concurrency_limit = Some(ConcurrencyLimitConfig::Aimd(AimdConfig {
         initial_limit: 20,
         min_limit: 20,
         max_limit: 30,
         backoff_ratio: 0.9,
         timeout: SimDuration::from_secs(5),
-    });
+    }));
     // 400/s x 100 ms = 40 in flight wanted, at most 30 allowed.
     let out = run(&world(vec![s], 400.0, 60));
     assert!(out.clients[0].outcomes.get(Outcome::Shed) > 0);

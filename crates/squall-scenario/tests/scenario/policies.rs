@@ -6,9 +6,9 @@ use crate::{check_error_of, edit, parse_with, FLAGSHIP, RESILIENCE};
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
 use squall_kernel::{Dist, SimDuration, SimTime};
 use squall_model::{
-    BulkheadConfig, CodelConfig, ConcurrencyLimitConfig, Criticality, DependencyConfig, Discipline,
-    EndpointId, FaultKind, Outcome, PoolConfig, QueueConfig, RateLimitConfig, ServiceId, ShedMetric,
-    SheddingConfig, Step, TokenBucket,
+    AimdConfig, BulkheadConfig, CodelConfig, ConcurrencyLimitConfig, Criticality, DependencyConfig,
+    Discipline, EndpointId, FaultKind, Gradient2Config, Outcome, PoolConfig, QueueConfig, QueueSize,
+    RateLimitConfig, ServiceId, ShedMetric, SheddingConfig, Step, TokenBucket,
 };
 
 fn ms(n: u64) -> SimDuration {
@@ -123,15 +123,15 @@ fn every_resilience_setting_builds_the_expected_model_config() {
     );
     assert_eq!(
         admission.concurrency_limit,
-        Some(ConcurrencyLimitConfig::Gradient2 {
+        Some(ConcurrencyLimitConfig::Gradient2(Gradient2Config {
             initial_limit: 40,
             min_limit: 20,
             max_concurrency: 100,
             smoothing: 0.2,
-            queue_size: 4,
+            queue_size: QueueSize::Fixed(4),
             long_window: 600,
             rtt_tolerance: 1.5,
-        })
+        }))
     );
     assert_eq!(
         admission.shedding,
@@ -153,13 +153,13 @@ fn every_resilience_setting_builds_the_expected_model_config() {
     );
     assert_eq!(
         db.admission.concurrency_limit,
-        Some(ConcurrencyLimitConfig::Aimd {
+        Some(ConcurrencyLimitConfig::Aimd(AimdConfig {
             initial_limit: 20,
             min_limit: 20,
             max_limit: 200,
             backoff_ratio: 0.9,
             timeout: SimDuration::from_secs(5)
-        }),
+        })),
         "Netflix's defaults"
     );
     assert_eq!(

@@ -178,7 +178,7 @@ impl System {
                     process: ArrivalProcess::Poisson,
                     rate: RateSchedule::constant(self.lambda),
                 },
-                timeout: None,
+                policy: squall_model::CallPolicy::default(),
                 criticality: Criticality::default(),
             }],
             faults: Vec::new(),

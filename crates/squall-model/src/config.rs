@@ -4,7 +4,10 @@
 //! one directly. Nothing here is deserialized: the file format has its own types.
 
 use squall_kernel::{Dist, SimDuration, SimTime};
-pub use squall_policy::{AimdConfig, Gradient2Config, QueueSize};
+pub use squall_policy::{
+    AdaptiveThrottleConfig, AimdConfig, Backoff, BreakerConfig, ConsecutiveConfig, Gradient2Config,
+    GrpcJitter, Jitter, QueueSize, Resilience4jConfig, RetryBudgetConfig, SlidingWindow,
+};
 
 /// Index of a service in [`ModelConfig::services`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -76,6 +79,27 @@ pub struct ServiceConfig {
     /// Connections the service accepts from all callers' pools together (a database's
     /// `max_connections`); `None` is unlimited.
     pub max_connections: Option<u32>,
+    /// Refuse at admission, and drop at dequeue, requests whose propagated deadline has
+    /// passed by this instance's clock (`DeadlineExceeded`), instead of serving them.
+    pub honor_deadlines: bool,
+    /// How far each instance's wall clock is off true time. Only absolute deadlines crossing
+    /// instances see it.
+    pub clock_skew: ClockSkew,
+}
+
+/// Wall-clock offsets of a service's instances.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum ClockSkew {
+    /// Every clock is exact.
+    #[default]
+    None,
+    /// Instance `i` is off by `offsets[i % len]` nanoseconds (positive: ahead of true time).
+    Offsets(Vec<i64>),
+    /// Each instance is off by an amount drawn uniformly from `[-max, +max]`.
+    Uniform {
+        /// Largest offset either way.
+        max: SimDuration,
+    },
 }
 
 impl ServiceConfig {
@@ -98,6 +122,8 @@ impl ServiceConfig {
             dependencies: Vec::new(),
             admission: AdmissionConfig::default(),
             max_connections: None,
+            honor_deadlines: false,
+            clock_skew: ClockSkew::None,
         }
     }
 }
@@ -241,12 +267,112 @@ pub use squall_policy::Criticality;
 pub struct DependencyConfig {
     /// The service called.
     pub service: ServiceId,
-    /// Per-call timeout, unless the call sets its own.
-    pub timeout: Option<SimDuration>,
+    /// Timeouts, deadlines, retries, budgets, breaker, throttling, hedging and fallback of
+    /// calls to it. The policy's `timeout` applies unless a call sets its own.
+    pub policy: CallPolicy,
     /// Limits concurrent calls; calls past it fail fast with `BulkheadFull`.
     pub bulkhead: Option<BulkheadConfig>,
     /// A call holds a pooled connection while it is out.
     pub pool: Option<PoolConfig>,
+}
+
+/// What a caller does around each logical call: the client policy of a client group or of
+/// a caller's dependency. Attempts pass, in order: adaptive throttling, the breaker, then
+/// (for dependencies) the bulkhead and the pool.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallPolicy {
+    /// Overall deadline of the logical call, over every attempt and back-off (gRPC deadline,
+    /// Envoy route `timeout`); `None` waits forever.
+    pub timeout: Option<SimDuration>,
+    /// Each attempt gives up after this long (Envoy `per_try_timeout`); the last attempt
+    /// gets only what is left of the deadline.
+    pub per_try_timeout: Option<SimDuration>,
+    /// Pass the caller's own deadline on: the call's budget is `min(remaining × factor,
+    /// timeout)`, and it fails at once with `DeadlineExceeded` if nothing remains.
+    pub propagate_deadline: Option<DeadlinePropagation>,
+    /// Retries of failed attempts.
+    pub retry: Option<RetryPolicy>,
+    /// What limits retries (and hedges) across calls.
+    pub budget: Option<RetryBudgetConfig>,
+    /// A circuit breaker in front of the attempts.
+    pub breaker: Option<BreakerPolicy>,
+    /// SRE client-side adaptive throttling of attempts (refused locally as `Throttled`).
+    pub throttle: Option<AdaptiveThrottleConfig>,
+    /// Parallel attempts (gRPC hedging). Exclusive with `retry`.
+    pub hedge: Option<HedgePolicy>,
+    /// Serve a fallback instead of failing (`Degraded`).
+    pub fallback: Option<FallbackConfig>,
+}
+
+/// How a deadline is handed down.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct DeadlinePropagation {
+    /// Share of the remaining time given to the callee (0.9), leaving headroom for the reply.
+    pub factor: f64,
+}
+
+impl Default for DeadlinePropagation {
+    fn default() -> Self {
+        DeadlinePropagation { factor: 0.9 }
+    }
+}
+
+/// When and how failed attempts are retried.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts at most, the first included (gRPC caps this at 5).
+    pub max_attempts: u32,
+    /// Outcomes that are retried; others end the call at once.
+    pub retry_on: Vec<crate::Outcome>,
+    /// The wait before each retry.
+    pub backoff: Backoff,
+    /// When a refusal carries a Retry-After (429/503), wait exactly that long instead of the
+    /// back-off (gRPC pushback), and start the back-off over.
+    pub honor_retry_after: bool,
+}
+
+impl RetryPolicy {
+    /// What is retried unless a policy says otherwise: timeouts, 5xx and 503-style refusals,
+    /// connection resets. Never 4xx-like outcomes (`RateLimited`, `Unsupported`).
+    pub const DEFAULT_RETRY_ON: [crate::Outcome; 5] = [
+        crate::Outcome::Timeout,
+        crate::Outcome::ServerError,
+        crate::Outcome::Shed,
+        crate::Outcome::QueueFull,
+        crate::Outcome::ConnectionReset,
+    ];
+}
+
+/// A circuit breaker and who shares it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BreakerPolicy {
+    /// The state machine and its thresholds.
+    pub config: BreakerConfig,
+    /// One breaker for all instances of the caller, instead of one per instance.
+    pub shared: bool,
+}
+
+/// gRPC hedging: parallel attempts, first success wins, the others are cancelled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HedgePolicy {
+    /// Attempts at most, the first included (capped at 5).
+    pub max_attempts: u32,
+    /// Delay between hedges; zero sends them all at once.
+    pub hedging_delay: SimDuration,
+    /// Outcomes after which the next hedge goes at once; any other failure ends the call.
+    pub non_fatal: Vec<crate::Outcome>,
+}
+
+/// What a failed call falls back to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FallbackConfig {
+    /// A static answer, always available.
+    Static,
+    /// A stale cached answer, available for a share of requests.
+    Cache {
+        /// Share of failed calls a cached answer covers.
+        hit_ratio: f64,
+    },
 }
 
 /// Resilience4j bulkheads.
@@ -402,7 +528,7 @@ pub struct CallConfig {
     pub service: ServiceId,
     /// Callee endpoint.
     pub endpoint: EndpointId,
-    /// The caller gives up after this long; `None` uses the dependency's timeout.
+    /// The caller gives up after this long; `None` uses the dependency policy's timeout.
     pub timeout: Option<SimDuration>,
     /// A cache local to each caller instance, in front of this call.
     pub cache: Option<CacheConfig>,
@@ -419,8 +545,9 @@ pub struct ClientConfig {
     pub endpoint: EndpointId,
     /// How requests are generated.
     pub load: Load,
-    /// A client gives up on a request after this long; `None` waits forever.
-    pub timeout: Option<SimDuration>,
+    /// Timeouts, retries and the rest of the client's resilience policy. A client group has
+    /// no instances: its breaker, budget and throttle are one for the group.
+    pub policy: CallPolicy,
     /// Criticality of its requests and of the calls they cause.
     pub criticality: Criticality,
 }

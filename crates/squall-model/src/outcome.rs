@@ -24,6 +24,8 @@ pub enum Outcome {
     BulkheadFull,
     /// A circuit breaker refused the call.
     CircuitOpen,
+    /// The caller's own adaptive throttling refused the call before sending it.
+    Throttled,
     /// The server (or one of its dependencies) failed the request.
     ServerError,
     /// The serving version has no such endpoint.
@@ -38,7 +40,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Number of outcomes; the length of [`OutcomeCounts`].
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
 
     /// Every outcome, in a fixed order used by all outputs.
     pub const ALL: [Outcome; Outcome::COUNT] = [
@@ -51,6 +53,7 @@ impl Outcome {
         Outcome::QueueFull,
         Outcome::BulkheadFull,
         Outcome::CircuitOpen,
+        Outcome::Throttled,
         Outcome::ServerError,
         Outcome::Unsupported,
         Outcome::NoEndpoint,
@@ -70,6 +73,7 @@ impl Outcome {
             Outcome::QueueFull => "queue_full",
             Outcome::BulkheadFull => "bulkhead_full",
             Outcome::CircuitOpen => "circuit_open",
+            Outcome::Throttled => "throttled",
             Outcome::ServerError => "server_error",
             Outcome::Unsupported => "unsupported",
             Outcome::NoEndpoint => "no_endpoint",

@@ -81,6 +81,68 @@ pub struct ClientOutput {
     pub latency_all: Histogram<u64>,
     /// Per time bucket.
     pub series: Vec<ClientBucket>,
+    /// What the group's client policy did: attempts, retries, breaker, throttling.
+    pub policy: PolicyOutput,
+}
+
+/// What a client policy did at one call site (a client group, or a caller's dependency),
+/// summed over the caller's instances. `issued`/`calls` and `outcomes` of the owner count
+/// logical requests; this counts their attempts.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyOutput {
+    /// Attempts sent (first tries, retries and hedges) — what the callee sees.
+    pub attempts: u64,
+    /// Attempts after the first that were retries.
+    pub retries: u64,
+    /// Attempts after the first that were hedges.
+    pub hedges: u64,
+    /// Retries (or hedges) the budget refused; the failure was returned instead.
+    pub retries_denied: u64,
+    /// Attempts refused by the caller's adaptive throttling.
+    pub throttled: u64,
+    /// Attempts refused by an open (or full half-open) breaker.
+    pub short_circuited: u64,
+    /// Failed calls served by the fallback (counted `Degraded` in the outcomes).
+    pub fallbacks: u64,
+    /// How attempts ended, including those refused before leaving the caller.
+    pub attempt_outcomes: OutcomeCounts,
+    /// Breaker figures, when the policy has a breaker.
+    pub breaker: Option<BreakerOutput>,
+    /// Per time bucket (empty when the policy does nothing but time out).
+    pub series: Vec<PolicyBucket>,
+}
+
+/// Breaker state over the run, summed over the breakers of a call site.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BreakerOutput {
+    /// Breakers: one shared, or one per caller instance.
+    pub breakers: u32,
+    /// Times a breaker opened.
+    pub opens: u64,
+    /// Breaker-time in each state, ns, indexed by `BreakerState::index` (closed, open,
+    /// half-open).
+    pub state_ns: [u128; 3],
+}
+
+/// A call site's policy in one time bucket.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyBucket {
+    /// Attempts sent (by send time).
+    pub attempts: u64,
+    /// Retries sent.
+    pub retries: u64,
+    /// Hedges sent.
+    pub hedges: u64,
+    /// Retries refused by the budget.
+    pub retries_denied: u64,
+    /// Attempts refused by adaptive throttling.
+    pub throttled: u64,
+    /// Attempts refused by the breaker.
+    pub short_circuited: u64,
+    /// Breaker-time open within the bucket, ns (divide by the width for "breakers open").
+    pub breaker_open_ns: u128,
+    /// Breaker-time half-open within the bucket, ns.
+    pub breaker_half_open_ns: u128,
 }
 
 /// One client group in one time bucket (by the time a request ended, or was issued).
@@ -240,6 +302,10 @@ pub struct DependencyOutput {
     pub waited: u64,
     /// Latency of successful calls, ns.
     pub latency_ok: Histogram<u64>,
+    /// What the caller's policy for this dependency did.
+    pub policy: PolicyOutput,
+    /// Logical calls made per time bucket (by issue time), for amplification over time.
+    pub calls_series: Vec<u64>,
 }
 
 /// When a fault was active.

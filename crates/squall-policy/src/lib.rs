@@ -13,6 +13,13 @@
 //! - `shed`: [`Shedder`], SRE-book criticality classes ([`Criticality`]) with per-class
 //!   thresholds on one overload metric.
 //! - `cache`: [`Warmth`], a cache's hit ratio ramping up after a restart or flush.
+//! - `backoff`: [`Backoff`], waits between retries: AWS jitter variants, gRPC (per language),
+//!   Envoy, constant.
+//! - `budget`: [`RetryBudget`]: Finagle, Envoy (budget and `max_retries`), gRPC retry
+//!   throttling, AWS retry quota.
+//! - `breaker`: [`Breaker`]: Resilience4j (count/time windows, slow calls) and consecutive
+//!   failures.
+//! - `throttle`: [`AdaptiveThrottle`], the SRE book's client-side adaptive throttling.
 //!
 //! Design choice: nothing here knows about requests, events, timers or the engine. Each type
 //! takes the current [`SimTime`](squall_kernel::SimTime) as an argument, evaluates time-based
@@ -22,13 +29,22 @@
 //! the systems' sources, and free of allocation per operation beyond a growing `VecDeque`.
 #![warn(missing_docs)]
 
+pub mod backoff;
+pub mod breaker;
+pub mod budget;
 pub mod cache;
 pub mod codel;
 pub mod gate;
 pub mod limit;
 pub mod rate;
 pub mod shed;
+pub mod throttle;
 
+pub use backoff::{Backoff, BackoffState, GrpcJitter, Jitter};
+pub use breaker::{
+    Breaker, BreakerConfig, BreakerPermit, BreakerState, ConsecutiveConfig, Resilience4jConfig, SlidingWindow,
+};
+pub use budget::{AttemptResult, RetryBudget, RetryBudgetConfig};
 pub use cache::Warmth;
 pub use codel::Codel;
 pub use gate::{Admit, Semaphore, ThreadPool, WhenFull};
@@ -38,3 +54,4 @@ pub use limit::{
 };
 pub use rate::{DiscreteBucket, Gcra, RateLimiter};
 pub use shed::{Criticality, ShedThresholds, Shedder};
+pub use throttle::{AdaptiveThrottle, AdaptiveThrottleConfig};

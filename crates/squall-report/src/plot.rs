@@ -84,6 +84,7 @@ fn outcome_color(o: Outcome) -> RGBColor {
         Outcome::QueueFull => RGBColor(0xd6, 0x27, 0x28),
         Outcome::BulkheadFull => RGBColor(0x7f, 0x7f, 0x7f),
         Outcome::CircuitOpen => RGBColor(0x17, 0xbe, 0xcf),
+        Outcome::Throttled => RGBColor(0x5b, 0x3a, 0x8e),
         Outcome::ServerError => RGBColor(0x80, 0x00, 0x00),
         Outcome::Unsupported => RGBColor(0x1f, 0x77, 0xb4),
         Outcome::NoEndpoint => RGBColor(0x00, 0x00, 0x80),

@@ -5,7 +5,7 @@ use squall_kernel::time::{NS_PER_MS, NS_PER_S};
 use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
     ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, Outcome,
-    OutcomeCounts, RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
+    OutcomeCounts, PolicyOutput, RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
 
 pub(crate) fn meta() -> crate::ReportMeta {
@@ -115,6 +115,7 @@ pub(crate) fn sample_output() -> RunOutput {
             &[(50_000, 20), (10 * MS, 570), (20 * MS, 300), (100 * MS, 75), (1_000 * MS, 35)],
         ),
         series: web_series,
+        policy: PolicyOutput::default(),
     };
     let batch = ClientOutput {
         name: "batch".to_string(),
@@ -123,6 +124,7 @@ pub(crate) fn sample_output() -> RunOutput {
         latency_ok: hist(HIST_SIGFIG, &[(5 * MS, 500)]),
         latency_all: hist(HIST_SIGFIG, &[(5 * MS, 500)]),
         series: batch_series,
+        policy: PolicyOutput::default(),
     };
     let sum = |s: &[ServiceBucket], f: fn(&ServiceBucket) -> u128| s.iter().map(f).sum::<u128>();
     let api_completed = api_series.iter().map(|b| b.completed).sum::<u64>();
@@ -190,6 +192,8 @@ pub(crate) fn sample_output() -> RunOutput {
             cache_hits: 0,
             waited: 12,
             latency_ok: hist(HIST_SIGFIG, &[(2 * MS, 1_480)]),
+            policy: PolicyOutput::default(),
+            calls_series: Vec::new(),
         }],
         faults: vec![FaultWindow {
             name: "db-slow".to_string(),
@@ -219,6 +223,7 @@ pub(crate) fn zero_output() -> RunOutput {
             latency_ok: empty(),
             latency_all: empty(),
             series: Vec::new(),
+            policy: PolicyOutput::default(),
         }],
         services: vec![ServiceOutput {
             name: "idle".to_string(),

@@ -13,7 +13,7 @@ use squall_kernel::time::NS_PER_MS;
 use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
     AdmissionConfig, AimdConfig, ArrivalProcess, BalancerKind, BulkheadConfig, CacheConfig, CallConfig,
-    ClientConfig, CodelConfig, ConcurrencyLimitConfig, Criticality, DependencyConfig, Discipline,
+    CallPolicy, ClientConfig, CodelConfig, ConcurrencyLimitConfig, Criticality, DependencyConfig, Discipline,
     EndpointConfig, EndpointId, FaultConfig, FaultKind, Gradient2Config, Limits, Load, ModelConfig,
     PoolConfig, QueueConfig, QueueSize, RateLimitConfig, RateSchedule, ServiceConfig, ServiceId, ShedMetric,
     SheddingConfig, Step, TokenBucket,
@@ -198,6 +198,8 @@ fn build_services(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<Servic
             dependencies,
             admission,
             max_connections: s.max_connections.map(|n| u32_of(n.0, "max_connections")),
+            honor_deadlines: false,
+            clock_skew: squall_model::ClockSkew::None,
         });
     }
     services
@@ -435,7 +437,15 @@ fn dependency(
         }
     });
     let pool = d.pool.as_ref().map(|p| pool(p, &under(at, &["pool"]), pending));
-    DependencyConfig { service, timeout: d.timeout.as_ref().map(|t| duration_of(&t.0)), bulkhead, pool }
+    DependencyConfig {
+        service,
+        policy: CallPolicy {
+            timeout: d.timeout.as_ref().map(|t| duration_of(&t.0)),
+            ..CallPolicy::default()
+        },
+        bulkhead,
+        pool,
+    }
 }
 
 fn pool(p: &PoolSpec, at: &[Seg], pending: &mut Vec<Pending>) -> PoolConfig {
@@ -764,7 +774,10 @@ fn build_clients(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ClientC
                 service,
                 endpoint,
                 load,
-                timeout: c.timeout.as_ref().map(|t| duration_of(&t.0)),
+                policy: CallPolicy {
+                    timeout: c.timeout.as_ref().map(|t| duration_of(&t.0)),
+                    ..CallPolicy::default()
+                },
                 criticality: match c.criticality {
                     CriticalitySpec::CriticalPlus => Criticality::CriticalPlus,
                     CriticalitySpec::Critical => Criticality::Critical,

@@ -437,7 +437,7 @@ impl World {
                 name: cc.name.clone(),
                 service: cc.service,
                 endpoint: cc.endpoint,
-                timeout: cc.timeout,
+                timeout: cc.policy.timeout,
                 criticality: cc.criticality,
                 load: cc.load.clone(),
                 max_rate: match &cc.load {
@@ -764,6 +764,7 @@ impl World {
                 latency_ok: c.latency_ok,
                 latency_all: c.latency_all,
                 series: c.series,
+                policy: crate::output::PolicyOutput::default(),
             })
             .collect();
         let service_names: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
@@ -780,6 +781,8 @@ impl World {
                 cache_hits: st.cache_hits,
                 waited: st.waited,
                 latency_ok: st.latency_ok,
+                policy: crate::output::PolicyOutput::default(),
+                calls_series: Vec::new(),
             })
             .collect();
         let faults = self

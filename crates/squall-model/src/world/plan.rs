@@ -109,7 +109,7 @@ impl Plan {
                                     .position(|d| d.service == c.service)
                                     .map_or(NONE, |i| i as u32);
                                 let dep_timeout =
-                                    sc.dependencies.get(dependency as usize).and_then(|d| d.timeout);
+                                    sc.dependencies.get(dependency as usize).and_then(|d| d.policy.timeout);
                                 let edge = plan
                                     .edges
                                     .binary_search(&Edge { caller, callee: c.service })

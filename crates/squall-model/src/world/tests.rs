@@ -30,7 +30,7 @@ pub(crate) fn single(
             service: ServiceId(0),
             endpoint: EndpointId(0),
             load: Load::Open { process: ArrivalProcess::Poisson, rate: RateSchedule::constant(rate) },
-            timeout: None,
+            policy: CallPolicy::default(),
             criticality: Criticality::default(),
         }],
         faults: Vec::new(),
@@ -117,7 +117,10 @@ fn arb_config() -> impl Strategy<Value = ModelConfig> {
                     service: ServiceId(0),
                     endpoint: EndpointId(0),
                     load,
-                    timeout: client_timeout_ms.map(SimDuration::from_millis),
+                    policy: CallPolicy {
+                        timeout: client_timeout_ms.map(SimDuration::from_millis),
+                        ..CallPolicy::default()
+                    },
                     criticality: Criticality::default(),
                 }],
                 faults: Vec::new(),
@@ -201,7 +204,10 @@ fn arb_graph() -> impl Strategy<Value = ModelConfig> {
                 ep.steps.push(Step::Work(Dist::exponential(1e6).unwrap()));
                 svc.dependencies.push(DependencyConfig {
                     service: callee,
-                    timeout: Some(SimDuration::from_millis(30)),
+                    policy: CallPolicy {
+                        timeout: Some(SimDuration::from_millis(30)),
+                        ..CallPolicy::default()
+                    },
                     bulkhead: match k.bulkhead {
                         0 => None,
                         1 => Some(BulkheadConfig::Semaphore {
@@ -354,7 +360,7 @@ fn a_timeout_answers_the_client_and_the_late_work_counts_as_wasted() {
     // done for them is wasted.
     let mut cfg = single(5.0, 100.0, 1, 1, 1000, false);
     cfg.services[0].endpoints[0].steps = vec![Step::Work(Dist::constant(100e6).unwrap())];
-    cfg.clients[0].timeout = Some(SimDuration::from_millis(10));
+    cfg.clients[0].policy.timeout = Some(SimDuration::from_millis(10));
     cfg.duration = SimDuration::from_secs(100);
     let out = run(&cfg);
     let c = &out.clients[0];
@@ -481,7 +487,7 @@ fn world(services: Vec<ServiceConfig>, rate: f64, secs: u64) -> ModelConfig {
             service: ServiceId(0),
             endpoint: EndpointId(0),
             load: Load::Open { process: ArrivalProcess::Poisson, rate: RateSchedule::constant(rate) },
-            timeout: None,
+            policy: CallPolicy::default(),
             criticality: Criticality::default(),
         }],
         faults: Vec::new(),
@@ -614,7 +620,7 @@ fn two_dependencies(workers: u32) -> ModelConfig {
         30.0,
         60,
     );
-    cfg.clients[0].timeout = Some(SimDuration::from_secs(1));
+    cfg.clients[0].policy.timeout = Some(SimDuration::from_secs(1));
     let mut fast = cfg.clients[0].clone();
     fast.name = "fast".into();
     fast.endpoint = EndpointId(1);
@@ -634,7 +640,7 @@ fn a_semaphore_bulkhead_keeps_a_slow_dependency_from_taking_every_worker() {
     assert!(fast_ok(&shared) < 0.5, "without a bulkhead: {}", fast_ok(&shared));
     cfg.services[0].dependencies.push(DependencyConfig {
         service: ServiceId(1),
-        timeout: None,
+        policy: CallPolicy::default(),
         bulkhead: Some(BulkheadConfig::Semaphore {
             max_concurrent_calls: 10,
             max_wait_duration: SimDuration::ZERO,
@@ -655,7 +661,7 @@ fn a_thread_pool_bulkhead_queues_then_grows_then_rejects() {
     let mut cfg = two_dependencies(40);
     cfg.services[0].dependencies.push(DependencyConfig {
         service: ServiceId(1),
-        timeout: None,
+        policy: CallPolicy::default(),
         bulkhead: Some(BulkheadConfig::ThreadPool {
             core_thread_pool_size: 4,
             max_thread_pool_size: 8,
@@ -682,7 +688,7 @@ fn pools_beyond_the_callee_connection_cap_starve_the_last_instances() {
     app.endpoints[0].steps.push(Step::Calls { calls: vec![call(1)], need: 1 });
     app.dependencies.push(DependencyConfig {
         service: ServiceId(1),
-        timeout: None,
+        policy: CallPolicy::default(),
         bulkhead: None,
         pool: Some(PoolConfig { maximum_pool_size: 10, minimum_idle: 10, connection_timeout: ms(500) }),
     });
@@ -754,7 +760,7 @@ fn shedding_drops_the_least_critical_work_first() {
 fn lifo_serves_more_requests_in_time_than_fifo_under_overload() {
     let mut s = leaf("s", 1, 4, 400, Dist::exponential(10e6).unwrap());
     let mut cfg = world(vec![s.clone()], 480.0, 120);
-    cfg.clients[0].timeout = Some(ms(200));
+    cfg.clients[0].policy.timeout = Some(ms(200));
     let fifo = run(&cfg);
     s.queue.discipline = Discipline::Lifo;
     cfg.services[0] = s.clone();
@@ -783,7 +789,7 @@ fn codel_sheds_standing_queues_and_keeps_waits_short() {
 fn a_deadline_aware_server_drops_work_nobody_waits_for() {
     let mut s = leaf("s", 1, 4, 10_000, Dist::exponential(10e6).unwrap());
     let mut cfg = world(vec![s.clone()], 440.0, 60);
-    cfg.clients[0].timeout = Some(ms(100));
+    cfg.clients[0].policy.timeout = Some(ms(100));
     let plain = run(&cfg);
     s.queue.drop_abandoned = true;
     cfg.services[0] = s;

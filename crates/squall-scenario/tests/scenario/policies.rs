@@ -6,9 +6,9 @@ use crate::{check_error_of, edit, parse_with, FLAGSHIP, RESILIENCE};
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
 use squall_kernel::{Dist, SimDuration, SimTime};
 use squall_model::{
-    AimdConfig, BulkheadConfig, CodelConfig, ConcurrencyLimitConfig, Criticality, DependencyConfig,
-    Discipline, EndpointId, FaultKind, Gradient2Config, Outcome, PoolConfig, QueueConfig, QueueSize,
-    RateLimitConfig, ServiceId, ShedMetric, SheddingConfig, Step, TokenBucket,
+    AimdConfig, BulkheadConfig, CallPolicy, CodelConfig, ConcurrencyLimitConfig, Criticality,
+    DependencyConfig, Discipline, EndpointId, FaultKind, Gradient2Config, Outcome, PoolConfig, QueueConfig,
+    QueueSize, RateLimitConfig, ServiceId, ShedMetric, SheddingConfig, Step, TokenBucket,
 };
 
 fn ms(n: u64) -> SimDuration {
@@ -82,7 +82,7 @@ fn every_resilience_setting_builds_the_expected_model_config() {
         [
             DependencyConfig {
                 service: ServiceId(1),
-                timeout: Some(ms(100)),
+                policy: CallPolicy { timeout: Some(ms(100)), ..CallPolicy::default() },
                 bulkhead: None,
                 pool: Some(PoolConfig {
                     maximum_pool_size: 8,
@@ -92,7 +92,7 @@ fn every_resilience_setting_builds_the_expected_model_config() {
             },
             DependencyConfig {
                 service: ServiceId(2),
-                timeout: None,
+                policy: CallPolicy { timeout: None, ..CallPolicy::default() },
                 bulkhead: Some(BulkheadConfig::ThreadPool {
                     core_thread_pool_size: 9,
                     max_thread_pool_size: 10,
@@ -103,7 +103,7 @@ fn every_resilience_setting_builds_the_expected_model_config() {
             },
             DependencyConfig {
                 service: ServiceId(3),
-                timeout: Some(ms(50)),
+                policy: CallPolicy { timeout: Some(ms(50)), ..CallPolicy::default() },
                 bulkhead: Some(BulkheadConfig::Semaphore {
                     max_concurrent_calls: 25,
                     max_wait_duration: ms(5)
@@ -231,7 +231,7 @@ fn a_call_timeout_is_kept_apart_from_its_dependency_timeout() {
         parse_with(RESILIENCE, &["services.api.endpoints.checkout.steps.1.Call.timeout=\"20ms\""]).unwrap();
     let api = &s.config.services[0];
     assert_eq!(api.endpoints[0].calls().next().unwrap().timeout, Some(ms(20)));
-    assert_eq!(api.dependencies[0].timeout, Some(ms(100)));
+    assert_eq!(api.dependencies[0].policy.timeout, Some(ms(100)));
 }
 
 #[test]
@@ -287,7 +287,12 @@ fn a_dependency_policy_can_be_added_by_its_path() {
     let s = parse_with(FLAGSHIP, &["services.api.dependencies.db.timeout=\"20ms\""]).unwrap();
     assert_eq!(
         s.config.services[0].dependencies,
-        [DependencyConfig { service: ServiceId(1), timeout: Some(ms(20)), bulkhead: None, pool: None }]
+        [DependencyConfig {
+            service: ServiceId(1),
+            policy: CallPolicy { timeout: Some(ms(20)), ..CallPolicy::default() },
+            bulkhead: None,
+            pool: None
+        }]
     );
 }
 

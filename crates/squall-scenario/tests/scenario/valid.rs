@@ -49,7 +49,7 @@ fn the_flagship_builds_the_expected_model_config() {
 
     let users = &c.clients[0];
     assert_eq!((users.name.as_str(), users.service, users.endpoint), ("users", ServiceId(0), EndpointId(0)));
-    assert_eq!(users.timeout, Some(SimDuration::from_secs(1)));
+    assert_eq!(users.policy.timeout, Some(SimDuration::from_secs(1)));
     let Load::Open { process, rate } = &users.load else { panic!("{:?}", users.load) };
     assert_eq!(*process, ArrivalProcess::Poisson);
     let t = |s: u64| SimTime(s * NS_PER_S);
@@ -59,7 +59,7 @@ fn the_flagship_builds_the_expected_model_config() {
     );
 
     let probes = &c.clients[1];
-    assert_eq!((probes.service, probes.endpoint, probes.timeout), (ServiceId(0), EndpointId(1), None));
+    assert_eq!((probes.service, probes.endpoint, probes.policy.timeout), (ServiceId(0), EndpointId(1), None));
     let Load::Closed { users, think } = &probes.load else { panic!("{:?}", probes.load) };
     assert_eq!(*users, 3);
     assert!(matches!(think, Dist::Constant(v) if *v == NS_PER_S as f64));
@@ -91,7 +91,7 @@ fn omitted_optional_fields_take_their_defaults() {
     assert_eq!((svc.replicas, svc.workers, svc.queue.capacity, svc.queue.shared), (1, 1, 1000, false));
     assert_eq!(s.config.limits, squall_model::Limits::default());
     assert_eq!(s.config.bucket_width, SimDuration::from_secs(1));
-    assert_eq!(s.config.clients[0].timeout, None);
+    assert_eq!(s.config.clients[0].policy.timeout, None);
 }
 
 #[test]
@@ -160,7 +160,7 @@ fn optional_values_may_be_written_as_none_or_some() {
     let src =
         edit(&[("timeout: \"1s\"", "timeout: None"), ("timeout: \"100ms\"", "timeout: Some(\"50ms\")")]);
     let s = parse_with(&src, &[]).unwrap();
-    assert_eq!(s.config.clients[0].timeout, None);
+    assert_eq!(s.config.clients[0].policy.timeout, None);
     assert_eq!(
         s.config.services[0].endpoints[0].calls().next().unwrap().timeout,
         Some(SimDuration::from_millis(50))

@@ -373,6 +373,15 @@ pub enum FallbackConfig {
         /// Share of failed calls a cached answer covers.
         hit_ratio: f64,
     },
+    /// Call another service instead (a second provider), under the caller's policy for
+    /// that service. Its answer is the call's answer: `Ok` if it succeeds. Only for
+    /// dependencies; a failover is not itself failed over.
+    Failover {
+        /// The alternative service.
+        service: ServiceId,
+        /// Its endpoint.
+        endpoint: EndpointId,
+    },
 }
 
 /// Resilience4j bulkheads.

@@ -102,7 +102,8 @@ pub struct PolicyOutput {
     pub throttled: u64,
     /// Attempts refused by an open (or full half-open) breaker.
     pub short_circuited: u64,
-    /// Failed calls served by the fallback (counted `Degraded` in the outcomes).
+    /// Failed calls served by the fallback (counted `Degraded` in the outcomes), or failed
+    /// over to another service (whose answer is counted on its own dependency).
     pub fallbacks: u64,
     /// How attempts ended, including those refused before leaving the caller.
     pub attempt_outcomes: OutcomeCounts,
@@ -139,6 +140,8 @@ pub struct PolicyBucket {
     pub throttled: u64,
     /// Attempts refused by the breaker.
     pub short_circuited: u64,
+    /// Failed calls served by the fallback (or failed over).
+    pub fallbacks: u64,
     /// Breaker-time open within the bucket, ns (divide by the width for "breakers open").
     pub breaker_open_ns: u128,
     /// Breaker-time half-open within the bucket, ns.

@@ -2,25 +2,45 @@
 //! pool for the dependency, timeouts, and answering a caller exactly once.
 
 use super::*;
+use policy::AttemptEnd;
 use requests::Waiting;
 
 impl World {
-    /// Request `p`, in step `seq`, makes call `call` of the plan.
+    /// Request `p`, in step `seq`, makes call `call` of the plan: a logical request of the
+    /// caller's policy for that dependency.
     pub(super) fn issue_call(&mut self, sched: &mut Scheduler<Event>, p: ReqRef, seq: u32, call: u32) {
-        let now = sched.now();
         let parent = self.reqs.get(p);
-        let (criticality, caller_instance) = (parent.criticality, parent.instance);
+        let (criticality, caller_instance, deadline) =
+            (parent.criticality, parent.instance, parent.deadline_wall);
         let c = &self.plan.calls[call as usize];
-        let (service, endpoint, timeout, edge, cache) = (c.service, c.endpoint, c.timeout, c.edge, c.cache);
+        let (service, endpoint, timeout, edge) = (c.service, c.endpoint, c.timeout, c.edge);
         self.edges[edge as usize].calls += 1;
-        self.check_in_flight(sched);
-        let r = self.reqs.alloc(Caller::Parent { req: p, seq }, service, endpoint, criticality, now);
-        let req = self.reqs.get_mut(r);
-        req.call = call;
-        req.caller_instance = caller_instance;
-        if let Some(d) = timeout {
-            req.timer = Some(sched.timer_after(d, Event::Timeout { req: r }));
-        }
+        let i = &self.instances[caller_instance as usize];
+        let scope = caller_instance - self.services[i.service.0 as usize].first_instance;
+        let skew = i.skew;
+        let site = self.clients.len() as u32 + edge;
+        self.start_logical(
+            sched,
+            Owner::Parent { req: p, seq },
+            (service, endpoint, criticality),
+            site,
+            scope,
+            call,
+            caller_instance,
+            timeout,
+            deadline,
+            skew,
+        );
+    }
+
+    /// An attempt of a call leaves its caller: the caller's local cache may answer it;
+    /// else it passes the bulkhead and the pool.
+    pub(super) fn issue_attempt(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
+        let now = sched.now();
+        let req = self.reqs.get(r);
+        let (call, caller_instance) = (req.call, req.caller_instance);
+        let c = &self.plan.calls[call as usize];
+        let (edge, cache) = (c.edge, c.cache);
         if cache != NONE {
             let i = &mut self.instances[caller_instance as usize];
             let ratio = i.caches[cache as usize].hit_ratio_at(now);
@@ -215,7 +235,8 @@ impl World {
         }
     }
 
-    /// Gives the caller its outcome, exactly once.
+    /// Gives the caller its outcome, exactly once: the attempt ends, and its logical request
+    /// decides what follows.
     pub(super) fn answer(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, outcome: Outcome) {
         let now = sched.now();
         let req = self.reqs.get_mut(r);
@@ -228,28 +249,19 @@ impl World {
             sched.cancel(t);
         }
         let waiting = req.waiting != Waiting::Nothing;
-        let (caller, issued, call) = (req.caller, req.issued_at, req.call);
+        let end = AttemptEnd {
+            outcome,
+            sent: true,
+            latency: now.since(req.issued_at),
+            permit: req.breaker_permit.take(),
+            retry_after: req.retry_after,
+        };
+        let l = req.logical;
         if waiting {
             self.abandon_wait(r);
         }
         self.release_gates(sched, r);
         self.reqs.release_if_done(r);
-        match caller {
-            Caller::Client(c) => self.client_answered(sched, c, issued, outcome),
-            Caller::Parent { req: p, seq } => {
-                let edge = self.plan.calls[call as usize].edge as usize;
-                let still_wanted = self.reqs.find(p).is_some_and(|q| !q.server_done && q.step_seq == seq);
-                let stats = &mut self.edges[edge];
-                if still_wanted {
-                    stats.outcomes.add(outcome);
-                    if outcome.is_success() {
-                        record(&mut stats.latency_ok, now.since(issued).as_nanos());
-                    }
-                    self.on_call_answered(sched, p, seq, outcome.is_success());
-                } else {
-                    stats.outcomes.add(Outcome::Cancelled);
-                }
-            }
-        }
+        self.on_attempt_done(sched, l, Some(r), end);
     }
 }

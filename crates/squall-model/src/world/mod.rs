@@ -16,29 +16,36 @@
 
 mod calls;
 mod faults;
+mod logical;
 mod plan;
+mod policy;
 mod requests;
 mod server;
 
-use crate::config::{ArrivalProcess, ClientId, Criticality, Load, ModelConfig, ServiceId};
+use crate::config::{
+    ArrivalProcess, CallPolicy, ClientId, ClockSkew, Criticality, Load, ModelConfig, ServiceId,
+};
 use crate::config::{
     BalancerKind, BulkheadConfig, ConcurrencyLimitConfig, QueueConfig, ShedMetric, TokenBucket,
 };
 use crate::outcome::{Outcome, OutcomeCounts};
 use crate::output::{
-    ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, RunOutput,
-    ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
+    ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, PolicyBucket,
+    RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
 use hdrhistogram::Histogram;
+use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
+use policy::{BreakerSlot, ScopeState, Site};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
-use requests::{Caller, ReqRef, Requests, NO_INSTANCE};
+use requests::{ReqRef, Requests, NO_INSTANCE};
 use squall_kernel::time::round_ns;
 use squall_kernel::{stream, Model, Pause, Scheduler, SimDuration, SimTime, Simulation, StreamRng};
 use squall_policy::{
-    AimdLimit, Codel, ConcurrencyLimit, Gradient2Limit, Limiter, Outcome as LimitOutcome, RateLimiter,
-    Semaphore, ShedThresholds, Shedder, ThreadPool, Warmth, WhenFull,
+    AdaptiveThrottle, AimdLimit, Breaker, BreakerState, Codel, ConcurrencyLimit, Gradient2Limit, Limiter,
+    Outcome as LimitOutcome, RateLimiter, RetryBudget, Semaphore, ShedThresholds, Shedder, ThreadPool,
+    Warmth, WhenFull,
 };
 use std::collections::VecDeque;
 
@@ -51,8 +58,12 @@ enum Event {
     UserWake { client: ClientId },
     /// A worker finished a work step of a request.
     WorkDone { req: ReqRef },
-    /// A caller's timeout for a request expired.
+    /// An attempt's own (per-try) timeout expired.
     Timeout { req: ReqRef },
+    /// A logical request's deadline passed.
+    Deadline { log: LogRef },
+    /// A logical request's back-off before a retry, or delay before a hedge, is over.
+    NextAttempt { log: LogRef },
     /// A call's wait for a bulkhead permit or a pooled connection expired.
     WaitExpired { req: ReqRef },
     /// A cache answered a request.
@@ -178,6 +189,8 @@ struct InstanceState {
     slow: f64,
     /// Active `Fail` faults.
     failing: Vec<u32>,
+    /// How far its wall clock is ahead of true time, ns.
+    skew: i64,
 }
 
 struct ServiceState {
@@ -194,6 +207,10 @@ struct ServiceState {
     rate: Option<RateLimiter>,
     /// Load shedding by queue length or delay.
     shedder: Option<(Shedder, ShedMetric)>,
+    /// The Retry-After a shed request is answered with (zero for none).
+    shed_retry_after: SimDuration,
+    /// Refuse and drop requests whose deadline has passed.
+    honor_deadlines: bool,
     /// Connections open to it from callers' pools, and its cap.
     connections: u32,
     max_connections: u32,
@@ -251,6 +268,11 @@ struct World {
     endpoint_caches: Vec<EndpointCache>,
     faults: Vec<FaultState>,
     reqs: Requests,
+    logicals: Logicals,
+    /// Client policies: one site per client group, then one per plan edge.
+    sites: Vec<Site>,
+    states: Vec<ScopeState>,
+    breakers: Vec<BreakerSlot>,
     bucket_ns: u64,
     n_buckets: usize,
     cur_bucket: usize,
@@ -307,6 +329,65 @@ fn shedder(c: &crate::config::SheddingConfig) -> Shedder {
             Shedder::with_thresholds(ShedThresholds { critical_plus, critical, sheddable_plus, sheddable })
         }
     }
+}
+
+/// The policy sites of a world (client groups, then plan edges), the state of each site's
+/// scopes, and the breakers.
+fn policy_sites(
+    cfg: &ModelConfig,
+    plan: &Plan,
+    n_buckets: usize,
+) -> (Vec<Site>, Vec<ScopeState>, Vec<BreakerSlot>) {
+    let seed = cfg.seed;
+    let mut sites = Vec::new();
+    let mut states = Vec::new();
+    let mut breakers = Vec::new();
+    let clients = cfg.clients.iter().map(|c| (c.policy.clone(), 1, format!("clients/{}/policy", c.name)));
+    let edges = plan.edges.iter().map(|e| {
+        let caller = &cfg.services[e.caller.0 as usize];
+        let callee = &cfg.services[e.callee.0 as usize].name;
+        let policy = caller
+            .dependencies
+            .iter()
+            .find(|d| d.service == e.callee)
+            .map_or_else(CallPolicy::default, |d| d.policy.clone());
+        (policy, caller.replicas, format!("services/{}/dependencies/{callee}/policy", caller.name))
+    });
+    for (policy, scopes, key) in clients.chain(edges) {
+        let state_base = states.len() as u32;
+        for _ in 0..scopes {
+            states.push(ScopeState {
+                budget: policy.budget.map(RetryBudget::new),
+                throttle: policy.throttle.map(AdaptiveThrottle::new),
+                active: 0,
+                retries_active: 0,
+            });
+        }
+        let (breaker_base, n_breakers) = match &policy.breaker {
+            None => (NONE, 0),
+            Some(b) => {
+                let n = if b.shared { 1 } else { scopes };
+                let base = breakers.len() as u32;
+                for _ in 0..n {
+                    breakers.push(BreakerSlot {
+                        breaker: Breaker::new(b.config),
+                        site: sites.len() as u32,
+                        state: BreakerState::Closed,
+                        since: SimTime::ZERO,
+                        state_ns: [0; 3],
+                    });
+                }
+                (base, n)
+            }
+        };
+        let mut site = Site::new(policy, state_base, breaker_base, n_breakers, stream(seed, &key));
+        if site.tracked {
+            site.stats.series = vec![PolicyBucket::default(); n_buckets];
+            site.calls_series = vec![0; n_buckets];
+        }
+        sites.push(site);
+    }
+    (sites, states, breakers)
 }
 
 impl World {
@@ -375,6 +456,15 @@ impl World {
                     down: 0,
                     slow: 1.0,
                     failing: Vec::new(),
+                    skew: match &sc.clock_skew {
+                        ClockSkew::None => 0,
+                        ClockSkew::Offsets(v) if v.is_empty() => 0,
+                        ClockSkew::Offsets(v) => v[i as usize % v.len()],
+                        ClockSkew::Uniform { max } => {
+                            let m = max.as_nanos().min(i64::MAX as u64) as i64;
+                            stream(seed, &key("clock")).random_range(-m..=m)
+                        }
+                    },
                 });
             }
             services.push(ServiceState {
@@ -389,6 +479,8 @@ impl World {
                 shared_queue: WaitQueue::new(&sc.queue),
                 rate: adm.rate_limit.as_ref().filter(|r| !r.per_instance).map(|r| rate_limiter(&r.bucket)),
                 shedder: adm.shedding.as_ref().map(|c| (shedder(c), c.metric)),
+                shed_retry_after: adm.shedding.as_ref().map_or(SimDuration::ZERO, |c| c.retry_after),
+                honor_deadlines: sc.honor_deadlines,
                 connections: 0,
                 max_connections: sc.max_connections.unwrap_or(u32::MAX),
                 busy: Gauge::default(),
@@ -488,6 +580,7 @@ impl World {
                 rng: stream(seed, &format!("faults/{}/{same_name}", f.name)),
             });
         }
+        let (sites, states, breakers) = policy_sites(cfg, &plan, n_buckets);
         World {
             cfg: cfg.clone(),
             plan,
@@ -499,6 +592,10 @@ impl World {
             endpoint_caches,
             faults,
             reqs: Requests::new(),
+            logicals: Logicals::new(),
+            sites,
+            states,
+            breakers,
             bucket_ns,
             n_buckets,
             cur_bucket: 0,
@@ -654,14 +751,20 @@ impl World {
         let cs = &mut self.clients[client.0 as usize];
         cs.issued += 1;
         cs.series[b].issued += 1;
-        let (service, endpoint, timeout, criticality) = (cs.service, cs.endpoint, cs.timeout, cs.criticality);
-        self.check_in_flight(sched);
-        let r = self.reqs.alloc(Caller::Client(client), service, endpoint, criticality, now);
-        if let Some(d) = timeout {
-            let timer = sched.timer_after(d, Event::Timeout { req: r });
-            self.reqs.get_mut(r).timer = Some(timer);
-        }
-        self.send(sched, r);
+        let target = (cs.service, cs.endpoint, cs.criticality);
+        let timeout = cs.timeout;
+        self.start_logical(
+            sched,
+            Owner::Client(client),
+            target,
+            client.0,
+            0,
+            NONE,
+            NO_INSTANCE,
+            timeout,
+            i64::MAX,
+            0,
+        );
     }
 
     /// Stops the run (after the current event) if too many requests are alive.
@@ -713,12 +816,9 @@ impl World {
     /// # Panics
     /// If the two tallies differ: the engine has a bug and its numbers cannot be trusted.
     fn check_conservation(&self) -> Conservation {
-        let in_flight = self
-            .reqs
-            .slots
-            .iter()
-            .filter(|r| r.live && !r.answered && matches!(r.caller, Caller::Client(_)))
-            .count() as u64;
+        let in_flight =
+            self.logicals.slots.iter().filter(|l| l.live && matches!(l.owner, Owner::Client(_))).count()
+                as u64;
         let issued: u64 = self.clients.iter().map(|c| c.issued).sum();
         let ended: u64 = self.clients.iter().map(|c| c.outcomes.total()).sum();
         assert_eq!(
@@ -754,6 +854,11 @@ impl World {
         for c in &mut self.clients {
             c.close_bucket();
         }
+        let mut policies = self.policy_outputs(end).into_iter();
+        let mut calls_series: Vec<Vec<u64>> = self.sites[self.clients.len()..]
+            .iter_mut()
+            .map(|s| std::mem::take(&mut s.calls_series))
+            .collect();
         let clients = self
             .clients
             .into_iter()
@@ -764,7 +869,7 @@ impl World {
                 latency_ok: c.latency_ok,
                 latency_all: c.latency_all,
                 series: c.series,
-                policy: crate::output::PolicyOutput::default(),
+                policy: policies.next().expect("a site per client"),
             })
             .collect();
         let service_names: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
@@ -773,7 +878,8 @@ impl World {
             .edges
             .iter()
             .zip(self.edges)
-            .map(|(e, st)| DependencyOutput {
+            .enumerate()
+            .map(|(k, (e, st))| DependencyOutput {
                 caller: service_names[e.caller.0 as usize].clone(),
                 callee: service_names[e.callee.0 as usize].clone(),
                 calls: st.calls,
@@ -781,8 +887,8 @@ impl World {
                 cache_hits: st.cache_hits,
                 waited: st.waited,
                 latency_ok: st.latency_ok,
-                policy: crate::output::PolicyOutput::default(),
-                calls_series: Vec::new(),
+                policy: policies.next().expect("a site per edge"),
+                calls_series: std::mem::take(&mut calls_series[k]),
             })
             .collect();
         let faults = self
@@ -843,7 +949,9 @@ impl World {
     /// are what could grow with run length, so tests watch this number.
     fn footprint_bytes(&self, n_pending: usize) -> usize {
         let reqs = self.reqs.slots.capacity() * std::mem::size_of::<requests::Request>()
-            + self.reqs.free.capacity() * 4;
+            + self.reqs.free.capacity() * 4
+            + self.logicals.slots.capacity() * std::mem::size_of::<logical::Logical>()
+            + self.logicals.free.capacity() * 4;
         let queues: usize =
             self.instances.iter().map(|i| (i.queue.items.capacity() + i.ready.capacity()) * 8).sum::<usize>()
                 + self.services.iter().map(|s| s.shared_queue.items.capacity() * 8).sum::<usize>();
@@ -874,6 +982,8 @@ impl Model for World {
             Event::UserWake { client } => self.on_client_request(sched, client),
             Event::WorkDone { req } => self.on_work_done(sched, req),
             Event::Timeout { req } => self.on_timeout(sched, req),
+            Event::Deadline { log } => self.on_deadline(sched, log),
+            Event::NextAttempt { log } => self.on_next_attempt(sched, log),
             Event::WaitExpired { req } => self.on_wait_expired(sched, req),
             Event::CacheHit { req } => self.on_cache_hit(sched, req),
             Event::FaultStart { fault } => self.on_fault_start(sched, fault),
@@ -969,3 +1079,5 @@ pub fn run(config: &ModelConfig) -> RunOutput {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_policy;

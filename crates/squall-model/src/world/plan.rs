@@ -2,7 +2,7 @@
 //! every reference resolved to an index, so the engine follows indices instead of searching
 //! or cloning configuration on the hot path.
 
-use crate::config::{CacheConfig, EndpointId, ModelConfig, ServiceId, Step};
+use crate::config::{CacheConfig, EndpointId, FallbackConfig, ModelConfig, ServiceConfig, ServiceId, Step};
 use squall_kernel::{Dist, SimDuration};
 
 /// No index: a call without a dependency policy or cache, an endpoint without a cache.
@@ -42,6 +42,8 @@ pub(super) struct PlanCall {
     pub edge: u32,
     /// Index of the call's cache among its caller service's cached calls, or [`NONE`].
     pub cache: u32,
+    /// The call made instead when this one fails and its policy fails over, or [`NONE`].
+    pub failover: u32,
 }
 
 /// Calls from one service to another, the unit of dependency results.
@@ -78,7 +80,9 @@ impl Plan {
                 sc.endpoints
                     .iter()
                     .flat_map(|e| e.calls())
-                    .map(move |c| Edge { caller: ServiceId(s as u32), callee: c.service })
+                    .map(|c| c.service)
+                    .chain(sc.dependencies.iter().filter_map(|d| failover_of(sc, d.service).map(|f| f.0)))
+                    .map(move |callee| Edge { caller: ServiceId(s as u32), callee })
             })
             .collect();
         edges.sort();
@@ -102,6 +106,7 @@ impl Plan {
                         Step::Work(d) => PlanStep::Work(d.clone()),
                         Step::Calls { calls, need } => {
                             let first = plan.calls.len() as u32;
+                            let mut failovers = Vec::new();
                             for c in calls {
                                 let dependency = sc
                                     .dependencies
@@ -122,6 +127,9 @@ impl Plan {
                                     }
                                     None => NONE,
                                 };
+                                if let Some(f) = failover_of(sc, c.service) {
+                                    failovers.push((plan.calls.len(), f));
+                                }
                                 plan.calls.push(PlanCall {
                                     service: c.service,
                                     endpoint: c.endpoint,
@@ -129,6 +137,26 @@ impl Plan {
                                     dependency,
                                     edge,
                                     cache,
+                                    failover: NONE,
+                                });
+                            }
+                            // Failover calls go after the step's own, which stay contiguous.
+                            for (k, (service, endpoint)) in failovers {
+                                let dependency =
+                                    sc.dependencies.iter().position(|d| d.service == service).map_or(NONE, |i| i as u32);
+                                let edge = plan
+                                    .edges
+                                    .binary_search(&Edge { caller, callee: service })
+                                    .expect("failover edges were collected") as u32;
+                                plan.calls[k].failover = plan.calls.len() as u32;
+                                plan.calls.push(PlanCall {
+                                    service,
+                                    endpoint,
+                                    timeout: sc.dependencies.get(dependency as usize).and_then(|d| d.policy.timeout),
+                                    dependency,
+                                    edge,
+                                    cache: NONE,
+                                    failover: NONE,
                                 });
                             }
                             let n = calls.len() as u32;
@@ -165,4 +193,12 @@ impl Plan {
     pub fn endpoint(&self, s: ServiceId, e: EndpointId) -> &EndpointPlan {
         &self.endpoints[(self.endpoint_base[s.0 as usize] + e.0) as usize]
     }
+}
+
+/// The service and endpoint a caller fails over to when its calls to `callee` fail.
+fn failover_of(caller: &ServiceConfig, callee: ServiceId) -> Option<(ServiceId, EndpointId)> {
+    caller.dependencies.iter().find(|d| d.service == callee).and_then(|d| match d.policy.fallback {
+        Some(FallbackConfig::Failover { service, endpoint }) => Some((service, endpoint)),
+        _ => None,
+    })
 }

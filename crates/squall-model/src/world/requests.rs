@@ -1,27 +1,17 @@
-//! The request table: one slot per request alive, reused through a free list, so memory
-//! follows the number of requests in flight, not the number ever made.
+//! The request table: one slot per attempt alive, reused through a free list, so memory
+//! follows the number of requests in flight, not the number ever made. (Logical requests,
+//! which own attempts, have their own table in `logical`.)
 
-use crate::config::{ClientId, Criticality, EndpointId, ServiceId};
-use squall_kernel::{SimTime, TimerId};
-use squall_policy::Permit;
+use super::logical::LogRef;
+use crate::config::{Criticality, EndpointId, ServiceId};
+use squall_kernel::{SimDuration, SimTime, TimerId};
+use squall_policy::{BreakerPermit, Permit};
 
 /// A reference to a request slot, with the slot's generation to catch stale references.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(super) struct ReqRef {
     pub index: u32,
     pub gen: u32,
-}
-
-/// Who waits for a request's answer.
-#[derive(Copy, Clone, Debug)]
-pub(super) enum Caller {
-    Client(ClientId),
-    /// A request on another service, waiting on this call while its step number is `seq`.
-    /// A later answer, after the parent moved on, reaches nobody.
-    Parent {
-        req: ReqRef,
-        seq: u32,
-    },
 }
 
 /// What a call is waiting for before it can be sent.
@@ -41,7 +31,16 @@ pub(super) const NO_INSTANCE: u32 = u32::MAX;
 pub(super) struct Request {
     pub gen: u32,
     pub live: bool,
-    pub caller: Caller,
+    /// The logical request this is an attempt of.
+    pub logical: LogRef,
+    /// Which attempt: 0 for the first, then retries or hedges.
+    pub attempt: u8,
+    /// A breaker's admission, handed back with the result.
+    pub breaker_permit: Option<BreakerPermit>,
+    /// The deadline it carries, as a wall-clock time of the sender (ns; `i64::MAX` for none).
+    pub deadline_wall: i64,
+    /// A Retry-After the service answered with (zero for none).
+    pub retry_after: SimDuration,
     pub service: ServiceId,
     pub endpoint: EndpointId,
     pub criticality: Criticality,
@@ -56,7 +55,7 @@ pub(super) struct Request {
     pub answered: bool,
     /// The server is done with it (finished, refused, dropped, reset, or never reached).
     pub server_done: bool,
-    /// The caller's timeout.
+    /// The attempt's own timeout (a per-try timeout).
     pub timer: Option<TimerId>,
     /// The bound on a bulkhead or pool wait.
     pub wait_timer: Option<TimerId>,
@@ -133,7 +132,7 @@ impl Requests {
 
     pub fn alloc(
         &mut self,
-        caller: Caller,
+        logical: LogRef,
         service: ServiceId,
         endpoint: EndpointId,
         criticality: Criticality,
@@ -142,7 +141,11 @@ impl Requests {
         let fresh = Request {
             gen: 0,
             live: true,
-            caller,
+            logical,
+            attempt: 0,
+            breaker_permit: None,
+            deadline_wall: i64::MAX,
+            retry_after: SimDuration::ZERO,
             service,
             endpoint,
             criticality,

@@ -128,6 +128,9 @@ impl World {
         if self.instances[inst as usize].down > 0 {
             return Some(Outcome::NoEndpoint);
         }
+        if self.expired(r, inst, now) {
+            return Some(Outcome::DeadlineExceeded);
+        }
         if let Some(outcome) = self.injected_failure(inst) {
             return Some(outcome);
         }
@@ -160,7 +163,8 @@ impl World {
             Some(l) => Some(l),
             None => svc.rate.as_mut(),
         };
-        if limiter.is_some_and(|l| l.try_acquire(now).is_err()) {
+        if let Some(Err(retry_after)) = limiter.map(|l| l.try_acquire(now)) {
+            self.reqs.get_mut(r).retry_after = retry_after;
             return Some(Outcome::RateLimited);
         }
         let (shedder, metric) = svc.shedder?;
@@ -169,7 +173,11 @@ impl World {
             _ => &svc.shared_queue,
         };
         let m = queue_metric(&self.reqs, q, metric, now);
-        shedder.should_shed(m, self.reqs.get(r).criticality).then_some(Outcome::Shed)
+        if !shedder.should_shed(m, self.reqs.get(r).criticality) {
+            return None;
+        }
+        self.reqs.get_mut(r).retry_after = svc.shed_retry_after;
+        Some(Outcome::Shed)
     }
 
     /// A request reaches one instance: refused by admission, started, queued, or refused.
@@ -235,6 +243,10 @@ impl World {
     /// An instance's idle worker takes a request of its service's shared queue (or one just
     /// arrived), unless an injected failure hits it first.
     fn take_shared(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) {
+        if self.expired(r, inst, sched.now()) {
+            self.refuse(sched, r, Outcome::DeadlineExceeded);
+            return;
+        }
         if let Some(outcome) = self.injected_failure(inst) {
             self.refuse(sched, r, outcome);
             return;
@@ -396,9 +408,10 @@ impl World {
             if req.answered {
                 return false;
             }
-            match req.caller {
-                Caller::Client(_) => return true,
-                Caller::Parent { req: p, seq } => {
+            let Some(lg) = self.logicals.find(req.logical) else { return false };
+            match lg.owner {
+                Owner::Client(_) => return true,
+                Owner::Parent { req: p, seq } => {
                     let Some(parent) = self.reqs.find(p) else { return false };
                     if parent.server_done || parent.step_seq != seq {
                         return false;
@@ -407,6 +420,17 @@ impl World {
                 }
             }
         }
+    }
+
+    /// Whether `r`'s deadline has passed by the clock of `inst`, on a service that honours
+    /// deadlines.
+    fn expired(&self, r: ReqRef, inst: u32, now: SimTime) -> bool {
+        let i = &self.instances[inst as usize];
+        if !self.services[i.service.0 as usize].honor_deadlines {
+            return false;
+        }
+        let deadline = self.reqs.get(r).deadline_wall;
+        deadline != i64::MAX && deadline <= (now.as_nanos() as i64).saturating_add(i.skew)
     }
 
     /// The server is done with the request: free its worker, classify its work as useful or
@@ -483,7 +507,7 @@ impl World {
             let service = i.service;
             let shared = self.services[service.0 as usize].queue_cfg.shared;
             let queue = if shared { None } else { Some(inst) };
-            let Some((r, from_back)) = self.pop_waiting(sched, service, queue) else { return };
+            let Some((r, from_back)) = self.pop_waiting(sched, service, queue, inst) else { return };
             // Requests dropped on the way were answered, and an answer can start new work:
             // the worker this loop found idle may be gone.
             let i = &self.instances[inst as usize];
@@ -501,12 +525,14 @@ impl World {
 
     /// The next request to serve from an instance's queue (or the service's shared one),
     /// by the queue's discipline, dropping on the way requests whose caller has given up
-    /// (if the server is deadline-aware) and requests CoDel sheds.
+    /// (if the server drops abandoned work), requests whose deadline has passed by the clock
+    /// of `taker` (if it honours deadlines) and requests CoDel sheds.
     fn pop_waiting(
         &mut self,
         sched: &mut Scheduler<Event>,
         service: ServiceId,
         inst: Option<u32>,
+        taker: u32,
     ) -> Option<(ReqRef, bool)> {
         let now = sched.now();
         let (discipline, drop_abandoned) = {
@@ -540,6 +566,8 @@ impl World {
             self.add_queued(service, now, -1);
             if shed {
                 self.drop_waiting(sched, r, Some(Outcome::Shed));
+            } else if self.expired(r, taker, now) {
+                self.drop_waiting(sched, r, Some(Outcome::DeadlineExceeded));
             } else if drop_abandoned && !self.wanted(r) {
                 self.drop_waiting(sched, r, None);
             } else {

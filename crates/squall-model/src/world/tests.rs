@@ -181,7 +181,7 @@ fn arb_knobs() -> impl Strategy<Value = Knobs> {
 
 /// A random world with the whole service graph: fan-out, non-blocking endpoints, queue
 /// disciplines, admission control, bulkheads, pools, caches and faults.
-fn arb_graph() -> impl Strategy<Value = ModelConfig> {
+pub(super) fn arb_graph() -> impl Strategy<Value = ModelConfig> {
     (arb_config(), prop::collection::vec(arb_knobs(), 3)).prop_map(|(mut cfg, knobs)| {
         let n = cfg.services.len();
         for (i, k) in knobs.iter().enumerate().take(n) {
@@ -284,7 +284,7 @@ fn arb_graph() -> impl Strategy<Value = ModelConfig> {
 }
 
 /// A digest of everything a report would show, to compare runs.
-fn digest(out: &RunOutput) -> String {
+pub(super) fn digest(out: &RunOutput) -> String {
     let mut s = format!("{:?} {} {:?}\n", out.stop, out.n_events, out.conservation);
     for c in &out.clients {
         s += &format!("{} {} {:?} {}\n", c.name, c.issued, c.outcomes, c.latency_all.mean());
@@ -450,20 +450,20 @@ fn state_does_not_grow_with_run_length() {
 
 // ---- the service graph and its protections ----
 
-fn ms(x: u64) -> SimDuration {
+pub(super) fn ms(x: u64) -> SimDuration {
     SimDuration::from_millis(x)
 }
 
-fn constant_ms(x: f64) -> Dist {
+pub(super) fn constant_ms(x: f64) -> Dist {
     Dist::constant(x * 1e6).unwrap()
 }
 
-fn call(service: u32) -> CallConfig {
+pub(super) fn call(service: u32) -> CallConfig {
     CallConfig { service: ServiceId(service), endpoint: EndpointId(0), timeout: None, cache: None }
 }
 
 /// A service with one endpoint doing `work` and nothing else.
-fn leaf(name: &str, replicas: u32, workers: u32, capacity: u32, work: Dist) -> ServiceConfig {
+pub(super) fn leaf(name: &str, replicas: u32, workers: u32, capacity: u32, work: Dist) -> ServiceConfig {
     ServiceConfig::new(
         name,
         replicas,
@@ -475,7 +475,7 @@ fn leaf(name: &str, replicas: u32, workers: u32, capacity: u32, work: Dist) -> S
 }
 
 /// A world of `services`, with one Poisson client calling service 0 at `rate`.
-fn world(services: Vec<ServiceConfig>, rate: f64, secs: u64) -> ModelConfig {
+pub(super) fn world(services: Vec<ServiceConfig>, rate: f64, secs: u64) -> ModelConfig {
     ModelConfig {
         seed: 3,
         duration: SimDuration::from_secs(secs),

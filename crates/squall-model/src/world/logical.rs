@@ -1,0 +1,160 @@
+//! The logical-request table: one slot per intent of a caller (a client's request, or a call
+//! an endpoint step makes), which owns the attempts that try to fulfil it. Slots are reused
+//! through a free list, like the request table.
+
+use super::requests::ReqRef;
+use crate::config::{ClientId, Criticality, EndpointId, ServiceId};
+use crate::outcome::Outcome;
+use squall_kernel::{SimTime, TimerId};
+use squall_policy::BackoffState;
+
+/// Attempts of one logical request out at once, at most (gRPC caps hedging at 5).
+pub(super) const MAX_OUT: usize = 5;
+
+/// A reference to a logical-request slot, with the slot's generation.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) struct LogRef {
+    pub index: u32,
+    pub gen: u32,
+}
+
+/// Who waits for a logical request's outcome.
+#[derive(Copy, Clone, Debug)]
+pub(super) enum Owner {
+    Client(ClientId),
+    /// A request on another service, waiting on this call while its step number is `seq`.
+    /// A later answer, after the parent moved on, reaches nobody.
+    Parent {
+        req: ReqRef,
+        seq: u32,
+    },
+}
+
+#[derive(Debug)]
+pub(super) struct Logical {
+    pub gen: u32,
+    pub live: bool,
+    pub owner: Owner,
+    /// Its policy site (a client group or a caller's dependency) and the scope of the policy
+    /// state within the site (the caller instance's index, 0 for clients).
+    pub site: u32,
+    pub scope: u32,
+    /// As a call: its call site in the plan (`NONE` for a client's request), and the caller
+    /// instance (`NO_INSTANCE` for a client).
+    pub call: u32,
+    pub caller_instance: u32,
+    /// What its attempts ask for.
+    pub service: ServiceId,
+    pub endpoint: EndpointId,
+    pub criticality: Criticality,
+    pub issued_at: SimTime,
+    /// The overall deadline in true time (`SimTime::MAX` for none), and its timer.
+    pub deadline: SimTime,
+    pub timer: Option<TimerId>,
+    /// The timer of the next retry or hedge.
+    pub next_timer: Option<TimerId>,
+    /// Attempts sent so far (including those refused before leaving the caller).
+    pub attempts: u8,
+    /// Attempts out now.
+    pub out: [ReqRef; MAX_OUT],
+    pub n_out: u8,
+    /// It has retried: from the first retry decision on, it counts against the scope's
+    /// retry concurrency.
+    pub in_retry: bool,
+    /// It is ending: attempts answered now only report their results.
+    pub ending: bool,
+    pub backoff: BackoffState,
+    /// Budget units held by its retries (AWS quota), returned on success.
+    pub held: u32,
+    /// How the last attempt failed.
+    pub last_failure: Outcome,
+}
+
+pub(super) struct Logicals {
+    pub slots: Vec<Logical>,
+    pub free: Vec<u32>,
+    pub n_live: u32,
+}
+
+impl Logicals {
+    pub fn new() -> Logicals {
+        Logicals { slots: Vec::new(), free: Vec::new(), n_live: 0 }
+    }
+
+    /// The live logical request `l`.
+    ///
+    /// # Panics
+    /// If `l` is stale: the engine lost track of a logical request.
+    #[inline]
+    pub fn get(&self, l: LogRef) -> &Logical {
+        let x = &self.slots[l.index as usize];
+        assert!(x.live && x.gen == l.gen, "stale logical reference {l:?}: {x:?}");
+        x
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, l: LogRef) -> &mut Logical {
+        let x = &mut self.slots[l.index as usize];
+        assert!(x.live && x.gen == l.gen, "stale logical reference {l:?}: {x:?}");
+        x
+    }
+
+    /// The logical request `l` if it is still alive (timers may outlive it).
+    #[inline]
+    pub fn find(&self, l: LogRef) -> Option<&Logical> {
+        let x = &self.slots[l.index as usize];
+        (x.live && x.gen == l.gen).then_some(x)
+    }
+
+    pub fn alloc(&mut self, owner: Owner, site: u32, scope: u32, call: u32, now: SimTime) -> LogRef {
+        let nobody = ReqRef { index: u32::MAX, gen: 0 };
+        let fresh = Logical {
+            gen: 0,
+            live: true,
+            owner,
+            site,
+            scope,
+            call,
+            caller_instance: u32::MAX,
+            service: ServiceId(0),
+            endpoint: EndpointId(0),
+            criticality: Criticality::default(),
+            issued_at: now,
+            deadline: SimTime::MAX,
+            timer: None,
+            next_timer: None,
+            attempts: 0,
+            out: [nobody; MAX_OUT],
+            n_out: 0,
+            in_retry: false,
+            ending: false,
+            backoff: BackoffState::default(),
+            held: 0,
+            last_failure: Outcome::Timeout,
+        };
+        self.n_live += 1;
+        match self.free.pop() {
+            Some(index) => {
+                let slot = &mut self.slots[index as usize];
+                assert!(!slot.live, "free list held a live logical slot {index}");
+                let gen = slot.gen.wrapping_add(1);
+                *slot = Logical { gen, ..fresh };
+                LogRef { index, gen }
+            }
+            None => {
+                let index = u32::try_from(self.slots.len()).expect("fewer than 2^32 logical requests alive");
+                self.slots.push(fresh);
+                LogRef { index, gen: 0 }
+            }
+        }
+    }
+
+    /// Frees a logical request that has ended (no attempt out, no timer set).
+    pub fn release(&mut self, l: LogRef) {
+        let x = self.get_mut(l);
+        debug_assert!(x.n_out == 0 && x.timer.is_none() && x.next_timer.is_none(), "{x:?}");
+        x.live = false;
+        self.free.push(l.index);
+        self.n_live -= 1;
+    }
+}

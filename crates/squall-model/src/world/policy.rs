@@ -1,0 +1,656 @@
+//! Client policies: a logical request (a client's request, or a call an endpoint makes) and
+//! the attempts that try to fulfil it.
+//!
+//! A logical request gets its deadline (its own timeout, or a share of its caller's remaining
+//! deadline when propagated), then sends attempts. Each attempt passes adaptive throttling and
+//! the breaker (refused locally as `Throttled` or `CircuitOpen`), then goes out as a request.
+//! When an attempt ends, its result feeds the breaker, the budget and the throttle, and the
+//! policy decides: done (success, or a failure not retried), another attempt after a back-off
+//! (retry, if the budget allows and the deadline leaves time), or another hedge at once. A
+//! failure that ends the call may be served by the fallback as `Degraded`. When the logical
+//! request ends, attempts still out are answered (`Cancelled`, or `Timeout` when the deadline
+//! ended it); their servers carry on unless they drop abandoned or expired work.
+//!
+//! Policy state lives per site (a client group, or a caller's dependency: one per plan edge)
+//! and scope (the caller instance; a client group has one scope). A shared breaker is one per
+//! site.
+
+use super::logical::{LogRef, Owner};
+use super::*;
+use crate::config::{CallPolicy, FallbackConfig};
+use crate::output::{BreakerOutput, PolicyBucket, PolicyOutput};
+use squall_policy::{AdaptiveThrottle, AttemptResult, Breaker, BreakerState, RetryBudget};
+
+/// A bit per outcome, for fast membership tests of `retry_on` and `non_fatal`.
+fn mask(outcomes: &[Outcome]) -> u32 {
+    outcomes.iter().fold(0, |m, o| m | 1 << *o as u32)
+}
+
+#[inline]
+fn has(mask: u32, o: Outcome) -> bool {
+    mask & (1 << o as u32) != 0
+}
+
+/// Which attempt is being sent.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum AttemptKind {
+    First,
+    Retry,
+    Hedge,
+}
+
+/// One policy site: a client group, or a caller's dependency.
+pub(super) struct Site {
+    pub policy: CallPolicy,
+    pub retry_mask: u32,
+    pub non_fatal_mask: u32,
+    /// Policy state of scope `k` is `states[state_base + k]`.
+    pub state_base: u32,
+    /// The site's breakers: `breakers[breaker_base + k]`, or one at `breaker_base` if shared;
+    /// `NONE` without a breaker.
+    pub breaker_base: u32,
+    pub n_breakers: u32,
+    pub rng: StreamRng,
+    pub stats: PolicyOutput,
+    /// Track per-bucket figures (the policy does more than time out).
+    pub tracked: bool,
+    /// Logical calls per bucket (dependency sites that are tracked).
+    pub calls_series: Vec<u64>,
+}
+
+impl Site {
+    pub fn new(
+        policy: CallPolicy,
+        state_base: u32,
+        breaker_base: u32,
+        n_breakers: u32,
+        rng: StreamRng,
+    ) -> Site {
+        let p = &policy;
+        let tracked = p.retry.is_some()
+            || p.hedge.is_some()
+            || p.breaker.is_some()
+            || p.throttle.is_some()
+            || p.fallback.is_some()
+            || p.budget.is_some();
+        Site {
+            retry_mask: p.retry.as_ref().map_or(0, |r| mask(&r.retry_on)),
+            non_fatal_mask: p.hedge.as_ref().map_or(0, |h| mask(&h.non_fatal)),
+            state_base,
+            breaker_base,
+            n_breakers,
+            rng,
+            stats: PolicyOutput::default(),
+            tracked,
+            calls_series: Vec::new(),
+            policy,
+        }
+    }
+
+    fn breaker_index(&self, scope: u32) -> Option<usize> {
+        if self.breaker_base == NONE {
+            return None;
+        }
+        let k = if self.n_breakers == 1 { 0 } else { scope };
+        Some((self.breaker_base + k) as usize)
+    }
+}
+
+/// Per site and scope: what limits retries and attempts.
+pub(super) struct ScopeState {
+    pub budget: Option<RetryBudget>,
+    pub throttle: Option<AdaptiveThrottle>,
+    /// Attempts out.
+    pub active: u32,
+    /// Logical requests retrying (a retry scheduled or out).
+    pub retries_active: u32,
+}
+
+/// A breaker and the time it spent in each state, accounted up to `since`.
+pub(super) struct BreakerSlot {
+    pub breaker: Breaker,
+    pub site: u32,
+    pub state: BreakerState,
+    pub since: SimTime,
+    pub state_ns: [u128; 3],
+}
+
+/// What the engine knows of an attempt when it ends.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct AttemptEnd {
+    pub outcome: Outcome,
+    /// It left the caller (not refused by throttling or the breaker, nor answered by a
+    /// cache).
+    pub sent: bool,
+    pub latency: SimDuration,
+    pub permit: Option<squall_policy::BreakerPermit>,
+    pub retry_after: SimDuration,
+}
+
+impl World {
+    /// A logical request starts: its deadline, then its first attempt (and hedges).
+    /// `timeout` is the call's own timeout; `parent_deadline` the caller's deadline on its
+    /// own wall clock (`i64::MAX` for none), which runs `skew` ns ahead of true time.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn start_logical(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        owner: Owner,
+        target: (ServiceId, crate::config::EndpointId, Criticality),
+        site: u32,
+        scope: u32,
+        call: u32,
+        caller_instance: u32,
+        timeout: Option<SimDuration>,
+        parent_deadline: i64,
+        skew: i64,
+    ) {
+        let now = sched.now();
+        let l = self.logicals.alloc(owner, site, scope, call, now);
+        let lg = self.logicals.get_mut(l);
+        (lg.service, lg.endpoint, lg.criticality) = target;
+        lg.caller_instance = caller_instance;
+        let b = self.bucket(now);
+        let s = &mut self.sites[site as usize];
+        if !s.calls_series.is_empty() {
+            s.calls_series[b] += 1;
+        }
+        let mut budget = timeout.map_or(u64::MAX, SimDuration::as_nanos);
+        if let (Some(p), true) = (s.policy.propagate_deadline, parent_deadline != i64::MAX) {
+            let remaining = parent_deadline.saturating_sub(now.as_nanos() as i64 + skew);
+            if remaining <= 0 {
+                // Nothing left of the caller's deadline: the call is not even sent.
+                self.end_logical(sched, l, Outcome::DeadlineExceeded, Outcome::Cancelled);
+                return;
+            }
+            budget = budget.min(round_ns(remaining as f64 * p.factor));
+        }
+        if budget != u64::MAX {
+            let deadline = now.saturating_add(SimDuration(budget));
+            let lg = self.logicals.get_mut(l);
+            lg.deadline = deadline;
+            lg.timer = Some(sched.timer_at(deadline, Event::Deadline { log: l }));
+        }
+        let st = &mut self.states[(s.state_base + scope) as usize];
+        if let Some(b) = st.budget.as_mut() {
+            b.record_request(now);
+        }
+        self.send_attempt(sched, l, AttemptKind::First);
+        self.schedule_hedge(sched, l);
+    }
+
+    /// Schedules the next hedge of `l`, if it hedges, is still on, and has attempts left.
+    fn schedule_hedge(&mut self, sched: &mut Scheduler<Event>, l: LogRef) {
+        let Some(lg) = self.logicals.find(l) else { return };
+        if lg.ending || lg.next_timer.is_some() {
+            return;
+        }
+        let Some(h) = &self.sites[lg.site as usize].policy.hedge else { return };
+        if u32::from(lg.attempts) >= h.max_attempts {
+            return;
+        }
+        let t = sched.timer_after(h.hedging_delay, Event::NextAttempt { log: l });
+        self.logicals.get_mut(l).next_timer = Some(t);
+    }
+
+    /// A retry's back-off or a hedge's delay is over.
+    pub(super) fn on_next_attempt(&mut self, sched: &mut Scheduler<Event>, l: LogRef) {
+        let lg = self.logicals.get_mut(l);
+        lg.next_timer = None;
+        let site = lg.site as usize;
+        if self.sites[site].policy.hedge.is_none() {
+            self.send_attempt(sched, l, AttemptKind::Retry);
+            return;
+        }
+        if self.hedge_allowed(sched.now(), l) {
+            self.send_attempt(sched, l, AttemptKind::Hedge);
+            self.schedule_hedge(sched, l);
+        } else if self.logicals.get(l).n_out == 0 {
+            let last = self.logicals.get(l).last_failure;
+            self.end_logical(sched, l, last, Outcome::Cancelled);
+        }
+    }
+
+    /// A hedge after the first is sent only if the budget allows (gRPC: while the throttle
+    /// has more than half its tokens).
+    fn hedge_allowed(&mut self, now: SimTime, l: LogRef) -> bool {
+        let lg = self.logicals.get(l);
+        let (site, scope) = (lg.site as usize, lg.scope);
+        let st = &mut self.states[(self.sites[site].state_base + scope) as usize];
+        let Some(b) = st.budget.as_mut() else { return true };
+        match b.try_retry(now, st.active, st.retries_active, false) {
+            Some(cost) => {
+                self.logicals.get_mut(l).held += cost;
+                true
+            }
+            None => {
+                let b = self.bucket(now);
+                let s = &mut self.sites[site];
+                s.stats.retries_denied += 1;
+                if s.tracked {
+                    s.stats.series[b].retries_denied += 1;
+                }
+                false
+            }
+        }
+    }
+
+    /// Sends one attempt of `l`: throttling, the breaker, then out as a request.
+    pub(super) fn send_attempt(&mut self, sched: &mut Scheduler<Event>, l: LogRef, kind: AttemptKind) {
+        let now = sched.now();
+        let b = self.bucket(now);
+        let lg = self.logicals.get_mut(l);
+        lg.attempts += 1;
+        let (site, scope, call, caller_instance) = (lg.site, lg.scope, lg.call, lg.caller_instance);
+        let (service, endpoint, criticality, deadline) =
+            (lg.service, lg.endpoint, lg.criticality, lg.deadline);
+        let attempt = lg.attempts - 1;
+        let s = &mut self.sites[site as usize];
+        s.stats.attempts += 1;
+        match kind {
+            AttemptKind::First => {}
+            AttemptKind::Retry => s.stats.retries += 1,
+            AttemptKind::Hedge => s.stats.hedges += 1,
+        }
+        if s.tracked {
+            let sb = &mut s.stats.series[b];
+            sb.attempts += 1;
+            match kind {
+                AttemptKind::First => {}
+                AttemptKind::Retry => sb.retries += 1,
+                AttemptKind::Hedge => sb.hedges += 1,
+            }
+        }
+        let st = &mut self.states[(s.state_base + scope) as usize];
+        if let Some(t) = st.throttle.as_mut() {
+            t.record_request(now);
+            let p = t.reject_probability(now);
+            if p > 0.0 && s.rng.random::<f64>() < p {
+                s.stats.throttled += 1;
+                if s.tracked {
+                    s.stats.series[b].throttled += 1;
+                }
+                return self.attempt_refused(sched, l, Outcome::Throttled);
+            }
+        }
+        let permit = match self.sites[site as usize].breaker_index(scope) {
+            None => None,
+            Some(k) => {
+                let p = self.with_breaker(k, now, |br| br.try_acquire(now));
+                if p.is_none() {
+                    let s = &mut self.sites[site as usize];
+                    s.stats.short_circuited += 1;
+                    if s.tracked {
+                        s.stats.series[b].short_circuited += 1;
+                    }
+                    return self.attempt_refused(sched, l, Outcome::CircuitOpen);
+                }
+                p
+            }
+        };
+        self.check_in_flight(sched);
+        let r = self.reqs.alloc(l, service, endpoint, criticality, now);
+        let skew =
+            if caller_instance == NO_INSTANCE { 0 } else { self.instances[caller_instance as usize].skew };
+        let per_try = self.sites[site as usize].policy.per_try_timeout;
+        let req = self.reqs.get_mut(r);
+        req.attempt = attempt;
+        req.breaker_permit = permit;
+        req.call = call;
+        req.caller_instance = caller_instance;
+        // The attempt carries the earlier of its own timeout and the call's deadline (as Envoy
+        // tells the upstream its per-try timeout), on the sender's clock.
+        let mut until = deadline;
+        if let Some(d) = per_try {
+            let t = now.saturating_add(d);
+            if t < deadline {
+                req.timer = Some(sched.timer_at(t, Event::Timeout { req: r }));
+                until = t;
+            }
+        }
+        if until != SimTime::MAX {
+            req.deadline_wall = (until.as_nanos() as i64).saturating_add(skew);
+        }
+        let lg = self.logicals.get_mut(l);
+        lg.out[lg.n_out as usize] = r;
+        lg.n_out += 1;
+        let s = &self.sites[site as usize];
+        self.states[(s.state_base + scope) as usize].active += 1;
+        if call == NONE {
+            self.send(sched, r);
+        } else {
+            self.issue_attempt(sched, r);
+        }
+    }
+
+    /// An attempt refused before leaving the caller.
+    fn attempt_refused(&mut self, sched: &mut Scheduler<Event>, l: LogRef, outcome: Outcome) {
+        let end = AttemptEnd {
+            outcome,
+            sent: false,
+            latency: SimDuration::ZERO,
+            permit: None,
+            retry_after: SimDuration::ZERO,
+        };
+        self.on_attempt_done(sched, l, None, end);
+    }
+
+    /// Runs `f` on breaker `k`, accounting its time in state around it (each breaker call
+    /// makes at most one transition; `advance` first applies one that fell due meanwhile).
+    fn with_breaker<R>(&mut self, k: usize, now: SimTime, f: impl FnOnce(&mut Breaker) -> R) -> R {
+        self.breakers[k].breaker.advance(now);
+        self.sync_breaker(k);
+        let r = f(&mut self.breakers[k].breaker);
+        self.sync_breaker(k);
+        r
+    }
+
+    /// Accounts breaker `k`'s time in its previous state if it changed state.
+    pub(super) fn sync_breaker(&mut self, k: usize) {
+        let slot = &self.breakers[k];
+        let (state, since) = (slot.breaker.state(), slot.breaker.since());
+        if state == slot.state {
+            return;
+        }
+        self.account_breaker(k, since);
+        let slot = &mut self.breakers[k];
+        slot.state = state;
+        slot.since = since;
+    }
+
+    /// Adds breaker `k`'s time in its current state up to `to`.
+    pub(super) fn account_breaker(&mut self, k: usize, to: SimTime) {
+        let bucket_ns = self.bucket_ns;
+        let n_buckets = self.n_buckets;
+        let slot = &mut self.breakers[k];
+        let (from, state) = (slot.since, slot.state);
+        let to = to.max(from);
+        slot.state_ns[state.index()] += u128::from(to.since(from).as_nanos());
+        slot.since = to;
+        let s = &mut self.sites[slot.site as usize];
+        if !s.tracked || state == BreakerState::Closed {
+            return;
+        }
+        spread(from.as_nanos(), to.as_nanos(), bucket_ns, n_buckets, |bk, ns| {
+            let pb: &mut PolicyBucket = &mut s.stats.series[bk];
+            match state {
+                BreakerState::Open => pb.breaker_open_ns += u128::from(ns),
+                _ => pb.breaker_half_open_ns += u128::from(ns),
+            }
+        });
+    }
+
+    /// An attempt of `l` ended (`r` is its request, if it left the caller).
+    pub(super) fn on_attempt_done(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        l: LogRef,
+        r: Option<ReqRef>,
+        end: AttemptEnd,
+    ) {
+        let now = sched.now();
+        let lg = self.logicals.get_mut(l);
+        let (site, scope) = (lg.site, lg.scope);
+        if let Some(r) = r {
+            let n = lg.n_out as usize;
+            let k = lg.out[..n].iter().position(|&x| x == r).expect("an attempt out ends");
+            lg.out.copy_within(k + 1..n, k);
+            lg.n_out -= 1;
+        }
+        let ending = lg.ending;
+        let held = lg.held;
+        let s = &mut self.sites[site as usize];
+        s.stats.attempt_outcomes.add(end.outcome);
+        let success = end.outcome.is_success();
+        let st = &mut self.states[(s.state_base + scope) as usize];
+        if r.is_some() {
+            st.active -= 1;
+        }
+        if end.sent {
+            if let Some(b) = st.budget.as_mut() {
+                let result = if success {
+                    AttemptResult::Success
+                } else if has(s.retry_mask | s.non_fatal_mask, end.outcome) {
+                    AttemptResult::RetryableFailure { timeout: end.outcome == Outcome::Timeout }
+                } else {
+                    AttemptResult::OtherFailure
+                };
+                if end.outcome != Outcome::Cancelled {
+                    b.record_result(now, result, held);
+                }
+            }
+            if success {
+                self.logicals.get_mut(l).held = 0;
+                if let Some(t) = st.throttle.as_mut() {
+                    t.record_accept(now);
+                }
+            }
+        }
+        if let (Some(permit), Some(k)) = (end.permit, self.sites[site as usize].breaker_index(scope)) {
+            let cancelled = end.outcome == Outcome::Cancelled;
+            self.with_breaker(k, now, |br| {
+                if cancelled {
+                    br.on_ignored(now, permit);
+                } else {
+                    br.on_result(now, permit, end.latency, !success);
+                }
+            });
+        }
+        if ending {
+            return;
+        }
+        if success {
+            return self.end_logical(sched, l, end.outcome, Outcome::Cancelled);
+        }
+        self.logicals.get_mut(l).last_failure = end.outcome;
+        let s = &self.sites[site as usize];
+        if let Some(h) = &s.policy.hedge {
+            let max = h.max_attempts;
+            if !has(s.non_fatal_mask, end.outcome) {
+                return self.end_logical(sched, l, end.outcome, Outcome::Cancelled);
+            }
+            let lg = self.logicals.get_mut(l);
+            if u32::from(lg.attempts) < max {
+                // A non-fatal failure sends the next hedge at once; later ones keep the delay.
+                if let Some(t) = lg.next_timer.take() {
+                    sched.cancel(t);
+                }
+                let t = sched.timer_after(SimDuration::ZERO, Event::NextAttempt { log: l });
+                self.logicals.get_mut(l).next_timer = Some(t);
+            } else if lg.n_out == 0 {
+                self.end_logical(sched, l, end.outcome, Outcome::Cancelled);
+            }
+            return;
+        }
+        if !self.retry(sched, l, end) {
+            self.end_logical(sched, l, end.outcome, Outcome::Cancelled);
+        }
+    }
+
+    /// Schedules a retry of `l` after a failed attempt, if the policy retries this outcome,
+    /// attempts are left, the deadline leaves time for the back-off, and the budget allows.
+    fn retry(&mut self, sched: &mut Scheduler<Event>, l: LogRef, end: AttemptEnd) -> bool {
+        let now = sched.now();
+        let lg = self.logicals.get(l);
+        let (site, scope) = (lg.site as usize, lg.scope);
+        let s = &mut self.sites[site];
+        let Some(p) = &s.policy.retry else { return false };
+        if !has(s.retry_mask, end.outcome) || u32::from(lg.attempts) >= p.max_attempts {
+            return false;
+        }
+        let mut backoff = lg.backoff;
+        let delay = if p.honor_retry_after && end.retry_after > SimDuration::ZERO {
+            p.backoff.reset(&mut backoff);
+            end.retry_after
+        } else {
+            p.backoff.next_delay(&mut backoff, s.rng.random::<f64>())
+        };
+        if now.saturating_add(delay) >= lg.deadline {
+            return false;
+        }
+        let in_retry = lg.in_retry;
+        let st = &mut self.states[(s.state_base + scope) as usize];
+        if let Some(b) = st.budget.as_mut() {
+            let others = st.retries_active - u32::from(in_retry);
+            match b.try_retry(now, st.active, others, end.outcome == Outcome::Timeout) {
+                Some(cost) => self.logicals.get_mut(l).held += cost,
+                None => {
+                    let bk = self.bucket(now);
+                    let s = &mut self.sites[site];
+                    s.stats.retries_denied += 1;
+                    if s.tracked {
+                        s.stats.series[bk].retries_denied += 1;
+                    }
+                    return false;
+                }
+            }
+        }
+        if !in_retry {
+            st.retries_active += 1;
+        }
+        let lg = self.logicals.get_mut(l);
+        lg.in_retry = true;
+        lg.backoff = backoff;
+        lg.next_timer = Some(sched.timer_after(delay, Event::NextAttempt { log: l }));
+        true
+    }
+
+    /// The deadline of `l` passed: it ends with `Timeout`, and so do its attempts out.
+    pub(super) fn on_deadline(&mut self, sched: &mut Scheduler<Event>, l: LogRef) {
+        self.logicals.get_mut(l).timer = None;
+        self.end_logical(sched, l, Outcome::Timeout, Outcome::Timeout);
+    }
+
+    /// Ends `l` with `outcome` (or its fallback), answering attempts still out with `cancel`,
+    /// and tells its owner.
+    pub(super) fn end_logical(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        l: LogRef,
+        outcome: Outcome,
+        cancel: Outcome,
+    ) {
+        let now = sched.now();
+        let lg = self.logicals.get_mut(l);
+        debug_assert!(!lg.ending, "logical request ended twice: {lg:?}");
+        lg.ending = true;
+        for t in [lg.timer.take(), lg.next_timer.take()].into_iter().flatten() {
+            sched.cancel(t);
+        }
+        let (site, scope, in_retry) = (lg.site as usize, lg.scope, lg.in_retry);
+        if in_retry {
+            let st = &mut self.states[(self.sites[site].state_base + scope) as usize];
+            st.retries_active -= 1;
+        }
+        let mut outcome = outcome;
+        let mut failover = NONE;
+        let s = &mut self.sites[site];
+        if !outcome.is_success() {
+            let served = match s.policy.fallback {
+                None => false,
+                Some(FallbackConfig::Static) => true,
+                Some(FallbackConfig::Cache { hit_ratio }) => s.rng.random::<f64>() < hit_ratio,
+                Some(FallbackConfig::Failover { .. }) => {
+                    let call = self.logicals.get(l).call;
+                    failover = if call == NONE { NONE } else { self.plan.calls[call as usize].failover };
+                    false
+                }
+            };
+            if served {
+                outcome = Outcome::Degraded;
+            }
+            if served || failover != NONE {
+                let b = self.bucket(now);
+                let s = &mut self.sites[site];
+                s.stats.fallbacks += 1;
+                if s.tracked {
+                    s.stats.series[b].fallbacks += 1;
+                }
+            }
+        }
+        loop {
+            let lg = self.logicals.get(l);
+            if lg.n_out == 0 {
+                break;
+            }
+            let r = lg.out[0];
+            self.answer(sched, r, cancel);
+        }
+        let lg = self.logicals.get(l);
+        let (owner, issued, call, caller_instance, criticality) =
+            (lg.owner, lg.issued_at, lg.call, lg.caller_instance, lg.criticality);
+        self.logicals.release(l);
+        match owner {
+            Owner::Client(c) => self.client_answered(sched, c, issued, outcome),
+            Owner::Parent { req: p, seq } => {
+                let edge = self.plan.calls[call as usize].edge as usize;
+                let still_wanted = self.reqs.find(p).is_some_and(|q| !q.server_done && q.step_seq == seq);
+                let stats = &mut self.edges[edge];
+                if !still_wanted {
+                    stats.outcomes.add(Outcome::Cancelled);
+                    return;
+                }
+                stats.outcomes.add(outcome);
+                if outcome.is_success() {
+                    record(&mut stats.latency_ok, now.since(issued).as_nanos());
+                }
+                if failover == NONE {
+                    return self.on_call_answered(sched, p, seq, outcome.is_success());
+                }
+                // The caller tries the other provider; its answer is the call's answer.
+                let f = &self.plan.calls[failover as usize];
+                let (target, timeout, f_edge) = ((f.service, f.endpoint, criticality), f.timeout, f.edge);
+                self.edges[f_edge as usize].calls += 1;
+                let deadline = self.reqs.get(p).deadline_wall;
+                let skew = self.instances[caller_instance as usize].skew;
+                let site = self.clients.len() as u32 + f_edge;
+                self.start_logical(
+                    sched,
+                    Owner::Parent { req: p, seq },
+                    target,
+                    site,
+                    scope,
+                    failover,
+                    caller_instance,
+                    timeout,
+                    deadline,
+                    skew,
+                );
+            }
+        }
+    }
+
+    /// The policy figures of each site, with breakers closed at `end`.
+    pub(super) fn policy_outputs(&mut self, end: SimTime) -> Vec<PolicyOutput> {
+        for k in 0..self.breakers.len() {
+            self.breakers[k].breaker.advance(end);
+            self.sync_breaker(k);
+            self.account_breaker(k, end);
+        }
+        let mut out: Vec<PolicyOutput> =
+            self.sites.iter_mut().map(|s| std::mem::take(&mut s.stats)).collect();
+        for slot in &self.breakers {
+            let o = &mut out[slot.site as usize];
+            let b = o.breaker.get_or_insert_with(BreakerOutput::default);
+            b.breakers += 1;
+            b.opens += slot.breaker.opens();
+            for (t, x) in b.state_ns.iter_mut().zip(slot.state_ns) {
+                *t += x;
+            }
+        }
+        out
+    }
+}
+
+/// Splits `[from, to)` (ns) over time buckets of `bucket_ns`, the last bucket taking any
+/// overflow, calling `add(bucket, ns)` for each overlap.
+pub(super) fn spread(from: u64, to: u64, bucket_ns: u64, n_buckets: usize, mut add: impl FnMut(usize, u64)) {
+    let last = n_buckets - 1;
+    let mut t = from;
+    while t < to {
+        let b = ((t / bucket_ns) as usize).min(last);
+        let end = if b == last { to } else { ((b as u64 + 1) * bucket_ns).min(to) };
+        add(b, end - t);
+        t = end;
+    }
+}

@@ -20,13 +20,16 @@
 //! - `breaker`: [`Breaker`]: Resilience4j (count/time windows, slow calls) and consecutive
 //!   failures.
 //! - `throttle`: [`AdaptiveThrottle`], the SRE book's client-side adaptive throttling.
+//! - `window` (private): a ring of time slices with lazy expiry, the sliding window behind
+//!   Finagle's budget, Resilience4j's time-based window and adaptive throttling.
 //!
 //! Design choice: nothing here knows about requests, events, timers or the engine. Each type
 //! takes the current [`SimTime`](squall_kernel::SimTime) as an argument, evaluates time-based
 //! rules (keep-alive, refills, intervals) lazily from it, and returns a decision. Items waiting
 //! in a gate are the engine's own `T` (usually an id); the engine owns their timers and tells a
 //! gate when one gives up. This keeps every policy testable alone, with worked examples from
-//! the systems' sources, and free of allocation per operation beyond a growing `VecDeque`.
+//! the systems' sources, and free of allocation per operation beyond a growing `VecDeque`
+//! (sliding windows are rings allocated once, in `new`).
 #![warn(missing_docs)]
 
 pub mod backoff;
@@ -39,6 +42,7 @@ pub mod limit;
 pub mod rate;
 pub mod shed;
 pub mod throttle;
+mod window;
 
 pub use backoff::{Backoff, BackoffState, GrpcJitter, Jitter};
 pub use breaker::{

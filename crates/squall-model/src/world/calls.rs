@@ -257,11 +257,14 @@ impl World {
             retry_after: req.retry_after,
         };
         let l = req.logical;
+        self.detach_attempt(l, r);
         if waiting {
             self.abandon_wait(r);
         }
+        // The logical request decides before the gates are handed on: handing them on can
+        // end other attempts of the same logical request, and the request itself.
+        self.on_attempt_done(sched, l, end);
         self.release_gates(sched, r);
         self.reqs.release_if_done(r);
-        self.on_attempt_done(sched, l, Some(r), end);
     }
 }

@@ -64,7 +64,8 @@ pub(super) struct Logical {
     /// It is ending: attempts answered now only report their results.
     pub ending: bool,
     pub backoff: BackoffState,
-    /// Budget units held by its retries (AWS quota), returned on success.
+    /// Budget units its latest retry acquired (AWS quota), returned on success (botocore
+    /// refunds only the most recent acquisition).
     pub held: u32,
     /// How the last attempt failed.
     pub last_failure: Outcome,

@@ -142,17 +142,24 @@ impl Plan {
                             }
                             // Failover calls go after the step's own, which stay contiguous.
                             for (k, (service, endpoint)) in failovers {
-                                let dependency =
-                                    sc.dependencies.iter().position(|d| d.service == service).map_or(NONE, |i| i as u32);
+                                let dependency = sc
+                                    .dependencies
+                                    .iter()
+                                    .position(|d| d.service == service)
+                                    .map_or(NONE, |i| i as u32);
                                 let edge = plan
                                     .edges
                                     .binary_search(&Edge { caller, callee: service })
-                                    .expect("failover edges were collected") as u32;
+                                    .expect("failover edges were collected")
+                                    as u32;
                                 plan.calls[k].failover = plan.calls.len() as u32;
                                 plan.calls.push(PlanCall {
                                     service,
                                     endpoint,
-                                    timeout: sc.dependencies.get(dependency as usize).and_then(|d| d.policy.timeout),
+                                    timeout: sc
+                                        .dependencies
+                                        .get(dependency as usize)
+                                        .and_then(|d| d.policy.timeout),
                                     dependency,
                                     edge,
                                     cache: NONE,

@@ -220,7 +220,7 @@ impl World {
         let Some(b) = st.budget.as_mut() else { return true };
         match b.try_retry(now, st.active, st.retries_active, false) {
             Some(cost) => {
-                self.logicals.get_mut(l).held += cost;
+                self.logicals.get_mut(l).held = cost;
                 true
             }
             None => {
@@ -332,7 +332,7 @@ impl World {
             permit: None,
             retry_after: SimDuration::ZERO,
         };
-        self.on_attempt_done(sched, l, None, end);
+        self.on_attempt_done(sched, l, end);
     }
 
     /// Runs `f` on breaker `k`, accounting its time in state around it (each breaker call
@@ -380,32 +380,28 @@ impl World {
         });
     }
 
-    /// An attempt of `l` ended (`r` is its request, if it left the caller).
-    pub(super) fn on_attempt_done(
-        &mut self,
-        sched: &mut Scheduler<Event>,
-        l: LogRef,
-        r: Option<ReqRef>,
-        end: AttemptEnd,
-    ) {
+    /// Takes the request `r` off the attempts `l` has out.
+    pub(super) fn detach_attempt(&mut self, l: LogRef, r: ReqRef) {
+        let lg = self.logicals.get_mut(l);
+        let n = lg.n_out as usize;
+        let k = lg.out[..n].iter().position(|&x| x == r).expect("an attempt out ends");
+        lg.out.copy_within(k + 1..n, k);
+        lg.n_out -= 1;
+        let (site, scope) = (lg.site, lg.scope);
+        self.states[(self.sites[site as usize].state_base + scope) as usize].active -= 1;
+    }
+
+    /// An attempt of `l` ended (and, if it was sent, was detached from `l`).
+    pub(super) fn on_attempt_done(&mut self, sched: &mut Scheduler<Event>, l: LogRef, end: AttemptEnd) {
         let now = sched.now();
         let lg = self.logicals.get_mut(l);
         let (site, scope) = (lg.site, lg.scope);
-        if let Some(r) = r {
-            let n = lg.n_out as usize;
-            let k = lg.out[..n].iter().position(|&x| x == r).expect("an attempt out ends");
-            lg.out.copy_within(k + 1..n, k);
-            lg.n_out -= 1;
-        }
         let ending = lg.ending;
         let held = lg.held;
         let s = &mut self.sites[site as usize];
         s.stats.attempt_outcomes.add(end.outcome);
         let success = end.outcome.is_success();
         let st = &mut self.states[(s.state_base + scope) as usize];
-        if r.is_some() {
-            st.active -= 1;
-        }
         if end.sent {
             if let Some(b) = st.budget.as_mut() {
                 let result = if success {
@@ -493,7 +489,7 @@ impl World {
         if let Some(b) = st.budget.as_mut() {
             let others = st.retries_active - u32::from(in_retry);
             match b.try_retry(now, st.active, others, end.outcome == Outcome::Timeout) {
-                Some(cost) => self.logicals.get_mut(l).held += cost,
+                Some(cost) => self.logicals.get_mut(l).held = cost,
                 None => {
                     let bk = self.bucket(now);
                     let s = &mut self.sites[site];

@@ -5,6 +5,7 @@ use super::tests::{constant_ms, digest, leaf, ms, world};
 use super::*;
 use crate::config::*;
 use proptest::prelude::*;
+use squall_kernel::Dist;
 
 fn secs(x: u64) -> SimTime {
     SimTime(x * 1_000_000_000)
@@ -55,36 +56,33 @@ fn retries_succeed_with_one_minus_p_to_the_n_and_cost_the_geometric_sum() {
     assert_eq!(c.outcomes.get(Outcome::ServerError), c.outcomes.total() - c.outcomes.get(Outcome::Ok));
 }
 
+/// Work that takes 10 ms, except a share `p` of attempts that take `slow_ms`.
+fn tail(p: f64, slow_ms: f64) -> Dist {
+    Dist::mixture(vec![(1.0 - p, constant_ms(10.0)), (p, constant_ms(slow_ms))]).unwrap()
+}
+
 #[test]
-fn a_per_try_timeout_retries_a_slow_attempt_on_another_instance_within_the_deadline() {
-    // Two instances behind round robin; the first answers in 1 s, the second in 10 ms. A
-    // 50 ms per-try timeout and one retry rescue every request the slow one gets.
-    let mut cfg = world(vec![leaf("s", 2, 1000, 100, constant_ms(10.0))], 100.0, 30);
-    cfg.faults = vec![FaultConfig {
-        name: "slow".into(),
-        service: ServiceId(0),
-        share: 0.5,
-        start: SimTime::ZERO,
-        end: secs(100),
-        kind: FaultKind::Slow { factor: 100.0 },
-    }];
+fn a_per_try_timeout_retries_slow_attempts_within_the_deadline() {
+    // One attempt in ten takes a second. A 50 ms per-try timeout with 2 attempts fails only
+    // when both are slow: success 1 − 0.1² = 0.99 (standard error 9e-4 over 12k requests).
+    let mut cfg = world(vec![leaf("s", 2, 1000, 100, tail(0.1, 1000.0))], 200.0, 60);
     cfg.clients[0].policy.timeout = Some(ms(500));
     cfg.clients[0].policy.per_try_timeout = Some(ms(50));
     cfg.clients[0].policy.retry = Some(retry(2, Backoff::Immediate));
     let out = run(&cfg);
     let c = &out.clients[0];
-    let ended = c.outcomes.total();
-    assert!(c.outcomes.get(Outcome::Ok) as f64 > 0.999 * ended as f64, "{:?}", c.outcomes);
-    // Half the first attempts hit the slow instance and time out after 50 ms.
-    let timeouts = c.policy.attempt_outcomes.get(Outcome::Timeout) as f64;
-    assert!((timeouts / c.issued as f64 - 0.5).abs() < 0.02, "{timeouts} of {}", c.issued);
+    let ok = c.outcomes.get(Outcome::Ok) as f64 / c.outcomes.total() as f64;
+    assert!((ok - 0.99).abs() < 0.004, "ok {ok}");
+    let timeouts = c.policy.attempt_outcomes.get(Outcome::Timeout) as f64 / c.policy.attempts as f64;
+    assert!((timeouts - 0.1).abs() < 0.01, "timed-out attempts {timeouts}");
     assert!(c.latency_ok.max() < 70_000_000, "max {}", c.latency_ok.max());
-    // Without the per-try timeout, the slow half waits for the whole deadline.
+    // Without the per-try timeout a slow attempt uses the whole deadline: 90 %.
     cfg.clients[0].policy.per_try_timeout = None;
     let out = run(&cfg);
     let c = &out.clients[0];
     let ok = c.outcomes.get(Outcome::Ok) as f64 / c.outcomes.total() as f64;
-    assert!((ok - 0.5).abs() < 0.02, "ok {ok}");
+    assert!((ok - 0.9).abs() < 0.01, "ok {ok}");
+    assert_eq!(c.policy.retries, 0, "the deadline leaves no time to retry");
 }
 
 #[test]
@@ -171,25 +169,21 @@ fn a_fallback_turns_failures_into_degraded_answers() {
 
 #[test]
 fn hedging_cuts_the_tail_and_cancels_the_losers() {
-    // Round robin over a slow instance (200 ms) and a fast one (10 ms): a hedge after 20 ms
-    // goes to the other instance, so no request waits for the slow one.
-    let mut cfg = world(vec![leaf("s", 2, 1000, 100, constant_ms(10.0))], 100.0, 30);
-    cfg.faults = vec![FaultConfig {
-        name: "slow".into(),
-        service: ServiceId(0),
-        share: 0.5,
-        start: SimTime::ZERO,
-        end: secs(100),
-        kind: FaultKind::Slow { factor: 20.0 },
-    }];
+    // One attempt in ten takes 200 ms. Hedges after 20 ms, up to 3 attempts: a request is
+    // slow only if all three are (0.1 %), so the 99th percentile falls to about 30 ms.
+    let mut cfg = world(vec![leaf("s", 2, 1000, 100, tail(0.1, 200.0))], 200.0, 60);
     let plain = run(&cfg);
-    assert!(plain.clients[0].latency_ok.value_at_quantile(0.9) > 190_000_000);
+    assert!(plain.clients[0].latency_ok.value_at_quantile(0.95) > 190_000_000);
     cfg.clients[0].policy.hedge =
-        Some(HedgePolicy { max_attempts: 2, hedging_delay: ms(20), non_fatal: Vec::new() });
+        Some(HedgePolicy { max_attempts: 3, hedging_delay: ms(20), non_fatal: Vec::new() });
     let out = run(&cfg);
     let c = &out.clients[0];
-    assert!(c.latency_ok.max() < 35_000_000, "max {}", c.latency_ok.max());
-    assert!(c.policy.hedges > 0);
+    let p99 = c.latency_ok.value_at_quantile(0.99);
+    assert!(p99 < 35_000_000, "p99 {p99}");
+    // The second attempt goes out for the slow tenth, the third for 1 % of requests.
+    let hedges = c.policy.hedges as f64 / c.issued as f64;
+    assert!((hedges - 0.11).abs() < 0.01, "hedges per request {hedges}");
+    // Every request has one winner; the other attempts out are cancelled.
     assert_eq!(c.policy.attempt_outcomes.get(Outcome::Cancelled), c.policy.hedges);
     // The losers' work still ran: it is wasted.
     assert!(out.services[0].wasted_work_ns > 0);
@@ -239,24 +233,31 @@ fn a_propagated_deadline_bounds_the_call_and_clock_skew_expires_it() {
 
 #[test]
 fn without_propagation_the_callee_works_for_a_caller_that_gave_up() {
-    // b takes 150 ms; the client gives up at 100 ms. With a's own 1 s timeout, b finishes
-    // every call for nobody; with the deadline propagated and honoured, b drops them.
+    // b can serve 20 calls a second and gets 50: its queue fills. With a's own 1 s timeout b
+    // serves calls that waited seconds, for nobody. With the deadline propagated and
+    // honoured, b drops the expired calls instead; FIFO still serves calls about to expire
+    // (their 50 ms of work outlasts what is left), while LIFO serves the newest, in time.
     let mut cfg = chain();
-    cfg.services[1].endpoints[0] = EndpointConfig::work("e", constant_ms(150.0));
+    cfg.services[1].endpoints[0] = EndpointConfig::work("e", constant_ms(50.0));
     cfg.services[1].workers = 1;
-    cfg.services[1].honor_deadlines = true;
     cfg.services[0].dependencies[0].policy.propagate_deadline = None;
     let independent = run(&cfg);
+    cfg.services[1].honor_deadlines = true;
     cfg.services[0].dependencies[0].policy.propagate_deadline = Some(DeadlinePropagation::default());
     let propagated = run(&cfg);
-    let wasted = |o: &RunOutput| o.services[1].wasted_work_ns;
+    cfg.services[1].queue.discipline = Discipline::Lifo;
+    let lifo = run(&cfg);
+    let useful = |o: &RunOutput| o.services[1].useful as f64 / o.services[1].completed as f64;
+    assert!(useful(&independent) < 0.05, "independent {}", useful(&independent));
+    assert_eq!(independent.services[1].dropped, 0);
+    let b = &propagated.services[1];
+    assert!(b.dropped as f64 > 0.5 * b.arrivals as f64, "dropped {} of {}", b.dropped, b.arrivals);
+    assert!(useful(&lifo) > 0.7 && useful(&lifo) > 3.0 * useful(&propagated), "lifo {}", useful(&lifo));
     assert!(
-        wasted(&independent) > 10 * wasted(&propagated).max(1),
-        "{} vs {}",
-        wasted(&independent),
-        wasted(&propagated)
+        ok_share_of(&lifo) > 0.25 && ok_share_of(&independent) < 0.05,
+        "lifo answers {}",
+        ok_share_of(&lifo)
     );
-    assert_eq!(propagated.services[1].useful, 0, "b can never answer in time");
 }
 
 fn ok_share_of(out: &RunOutput) -> f64 {
@@ -284,8 +285,7 @@ fn retry_after_from_a_rate_limiter_is_honoured() {
     let honoured = run(&cfg);
     let ok =
         |o: &RunOutput| o.clients[0].outcomes.get(Outcome::Ok) as f64 / o.clients[0].outcomes.total() as f64;
-    assert!(ok(&honoured) > 0.99, "honoured {}", ok(&honoured));
-    assert!(ok(&ignored) < ok(&honoured) - 0.02, "ignored {} honoured {}", ok(&ignored), ok(&honoured));
+    assert!(ok(&ignored) < ok(&honoured) - 0.1, "ignored {} honoured {}", ok(&ignored), ok(&honoured));
 }
 
 #[test]
@@ -297,10 +297,11 @@ fn adaptive_throttling_rejects_locally_while_the_backend_fails() {
     let c = &out.clients[0];
     assert!(c.policy.throttled > 0);
     assert_eq!(c.outcomes.get(Outcome::Throttled), c.policy.throttled);
-    // Late in the outage, P = (requests − 2·accepts)/(requests + 1) nears 1 with few accepts.
+    // Late in the outage, P = (requests − 2·accepts)/(requests + 1), with every attempt of
+    // the last 38.5 s counted and only the first 10 s accepted: (7700 − 4000)/7701 = 0.48.
     let b = &c.series[38];
     let share = b.outcomes.get(Outcome::Throttled) as f64 / b.outcomes.total() as f64;
-    assert!(share > 0.5, "throttled share {share}");
+    assert!((share - 0.48).abs() < 0.05, "throttled share {share}");
     // Before the outage nothing is throttled.
     assert_eq!(c.series[5].outcomes.get(Outcome::Throttled), 0);
 }

@@ -6,11 +6,14 @@
 //! - `world`: the engine: one event enum, one handler per event, subsystems that own their
 //!   state (clients, services, requests, metrics).
 //! - `output`: [`RunOutput`], what a run hands to reports.
+//! - `analysis`: figures derived from a whole `RunOutput`, such as how fast goodput
+//!   recovered after each fault ([`analysis::recovery`]).
 //!
 //! Design choice: the model does no IO and knows no file format. It takes a `ModelConfig` and
 //! returns a `RunOutput`; the scenario layer and the reports sit on either side of it.
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod config;
 pub mod outcome;
 pub mod output;

@@ -8,10 +8,12 @@ use squall_model::RunOutput;
 use std::fmt::Write as _;
 
 /// Headings of the plots, by file name; a plot not listed here gets its file name.
-const PLOT_HEADINGS: [(&str, &str); 3] = [
+const PLOT_HEADINGS: [(&str, &str); 5] = [
     ("outcomes.svg", "Outcomes over time"),
     ("latency.svg", "Latency over time"),
     ("queues.svg", "Queues and busy workers over time"),
+    ("amplification.svg", "Attempts per call over time"),
+    ("breakers.svg", "Circuit breakers over time"),
 ];
 
 /// The page for a report whose plots are `plots` (as returned by [`crate::plots`]).
@@ -53,7 +55,7 @@ pub(crate) fn index_html(meta: &ReportMeta, out: &RunOutput, plots: &[(String, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{meta, sample_output};
+    use crate::sample::{meta, policy_output, sample_output};
 
     #[test]
     fn the_page_inlines_the_table_and_plots_and_links_the_data() {
@@ -70,6 +72,19 @@ mod tests {
         let namespaces = page.matches("xmlns=\"http://www.w3.org/2000/svg\"").count();
         assert_eq!(page.matches("http").count(), namespaces);
         assert!(!page.contains("<script"));
+    }
+
+    #[test]
+    fn policy_plots_are_inlined_under_their_headings_only_when_drawn() {
+        let out = policy_output();
+        let plots = crate::plots(&meta(), &out).unwrap();
+        let page = index_html(&meta(), &out, &plots);
+        assert_eq!(page.matches("<svg").count(), 5);
+        assert!(page.contains("<h2>Attempts per call over time</h2>"));
+        assert!(page.contains("<h2>Circuit breakers over time</h2>"));
+        let plain = sample_output();
+        let page = index_html(&meta(), &plain, &crate::plots(&meta(), &plain).unwrap());
+        assert!(!page.contains("Attempts per call"), "no policy, no amplification plot");
     }
 
     #[test]

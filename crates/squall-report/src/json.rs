@@ -7,27 +7,47 @@
 //! the same bytes on every machine.
 //!
 //! After the header (`squall`, `scenario`, `file`, `seed`, `scenario_hash`) come the run's
-//! numbers: `clients` (outcomes, success rate, goodput of ok answers per second, latencies),
+//! numbers: `clients` (outcomes, success rate, error rate, degraded rate, goodput of ok
+//! answers per second, latencies, policy),
 //! `services` (counts, refusals by outcome with zeros, dropped, throughput against goodput,
 //! utilisation, queues, waits, useful and wasted worker seconds and their shares of busy
-//! time), `dependencies` (calls from one service to another: outcomes, cache hits, waits,
-//! latency of successful calls), `faults` (each window: name, service, what, `start_s`,
-//! `end_s`) and `conservation`. `dependencies` and `faults` are empty arrays when the run had
+//! time), `dependencies` (calls from one service to another: outcomes and rates as for
+//! clients, cache hits, waits, latency of successful calls, policy), `faults` (each window:
+//! name, service, what, `start_s`, `end_s`), `recovery` (per fault window, in the same order:
+//! `fault`, `status` — `recovered`, `never` or `no_baseline` —, `baseline_per_s`,
+//! `recovered_at_s`, `time_to_recover_s`; see [`squall_model::analysis`]), `policy_totals`
+//! (`amplification` of all client groups' attempts over their requests, `retries_denied` and
+//! `breaker_opens` at every call site, `degraded` requests of client groups) and
+//! `conservation`. `dependencies`, `faults` and `recovery` are empty arrays when the run had
 //! none, so a reader needs no special case.
+//!
+//! Outcomes count logical requests (one per user intent): `success_rate` is ok plus degraded
+//! (a fallback's answer) over ended requests, `degraded_rate` the degraded part of it, and
+//! `error_rate` the rest, `1 - success_rate`. A call site's `policy` counts attempts:
+//! `attempts` (first tries, retries and hedges), `retries`, `hedges`, `amplification`
+//! (attempts per logical request), `retries_denied`, `throttled`, `short_circuited`,
+//! `fallbacks`, `attempt_outcomes` (like `outcomes`) and `breaker` (`breakers`, `opens`,
+//! breaker-seconds `seconds_closed`, `seconds_open`, `seconds_half_open`; `null` without a
+//! breaker). A site without a policy still has the object, so a reader needs no special case.
 //!
 //! **`null` means undefined**: a mean, percentile or maximum of an empty histogram, a rate or
 //! time average over zero elapsed time, a utilisation with zero workers, a success rate with
-//! no ended requests. A count is never `null`, and no value is ever NaN or infinite.
+//! no ended requests, an amplification without requests, a recovery without a baseline. A count is never `null`, and no value is ever NaN or infinite.
 
 use crate::format::round_fixed;
-use crate::stats::{stop_detail, stop_kind, ClientStats, DependencyStats, Latency, RunStats, ServiceStats};
+use crate::stats::{
+    stop_detail, stop_kind, BreakerStats, ClientStats, DependencyStats, Latency, PolicyStats, PolicyTotals,
+    RunStats, ServiceStats,
+};
 use crate::ReportMeta;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use squall_model::analysis::{Recovery, RecoveryStatus};
 use squall_model::{FaultWindow, Outcome, OutcomeCounts, RunOutput};
 
 /// Version of this file's layout (and of `comparison.json`, which reuses it). Keys added since
-/// version 1 (work accounting, `dependencies`, `faults`) are additions, not a new version.
+/// version 1 (work accounting, `dependencies`, `faults`, rates, `policy`, `recovery`,
+/// `policy_totals`) are additions, not a new version.
 pub(crate) const FORMAT: u32 = 1;
 
 /// A float rounded to fixed decimals, or `null` when undefined.
@@ -93,6 +113,8 @@ pub(crate) struct RunNumbers<'a> {
     services: Vec<Service<'a>>,
     dependencies: Vec<Dependency<'a>>,
     faults: Vec<Fault<'a>>,
+    recovery: Vec<RecoveryJson>,
+    policy_totals: Totals,
     conservation: Conservation,
 }
 
@@ -108,6 +130,8 @@ impl<'a> RunNumbers<'a> {
             services: stats.services.iter().map(Service::from).collect(),
             dependencies: stats.dependencies.iter().map(Dependency::from).collect(),
             faults: out.faults.iter().map(Fault::from).collect(),
+            recovery: stats.recovery.iter().map(RecoveryJson::from).collect(),
+            policy_totals: Totals::from(&stats.policy_totals()),
             conservation: Conservation {
                 issued: out.conservation.issued,
                 ended: out.conservation.ended,
@@ -130,10 +154,115 @@ struct Client<'a> {
     issued: u64,
     ended: u64,
     success_rate: Num,
+    error_rate: Num,
+    degraded_rate: Num,
     goodput_per_s: Num,
     outcomes: Outcomes<'a>,
     latency_ok_ms: LatencyMs,
     latency_all_ms: LatencyMs,
+    policy: Policy<'a>,
+}
+
+#[derive(Serialize)]
+struct Policy<'a> {
+    attempts: u64,
+    retries: u64,
+    hedges: u64,
+    amplification: Num,
+    retries_denied: u64,
+    throttled: u64,
+    short_circuited: u64,
+    fallbacks: u64,
+    attempt_outcomes: Outcomes<'a>,
+    breaker: Option<Breaker>,
+}
+
+#[derive(Serialize)]
+struct Breaker {
+    breakers: u32,
+    opens: u64,
+    seconds_closed: Num,
+    seconds_open: Num,
+    seconds_half_open: Num,
+}
+
+impl<'a> From<&PolicyStats<'a>> for Policy<'a> {
+    fn from(p: &PolicyStats<'a>) -> Self {
+        let o = p.out;
+        Policy {
+            attempts: o.attempts,
+            retries: o.retries,
+            hedges: o.hedges,
+            amplification: Num(p.amplification),
+            retries_denied: o.retries_denied,
+            throttled: o.throttled,
+            short_circuited: o.short_circuited,
+            fallbacks: o.fallbacks,
+            attempt_outcomes: Outcomes(&o.attempt_outcomes),
+            breaker: p.breaker.as_ref().map(Breaker::from),
+        }
+    }
+}
+
+impl From<&BreakerStats> for Breaker {
+    fn from(b: &BreakerStats) -> Self {
+        Breaker {
+            breakers: b.breakers,
+            opens: b.opens,
+            seconds_closed: Num::of(b.seconds_closed),
+            seconds_open: Num::of(b.seconds_open),
+            seconds_half_open: Num::of(b.seconds_half_open),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct RecoveryJson {
+    fault: String,
+    status: &'static str,
+    baseline_per_s: Num,
+    recovered_at_s: Num,
+    time_to_recover_s: Num,
+}
+
+/// Stable snake_case name of a recovery's status, as in `summary.json`.
+pub(crate) fn recovery_status(r: &Recovery) -> &'static str {
+    match r.status() {
+        RecoveryStatus::Recovered(_) => "recovered",
+        RecoveryStatus::Never => "never",
+        RecoveryStatus::NoBaseline => "no_baseline",
+    }
+}
+
+impl From<&Recovery> for RecoveryJson {
+    fn from(r: &Recovery) -> Self {
+        RecoveryJson {
+            fault: r.fault.clone(),
+            status: recovery_status(r),
+            baseline_per_s: Num(r.baseline_per_s),
+            recovered_at_s: Num(r.recovered_at.map(|t| t.as_secs_f64())),
+            time_to_recover_s: Num(r.time_to_recover.map(|d| d.as_secs_f64())),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Totals {
+    amplification: Num,
+    retries_denied: u64,
+    breaker_opens: u64,
+    degraded: u64,
+}
+
+impl From<&PolicyTotals> for Totals {
+    fn from(t: &PolicyTotals) -> Self {
+        Totals {
+            amplification: Num(t.amplification),
+            retries_denied: t.retries_denied,
+            breaker_opens: t.breaker_opens,
+            degraded: t.degraded,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -192,10 +321,13 @@ struct Dependency<'a> {
     calls: u64,
     ended: u64,
     success_rate: Num,
+    error_rate: Num,
+    degraded_rate: Num,
     outcomes: Outcomes<'a>,
     cache_hits: u64,
     waited: u64,
     latency_ok_ms: LatencyMs,
+    policy: Policy<'a>,
 }
 
 #[derive(Serialize)]
@@ -236,10 +368,13 @@ impl<'a> From<&ClientStats<'a>> for Client<'a> {
             issued: c.out.issued,
             ended: c.ended,
             success_rate: Num(c.success_rate),
+            error_rate: Num(c.error_rate),
+            degraded_rate: Num(c.degraded_rate),
             goodput_per_s: Num(c.goodput_per_s),
             outcomes: Outcomes(&c.out.outcomes),
             latency_ok_ms: (&c.latency_ok).into(),
             latency_all_ms: (&c.latency_all).into(),
+            policy: (&c.policy).into(),
         }
     }
 }
@@ -291,10 +426,13 @@ impl<'a> From<&DependencyStats<'a>> for Dependency<'a> {
             calls: d.out.calls,
             ended: d.ended,
             success_rate: Num(d.success_rate),
+            error_rate: Num(d.error_rate),
+            degraded_rate: Num(d.degraded_rate),
             outcomes: Outcomes(&d.out.outcomes),
             cache_hits: d.out.cache_hits,
             waited: d.out.waited,
             latency_ok_ms: (&d.latency_ok).into(),
+            policy: (&d.policy).into(),
         }
     }
 }
@@ -337,7 +475,7 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{meta, sample_output, zero_output};
+    use crate::sample::{meta, policy_output, sample_output, zero_output};
     use serde_json::Value;
 
     fn parse(out: &RunOutput) -> Value {
@@ -482,6 +620,8 @@ mod tests {
             "services",
             "dependencies",
             "faults",
+            "recovery",
+            "policy_totals",
             "conservation",
         ];
         let positions: Vec<usize> = keys
@@ -511,6 +651,113 @@ mod tests {
         assert_eq!(c["goodput_per_s"], Value::Null);
         assert_eq!(j["dependencies"], serde_json::json!([]));
         assert_eq!(j["faults"], serde_json::json!([]));
+        assert_eq!(j["recovery"], serde_json::json!([]));
+        assert_eq!(c["error_rate"], Value::Null);
+        assert_eq!(c["policy"]["amplification"], Value::Null);
+        assert_eq!(c["policy"]["attempts"], 0);
+        assert_eq!(c["policy"]["breaker"], Value::Null);
+        assert_eq!(j["policy_totals"]["amplification"], Value::Null);
         assert_eq!(j["stop"]["kind"], "completed");
+    }
+
+    #[test]
+    fn clients_show_degraded_apart_from_ok_and_an_error_rate_without_it() {
+        let j = parse(&policy_output());
+        let web = &j["clients"][0];
+        // 950 ok, 10 degraded, 20 timeouts and 20 queue full of 1,000 ended.
+        assert_eq!(web["outcomes"]["ok"], 950);
+        assert_eq!(web["outcomes"]["degraded"], 10);
+        assert_eq!(web["success_rate"], 0.96);
+        assert_eq!(web["degraded_rate"], 0.01);
+        assert_eq!(web["error_rate"], 0.04);
+        // Goodput counts ok answers only: 950 in 60 s.
+        assert_eq!(web["goodput_per_s"], 15.833333);
+        // Of api's 1,490 calls to db, 8 were served by the fallback and 2 timed out.
+        let d = &j["dependencies"][0];
+        assert_eq!(d["success_rate"], 0.998658);
+        assert_eq!(d["degraded_rate"], 0.005369);
+        assert_eq!(d["error_rate"], 0.001342);
+        let sample = parse(&sample_output());
+        assert_eq!(sample["clients"][0]["error_rate"], 0.05);
+        assert_eq!(sample["clients"][0]["degraded_rate"], 0.0);
+    }
+
+    #[test]
+    fn call_sites_have_a_policy_object_with_attempts_amplification_and_breaker() {
+        let text = summary_json(&meta(), &policy_output());
+        let j: Value = serde_json::from_str(&text).unwrap();
+        let web = &j["clients"][0]["policy"];
+        assert_eq!(
+            *web,
+            serde_json::json!({
+                "attempts": 1_070,
+                "retries": 60,
+                "hedges": 0,
+                // 1,070 attempts for 1,010 requests.
+                "amplification": 1.059406,
+                "retries_denied": 0,
+                "throttled": 0,
+                "short_circuited": 14,
+                "fallbacks": 10,
+                "attempt_outcomes": web["attempt_outcomes"].clone(),
+                "breaker": {
+                    "breakers": 1,
+                    "opens": 2,
+                    "seconds_closed": 51.5,
+                    "seconds_open": 7.0,
+                    "seconds_half_open": 1.5
+                }
+            })
+        );
+        assert_eq!(web["attempt_outcomes"].as_object().unwrap().len(), Outcome::COUNT);
+        assert_eq!(web["attempt_outcomes"]["circuit_open"], 14);
+        let db = &j["dependencies"][0]["policy"];
+        assert_eq!(db["attempts"], 1_530);
+        assert_eq!(db["amplification"], 1.026846);
+        assert_eq!(db["retries_denied"], 20);
+        assert_eq!(db["throttled"], 3);
+        assert_eq!(db["fallbacks"], 8);
+        assert_eq!(db["attempt_outcomes"]["throttled"], 3);
+        assert_eq!(db["breaker"], Value::Null);
+        // A group without a policy: one attempt per request.
+        let batch = &j["clients"][1]["policy"];
+        assert_eq!(batch["amplification"], 1.0);
+        assert_eq!(batch["retries"], 0);
+        // The keys keep their declared order.
+        let web_text = &text[text.find("\"policy\": {").unwrap()..];
+        let keys =
+            ["\"attempts\"", "\"amplification\"", "\"fallbacks\"", "\"attempt_outcomes\"", "\"breaker\""];
+        let positions: Vec<usize> = keys.iter().map(|k| web_text.find(k).unwrap()).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    }
+
+    #[test]
+    fn recovery_is_listed_per_fault_with_its_status() {
+        let j = parse(&policy_output());
+        assert_eq!(
+            j["recovery"],
+            serde_json::json!([
+                {"fault": "cold-start", "status": "no_baseline", "baseline_per_s": null,
+                 "recovered_at_s": null, "time_to_recover_s": null},
+                {"fault": "db-slow", "status": "recovered", "baseline_per_s": 26.0,
+                 "recovered_at_s": 45.0, "time_to_recover_s": 5.0},
+                {"fault": "api-leak", "status": "never", "baseline_per_s": 21.2,
+                 "recovered_at_s": null, "time_to_recover_s": null}
+            ])
+        );
+        // In the sample the incident costs web no successes: back at once.
+        let sample = parse(&sample_output());
+        assert_eq!(sample["recovery"][0]["time_to_recover_s"], 0.0);
+        assert_eq!(sample["recovery"][0]["status"], "recovered");
+    }
+
+    #[test]
+    fn policy_totals_sum_the_sites() {
+        let j = parse(&policy_output());
+        // (1,070 + 500) attempts for 1,510 requests; 20 denied retries; 2 opens; 10 degraded.
+        assert_eq!(
+            j["policy_totals"],
+            serde_json::json!({"amplification": 1.039735, "retries_denied": 20, "breaker_opens": 2, "degraded": 10})
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! SVG charts drawn with plotters: outcomes, latency and queues over simulated time.
+//! SVG charts drawn with plotters: outcomes, latency and queues over simulated time, and,
+//! when call sites have client policies, amplification and breaker state.
 //!
 //! Each chart is first described as plain data (a [`Figure`] of panels and lines), then drawn
 //! by one renderer, so all charts share a layout: 900x500 px, white background, a title naming
@@ -7,13 +8,14 @@
 //! a service) and the same thing has the same colour in every chart; the dash pattern says
 //! *which client group* it belongs to. A bucket with no value leaves a gap in its line. Fault
 //! windows are shaded behind the lines of every chart as translucent bands, labelled with the
-//! fault's name in the top panel; overlapping windows show darker.
+//! fault's name in the top panel; overlapping windows show darker. In the policy charts a
+//! colour is a call site (a client group, or `caller->callee`), the same in both.
 //!
 //! The SVG backend writes text as `<text>` elements (no fonts are needed) and nothing that
 //! varies between runs, so the same input gives byte-identical files.
 
 use crate::error::ReportError;
-use crate::series::{spans, ClientPoint, ServicePoint, Span};
+use crate::series::{policy_sites, spans, ClientPoint, PolicyPoint, PolicySite, ServicePoint, Span};
 use crate::ReportMeta;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
@@ -105,6 +107,8 @@ const BAND_LABEL_ROWS: usize = 3;
 const ISSUED_COLOR: RGBColor = RGBColor(0x33, 0x33, 0x33);
 /// Worker capacity lines in the queues chart.
 const CAPACITY_DASH: Dash = Dash::Dotted;
+/// Half-open breakers, against open ones drawn solid.
+const HALF_OPEN_DASH: Dash = Dash::Dashed;
 
 /// One line: a value per bucket, `None` leaving a gap.
 pub(crate) struct Line {
@@ -153,7 +157,10 @@ pub(crate) struct Figure {
     pub(crate) bands: Vec<Band>,
 }
 
-/// `(file name, SVG text)` for each plot: `outcomes.svg`, `latency.svg`, `queues.svg`.
+/// `(file name, SVG text)` for each plot: `outcomes.svg`, `latency.svg`, `queues.svg`; then
+/// `amplification.svg` (attempts per logical call over time) when some call site's policy
+/// kept a series, and `breakers.svg` (breakers open and half-open) when one of those sites
+/// has breakers.
 ///
 /// # Errors
 /// [`ReportError::Plot`] if plotters refuses to draw; it draws into memory, so this points to
@@ -162,11 +169,18 @@ pub fn plots(meta: &ReportMeta, out: &RunOutput) -> Result<Vec<(String, String)>
     let spans = spans(out);
     let x_max = x_max_s(out, &spans);
     let bands: Vec<Band> = out.faults.iter().map(Band::of).collect();
-    let figures = [
+    let mut figures = vec![
         ("outcomes.svg", outcomes_figure(meta, out, &spans, x_max)),
         ("latency.svg", latency_figure(meta, out, &spans, x_max)),
         ("queues.svg", queues_figure(meta, out, &spans, x_max)),
     ];
+    let sites = policy_sites(out);
+    if !sites.is_empty() {
+        figures.push(("amplification.svg", amplification_figure(meta, &sites, &spans, x_max)));
+    }
+    if sites.iter().any(PolicySite::has_breaker) {
+        figures.push(("breakers.svg", breakers_figure(meta, &sites, &spans, x_max)));
+    }
     render_all(figures.into_iter().map(|(name, mut fig)| {
         fig.bands.clone_from(&bands);
         (name, fig)
@@ -313,6 +327,67 @@ fn queues_figure(meta: &ReportMeta, out: &RunOutput, spans: &[Span], x_max: f64)
             Panel { y_desc: "mean queue length (requests)".to_string(), lines: queue_lines },
             Panel { y_desc: "mean busy workers (workers)".to_string(), lines: busy_lines },
         ],
+        legend,
+        bands: Vec::new(),
+    }
+}
+
+/// Call site `k`'s colour in the policy charts.
+fn site_color(k: usize) -> RGBColor {
+    PALETTE[k % PALETTE.len()]
+}
+
+/// One number of a call site's policy in a bucket.
+type PolicyValue = fn(&PolicyPoint) -> Option<f64>;
+
+/// A line of `value` per bucket of one call site, for the policy figures.
+fn site_line(site: &PolicySite<'_>, spans: &[Span], color: RGBColor, dash: Dash, value: PolicyValue) -> Line {
+    let points = spans.iter().map(|s| (s.start_s(), value(&PolicyPoint::at(site, s)))).collect();
+    Line { color, dash, stroke_px: 2, points, reference: false }
+}
+
+fn amplification_figure(meta: &ReportMeta, sites: &[PolicySite<'_>], spans: &[Span], x_max: f64) -> Figure {
+    let mut lines = Vec::new();
+    let mut legend = Vec::new();
+    for (k, site) in sites.iter().enumerate() {
+        lines.push(site_line(site, spans, site_color(k), Dash::Solid, PolicyPoint::amplification));
+        legend.push(LegendEntry { label: site.name.clone(), color: site_color(k), dash: Dash::Solid });
+    }
+    // One attempt per call: no amplification at all.
+    let one = vec![(0.0, Some(1.0)), (x_max, Some(1.0))];
+    lines.push(Line { color: PALETTE[7], dash: CAPACITY_DASH, stroke_px: 1, points: one, reference: true });
+    legend.push(LegendEntry {
+        label: "one attempt per call".to_string(),
+        color: PALETTE[7],
+        dash: CAPACITY_DASH,
+    });
+    Figure {
+        title: title(meta, "attempts per logical call"),
+        x_max,
+        panels: vec![Panel { y_desc: "attempts per call (x)".to_string(), lines }],
+        legend,
+        bands: Vec::new(),
+    }
+}
+
+fn breakers_figure(meta: &ReportMeta, sites: &[PolicySite<'_>], spans: &[Span], x_max: f64) -> Figure {
+    let mut lines = Vec::new();
+    let mut legend = Vec::new();
+    for (k, site) in sites.iter().enumerate().filter(|(_, s)| s.has_breaker()) {
+        let color = site_color(k);
+        let states: [(&str, Dash, PolicyValue); 2] = [
+            ("open", Dash::Solid, PolicyPoint::breakers_open),
+            ("half-open", HALF_OPEN_DASH, PolicyPoint::breakers_half_open),
+        ];
+        for (state, dash, value) in states {
+            lines.push(site_line(site, spans, color, dash, value));
+            legend.push(LegendEntry { label: format!("{} {state}", site.name), color, dash });
+        }
+    }
+    Figure {
+        title: title(meta, "circuit breakers open and half-open"),
+        x_max,
+        panels: vec![Panel { y_desc: "mean breakers in the state".to_string(), lines }],
         legend,
         bands: Vec::new(),
     }
@@ -512,7 +587,7 @@ fn shorten(label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{meta, sample_output, zero_output};
+    use crate::sample::{meta, policy_output, sample_output, zero_output};
 
     fn plot<'a>(plots: &'a [(String, String)], name: &str) -> &'a str {
         &plots.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}")).1
@@ -616,6 +691,42 @@ mod tests {
         let svg = plot(&p, "outcomes.svg");
         assert!(!svg.contains("after-the-end"), "a window after the run is not drawn");
         assert!(svg.contains("runs-past-the-end"));
+    }
+
+    #[test]
+    fn call_sites_with_a_policy_add_amplification_and_breaker_plots() {
+        let p = plots(&meta(), &policy_output()).unwrap();
+        let names: Vec<&str> = p.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["outcomes.svg", "latency.svg", "queues.svg", "amplification.svg", "breakers.svg"]);
+        let amplification = plot(&p, "amplification.svg");
+        assert!(amplification.contains("attempts per call (x)"));
+        assert!(amplification.contains("one attempt per call"));
+        for label in ["web", "api-&gt;db"] {
+            assert!(
+                amplification.contains(&format!(">{label}<")) || amplification.contains(label),
+                "no {label}"
+            );
+        }
+        assert!(!amplification.contains("batch"), "batch has no policy series");
+        let breakers = plot(&p, "breakers.svg");
+        assert!(breakers.contains("mean breakers in the state"));
+        assert!(breakers.contains("web open") && breakers.contains("web half-open"));
+        assert!(!breakers.contains("api-&gt;db"), "api has no breaker for db");
+        for svg in [amplification, breakers] {
+            // Three fault windows, shaded, each named once.
+            assert_eq!(svg.matches("fill=\"#F5A623\"").count(), 3);
+            for fault in ["cold-start", "db-slow", "api-leak"] {
+                assert_eq!(svg.matches(fault).count(), 1, "{fault}");
+            }
+            assert!(!svg.contains("NaN"));
+            assert!(!svg.contains("no data"));
+        }
+        // A breaker-less policy draws amplification only.
+        let mut out = policy_output();
+        out.clients[0].policy.breaker = None;
+        let names: Vec<String> = plots(&meta(), &out).unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names.last().map(String::as_str), Some("amplification.svg"));
+        assert_eq!(plots(&meta(), &policy_output()).unwrap(), p, "byte-identical");
     }
 
     #[test]

@@ -4,8 +4,9 @@ use hdrhistogram::Histogram;
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
 use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
-    ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, Outcome,
-    OutcomeCounts, PolicyOutput, RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
+    BreakerOutput, ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary,
+    Outcome, OutcomeCounts, PolicyBucket, PolicyOutput, RunOutput, ServiceBucket, ServiceOutput, StopReason,
+    HIST_SIGFIG,
 };
 
 pub(crate) fn meta() -> crate::ReportMeta {
@@ -49,6 +50,7 @@ const INCIDENT: std::ops::Range<usize> = 20..40;
 /// useful, 2.7 s of its 270 busy worker-seconds wasted (1 %). `db` has 4 workers, one always
 /// busy (25 %), all of it useful. `api` calls `db` 1,490 times: 1,480 ok in 2 ms, 10 timeouts,
 /// 12 waits for a connection. A fault `db-slow` ("slow x5") hits `db` from 20 s to 40 s.
+/// No call site has a policy beyond a timeout: one attempt per request, no policy series.
 pub(crate) fn sample_output() -> RunOutput {
     let n_buckets = 60;
     let mut web_series = Vec::new();
@@ -115,7 +117,11 @@ pub(crate) fn sample_output() -> RunOutput {
             &[(50_000, 20), (10 * MS, 570), (20 * MS, 300), (100 * MS, 75), (1_000 * MS, 35)],
         ),
         series: web_series,
-        policy: PolicyOutput::default(),
+        policy: PolicyOutput {
+            attempts: 1_010,
+            attempt_outcomes: counts(&[(Outcome::Ok, 950), (Outcome::Timeout, 30), (Outcome::QueueFull, 20)]),
+            ..PolicyOutput::default()
+        },
     };
     let batch = ClientOutput {
         name: "batch".to_string(),
@@ -124,7 +130,11 @@ pub(crate) fn sample_output() -> RunOutput {
         latency_ok: hist(HIST_SIGFIG, &[(5 * MS, 500)]),
         latency_all: hist(HIST_SIGFIG, &[(5 * MS, 500)]),
         series: batch_series,
-        policy: PolicyOutput::default(),
+        policy: PolicyOutput {
+            attempts: 500,
+            attempt_outcomes: counts(&[(Outcome::Ok, 500)]),
+            ..PolicyOutput::default()
+        },
     };
     let sum = |s: &[ServiceBucket], f: fn(&ServiceBucket) -> u128| s.iter().map(f).sum::<u128>();
     let api_completed = api_series.iter().map(|b| b.completed).sum::<u64>();
@@ -192,7 +202,11 @@ pub(crate) fn sample_output() -> RunOutput {
             cache_hits: 0,
             waited: 12,
             latency_ok: hist(HIST_SIGFIG, &[(2 * MS, 1_480)]),
-            policy: PolicyOutput::default(),
+            policy: PolicyOutput {
+                attempts: 1_490,
+                attempt_outcomes: counts(&[(Outcome::Ok, 1_480), (Outcome::Timeout, 10)]),
+                ..PolicyOutput::default()
+            },
             calls_series: Vec::new(),
         }],
         faults: vec![FaultWindow {
@@ -307,4 +321,140 @@ pub(crate) fn variants() -> Vec<(String, RunOutput)> {
     }
     better.conservation = Conservation { issued: 1_510, ended: 1_500, in_flight: 10 };
     vec![("baseline".to_string(), sample_output()), ("db-x2".to_string(), better)]
+}
+
+/// [`sample_output`] with client policies at work, and three fault windows.
+///
+/// `web` retries 3 times a second during the incident (20 s to 40 s): 60 retries, 1,070
+/// attempts for 1,010 requests (amplification 1.059406). Its one breaker opens twice: open
+/// from 25.5 s to 30 s, half-open to 30.5 s, open again to 33 s, half-open to 34 s, closed
+/// otherwise (7 s open, 1.5 s half-open, 51.5 s closed: open 11.67 % of the time); it
+/// short-circuits 2 attempts per second open (14). Its fallback answers the requests that
+/// timed out from 40 s to 50 s: 10 degraded (960 of 1,000 ended are successes, 40 errors).
+/// `batch` has no policy, but stalls from 20 s to 45 s: 250 of its 500 requests time out.
+/// `api` retries `db` twice a second during the incident (40 retries, 1,530 attempts for
+/// 1,490 calls, amplification 1.026846) and its budget denies one retry a second (20);
+/// adaptive throttling refuses 3 attempts at 35 s; 8 calls are served by the fallback, 2
+/// time out.
+///
+/// Goodput (ok and degraded of both groups) is 26/s before 20 s, 16/s to 40 s, 17/s to 45 s,
+/// 27/s to 50 s and 15/s after. So `cold-start` (0 s to 5 s) has no baseline, `db-slow` (20 s
+/// to 40 s; baseline 26/s) recovers 5 s after it ends, at 45 s, and `api-leak` (50 s to 55 s;
+/// baseline 21.2/s over the 50 s before it) never does.
+pub(crate) fn policy_output() -> RunOutput {
+    let mut out = sample_output();
+    let s = u128::from(NS_PER_S);
+    let web = &mut out.clients[0];
+    web.outcomes = counts(&[
+        (Outcome::Ok, 950),
+        (Outcome::Degraded, 10),
+        (Outcome::Timeout, 20),
+        (Outcome::QueueFull, 20),
+    ]);
+    for b in &mut web.series[40..50] {
+        b.outcomes = counts(&[(Outcome::Ok, b.outcomes.get(Outcome::Ok)), (Outcome::Degraded, 1)]);
+    }
+    let open_ns = |i: usize| match i {
+        25 | 30 => s / 2,
+        26..=29 | 31 | 32 => s,
+        _ => 0,
+    };
+    let half_open_ns = |i: usize| match i {
+        30 => s / 2,
+        33 => s,
+        _ => 0,
+    };
+    let web_series = web
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let retries = if INCIDENT.contains(&i) { 3 } else { 0 };
+            PolicyBucket {
+                attempts: b.issued + retries,
+                retries,
+                short_circuited: (open_ns(i) * 2 / s) as u64,
+                breaker_open_ns: open_ns(i),
+                breaker_half_open_ns: half_open_ns(i),
+                ..PolicyBucket::default()
+            }
+        })
+        .collect();
+    web.policy = PolicyOutput {
+        attempts: 1_070,
+        retries: 60,
+        hedges: 0,
+        retries_denied: 0,
+        throttled: 0,
+        short_circuited: 14,
+        fallbacks: 10,
+        attempt_outcomes: counts(&[
+            (Outcome::Ok, 1_010),
+            (Outcome::Timeout, 40),
+            (Outcome::QueueFull, 20),
+            (Outcome::CircuitOpen, 14),
+        ]),
+        breaker: Some(BreakerOutput { breakers: 1, opens: 2, state_ns: [51 * s + s / 2, 7 * s, s + s / 2] }),
+        series: web_series,
+    };
+
+    let batch = &mut out.clients[1];
+    batch.outcomes = counts(&[(Outcome::Ok, 250), (Outcome::Timeout, 250)]);
+    batch.latency_ok = hist(HIST_SIGFIG, &[(5 * MS, 250)]);
+    for b in &mut batch.series[20..45] {
+        b.outcomes = counts(&[(Outcome::Timeout, 10)]);
+        b.latency_ok = LatencySummary::default();
+    }
+    batch.policy.attempt_outcomes = batch.outcomes.clone();
+
+    let calls_series: Vec<u64> = out.services[1].series.iter().map(|b| b.arrivals).collect();
+    let dep = &mut out.dependencies[0];
+    dep.outcomes = counts(&[(Outcome::Ok, 1_480), (Outcome::Degraded, 8), (Outcome::Timeout, 2)]);
+    let dep_series = calls_series
+        .iter()
+        .enumerate()
+        .map(|(i, calls)| {
+            let incident = u64::from(INCIDENT.contains(&i));
+            PolicyBucket {
+                attempts: calls + 2 * incident,
+                retries: 2 * incident,
+                retries_denied: incident,
+                throttled: if i == 35 { 3 } else { 0 },
+                ..PolicyBucket::default()
+            }
+        })
+        .collect();
+    dep.policy = PolicyOutput {
+        attempts: 1_530,
+        retries: 40,
+        hedges: 0,
+        retries_denied: 20,
+        throttled: 3,
+        short_circuited: 0,
+        fallbacks: 8,
+        attempt_outcomes: counts(&[(Outcome::Ok, 1_480), (Outcome::Timeout, 47), (Outcome::Throttled, 3)]),
+        breaker: None,
+        series: dep_series,
+    };
+    dep.calls_series = calls_series;
+
+    let window = |name: &str, service: &str, what: &str, start_s: u64, end_s: u64| FaultWindow {
+        name: name.to_string(),
+        service: service.to_string(),
+        what: what.to_string(),
+        start: SimTime(start_s * NS_PER_S),
+        end: SimTime(end_s * NS_PER_S),
+    };
+    out.faults = vec![
+        window("cold-start", "api", "slow x2", 0, 5),
+        window("db-slow", "db", "slow x5", 20, 40),
+        window("api-leak", "api", "fail 30% ServerError", 50, 55),
+    ];
+    out
+}
+
+/// Two variants: `baseline` is [`sample_output`], `retries` is [`policy_output`] (use with
+/// [`compare_meta`]).
+pub(crate) fn policy_variants() -> Vec<(String, RunOutput)> {
+    vec![("baseline".to_string(), sample_output()), ("retries".to_string(), policy_output())]
 }

@@ -8,7 +8,9 @@
 
 use crate::stats::{ns_to_ms, ratio};
 use squall_kernel::time::NS_PER_S;
-use squall_model::{ClientBucket, ClientOutput, Outcome, RunOutput, ServiceBucket, ServiceOutput};
+use squall_model::{
+    ClientBucket, ClientOutput, Outcome, PolicyBucket, PolicyOutput, RunOutput, ServiceBucket, ServiceOutput,
+};
 
 /// One reported bucket.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -149,6 +151,111 @@ impl ServicePoint {
     }
 }
 
+/// What kind of call site a policy belongs to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SiteKind {
+    Client,
+    Dependency,
+}
+
+/// A call site whose client policy kept a time series: a client group, or a caller's
+/// dependency. Sites without a series (no policy beyond a timeout) are not listed.
+pub(crate) struct PolicySite<'a> {
+    pub(crate) kind: SiteKind,
+    /// The client group's name, or `caller->callee`.
+    pub(crate) name: String,
+    pub(crate) policy: &'a PolicyOutput,
+    /// Logical requests per bucket, when known: a client's issued requests, or a
+    /// dependency's calls (whose series may be empty).
+    logical: Logical<'a>,
+}
+
+enum Logical<'a> {
+    Issued(&'a [ClientBucket]),
+    Calls(&'a [u64]),
+}
+
+/// The call sites with a policy series: client groups first, then dependencies, each in the
+/// run's order.
+pub(crate) fn policy_sites(out: &RunOutput) -> Vec<PolicySite<'_>> {
+    let clients = out.clients.iter().map(|c| PolicySite {
+        kind: SiteKind::Client,
+        name: c.name.clone(),
+        policy: &c.policy,
+        logical: Logical::Issued(&c.series),
+    });
+    let dependencies = out.dependencies.iter().map(|d| PolicySite {
+        kind: SiteKind::Dependency,
+        name: format!("{}->{}", d.caller, d.callee),
+        policy: &d.policy,
+        logical: Logical::Calls(&d.calls_series),
+    });
+    clients.chain(dependencies).filter(|s| !s.policy.series.is_empty()).collect()
+}
+
+impl PolicySite<'_> {
+    /// The prefix of the site's columns in `timeseries.csv`: `client.<name>` or
+    /// `dependency.<caller>-><callee>`.
+    pub(crate) fn column_prefix(&self) -> String {
+        match self.kind {
+            SiteKind::Client => format!("client.{}", self.name),
+            SiteKind::Dependency => format!("dependency.{}", self.name),
+        }
+    }
+
+    /// Whether the site has breakers.
+    pub(crate) fn has_breaker(&self) -> bool {
+        self.policy.breaker.is_some()
+    }
+}
+
+/// One call site's policy in one reported bucket; a bucket missing from its series reads as
+/// empty.
+pub(crate) struct PolicyPoint {
+    bucket: PolicyBucket,
+    logical: Option<u64>,
+    span: Span,
+}
+
+impl PolicyPoint {
+    pub(crate) fn at(site: &PolicySite<'_>, span: &Span) -> PolicyPoint {
+        let logical = match site.logical {
+            Logical::Issued(series) => Some(series.get(span.index).map_or(0, |b| b.issued)),
+            Logical::Calls([]) => None,
+            Logical::Calls(series) => Some(series.get(span.index).copied().unwrap_or(0)),
+        };
+        PolicyPoint {
+            bucket: site.policy.series.get(span.index).cloned().unwrap_or_default(),
+            logical,
+            span: *span,
+        }
+    }
+
+    pub(crate) fn bucket(&self) -> &PolicyBucket {
+        &self.bucket
+    }
+
+    /// Logical requests (or calls) made in the bucket; `None` when the site does not say.
+    pub(crate) fn logical(&self) -> Option<u64> {
+        self.logical
+    }
+
+    /// Attempts sent per logical request made in the bucket; `None` without any.
+    pub(crate) fn amplification(&self) -> Option<f64> {
+        self.logical.and_then(|n| ratio(self.bucket.attempts as f64, n as f64))
+    }
+
+    /// Mean number of open breakers over the covered span.
+    pub(crate) fn breakers_open(&self) -> Option<f64> {
+        self.span.mean(self.bucket.breaker_open_ns)
+    }
+
+    /// Mean number of half-open breakers over the covered span.
+    pub(crate) fn breakers_half_open(&self) -> Option<f64> {
+        self.span.mean(self.bucket.breaker_half_open_ns)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +296,31 @@ mod tests {
         assert_eq!(spans.len(), 1);
         assert_eq!(spans[0].covered_ns, 0);
         assert_eq!(ServicePoint::at(&out.services[0], &spans[0]).queue_mean(), None);
+    }
+
+    #[test]
+    fn policy_points_divide_attempts_by_logical_requests_and_breaker_time_by_the_span() {
+        let out = crate::sample::policy_output();
+        let sites = policy_sites(&out);
+        let names: Vec<&str> = sites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["web", "api->db"], "batch has no policy series");
+        assert_eq!(sites[1].column_prefix(), "dependency.api->db");
+        assert!(sites[0].has_breaker() && !sites[1].has_breaker());
+        let spans = spans(&out);
+        // Second 25: web issued 17 and sent 20 attempts; its breaker was open half the second.
+        let web = PolicyPoint::at(&sites[0], &spans[25]);
+        assert_eq!(web.bucket().attempts, 20);
+        assert_eq!(web.amplification(), Some(20.0 / 17.0));
+        assert_eq!(web.breakers_open(), Some(0.5));
+        assert_eq!(web.breakers_half_open(), Some(0.0));
+        // api made 26 calls to db and 28 attempts.
+        let db = PolicyPoint::at(&sites[1], &spans[25]);
+        assert_eq!((db.logical(), db.bucket().attempts), (Some(26), 28));
+        // Without a calls series, amplification over time is unknown.
+        let mut no_calls = out.clone();
+        no_calls.dependencies[0].calls_series.clear();
+        let sites = policy_sites(&no_calls);
+        assert_eq!(PolicyPoint::at(&sites[1], &spans[25]).amplification(), None);
     }
 
     #[test]

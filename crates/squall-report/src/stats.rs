@@ -6,7 +6,11 @@
 
 use hdrhistogram::Histogram;
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
-use squall_model::{ClientOutput, DependencyOutput, Outcome, RunOutput, ServiceOutput, StopReason};
+use squall_model::analysis::{recovery, Recovery};
+use squall_model::{
+    BreakerOutput, ClientOutput, DependencyOutput, Outcome, OutcomeCounts, PolicyOutput, RunOutput,
+    ServiceOutput, StopReason,
+};
 
 /// `num / den`, or `None` when that is not a finite number (a zero denominator).
 pub(crate) fn ratio(num: f64, den: f64) -> Option<f64> {
@@ -70,21 +74,31 @@ pub(crate) struct ClientStats<'a> {
     pub(crate) ended: u64,
     /// Successes (ok or degraded) over ended requests.
     pub(crate) success_rate: Option<f64>,
+    /// Failures (neither ok nor degraded) over ended requests: `1 - success_rate`.
+    pub(crate) error_rate: Option<f64>,
+    /// Fallback answers over ended requests: the part of `success_rate` that was not ok.
+    pub(crate) degraded_rate: Option<f64>,
     /// Successful requests only.
     pub(crate) latency_ok: Latency,
     /// Every ended request.
     pub(crate) latency_all: Latency,
     /// Ok answers per simulated second (fallbacks are not goodput).
     pub(crate) goodput_per_s: Option<f64>,
+    /// What the group's client policy did; its logical requests are the issued ones.
+    pub(crate) policy: PolicyStats<'a>,
 }
 
 impl<'a> ClientStats<'a> {
     pub(crate) fn of(out: &'a ClientOutput, elapsed_ns: u64) -> ClientStats<'a> {
         let ended = out.outcomes.total();
+        let rates = Rates::of(&out.outcomes);
         ClientStats {
             out,
             ended,
-            success_rate: ratio(out.outcomes.successes() as f64, ended as f64),
+            success_rate: rates.success,
+            error_rate: rates.error,
+            degraded_rate: rates.degraded,
+            policy: PolicyStats::of(&out.policy, out.issued),
             goodput_per_s: ratio(out.outcomes.get(Outcome::Ok) as f64 * NS_PER_S as f64, elapsed_ns as f64),
             latency_ok: Latency::of(&out.latency_ok),
             latency_all: Latency::of(&out.latency_all),
@@ -168,18 +182,28 @@ pub(crate) struct DependencyStats<'a> {
     pub(crate) ended: u64,
     /// Successes (ok or degraded) over ended calls.
     pub(crate) success_rate: Option<f64>,
+    /// Failures (neither ok nor degraded) over ended calls.
+    pub(crate) error_rate: Option<f64>,
+    /// Fallback answers over ended calls.
+    pub(crate) degraded_rate: Option<f64>,
     /// Successful calls only.
     pub(crate) latency_ok: Latency,
+    /// What the caller's policy for the dependency did; its logical requests are the calls.
+    pub(crate) policy: PolicyStats<'a>,
 }
 
 impl<'a> DependencyStats<'a> {
     pub(crate) fn of(out: &'a DependencyOutput) -> DependencyStats<'a> {
         let ended = out.outcomes.total();
+        let rates = Rates::of(&out.outcomes);
         DependencyStats {
             out,
             ended,
-            success_rate: ratio(out.outcomes.successes() as f64, ended as f64),
+            success_rate: rates.success,
+            error_rate: rates.error,
+            degraded_rate: rates.degraded,
             latency_ok: Latency::of(&out.latency_ok),
+            policy: PolicyStats::of(&out.policy, out.calls),
         }
     }
 
@@ -194,11 +218,99 @@ impl<'a> DependencyStats<'a> {
     }
 }
 
+/// Shares of ended requests (or calls) by kind of answer; `None` when nothing ended.
+struct Rates {
+    success: Option<f64>,
+    error: Option<f64>,
+    degraded: Option<f64>,
+}
+
+impl Rates {
+    fn of(outcomes: &OutcomeCounts) -> Rates {
+        let ended = outcomes.total() as f64;
+        let successes = outcomes.successes();
+        Rates {
+            success: ratio(successes as f64, ended),
+            error: ratio((outcomes.total() - successes) as f64, ended),
+            degraded: ratio(outcomes.get(Outcome::Degraded) as f64, ended),
+        }
+    }
+}
+
+/// What a call site's client policy did, derived: a client group's, or a caller's for one
+/// dependency.
+pub(crate) struct PolicyStats<'a> {
+    pub(crate) out: &'a PolicyOutput,
+    /// Attempts per logical request (`None` without logical requests).
+    pub(crate) amplification: Option<f64>,
+    /// Breaker time by state, when the site has a breaker.
+    pub(crate) breaker: Option<BreakerStats>,
+}
+
+/// A call site's breakers, derived: breaker-seconds in each state (summed over the site's
+/// breakers) and the share of that time spent open.
+pub(crate) struct BreakerStats {
+    pub(crate) breakers: u32,
+    pub(crate) opens: u64,
+    pub(crate) seconds_closed: f64,
+    pub(crate) seconds_open: f64,
+    pub(crate) seconds_half_open: f64,
+    /// Open breaker-time over all breaker-time; `None` when no time was recorded.
+    pub(crate) open_share: Option<f64>,
+}
+
+impl BreakerStats {
+    fn of(b: &BreakerOutput) -> BreakerStats {
+        let [closed, open, half_open] = b.state_ns;
+        BreakerStats {
+            breakers: b.breakers,
+            opens: b.opens,
+            seconds_closed: ns_to_s(closed),
+            seconds_open: ns_to_s(open),
+            seconds_half_open: ns_to_s(half_open),
+            open_share: ratio(open as f64, (closed + open + half_open) as f64),
+        }
+    }
+}
+
+impl<'a> PolicyStats<'a> {
+    pub(crate) fn of(out: &'a PolicyOutput, logical: u64) -> PolicyStats<'a> {
+        PolicyStats {
+            out,
+            amplification: ratio(out.attempts as f64, logical as f64),
+            breaker: out.breaker.as_ref().map(BreakerStats::of),
+        }
+    }
+
+    /// Whether the site has a policy beyond a timeout: a series, a breaker, or anything a
+    /// policy does (retries, hedges, denials, throttling, short circuits, fallbacks).
+    pub(crate) fn active(&self) -> bool {
+        let p = self.out;
+        !p.series.is_empty()
+            || p.breaker.is_some()
+            || p.retries + p.hedges + p.retries_denied + p.throttled + p.short_circuited + p.fallbacks > 0
+    }
+}
+
+/// The policy figures of a whole run, for comparing variants.
+pub(crate) struct PolicyTotals {
+    /// Attempts of all client groups over their logical requests.
+    pub(crate) amplification: Option<f64>,
+    /// Retries and hedges refused by budgets, at every site.
+    pub(crate) retries_denied: u64,
+    /// Times a breaker opened, at every site.
+    pub(crate) breaker_opens: u64,
+    /// Requests of client groups answered by a fallback.
+    pub(crate) degraded: u64,
+}
+
 /// Derived numbers of a whole run.
 pub(crate) struct RunStats<'a> {
     pub(crate) clients: Vec<ClientStats<'a>>,
     pub(crate) services: Vec<ServiceStats<'a>>,
     pub(crate) dependencies: Vec<DependencyStats<'a>>,
+    /// How goodput recovered after each fault window, in the windows' order.
+    pub(crate) recovery: Vec<Recovery>,
 }
 
 impl<'a> RunStats<'a> {
@@ -208,6 +320,28 @@ impl<'a> RunStats<'a> {
             clients: out.clients.iter().map(|c| ClientStats::of(c, elapsed_ns)).collect(),
             services: out.services.iter().map(|s| ServiceStats::of(s, elapsed_ns)).collect(),
             dependencies: out.dependencies.iter().map(DependencyStats::of).collect(),
+            recovery: recovery(out),
+        }
+    }
+
+    /// Every call site's policy: client groups first, then dependencies, each in run order.
+    pub(crate) fn policies(&self) -> impl Iterator<Item = &PolicyStats<'a>> {
+        self.clients.iter().map(|c| &c.policy).chain(self.dependencies.iter().map(|d| &d.policy))
+    }
+
+    /// Whether any call site has a policy beyond a timeout.
+    pub(crate) fn any_policy(&self) -> bool {
+        self.policies().any(PolicyStats::active)
+    }
+
+    pub(crate) fn policy_totals(&self) -> PolicyTotals {
+        let attempts: u64 = self.clients.iter().map(|c| c.policy.out.attempts).sum();
+        let issued: u64 = self.clients.iter().map(|c| c.out.issued).sum();
+        PolicyTotals {
+            amplification: ratio(attempts as f64, issued as f64),
+            retries_denied: self.policies().map(|p| p.out.retries_denied).sum(),
+            breaker_opens: self.policies().filter_map(|p| p.out.breaker.as_ref()).map(|b| b.opens).sum(),
+            degraded: self.clients.iter().map(|c| c.out.outcomes.get(Outcome::Degraded)).sum(),
         }
     }
 }

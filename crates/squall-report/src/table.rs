@@ -2,21 +2,29 @@
 //! columns, so it reads the same in a terminal, a log file and a CI transcript.
 
 use crate::format::{decimal, human_ms, percent, seconds, thousands};
-use crate::stats::{stop_detail, stop_kind, RunStats};
+use crate::stats::{stop_detail, stop_kind, PolicyStats, RunStats};
 use crate::ReportMeta;
-use squall_model::{Outcome, OutcomeCounts, RunOutput, StopReason};
+use squall_model::analysis::{Recovery, RecoveryStatus};
+use squall_model::{FaultWindow, Outcome, OutcomeCounts, RunOutput, StopReason};
 use std::fmt::Write as _;
 
 /// Compact text table for the terminal (no colours; fixed-width columns).
 ///
 /// A header names the run; a run that stopped before its configured duration says so on a
 /// line starting with `!!`. Then one row per client group (percentages are of ended
-/// requests; latency percentiles are of successful ones), one per service (refusals by
+/// requests: the successes, ok or degraded, then the degraded part of them — answers of a
+/// fallback — and the failures by outcome; latency percentiles are of successful ones), one per service (refusals by
 /// outcome, only those that happened), one per service on work (throughput against goodput,
 /// useful against wasted worker time), one per dependency and one per fault window (these
-/// two only when there are any). A line with the conservation numbers follows when requests
-/// were still in flight at the end, or when the numbers do not add up. Undefined values
-/// print as `-`.
+/// two only when there are any). When some call site has a client policy, a policy section
+/// has one row per such site (a client group, or `caller->callee`): logical calls, attempts,
+/// amplification (attempts per call), retries, retries denied by the budget, attempts
+/// short-circuited by a breaker or throttled, calls answered by a fallback, breaker opens and
+/// the share of breaker time spent open. With fault windows, a recovery section says per
+/// window how long after its end goodput came back (see [`squall_model::analysis`]), or that
+/// it did not by the end of the run. A line with the conservation numbers follows when
+/// requests were still in flight at the end, or when the numbers do not add up. Undefined
+/// values print as `-`.
 pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
     let stats = RunStats::of(out);
     let mut s = String::new();
@@ -38,12 +46,13 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
         let _ = writeln!(s, "!! STOPPED EARLY: {}", stop_detail(out).unwrap_or_default());
     }
 
-    let mut clients =
-        vec![row(&["client", "issued", "ended", "success", "p50", "p90", "p99", "p99.9", "failures"])];
+    let mut clients = vec![row(&[
+        "client", "issued", "ended", "success", "degraded", "p50", "p90", "p99", "p99.9", "failures",
+    ])];
     for c in &stats.clients {
         let failures: Vec<String> = Outcome::ALL
             .iter()
-            .filter(|o| **o != Outcome::Ok && c.out.outcomes.get(**o) > 0)
+            .filter(|o| !o.is_success() && c.out.outcomes.get(**o) > 0)
             .map(|o| format!("{} {}", o.name(), percent(c.share(*o))))
             .collect();
         let l = &c.latency_ok;
@@ -52,6 +61,7 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
             thousands(c.out.issued),
             thousands(c.ended),
             percent(c.success_rate),
+            percent(c.degraded_rate),
             human_ms(l.p50_ms),
             human_ms(l.p90_ms),
             human_ms(l.p99_ms),
@@ -106,18 +116,28 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
     s.push_str(&align(&work));
 
     if !stats.dependencies.is_empty() {
-        let mut deps =
-            vec![row(&["dependency", "calls", "success", "cache hits", "waited", "p50", "p99", "failures"])];
+        let mut deps = vec![row(&[
+            "dependency",
+            "calls",
+            "success",
+            "degraded",
+            "cache hits",
+            "waited",
+            "p50",
+            "p99",
+            "failures",
+        ])];
         for d in &stats.dependencies {
             let failures: Vec<String> = Outcome::ALL
                 .iter()
-                .filter(|o| **o != Outcome::Ok && d.out.outcomes.get(**o) > 0)
+                .filter(|o| !o.is_success() && d.out.outcomes.get(**o) > 0)
                 .map(|o| format!("{} {}", o.name(), percent(d.share(*o))))
                 .collect();
             deps.push(vec![
                 d.name(),
                 thousands(d.out.calls),
                 percent(d.success_rate),
+                percent(d.degraded_rate),
                 thousands(d.out.cache_hits),
                 thousands(d.out.waited),
                 human_ms(d.latency_ok.p50_ms),
@@ -144,6 +164,43 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
         s.push_str(&align(&faults));
     }
 
+    if stats.any_policy() {
+        let mut policies = vec![row(&[
+            "policy",
+            "calls",
+            "attempts",
+            "amplif.",
+            "retries",
+            "denied",
+            "short-circ.",
+            "throttled",
+            "degraded",
+            "breaker opens",
+            "time open",
+        ])];
+        let clients =
+            stats.clients.iter().map(|c| (c.out.name.clone(), c.out.issued, &c.out.outcomes, &c.policy));
+        let deps = stats.dependencies.iter().map(|d| (d.name(), d.out.calls, &d.out.outcomes, &d.policy));
+        for (name, calls, outcomes, p) in clients.chain(deps).filter(|site| site.3.active()) {
+            policies.push(policy_row(name, calls, outcomes, p));
+        }
+        s.push('\n');
+        s.push_str(&align(&policies));
+    }
+
+    if !out.faults.is_empty() {
+        let mut recovery = vec![row(&["recovery", "baseline", "goodput after the fault"])];
+        for (r, f) in stats.recovery.iter().zip(&out.faults) {
+            recovery.push(vec![
+                r.fault.clone(),
+                r.baseline_per_s.map_or_else(|| "-".to_string(), |b| format!("{}/s", decimal(Some(b), 2))),
+                recovery_text(r, f, out),
+            ]);
+        }
+        s.push('\n');
+        s.push_str(&align(&recovery));
+    }
+
     let c = &out.conservation;
     let balanced = c.ended.checked_add(c.in_flight) == Some(c.issued);
     if !balanced {
@@ -165,6 +222,36 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
         );
     }
     s
+}
+
+/// A call site's row of the policy section.
+fn policy_row(name: String, calls: u64, outcomes: &OutcomeCounts, p: &PolicyStats<'_>) -> Vec<String> {
+    let o = p.out;
+    vec![
+        name,
+        thousands(calls),
+        thousands(o.attempts),
+        p.amplification.map_or_else(|| "-".to_string(), |a| format!("{}x", decimal(Some(a), 2))),
+        thousands(o.retries),
+        thousands(o.retries_denied),
+        thousands(o.short_circuited),
+        thousands(o.throttled),
+        thousands(outcomes.get(Outcome::Degraded)),
+        p.breaker.as_ref().map_or_else(|| "-".to_string(), |b| thousands(b.opens)),
+        p.breaker.as_ref().map_or_else(|| "-".to_string(), |b| percent(b.open_share)),
+    ]
+}
+
+/// What happened to goodput after fault window `f`, in words.
+fn recovery_text(r: &Recovery, f: &FaultWindow, out: &RunOutput) -> String {
+    match r.status() {
+        RecoveryStatus::Recovered(d) => {
+            format!("goodput recovered {:.1} s after {} ended", d.as_secs_f64(), r.fault)
+        }
+        RecoveryStatus::Never if f.end >= out.end => "still active at the end of the run".to_string(),
+        RecoveryStatus::Never => "did not recover by the end of the run (metastable)".to_string(),
+        RecoveryStatus::NoBaseline => "no baseline: no whole bucket of goodput before it started".to_string(),
+    }
 }
 
 /// `name count` for each outcome with a nonzero count, in `Outcome::ALL` order; `-` when
@@ -218,7 +305,7 @@ fn align(rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{meta, sample_output, zero_output};
+    use crate::sample::{meta, policy_output, sample_output, zero_output};
 
     fn line_starting<'a>(table: &'a str, prefix: &str) -> &'a str {
         table
@@ -322,6 +409,71 @@ mod tests {
         let t = summary_table(&meta(), &zero_output());
         assert!(!t.contains("dependency"), "{t}");
         assert!(!t.contains("fault"), "{t}");
+        assert!(!t.contains("recovery"), "{t}");
+    }
+
+    #[test]
+    fn degraded_answers_are_successes_shown_apart_not_failures() {
+        let t = summary_table(&meta(), &policy_output());
+        let web: Vec<&str> = line_starting(&t, "web ").split_whitespace().collect();
+        assert_eq!(web[..5], ["web", "1,010", "1,000", "96.00%", "1.00%"]);
+        assert!(web.ends_with(&["timeout", "2.00%", "queue_full", "2.00%"]), "{web:?}");
+        assert!(!web.contains(&"degraded"), "{web:?}");
+        let dep: Vec<&str> = section(&t, "dependency")[1].split_whitespace().collect();
+        assert_eq!(dep[..4], ["api->db", "1,490", "99.87%", "0.54%"]);
+        assert_eq!(dep[dep.len() - 2..], ["timeout", "0.13%"]);
+    }
+
+    #[test]
+    fn a_run_without_policies_has_no_policy_section() {
+        let t = summary_table(&meta(), &sample_output());
+        assert!(!t.contains("\npolicy "), "{t}");
+        assert!(!t.contains("amplif"), "{t}");
+    }
+
+    #[test]
+    fn policy_rows_show_attempts_amplification_denials_and_breakers_per_site() {
+        let t = summary_table(&meta(), &policy_output());
+        let rows = section(&t, "policy");
+        assert_eq!(rows.len(), 3, "web and api->db; batch has no policy: {rows:?}");
+        let cells = |r: &str| r.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        // 1,070 attempts for 1,010 requests; 60 retries; 14 short-circuited; 10 fallbacks;
+        // 2 opens; open 7 s of 60 breaker-seconds.
+        assert_eq!(
+            cells(rows[1]),
+            ["web", "1,010", "1,070", "1.06x", "60", "0", "14", "0", "10", "2", "11.67%"]
+        );
+        // 1,530 attempts for 1,490 calls; 20 retries denied; 3 throttled; 8 fallbacks.
+        assert_eq!(
+            cells(rows[2]),
+            ["api->db", "1,490", "1,530", "1.03x", "40", "20", "0", "3", "8", "-", "-"]
+        );
+    }
+
+    #[test]
+    fn recovery_lines_say_how_long_goodput_took_to_come_back_after_each_fault() {
+        let t = summary_table(&meta(), &policy_output());
+        let rows = section(&t, "recovery");
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert!(rows[1].starts_with("cold-start"), "{}", rows[1]);
+        assert!(
+            rows[1].ends_with("  -  no baseline: no whole bucket of goodput before it started"),
+            "{}",
+            rows[1]
+        );
+        assert!(rows[2].starts_with("db-slow"), "{}", rows[2]);
+        assert!(rows[2].ends_with("26.00/s  goodput recovered 5.0 s after db-slow ended"), "{}", rows[2]);
+        assert!(
+            rows[3].ends_with("21.20/s  did not recover by the end of the run (metastable)"),
+            "{}",
+            rows[3]
+        );
+        let sample = summary_table(&meta(), &sample_output());
+        assert!(sample.contains("goodput recovered 0.0 s after db-slow ended"), "{sample}");
+        let mut endless = policy_output();
+        endless.faults[2].end = squall_kernel::SimTime(60 * squall_kernel::time::NS_PER_S);
+        let t = summary_table(&meta(), &endless);
+        assert!(section(&t, "recovery")[3].ends_with("still active at the end of the run"), "{t}");
     }
 
     #[test]

@@ -8,8 +8,19 @@
 //! (requests served for a caller that still waited: goodput, against `.completed`, the
 //! throughput), `.dropped` (waiting requests dropped unserved), `.useful_work_s` and
 //! `.wasted_work_s` (worker seconds of the useful and the wasted requests that finished in
-//! the bucket). The work columns come last so that readers by position of the older columns
-//! still work.
+//! the bucket). The work columns come after the older ones so that readers by position of
+//! those still work.
+//!
+//! Then, only for call sites whose client policy kept a series (so a scenario without
+//! policies keeps its narrow file): per client group `client.<name>.attempts` (attempts sent
+//! in the bucket: first tries, retries and hedges), `.amplification` (attempts per request
+//! issued in the bucket), `.retries`, `.hedges`, `.retries_denied` (refused by the budget),
+//! `.attempts_throttled` (refused by adaptive throttling; named apart from the outcome column
+//! `.throttled`, which counts requests), `.attempts_short_circuited` (refused by a breaker),
+//! `.breakers_open` and `.breakers_half_open` (mean breakers in that state over the bucket);
+//! then per dependency `dependency.<caller>-><callee>.calls` (logical calls made in the
+//! bucket) and the same columns. A dependency whose calls per bucket are unknown has empty
+//! `calls` and `amplification` cells.
 //!
 //! Counts are integers and every float has exactly six decimals. An empty cell means
 //! undefined: no successes in the bucket (latency), or a bucket that covers no time (means).
@@ -17,7 +28,7 @@
 //! span it covers.
 
 use crate::format::{csv_field, fixed};
-use crate::series::{spans, ClientPoint, ServicePoint};
+use crate::series::{policy_sites, spans, ClientPoint, PolicyPoint, ServicePoint, SiteKind};
 use crate::stats::ns_to_s;
 use squall_model::{Outcome, RunOutput};
 
@@ -36,6 +47,19 @@ const SERVICE_COLUMNS: [&str; 11] = [
     "wasted_work_s",
 ];
 
+/// Policy columns after `client.<name>.` or `dependency.<caller>-><callee>.calls`, in order.
+const POLICY_COLUMNS: [&str; 9] = [
+    "attempts",
+    "amplification",
+    "retries",
+    "hedges",
+    "retries_denied",
+    "attempts_throttled",
+    "attempts_short_circuited",
+    "breakers_open",
+    "breakers_half_open",
+];
+
 /// The run's time series as CSV: a header row, then one row per bucket (see the module docs).
 pub fn timeseries_csv(out: &RunOutput) -> String {
     let mut header = vec!["t_s".to_string()];
@@ -47,6 +71,14 @@ pub fn timeseries_csv(out: &RunOutput) -> String {
     }
     for s in &out.services {
         header.extend(SERVICE_COLUMNS.iter().map(|col| format!("service.{}.{col}", s.name)));
+    }
+    let sites = policy_sites(out);
+    for site in &sites {
+        let prefix = site.column_prefix();
+        if site.kind == SiteKind::Dependency {
+            header.push(format!("{prefix}.calls"));
+        }
+        header.extend(POLICY_COLUMNS.iter().map(|col| format!("{prefix}.{col}")));
     }
     let n_cols = header.len();
 
@@ -77,6 +109,22 @@ pub fn timeseries_csv(out: &RunOutput) -> String {
             row.push(fixed(ns_to_s(b.useful_work_ns)));
             row.push(fixed(ns_to_s(b.wasted_work_ns)));
         }
+        for site in &sites {
+            let p = PolicyPoint::at(site, &span);
+            let b = p.bucket();
+            if site.kind == SiteKind::Dependency {
+                row.push(p.logical().map(|n| n.to_string()).unwrap_or_default());
+            }
+            row.push(b.attempts.to_string());
+            row.push(cell(p.amplification()));
+            row.push(b.retries.to_string());
+            row.push(b.hedges.to_string());
+            row.push(b.retries_denied.to_string());
+            row.push(b.throttled.to_string());
+            row.push(b.short_circuited.to_string());
+            row.push(cell(p.breakers_open()));
+            row.push(cell(p.breakers_half_open()));
+        }
         push_row(&mut csv, row, n_cols);
     }
     csv
@@ -91,7 +139,7 @@ fn push_row(csv: &mut String, row: Vec<String>, n_cols: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{sample_output, zero_output};
+    use crate::sample::{policy_output, sample_output, zero_output};
 
     /// Splits the CSV (whose sample names need no quoting) into cells.
     fn cells(csv: &str) -> Vec<Vec<&str>> {
@@ -107,14 +155,14 @@ mod tests {
         let csv = timeseries_csv(&sample_output());
         let rows = cells(&csv);
         assert_eq!(rows.len(), 1 + 60);
-        // t_s, then 2 clients x (issued + 14 outcomes + 2 percentiles), then 2 services x 11.
-        assert_eq!(rows[0].len(), 1 + 2 * 17 + 2 * 11);
+        // t_s, then 2 clients x (issued + 15 outcomes + 2 percentiles), then 2 services x 11.
+        assert_eq!(rows[0].len(), 1 + 2 * 18 + 2 * 11);
         assert!(rows.iter().all(|r| r.len() == rows[0].len()));
         assert_eq!(rows[0][0], "t_s");
         assert_eq!(rows[0][1], "client.web.issued");
         assert_eq!(rows[0][2], "client.web.ok");
-        assert_eq!(rows[0][15], "client.web.cancelled");
-        assert_eq!(rows[0][16], "client.web.p50_ms");
+        assert_eq!(rows[0][16], "client.web.cancelled");
+        assert_eq!(rows[0][17], "client.web.p50_ms");
         assert_eq!(rows[0].last().copied(), Some("service.db.wasted_work_s"));
         assert_eq!(rows[1][0], "0.000000");
         assert_eq!(rows[60][0], "59.000000");
@@ -197,5 +245,54 @@ mod tests {
         let csv = timeseries_csv(&zero_output());
         assert_eq!(csv.lines().count(), 1);
         assert!(!csv.contains("NaN"));
+    }
+
+    #[test]
+    fn sites_with_a_policy_series_get_policy_columns_after_the_services() {
+        let plain = timeseries_csv(&sample_output());
+        assert!(!plain.lines().next().unwrap().contains("attempts"), "no policy, no policy columns");
+        let csv = timeseries_csv(&policy_output());
+        let rows = cells(&csv);
+        let old = cells(&plain)[0].len();
+        assert_eq!(rows[0][old - 1], "service.db.wasted_work_s", "the older columns keep their places");
+        let web: Vec<String> = POLICY_COLUMNS.iter().map(|c| format!("client.web.{c}")).collect();
+        assert_eq!(rows[0][old..old + 9], web);
+        assert_eq!(rows[0][old + 9], "dependency.api->db.calls");
+        assert_eq!(rows[0][old + 10], "dependency.api->db.attempts");
+        assert_eq!(rows[0].last().copied(), Some("dependency.api->db.breakers_half_open"));
+        assert_eq!(rows[0].len(), old + 9 + 10, "batch has no policy series");
+        assert!(rows.iter().all(|r| r.len() == rows[0].len()));
+    }
+
+    #[test]
+    fn policy_cells_hold_attempts_amplification_and_breaker_state() {
+        let rows_text = timeseries_csv(&policy_output());
+        let rows = cells(&rows_text);
+        let at = |second: usize, name: &str| rows[second + 1][column(&rows, name)];
+        // Second 25: web issued 17, sent 20 attempts (3 retries), its breaker was open from
+        // 25.5 s, and it short-circuited 1 attempt.
+        assert_eq!(at(25, "client.web.attempts"), "20");
+        assert_eq!(at(25, "client.web.amplification"), "1.176471");
+        assert_eq!(at(25, "client.web.retries"), "3");
+        assert_eq!(at(25, "client.web.attempts_short_circuited"), "1");
+        assert_eq!(at(25, "client.web.breakers_open"), "0.500000");
+        assert_eq!(at(30, "client.web.breakers_half_open"), "0.500000");
+        assert_eq!(at(33, "client.web.breakers_half_open"), "1.000000");
+        assert_eq!(at(5, "client.web.amplification"), "1.000000");
+        // Second 35: api made 26 calls and 28 attempts; one retry was denied, 3 throttled.
+        assert_eq!(at(35, "dependency.api->db.calls"), "26");
+        assert_eq!(at(35, "dependency.api->db.attempts"), "28");
+        assert_eq!(at(35, "dependency.api->db.amplification"), "1.076923");
+        assert_eq!(at(35, "dependency.api->db.retries_denied"), "1");
+        assert_eq!(at(35, "dependency.api->db.attempts_throttled"), "3");
+        assert_eq!(at(35, "client.web.throttled"), "0", "the outcome column is still there");
+        // Unknown calls per bucket leave the cells empty.
+        let mut out = policy_output();
+        out.dependencies[0].calls_series.clear();
+        let csv = timeseries_csv(&out);
+        let rows = cells(&csv);
+        assert_eq!(rows[36][column(&rows, "dependency.api->db.calls")], "");
+        assert_eq!(rows[36][column(&rows, "dependency.api->db.amplification")], "");
+        assert_eq!(rows[36][column(&rows, "dependency.api->db.attempts")], "28");
     }
 }

@@ -141,7 +141,7 @@ fn check_variants(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{meta, sample_output, zero_output};
+    use crate::sample::{meta, policy_output, sample_output, zero_output};
 
     /// A fresh directory under the system temp dir, unique to this process and test.
     fn temp_dir(test: &str) -> PathBuf {
@@ -165,8 +165,32 @@ mod tests {
     }
 
     #[test]
+    fn a_run_with_policies_also_writes_the_policy_plots() {
+        let dir = temp_dir("policy");
+        let paths = write_report(&dir, &meta(), &policy_output()).unwrap();
+        let names: Vec<String> =
+            paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            names,
+            [
+                "summary.json",
+                "timeseries.csv",
+                "outcomes.svg",
+                "latency.svg",
+                "queues.svg",
+                "amplification.svg",
+                "breakers.svg",
+                "index.html"
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn writing_the_same_run_twice_gives_byte_identical_files() {
-        for (test, out) in [("same-a", sample_output()), ("same-zero", zero_output())] {
+        let runs =
+            [("same-a", sample_output()), ("same-zero", zero_output()), ("same-policy", policy_output())];
+        for (test, out) in runs {
             let a = temp_dir(&format!("{test}-1"));
             let b = temp_dir(&format!("{test}-2"));
             let pa = write_report(&a, &meta(), &out).unwrap();

@@ -1,20 +1,31 @@
-//! `comparison.csv`: the main numbers in one long table, one row per variant and client group
-//! and one per variant and service, for spreadsheets and pandas.
+//! `comparison.csv`: the main numbers in one long table, one row per variant and client group,
+//! per variant and service, per variant as a whole and per variant and fault window, for
+//! spreadsheets and pandas.
 //!
-//! Columns: `variant`, `kind` (`client` or `service`), `name`; then the client columns
+//! Columns: `variant`, `kind` (`client`, `service`, `total` or `fault`), `name`; then the
+//! client columns
 //! `issued`, `ended`, `success_rate`, `p50_ms`, `p99_ms`, `p999_ms` (successful requests);
 //! `goodput_per_s` for both kinds (a client's ok answers, a service's useful requests, per
 //! second); the service columns `arrivals`, `completed`, `useful`, `rejected`, `dropped`,
 //! `throughput_per_s`, `utilisation`, `useful_work_s`, `wasted_work_s`, `wasted_share`; and
 //! one `outcome.<name>` per outcome in `Outcome::ALL` order: for a client the requests that
-//! ended with it, for a service the requests it refused with it.
+//! ended with it, for a service the requests it refused with it. Then the policy columns,
+//! last so that readers by position of the older ones still work: `amplification` (attempts
+//! per request), `retries_denied`, `breaker_opens` and `degraded` (requests answered by a
+//! fallback) for a client, and for the `total` row (named `all`): the amplification of all
+//! client groups together, denials and opens at every call site (dependencies included),
+//! and the degraded requests of all client groups; then, for a `fault` row (named after the
+//! window), `baseline_per_s` (goodput before it), `recovered_at_s`, `time_to_recover_s` and
+//! `recovery` (`recovered`, `never` or `no_baseline`, as in `summary.json`).
 //!
 //! An empty cell is a column that does not apply to the row's kind, or an undefined value
-//! (as in `timeseries.csv`). Rows come in variant order, clients before services, each in
-//! its run's order. Counts are integers and every float has six decimals.
+//! (as in `timeseries.csv`). Rows come in variant order; within a variant clients, services,
+//! the total, then faults, each in its run's order. Counts are integers and every float has
+//! six decimals.
 
 use super::{check_runs, CompareMeta};
 use crate::format::{csv_field, fixed};
+use crate::json::recovery_status;
 use crate::stats::RunStats;
 use squall_model::{Outcome, RunOutput};
 
@@ -42,6 +53,18 @@ const COLUMNS: [&str; 20] = [
     "wasted_share",
 ];
 
+/// The columns after the outcomes, in order.
+const POLICY_COLUMNS: [&str; 8] = [
+    "amplification",
+    "retries_denied",
+    "breaker_opens",
+    "degraded",
+    "baseline_per_s",
+    "recovered_at_s",
+    "time_to_recover_s",
+    "recovery",
+];
+
 /// The comparison as CSV: a header row, then one row per variant and client group and one
 /// per variant and service (see the module docs).
 ///
@@ -51,6 +74,7 @@ pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Strin
     check_runs(meta, runs);
     let mut header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
     header.extend(Outcome::ALL.iter().map(|o| format!("outcome.{}", o.name())));
+    header.extend(POLICY_COLUMNS.iter().map(|c| c.to_string()));
     let n_cols = header.len();
     let mut csv = String::new();
     push_row(&mut csv, header, n_cols);
@@ -75,6 +99,14 @@ pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Strin
             ];
             row.extend(std::iter::repeat_with(none).take(10));
             row.extend(Outcome::ALL.iter().map(|o| c.out.outcomes.get(*o).to_string()));
+            let p = &c.policy;
+            row.extend([
+                num(p.amplification),
+                p.out.retries_denied.to_string(),
+                p.breaker.as_ref().map_or(0, |b| b.opens).to_string(),
+                c.out.outcomes.get(Outcome::Degraded).to_string(),
+            ]);
+            row.extend(std::iter::repeat_with(none).take(4));
             push_row(&mut csv, row, n_cols);
         }
         for v in &stats.services {
@@ -95,6 +127,29 @@ pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Strin
                 num(v.wasted_share),
             ]);
             row.extend(Outcome::ALL.iter().map(|x| o.refusals.get(*x).to_string()));
+            row.extend(std::iter::repeat_with(none).take(POLICY_COLUMNS.len()));
+            push_row(&mut csv, row, n_cols);
+        }
+        let t = stats.policy_totals();
+        let mut row = vec![variant.clone(), "total".to_string(), "all".to_string()];
+        row.extend(std::iter::repeat_with(none).take(COLUMNS.len() - 3 + Outcome::COUNT));
+        row.extend([
+            num(t.amplification),
+            t.retries_denied.to_string(),
+            t.breaker_opens.to_string(),
+            t.degraded.to_string(),
+        ]);
+        row.extend(std::iter::repeat_with(none).take(4));
+        push_row(&mut csv, row, n_cols);
+        for r in &stats.recovery {
+            let mut row = vec![variant.clone(), "fault".to_string(), r.fault.clone()];
+            row.extend(std::iter::repeat_with(none).take(COLUMNS.len() - 3 + Outcome::COUNT + 4));
+            row.extend([
+                num(r.baseline_per_s),
+                num(r.recovered_at.map(|t| t.as_secs_f64())),
+                num(r.time_to_recover.map(|d| d.as_secs_f64())),
+                recovery_status(r).to_string(),
+            ]);
             push_row(&mut csv, row, n_cols);
         }
     }
@@ -111,7 +166,7 @@ fn push_row(csv: &mut String, row: Vec<String>, n_cols: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{compare_meta, variants};
+    use crate::sample::{compare_meta, policy_variants, variants};
 
     fn rows(csv: &str) -> Vec<Vec<&str>> {
         csv.lines().map(|l| l.split(',').collect()).collect()
@@ -136,12 +191,18 @@ mod tests {
             ),
             "{header}"
         );
-        assert!(header.ends_with(",outcome.connection_reset,outcome.cancelled"), "{header}");
-        assert_eq!(header.split(',').count(), COLUMNS.len() + Outcome::COUNT);
+        assert!(
+            header.ends_with(
+                ",outcome.connection_reset,outcome.cancelled,amplification,retries_denied,breaker_opens,\
+                 degraded,baseline_per_s,recovered_at_s,time_to_recover_s,recovery"
+            ),
+            "{header}"
+        );
+        assert_eq!(header.split(',').count(), COLUMNS.len() + Outcome::COUNT + POLICY_COLUMNS.len());
     }
 
     #[test]
-    fn there_is_one_row_per_variant_and_client_or_service_in_order() {
+    fn there_is_one_row_per_variant_and_client_service_total_or_fault_in_order() {
         let csv = comparison_csv(&compare_meta(), &variants());
         let r = rows(&csv);
         let keys: Vec<(&str, &str, &str)> = r[1..].iter().map(|r| (r[0], r[1], r[2])).collect();
@@ -152,10 +213,14 @@ mod tests {
                 ("baseline", "client", "batch"),
                 ("baseline", "service", "api"),
                 ("baseline", "service", "db"),
+                ("baseline", "total", "all"),
+                ("baseline", "fault", "db-slow"),
                 ("db-x2", "client", "web"),
                 ("db-x2", "client", "batch"),
                 ("db-x2", "service", "api"),
                 ("db-x2", "service", "db"),
+                ("db-x2", "total", "all"),
+                ("db-x2", "fault", "db-slow"),
             ]
         );
         assert!(r.iter().all(|row| row.len() == r[0].len()));
@@ -183,6 +248,37 @@ mod tests {
         let mut runs = variants();
         runs[1].0 = "a,b".to_string();
         let csv = comparison_csv(&compare_meta(), &runs);
-        assert!(csv.lines().last().unwrap().starts_with("\"a,b\",service,db,"), "{csv}");
+        assert!(csv.lines().last().unwrap().starts_with("\"a,b\",fault,db-slow,"), "{csv}");
+    }
+
+    #[test]
+    fn policy_and_recovery_columns_hold_each_variants_figures() {
+        let csv = comparison_csv(&compare_meta(), &policy_variants());
+        let r = rows(&csv);
+        assert!(r.iter().all(|row| row.len() == r[0].len()));
+        // web: 1,070 attempts for 1,010 requests, 2 breaker opens, 10 degraded.
+        assert_eq!(cell(&r, "retries", "web", "amplification"), "1.059406");
+        assert_eq!(cell(&r, "retries", "web", "breaker_opens"), "2");
+        assert_eq!(cell(&r, "retries", "web", "degraded"), "10");
+        assert_eq!(cell(&r, "retries", "web", "recovery"), "");
+        assert_eq!(cell(&r, "baseline", "web", "amplification"), "1.000000");
+        assert_eq!(cell(&r, "retries", "api", "amplification"), "", "not for a service");
+        // The run as a whole: 1,570 attempts for 1,510 requests; api's 20 denied retries.
+        assert_eq!(cell(&r, "retries", "all", "amplification"), "1.039735");
+        assert_eq!(cell(&r, "retries", "all", "retries_denied"), "20");
+        assert_eq!(cell(&r, "retries", "all", "breaker_opens"), "2");
+        assert_eq!(cell(&r, "retries", "all", "degraded"), "10");
+        assert_eq!(cell(&r, "retries", "all", "issued"), "");
+        // One row per fault window.
+        assert_eq!(cell(&r, "retries", "db-slow", "baseline_per_s"), "26.000000");
+        assert_eq!(cell(&r, "retries", "db-slow", "recovered_at_s"), "45.000000");
+        assert_eq!(cell(&r, "retries", "db-slow", "time_to_recover_s"), "5.000000");
+        assert_eq!(cell(&r, "retries", "db-slow", "recovery"), "recovered");
+        assert_eq!(cell(&r, "retries", "api-leak", "baseline_per_s"), "21.200000");
+        assert_eq!(cell(&r, "retries", "api-leak", "time_to_recover_s"), "");
+        assert_eq!(cell(&r, "retries", "api-leak", "recovery"), "never");
+        assert_eq!(cell(&r, "retries", "cold-start", "baseline_per_s"), "");
+        assert_eq!(cell(&r, "retries", "cold-start", "recovery"), "no_baseline");
+        assert_eq!(cell(&r, "baseline", "db-slow", "time_to_recover_s"), "0.000000");
     }
 }

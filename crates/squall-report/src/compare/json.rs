@@ -3,7 +3,8 @@
 //! The header is `summary.json`'s (`squall`, `scenario`, `file`, `seed` of the baseline,
 //! `scenario_hash`), then `variants`: an object keyed by variant name, in variant order, whose
 //! values are `{ "overrides": [...], "seed": N, ... }` followed by exactly the numbers of that
-//! variant's `summary.json` (`duration_s` through `conservation`), built by the same code. So a
+//! variant's `summary.json` (`duration_s` through `conservation`, so with each call site's
+//! `policy`, the `recovery` after each fault and the `policy_totals`), built by the same code. So a
 //! script that reads one summary reads any variant, and the rules on `null` and fixed decimals
 //! are the same. (A JSON object's order is not significant to every reader; the file keeps
 //! variant order for the ones that respect it, such as Python's `json`.)
@@ -76,7 +77,7 @@ pub fn comparison_json(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{compare_meta, meta, variants};
+    use crate::sample::{compare_meta, meta, policy_variants, variants};
     use serde_json::Value;
 
     #[test]
@@ -123,5 +124,24 @@ mod tests {
             comparison_json(&compare_meta(), &variants()),
             comparison_json(&compare_meta(), &variants())
         );
+    }
+
+    #[test]
+    fn each_variant_has_its_policy_totals_and_recovery() {
+        let j: Value = serde_json::from_str(&comparison_json(&compare_meta(), &policy_variants())).unwrap();
+        let totals = |v: &str| j["variants"][v]["policy_totals"].clone();
+        assert_eq!(
+            totals("baseline"),
+            serde_json::json!({"amplification": 1.0, "retries_denied": 0, "breaker_opens": 0, "degraded": 0})
+        );
+        assert_eq!(
+            totals("retries"),
+            serde_json::json!({"amplification": 1.039735, "retries_denied": 20, "breaker_opens": 2, "degraded": 10})
+        );
+        assert_eq!(j["variants"]["baseline"]["recovery"][0]["time_to_recover_s"], 0.0);
+        let recovery = &j["variants"]["retries"]["recovery"];
+        assert_eq!(recovery[1]["time_to_recover_s"], 5.0);
+        assert_eq!(recovery[2]["status"], "never");
+        assert_eq!(j["variants"]["retries"]["clients"][0]["policy"]["breaker"]["opens"], 2);
     }
 }

@@ -4,7 +4,8 @@
 
 use super::{check_runs, union_names, CompareMeta};
 use crate::format::{decimal, human_ms, percent, thousands};
-use crate::stats::{stop_detail, ClientStats, Latency, RunStats, ServiceStats};
+use crate::stats::{stop_detail, ClientStats, Latency, PolicyTotals, RunStats, ServiceStats};
+use squall_model::analysis::{Recovery, RecoveryStatus};
 use squall_model::{Outcome, RunOutput, StopReason};
 use std::fmt::Write as _;
 
@@ -64,8 +65,14 @@ enum Row {
 /// per second, each failure outcome that occurred in any variant (count and share of ended
 /// requests) and latency percentiles of successful requests; for each service: utilisation,
 /// throughput, goodput, wasted share of worker time, drops and each refusal outcome that
-/// occurred. Where a row has a clear best (higher success rate and goodput; fewer failures,
-/// refusals, drops and waste; lower latency) the best value is marked with `*` (and
+/// occurred. When some variant has a client policy, a `policies` section gives per variant
+/// the amplification of all client groups (their attempts per request), the retries denied
+/// by budgets and the breaker opens at every call site, and the client requests answered by
+/// a fallback (degraded). When some variant has fault windows, a `recovery` section gives per
+/// window how long after its end goodput came back (`never` if it did not by the end of the
+/// run; `no baseline` if there was nothing to compare with). Where a row has a clear best
+/// (higher success rate and goodput; fewer failures, refusals, drops and waste; lower latency
+/// and amplification; faster recovery) the best value is marked with `*` (and
 /// coloured with [`Emphasis::Ansi`]); ties are all marked, and a row whose values all read
 /// the same marks nothing. Undefined values print as `-`.
 ///
@@ -104,11 +111,24 @@ pub fn comparison_table(meta: &CompareMeta, runs: &[(String, RunOutput)], emphas
             stats.iter().map(|st| st.services.iter().find(|v| v.out.name == service)).collect();
         service_rows(&mut rows, service, &per);
     }
+    if stats.iter().any(RunStats::any_policy) {
+        let totals: Vec<PolicyTotals> = stats.iter().map(RunStats::policy_totals).collect();
+        policy_rows(&mut rows, &totals.iter().map(Some).collect::<Vec<_>>());
+    }
+    let faults = union_names(runs, |o| o.faults.iter().map(|f| f.name.as_str()).collect());
+    if !faults.is_empty() {
+        rows.push(Row::Heading("recovery".to_string()));
+        for fault in faults {
+            let per: Vec<Option<&Recovery>> =
+                stats.iter().map(|st| st.recovery.iter().find(|r| r.fault == fault)).collect();
+            rows.push(metric(fault, Better::Lower, cells(&per, recovery_cell)));
+        }
+    }
     s.push_str(&layout(runs, &rows, emphasis));
     if runs.len() > 1 {
         s.push_str(
             "\n* best of the variants: more success and goodput, fewer failures, refusals and \
-             drops, less waste and latency\n",
+             drops,\nless waste, latency and amplification, faster recovery\n",
         );
     }
     s
@@ -211,6 +231,44 @@ fn service_rows(rows: &mut Vec<Row>, name: &str, per: &[Option<&ServiceStats<'_>
     }
 }
 
+/// The run-wide policy figures of each variant.
+fn policy_rows(rows: &mut Vec<Row>, per: &[Option<&PolicyTotals>]) {
+    rows.push(Row::Heading("policies".to_string()));
+    rows.push(metric(
+        "amplification",
+        Better::Lower,
+        cells(per, |t| {
+            let text =
+                t.amplification.map_or_else(|| "-".to_string(), |a| format!("{}x", decimal(Some(a), 2)));
+            Cell::new(text, t.amplification)
+        }),
+    ));
+    let counts: [(&str, TotalCount); 3] = [
+        ("retries denied", |t| t.retries_denied),
+        ("breaker opens", |t| t.breaker_opens),
+        ("degraded", |t| t.degraded),
+    ];
+    for (label, count) in counts {
+        rows.push(metric(
+            label,
+            Better::Neither,
+            cells(per, |t| Cell::new(thousands(count(t)), Some(count(t) as f64))),
+        ));
+    }
+}
+
+/// Picks one count out of a run's policy totals.
+type TotalCount = fn(&PolicyTotals) -> u64;
+
+/// Time to recover after a fault, ranked by seconds; `never` and `no baseline` rank last.
+fn recovery_cell(r: &Recovery) -> Cell {
+    match r.status() {
+        RecoveryStatus::Recovered(d) => Cell::new(format!("{:.1} s", d.as_secs_f64()), Some(d.as_secs_f64())),
+        RecoveryStatus::Never => Cell::new("never".to_string(), None),
+        RecoveryStatus::NoBaseline => Cell::new("no baseline".to_string(), None),
+    }
+}
+
 /// Which cells of a row are best: those that print like the best value, unless every
 /// defined value prints the same (then nothing stands out). Comparing what is printed keeps
 /// the marks consistent with what the reader sees: two values that print alike are tied.
@@ -296,7 +354,7 @@ fn layout(runs: &[(String, RunOutput)], rows: &[Row], emphasis: Emphasis) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{compare_meta, variants};
+    use crate::sample::{compare_meta, policy_variants, variants};
 
     fn table() -> String {
         comparison_table(&compare_meta(), &variants(), Emphasis::Plain)
@@ -421,5 +479,27 @@ mod tests {
     #[test]
     fn the_same_runs_give_the_same_text() {
         assert_eq!(table(), table());
+    }
+
+    #[test]
+    fn variants_with_policies_compare_amplification_denials_opens_and_degraded() {
+        let t = comparison_table(&compare_meta(), &policy_variants(), Emphasis::Plain);
+        // baseline: 1,510 attempts for 1,510 requests; retries: 1,570 for 1,510.
+        assert_eq!(row(&t, "policies", "amplification"), ["*1.00x", "1.04x"]);
+        assert_eq!(row(&t, "policies", "retries denied"), ["0", "20"]);
+        assert_eq!(row(&t, "policies", "breaker opens"), ["0", "2"]);
+        assert_eq!(row(&t, "policies", "degraded"), ["0", "10"]);
+        assert!(!table().contains("\npolicies"), "no policy in any variant, no section");
+    }
+
+    #[test]
+    fn recovery_is_compared_per_fault() {
+        let t = comparison_table(&compare_meta(), &policy_variants(), Emphasis::Plain);
+        assert_eq!(row(&t, "recovery", "db-slow"), ["*0.0 s", "5.0 s"]);
+        assert_eq!(row(&t, "recovery", "cold-start"), ["-", "no baseline"]);
+        assert_eq!(row(&t, "recovery", "api-leak"), ["-", "never"]);
+        assert_eq!(row(&table(), "recovery", "db-slow"), ["0.0 s", "0.0 s"]);
+        let ends: Vec<usize> = t.lines().filter(|l| l.starts_with("  ")).map(|l| l.chars().count()).collect();
+        assert!(ends.iter().all(|e| *e == ends[0]), "{ends:?}\n{t}");
     }
 }

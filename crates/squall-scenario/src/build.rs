@@ -12,20 +12,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use squall_kernel::time::NS_PER_MS;
 use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
-    AdmissionConfig, AimdConfig, ArrivalProcess, BalancerKind, BulkheadConfig, CacheConfig, CallConfig,
-    CallPolicy, ClientConfig, CodelConfig, ConcurrencyLimitConfig, Criticality, DependencyConfig, Discipline,
-    EndpointConfig, EndpointId, FaultConfig, FaultKind, Gradient2Config, Limits, Load, ModelConfig,
-    PoolConfig, QueueConfig, QueueSize, RateLimitConfig, RateSchedule, ServiceConfig, ServiceId, ShedMetric,
-    SheddingConfig, Step, TokenBucket,
+    AdaptiveThrottleConfig, AdmissionConfig, AimdConfig, ArrivalProcess, Backoff, BalancerKind,
+    BreakerConfig, BreakerPolicy, BulkheadConfig, CacheConfig, CallConfig, CallPolicy, ClientConfig,
+    ClockSkew, CodelConfig, ConcurrencyLimitConfig, ConsecutiveConfig, Criticality, DeadlinePropagation,
+    DependencyConfig, Discipline, EndpointConfig, EndpointId, FallbackConfig, FaultConfig, FaultKind,
+    Gradient2Config, GrpcJitter, HedgePolicy, Jitter, Limits, Load, ModelConfig, PoolConfig, QueueConfig,
+    QueueSize, RateLimitConfig, RateSchedule, Resilience4jConfig, RetryBudgetConfig, RetryPolicy,
+    ServiceConfig, ServiceId, ShedMetric, SheddingConfig, SlidingWindow, Step, TokenBucket,
 };
 
 use crate::error::{unknown_name, unknown_name_in, Origin, Problem, ScenarioError};
 use crate::locate::{line_col, locate, path_string, Seg};
 use crate::overrides::{related_change, Change};
 use crate::spec::{
-    ArrivalsSpec, BalancerSpec, BulkheadSpec, CacheSpec, CallSpec, ClassesSpec, ConcurrencyLimitSpec,
-    CriticalitySpec, DependencySpec, DisciplineSpec, Dur, EndpointSpec, FaultKindSpec, PoolSpec, QueueSpec,
-    RateLimitSpec, ScenarioSpec, ScheduleEntrySpec, ServiceSpec, SheddingSpec, StepSpec,
+    ArrivalsSpec, BackoffSpec, BalancerSpec, BreakerSpec, BudgetSpec, BulkheadSpec, CacheSpec, CallSpec,
+    ClassesSpec, ClockSkewSpec, ConcurrencyLimitSpec, CriticalitySpec, DependencySpec, DisciplineSpec, Dur,
+    EndpointSpec, FallbackSpec, FaultKindSpec, GrpcJitterSpec, HedgeSpec, JitterSpec, PolicyFields, PoolSpec,
+    QueueSpec, RateLimitSpec, RetrySpec, ScenarioSpec, ScheduleEntrySpec, ServiceSpec, SheddingSpec,
+    SlidingWindowSpec, StepSpec,
 };
 
 /// A problem before it is given an origin: the paths it concerns (the first is shown) and
@@ -198,11 +202,28 @@ fn build_services(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<Servic
             dependencies,
             admission,
             max_connections: s.max_connections.map(|n| u32_of(n.0, "max_connections")),
-            honor_deadlines: false,
-            clock_skew: squall_model::ClockSkew::None,
+            honor_deadlines: s.honor_deadlines,
+            clock_skew: clock_skew(s.clock_skew.as_ref(), &under(&at, &["clock_skew"]), pending),
         });
     }
     services
+}
+
+fn clock_skew(c: Option<&ClockSkewSpec>, at: &[Seg], pending: &mut Vec<Pending>) -> ClockSkew {
+    match c {
+        None => ClockSkew::None,
+        Some(ClockSkewSpec::Offsets(offsets)) => {
+            if offsets.is_empty() {
+                problem(
+                    pending,
+                    under(at, &["Offsets"]),
+                    "`Offsets` needs at least one offset: instance i is off by offsets[i % len]".to_string(),
+                );
+            }
+            ClockSkew::Offsets(offsets.iter().map(|o| o.ns).collect())
+        }
+        Some(ClockSkewSpec::Uniform { max }) => ClockSkew::Uniform { max: duration_of(&max.0) },
+    }
 }
 
 fn queue(q: &QueueSpec) -> QueueConfig {
@@ -437,14 +458,211 @@ fn dependency(
         }
     });
     let pool = d.pool.as_ref().map(|p| pool(p, &under(at, &["pool"]), pending));
-    DependencyConfig {
-        service,
-        policy: CallPolicy {
-            timeout: d.timeout.as_ref().map(|t| duration_of(&t.0)),
-            ..CallPolicy::default()
+    DependencyConfig { service, policy: call_policy(d.policy(), at, pending), bulkhead, pool }
+}
+
+/// The call policy of a client group or a dependency at `at`, with the checks between its
+/// fields.
+fn call_policy(p: PolicyFields<'_>, at: &[Seg], pending: &mut Vec<Pending>) -> CallPolicy {
+    if let (Some(timeout), Some(per_try)) = (p.timeout, p.per_try_timeout) {
+        if per_try.0.ns >= timeout.0.ns {
+            pending.push(Pending {
+                paths: vec![under(at, &["per_try_timeout"]), under(at, &["timeout"])],
+                anchor: None,
+                message: format!(
+                    "per_try_timeout (\"{}\") must be less than timeout (\"{}\"): the overall timeout would \
+                     always end the call first, so the per-try timeout would never fire",
+                    per_try.0.text, timeout.0.text
+                ),
+            });
+        }
+    }
+    if p.retry.is_some() && p.hedge.is_some() {
+        pending.push(Pending {
+            paths: vec![under(at, &["hedge"]), under(at, &["retry"])],
+            anchor: None,
+            message: "give either `retry` or `hedge`, not both: as in gRPC, a call has a retry policy or a \
+                      hedging policy (hedges already resend after the failures listed in `non_fatal`)"
+                .to_string(),
+        });
+    }
+    if p.budget.is_some() && p.retry.is_none() && p.hedge.is_none() {
+        pending.push(Pending {
+            paths: vec![under(at, &["budget"]), under(at, &["retry"]), under(at, &["hedge"])],
+            anchor: None,
+            message: "a budget limits retries and hedges, but there is no `retry` or `hedge`, so it would \
+                      have no effect"
+                .to_string(),
+        });
+    }
+    CallPolicy {
+        timeout: p.timeout.map(|t| duration_of(&t.0)),
+        per_try_timeout: p.per_try_timeout.map(|t| duration_of(&t.0)),
+        propagate_deadline: p.propagate_deadline.map(|d| DeadlinePropagation { factor: d.factor.0 }),
+        retry: p.retry.map(|r| retry(r, &under(at, &["retry"]), pending)),
+        budget: p.budget.map(budget),
+        breaker: p.breaker.map(breaker),
+        throttle: p.throttle.map(|t| AdaptiveThrottleConfig { window: duration_of(&t.window.0), k: t.k.0 }),
+        hedge: p.hedge.map(hedge),
+        fallback: p.fallback.map(|f| match f {
+            FallbackSpec::Static => FallbackConfig::Static,
+            FallbackSpec::Cache { hit_ratio } => FallbackConfig::Cache { hit_ratio: hit_ratio.0 },
+        }),
+    }
+}
+
+fn retry(r: &RetrySpec, at: &[Seg], pending: &mut Vec<Pending>) -> RetryPolicy {
+    if r.retry_on.0.is_empty() {
+        problem(
+            pending,
+            under(at, &["retry_on"]),
+            "retry_on is empty, so nothing would be retried; list the failures to retry, or remove `retry`"
+                .to_string(),
+        );
+    }
+    RetryPolicy {
+        max_attempts: u32_of(r.max_attempts.0, "max_attempts"),
+        retry_on: r.retry_on.0.iter().map(|o| o.0.outcome()).collect(),
+        backoff: backoff(&r.backoff, &under(at, &["backoff"]), pending),
+        honor_retry_after: r.honor_retry_after,
+    }
+}
+
+fn backoff(b: &BackoffSpec, at: &[Seg], pending: &mut Vec<Pending>) -> Backoff {
+    match b {
+        BackoffSpec::Immediate => Backoff::Immediate,
+        BackoffSpec::Constant { delay } => Backoff::Constant { delay: duration_of(delay) },
+        BackoffSpec::Exponential { base, cap, jitter } => {
+            if cap.0.ns < base.0.ns {
+                problem(
+                    pending,
+                    under(at, &["Exponential", "cap"]),
+                    format!(
+                        "cap (\"{}\") must not be below base (\"{}\"): every wait is at most cap",
+                        cap.0.text, base.0.text
+                    ),
+                );
+            }
+            Backoff::Exponential {
+                base: duration_of(&base.0),
+                cap: duration_of(&cap.0),
+                jitter: match jitter {
+                    None => Jitter::None,
+                    Some(JitterSpec::Full) => Jitter::Full,
+                    Some(JitterSpec::Equal) => Jitter::Equal,
+                    Some(JitterSpec::Decorrelated) => Jitter::Decorrelated,
+                },
+            }
+        }
+        BackoffSpec::Grpc { initial_backoff, max_backoff, multiplier, jitter } => Backoff::Grpc {
+            initial_backoff: duration_of(&initial_backoff.0),
+            max_backoff: duration_of(&max_backoff.0),
+            multiplier: multiplier.0,
+            jitter: match jitter {
+                GrpcJitterSpec::Full => GrpcJitter::Full,
+                GrpcJitterSpec::CCore => GrpcJitter::CCore,
+            },
         },
-        bulkhead,
-        pool,
+        BackoffSpec::Envoy { base_interval, max_interval } => {
+            let base = base_interval.0.ns;
+            // Envoy's default: ten times the base interval.
+            let max = max_interval.as_ref().map_or(base.saturating_mul(10), |m| m.0.ns);
+            if let Some(m) = max_interval.as_ref().filter(|m| m.0.ns < base) {
+                problem(
+                    pending,
+                    under(at, &["Envoy", "max_interval"]),
+                    format!(
+                        "max_interval (\"{}\") must not be below base_interval (\"{}\"), as Envoy requires",
+                        m.0.text, base_interval.0.text
+                    ),
+                );
+            }
+            Backoff::Envoy {
+                base_interval: SimDuration::from_nanos(base),
+                max_interval: SimDuration::from_nanos(max),
+            }
+        }
+    }
+}
+
+fn budget(b: &BudgetSpec) -> RetryBudgetConfig {
+    match b {
+        BudgetSpec::Finagle { ttl, min_retries_per_sec, percent_can_retry } => RetryBudgetConfig::Finagle {
+            ttl: duration_of(&ttl.0),
+            min_retries_per_sec: u32_of(min_retries_per_sec.0, "min_retries_per_sec"),
+            percent_can_retry: percent_can_retry.0,
+        },
+        BudgetSpec::Envoy { budget_percent, min_retry_concurrency } => RetryBudgetConfig::Envoy {
+            budget_percent: budget_percent.0,
+            min_retry_concurrency: u32_of(min_retry_concurrency.0, "min_retry_concurrency"),
+        },
+        BudgetSpec::MaxRetries { max_retries } => {
+            RetryBudgetConfig::MaxRetries { max_retries: u32_of(max_retries.0, "max_retries") }
+        }
+        BudgetSpec::GrpcThrottle { max_tokens, token_ratio } => RetryBudgetConfig::GrpcThrottle {
+            max_tokens: u32_of(max_tokens.0, "max_tokens"),
+            token_ratio: token_ratio.0,
+        },
+        BudgetSpec::AwsQuota { initial_capacity, retry_cost, timeout_retry_cost, no_retry_increment } => {
+            RetryBudgetConfig::AwsQuota {
+                initial_capacity: u32_of(initial_capacity.0, "initial_capacity"),
+                retry_cost: u32_of(retry_cost.0, "retry_cost"),
+                timeout_retry_cost: u32_of(timeout_retry_cost.0, "timeout_retry_cost"),
+                no_retry_increment: u32_of(no_retry_increment.0, "no_retry_increment"),
+            }
+        }
+    }
+}
+
+fn breaker(b: &BreakerSpec) -> BreakerPolicy {
+    match b {
+        BreakerSpec::Resilience4j {
+            failure_rate_threshold,
+            slow_call_rate_threshold,
+            slow_call_duration_threshold,
+            sliding_window_type,
+            sliding_window_size,
+            minimum_number_of_calls,
+            permitted_number_of_calls_in_half_open_state,
+            wait_duration_in_open_state,
+            automatic_transition_from_open_to_half_open_enabled,
+            shared,
+        } => BreakerPolicy {
+            config: BreakerConfig::Resilience4j(Resilience4jConfig {
+                failure_rate_threshold: failure_rate_threshold.0,
+                slow_call_rate_threshold: slow_call_rate_threshold.0,
+                slow_call_duration_threshold: duration_of(&slow_call_duration_threshold.0),
+                sliding_window_type: match sliding_window_type {
+                    SlidingWindowSpec::CountBased => SlidingWindow::CountBased,
+                    SlidingWindowSpec::TimeBased => SlidingWindow::TimeBased,
+                },
+                sliding_window_size: u32_of(sliding_window_size.0, "sliding_window_size"),
+                minimum_number_of_calls: u32_of(minimum_number_of_calls.0, "minimum_number_of_calls"),
+                permitted_number_of_calls_in_half_open_state: u32_of(
+                    permitted_number_of_calls_in_half_open_state.0,
+                    "permitted_number_of_calls_in_half_open_state",
+                ),
+                wait_duration_in_open_state: duration_of(&wait_duration_in_open_state.0),
+                automatic_transition_from_open_to_half_open_enabled:
+                    *automatic_transition_from_open_to_half_open_enabled,
+            }),
+            shared: *shared,
+        },
+        BreakerSpec::Consecutive { failure_threshold, break_duration, shared } => BreakerPolicy {
+            config: BreakerConfig::Consecutive(ConsecutiveConfig {
+                failure_threshold: u32_of(failure_threshold.0, "failure_threshold"),
+                break_duration: duration_of(&break_duration.0),
+            }),
+            shared: *shared,
+        },
+    }
+}
+
+fn hedge(h: &HedgeSpec) -> HedgePolicy {
+    HedgePolicy {
+        max_attempts: u32_of(h.max_attempts.0, "max_attempts"),
+        hedging_delay: duration_of(&h.hedging_delay),
+        non_fatal: h.non_fatal.0.iter().map(|o| o.0.outcome()).collect(),
     }
 }
 
@@ -767,6 +985,16 @@ fn build_clients(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ClientC
                 Load::Closed { users: u32_of(users.0, "users"), think: think.dist.clone() }
             }
         };
+        if c.propagate_deadline.is_some() {
+            problem(
+                pending,
+                path(&["clients", name, "propagate_deadline"]),
+                "a client group has no caller, so it has no deadline to pass on; give it a `timeout`, \
+                 and `propagate_deadline` to the `dependencies` of the services it calls"
+                    .to_string(),
+            );
+        }
+        let policy = call_policy(c.policy(), &path(&["clients", name]), pending);
         // An unresolved client is left out; the problem recorded for it fails the build.
         if let Some((service, endpoint)) = target {
             clients.push(ClientConfig {
@@ -774,10 +1002,7 @@ fn build_clients(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ClientC
                 service,
                 endpoint,
                 load,
-                policy: CallPolicy {
-                    timeout: c.timeout.as_ref().map(|t| duration_of(&t.0)),
-                    ..CallPolicy::default()
-                },
+                policy,
                 criticality: match c.criticality {
                     CriticalitySpec::CriticalPlus => Criticality::CriticalPlus,
                     CriticalitySpec::Critical => Criticality::Critical,

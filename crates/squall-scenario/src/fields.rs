@@ -6,7 +6,8 @@
 //! enum variants are path segments (`clients.*.arrivals.Poisson.rate`). Every distribution
 //! field (`work`, `think`, a `Work` step, a cache's `hit_latency`, a mixture's `dist`) has
 //! the same shape, documented once under `dist`; every cache (an endpoint's or a call's)
-//! likewise under `cache`.
+//! likewise under `cache`, and each part of a call policy (a client group's or a dependency's
+//! `retry`, `budget`, `breaker`, `throttle`, `hedge`, `fallback`) under its own name.
 
 use crate::error::did_you_mean;
 
@@ -41,6 +42,18 @@ pub(crate) const SHAPE_FIELDS: &[(&str, &str)] = &[
     ("services.*.endpoints.*.calls[*].cache", "cache"),
     ("services.*.endpoints.*.steps[*].Call.cache", "cache"),
     ("services.*.endpoints.*.steps[*].Parallel.calls[*].cache", "cache"),
+    ("clients.*.retry", "retry"),
+    ("clients.*.budget", "budget"),
+    ("clients.*.breaker", "breaker"),
+    ("clients.*.throttle", "throttle"),
+    ("clients.*.hedge", "hedge"),
+    ("clients.*.fallback", "fallback"),
+    ("services.*.dependencies.*.retry", "retry"),
+    ("services.*.dependencies.*.budget", "budget"),
+    ("services.*.dependencies.*.breaker", "breaker"),
+    ("services.*.dependencies.*.throttle", "throttle"),
+    ("services.*.dependencies.*.hedge", "hedge"),
+    ("services.*.dependencies.*.fallback", "fallback"),
 ];
 
 /// Path segments whose fields are documented under a shared shape: a segment inside one of
@@ -52,6 +65,12 @@ const SHAPE_SEGMENTS: &[(&str, &str)] = &[
     ("dist", "dist"),
     ("hit_latency", "dist"),
     ("cache", "cache"),
+    ("retry", "retry"),
+    ("budget", "budget"),
+    ("breaker", "breaker"),
+    ("throttle", "throttle"),
+    ("hedge", "hedge"),
+    ("fallback", "fallback"),
 ];
 
 const REQ: &str = "required";
@@ -91,6 +110,11 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("services.*.queue.drop_abandoned", "bool", "`false`", "Drop a waiting request whose caller has already given up, instead of serving it (a deadline-aware server). Its caller was already answered, so nothing more is sent."),
             f("services.*.balancer", "one of `RoundRobin`, `Random`, `LeastOutstanding`, `PowerOfTwoChoices`", "`RoundRobin`", "How callers pick an instance: each in turn; uniformly at random; the one with the fewest requests assigned; or the less loaded of two picked at random."),
             f("services.*.max_connections", "integer, 1 to 4294967295, or `None`", "`None`", "Connections the service accepts from all callers' connection pools together (a database's `max_connections`); `None` is unlimited. See `dependencies.*.pool`."),
+            f("services.*.honor_deadlines", "bool", "`false`", "Refuse on arrival, and drop when taken from the queue, requests whose propagated deadline (see `dependencies.*.propagate_deadline`) has passed by this instance's clock, answering `DeadlineExceeded`, instead of serving them."),
+            f("services.*.clock_skew", "`Offsets([...])`, `Uniform(...)`, or `None`", "`None`", "How far each instance's wall clock is off true time. Only absolute deadlines that cross instances see it (`honor_deadlines` compares a propagated deadline with this clock); timeouts run on local timers and are exact."),
+            f("services.*.clock_skew.Offsets", "list of signed durations, at least one", "", "Instance `i` is off by `offsets[i % len]`: `Offsets([\"0s\", \"+1500ms\", \"-200ms\"])`. A signed duration is a duration with an optional sign: `+` (or none) is ahead of true time, `-` behind."),
+            f("services.*.clock_skew.Uniform", "struct variant", "", "Each instance is off by an amount drawn uniformly from `[-max, +max]`: `Uniform(max: \"1s\")`."),
+            f("services.*.clock_skew.Uniform.max", "duration, > 0", REQ, "Largest offset either way."),
         ],
     ),
     (
@@ -129,10 +153,19 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
     ),
     (
         "Dependencies",
-        "`services.*.dependencies` maps the names of services this service calls to its policy for those calls. Each key must name a service that some endpoint of this service calls: a policy that nothing uses is an error, since it would mislead. Each instance of the caller has its own bulkhead and pool, as each process does. Names follow Resilience4j (bulkheads) and HikariCP (pools).",
+        "`services.*.dependencies` maps the names of services this service calls to its policy for those calls. Each key must name a service that some endpoint of this service calls: a policy that nothing uses is an error, since it would mislead. Each instance of the caller has its own bulkhead, pool, budget, throttle and breaker (unless the breaker is `shared`), as each process does. An attempt passes adaptive throttling, then the breaker, then the bulkhead and the pool. The call-policy fields (`timeout` to `fallback`) are those of a client group, plus `propagate_deadline`; `retry`, `budget`, `breaker`, `throttle`, `hedge` and `fallback` are documented once, in their own sections. Names follow Resilience4j (bulkheads, breakers), HikariCP (pools), gRPC (deadlines, retries, hedging) and Envoy.",
         &[
             f("services.*.dependencies", "map of service name to policy", "`{}`", "How this service's instances call other services; a callee not listed is called with no policy."),
-            f("services.*.dependencies.*.timeout", "duration > 0, or `None`", "`None`", "Timeout of every call to the callee that does not set its own (a call's `timeout` wins)."),
+            f("services.*.dependencies.*.timeout", "duration > 0, or `None`", "`None`", "Overall deadline of each call to the callee that does not set its own (a call's `timeout` wins), over every attempt and back-off, as gRPC's deadline and Envoy's route `timeout`."),
+            f("services.*.dependencies.*.per_try_timeout", "duration > 0 and < `timeout`, or `None`", "`None`", "Each attempt gives up after this long (Envoy's `per_try_timeout`), so that a retry can follow; the last attempt gets only what is left of `timeout`."),
+            f("services.*.dependencies.*.propagate_deadline", "struct, or `None`", "`None`", "Pass the caller's own deadline on: a call gets `min(remaining * factor, timeout)`, and fails at once with `DeadlineExceeded` if nothing remains. The callee refuses expired work only with `honor_deadlines`. `propagate_deadline: ()` takes the defaults."),
+            f("services.*.dependencies.*.propagate_deadline.factor", "number, > 0 and <= 1", "`0.9`", "Share of the caller's remaining time given to the call, leaving headroom for the reply (a common practice, not a default of gRPC or Envoy)."),
+            f("services.*.dependencies.*.retry", "struct, or `None`", "`None`", "Retries of failed attempts. Not with `hedge`. See `retry`."),
+            f("services.*.dependencies.*.budget", "`Finagle(...)`, `Envoy(...)`, `MaxRetries(...)`, `GrpcThrottle(...)`, `AwsQuota(...)`, or `None`", "`None`", "What limits the instance's retries and hedges to the callee, across calls. Needs `retry` or `hedge`. See `budget`."),
+            f("services.*.dependencies.*.breaker", "`Resilience4j(...)`, `Consecutive(...)`, or `None`", "`None`", "A circuit breaker in front of the attempts: one per caller instance, or one for the whole service if `shared`. See `breaker`."),
+            f("services.*.dependencies.*.throttle", "struct, or `None`", "`None`", "Adaptive throttling of the instance's attempts to the callee. See `throttle`."),
+            f("services.*.dependencies.*.hedge", "struct, or `None`", "`None`", "Parallel attempts (gRPC hedging). Not with `retry`. See `hedge`."),
+            f("services.*.dependencies.*.fallback", "`Static`, `Cache(...)`, or `None`", "`None`", "What a failed call falls back to, answered `Degraded` instead of failing. See `fallback`."),
             f("services.*.dependencies.*.bulkhead", "`Semaphore(...)`, `ThreadPool(...)`, or `None`", "`None`", "Limits the calls out to the callee at once; a call that cannot get in fails with `BulkheadFull`."),
             f("services.*.dependencies.*.bulkhead.Semaphore", "struct variant", "", "A counting semaphore (Resilience4j `Bulkhead`): `Semaphore(max_concurrent_calls: 25, max_wait_duration: \"0s\")`."),
             f("services.*.dependencies.*.bulkhead.Semaphore.max_concurrent_calls", "integer, 1 to 4294967295", "`25`", "Calls out at once (`maxConcurrentCalls`)."),
@@ -220,7 +253,15 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("clients.*.schedule[*].Ramp.start", "duration", REQ, "When the ramp starts."),
             f("clients.*.schedule[*].Ramp.end", "duration, > start", REQ, "When the ramp reaches `rate`."),
             f("clients.*.schedule[*].Ramp.rate", "number, >= 0", REQ, "Requests per second at the end of the ramp, and from then on."),
-            f("clients.*.timeout", "duration > 0, or `None`", "`None`", "A client gives up on a request after this long; `None` waits forever."),
+            f("clients.*.timeout", "duration > 0, or `None`", "`None`", "Overall deadline of each request, over every attempt and back-off: the client gives up after this long; `None` waits forever."),
+            f("clients.*.per_try_timeout", "duration > 0 and < `timeout`, or `None`", "`None`", "Each attempt gives up after this long, so that a retry can follow; the last attempt gets only what is left of `timeout`."),
+            f("clients.*.propagate_deadline", "not allowed", "`None`", "Refused: a client group has no caller whose deadline it could pass on. Give it a `timeout`, and `propagate_deadline` to the `dependencies` of the services it calls."),
+            f("clients.*.retry", "struct, or `None`", "`None`", "Retries of failed requests. Not with `hedge`. See `retry`."),
+            f("clients.*.budget", "`Finagle(...)`, `Envoy(...)`, `MaxRetries(...)`, `GrpcThrottle(...)`, `AwsQuota(...)`, or `None`", "`None`", "What limits the group's retries and hedges, across requests: one budget for the group. Needs `retry` or `hedge`. See `budget`."),
+            f("clients.*.breaker", "`Resilience4j(...)`, `Consecutive(...)`, or `None`", "`None`", "A circuit breaker in front of the group's attempts. A group has one breaker, so its `shared` changes nothing. See `breaker`."),
+            f("clients.*.throttle", "struct, or `None`", "`None`", "Adaptive throttling of the group's attempts. See `throttle`."),
+            f("clients.*.hedge", "struct, or `None`", "`None`", "Parallel attempts (gRPC hedging). Not with `retry`. See `hedge`."),
+            f("clients.*.fallback", "`Static`, `Cache(...)`, or `None`", "`None`", "What a failed request falls back to, answered `Degraded` instead of failing. See `fallback`."),
             f("clients.*.criticality", "one of `CriticalPlus`, `Critical`, `SheddablePlus`, `Sheddable`", "`Critical`", "How important the group's requests are; the calls they cause inherit it. Load shedding refuses the least critical first."),
         ],
     ),
@@ -239,7 +280,7 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("faults[*].what.Slow.factor", "number, 1 to 1000000", REQ, "Work multiplier."),
             f("faults[*].what.Fail", "struct variant", "", "A share of the requests reaching the affected instances fail at once: `Fail(fraction: 0.3, outcome: ServerError)`."),
             f("faults[*].what.Fail.fraction", "number, 0 to 1", REQ, "Probability that a request fails."),
-            f("faults[*].what.Fail.outcome", "one of `Degraded`, `Timeout`, `DeadlineExceeded`, `RateLimited`, `Shed`, `QueueFull`, `BulkheadFull`, `CircuitOpen`, `ServerError`, `Unsupported`, `NoEndpoint`, `ConnectionReset`, `Cancelled`", "`ServerError`", "The outcome a failed request ends with (any outcome but `Ok`)."),
+            f("faults[*].what.Fail.outcome", "one of `Degraded`, `Timeout`, `DeadlineExceeded`, `RateLimited`, `Shed`, `QueueFull`, `BulkheadFull`, `CircuitOpen`, `Throttled`, `ServerError`, `Unsupported`, `NoEndpoint`, `ConnectionReset`, `Cancelled`", "`ServerError`", "The outcome a failed request ends with (any outcome but `Ok`)."),
         ],
     ),
     (
@@ -253,6 +294,90 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
          ```",
         &[
             f("variants", "map of name to (map of override path to value), at most 1000 variants", "`{}`", "Each variant applies its overrides, in order, to the file; then the command line's `--set` overrides apply, and win. Paths and values are written as for `--set`, each value as a string. Names must be unique and not empty, contain no `/`, and not be `baseline`. A variant may not change `seed`, `duration` or `timeseries`, so its runs compare with the baseline's. A dependency policy may be added by its path (`services.api.dependencies.db.timeout`); anything else must already exist. Every variant is built whenever the file is loaded, so a broken one is an error even when it is not run."),
+        ],
+    ),
+    (
+        "Retries (`retry`)",
+        "Fields of type retry (a client group's or a dependency's `retry`) take `(max_attempts: 3, backoff: Constant(delay: \"500ms\"), retry_on: [Timeout, ServerError, Shed, QueueFull, ConnectionReset], honor_retry_after: true)`; `retry: ()` takes these defaults: Resilience4j's attempts and wait, and retries of timeouts, 5xx, 503-style refusals and connection resets (never of 4xx-like refusals). Each retry must also pass the `budget`, if there is one, and the overall `timeout` spans every attempt and back-off.",
+        &[
+            f("retry.max_attempts", "integer, 1 to 100", "`3`", "Attempts at most, the first included (Resilience4j's and gRPC's `maxAttempts`; gRPC itself caps it at 5)."),
+            f("retry.backoff", "`Immediate`, `Constant(...)`, `Exponential(...)`, `Grpc(...)`, or `Envoy(...)`", "`Constant(delay: \"500ms\")`", "The wait before each retry. `Immediate` retries at once (the naive client)."),
+            f("retry.backoff.Constant", "struct variant", "", "The same wait every time (Resilience4j's `waitDuration`): `Constant(delay: \"500ms\")`."),
+            f("retry.backoff.Constant.delay", "duration", "`\"500ms\"`", "The wait."),
+            f("retry.backoff.Exponential", "struct variant", "", "AWS's exponential back-off and jitter: the wait before retry n (from 0) is drawn below the ceiling `min(cap, base * 2^n)`: `Exponential(base: \"100ms\", cap: \"20s\", jitter: Full)`. The formulas have no defaults, so `base` and `cap` are required."),
+            f("retry.backoff.Exponential.base", "duration, > 0", REQ, "First ceiling."),
+            f("retry.backoff.Exponential.cap", "duration, >= `base`", REQ, "Largest ceiling."),
+            f("retry.backoff.Exponential.jitter", "one of `None`, `Full`, `Equal`, `Decorrelated`", "`Full`", "How the wait is drawn below the ceiling `t`: exactly `t` (retries stay in lockstep); `U(0, t)`; `t/2 + U(0, t/2)`; or `min(cap, U(base, 3 * previous wait))`."),
+            f("retry.backoff.Grpc", "struct variant", "", "gRPC's retry back-off (gRFC A6): the ceiling starts at `initial_backoff` and is multiplied by `multiplier` after each retry, up to `max_backoff`. As in gRPC's service config, the three are required: `Grpc(initial_backoff: \"100ms\", max_backoff: \"1s\", multiplier: 2.0)`."),
+            f("retry.backoff.Grpc.initial_backoff", "duration, > 0", REQ, "First ceiling (`initialBackoff`)."),
+            f("retry.backoff.Grpc.max_backoff", "duration, > 0", REQ, "Largest ceiling (`maxBackoff`)."),
+            f("retry.backoff.Grpc.multiplier", "number, > 0", REQ, "Growth of the ceiling per retry (`backoffMultiplier`)."),
+            f("retry.backoff.Grpc.jitter", "one of `Full`, `CCore`", "`Full`", "`Full` waits `U(0, ceiling)`, as grpc-go and grpc-java do; `CCore` waits `ceiling * U(0.8, 1.2)`, as gRPC C-core (C++, Python, Ruby, PHP) does, which may exceed `max_backoff` by 20 %."),
+            f("retry.backoff.Envoy", "struct variant", "", "Envoy's back-off: retry n (from 1) waits `U[0, min(base_interval * 2^(n-1), max_interval))`, in whole milliseconds: `Envoy(base_interval: \"25ms\")`."),
+            f("retry.backoff.Envoy.base_interval", "duration, > 0", "`\"25ms\"`", "`retry_back_off.base_interval`."),
+            f("retry.backoff.Envoy.max_interval", "duration >= `base_interval`, or `None`", "`None` (10 * `base_interval`)", "`retry_back_off.max_interval`."),
+            f("retry.retry_on", "list of outcomes, each once, at least one", "`[Timeout, ServerError, Shed, QueueFull, ConnectionReset]`", "Outcomes of an attempt that are retried; any other ends the call. Any failure may be listed; `Ok` and `Degraded` are answers and `Cancelled` ends only the caller's own abandoned attempts, so they may not."),
+            f("retry.honor_retry_after", "bool", "`true`", "When a refusal carries a Retry-After (as `shedding`'s 503s do), wait exactly that long instead of the back-off, and start the back-off over (gRPC's pushback)."),
+        ],
+    ),
+    (
+        "Retry budgets (`budget`)",
+        "Fields of type budget (a client group's or a dependency's `budget`) limit retries, and hedges after the first attempt, across calls: a retry the budget refuses is not sent, and the call ends with the failure it had. A budget needs a `retry` or a `hedge` beside it.",
+        &[
+            f("budget.Finagle", "struct variant", "", "Finagle's `RetryBudget` (also Linkerd's): within any `ttl`, retries are at most `min_retries_per_sec * ttl + percent_can_retry * requests`. `Finagle()` takes Finagle's defaults."),
+            f("budget.Finagle.ttl", "duration, 1s to 60s", "`\"10s\"`", "Window over which requests and retries count (`ttl`)."),
+            f("budget.Finagle.min_retries_per_sec", "integer, 0 to 4294967295", "`10`", "Retries always allowed per second (`minRetriesPerSec`)."),
+            f("budget.Finagle.percent_can_retry", "number, 0 to 1000", "`0.2`", "Retries allowed per request (`percentCanRetry`). With this and `min_retries_per_sec` both 0, nothing is retried."),
+            f("budget.Envoy", "struct variant", "", "Envoy's `retry_budget`: retries in flight at most `max(budget_percent / 100 * requests in flight, min_retry_concurrency)`."),
+            f("budget.Envoy.budget_percent", "number, 0 to 100", "`20.0`", "`budget_percent`."),
+            f("budget.Envoy.min_retry_concurrency", "integer, 0 to 4294967295", "`3`", "`min_retry_concurrency`."),
+            f("budget.MaxRetries", "struct variant", "", "Envoy's `max_retries` circuit-breaker threshold: retries in flight at most `max_retries`. With Envoy's default of 3, most retries are refused in a broad outage."),
+            f("budget.MaxRetries.max_retries", "integer, 0 to 4294967295", "`3`", "`max_retries`."),
+            f("budget.GrpcThrottle", "struct variant", "", "gRPC's `retryThrottling`: a bucket of `max_tokens` tokens, full at the start; a retried failure takes one, a success gives back `token_ratio`, and a retry (or hedge) goes only while more than half the tokens remain. As in gRPC's service config, both fields are required: `GrpcThrottle(max_tokens: 10, token_ratio: 0.1)`."),
+            f("budget.GrpcThrottle.max_tokens", "integer, 1 to 1000", REQ, "`maxTokens`."),
+            f("budget.GrpcThrottle.token_ratio", "number, > 0", REQ, "`tokenRatio`; gRPC keeps three decimals."),
+            f("budget.AwsQuota", "struct variant", "", "The AWS SDKs' standard-mode retry quota: each retry costs `retry_cost` (`timeout_retry_cost` after a timeout) from a capacity of `initial_capacity`; a success gives back what its call took, or `no_retry_increment` if it needed no retry. `AwsQuota()` takes the SDKs' values."),
+            f("budget.AwsQuota.initial_capacity", "integer, 1 to 4294967295", "`500`", "`INITIAL_CAPACITY`, also the most the quota holds."),
+            f("budget.AwsQuota.retry_cost", "integer, 0 to 4294967295", "`5`", "`RETRY_COST`."),
+            f("budget.AwsQuota.timeout_retry_cost", "integer, 0 to 4294967295", "`10`", "`TIMEOUT_RETRY_COST`, for a retry after a timeout."),
+            f("budget.AwsQuota.no_retry_increment", "integer, 0 to 4294967295", "`1`", "`NO_RETRY_INCREMENT`: given back by a success that needed no retry."),
+        ],
+    ),
+    (
+        "Circuit breakers (`breaker`)",
+        "Fields of type breaker (a client group's or a dependency's `breaker`) put a circuit breaker in front of the attempts: while it is open, attempts fail at once with `CircuitOpen`. `Resilience4j()` and `Consecutive()` take their defaults.",
+        &[
+            f("breaker.Resilience4j", "struct variant", "", "Resilience4j's `CircuitBreaker`: it opens when, over a sliding window holding at least `minimum_number_of_calls` calls, the failure rate or the slow-call rate reaches its threshold; after `wait_duration_in_open_state` it lets `permitted_number_of_calls_in_half_open_state` trial calls through, whose rates decide whether it closes or opens again."),
+            f("breaker.Resilience4j.failure_rate_threshold", "number, > 0 and <= 100", "`50.0`", "`failureRateThreshold`, percent."),
+            f("breaker.Resilience4j.slow_call_rate_threshold", "number, > 0 and <= 100", "`100.0`", "`slowCallRateThreshold`, percent; at 100 slowness opens the breaker only if every call in the window is slow."),
+            f("breaker.Resilience4j.slow_call_duration_threshold", "duration, > 0", "`\"60s\"`", "`slowCallDurationThreshold`: a call that takes longer is slow."),
+            f("breaker.Resilience4j.sliding_window_type", "one of `CountBased`, `TimeBased`", "`CountBased`", "`slidingWindowType`: the last `sliding_window_size` calls, or the calls of the last `sliding_window_size` seconds."),
+            f("breaker.Resilience4j.sliding_window_size", "integer, 1 to 4294967295", "`100`", "`slidingWindowSize`, in calls or seconds."),
+            f("breaker.Resilience4j.minimum_number_of_calls", "integer, 1 to 4294967295", "`100`", "`minimumNumberOfCalls`: calls recorded before the rates count; capped at `sliding_window_size` when count-based, as in Resilience4j."),
+            f("breaker.Resilience4j.permitted_number_of_calls_in_half_open_state", "integer, 1 to 4294967295", "`10`", "`permittedNumberOfCallsInHalfOpenState`: trial calls let through when half-open."),
+            f("breaker.Resilience4j.wait_duration_in_open_state", "duration, > 0", "`\"60s\"`", "`waitDurationInOpenState`: time open before turning half-open."),
+            f("breaker.Resilience4j.automatic_transition_from_open_to_half_open_enabled", "bool", "`false`", "`automaticTransitionFromOpenToHalfOpenEnabled`: turn half-open as soon as the wait ends, rather than at the first call after it."),
+            f("breaker.Resilience4j.shared", "bool", "`false`", "One breaker for all instances of the calling service instead of one per instance. A client group has one breaker anyway, so there it changes nothing."),
+            f("breaker.Consecutive", "struct variant", "", "Opens after `failure_threshold` failures in a row, stays open for `break_duration`, then lets one trial call through (Polly's consecutive-count `CircuitBreaker`, Hystrix's single-probe half-open)."),
+            f("breaker.Consecutive.failure_threshold", "integer, 1 to 4294967295", "`5`", "Failures in a row that open it."),
+            f("breaker.Consecutive.break_duration", "duration, > 0", "`\"5s\"`", "Time open before the trial call."),
+            f("breaker.Consecutive.shared", "bool", "`false`", "As `Resilience4j.shared`."),
+        ],
+    ),
+    (
+        "Throttling, hedging and fallbacks (`throttle`, `hedge`, `fallback`)",
+        "Fields of type throttle, hedge and fallback, of a client group or a dependency.\n\n\
+         `throttle: (window: \"2m\", k: 2.0)` is the Google SRE book's client-side adaptive throttling: over the last `window` the caller counts the attempts it made (`requests`, including those it refused) and those the callee accepted (`accepts`), and refuses an attempt itself, as `Throttled`, with probability `max(0, (requests - k * accepts) / (requests + 1))`. `throttle: ()` takes these defaults.\n\n\
+         `hedge: (max_attempts: 3, hedging_delay: \"10ms\", non_fatal: [ServerError])` is gRPC hedging: the first attempt goes at once and another every `hedging_delay` while none has succeeded, up to `max_attempts`; the first success wins and the others are cancelled. A call hedges or retries, not both.\n\n\
+         `fallback` is `Static`, a static answer always available, or `Cache(hit_ratio: 0.9)`, a stale cached answer for a share of the failed calls. A call served by its fallback is answered `Degraded`.",
+        &[
+            f("throttle.window", "duration, > 0", "`\"2m\"`", "The window over which requests and accepts count."),
+            f("throttle.k", "number, > 0", "`2.0`", "`K`: the callee may refuse up to `1 - 1/k` of attempts before the caller starts refusing its own; closer to 1 is more aggressive."),
+            f("hedge.max_attempts", "integer, 2 to 5", REQ, "Attempts at most, the first included (`maxAttempts`; gRPC caps it at 5)."),
+            f("hedge.hedging_delay", "duration", "`\"0s\"`", "Time between hedges (`hedgingDelay`); 0 sends them all at once."),
+            f("hedge.non_fatal", "list of outcomes, each once", "`[]`", "Failures after which the next hedge goes at once (`nonFatalStatusCodes`); any other failure ends the call. As in `retry.retry_on`, `Ok`, `Degraded` and `Cancelled` may not be listed."),
+            f("fallback.Cache", "struct variant", "", "A stale cached answer for a share of the failed calls; the others fail as they would have: `Cache(hit_ratio: 0.9)`."),
+            f("fallback.Cache.hit_ratio", "number, 0 to 1", REQ, "Share of failed calls the cache covers."),
         ],
     ),
     (

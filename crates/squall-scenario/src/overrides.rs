@@ -114,11 +114,14 @@ pub(crate) fn apply_overrides(
     let Some(first) = changes.first() else {
         return Ok(original.clone());
     };
-    let mut tree = serde_json::to_value(original).map_err(|e| ScenarioError::Field {
-        origin: first.origin.clone(),
-        path: String::new(),
-        message: format!("internal error: the scenario could not be written out for overrides: {e}"),
-    })?;
+    let write_out = |spec: &ScenarioSpec, origin: &Origin| {
+        serde_json::to_value(spec).map_err(|e| ScenarioError::Field {
+            origin: origin.clone(),
+            path: String::new(),
+            message: format!("internal error: the scenario could not be written out for overrides: {e}"),
+        })
+    };
+    let mut tree = write_out(original, &first.origin)?;
     let mut spec = original.clone();
     for Change { ov: o, origin } in changes {
         let fail = |path: &str, message: String| ScenarioError::Field {
@@ -141,6 +144,9 @@ pub(crate) fn apply_overrides(
             let path = crate::read::path_string_of(e.path());
             fail(&path, json_message(&e.into_inner().to_string()))
         })?;
+        // Written out again, so the next override sees the defaults this one brought in:
+        // `retry=(backoff: Exponential(...))` then `retry.backoff.jitter=None`.
+        tree = write_out(&spec, origin)?;
     }
     restore_order(&mut spec, original);
     Ok(spec)

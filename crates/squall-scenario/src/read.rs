@@ -68,6 +68,7 @@ pub(crate) fn read_spec(source: &str, file: &str) -> Result<ScenarioSpec, Scenar
                 segs.pop();
             }
         }
+        hint_constant_backoff(&segs, &mut spanned);
         relocate_compound(source, &segs, &mut spanned);
         back_to_quote(source, &mut spanned);
         from_ron(spanned, path_string(&segs), file)
@@ -77,9 +78,21 @@ pub(crate) fn read_spec(source: &str, file: &str) -> Result<ScenarioSpec, Scenar
 }
 
 /// Fields whose value is checked as a whole once it has been read (a distribution, a
-/// schedule, a fault's outcome): ron's position is then past the value's end, so point at
-/// the field instead. `Work` is the step variant that holds a distribution.
-const COMPOUND_FIELDS: &[&str] = &["work", "think", "dist", "hit_latency", "Work", "schedule", "outcome"];
+/// schedule, a fault's outcome, a list of outcomes): ron's position is then past the value's
+/// end, so point at the field instead. `Work` is the step variant that holds a distribution.
+const COMPOUND_FIELDS: &[&str] =
+    &["work", "think", "dist", "hit_latency", "Work", "schedule", "outcome", "retry_on", "non_fatal"];
+
+/// A constant back-off written like a constant distribution, `Constant("500ms")`, gets the
+/// form it needs instead of ron's bare "expected identifier".
+fn hint_constant_backoff(segs: &[Seg], e: &mut SpannedError) {
+    let is_backoff = segs.ends_with(&[Seg::Key("backoff".to_string()), Seg::Key("Constant".to_string())]);
+    if is_backoff && matches!(e.code, RonError::ExpectedIdentifier) {
+        e.code = RonError::Message(
+            "expected `delay: ...`: a constant back-off is written `Constant(delay: \"500ms\")`".to_string(),
+        );
+    }
+}
 
 fn relocate_compound(source: &str, segs: &[Seg], e: &mut SpannedError) {
     let is_compound = matches!(segs.last(), Some(Seg::Key(k)) if COMPOUND_FIELDS.contains(&k.as_str()));

@@ -1,12 +1,16 @@
 //! The file format: `*Spec` types that mirror the RON schema, one to one.
 //!
 //! Checks on a single field run here, while deserializing, so ron reports their position:
-//! durations (`Dur`), rates (`Rate`), bounded counts (`Count`), bounded numbers (`Fraction`,
-//! `Share`, ...), entity names and duplicate keys (`NamedMap`), schedules (`ScheduleSpec`),
-//! distributions (`DistField`), fault outcomes (`FailOutcome`) and variants (`VariantsSpec`:
-//! names, paths that may be overridden, values that parse). Checks between two fields wait
-//! for `build`. The types also serialize, to the same shape, so overrides can edit them as
-//! JSON and read them back.
+//! durations (`Dur`, and `SignedDur` for clock offsets), rates (`Rate`), bounded counts
+//! (`Count`, `HedgeAttempts`), bounded numbers (`Fraction`, `Share`, ...), entity names and
+//! duplicate keys (`NamedMap`), schedules (`ScheduleSpec`), distributions (`DistField`),
+//! outcomes (`FailOutcome` for faults, `FailureList` for retries and hedges) and variants
+//! (`VariantsSpec`: names, paths that may be overridden, values that parse). Checks between
+//! two fields wait for `build`. The types also serialize, to the same shape, so overrides can
+//! edit them as JSON and read them back.
+//!
+//! A client group and a dependency share their call-policy fields through
+//! `with_call_policy!`, so the two accept the same policy and are built by one function.
 
 use indexmap::IndexMap;
 use serde::de::{self, MapAccess, Visitor};
@@ -25,6 +29,58 @@ pub(crate) const MIXTURE_DEPTH_MAX: u32 = 8;
 pub(crate) const NAME_BYTES_MAX: usize = 128;
 /// Highest arrival rate: one request per nanosecond.
 pub(crate) const RATE_PER_SEC_MAX: f64 = 1e9;
+
+/// Declares a struct with, after its own fields, the call-policy fields that a client group
+/// and a dependency share, and its [`PolicyFields`]: both accept exactly the same policy,
+/// and `build` turns it into a `CallPolicy` in one place.
+macro_rules! with_call_policy {
+    (
+        $(#[$meta:meta])*
+        pub(crate) struct $name:ident {
+            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$meta])*
+        pub(crate) struct $name {
+            $($(#[$field_meta])* pub $field: $ty,)*
+            #[serde(default)]
+            pub timeout: Option<PosDur>,
+            #[serde(default)]
+            pub per_try_timeout: Option<PosDur>,
+            #[serde(default)]
+            pub propagate_deadline: Option<PropagateSpec>,
+            #[serde(default)]
+            pub retry: Option<RetrySpec>,
+            #[serde(default)]
+            pub budget: Option<BudgetSpec>,
+            #[serde(default)]
+            pub breaker: Option<BreakerSpec>,
+            #[serde(default)]
+            pub throttle: Option<ThrottleSpec>,
+            #[serde(default)]
+            pub hedge: Option<HedgeSpec>,
+            #[serde(default)]
+            pub fallback: Option<FallbackSpec>,
+        }
+
+        impl $name {
+            /// The call-policy fields.
+            pub fn policy(&self) -> PolicyFields<'_> {
+                PolicyFields {
+                    timeout: self.timeout.as_ref(),
+                    per_try_timeout: self.per_try_timeout.as_ref(),
+                    propagate_deadline: self.propagate_deadline.as_ref(),
+                    retry: self.retry.as_ref(),
+                    budget: self.budget.as_ref(),
+                    breaker: self.breaker.as_ref(),
+                    throttle: self.throttle.as_ref(),
+                    hedge: self.hedge.as_ref(),
+                    fallback: self.fallback.as_ref(),
+                }
+            }
+        }
+    };
+}
 
 /// The whole file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -134,6 +190,10 @@ pub(crate) struct ServiceSpec {
     pub shedding: Option<SheddingSpec>,
     #[serde(default)]
     pub max_connections: Option<Count<1, U32_MAX>>,
+    #[serde(default)]
+    pub honor_deadlines: bool,
+    #[serde(default)]
+    pub clock_skew: Option<ClockSkewSpec>,
 }
 
 fn one<const MAX: u64>() -> Count<1, MAX> {
@@ -317,20 +377,491 @@ fn default_hit_latency() -> DistField {
     DistField { spec, dist, mixture_depth }
 }
 
-/// A caller's policy for calls to one service: `dependencies: {"db": (timeout: ..., ...)}`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+with_call_policy! {
+    /// A caller's policy for calls to one service: `dependencies: {"db": (timeout: ..., ...)}`.
+    #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+    #[serde(
+        rename = "Dependency",
+        expecting = "a dependency policy, as in (timeout: \"100ms\", retry: (max_attempts: 3), bulkhead: Semaphore(max_concurrent_calls: 25), pool: (maximum_pool_size: 10))",
+        deny_unknown_fields
+    )]
+    pub(crate) struct DependencySpec {
+        #[serde(default)]
+        pub bulkhead: Option<BulkheadSpec>,
+        #[serde(default)]
+        pub pool: Option<PoolSpec>,
+    }
+}
+
+/// The call-policy fields of a client group or a dependency, as written.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PolicyFields<'a> {
+    pub timeout: Option<&'a PosDur>,
+    pub per_try_timeout: Option<&'a PosDur>,
+    pub propagate_deadline: Option<&'a PropagateSpec>,
+    pub retry: Option<&'a RetrySpec>,
+    pub budget: Option<&'a BudgetSpec>,
+    pub breaker: Option<&'a BreakerSpec>,
+    pub throttle: Option<&'a ThrottleSpec>,
+    pub hedge: Option<&'a HedgeSpec>,
+    pub fallback: Option<&'a FallbackSpec>,
+}
+
+/// A whole number known to be in `MIN..=MAX`, for defaults.
+fn count<const MIN: u64, const MAX: u64>(n: u64) -> Count<MIN, MAX> {
+    assert!((MIN..=MAX).contains(&n), "default {n} outside {MIN}..={MAX}");
+    Count(n)
+}
+
+fn three<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
+    count(3)
+}
+
+fn five<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
+    count(5)
+}
+
+fn ten<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
+    count(10)
+}
+
+fn hundred<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
+    count(100)
+}
+
+/// `propagate_deadline: (factor: 0.9)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
-    rename = "Dependency",
-    expecting = "a dependency policy, as in (timeout: \"100ms\", bulkhead: Semaphore(max_concurrent_calls: 25), pool: (maximum_pool_size: 10))",
+    rename = "PropagateDeadline",
+    expecting = "deadline propagation, as in (factor: 0.9)",
     deny_unknown_fields
 )]
-pub(crate) struct DependencySpec {
+pub(crate) struct PropagateSpec {
+    #[serde(default = "default_deadline_factor")]
+    pub factor: Share,
+}
+
+fn default_deadline_factor() -> Share {
+    Share(squall_model::DeadlinePropagation::default().factor)
+}
+
+/// `retry: (max_attempts: 3, backoff: Constant(delay: "500ms"), retry_on: [...], honor_retry_after: true)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Retry",
+    expecting = "a retry policy, as in (max_attempts: 3, backoff: Exponential(base: \"100ms\", cap: \"10s\"))",
+    deny_unknown_fields
+)]
+pub(crate) struct RetrySpec {
+    #[serde(default = "three")]
+    pub max_attempts: Count<1, 100>,
     #[serde(default)]
-    pub timeout: Option<PosDur>,
+    pub backoff: BackoffSpec,
+    #[serde(default = "default_retry_on")]
+    pub retry_on: FailureList,
+    #[serde(default = "yes")]
+    pub honor_retry_after: bool,
+}
+
+fn default_retry_on() -> FailureList {
+    let names = squall_model::RetryPolicy::DEFAULT_RETRY_ON.iter().map(|o| OutcomeName::of(*o));
+    FailureList::try_from(names.map(FailureName).collect::<Vec<_>>())
+        .expect("the model's defaults are failures, once each")
+}
+
+/// The wait before each retry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Backoff",
+    expecting = "a back-off: Immediate, Constant(delay: ...), Exponential(base: ..., cap: ...), Grpc(initial_backoff: ..., max_backoff: ..., multiplier: ...) or Envoy(base_interval: ...)",
+    deny_unknown_fields
+)]
+pub(crate) enum BackoffSpec {
+    Immediate,
+    Constant {
+        #[serde(default = "default_retry_delay")]
+        delay: Dur,
+    },
+    Exponential {
+        base: PosDur,
+        cap: PosDur,
+        /// `None` is no jitter; an `Option` so that `None` reads the same in the file and in
+        /// an override (where RON's `None` is JSON's null).
+        #[serde(default = "full_jitter")]
+        jitter: Option<JitterSpec>,
+    },
+    Grpc {
+        initial_backoff: PosDur,
+        max_backoff: PosDur,
+        multiplier: PosNumber,
+        #[serde(default)]
+        jitter: GrpcJitterSpec,
+    },
+    Envoy {
+        #[serde(default = "default_base_interval")]
+        base_interval: PosDur,
+        #[serde(default)]
+        max_interval: Option<PosDur>,
+    },
+}
+
+impl Default for BackoffSpec {
+    fn default() -> Self {
+        BackoffSpec::Constant { delay: default_retry_delay() }
+    }
+}
+
+/// Resilience4j's `waitDuration`.
+fn default_retry_delay() -> Dur {
+    dur(500 * NS_PER_MS, "500ms")
+}
+
+fn full_jitter() -> Option<JitterSpec> {
+    Some(JitterSpec::Full)
+}
+
+/// Envoy's `retry_back_off.base_interval`.
+fn default_base_interval() -> PosDur {
+    PosDur(dur(25 * NS_PER_MS, "25ms"))
+}
+
+/// The jitter of AWS's exponential back-off, other than none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "Jitter", expecting = "one of None, Full, Equal, Decorrelated")]
+pub(crate) enum JitterSpec {
+    Full,
+    Equal,
+    Decorrelated,
+}
+
+/// How a gRPC implementation jitters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "GrpcJitter", expecting = "one of Full, CCore")]
+pub(crate) enum GrpcJitterSpec {
+    #[default]
+    Full,
+    CCore,
+}
+
+/// What limits retries (and hedges) across calls.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Budget",
+    expecting = "a retry budget: Finagle(...), Envoy(...), MaxRetries(...), GrpcThrottle(max_tokens: ..., token_ratio: ...) or AwsQuota(...)",
+    deny_unknown_fields
+)]
+pub(crate) enum BudgetSpec {
+    Finagle {
+        #[serde(default = "default_finagle_ttl")]
+        ttl: FinagleTtl,
+        #[serde(default = "ten")]
+        min_retries_per_sec: Count<0, U32_MAX>,
+        #[serde(default = "default_percent_can_retry")]
+        percent_can_retry: PercentCanRetry,
+    },
+    Envoy {
+        #[serde(default = "default_budget_percent")]
+        budget_percent: Percent,
+        #[serde(default = "three")]
+        min_retry_concurrency: Count<0, U32_MAX>,
+    },
+    MaxRetries {
+        #[serde(default = "three")]
+        max_retries: Count<0, U32_MAX>,
+    },
+    GrpcThrottle {
+        max_tokens: Count<1, 1000>,
+        token_ratio: PosNumber,
+    },
+    AwsQuota {
+        #[serde(default = "default_initial_capacity")]
+        initial_capacity: Count<1, U32_MAX>,
+        #[serde(default = "five")]
+        retry_cost: Count<0, U32_MAX>,
+        #[serde(default = "ten")]
+        timeout_retry_cost: Count<0, U32_MAX>,
+        #[serde(default = "one_or_more")]
+        no_retry_increment: Count<0, U32_MAX>,
+    },
+}
+
+fn default_finagle_ttl() -> FinagleTtl {
+    FinagleTtl(dur(10 * NS_PER_S, "10s"))
+}
+
+fn default_percent_can_retry() -> PercentCanRetry {
+    PercentCanRetry(0.2)
+}
+
+fn default_budget_percent() -> Percent {
+    Percent(20.0)
+}
+
+fn default_initial_capacity() -> Count<1, U32_MAX> {
+    count(500)
+}
+
+fn one_or_more<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
+    count(1)
+}
+
+/// Finagle's `ttl`: from 1 s to 60 s, as `RetryBudget` requires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FinagleTtl(pub Dur);
+
+impl<'de> Deserialize<'de> for FinagleTtl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let dur = Dur::deserialize(d)?;
+        if !(NS_PER_S..=60 * NS_PER_S).contains(&dur.ns) {
+            return Err(de::Error::custom(format!(
+                "must be from \"1s\" to \"60s\", as Finagle's RetryBudget requires, got \"{}\"",
+                dur.text
+            )));
+        }
+        Ok(FinagleTtl(dur))
+    }
+}
+
+impl Serialize for FinagleTtl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// A circuit breaker, and whether the caller's instances share it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Breaker",
+    expecting = "a circuit breaker: Resilience4j(...) or Consecutive(...)",
+    deny_unknown_fields
+)]
+pub(crate) enum BreakerSpec {
+    Resilience4j {
+        #[serde(default = "default_failure_rate_threshold")]
+        failure_rate_threshold: Threshold,
+        #[serde(default = "default_slow_call_rate_threshold")]
+        slow_call_rate_threshold: Threshold,
+        #[serde(default = "one_minute")]
+        slow_call_duration_threshold: PosDur,
+        #[serde(default)]
+        sliding_window_type: SlidingWindowSpec,
+        #[serde(default = "hundred")]
+        sliding_window_size: Count<1, U32_MAX>,
+        #[serde(default = "hundred")]
+        minimum_number_of_calls: Count<1, U32_MAX>,
+        #[serde(default = "ten")]
+        permitted_number_of_calls_in_half_open_state: Count<1, U32_MAX>,
+        #[serde(default = "one_minute")]
+        wait_duration_in_open_state: PosDur,
+        #[serde(default)]
+        automatic_transition_from_open_to_half_open_enabled: bool,
+        #[serde(default)]
+        shared: bool,
+    },
+    Consecutive {
+        #[serde(default = "five")]
+        failure_threshold: Count<1, U32_MAX>,
+        #[serde(default = "default_break_duration")]
+        break_duration: PosDur,
+        #[serde(default)]
+        shared: bool,
+    },
+}
+
+fn default_failure_rate_threshold() -> Threshold {
+    Threshold(50.0)
+}
+
+fn default_slow_call_rate_threshold() -> Threshold {
+    Threshold(100.0)
+}
+
+fn one_minute() -> PosDur {
+    PosDur(dur(60 * NS_PER_S, "60s"))
+}
+
+fn default_break_duration() -> PosDur {
+    PosDur(dur(5 * NS_PER_S, "5s"))
+}
+
+/// Resilience4j's `slidingWindowType`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "SlidingWindow", expecting = "one of CountBased, TimeBased")]
+pub(crate) enum SlidingWindowSpec {
+    #[default]
+    CountBased,
+    TimeBased,
+}
+
+/// `throttle: (window: "2m", k: 2.0)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Throttle",
+    expecting = "adaptive throttling, as in (window: \"2m\", k: 2.0)",
+    deny_unknown_fields
+)]
+pub(crate) struct ThrottleSpec {
+    #[serde(default = "default_throttle_window")]
+    pub window: PosDur,
+    #[serde(default = "default_throttle_k")]
+    pub k: PosNumber,
+}
+
+fn default_throttle_window() -> PosDur {
+    PosDur(dur(2 * 60 * NS_PER_S, "2m"))
+}
+
+fn default_throttle_k() -> PosNumber {
+    PosNumber(2.0)
+}
+
+/// `hedge: (max_attempts: 3, hedging_delay: "10ms", non_fatal: [ServerError])`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Hedge",
+    expecting = "a hedging policy, as in (max_attempts: 3, hedging_delay: \"10ms\")",
+    deny_unknown_fields
+)]
+pub(crate) struct HedgeSpec {
+    pub max_attempts: HedgeAttempts,
+    #[serde(default = "zero")]
+    pub hedging_delay: Dur,
     #[serde(default)]
-    pub bulkhead: Option<BulkheadSpec>,
-    #[serde(default)]
-    pub pool: Option<PoolSpec>,
+    pub non_fatal: FailureList,
+}
+
+/// Most attempts gRPC lets a hedging (or retry) policy make.
+pub(crate) const GRPC_ATTEMPTS_MAX: u64 = 5;
+
+/// A hedging policy's `max_attempts`: from 2 (the first attempt counts) to gRPC's cap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(into = "u64")]
+pub(crate) struct HedgeAttempts(pub u64);
+
+impl From<HedgeAttempts> for u64 {
+    fn from(n: HedgeAttempts) -> u64 {
+        n.0
+    }
+}
+
+impl<'de> Deserialize<'de> for HedgeAttempts {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(HedgeAttemptsVisitor)
+    }
+}
+
+struct HedgeAttemptsVisitor;
+
+impl HedgeAttemptsVisitor {
+    const COUNT: CountVisitor<2, GRPC_ATTEMPTS_MAX> = CountVisitor;
+}
+
+impl Visitor<'_> for HedgeAttemptsVisitor {
+    type Value = HedgeAttempts;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        Self::COUNT.expecting(f)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        if v > GRPC_ATTEMPTS_MAX {
+            return Err(E::custom(format!(
+                "must be at most {GRPC_ATTEMPTS_MAX}, got {v}: gRPC caps a hedging policy's maxAttempts at {GRPC_ATTEMPTS_MAX}"
+            )));
+        }
+        if v < 2 {
+            return Err(E::custom(format!(
+                "must be at least 2, got {v}: the first attempt counts, so fewer would never hedge"
+            )));
+        }
+        Ok(HedgeAttempts(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Self::COUNT.visit_i64(v).map(|c| HedgeAttempts(c.0))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Self::Value, E> {
+        Self::COUNT.visit_u128(v).map(|c| HedgeAttempts(c.0))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
+        Self::COUNT.visit_i128(v).map(|c| HedgeAttempts(c.0))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Self::COUNT.visit_f64(v).map(|c| HedgeAttempts(c.0))
+    }
+}
+
+/// What a failed call falls back to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename = "Fallback", expecting = "a fallback: Static or Cache(hit_ratio: ...)", deny_unknown_fields)]
+pub(crate) enum FallbackSpec {
+    Static,
+    Cache { hit_ratio: Fraction },
+}
+
+/// An outcome a policy may retry or hedge on: a failure of an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "OutcomeName", into = "OutcomeName")]
+pub(crate) struct FailureName(pub OutcomeName);
+
+impl TryFrom<OutcomeName> for FailureName {
+    type Error = &'static str;
+    fn try_from(o: OutcomeName) -> Result<Self, &'static str> {
+        match o {
+            OutcomeName::Ok => Err("`Ok` is a success; only failures are retried or hedged on"),
+            OutcomeName::Degraded => Err(
+                "`Degraded` is an answer (a fallback's), not a failure; retrying it would throw a response away",
+            ),
+            OutcomeName::Cancelled => Err(
+                "`Cancelled` is how the caller's own abandoned attempts end (a hedge that lost); nobody waits to retry them",
+            ),
+            _ => Ok(FailureName(o)),
+        }
+    }
+}
+
+impl From<FailureName> for OutcomeName {
+    fn from(o: FailureName) -> Self {
+        o.0
+    }
+}
+
+/// Failures a retry or a hedge reacts to, each listed once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<FailureName>", into = "Vec<FailureName>")]
+pub(crate) struct FailureList(pub Vec<FailureName>);
+
+impl TryFrom<Vec<FailureName>> for FailureList {
+    type Error = String;
+    fn try_from(names: Vec<FailureName>) -> Result<Self, String> {
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(format!("`{:?}` is listed twice", name.0));
+            }
+        }
+        Ok(FailureList(names))
+    }
+}
+
+impl From<FailureList> for Vec<FailureName> {
+    fn from(l: FailureList) -> Self {
+        l.0
+    }
+}
+
+/// How far each instance's clock is off true time.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "ClockSkew",
+    expecting = "a clock skew: Offsets([\"+1s\", \"-200ms\"]) or Uniform(max: \"1s\")",
+    deny_unknown_fields
+)]
+pub(crate) enum ClockSkewSpec {
+    Offsets(Vec<SignedDur>),
+    Uniform { max: PosDur },
 }
 
 /// Resilience4j bulkheads, with its parameter names and defaults.
@@ -607,6 +1138,7 @@ pub(crate) enum OutcomeName {
     QueueFull,
     BulkheadFull,
     CircuitOpen,
+    Throttled,
     ServerError,
     Unsupported,
     NoEndpoint,
@@ -616,8 +1148,7 @@ pub(crate) enum OutcomeName {
 
 impl OutcomeName {
     /// Every name, in the model's order.
-    #[cfg(test)]
-    pub const ALL: [OutcomeName; 14] = [
+    pub const ALL: [OutcomeName; Outcome::COUNT] = [
         OutcomeName::Ok,
         OutcomeName::Degraded,
         OutcomeName::Timeout,
@@ -627,6 +1158,7 @@ impl OutcomeName {
         OutcomeName::QueueFull,
         OutcomeName::BulkheadFull,
         OutcomeName::CircuitOpen,
+        OutcomeName::Throttled,
         OutcomeName::ServerError,
         OutcomeName::Unsupported,
         OutcomeName::NoEndpoint,
@@ -645,12 +1177,18 @@ impl OutcomeName {
             OutcomeName::QueueFull => Outcome::QueueFull,
             OutcomeName::BulkheadFull => Outcome::BulkheadFull,
             OutcomeName::CircuitOpen => Outcome::CircuitOpen,
+            OutcomeName::Throttled => Outcome::Throttled,
             OutcomeName::ServerError => Outcome::ServerError,
             OutcomeName::Unsupported => Outcome::Unsupported,
             OutcomeName::NoEndpoint => Outcome::NoEndpoint,
             OutcomeName::ConnectionReset => Outcome::ConnectionReset,
             OutcomeName::Cancelled => Outcome::Cancelled,
         }
+    }
+
+    /// The name of `outcome`.
+    pub fn of(outcome: Outcome) -> OutcomeName {
+        *OutcomeName::ALL.iter().find(|n| n.outcome() == outcome).expect("every outcome has a name")
     }
 }
 
@@ -683,22 +1221,22 @@ impl From<FailOutcome> for OutcomeName {
     }
 }
 
-/// One client group.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(
-    rename = "Client",
-    expecting = "a client group, as in (target: (service: \"api\", endpoint: \"feed\"), arrivals: Poisson(rate: 100))",
-    deny_unknown_fields
-)]
-pub(crate) struct ClientSpec {
-    pub target: TargetSpec,
-    pub arrivals: ArrivalsSpec,
-    #[serde(default)]
-    pub schedule: ScheduleSpec,
-    #[serde(default)]
-    pub timeout: Option<PosDur>,
-    #[serde(default)]
-    pub criticality: CriticalitySpec,
+with_call_policy! {
+    /// One client group.
+    #[derive(Clone, Debug, Serialize, Deserialize)]
+    #[serde(
+        rename = "Client",
+        expecting = "a client group, as in (target: (service: \"api\", endpoint: \"feed\"), arrivals: Poisson(rate: 100))",
+        deny_unknown_fields
+    )]
+    pub(crate) struct ClientSpec {
+        pub target: TargetSpec,
+        pub arrivals: ArrivalsSpec,
+        #[serde(default)]
+        pub schedule: ScheduleSpec,
+        #[serde(default)]
+        pub criticality: CriticalitySpec,
+    }
 }
 
 /// `(service: "api", endpoint: "feed")`.
@@ -1125,6 +1663,92 @@ impl Serialize for Dur {
     }
 }
 
+/// A duration either way, as a clock offset: `"+1500ms"`, `"-200ms"`, `"0s"` (no sign is
+/// ahead, as `+`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SignedDur {
+    pub ns: i64,
+    /// The text as written, kept for messages and for writing the spec back out.
+    pub text: String,
+}
+
+pub(crate) fn parse_signed_duration(text: &str) -> Result<SignedDur, String> {
+    let invalid = |why: String| format!("invalid offset \"{text}\": {why}");
+    let trimmed = text.trim();
+    let (negative, magnitude) = match trimmed.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+    };
+    if magnitude.starts_with(['+', '-']) {
+        return Err(invalid("give at most one sign, as in \"+1500ms\" or \"-200ms\"".to_string()));
+    }
+    let ns = match SimDuration::parse(magnitude) {
+        Ok(d) => d.as_nanos(),
+        Err(DurationError::UnknownUnit(u)) => return Err(invalid(unknown_unit(&u))),
+        Err(e) => return Err(invalid(e.to_string())),
+    };
+    // Both signs reach the same magnitude, so -ns cannot overflow.
+    let Ok(ns) = i64::try_from(ns) else {
+        return Err(invalid("an offset must be at most about 292 years either way".to_string()));
+    };
+    Ok(SignedDur { ns: if negative { -ns } else { ns }, text: text.to_string() })
+}
+
+impl<'de> Deserialize<'de> for SignedDur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SignedDurVisitor)
+    }
+}
+
+struct SignedDurVisitor;
+
+impl SignedDurVisitor {
+    fn bare<E: de::Error>(v: impl fmt::Display) -> E {
+        E::custom(format!(
+            "an offset is a string with a sign and a unit, as in \"+{v}ms\" or \"-{v}ms\", not a bare number"
+        ))
+    }
+}
+
+impl Visitor<'_> for SignedDurVisitor {
+    type Value = SignedDur;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a signed duration string such as \"+1500ms\" or \"-200ms\"")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<SignedDur, E> {
+        parse_signed_duration(v).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<SignedDur, E> {
+        if v == 0 {
+            return Ok(SignedDur { ns: 0, text: "0".to_string() });
+        }
+        Err(Self::bare(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<SignedDur, E> {
+        if v == 0 {
+            return self.visit_u64(0);
+        }
+        Err(Self::bare(v.unsigned_abs()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<SignedDur, E> {
+        if v == 0.0 {
+            return self.visit_u64(0);
+        }
+        Err(Self::bare(v.abs()))
+    }
+}
+
+impl Serialize for SignedDur {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
 /// A duration greater than zero.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PosDur(pub Dur);
@@ -1264,6 +1888,31 @@ checked_number!(
     SlowFactor,
     "from 1 to 1000000",
     |v| (1.0..=1e6).contains(&v)
+);
+checked_number!(
+    /// A finite number greater than 0: gRPC's back-off multiplier and token ratio, the
+    /// throttling constant K.
+    PosNumber,
+    "a finite number greater than 0",
+    |v| v.is_finite() && v > 0.0
+);
+checked_number!(
+    /// A percentage in `[0, 100]`: Envoy's `budget_percent`.
+    Percent,
+    "from 0 to 100",
+    |v| (0.0..=100.0).contains(&v)
+);
+checked_number!(
+    /// Finagle's `percentCanRetry`, in `[0, 1000]` as `RetryBudget` requires.
+    PercentCanRetry,
+    "from 0 to 1000",
+    |v| (0.0..=1000.0).contains(&v)
+);
+checked_number!(
+    /// A Resilience4j rate threshold, a percentage in `(0, 100]`.
+    Threshold,
+    "greater than 0 and at most 100",
+    |v| v > 0.0 && v <= 100.0
 );
 
 /// A label shown in outputs: not empty, at most [`NAME_BYTES_MAX`] bytes, no control

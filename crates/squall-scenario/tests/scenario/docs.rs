@@ -40,3 +40,24 @@ fn the_example_in_the_reference_is_a_valid_scenario() {
     let end = start + text[start..].find("```").expect("the end of the example");
     squall_scenario::parse(&text[start..end], "reference.md", &[]).unwrap();
 }
+
+#[test]
+fn explain_finds_call_policy_fields_by_shape_from_clients_and_dependencies() {
+    let text = explain("retry.backoff").unwrap();
+    assert!(text.starts_with("retry.backoff\n"), "{text}");
+    assert!(text.contains("default: Constant(delay: \"500ms\")"), "{text}");
+    for (q, doc) in [
+        ("services.api.dependencies.db.retry.backoff.Exponential.cap", "retry.backoff.Exponential.cap\n"),
+        ("clients.users.breaker.Resilience4j.shared", "breaker.Resilience4j.shared\n"),
+        ("clients.users.budget.Finagle.ttl", "budget.Finagle.ttl\n"),
+        ("services.api.dependencies.db.hedge.max_attempts", "hedge.max_attempts\n"),
+        ("clients.users.retry", "clients.*.retry\n"),
+        ("propagate_deadline.factor", "services.*.dependencies.*.propagate_deadline.factor\n"),
+        ("clock_skew.Offsets", "services.*.clock_skew.Offsets\n"),
+    ] {
+        let text = explain(q).unwrap_or_else(|| panic!("{q}"));
+        assert!(text.starts_with(doc), "{q}: {text}");
+    }
+    let both = explain("max_attempts").unwrap();
+    assert!(both.contains("retry.max_attempts\n") && both.contains("hedge.max_attempts\n"), "{both}");
+}

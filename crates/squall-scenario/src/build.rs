@@ -399,7 +399,15 @@ fn build_dependencies(
     s: &ServiceSpec,
     pending: &mut Vec<Pending>,
 ) -> Vec<DependencyConfig> {
-    let called: BTreeSet<&str> = s.endpoints.0.values().flat_map(called_names).collect();
+    let mut called: BTreeSet<&str> = s.endpoints.0.values().flat_map(called_names).collect();
+    // A failover target is called when a call it backs fails.
+    for (callee, d) in &s.dependencies.0 {
+        if let (true, Some(FallbackSpec::Failover { service, .. })) =
+            (called.contains(callee.as_str()), &d.fallback)
+        {
+            called.insert(service);
+        }
+    }
     // A call to a misspelt service is reported already; do not also call its policy unused.
     let all_known = called.iter().all(|n| spec.services.0.contains_key(*n));
     let mut out = Vec::with_capacity(s.dependencies.0.len());
@@ -417,7 +425,22 @@ fn build_dependencies(
                 format!("`{name}` never calls `{callee}`, so this policy would have no effect"),
             );
         }
-        out.push(dependency(ServiceId(id_of(callee_index)), d, &at, pending));
+        let mut dep = dependency(ServiceId(id_of(callee_index)), d, &at, pending);
+        if let Some(FallbackSpec::Failover { service, endpoint }) = &d.fallback {
+            let f_at = under(&at, &["fallback", "Failover"]);
+            dep.policy.fallback = resolve(spec, service, endpoint, &f_at, pending)
+                .map(|(service, endpoint)| FallbackConfig::Failover { service, endpoint });
+            if service == callee {
+                pending.push(Pending {
+                    paths: vec![under(&f_at, &["service"])],
+                    anchor: Some(service.clone()),
+                    message: format!(
+                        "a failover to `{callee}` itself would only repeat the call; use `retry` for that"
+                    ),
+                });
+            }
+        }
+        out.push(dep);
     }
     out
 }
@@ -504,9 +527,11 @@ fn call_policy(p: PolicyFields<'_>, at: &[Seg], pending: &mut Vec<Pending>) -> C
         breaker: p.breaker.map(breaker),
         throttle: p.throttle.map(|t| AdaptiveThrottleConfig { window: duration_of(&t.window.0), k: t.k.0 }),
         hedge: p.hedge.map(hedge),
-        fallback: p.fallback.map(|f| match f {
-            FallbackSpec::Static => FallbackConfig::Static,
-            FallbackSpec::Cache { hit_ratio } => FallbackConfig::Cache { hit_ratio: hit_ratio.0 },
+        // A failover names a service: resolved by the dependency that has it.
+        fallback: p.fallback.and_then(|f| match f {
+            FallbackSpec::Static => Some(FallbackConfig::Static),
+            FallbackSpec::Cache { hit_ratio } => Some(FallbackConfig::Cache { hit_ratio: hit_ratio.0 }),
+            FallbackSpec::Failover { .. } => None,
         }),
     }
 }
@@ -991,6 +1016,15 @@ fn build_clients(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ClientC
                 path(&["clients", name, "propagate_deadline"]),
                 "a client group has no caller, so it has no deadline to pass on; give it a `timeout`, \
                  and `propagate_deadline` to the `dependencies` of the services it calls"
+                    .to_string(),
+            );
+        }
+        if let Some(FallbackSpec::Failover { .. }) = &c.fallback {
+            problem(
+                pending,
+                path(&["clients", name, "fallback"]),
+                "a client group has one target and no caller to fail over for it; give `Failover` to \
+                 the `dependencies` of the service that calls the provider"
                     .to_string(),
             );
         }

@@ -369,7 +369,7 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
         "Fields of type throttle, hedge and fallback, of a client group or a dependency.\n\n\
          `throttle: (window: \"2m\", k: 2.0)` is the Google SRE book's client-side adaptive throttling: over the last `window` the caller counts the attempts it made (`requests`, including those it refused) and those the callee accepted (`accepts`), and refuses an attempt itself, as `Throttled`, with probability `max(0, (requests - k * accepts) / (requests + 1))`. `throttle: ()` takes these defaults.\n\n\
          `hedge: (max_attempts: 3, hedging_delay: \"10ms\", non_fatal: [ServerError])` is gRPC hedging: the first attempt goes at once and another every `hedging_delay` while none has succeeded, up to `max_attempts`; the first success wins and the others are cancelled. A call hedges or retries, not both.\n\n\
-         `fallback` is `Static`, a static answer always available, or `Cache(hit_ratio: 0.9)`, a stale cached answer for a share of the failed calls. A call served by its fallback is answered `Degraded`.",
+         `fallback` is `Static`, a static answer always available, or `Cache(hit_ratio: 0.9)`, a stale cached answer for a share of the failed calls. A call served by its fallback is answered `Degraded`. On a dependency, `Failover(service: \"provider-b\", endpoint: \"charge\")` instead calls another service when the call fails (or its breaker refuses it), under the caller's policy for that service; its answer is the call's answer (`Ok` when it succeeds), and a failover is not failed over again.",
         &[
             f("throttle.window", "duration, > 0", "`\"2m\"`", "The window over which requests and accepts count."),
             f("throttle.k", "number, > 0", "`2.0`", "`K`: the callee may refuse up to `1 - 1/k` of attempts before the caller starts refusing its own; closer to 1 is more aggressive."),
@@ -378,6 +378,9 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("hedge.non_fatal", "list of outcomes, each once", "`[]`", "Failures after which the next hedge goes at once (`nonFatalStatusCodes`); any other failure ends the call. As in `retry.retry_on`, `Ok`, `Degraded` and `Cancelled` may not be listed."),
             f("fallback.Cache", "struct variant", "", "A stale cached answer for a share of the failed calls; the others fail as they would have: `Cache(hit_ratio: 0.9)`."),
             f("fallback.Cache.hit_ratio", "number, 0 to 1", REQ, "Share of failed calls the cache covers."),
+            f("fallback.Failover", "struct variant", "", "Dependencies only: call another service instead: `Failover(service: \"provider-b\", endpoint: \"charge\")`."),
+            f("fallback.Failover.service", "service name", REQ, "The service called instead; it may have its own entry in `dependencies`."),
+            f("fallback.Failover.endpoint", "endpoint name", REQ, "Its endpoint."),
         ],
     ),
     (

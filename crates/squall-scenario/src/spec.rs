@@ -796,10 +796,15 @@ impl Visitor<'_> for HedgeAttemptsVisitor {
 
 /// What a failed call falls back to.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename = "Fallback", expecting = "a fallback: Static or Cache(hit_ratio: ...)", deny_unknown_fields)]
+#[serde(
+    rename = "Fallback",
+    expecting = "a fallback: Static, Cache(hit_ratio: ...) or Failover(service: ..., endpoint: ...)",
+    deny_unknown_fields
+)]
 pub(crate) enum FallbackSpec {
     Static,
     Cache { hit_ratio: Fraction },
+    Failover { service: String, endpoint: String },
 }
 
 /// An outcome a policy may retry or hedge on: a failure of an attempt.

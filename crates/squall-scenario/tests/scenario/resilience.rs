@@ -645,3 +645,47 @@ fn override_errors_name_the_override() {
         "--set clients.users.retry=None: clients.users.budget: a budget limits retries and hedges, but there is no `retry` or `hedge`, so it would have no effect"
     );
 }
+
+#[test]
+fn a_dependency_fails_over_to_another_service() {
+    // The base has `db` only; a second provider is added next to it.
+    let src = edit_of(
+        &with_dependency("fallback: Failover(service: \"replica\", endpoint: \"query\")"),
+        &[("\"db\": (endpoints: { \"query\": (work: Constant(\"1ms\")) }),", "\"db\": (endpoints: { \"query\": (work: Constant(\"1ms\")) }),\n        \"replica\": (endpoints: { \"query\": (work: Constant(\"2ms\")) }),")],
+    );
+    let s = parse_with(&src, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let p = &s.config.services[0].dependencies[0].policy;
+    assert_eq!(
+        p.fallback,
+        Some(FallbackConfig::Failover {
+            service: squall_model::ServiceId(2),
+            endpoint: squall_model::EndpointId(0)
+        })
+    );
+    // A policy for the failover target counts as used: the failover calls it.
+    let with_policy = edit_of(
+        &src,
+        &[("(timeout: \"1s\",", "(timeout: \"1s\",\n                per_try_timeout: \"100ms\",")],
+    );
+    let with_policy = edit_of(
+        &with_policy,
+        &[("dependencies: { \"db\"", "dependencies: { \"replica\": (timeout: \"3s\"), \"db\"")],
+    );
+    parse_with(&with_policy, &[]).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_failover_must_name_a_real_other_service_of_a_dependency() {
+    dependency_error(
+        "fallback: Failover(service: \"dbb\", endpoint: \"query\")",
+        "f.ron:10:45: services.app.dependencies.db.fallback.Failover.service: unknown service `dbb`, did you mean `db`?",
+    );
+    dependency_error(
+        "fallback: Failover(service: \"db\", endpoint: \"query\")",
+        "f.ron:10:45: services.app.dependencies.db.fallback.Failover.service: a failover to `db` itself would only repeat the call; use `retry` for that",
+    );
+    client_error(
+        "fallback: Failover(service: \"db\", endpoint: \"query\")",
+        "f.ron:15:13: clients.users.fallback: a client group has one target and no caller to fail over for it; give `Failover` to the `dependencies` of the service that calls the provider",
+    );
+}

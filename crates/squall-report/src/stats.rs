@@ -329,6 +329,14 @@ impl<'a> RunStats<'a> {
         self.clients.iter().map(|c| &c.policy).chain(self.dependencies.iter().map(|d| &d.policy))
     }
 
+    /// Every call site's policy with the site's name: a client group's name, or
+    /// `caller->callee` for a dependency.
+    pub(crate) fn policy_sites(&self) -> impl Iterator<Item = (String, &PolicyStats<'a>)> {
+        self.clients.iter().map(|c| (c.out.name.clone(), &c.policy)).chain(
+            self.dependencies.iter().map(|d| (format!("{}->{}", d.out.caller, d.out.callee), &d.policy)),
+        )
+    }
+
     /// Whether any call site has a policy beyond a timeout.
     pub(crate) fn any_policy(&self) -> bool {
         self.policies().any(PolicyStats::active)

@@ -4,7 +4,7 @@
 
 use super::{check_runs, union_names, CompareMeta};
 use crate::format::{decimal, human_ms, percent, thousands};
-use crate::stats::{stop_detail, ClientStats, Latency, PolicyTotals, RunStats, ServiceStats};
+use crate::stats::{stop_detail, ClientStats, Latency, PolicyStats, RunStats, ServiceStats};
 use squall_model::analysis::{Recovery, RecoveryStatus};
 use squall_model::{Outcome, RunOutput, StopReason};
 use std::fmt::Write as _;
@@ -65,10 +65,11 @@ enum Row {
 /// per second, each failure outcome that occurred in any variant (count and share of ended
 /// requests) and latency percentiles of successful requests; for each service: utilisation,
 /// throughput, goodput, wasted share of worker time, drops and each refusal outcome that
-/// occurred. When some variant has a client policy, a `policies` section gives per variant
-/// the amplification of all client groups (their attempts per request), the retries denied
-/// by budgets and the breaker opens at every call site, and the client requests answered by
-/// a fallback (degraded). When some variant has fault windows, a `recovery` section gives per
+/// occurred. For each call site (a client group, or `caller->callee`) whose policy does
+/// something in some variant, a `policy` section gives its amplification (attempts per
+/// logical request), the retries and hedges sent, retries denied by the budget, attempts
+/// short-circuited by the breaker or refused by throttling, fallbacks served, and the
+/// breakers' opens and share of time open (rows that are zero everywhere are left out). When some variant has fault windows, a `recovery` section gives per
 /// window how long after its end goodput came back (`never` if it did not by the end of the
 /// run; `no baseline` if there was nothing to compare with). Where a row has a clear best
 /// (higher success rate and goodput; fewer failures, refusals, drops and waste; lower latency
@@ -111,9 +112,15 @@ pub fn comparison_table(meta: &CompareMeta, runs: &[(String, RunOutput)], emphas
             stats.iter().map(|st| st.services.iter().find(|v| v.out.name == service)).collect();
         service_rows(&mut rows, service, &per);
     }
-    if stats.iter().any(RunStats::any_policy) {
-        let totals: Vec<PolicyTotals> = stats.iter().map(RunStats::policy_totals).collect();
-        policy_rows(&mut rows, &totals.iter().map(Some).collect::<Vec<_>>());
+    // One section per call site whose policy does something in some variant.
+    let sites =
+        union_names_owned(stats.iter().map(|st| {
+            st.policy_sites().filter(|(_, p)| p.active()).map(|(name, _)| name).collect::<Vec<_>>()
+        }));
+    for site in &sites {
+        let per: Vec<Option<&PolicyStats<'_>>> =
+            stats.iter().map(|st| st.policy_sites().find(|(n, _)| n == site).map(|(_, p)| p)).collect();
+        policy_rows(&mut rows, site, &per);
     }
     let faults = union_names(runs, |o| o.faults.iter().map(|f| f.name.as_str()).collect());
     if !faults.is_empty() {
@@ -231,34 +238,71 @@ fn service_rows(rows: &mut Vec<Row>, name: &str, per: &[Option<&ServiceStats<'_>
     }
 }
 
-/// The run-wide policy figures of each variant.
-fn policy_rows(rows: &mut Vec<Row>, per: &[Option<&PolicyTotals>]) {
-    rows.push(Row::Heading("policies".to_string()));
+/// Names in first-seen order over the variants.
+fn union_names_owned(per_run: impl Iterator<Item = Vec<String>>) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    for names in per_run {
+        for n in names {
+            if !all.contains(&n) {
+                all.push(n);
+            }
+        }
+    }
+    all
+}
+
+/// What one call site's policy did in each variant: attempts per logical request, what
+/// limited them, fallbacks, and its breakers.
+fn policy_rows(rows: &mut Vec<Row>, site: &str, per: &[Option<&PolicyStats<'_>>]) {
+    rows.push(Row::Heading(format!("policy {site}")));
     rows.push(metric(
         "amplification",
         Better::Lower,
-        cells(per, |t| {
+        cells(per, |p| {
             let text =
-                t.amplification.map_or_else(|| "-".to_string(), |a| format!("{}x", decimal(Some(a), 2)));
-            Cell::new(text, t.amplification)
+                p.amplification.map_or_else(|| "-".to_string(), |a| format!("{}x", decimal(Some(a), 2)));
+            Cell::new(text, p.amplification)
         }),
     ));
-    let counts: [(&str, TotalCount); 3] = [
-        ("retries denied", |t| t.retries_denied),
-        ("breaker opens", |t| t.breaker_opens),
-        ("degraded", |t| t.degraded),
+    let counts: [(&str, SiteCount); 5] = [
+        ("retries", |p| p.out.retries + p.out.hedges),
+        ("retries denied", |p| p.out.retries_denied),
+        ("short-circuited", |p| p.out.short_circuited),
+        ("throttled", |p| p.out.throttled),
+        ("fallbacks", |p| p.out.fallbacks),
     ];
     for (label, count) in counts {
+        if per.iter().flatten().all(|p| count(p) == 0) {
+            continue;
+        }
         rows.push(metric(
             label,
             Better::Neither,
-            cells(per, |t| Cell::new(thousands(count(t)), Some(count(t) as f64))),
+            cells(per, |p| Cell::new(thousands(count(p)), Some(count(p) as f64))),
+        ));
+    }
+    if per.iter().flatten().any(|p| p.breaker.is_some()) {
+        rows.push(metric(
+            "breaker opens",
+            Better::Neither,
+            cells(per, |p| {
+                let n = p.breaker.as_ref().map_or(0, |b| b.opens);
+                Cell::new(thousands(n), Some(n as f64))
+            }),
+        ));
+        rows.push(metric(
+            "breaker open",
+            Better::Neither,
+            cells(per, |p| {
+                let share = p.breaker.as_ref().and_then(|b| b.open_share);
+                Cell::new(share.map_or_else(|| "-".to_string(), |x| format!("{:.2}%", 100.0 * x)), share)
+            }),
         ));
     }
 }
 
-/// Picks one count out of a run's policy totals.
-type TotalCount = fn(&PolicyTotals) -> u64;
+/// Picks one count out of a call site's policy figures.
+type SiteCount = fn(&PolicyStats<'_>) -> u64;
 
 /// Time to recover after a fault, ranked by seconds; `never` and `no baseline` rank last.
 fn recovery_cell(r: &Recovery) -> Cell {
@@ -482,14 +526,19 @@ mod tests {
     }
 
     #[test]
-    fn variants_with_policies_compare_amplification_denials_opens_and_degraded() {
+    fn variants_with_policies_compare_each_call_site() {
         let t = comparison_table(&compare_meta(), &policy_variants(), Emphasis::Plain);
-        // baseline: 1,510 attempts for 1,510 requests; retries: 1,570 for 1,510.
-        assert_eq!(row(&t, "policies", "amplification"), ["*1.00x", "1.04x"]);
-        assert_eq!(row(&t, "policies", "retries denied"), ["0", "20"]);
-        assert_eq!(row(&t, "policies", "breaker opens"), ["0", "2"]);
-        assert_eq!(row(&t, "policies", "degraded"), ["0", "10"]);
-        assert!(!table().contains("\npolicies"), "no policy in any variant, no section");
+        // web: 1,070 attempts for 1,010 requests with retries; api->db: 1,530 for 1,490 calls.
+        assert_eq!(row(&t, "policy web", "amplification"), ["*1.00x", "1.06x"]);
+        assert_eq!(row(&t, "policy web", "retries"), ["0", "60"]);
+        assert_eq!(row(&t, "policy web", "short-circuited"), ["0", "14"]);
+        assert_eq!(row(&t, "policy web", "breaker opens"), ["0", "2"]);
+        assert_eq!(row(&t, "policy web", "breaker open"), ["-", "11.67%"]);
+        assert_eq!(row(&t, "policy api->db", "retries denied"), ["0", "20"]);
+        assert_eq!(row(&t, "policy api->db", "throttled"), ["0", "3"]);
+        assert_eq!(row(&t, "policy api->db", "fallbacks"), ["0", "8"]);
+        assert!(!t[t.find("policy api->db").unwrap()..].contains("breaker"), "no breaker, no breaker rows");
+        assert!(!table().contains("\npolicy "), "no policy in any variant, no section");
     }
 
     #[test]

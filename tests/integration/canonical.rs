@@ -3,6 +3,8 @@
 //! description promises.
 
 use crate::cli::root;
+use squall_kernel::SimDuration;
+use squall_model::analysis::{recovery, RecoveryStatus};
 use squall_model::{run, ClientOutput, Outcome, RunOutput};
 
 /// Every variant of `scenarios/<name>.ron`, run, by name.
@@ -91,4 +93,137 @@ fn scaling_the_app_out_past_the_connection_cap_hurts_and_the_real_fixes_help() {
 
     // Queueing writes frees connections for reads.
     assert!(reads("queue-writes") > baseline + 0.03, "{} vs {baseline}", reads("queue-writes"));
+}
+
+/// Every variant of `scenarios/<name>.ron` with its seed replaced, run, by name.
+fn run_variants_seeded(name: &str, seed: u64) -> Vec<(String, RunOutput)> {
+    let path = root().join("scenarios").join(format!("{name}.ron"));
+    let variants = squall_scenario::load_variants(&path, &[], None).unwrap_or_else(|e| panic!("{e}"));
+    variants
+        .into_iter()
+        .map(|v| {
+            let mut cfg = v.scenario.config.clone();
+            cfg.seed = seed;
+            (v.name, run(&cfg))
+        })
+        .collect()
+}
+
+/// How goodput came back after the fault named `fault`.
+fn recovery_of(out: &RunOutput, fault: &str) -> RecoveryStatus {
+    recovery(out)
+        .into_iter()
+        .find(|r| r.fault == fault)
+        .unwrap_or_else(|| panic!("no fault {fault}"))
+        .status()
+}
+
+fn recovered_within(out: &RunOutput, fault: &str, secs: u64) -> bool {
+    matches!(recovery_of(out, fault), RecoveryStatus::Recovered(d) if d <= SimDuration::from_secs(secs))
+}
+
+#[test]
+fn a_retry_storm_outlives_its_trigger_and_every_fix_ends_it_over_several_seeds() {
+    for seed in [7, 8, 9] {
+        let runs = run_variants_seeded("retry-storm", seed);
+        let names: Vec<&str> = runs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "baseline",
+                "jittered-backoff",
+                "retry-budget",
+                "circuit-breaker",
+                "deadline-aware",
+                "adaptive-throttling"
+            ]
+        );
+        let base = variant(&runs, "baseline");
+        // Fine before the slowdown (0:00 to 1:00), collapsed from then to the end (5:00).
+        assert!(success_within(base, "users", 10, 60) > 0.999, "seed {seed}");
+        assert!(success_within(base, "users", 120, 300) < 0.05, "seed {seed}: still collapsed");
+        assert_eq!(recovery_of(base, "db-slowdown"), RecoveryStatus::Never, "seed {seed}");
+        // Naive retries triple the load on the database while it is collapsed.
+        let db = base.dependencies.iter().find(|d| d.callee == "db").unwrap();
+        let late: u64 = db.policy.series[200..300].iter().map(|b| b.attempts).sum();
+        let calls: u64 = db.calls_series[200..300].iter().sum();
+        assert!(late as f64 > 2.8 * calls as f64, "seed {seed}: {late} attempts for {calls} calls");
+        for v in
+            ["jittered-backoff", "retry-budget", "circuit-breaker", "deadline-aware", "adaptive-throttling"]
+        {
+            let out = variant(&runs, v);
+            assert!(
+                recovered_within(out, "db-slowdown", 150),
+                "seed {seed}, {v}: {:?}",
+                recovery_of(out, "db-slowdown")
+            );
+            assert!(success_within(out, "users", 260, 300) > 0.99, "seed {seed}, {v} at the end");
+        }
+    }
+}
+
+#[test]
+fn a_thundering_herd_knocks_the_database_over_unless_retries_are_budgeted() {
+    let runs = run_variants("thundering-herd");
+    let base = variant(&runs, "baseline");
+    assert_eq!(recovery_of(base, "db-failover"), RecoveryStatus::Never);
+    // Jitter alone or Retry-After alone do not stop the herd; the budget does, within seconds.
+    for v in ["jitter", "retry-after"] {
+        assert_eq!(recovery_of(variant(&runs, v), "db-failover"), RecoveryStatus::Never, "{v}");
+    }
+    for v in ["budget", "all-three"] {
+        let out = variant(&runs, v);
+        assert!(recovered_within(out, "db-failover", 5), "{v}: {:?}", recovery_of(out, "db-failover"));
+        assert!(success_within(out, "tasks", 80, 240) > 0.999, "{v}");
+    }
+}
+
+#[test]
+fn propagated_deadlines_stop_work_for_users_who_gave_up_and_skewed_clocks_break_them() {
+    let runs = run_variants("deadline-propagation");
+    let wasted = |o: &RunOutput, s: &str| {
+        let v = o.services.iter().find(|v| v.name == s).unwrap();
+        v.wasted_work_ns as f64 / (v.wasted_work_ns + v.useful_work_ns) as f64
+    };
+    let (base, prop, skew) =
+        (variant(&runs, "baseline"), variant(&runs, "propagated"), variant(&runs, "skewed-clock"));
+    for s in ["gateway", "a", "db"] {
+        assert!(wasted(base, s) > 0.1, "{s} wastes work without propagation: {}", wasted(base, s));
+        assert!(wasted(prop, s) < 0.01, "{s} with propagation: {}", wasted(prop, s));
+    }
+    assert!(success(prop, "users") > success(base, "users"));
+    // One b instance of two runs 450 ms fast: it finds every deadline passed.
+    let b = skew.services.iter().find(|v| v.name == "b").unwrap();
+    let expired = b.refusals.get(Outcome::DeadlineExceeded) as f64 / b.arrivals as f64;
+    assert!((expired - 0.5).abs() < 0.02, "{expired}");
+    assert!(success_within(skew, "users", 0, 60) < 0.55, "fails even when nothing is slow");
+}
+
+#[test]
+fn a_fallback_keeps_the_page_up_and_criticality_protects_checkouts() {
+    let runs = run_variants("graceful-degradation");
+    let base = variant(&runs, "baseline");
+    // Recommendations down from 1:00 to 2:00: the page is served with the fallback.
+    assert!(success_within(base, "browsers", 62, 118) > 0.999);
+    let recs = base.dependencies.iter().find(|d| d.callee == "recommendations").unwrap();
+    assert!(recs.outcomes.get(Outcome::Degraded) > 50_000, "{:?}", recs.outcomes);
+    assert!(success_within(variant(&runs, "no-fallback"), "browsers", 62, 118) < 0.01);
+    // The surge (3:00 to 4:00) sheds page views, never checkouts...
+    assert!(success_within(base, "browsers", 182, 238) < 0.8);
+    assert_eq!(success_within(base, "buyers", 182, 238), 1.0);
+    // ...unless checkouts are as sheddable as page views.
+    assert!(success_within(variant(&runs, "no-criticality"), "buyers", 182, 238) < 0.8);
+}
+
+#[test]
+fn failover_to_a_second_provider_meets_the_target_a_single_one_cannot() {
+    let runs = run_variants("payment-failover");
+    let (base, retries, failover) = (
+        success(variant(&runs, "baseline"), "checkout"),
+        success(variant(&runs, "retries"), "checkout"),
+        success(variant(&runs, "failover"), "checkout"),
+    );
+    assert!(base < 0.9995, "a single 99.9 % provider: {base}");
+    assert!(retries > base && retries < 0.99965, "retries fix random errors, not the outage: {retries}");
+    assert!(failover > 0.9999, "failover: {failover}");
 }

@@ -104,13 +104,24 @@ fn compare_writes_the_comparison_and_each_variants_report_identically_at_any_job
     check_golden(&dir.join("one"), "bulkhead-compare");
 }
 
-/// The committed comparison of db-connections is what the code produces now.
+/// The committed comparisons of the canonical scenarios with variants (bulkhead's is checked
+/// above) are what the code produces now.
 #[test]
 fn the_committed_comparisons_are_up_to_date() {
-    let dir = temp_dir("compare-db");
-    let o = squall(&["compare", "scenarios/db-connections.ron", "--out", dir.to_str().unwrap()], &root());
-    assert!(o.status.success(), "{}", text(&o));
-    check_golden(&dir, "db-connections-compare");
+    for name in [
+        "db-connections",
+        "retry-storm",
+        "thundering-herd",
+        "deadline-propagation",
+        "graceful-degradation",
+        "payment-failover",
+    ] {
+        let dir = temp_dir(&format!("compare-{name}"));
+        let file = format!("scenarios/{name}.ron");
+        let o = squall(&["compare", &file, "--out", dir.to_str().unwrap()], &root());
+        assert!(o.status.success(), "{name}: {}", text(&o));
+        check_golden(&dir, &format!("{name}-compare"));
+    }
 }
 
 /// `reports/<name>/` holds the committed comparison; `UPDATE_GOLDEN=1` rewrites it.

@@ -5,8 +5,15 @@
 use crate::cli::{root, squall, temp_dir};
 use std::path::Path;
 
-const FILES: [&str; 6] =
-    ["summary.json", "timeseries.csv", "outcomes.svg", "latency.svg", "queues.svg", "index.html"];
+/// The files of a report, sorted (which plots there are depends on the scenario).
+fn files_of(dir: &Path, out: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join(out))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
 
 /// Runs `scenario` into `dir/out`. Scenario paths are relative to the repository root (where
 /// the command runs), so the `file` recorded in reports does not depend on the checkout.
@@ -36,7 +43,9 @@ fn every_scenario_twice_with_one_seed_gives_byte_identical_files() {
         let dir = temp_dir(&format!("det-{name}"));
         run_into(&dir, &scenario, "a", &[]);
         run_into(&dir, &scenario, "b", &[]);
-        for f in FILES {
+        let files = files_of(&dir, "a");
+        assert_eq!(files, files_of(&dir, "b"), "{name}: the two runs wrote different files");
+        for f in &files {
             assert!(read(&dir, "a", f) == read(&dir, "b", f), "{name}: {f} differs between two runs");
         }
         check_golden(&dir, &name);
@@ -53,9 +62,10 @@ fn every_scenario_twice_with_one_seed_gives_byte_identical_files() {
 fn check_golden(dir: &Path, name: &str) {
     let golden = root().join("reports").join(name);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let _ = std::fs::remove_dir_all(&golden);
         std::fs::create_dir_all(&golden).unwrap();
-        for f in FILES {
-            std::fs::write(golden.join(f), read(dir, "a", f)).unwrap();
+        for f in files_of(dir, "a") {
+            std::fs::write(golden.join(&f), read(dir, "a", &f)).unwrap();
         }
         return;
     }

@@ -109,7 +109,7 @@ impl Logicals {
 
     pub fn alloc(&mut self, owner: Owner, site: u32, scope: u32, call: u32, now: SimTime) -> LogRef {
         let nobody = ReqRef { index: u32::MAX, gen: 0 };
-        let fresh = Logical {
+        let fresh = || Logical {
             gen: 0,
             live: true,
             owner,
@@ -136,15 +136,32 @@ impl Logicals {
         self.n_live += 1;
         match self.free.pop() {
             Some(index) => {
-                let slot = &mut self.slots[index as usize];
-                assert!(!slot.live, "free list held a live logical slot {index}");
-                let gen = slot.gen.wrapping_add(1);
-                *slot = Logical { gen, ..fresh };
-                LogRef { index, gen }
+                // Reset the fields in place: `out` past `n_out` is never read, so it keeps
+                // stale entries instead of being rewritten.
+                let x = &mut self.slots[index as usize];
+                assert!(!x.live, "free list held a live logical slot {index}");
+                x.gen = x.gen.wrapping_add(1);
+                x.live = true;
+                x.owner = owner;
+                x.site = site;
+                x.scope = scope;
+                x.call = call;
+                x.caller_instance = u32::MAX;
+                x.issued_at = now;
+                x.deadline = SimTime::MAX;
+                x.timer = None;
+                x.next_timer = None;
+                x.attempts = 0;
+                x.n_out = 0;
+                x.in_retry = false;
+                x.ending = false;
+                x.backoff = BackoffState::default();
+                x.held = 0;
+                LogRef { index, gen: x.gen }
             }
             None => {
                 let index = u32::try_from(self.slots.len()).expect("fewer than 2^32 logical requests alive");
-                self.slots.push(fresh);
+                self.slots.push(fresh());
                 LogRef { index, gen: 0 }
             }
         }

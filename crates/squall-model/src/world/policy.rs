@@ -175,8 +175,11 @@ impl World {
         if let Some(b) = st.budget.as_mut() {
             b.record_request(now);
         }
+        let hedges = self.sites[site as usize].policy.hedge.is_some();
         self.send_attempt(sched, l, AttemptKind::First);
-        self.schedule_hedge(sched, l);
+        if hedges {
+            self.schedule_hedge(sched, l);
+        }
     }
 
     /// Schedules the next hedge of `l`, if it hedges, is still on, and has attempts left.

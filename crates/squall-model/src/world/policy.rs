@@ -205,7 +205,7 @@ impl World {
             self.send_attempt(sched, l, AttemptKind::Retry);
             return;
         }
-        if self.hedge_allowed(sched.now(), l) {
+        if self.budget_allows(sched.now(), l, false) {
             self.send_attempt(sched, l, AttemptKind::Hedge);
             self.schedule_hedge(sched, l);
         } else if self.logicals.get(l).n_out == 0 {
@@ -214,14 +214,16 @@ impl World {
         }
     }
 
-    /// A hedge after the first is sent only if the budget allows (gRPC: while the throttle
-    /// has more than half its tokens).
-    fn hedge_allowed(&mut self, now: SimTime, l: LogRef) -> bool {
+    /// Asks the scope's budget, if any, for one more retry or hedge of `l` (gRPC: hedges
+    /// after the first only while the throttle has more than half its tokens); a refusal is
+    /// counted. `timeout`: the failure to retry was a timeout.
+    fn budget_allows(&mut self, now: SimTime, l: LogRef, timeout: bool) -> bool {
         let lg = self.logicals.get(l);
-        let (site, scope) = (lg.site as usize, lg.scope);
+        let (site, scope, in_retry) = (lg.site as usize, lg.scope, lg.in_retry);
         let st = &mut self.states[(self.sites[site].state_base + scope) as usize];
         let Some(b) = st.budget.as_mut() else { return true };
-        match b.try_retry(now, st.active, st.retries_active, false) {
+        let others = st.retries_active - u32::from(in_retry);
+        match b.try_retry(now, st.active, others, timeout) {
             Some(cost) => {
                 self.logicals.get_mut(l).held = cost;
                 true
@@ -488,22 +490,10 @@ impl World {
             return false;
         }
         let in_retry = lg.in_retry;
-        let st = &mut self.states[(s.state_base + scope) as usize];
-        if let Some(b) = st.budget.as_mut() {
-            let others = st.retries_active - u32::from(in_retry);
-            match b.try_retry(now, st.active, others, end.outcome == Outcome::Timeout) {
-                Some(cost) => self.logicals.get_mut(l).held = cost,
-                None => {
-                    let bk = self.bucket(now);
-                    let s = &mut self.sites[site];
-                    s.stats.retries_denied += 1;
-                    if s.tracked {
-                        s.stats.series[bk].retries_denied += 1;
-                    }
-                    return false;
-                }
-            }
+        if !self.budget_allows(now, l, end.outcome == Outcome::Timeout) {
+            return false;
         }
+        let st = &mut self.states[(self.sites[site].state_base + scope) as usize];
         if !in_retry {
             st.retries_active += 1;
         }

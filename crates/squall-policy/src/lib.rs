@@ -20,6 +20,10 @@
 //! - `breaker`: [`Breaker`]: Resilience4j (count/time windows, slow calls) and consecutive
 //!   failures.
 //! - `throttle`: [`AdaptiveThrottle`], the SRE book's client-side adaptive throttling.
+//! - `probe`: [`Probe`], a kubelet probe worker (liveness, readiness, startup): ticks aligned
+//!   to the worker's start, threshold runs of results, initial verdicts per [`ProbeKind`].
+//! - `rollout`: [`RollingUpdate`], a Kubernetes Deployment rolling update: surge/unavailable
+//!   fenceposts ([`resolve`]) and one controller sync ([`RollingUpdate::step`]).
 //! - `window` (private): a ring of time slices with lazy expiry, the sliding window behind
 //!   Finagle's budget, Resilience4j's time-based window and adaptive throttling.
 //!
@@ -39,7 +43,9 @@ pub mod cache;
 pub mod codel;
 pub mod gate;
 pub mod limit;
+pub mod probe;
 pub mod rate;
+pub mod rollout;
 pub mod shed;
 pub mod throttle;
 mod window;
@@ -56,6 +62,8 @@ pub use limit::{
     AimdConfig, AimdLimit, ConcurrencyLimit, Gradient2Config, Gradient2Limit, Limiter, Outcome, Permit,
     QueueSize,
 };
+pub use probe::{Probe, ProbeConfig, ProbeKind, ProbeVerdict};
 pub use rate::{DiscreteBucket, Gcra, RateLimiter};
+pub use rollout::{resolve, IntOrPercent, ReplicaSetCounts, RollingUpdate, RolloutState, ScaleDecision};
 pub use shed::{Criticality, ShedThresholds, Shedder};
 pub use throttle::{AdaptiveThrottle, AdaptiveThrottleConfig};

@@ -24,6 +24,11 @@
 //!   to the worker's start, threshold runs of results, initial verdicts per [`ProbeKind`].
 //! - `rollout`: [`RollingUpdate`], a Kubernetes Deployment rolling update: surge/unavailable
 //!   fenceposts ([`resolve`]) and one controller sync ([`RollingUpdate::step`]).
+//! - `outlier`: [`OutlierDetector`], Envoy's passive outlier detection (consecutive 5xx and
+//!   gateway failures, success rate, failure percentage) with sweep-aligned un-ejection.
+//! - `hashing`: consistent hashing as Envoy builds it: [`RingHash`] (Ketama) and [`Maglev`],
+//!   keyed by [`xxh64`] and answering a [`HostIndex`].
+//! - `slow_start`: [`SlowStart`], Envoy's weight ramp for hosts that just became healthy.
 //! - `window` (private): a ring of time slices with lazy expiry, the sliding window behind
 //!   Finagle's budget, Resilience4j's time-based window and adaptive throttling.
 //!
@@ -42,11 +47,14 @@ pub mod budget;
 pub mod cache;
 pub mod codel;
 pub mod gate;
+pub mod hashing;
 pub mod limit;
+pub mod outlier;
 pub mod probe;
 pub mod rate;
 pub mod rollout;
 pub mod shed;
+pub mod slow_start;
 pub mod throttle;
 mod window;
 
@@ -58,12 +66,15 @@ pub use budget::{AttemptResult, RetryBudget, RetryBudgetConfig};
 pub use cache::Warmth;
 pub use codel::Codel;
 pub use gate::{Admit, Semaphore, ThreadPool, WhenFull};
+pub use hashing::{xxh64, HostIndex, Maglev, RingHash};
 pub use limit::{
     AimdConfig, AimdLimit, ConcurrencyLimit, Gradient2Config, Gradient2Limit, Limiter, Outcome, Permit,
     QueueSize,
 };
+pub use outlier::{EjectionKind, HostResult, OutlierConfig, OutlierDetector, OutlierStats};
 pub use probe::{Probe, ProbeConfig, ProbeKind, ProbeVerdict};
 pub use rate::{DiscreteBucket, Gcra, RateLimiter};
 pub use rollout::{resolve, IntOrPercent, ReplicaSetCounts, RollingUpdate, RolloutState, ScaleDecision};
 pub use shed::{Criticality, ShedThresholds, Shedder};
+pub use slow_start::SlowStart;
 pub use throttle::{AdaptiveThrottle, AdaptiveThrottleConfig};

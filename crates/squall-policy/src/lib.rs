@@ -24,6 +24,13 @@
 //!   to the worker's start, threshold runs of results, initial verdicts per [`ProbeKind`].
 //! - `rollout`: [`RollingUpdate`], a Kubernetes Deployment rolling update: surge/unavailable
 //!   fenceposts ([`resolve`]) and one controller sync ([`RollingUpdate::step`]).
+//! - `canary`: [`Canary`], an Argo Rollouts canary step machine (`setWeight`, `pause`,
+//!   inline `analysis`, promote, abort) and the pod counts a weight becomes, without
+//!   ([`basic_canary_counts`]) or with ([`routed_canary_counts`]) a traffic router.
+//! - `analysis`: [`AnalysisRun`], one Argo analysis metric: per-measurement verdicts and the
+//!   failure, inconclusive and consecutive-error limits.
+//! - `bluegreen`: [`BlueGreen`], an Argo Rollouts blue-green rollout: preview, auto-promotion,
+//!   the active switch and the delayed scale-down of the old set.
 //! - `outlier`: [`OutlierDetector`], Envoy's passive outlier detection (consecutive 5xx and
 //!   gateway failures, success rate, failure percentage) with sweep-aligned un-ejection.
 //! - `hashing`: consistent hashing as Envoy builds it: [`RingHash`] (Ketama) and [`Maglev`],
@@ -41,10 +48,13 @@
 //! (sliding windows are rings allocated once, in `new`).
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod backoff;
+pub mod bluegreen;
 pub mod breaker;
 pub mod budget;
 pub mod cache;
+pub mod canary;
 pub mod codel;
 pub mod gate;
 pub mod hashing;
@@ -58,12 +68,17 @@ pub mod slow_start;
 pub mod throttle;
 mod window;
 
+pub use analysis::{AnalysisCounts, AnalysisPhase, AnalysisRun, Condition, Measurement, Metric, Op, Verdict};
 pub use backoff::{Backoff, BackoffState, GrpcJitter, Jitter};
+pub use bluegreen::{BlueGreen, BlueGreenConfig, BlueGreenEvent, BlueGreenPhase, Version};
 pub use breaker::{
     Breaker, BreakerConfig, BreakerPermit, BreakerState, ConsecutiveConfig, Resilience4jConfig, SlidingWindow,
 };
 pub use budget::{AttemptResult, RetryBudget, RetryBudgetConfig};
 pub use cache::Warmth;
+pub use canary::{
+    basic_canary_counts, routed_canary_counts, Canary, CanaryCounts, CanaryEvent, CanaryStatus, CanaryStep,
+};
 pub use codel::Codel;
 pub use gate::{Admit, Semaphore, ThreadPool, WhenFull};
 pub use hashing::{xxh64, HostIndex, Maglev, RingHash};

@@ -1,9 +1,10 @@
 //! `comparison.csv`: the main numbers in one long table, one row per variant and client group,
-//! per variant and service, per variant as a whole and per variant and fault window, for
-//! spreadsheets and pandas.
+//! per variant and service, per variant and dependency, per variant as a whole and per variant
+//! and fault window, for spreadsheets and pandas.
 //!
-//! Columns: `variant`, `kind` (`client`, `service`, `total` or `fault`), `name`; then the
-//! client columns
+//! Columns: `variant`, `kind` (`client`, `service`, `dependency`, `total` or `fault`), `name`
+//! (a dependency is named `caller->callee`); then the client columns, which a dependency row
+//! fills with its logical calls (`issued`), their outcomes and latency:
 //! `issued`, `ended`, `success_rate`, `p50_ms`, `p99_ms`, `p999_ms` (successful requests);
 //! `goodput_per_s` for both kinds (a client's ok answers, a service's useful requests, per
 //! second); the service columns `arrivals`, `completed`, `useful`, `rejected`, `dropped`,
@@ -12,7 +13,7 @@
 //! ended with it, for a service the requests it refused with it. Then the policy columns,
 //! last so that readers by position of the older ones still work: `amplification` (attempts
 //! per request), `retries_denied`, `breaker_opens` and `degraded` (requests answered by a
-//! fallback) for a client, and for the `total` row (named `all`): the amplification of all
+//! fallback) for a client or a dependency, and for the `total` row (named `all`): the amplification of all
 //! client groups together, denials and opens at every call site (dependencies included),
 //! and the degraded requests of all client groups; then, for a `fault` row (named after the
 //! window), `baseline_per_s` (goodput before it), `recovered_at_s`, `time_to_recover_s` and
@@ -20,7 +21,7 @@
 //!
 //! An empty cell is a column that does not apply to the row's kind, or an undefined value
 //! (as in `timeseries.csv`). Rows come in variant order; within a variant clients, services,
-//! the total, then faults, each in its run's order. Counts are integers and every float has
+//! dependencies, the total, then faults, each in its run's order. Counts are integers and every float has
 //! six decimals.
 
 use super::{check_runs, CompareMeta};
@@ -130,6 +131,25 @@ pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Strin
             row.extend(std::iter::repeat_with(none).take(POLICY_COLUMNS.len()));
             push_row(&mut csv, row, n_cols);
         }
+        for d in &stats.dependencies {
+            let o = d.out;
+            let name = format!("{}->{}", o.caller, o.callee);
+            let mut row = vec![variant.clone(), "dependency".to_string(), name, o.calls.to_string()];
+            row.push(d.ended.to_string());
+            row.push(num(d.success_rate));
+            row.extend([num(d.latency_ok.p50_ms), num(d.latency_ok.p99_ms), num(d.latency_ok.p999_ms)]);
+            row.extend(std::iter::repeat_with(none).take(11));
+            row.extend(Outcome::ALL.iter().map(|x| o.outcomes.get(*x).to_string()));
+            let p = &d.policy;
+            row.extend([
+                num(p.amplification),
+                p.out.retries_denied.to_string(),
+                p.breaker.as_ref().map_or(0, |b| b.opens).to_string(),
+                o.outcomes.get(Outcome::Degraded).to_string(),
+            ]);
+            row.extend(std::iter::repeat_with(none).take(4));
+            push_row(&mut csv, row, n_cols);
+        }
         let t = stats.policy_totals();
         let mut row = vec![variant.clone(), "total".to_string(), "all".to_string()];
         row.extend(std::iter::repeat_with(none).take(COLUMNS.len() - 3 + Outcome::COUNT));
@@ -202,7 +222,7 @@ mod tests {
     }
 
     #[test]
-    fn there_is_one_row_per_variant_and_client_service_total_or_fault_in_order() {
+    fn there_is_one_row_per_variant_and_client_service_dependency_total_or_fault_in_order() {
         let csv = comparison_csv(&compare_meta(), &variants());
         let r = rows(&csv);
         let keys: Vec<(&str, &str, &str)> = r[1..].iter().map(|r| (r[0], r[1], r[2])).collect();
@@ -213,12 +233,14 @@ mod tests {
                 ("baseline", "client", "batch"),
                 ("baseline", "service", "api"),
                 ("baseline", "service", "db"),
+                ("baseline", "dependency", "api->db"),
                 ("baseline", "total", "all"),
                 ("baseline", "fault", "db-slow"),
                 ("db-x2", "client", "web"),
                 ("db-x2", "client", "batch"),
                 ("db-x2", "service", "api"),
                 ("db-x2", "service", "db"),
+                ("db-x2", "dependency", "api->db"),
                 ("db-x2", "total", "all"),
                 ("db-x2", "fault", "db-slow"),
             ]
@@ -263,6 +285,11 @@ mod tests {
         assert_eq!(cell(&r, "retries", "web", "recovery"), "");
         assert_eq!(cell(&r, "baseline", "web", "amplification"), "1.000000");
         assert_eq!(cell(&r, "retries", "api", "amplification"), "", "not for a service");
+        // api->db: 1,530 attempts for 1,490 calls, 20 retries denied, 8 fallbacks.
+        assert_eq!(cell(&r, "retries", "api->db", "issued"), "1490");
+        assert_eq!(cell(&r, "retries", "api->db", "amplification"), "1.026846");
+        assert_eq!(cell(&r, "retries", "api->db", "retries_denied"), "20");
+        assert_eq!(cell(&r, "retries", "api->db", "utilisation"), "");
         // The run as a whole: 1,570 attempts for 1,510 requests; api's 20 denied retries.
         assert_eq!(cell(&r, "retries", "all", "amplification"), "1.039735");
         assert_eq!(cell(&r, "retries", "all", "retries_denied"), "20");

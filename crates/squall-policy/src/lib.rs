@@ -68,9 +68,9 @@ pub mod slow_start;
 pub mod throttle;
 mod window;
 
-pub use analysis::{AnalysisCounts, AnalysisPhase, AnalysisRun, Condition, Measurement, Metric, Op, Verdict};
+pub use analysis::{AnalysisCounts, AnalysisPhase, AnalysisRun};
 pub use backoff::{Backoff, BackoffState, GrpcJitter, Jitter};
-pub use bluegreen::{BlueGreen, BlueGreenConfig, BlueGreenEvent, BlueGreenPhase, Version};
+pub use bluegreen::{BlueGreen, BlueGreenConfig, BlueGreenEvent, BlueGreenPhase};
 pub use breaker::{
     Breaker, BreakerConfig, BreakerPermit, BreakerState, ConsecutiveConfig, Resilience4jConfig, SlidingWindow,
 };

@@ -197,6 +197,9 @@ fn propagated_deadlines_stop_work_for_users_who_gave_up_and_skewed_clocks_break_
     let expired = b.refusals.get(Outcome::DeadlineExceeded) as f64 / b.arrivals as f64;
     assert!((expired - 0.5).abs() < 0.02, "{expired}");
     assert!(success_within(skew, "users", 0, 60) < 0.55, "fails even when nothing is slow");
+    // Sent as durations, deadlines do not care about the skewed clock.
+    let relative = variant(&runs, "relative-deadlines");
+    assert_eq!(success(relative, "users"), success(prop, "users"));
 }
 
 #[test]

@@ -309,12 +309,26 @@ pub struct CallPolicy {
 pub struct DeadlinePropagation {
     /// Share of the remaining time given to the callee (0.9), leaving headroom for the reply.
     pub factor: f64,
+    /// How the deadline travels.
+    pub format: DeadlineFormat,
 }
 
 impl Default for DeadlinePropagation {
     fn default() -> Self {
-        DeadlinePropagation { factor: 0.9 }
+        DeadlinePropagation { factor: 0.9, format: DeadlineFormat::Absolute }
     }
+}
+
+/// How a deadline travels between instances.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum DeadlineFormat {
+    /// A wall-clock time of the sender (a custom deadline header): the receiver compares it
+    /// with its own clock, so clock skew between them moves it.
+    #[default]
+    Absolute,
+    /// A duration (gRPC's `grpc-timeout`): the receiver counts it from its own arrival, so
+    /// clock skew does not matter.
+    Relative,
 }
 
 /// When and how failed attempts are retried.

@@ -14,11 +14,11 @@ use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
     AdaptiveThrottleConfig, AdmissionConfig, AimdConfig, ArrivalProcess, Backoff, BalancerKind,
     BreakerConfig, BreakerPolicy, BulkheadConfig, CacheConfig, CallConfig, CallPolicy, ClientConfig,
-    ClockSkew, CodelConfig, ConcurrencyLimitConfig, ConsecutiveConfig, Criticality, DeadlinePropagation,
-    DependencyConfig, Discipline, EndpointConfig, EndpointId, FallbackConfig, FaultConfig, FaultKind,
-    Gradient2Config, GrpcJitter, HedgePolicy, Jitter, Limits, Load, ModelConfig, PoolConfig, QueueConfig,
-    QueueSize, RateLimitConfig, RateSchedule, Resilience4jConfig, RetryBudgetConfig, RetryPolicy,
-    ServiceConfig, ServiceId, ShedMetric, SheddingConfig, SlidingWindow, Step, TokenBucket,
+    ClockSkew, CodelConfig, ConcurrencyLimitConfig, ConsecutiveConfig, Criticality, DeadlineFormat,
+    DeadlinePropagation, DependencyConfig, Discipline, EndpointConfig, EndpointId, FallbackConfig,
+    FaultConfig, FaultKind, Gradient2Config, GrpcJitter, HedgePolicy, Jitter, Limits, Load, ModelConfig,
+    PoolConfig, QueueConfig, QueueSize, RateLimitConfig, RateSchedule, Resilience4jConfig, RetryBudgetConfig,
+    RetryPolicy, ServiceConfig, ServiceId, ShedMetric, SheddingConfig, SlidingWindow, Step, TokenBucket,
 };
 
 use crate::error::{unknown_name, unknown_name_in, Origin, Problem, ScenarioError};
@@ -26,10 +26,10 @@ use crate::locate::{line_col, locate, path_string, Seg};
 use crate::overrides::{related_change, Change};
 use crate::spec::{
     ArrivalsSpec, BackoffSpec, BalancerSpec, BreakerSpec, BudgetSpec, BulkheadSpec, CacheSpec, CallSpec,
-    ClassesSpec, ClockSkewSpec, ConcurrencyLimitSpec, CriticalitySpec, DependencySpec, DisciplineSpec, Dur,
-    EndpointSpec, FallbackSpec, FaultKindSpec, GrpcJitterSpec, HedgeSpec, JitterSpec, PolicyFields, PoolSpec,
-    QueueSpec, RateLimitSpec, RetrySpec, ScenarioSpec, ScheduleEntrySpec, ServiceSpec, SheddingSpec,
-    SlidingWindowSpec, StepSpec,
+    ClassesSpec, ClockSkewSpec, ConcurrencyLimitSpec, CriticalitySpec, DeadlineFormatSpec, DependencySpec,
+    DisciplineSpec, Dur, EndpointSpec, FallbackSpec, FaultKindSpec, GrpcJitterSpec, HedgeSpec, JitterSpec,
+    PolicyFields, PoolSpec, QueueSpec, RateLimitSpec, RetrySpec, ScenarioSpec, ScheduleEntrySpec,
+    ServiceSpec, SheddingSpec, SlidingWindowSpec, StepSpec,
 };
 
 /// A problem before it is given an origin: the paths it concerns (the first is shown) and
@@ -521,7 +521,13 @@ fn call_policy(p: PolicyFields<'_>, at: &[Seg], pending: &mut Vec<Pending>) -> C
     CallPolicy {
         timeout: p.timeout.map(|t| duration_of(&t.0)),
         per_try_timeout: p.per_try_timeout.map(|t| duration_of(&t.0)),
-        propagate_deadline: p.propagate_deadline.map(|d| DeadlinePropagation { factor: d.factor.0 }),
+        propagate_deadline: p.propagate_deadline.map(|d| DeadlinePropagation {
+            factor: d.factor.0,
+            format: match d.format {
+                DeadlineFormatSpec::Absolute => DeadlineFormat::Absolute,
+                DeadlineFormatSpec::Relative => DeadlineFormat::Relative,
+            },
+        }),
         retry: p.retry.map(|r| retry(r, &under(at, &["retry"]), pending)),
         budget: p.budget.map(budget),
         breaker: p.breaker.map(breaker),

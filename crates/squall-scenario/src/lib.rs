@@ -331,7 +331,7 @@ mod tests {
                 dependencies: {
                     "b": (timeout: "1s", bulkhead: Semaphore(max_concurrent_calls: 5, max_wait_duration: "1ms"),
                         pool: (maximum_pool_size: 5, minimum_idle: 1, connection_timeout: "1s"),
-                        per_try_timeout: "100ms", propagate_deadline: (factor: 0.9),
+                        per_try_timeout: "100ms", propagate_deadline: (factor: 0.9, format: Relative),
                         retry: (backoff: Envoy(base_interval: "25ms", max_interval: "250ms")),
                         budget: AwsQuota(initial_capacity: 500, retry_cost: 5, timeout_retry_cost: 10,
                             no_retry_increment: 1)),

@@ -433,12 +433,23 @@ fn hundred<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
     rename = "PropagateDeadline",
-    expecting = "deadline propagation, as in (factor: 0.9)",
+    expecting = "deadline propagation, as in (factor: 0.9, format: Absolute)",
     deny_unknown_fields
 )]
 pub(crate) struct PropagateSpec {
     #[serde(default = "default_deadline_factor")]
     pub factor: Share,
+    #[serde(default)]
+    pub format: DeadlineFormatSpec,
+}
+
+/// How a propagated deadline travels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "DeadlineFormat", expecting = "Absolute or Relative")]
+pub(crate) enum DeadlineFormatSpec {
+    #[default]
+    Absolute,
+    Relative,
 }
 
 fn default_deadline_factor() -> Share {

@@ -12,12 +12,14 @@ impl World {
         let parent = self.reqs.get(p);
         let (criticality, caller_instance, deadline) =
             (parent.criticality, parent.instance, parent.deadline_wall);
+        let relative = parent.deadline_relative;
         let c = &self.plan.calls[call as usize];
         let (service, endpoint, timeout, edge) = (c.service, c.endpoint, c.timeout, c.edge);
         self.edges[edge as usize].calls += 1;
         let i = &self.instances[caller_instance as usize];
         let scope = caller_instance - self.services[i.service.0 as usize].first_instance;
-        let skew = i.skew;
+        // A relative deadline became a local one on arrival: the caller's clock does not move it.
+        let skew = if relative { 0 } else { i.skew };
         let site = self.clients.len() as u32 + edge;
         self.start_logical(
             sched,

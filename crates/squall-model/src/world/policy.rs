@@ -17,7 +17,7 @@
 
 use super::logical::{LogRef, Owner};
 use super::*;
-use crate::config::{CallPolicy, FallbackConfig};
+use crate::config::{CallPolicy, DeadlineFormat, FallbackConfig};
 use crate::output::{BreakerOutput, PolicyBucket, PolicyOutput};
 use squall_policy::{AdaptiveThrottle, AttemptResult, Breaker, BreakerState, RetryBudget};
 
@@ -298,6 +298,7 @@ impl World {
         let skew =
             if caller_instance == NO_INSTANCE { 0 } else { self.instances[caller_instance as usize].skew };
         let per_try = self.sites[site as usize].policy.per_try_timeout;
+        let propagate = self.sites[site as usize].policy.propagate_deadline;
         let req = self.reqs.get_mut(r);
         req.attempt = attempt;
         req.breaker_permit = permit;
@@ -314,7 +315,9 @@ impl World {
             }
         }
         if until != SimTime::MAX {
-            req.deadline_wall = (until.as_nanos() as i64).saturating_add(skew);
+            let relative = propagate.is_some_and(|p| p.format == DeadlineFormat::Relative);
+            req.deadline_relative = relative;
+            req.deadline_wall = (until.as_nanos() as i64).saturating_add(if relative { 0 } else { skew });
         }
         let lg = self.logicals.get_mut(l);
         lg.out[lg.n_out as usize] = r;
@@ -590,8 +593,10 @@ impl World {
                 let f = &self.plan.calls[failover as usize];
                 let (target, timeout, f_edge) = ((f.service, f.endpoint, criticality), f.timeout, f.edge);
                 self.edges[f_edge as usize].calls += 1;
-                let deadline = self.reqs.get(p).deadline_wall;
-                let skew = self.instances[caller_instance as usize].skew;
+                let parent = self.reqs.get(p);
+                let deadline = parent.deadline_wall;
+                let skew =
+                    if parent.deadline_relative { 0 } else { self.instances[caller_instance as usize].skew };
                 let site = self.clients.len() as u32 + f_edge;
                 self.start_logical(
                     sched,

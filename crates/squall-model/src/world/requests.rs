@@ -37,8 +37,11 @@ pub(super) struct Request {
     pub attempt: u8,
     /// A breaker's admission, handed back with the result.
     pub breaker_permit: Option<BreakerPermit>,
-    /// The deadline it carries, as a wall-clock time of the sender (ns; `i64::MAX` for none).
+    /// The deadline it carries, as a wall-clock time of the sender (ns; `i64::MAX` for none),
+    /// or, if `deadline_relative`, as a true time (a duration counted from arrival needs no
+    /// clock).
     pub deadline_wall: i64,
+    pub deadline_relative: bool,
     /// A Retry-After the service answered with (zero for none).
     pub retry_after: SimDuration,
     pub service: ServiceId,
@@ -145,6 +148,7 @@ impl Requests {
             attempt: 0,
             breaker_permit: None,
             deadline_wall: i64::MAX,
+            deadline_relative: false,
             retry_after: SimDuration::ZERO,
             service,
             endpoint,

@@ -429,8 +429,9 @@ impl World {
         if !self.services[i.service.0 as usize].honor_deadlines {
             return false;
         }
-        let deadline = self.reqs.get(r).deadline_wall;
-        deadline != i64::MAX && deadline <= (now.as_nanos() as i64).saturating_add(i.skew)
+        let req = self.reqs.get(r);
+        let skew = if req.deadline_relative { 0 } else { i.skew };
+        req.deadline_wall != i64::MAX && req.deadline_wall <= (now.as_nanos() as i64).saturating_add(skew)
     }
 
     /// The server is done with the request: free its worker, classify its work as useful or

@@ -223,6 +223,13 @@ fn a_propagated_deadline_bounds_the_call_and_clock_skew_expires_it() {
     assert_eq!(b.refusals.get(Outcome::DeadlineExceeded), b.arrivals);
     assert_eq!(out.dependencies[0].outcomes.get(Outcome::DeadlineExceeded), b.arrivals);
     assert_eq!(ok_share_of(&out), 0.0);
+    // Sent as a duration (gRPC's grpc-timeout), the deadline does not care about clocks.
+    cfg.services[0].dependencies[0].policy.propagate_deadline =
+        Some(DeadlinePropagation { format: DeadlineFormat::Relative, ..DeadlinePropagation::default() });
+    let out = run(&cfg);
+    assert_eq!(out.services[1].refusals.get(Outcome::DeadlineExceeded), 0);
+    assert!(ok_share_of(&out) > 0.999);
+    cfg.services[0].dependencies[0].policy.propagate_deadline = Some(DeadlinePropagation::default());
     // a's clock runs ahead instead: it sees nothing left and does not even call.
     cfg.services[1].clock_skew = ClockSkew::None;
     cfg.services[0].clock_skew = ClockSkew::Offsets(vec![200_000_000]);

@@ -301,7 +301,15 @@ fn throttle_hedge_fallback_and_deadlines_build_with_their_defaults() {
     assert_eq!(dependency("propagate_deadline: ()").propagate_deadline, Some(DeadlinePropagation::default()));
     assert_eq!(
         dependency("propagate_deadline: (factor: 1)").propagate_deadline,
-        Some(DeadlinePropagation { factor: 1.0 })
+        Some(DeadlinePropagation { factor: 1.0, format: squall_model::DeadlineFormat::Absolute })
+    );
+    assert_eq!(
+        dependency("propagate_deadline: (format: Relative)").propagate_deadline,
+        Some(DeadlinePropagation { factor: 0.9, format: squall_model::DeadlineFormat::Relative })
+    );
+    dependency_error(
+        "propagate_deadline: (format: Relativ)",
+        "f.ron:10:46: services.app.dependencies.db.propagate_deadline.format: unknown variant `Relativ`, did you mean `Relative`?",
     );
     let p = client("per_try_timeout: \"500ms\"");
     assert_eq!((p.timeout, p.per_try_timeout), (Some(secs(2)), Some(ms(500))));

@@ -157,7 +157,7 @@ impl World {
         }
         let mut budget = timeout.map_or(u64::MAX, SimDuration::as_nanos);
         if let (Some(p), true) = (s.policy.propagate_deadline, parent_deadline != i64::MAX) {
-            let remaining = parent_deadline.saturating_sub(now.as_nanos() as i64 + skew);
+            let remaining = parent_deadline.saturating_sub((now.as_nanos() as i64).saturating_add(skew));
             if remaining <= 0 {
                 // Nothing left of the caller's deadline: the call is not even sent.
                 self.end_logical(sched, l, Outcome::DeadlineExceeded, Outcome::Cancelled);

@@ -98,7 +98,6 @@ struct ClientState {
     name: String,
     service: ServiceId,
     endpoint: crate::config::EndpointId,
-    timeout: Option<SimDuration>,
     criticality: Criticality,
     load: Load,
     /// Peak of the open-loop rate schedule (0 for closed loops), the thinning bound.
@@ -342,7 +341,8 @@ fn policy_sites(
     let mut sites = Vec::new();
     let mut states = Vec::new();
     let mut breakers = Vec::new();
-    let clients = cfg.clients.iter().map(|c| (c.policy.clone(), 1, format!("clients/{}/policy", c.name)));
+    let clients =
+        cfg.clients.iter().map(|c| (c.policy.clone(), 1, format!("clients/{}/policy", c.name), false));
     let edges = plan.edges.iter().map(|e| {
         let caller = &cfg.services[e.caller.0 as usize];
         let callee = &cfg.services[e.callee.0 as usize].name;
@@ -351,9 +351,9 @@ fn policy_sites(
             .iter()
             .find(|d| d.service == e.callee)
             .map_or_else(CallPolicy::default, |d| d.policy.clone());
-        (policy, caller.replicas, format!("services/{}/dependencies/{callee}/policy", caller.name))
+        (policy, caller.replicas, format!("services/{}/dependencies/{callee}/policy", caller.name), true)
     });
-    for (policy, scopes, key) in clients.chain(edges) {
+    for (policy, scopes, key, is_edge) in clients.chain(edges) {
         let state_base = states.len() as u32;
         for _ in 0..scopes {
             states.push(ScopeState {
@@ -383,7 +383,10 @@ fn policy_sites(
         let mut site = Site::new(policy, state_base, breaker_base, n_breakers, stream(seed, &key));
         if site.tracked {
             site.stats.series = vec![PolicyBucket::default(); n_buckets];
-            site.calls_series = vec![0; n_buckets];
+            if is_edge {
+                // A client group's requests per bucket are in its own series already.
+                site.calls_series = vec![0; n_buckets];
+            }
         }
         sites.push(site);
     }
@@ -529,7 +532,6 @@ impl World {
                 name: cc.name.clone(),
                 service: cc.service,
                 endpoint: cc.endpoint,
-                timeout: cc.policy.timeout,
                 criticality: cc.criticality,
                 load: cc.load.clone(),
                 max_rate: match &cc.load {
@@ -752,7 +754,8 @@ impl World {
         cs.issued += 1;
         cs.series[b].issued += 1;
         let target = (cs.service, cs.endpoint, cs.criticality);
-        let timeout = cs.timeout;
+        // The group's policy site has the same index as the group.
+        let timeout = self.sites[client.0 as usize].policy.timeout;
         self.start_logical(
             sched,
             Owner::Client(client),

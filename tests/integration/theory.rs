@@ -180,8 +180,11 @@ impl System {
                 },
                 policy: squall_model::CallPolicy::default(),
                 criticality: Criticality::default(),
+                flow: None,
             }],
             faults: Vec::new(),
+            deploys: Vec::new(),
+            flags: Vec::new(),
         }
     }
 

@@ -175,6 +175,8 @@ mod tests {
             latency_all: Histogram::new(3).unwrap(),
             series,
             policy: PolicyOutput::default(),
+            served_by: Vec::new(),
+            flow: None,
         }
     }
 
@@ -203,6 +205,7 @@ mod tests {
             services: Vec::new(),
             dependencies: Vec::new(),
             faults,
+            deploys: Vec::new(),
             conservation: Conservation { issued: 0, ended: 0, in_flight: 0 },
         }
     }

@@ -122,6 +122,8 @@ pub(crate) fn sample_output() -> RunOutput {
             attempt_outcomes: counts(&[(Outcome::Ok, 950), (Outcome::Timeout, 30), (Outcome::QueueFull, 20)]),
             ..PolicyOutput::default()
         },
+        served_by: Vec::new(),
+        flow: None,
     };
     let batch = ClientOutput {
         name: "batch".to_string(),
@@ -135,6 +137,8 @@ pub(crate) fn sample_output() -> RunOutput {
             attempt_outcomes: counts(&[(Outcome::Ok, 500)]),
             ..PolicyOutput::default()
         },
+        served_by: Vec::new(),
+        flow: None,
     };
     let sum = |s: &[ServiceBucket], f: fn(&ServiceBucket) -> u128| s.iter().map(f).sum::<u128>();
     let api_completed = api_series.iter().map(|b| b.completed).sum::<u64>();
@@ -160,6 +164,7 @@ pub(crate) fn sample_output() -> RunOutput {
         queue_max: 12,
         wasted_work_ns: sum(&api_series, |b| b.wasted_work_ns),
         series: api_series,
+        fleet: Default::default(),
     };
     let db_completed = db_series.iter().map(|b| b.completed).sum::<u64>();
     let db = ServiceOutput {
@@ -184,6 +189,7 @@ pub(crate) fn sample_output() -> RunOutput {
         queue_max: 0,
         wasted_work_ns: 0,
         series: db_series,
+        fleet: Default::default(),
     };
     RunOutput {
         seed: 42,
@@ -217,6 +223,7 @@ pub(crate) fn sample_output() -> RunOutput {
             end: SimTime(40 * NS_PER_S),
         }],
         conservation: Conservation { issued: 1_510, ended: 1_500, in_flight: 10 },
+        deploys: Vec::new(),
     }
 }
 
@@ -238,6 +245,8 @@ pub(crate) fn zero_output() -> RunOutput {
             latency_all: empty(),
             series: Vec::new(),
             policy: PolicyOutput::default(),
+            served_by: Vec::new(),
+            flow: None,
         }],
         services: vec![ServiceOutput {
             name: "idle".to_string(),
@@ -261,10 +270,12 @@ pub(crate) fn zero_output() -> RunOutput {
             queue_max: 0,
             wasted_work_ns: 0,
             series: Vec::new(),
+            fleet: Default::default(),
         }],
         dependencies: Vec::new(),
         faults: Vec::new(),
         conservation: Conservation { issued: 0, ended: 0, in_flight: 0 },
+        deploys: Vec::new(),
     }
 }
 

@@ -133,6 +133,8 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfi
         services,
         clients,
         faults,
+        deploys: Vec::new(),
+        flags: Vec::new(),
     })
 }
 
@@ -204,6 +206,10 @@ fn build_services(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<Servic
             max_connections: s.max_connections.map(|n| u32_of(n.0, "max_connections")),
             honor_deadlines: s.honor_deadlines,
             clock_skew: clock_skew(s.clock_skew.as_ref(), &under(&at, &["clock_skew"]), pending),
+            versions: Vec::new(),
+            lifecycle: Default::default(),
+            probes: Default::default(),
+            propagation_delay: SimDuration::ZERO,
         });
     }
     services
@@ -297,7 +303,7 @@ fn build_endpoint(
         );
     }
     let cache = ep.cache.as_ref().map(|c| cache(c, &under(at, &["cache"]), pending));
-    EndpointConfig { name: name.to_string(), steps, blocking: ep.blocking, cache }
+    EndpointConfig { name: name.to_string(), steps, blocking: ep.blocking, cache, error_rate: 0.0, flags: 0 }
 }
 
 /// One entry of `steps`; `at` is `...steps[i]`. `None` when a call in it did not resolve.
@@ -1049,6 +1055,7 @@ fn build_clients(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ClientC
                     CriticalitySpec::SheddablePlus => Criticality::SheddablePlus,
                     CriticalitySpec::Sheddable => Criticality::Sheddable,
                 },
+                flow: None,
             });
         }
     }

@@ -12,6 +12,7 @@ pub(super) fn describe(kind: &FaultKind) -> String {
         FaultKind::Down => "down".to_string(),
         FaultKind::Fail { fraction, outcome } => format!("fail {}% {}", fraction * 100.0, outcome.name()),
         FaultKind::FlushCache => "cache flushed".to_string(),
+        FaultKind::Crash => "crash".to_string(),
     }
 }
 
@@ -40,7 +41,7 @@ impl World {
                     self.refresh_faults(inst);
                 }
             }
-            FaultKind::Down => {
+            FaultKind::Down | FaultKind::Crash => {
                 for inst in first..first + n {
                     let i = &mut self.instances[inst as usize];
                     i.down += 1;
@@ -65,7 +66,7 @@ impl World {
                     self.refresh_faults(inst);
                 }
             }
-            FaultKind::Down => {
+            FaultKind::Down | FaultKind::Crash => {
                 for inst in first..first + n {
                     self.instances[inst as usize].down -= 1;
                     self.pull_next(sched, inst);

@@ -873,6 +873,8 @@ impl World {
                 latency_all: c.latency_all,
                 series: c.series,
                 policy: policies.next().expect("a site per client"),
+                served_by: Vec::new(),
+                flow: None,
             })
             .collect();
         let service_names: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
@@ -931,6 +933,7 @@ impl World {
                 queue_max: s.queued.max,
                 wasted_work_ns: s.wasted_work_ns,
                 series: s.series,
+                fleet: Default::default(),
             })
             .collect();
         RunOutput {
@@ -944,6 +947,7 @@ impl World {
             services,
             dependencies,
             faults,
+            deploys: Vec::new(),
             conservation,
         }
     }

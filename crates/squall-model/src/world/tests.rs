@@ -32,8 +32,11 @@ pub(crate) fn single(
             load: Load::Open { process: ArrivalProcess::Poisson, rate: RateSchedule::constant(rate) },
             policy: CallPolicy::default(),
             criticality: Criticality::default(),
+            flow: None,
         }],
         faults: Vec::new(),
+        deploys: Vec::new(),
+        flags: Vec::new(),
     }
 }
 
@@ -122,8 +125,11 @@ fn arb_config() -> impl Strategy<Value = ModelConfig> {
                         ..CallPolicy::default()
                     },
                     criticality: Criticality::default(),
+                    flow: None,
                 }],
                 faults: Vec::new(),
+                deploys: Vec::new(),
+                flags: Vec::new(),
             }
         })
 }
@@ -489,8 +495,11 @@ pub(super) fn world(services: Vec<ServiceConfig>, rate: f64, secs: u64) -> Model
             load: Load::Open { process: ArrivalProcess::Poisson, rate: RateSchedule::constant(rate) },
             policy: CallPolicy::default(),
             criticality: Criticality::default(),
+            flow: None,
         }],
         faults: Vec::new(),
+        deploys: Vec::new(),
+        flags: Vec::new(),
     }
 }
 

@@ -9,6 +9,11 @@ pub use squall_policy::{
     GrpcJitter, Jitter, QueueSize, Resilience4jConfig, RetryBudgetConfig, SlidingWindow,
 };
 
+mod fleet;
+mod flow;
+pub use fleet::*;
+pub use flow::*;
+
 /// Index of a service in [`ModelConfig::services`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ServiceId(pub u32);
@@ -38,6 +43,11 @@ pub struct ModelConfig {
     pub clients: Vec<ClientConfig>,
     /// Faults, in the order declared (the order names their random streams).
     pub faults: Vec<FaultConfig>,
+    /// Deploys, in the order declared.
+    pub deploys: Vec<DeployConfig>,
+    /// Names of the flags endpoints set on their answers ([`EndpointConfig::flags`] holds
+    /// bits of this list; at most 64).
+    pub flags: Vec<String>,
 }
 
 /// Bounds on a run, so a scenario that explodes stops with a reason instead of running out
@@ -85,6 +95,17 @@ pub struct ServiceConfig {
     /// How far each instance's wall clock is off true time. Only absolute deadlines crossing
     /// instances see it.
     pub clock_skew: ClockSkew,
+    /// Versions of the service; the first runs at the start. Empty means one version, `v1`,
+    /// serving [`ServiceConfig::endpoints`]. When given, `endpoints` only names the
+    /// endpoints (what an [`EndpointId`] means) and each version says what each one does.
+    pub versions: Vec<VersionConfig>,
+    /// How instances start, warm up, stop and restart.
+    pub lifecycle: Lifecycle,
+    /// Probes the orchestrator runs on each instance.
+    pub probes: Probes,
+    /// Time for a change of an instance's readiness to reach the balancers: a terminating
+    /// instance keeps receiving requests, and a new one receives none, for this long.
+    pub propagation_delay: SimDuration,
 }
 
 /// Wall-clock offsets of a service's instances.
@@ -124,7 +145,38 @@ impl ServiceConfig {
             max_connections: None,
             honor_deadlines: false,
             clock_skew: ClockSkew::None,
+            versions: Vec::new(),
+            lifecycle: Lifecycle::default(),
+            probes: Probes::default(),
+            propagation_delay: SimDuration::ZERO,
         }
+    }
+}
+
+impl ServiceConfig {
+    /// Number of versions (at least one).
+    pub fn n_versions(&self) -> usize {
+        self.versions.len().max(1)
+    }
+
+    /// Name of version `v`.
+    pub fn version_name(&self, v: usize) -> &str {
+        self.versions.get(v).map_or("v1", |x| x.name.as_str())
+    }
+
+    /// Endpoint `e` as version `v` serves it, if that version has it.
+    pub fn version_endpoint(&self, v: usize, e: usize) -> Option<&EndpointConfig> {
+        if self.versions.is_empty() {
+            self.endpoints.get(e)
+        } else {
+            self.versions[v].endpoints.get(e).and_then(Option::as_ref)
+        }
+    }
+
+    /// Every endpoint any version serves, with repeats: what call sites can exist.
+    pub fn all_endpoints(&self) -> impl Iterator<Item = &EndpointConfig> {
+        (0..self.n_versions())
+            .flat_map(move |v| (0..self.endpoints.len()).filter_map(move |e| self.version_endpoint(v, e)))
     }
 }
 
@@ -452,7 +504,8 @@ pub struct FaultConfig {
     pub name: String,
     /// Service affected.
     pub service: ServiceId,
-    /// Instances affected: the first `ceil(share × replicas)` (at least one).
+    /// Instances affected: the first `ceil(share × n)` (at least one) of the `n` instances the
+    /// service has when the window opens, oldest first.
     pub share: f64,
     /// Start of the window.
     pub start: SimTime,
@@ -483,6 +536,10 @@ pub enum FaultKind {
     /// The caches in front of the service's endpoints are emptied when the window opens and
     /// warm up again after it closes.
     FlushCache,
+    /// The process crashes when the window opens: requests it holds fail with
+    /// `ConnectionReset`. It is restarted after the crash-loop back-off, and crashes again as
+    /// soon as it starts while the window is open.
+    Crash,
 }
 
 /// Load-balancing algorithm of a service's callers.
@@ -511,12 +568,25 @@ pub struct EndpointConfig {
     pub blocking: bool,
     /// A cache shared by every caller, in front of this endpoint.
     pub cache: Option<CacheConfig>,
+    /// Share of the requests that run every step and then fail with `ServerError` (a bug of
+    /// the version serving it), in `[0, 1]`.
+    pub error_rate: f64,
+    /// Flags a successful answer carries, as bits of [`ModelConfig::flags`]: what a flow's
+    /// later steps may depend on.
+    pub flags: u64,
 }
 
 impl EndpointConfig {
     /// An endpoint that only works, for `work` ns.
     pub fn work(name: &str, work: Dist) -> EndpointConfig {
-        EndpointConfig { name: name.to_string(), steps: vec![Step::Work(work)], blocking: true, cache: None }
+        EndpointConfig {
+            name: name.to_string(),
+            steps: vec![Step::Work(work)],
+            blocking: true,
+            cache: None,
+            error_rate: 0.0,
+            flags: 0,
+        }
     }
 
     /// Every call the endpoint makes, in step order.
@@ -573,6 +643,9 @@ pub struct ClientConfig {
     pub policy: CallPolicy,
     /// Criticality of its requests and of the calls they cause.
     pub criticality: Criticality,
+    /// A multi-step user flow: each arrival (or user) runs the flow instead of one request
+    /// to `service`/`endpoint` (which are then the flow's first step's).
+    pub flow: Option<FlowConfig>,
 }
 
 /// How a client group generates requests.

@@ -3,6 +3,10 @@
 //! Everything here is bounded by the number of entities and buckets, never by the number of
 //! requests: latencies go into HDR histograms, and the bucket count is fixed before the run.
 
+mod fleet;
+
+pub use fleet::*;
+
 use crate::outcome::OutcomeCounts;
 use hdrhistogram::Histogram;
 use squall_kernel::{SimDuration, SimTime};
@@ -33,6 +37,8 @@ pub struct RunOutput {
     pub dependencies: Vec<DependencyOutput>,
     /// Fault windows, in configuration order.
     pub faults: Vec<FaultWindow>,
+    /// Deploys, in configuration order.
+    pub deploys: Vec<DeployOutput>,
     /// The end-of-run conservation check, for the record.
     pub conservation: Conservation,
 }
@@ -83,6 +89,11 @@ pub struct ClientOutput {
     pub series: Vec<ClientBucket>,
     /// What the group's client policy did: attempts, retries, breaker, throttling.
     pub policy: PolicyOutput,
+    /// Requests by the service version that gave their final answer (empty unless a
+    /// service the group calls has more than one version).
+    pub served_by: Vec<ServedBy>,
+    /// The group's flows, if it runs one.
+    pub flow: Option<FlowOutput>,
 }
 
 /// What a client policy did at one call site (a client group, or a caller's dependency),
@@ -217,9 +228,9 @@ impl LatencySummary {
 pub struct ServiceOutput {
     /// Service name.
     pub name: String,
-    /// Instances.
+    /// Instances at the end of the run (not gone).
     pub instances: u32,
-    /// Workers over all instances.
+    /// Workers over those instances.
     pub workers: u32,
     /// Requests that reached the service.
     pub arrivals: u64,
@@ -260,6 +271,8 @@ pub struct ServiceOutput {
     pub wasted_work_ns: u128,
     /// Per time bucket.
     pub series: Vec<ServiceBucket>,
+    /// Instances, versions, restarts and skew.
+    pub fleet: FleetOutput,
 }
 
 /// One service in one time bucket.

@@ -1,0 +1,224 @@
+//! Fleet configuration: how instances start, warm up, stop and restart, the probes an
+//! orchestrator runs on them, the versions a service ships, and the deploys that move it
+//! from one version to another.
+
+use super::{EndpointConfig, EndpointId, ServiceId};
+use squall_kernel::{Dist, SimDuration, SimTime};
+pub use squall_policy::{IntOrPercent, ProbeConfig};
+
+/// How a service's instances start, warm up, stop and restart (Kubernetes pod semantics).
+#[derive(Clone, Debug)]
+pub struct Lifecycle {
+    /// Time from the creation of an instance (or a restart of its process) until the process
+    /// accepts work. Defaults to zero.
+    pub startup: Dist,
+    /// After the process starts, work is slower for this long: it takes `warmup_factor`
+    /// times as long at first, falling linearly to normal. Caches local to the instance start
+    /// empty after every start. Defaults to zero (no warm-up).
+    pub warmup: SimDuration,
+    /// Work multiplier at the start of warm-up (1 is none).
+    pub warmup_factor: f64,
+    /// `preStop` hook: after termination begins the process keeps serving, new requests
+    /// included, for this long before it is told to stop (SIGTERM). Defaults to zero.
+    pub pre_stop: SimDuration,
+    /// `terminationGracePeriodSeconds` (30 s): from the start of termination, time allowed
+    /// for the pre-stop hook and the drain of work in progress; whatever remains then is
+    /// killed (`ConnectionReset`).
+    pub grace_period: SimDuration,
+    /// Back-off between restarts of a crashing process (kubelet's CrashLoopBackOff).
+    pub restart: RestartBackoff,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle {
+            startup: Dist::Constant(0.0),
+            warmup: SimDuration::ZERO,
+            warmup_factor: 1.0,
+            pre_stop: SimDuration::ZERO,
+            grace_period: SimDuration::from_secs(30),
+            restart: RestartBackoff::default(),
+        }
+    }
+}
+
+/// kubelet's restart back-off: the delay before restart `n` is `initial · 2^(n-1)` capped at
+/// `max`; a process that ran for `reset_after` without crashing starts over at `initial`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct RestartBackoff {
+    /// First delay (10 s).
+    pub initial: SimDuration,
+    /// Cap (300 s).
+    pub max: SimDuration,
+    /// Running this long resets the back-off (600 s).
+    pub reset_after: SimDuration,
+}
+
+impl Default for RestartBackoff {
+    fn default() -> Self {
+        RestartBackoff {
+            initial: SimDuration::from_secs(10),
+            max: SimDuration::from_secs(300),
+            reset_after: SimDuration::from_secs(600),
+        }
+    }
+}
+
+impl RestartBackoff {
+    /// The delay before the `n`-th restart in a row (`n >= 1`).
+    pub fn delay(&self, n: u32) -> SimDuration {
+        let shift = n.saturating_sub(1).min(62);
+        let d = self.initial.as_nanos().saturating_mul(1u64 << shift);
+        SimDuration(d.min(self.max.as_nanos()))
+    }
+}
+
+/// The probes the orchestrator runs on each instance of a service.
+#[derive(Clone, Debug, Default)]
+pub struct Probes {
+    /// Failure restarts the process.
+    pub liveness: Option<ProbeSpec>,
+    /// Failure takes the instance out of load balancing until it passes again. Without a
+    /// readiness probe an instance is ready as soon as its process accepts work.
+    pub readiness: Option<ProbeSpec>,
+    /// Holds the other probes back until it passes; failure restarts the process.
+    pub startup: Option<ProbeSpec>,
+}
+
+/// One probe: what it checks, and Kubernetes timing and thresholds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeSpec {
+    /// What an answer depends on.
+    pub check: ProbeCheck,
+    /// `initialDelaySeconds`, `periodSeconds`, `timeoutSeconds`, thresholds.
+    pub config: ProbeConfig,
+}
+
+/// What a probe checks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProbeCheck {
+    /// The process answers (it is up and not stopped).
+    Process,
+    /// The process answers and a call to a dependency's endpoint succeeds within the probe's
+    /// timeout (the call goes out with no client policy).
+    Dependency {
+        /// Service called.
+        service: ServiceId,
+        /// Endpoint called.
+        endpoint: EndpointId,
+    },
+    /// The process answers and its queue holds fewer than this many requests.
+    QueueBelow(u32),
+}
+
+/// One version of a service: what each endpoint does in it.
+#[derive(Clone, Debug)]
+pub struct VersionConfig {
+    /// Stable name, such as `v2`.
+    pub name: String,
+    /// Indexed by [`EndpointId`]: the endpoint as this version serves it, or `None` if this
+    /// version does not have it (requests for it fail with `Unsupported`).
+    pub endpoints: Vec<Option<EndpointConfig>>,
+}
+
+/// A change of a service's version, rolled out over time.
+#[derive(Clone, Debug)]
+pub struct DeployConfig {
+    /// Label in outputs and plots.
+    pub name: String,
+    /// Service deployed.
+    pub service: ServiceId,
+    /// Index of the version deployed in the service's versions.
+    pub version: u32,
+    /// When it starts.
+    pub trigger: DeployTrigger,
+    /// How it proceeds.
+    pub strategy: DeployStrategy,
+}
+
+/// When a deploy starts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DeployTrigger {
+    /// At a time.
+    At(SimTime),
+    /// When another deploy (an index into the deploys) completes, after a delay. A deploy
+    /// that never completes (aborted, or still running at the end) never triggers it.
+    After {
+        /// The deploy waited for.
+        deploy: u32,
+        /// Time between its completion and this start.
+        delay: SimDuration,
+    },
+}
+
+/// How a deploy replaces instances.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DeployStrategy {
+    /// A Kubernetes Deployment's `RollingUpdate`.
+    Rolling(RollingParams),
+    /// An Argo Rollouts canary: steps of weights and pauses, with optional analysis.
+    Canary(CanaryParams),
+}
+
+/// `RollingUpdate` parameters (Kubernetes names and defaults).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct RollingParams {
+    /// `maxSurge` (25 %, rounded up).
+    pub max_surge: IntOrPercent,
+    /// `maxUnavailable` (25 %, rounded down).
+    pub max_unavailable: IntOrPercent,
+    /// `minReadySeconds` (0).
+    pub min_ready: SimDuration,
+    /// `progressDeadlineSeconds` (600 s): a rollout that makes no progress for this long is
+    /// reported as stalled (Kubernetes does not roll back by itself).
+    pub progress_deadline: SimDuration,
+}
+
+impl Default for RollingParams {
+    fn default() -> Self {
+        RollingParams {
+            max_surge: IntOrPercent::Percent(25),
+            max_unavailable: IntOrPercent::Percent(25),
+            min_ready: SimDuration::ZERO,
+            progress_deadline: SimDuration::from_secs(600),
+        }
+    }
+}
+
+/// An Argo Rollouts canary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CanaryParams {
+    /// The steps, in order.
+    pub steps: Vec<CanaryStepConfig>,
+    /// `trafficRouting`: weights are enforced by the balancer (the canary gets exactly its
+    /// weight of requests) instead of by replica counts.
+    pub traffic_routing: bool,
+    /// Background analysis over the whole canary: on failure the rollout aborts and goes
+    /// back to the stable version.
+    pub analysis: Option<AnalysisConfig>,
+}
+
+/// One canary step.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CanaryStepConfig {
+    /// `setWeight`: percent of traffic (or replicas) on the canary.
+    SetWeight(u32),
+    /// `pause`: for a duration, or (`None`) until the end of the run.
+    Pause(Option<SimDuration>),
+}
+
+/// Analysis of the canary's answers: every `interval`, a measurement over the answers its
+/// instances gave since the last one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnalysisConfig {
+    /// Time between measurements (`interval`).
+    pub interval: SimDuration,
+    /// Measurements that may fail before the analysis fails (`failureLimit`, 0).
+    pub failure_limit: u32,
+    /// Highest error share a measurement may show (errors / answers), if checked.
+    pub max_error_rate: Option<f64>,
+    /// Highest p99 latency of successful answers a measurement may show, if checked.
+    pub max_p99: Option<SimDuration>,
+    /// Fewest answers a measurement needs; fewer make it inconclusive (counted neither way).
+    pub min_samples: u32,
+}

@@ -12,6 +12,8 @@ pub struct FleetOutput {
     pub created: u64,
     /// Processes that crashed (faults) or were killed by a failing liveness or startup probe.
     pub crashes: u64,
+    /// Of those, processes killed by a failing liveness or startup probe.
+    pub probe_kills: u64,
     /// Processes restarted after a crash or a kill.
     pub restarts: u64,
     /// Requests refused because the instance's process was not accepting work (starting,

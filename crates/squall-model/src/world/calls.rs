@@ -17,7 +17,7 @@ impl World {
         let (service, endpoint, timeout, edge) = (c.service, c.endpoint, c.timeout, c.edge);
         self.edges[edge as usize].calls += 1;
         let i = &self.instances[caller_instance as usize];
-        let scope = caller_instance - self.services[i.service.0 as usize].first_instance;
+        let scope = i.ordinal;
         // A relative deadline became a local one on arrival: the caller's clock does not move it.
         let skew = if relative { 0 } else { i.skew };
         let site = self.clients.len() as u32 + edge;
@@ -257,6 +257,8 @@ impl World {
             latency: now.since(req.issued_at),
             permit: req.breaker_permit.take(),
             retry_after: req.retry_after,
+            version: req.version,
+            flags: req.flags,
         };
         let l = req.logical;
         self.detach_attempt(l, r);

@@ -32,17 +32,21 @@ impl World {
     }
 
     pub(super) fn on_fault_start(&mut self, sched: &mut Scheduler<Event>, fault: u32) {
-        let f = &self.faults[fault as usize];
-        let (first, n) = (f.first, f.n);
+        let cfg = &self.cfg.faults[fault as usize];
+        let members = &self.services[cfg.service.0 as usize].members;
+        let m = members.len() as u32;
+        let n = ((cfg.share * f64::from(m)).ceil() as u32).clamp(1, m.max(1)).min(m);
+        let hit: Vec<u32> = members[..n as usize].to_vec();
+        self.faults[fault as usize].hit = hit.clone();
         match self.cfg.faults[fault as usize].kind {
             FaultKind::Slow { .. } | FaultKind::Fail { .. } => {
-                for inst in first..first + n {
+                for inst in hit {
                     self.instances[inst as usize].failing.push(fault);
                     self.refresh_faults(inst);
                 }
             }
-            FaultKind::Down | FaultKind::Crash => {
-                for inst in first..first + n {
+            FaultKind::Down => {
+                for inst in hit {
                     let i = &mut self.instances[inst as usize];
                     i.down += 1;
                     if i.down == 1 {
@@ -50,26 +54,36 @@ impl World {
                     }
                 }
             }
+            FaultKind::Crash => {
+                for inst in hit {
+                    self.instances[inst as usize].crashing += 1;
+                    self.crash(sched, inst);
+                }
+            }
             FaultKind::FlushCache => self.set_caches_down(fault, 1),
         }
     }
 
     pub(super) fn on_fault_end(&mut self, sched: &mut Scheduler<Event>, fault: u32) {
-        let f = &self.faults[fault as usize];
-        let (first, n) = (f.first, f.n);
+        let hit = std::mem::take(&mut self.faults[fault as usize].hit);
         match self.cfg.faults[fault as usize].kind {
             FaultKind::Slow { .. } | FaultKind::Fail { .. } => {
-                for inst in first..first + n {
+                for &inst in &hit {
                     let i = &mut self.instances[inst as usize];
                     let k = i.failing.iter().position(|&g| g == fault).expect("an active fault ends");
                     i.failing.remove(k);
                     self.refresh_faults(inst);
                 }
             }
-            FaultKind::Down | FaultKind::Crash => {
-                for inst in first..first + n {
+            FaultKind::Down => {
+                for &inst in &hit {
                     self.instances[inst as usize].down -= 1;
                     self.pull_next(sched, inst);
+                }
+            }
+            FaultKind::Crash => {
+                for &inst in &hit {
+                    self.instances[inst as usize].crashing -= 1;
                 }
             }
             FaultKind::FlushCache => {
@@ -110,7 +124,7 @@ impl World {
 
     /// The process of `inst` dies: every request it holds fails with `ConnectionReset`
     /// (queued ones are dropped unserved), and its calls still out are abandoned.
-    fn reset(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+    pub(super) fn reset(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
         let now = sched.now();
         // A scan of the request table: faults are rare, and this keeps the hot path free of
         // per-instance request lists.

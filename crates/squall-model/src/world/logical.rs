@@ -21,13 +21,13 @@ pub(super) struct LogRef {
 /// Who waits for a logical request's outcome.
 #[derive(Copy, Clone, Debug)]
 pub(super) enum Owner {
-    Client(ClientId),
+    /// A client group's request: on its own, or step `step` of flow run `flow` (`NONE`).
+    Client { client: ClientId, flow: u32 },
+    /// A dependency probe of an instance (its worker's `seq` when sent, and its kind).
+    Probe { inst: u32, seq: u32, kind: u8 },
     /// A request on another service, waiting on this call while its step number is `seq`.
     /// A later answer, after the parent moved on, reaches nobody.
-    Parent {
-        req: ReqRef,
-        seq: u32,
-    },
+    Parent { req: ReqRef, seq: u32 },
 }
 
 #[derive(Debug)]
@@ -69,6 +69,10 @@ pub(super) struct Logical {
     pub held: u32,
     /// How the last attempt failed.
     pub last_failure: Outcome,
+    /// The version of the instance that answered the latest attempt (`NONE` if none did),
+    /// and the flags of a successful answer.
+    pub version: u32,
+    pub flags: u64,
 }
 
 pub(super) struct Logicals {
@@ -132,6 +136,8 @@ impl Logicals {
             backoff: BackoffState::default(),
             held: 0,
             last_failure: Outcome::Timeout,
+            version: u32::MAX,
+            flags: 0,
         };
         self.n_live += 1;
         match self.free.pop() {
@@ -157,6 +163,8 @@ impl Logicals {
                 x.ending = false;
                 x.backoff = BackoffState::default();
                 x.held = 0;
+                x.version = u32::MAX;
+                x.flags = 0;
                 LogRef { index, gen: x.gen }
             }
             None => {

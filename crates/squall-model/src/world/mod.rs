@@ -15,10 +15,14 @@
 //! Faults (`faults`) change instances for a window of time.
 
 mod calls;
+mod deploy;
 mod faults;
+mod fleet;
+mod flows;
 mod logical;
 mod plan;
 mod policy;
+mod probes;
 mod requests;
 mod server;
 
@@ -72,6 +76,38 @@ enum Event {
     FaultStart { fault: u32 },
     /// A fault's window closes.
     FaultEnd { fault: u32 },
+    /// An instance's process has started (incarnation `inc`).
+    InstanceUp { inst: u32, inc: u32 },
+    /// A crashed instance's restart back-off is over.
+    Restart { inst: u32, inc: u32 },
+    /// A terminating instance's pre-stop hook is over: it stops taking work.
+    Stop { inst: u32, inc: u32 },
+    /// A terminating instance's grace period is over.
+    Kill { inst: u32, inc: u32 },
+    /// A change of an instance's readiness reaches the balancers.
+    EndpointChange { inst: u32, add: bool },
+    /// A probe of an instance is due (`kind` indexes `probes::KINDS`; `seq` is the
+    /// worker's, to recognise a stale tick).
+    ProbeTick { inst: u32, seq: u32, kind: u8 },
+    /// A deploy starts.
+    DeployStart { deploy: u32 },
+    /// A deploy's controller looks at the fleet again (a pause ended, a pod became
+    /// available, an analysis is due).
+    DeployTick { deploy: u32, what: deploy::Tick },
+    /// The next step of a flow run is due.
+    FlowStep { flow: u32, gen: u32 },
+}
+
+/// What a client group learns when one of its requests ends.
+#[derive(Copy, Clone, Debug)]
+struct ClientAnswer {
+    issued: SimTime,
+    outcome: Outcome,
+    service: ServiceId,
+    /// The version of the instance that answered the last attempt (`NONE` if none did).
+    version: u32,
+    /// Flags of a successful answer.
+    flags: u64,
 }
 
 /// A time-weighted gauge (busy workers, queue length) that also splits its integral into
@@ -92,6 +128,8 @@ struct Gauge {
 enum GaugeKind {
     Busy,
     Queue,
+    /// Workers of instances whose process is up (no per-bucket series).
+    Capacity,
 }
 
 struct ClientState {
@@ -113,6 +151,10 @@ struct ClientState {
     /// later bucket starts: answers come in time order, so one histogram serves them all.
     open_latency: Histogram<u64>,
     open_bucket: usize,
+    /// Requests by the version that answered: `served[version_base[service] + v]`.
+    served: Vec<OutcomeCounts>,
+    /// The flow this group runs, if any.
+    flow: Option<flows::FlowStats>,
 }
 
 impl ClientState {
@@ -190,13 +232,54 @@ struct InstanceState {
     failing: Vec<u32>,
     /// How far its wall clock is ahead of true time, ns.
     skew: i64,
+    /// The version it runs, and its creation rank within its service (its policy scope and
+    /// the key of its random streams).
+    version: u32,
+    ordinal: u32,
+    phase: fleet::Phase,
+    /// Deletion has begun: it will not be ready again.
+    terminating: bool,
+    /// Its readiness (always true without a readiness probe, once up).
+    is_ready: bool,
+    /// The endpoint state last sent to the balancers, and the one they have.
+    want_endpoint: bool,
+    in_endpoints: bool,
+    category: fleet::Category,
+    /// Incarnation: bumped at every start, crash and deletion, to recognise stale events.
+    inc: u32,
+    started_at: SimTime,
+    ready_since: SimTime,
+    /// Work is slower until then (warm-up).
+    warm_until: SimTime,
+    /// Crashes since its process last ran long enough to reset the back-off.
+    crashes_in_row: u32,
+    /// Active `Crash` faults: it crashes again as soon as it starts.
+    crashing: u32,
+    error_rng: StreamRng,
+    /// Its probe workers.
+    probes: Vec<probes::ProbeState>,
 }
 
 struct ServiceState {
     name: String,
-    first_instance: u32,
-    n_instances: u32,
-    workers_total: u32,
+    /// Its instances that are not gone, oldest first.
+    members: Vec<u32>,
+    /// The instances the balancers pick among, in index order: those ready, as the
+    /// balancers know it (after the propagation delay).
+    endpoints: Vec<u32>,
+    next_ordinal: u32,
+    versions: Vec<fleet::VersionState>,
+    /// Index of its first version in client groups' `served`.
+    version_base: u32,
+    /// Traffic-routed weights: the share of requests (0..=100) the balancer sends to
+    /// `routed.0`'s instances, the rest going to the others; `None` routes by endpoints.
+    routed: Option<(u32, u32)>,
+    /// With `routed`: the endpoints of the routed version, and the others.
+    split: [Vec<u32>; 2],
+    routing_rng: StreamRng,
+    skew_since: Option<SimTime>,
+    fleet: crate::output::FleetOutput,
+    capacity: Gauge,
     queue_cfg: QueueConfig,
     balancer: BalancerKind,
     lb_rng: StreamRng,
@@ -249,9 +332,8 @@ struct EndpointCache {
 }
 
 struct FaultState {
-    /// Instances hit: `first..first + n` of the world's instances.
-    first: u32,
-    n: u32,
+    /// Instances hit, chosen when the window opens.
+    hit: Vec<u32>,
     rng: StreamRng,
 }
 
@@ -266,6 +348,8 @@ struct World {
     edges: Vec<EdgeStats>,
     endpoint_caches: Vec<EndpointCache>,
     faults: Vec<FaultState>,
+    deploys: Vec<deploy::DeployState>,
+    flows: flows::FlowRuns,
     reqs: Requests,
     logicals: Logicals,
     /// Client policies: one site per client group, then one per plan edge.
@@ -330,19 +414,43 @@ fn shedder(c: &crate::config::SheddingConfig) -> Shedder {
     }
 }
 
-/// The policy sites of a world (client groups, then plan edges), the state of each site's
-/// scopes, and the breakers.
-fn policy_sites(
-    cfg: &ModelConfig,
-    plan: &Plan,
-    n_buckets: usize,
-) -> (Vec<Site>, Vec<ScopeState>, Vec<BreakerSlot>) {
+/// The state of a caller instance's policy for one dependency: its bulkhead and pool.
+fn dependency_state(d: &crate::config::DependencyConfig) -> DependencyState {
+    DependencyState {
+        bulkhead: d.bulkhead.as_ref().map(|b| match *b {
+            BulkheadConfig::Semaphore { max_concurrent_calls, max_wait_duration } => {
+                let when_full =
+                    if max_wait_duration > SimDuration::ZERO { WhenFull::Wait } else { WhenFull::Reject };
+                Bulkhead::Semaphore {
+                    gate: Semaphore::new(max_concurrent_calls, when_full),
+                    max_wait: max_wait_duration,
+                }
+            }
+            BulkheadConfig::ThreadPool {
+                core_thread_pool_size,
+                max_thread_pool_size,
+                queue_capacity,
+                keep_alive_duration,
+            } => Bulkhead::ThreadPool(ThreadPool::new(
+                core_thread_pool_size,
+                max_thread_pool_size,
+                queue_capacity,
+                keep_alive_duration,
+            )),
+        }),
+        pool: d.pool.as_ref().map(|p| Pool {
+            connections: Semaphore::new(0, WhenFull::Wait),
+            maximum: p.maximum_pool_size,
+            timeout: p.connection_timeout,
+        }),
+    }
+}
+
+/// The policy sites of a world: client groups (one scope each), then plan edges (a scope
+/// per caller instance, added as instances are created).
+fn policy_sites(cfg: &ModelConfig, plan: &Plan, n_buckets: usize) -> Vec<Site> {
     let seed = cfg.seed;
-    let mut sites = Vec::new();
-    let mut states = Vec::new();
-    let mut breakers = Vec::new();
-    let clients =
-        cfg.clients.iter().map(|c| (c.policy.clone(), 1, format!("clients/{}/policy", c.name), false));
+    let clients = cfg.clients.iter().map(|c| (c.policy.clone(), format!("clients/{}/policy", c.name), false));
     let edges = plan.edges.iter().map(|e| {
         let caller = &cfg.services[e.caller.0 as usize];
         let callee = &cfg.services[e.callee.0 as usize].name;
@@ -351,46 +459,22 @@ fn policy_sites(
             .iter()
             .find(|d| d.service == e.callee)
             .map_or_else(CallPolicy::default, |d| d.policy.clone());
-        (policy, caller.replicas, format!("services/{}/dependencies/{callee}/policy", caller.name), true)
+        (policy, format!("services/{}/dependencies/{callee}/policy", caller.name), true)
     });
-    for (policy, scopes, key, is_edge) in clients.chain(edges) {
-        let state_base = states.len() as u32;
-        for _ in 0..scopes {
-            states.push(ScopeState {
-                budget: policy.budget.map(RetryBudget::new),
-                throttle: policy.throttle.map(AdaptiveThrottle::new),
-                active: 0,
-                retries_active: 0,
-            });
-        }
-        let (breaker_base, n_breakers) = match &policy.breaker {
-            None => (NONE, 0),
-            Some(b) => {
-                let n = if b.shared { 1 } else { scopes };
-                let base = breakers.len() as u32;
-                for _ in 0..n {
-                    breakers.push(BreakerSlot {
-                        breaker: Breaker::new(b.config),
-                        site: sites.len() as u32,
-                        state: BreakerState::Closed,
-                        since: SimTime::ZERO,
-                        state_ns: [0; 3],
-                    });
+    clients
+        .chain(edges)
+        .map(|(policy, key, is_edge)| {
+            let mut site = Site::new(policy, stream(seed, &key));
+            if site.tracked {
+                site.stats.series = vec![PolicyBucket::default(); n_buckets];
+                if is_edge {
+                    // A client group's requests per bucket are in its own series already.
+                    site.calls_series = vec![0; n_buckets];
                 }
-                (base, n)
             }
-        };
-        let mut site = Site::new(policy, state_base, breaker_base, n_breakers, stream(seed, &key));
-        if site.tracked {
-            site.stats.series = vec![PolicyBucket::default(); n_buckets];
-            if is_edge {
-                // A client group's requests per bucket are in its own series already.
-                site.calls_series = vec![0; n_buckets];
-            }
-        }
-        sites.push(site);
-    }
-    (sites, states, breakers)
+            site
+        })
+        .collect()
 }
 
 impl World {
@@ -401,80 +485,24 @@ impl World {
             .expect("bucket count fits in memory");
         let seed = cfg.seed;
         let plan = Plan::new(cfg);
-        let mut instances = Vec::new();
-        let mut dependencies = Vec::new();
         let mut services: Vec<ServiceState> = Vec::with_capacity(cfg.services.len());
-        for (s, sc) in cfg.services.iter().enumerate() {
-            let first_instance = u32::try_from(instances.len()).expect("instance count fits u32");
+        let mut version_base = 0;
+        for sc in &cfg.services {
             let adm = &sc.admission;
-            for i in 0..sc.replicas {
-                let dep_base = dependencies.len() as u32;
-                for d in &sc.dependencies {
-                    dependencies.push(DependencyState {
-                        bulkhead: d.bulkhead.as_ref().map(|b| match *b {
-                            BulkheadConfig::Semaphore { max_concurrent_calls, max_wait_duration } => {
-                                let when_full = if max_wait_duration > SimDuration::ZERO {
-                                    WhenFull::Wait
-                                } else {
-                                    WhenFull::Reject
-                                };
-                                Bulkhead::Semaphore {
-                                    gate: Semaphore::new(max_concurrent_calls, when_full),
-                                    max_wait: max_wait_duration,
-                                }
-                            }
-                            BulkheadConfig::ThreadPool {
-                                core_thread_pool_size,
-                                max_thread_pool_size,
-                                queue_capacity,
-                                keep_alive_duration,
-                            } => Bulkhead::ThreadPool(ThreadPool::new(
-                                core_thread_pool_size,
-                                max_thread_pool_size,
-                                queue_capacity,
-                                keep_alive_duration,
-                            )),
-                        }),
-                        pool: d.pool.as_ref().map(|p| Pool {
-                            connections: Semaphore::new(0, WhenFull::Wait),
-                            maximum: p.maximum_pool_size,
-                            timeout: p.connection_timeout,
-                        }),
-                    });
-                }
-                let key = |what: &str| format!("services/{}/instance/{i}/{what}", sc.name);
-                instances.push(InstanceState {
-                    service: ServiceId(s as u32),
-                    workers: sc.workers,
-                    busy: 0,
-                    outstanding: 0,
-                    queue: WaitQueue::new(&sc.queue),
-                    ready: VecDeque::new(),
-                    rate: adm.rate_limit.as_ref().filter(|r| r.per_instance).map(|r| rate_limiter(&r.bucket)),
-                    limiter: adm.concurrency_limit.as_ref().map(concurrency_limiter),
-                    work_rng: stream(seed, &key("work")),
-                    cache_rng: stream(seed, &key("cache")),
-                    caches: plan.call_caches[s].iter().map(warmth).collect(),
-                    dep_base,
-                    down: 0,
-                    slow: 1.0,
-                    failing: Vec::new(),
-                    skew: match &sc.clock_skew {
-                        ClockSkew::None => 0,
-                        ClockSkew::Offsets(v) if v.is_empty() => 0,
-                        ClockSkew::Offsets(v) => v[i as usize % v.len()],
-                        ClockSkew::Uniform { max } => {
-                            let m = max.as_nanos().min(i64::MAX as u64) as i64;
-                            stream(seed, &key("clock")).random_range(-m..=m)
-                        }
-                    },
-                });
-            }
+            let n_versions = sc.n_versions();
             services.push(ServiceState {
                 name: sc.name.clone(),
-                first_instance,
-                n_instances: sc.replicas,
-                workers_total: sc.replicas.saturating_mul(sc.workers),
+                members: Vec::new(),
+                endpoints: Vec::new(),
+                next_ordinal: 0,
+                versions: (0..n_versions).map(|_| fleet::VersionState::new(n_buckets)).collect(),
+                version_base,
+                routed: None,
+                split: [Vec::new(), Vec::new()],
+                routing_rng: stream(seed, &format!("services/{}/routing", sc.name)),
+                skew_since: None,
+                fleet: crate::output::FleetOutput::default(),
+                capacity: Gauge::default(),
                 queue_cfg: sc.queue.clone(),
                 balancer: sc.balancer,
                 lb_rng: stream(seed, &format!("services/{}/balancer", sc.name)),
@@ -503,27 +531,7 @@ impl World {
                 sojourn_ns_sum: 0,
                 series: vec![ServiceBucket::default(); n_buckets],
             });
-        }
-        // Pools open their `minimum_idle` connections at start, caller by caller in
-        // configuration order, as far as each callee's connection cap allows.
-        for inst in &instances {
-            let sc = &cfg.services[inst.service.0 as usize];
-            for (d, dc) in sc.dependencies.iter().enumerate() {
-                let (Some(pc), Some(pool)) = (&dc.pool, &mut dependencies[inst.dep_base as usize + d].pool)
-                else {
-                    continue;
-                };
-                let callee = &mut services[dc.service.0 as usize];
-                let n = pc
-                    .minimum_idle
-                    .min(pc.maximum_pool_size)
-                    .min(callee.max_connections - callee.connections);
-                callee.connections += n;
-                for _ in 0..n {
-                    let none = pool.connections.grow(|_| false);
-                    debug_assert!(none.is_none(), "nobody waits at start");
-                }
-            }
+            version_base += n_versions as u32;
         }
         let clients = cfg
             .clients
@@ -547,6 +555,11 @@ impl World {
                 series: vec![ClientBucket::default(); n_buckets],
                 open_latency: hist(HIST_SIGFIG),
                 open_bucket: 0,
+                served: vec![OutcomeCounts::default(); version_base as usize],
+                flow: cc
+                    .flow
+                    .as_ref()
+                    .map(|f| flows::FlowStats::new(&cc.name, f, &cfg.services, n_buckets, seed)),
             })
             .collect();
         let edges = plan
@@ -570,39 +583,102 @@ impl World {
                 rng: stream(seed, &format!("services/{}/cache/{k}", cfg.services[s.0 as usize].name)),
             })
             .collect();
-        let mut faults = Vec::with_capacity(cfg.faults.len());
-        for (k, f) in cfg.faults.iter().enumerate() {
-            let svc = &services[f.service.0 as usize];
-            let n = ((f.share * f64::from(svc.n_instances)).ceil() as u32).clamp(1, svc.n_instances.max(1));
-            let n = n.min(svc.n_instances);
-            let same_name = cfg.faults[..k].iter().filter(|g| g.name == f.name).count();
-            faults.push(FaultState {
-                first: svc.first_instance,
-                n,
-                rng: stream(seed, &format!("faults/{}/{same_name}", f.name)),
-            });
-        }
-        let (sites, states, breakers) = policy_sites(cfg, &plan, n_buckets);
-        World {
+        let faults = cfg
+            .faults
+            .iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let same_name = cfg.faults[..k].iter().filter(|g| g.name == f.name).count();
+                FaultState { hit: Vec::new(), rng: stream(seed, &format!("faults/{}/{same_name}", f.name)) }
+            })
+            .collect();
+        let sites = policy_sites(cfg, &plan, n_buckets);
+        let mut world = World {
             cfg: cfg.clone(),
             plan,
             clients,
             services,
-            instances,
-            dependencies,
+            instances: Vec::new(),
+            dependencies: Vec::new(),
             edges,
             endpoint_caches,
             faults,
+            deploys: cfg.deploys.iter().map(deploy::DeployState::new).collect(),
+            flows: flows::FlowRuns::default(),
             reqs: Requests::new(),
             logicals: Logicals::new(),
             sites,
-            states,
-            breakers,
+            states: Vec::new(),
+            breakers: Vec::new(),
             bucket_ns,
             n_buckets,
             cur_bucket: 0,
             cur_bucket_start: 0,
             n_handled: 0,
+        };
+        // The site of dependency probes' calls: no policy, one scope.
+        world.sites.push(Site::new(CallPolicy::default(), stream(seed, "probes")));
+        let probe_site = world.sites.len() - 1;
+        world.add_scope(probe_site);
+        // Client groups have one scope each; a shared breaker is one per site.
+        for k in 0..probe_site {
+            if world.sites[k].shared_breaker {
+                world.add_breaker(k);
+            }
+            if k < world.clients.len() {
+                world.add_scope(k);
+            }
+        }
+        // The fleet at time zero, up and ready. Pools open their `minimum_idle` connections
+        // at start, caller by caller in configuration order, as far as each callee's
+        // connection cap allows.
+        for (s, sc) in cfg.services.iter().enumerate() {
+            for _ in 0..sc.replicas {
+                world.spawn_instance(None, ServiceId(s as u32), 0);
+            }
+        }
+        world
+    }
+
+    /// A new scope (a client group's, or a new caller instance's) of site `k`: its budget,
+    /// throttle and, unless shared, breaker.
+    fn add_scope(&mut self, k: usize) {
+        let site = &self.sites[k];
+        let p = &site.policy;
+        self.states.push(ScopeState {
+            budget: p.budget.map(RetryBudget::new),
+            throttle: p.throttle.map(AdaptiveThrottle::new),
+            active: 0,
+            retries_active: 0,
+        });
+        let index = (self.states.len() - 1) as u32;
+        self.sites[k].scopes.push(index);
+        if self.sites[k].policy.breaker.is_some() && !self.sites[k].shared_breaker {
+            self.add_breaker(k);
+        }
+    }
+
+    fn add_breaker(&mut self, k: usize) {
+        let config = self.sites[k].policy.breaker.as_ref().expect("a breaker policy").config;
+        self.breakers.push(BreakerSlot {
+            breaker: Breaker::new(config),
+            site: k as u32,
+            state: BreakerState::Closed,
+            since: SimTime::ZERO,
+            state_ns: [0; 3],
+        });
+        let index = (self.breakers.len() - 1) as u32;
+        self.sites[k].breaker_slots.push(index);
+    }
+
+    /// Scope `ordinal` of every dependency site of `service`, for a new instance.
+    fn add_policy_scopes(&mut self, service: ServiceId, ordinal: u32) {
+        let n_clients = self.clients.len();
+        for e in 0..self.plan.edges.len() {
+            if self.plan.edges[e].caller == service {
+                debug_assert_eq!(self.sites[n_clients + e].scopes.len(), ordinal as usize);
+                self.add_scope(n_clients + e);
+            }
         }
     }
 
@@ -624,6 +700,14 @@ impl World {
                         sched.at(SimTime(offset), Event::UserWake { client });
                     }
                 }
+            }
+        }
+        for inst in 0..self.instances.len() as u32 {
+            self.start_probes(sched, inst);
+        }
+        for (k, d) in self.cfg.deploys.iter().enumerate() {
+            if let crate::config::DeployTrigger::At(t) = d.trigger {
+                sched.at(t, Event::DeployStart { deploy: k as u32 });
             }
         }
         for (k, f) in self.cfg.faults.iter().enumerate() {
@@ -706,6 +790,7 @@ impl World {
         let g = match kind {
             GaugeKind::Busy => &mut svc.busy,
             GaugeKind::Queue => &mut svc.queued,
+            GaugeKind::Capacity => &mut svc.capacity,
         };
         if g.bucket_end == 0 {
             g.bucket_end = bucket_ns;
@@ -718,6 +803,7 @@ impl World {
         let mut add = |b: usize, area: u128| match kind {
             GaugeKind::Busy => series[b].busy_integral += area,
             GaugeKind::Queue => series[b].queue_integral += area,
+            GaugeKind::Capacity => {}
         };
         while to >= g.bucket_end && g.bucket < last_bucket {
             add(g.bucket, v * u128::from(g.bucket_end - t));
@@ -747,18 +833,35 @@ impl World {
 
     // ---- clients ----
 
+    /// A client group's arrival (or a user's wake-up): a request, or a new flow run.
     fn on_client_request(&mut self, sched: &mut Scheduler<Event>, client: ClientId) {
+        if self.clients[client.0 as usize].flow.is_some() {
+            return self.start_flow(sched, client);
+        }
+        let cs = &self.clients[client.0 as usize];
+        let target = (cs.service, cs.endpoint);
+        self.send_client_request(sched, client, NONE, target);
+    }
+
+    /// A client group sends a request to `target`, on its own or as a step of flow run `flow`.
+    fn send_client_request(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        client: ClientId,
+        flow: u32,
+        (service, endpoint): (ServiceId, crate::config::EndpointId),
+    ) {
         let now = sched.now();
         let b = self.bucket(now);
         let cs = &mut self.clients[client.0 as usize];
         cs.issued += 1;
         cs.series[b].issued += 1;
-        let target = (cs.service, cs.endpoint, cs.criticality);
+        let target = (service, endpoint, cs.criticality);
         // The group's policy site has the same index as the group.
         let timeout = self.sites[client.0 as usize].policy.timeout;
         self.start_logical(
             sched,
-            Owner::Client(client),
+            Owner::Client { client, flow },
             target,
             client.0,
             0,
@@ -784,18 +887,14 @@ impl World {
         ));
     }
 
-    /// A client group's request ended.
-    fn client_answered(
-        &mut self,
-        sched: &mut Scheduler<Event>,
-        c: ClientId,
-        issued: SimTime,
-        outcome: Outcome,
-    ) {
+    /// A client group's request ended; a flow's step goes on with its flow.
+    fn client_answered(&mut self, sched: &mut Scheduler<Event>, c: ClientId, flow: u32, a: ClientAnswer) {
         let now = sched.now();
-        let latency = now.since(issued).as_nanos();
+        let latency = now.since(a.issued).as_nanos();
         let b = self.bucket(now);
+        let version_base = self.services[a.service.0 as usize].version_base;
         let cs = &mut self.clients[c.0 as usize];
+        let outcome = a.outcome;
         cs.outcomes.add(outcome);
         record(&mut cs.latency_all, latency);
         cs.series[b].outcomes.add(outcome);
@@ -807,10 +906,49 @@ impl World {
             }
             record(&mut cs.open_latency, latency);
         }
+        if a.version != NONE {
+            cs.served[(version_base + a.version) as usize].add(outcome);
+        }
+        if flow != NONE {
+            return self.flow_step_answered(sched, flow, a);
+        }
+        self.user_thinks(sched, c);
+    }
+
+    /// A closed-loop user, done with a request or a flow, thinks before the next.
+    fn user_thinks(&mut self, sched: &mut Scheduler<Event>, c: ClientId) {
+        let cs = &mut self.clients[c.0 as usize];
         if let Load::Closed { think, .. } = &cs.load {
             let d = round_ns(think.sample(&mut cs.think_rng));
             sched.after(SimDuration(d), Event::UserWake { client: c });
         }
+    }
+
+    /// Each client group's requests by the version that answered them, for services with
+    /// more than one version.
+    fn served_by(&self) -> Vec<Vec<crate::output::ServedBy>> {
+        self.clients
+            .iter()
+            .map(|c| {
+                let mut out = Vec::new();
+                for (s, svc) in self.services.iter().enumerate() {
+                    if svc.versions.len() < 2 {
+                        continue;
+                    }
+                    for v in 0..svc.versions.len() {
+                        let counts = &c.served[svc.version_base as usize + v];
+                        if counts.total() > 0 {
+                            out.push(crate::output::ServedBy {
+                                service: svc.name.clone(),
+                                version: self.cfg.services[s].version_name(v).to_string(),
+                                outcomes: counts.clone(),
+                            });
+                        }
+                    }
+                }
+                out
+            })
+            .collect()
     }
 
     /// Checks that no request was lost or duplicated, comparing counters with what a scan of
@@ -820,7 +958,7 @@ impl World {
     /// If the two tallies differ: the engine has a bug and its numbers cannot be trusted.
     fn check_conservation(&self) -> Conservation {
         let in_flight =
-            self.logicals.slots.iter().filter(|l| l.live && matches!(l.owner, Owner::Client(_))).count()
+            self.logicals.slots.iter().filter(|l| l.live && matches!(l.owner, Owner::Client { .. })).count()
                 as u64;
         let issued: u64 = self.clients.iter().map(|c| c.issued).sum();
         let ended: u64 = self.clients.iter().map(|c| c.outcomes.total()).sum();
@@ -830,8 +968,10 @@ impl World {
             "requests leaked or duplicated: issued {issued}, ended {ended}, in flight {in_flight}"
         );
         for (s, svc) in self.services.iter().enumerate() {
-            let held: u64 = self.instances[svc.first_instance as usize..][..svc.n_instances as usize]
+            let held: u64 = self
+                .instances
                 .iter()
+                .filter(|i| i.service.0 as usize == s)
                 .map(|i| u64::from(i.outstanding))
                 .sum::<u64>()
                 + svc.shared_queue.items.len() as u64;
@@ -842,6 +982,7 @@ impl World {
                 svc.name
             );
         }
+        self.check_flows();
         Conservation { issued, ended, in_flight }
     }
 
@@ -849,10 +990,13 @@ impl World {
     fn into_output(mut self, end: SimTime, stop: StopReason, n_events: u64) -> RunOutput {
         for s in 0..self.services.len() {
             let id = ServiceId(s as u32);
-            let (busy, queued) = (self.services[s].busy.value, self.services[s].queued.value);
+            let svc = &self.services[s];
+            let (busy, queued, capacity) = (svc.busy.value, svc.queued.value, svc.capacity.value);
             self.set_gauge(id, GaugeKind::Busy, end, busy);
             self.set_gauge(id, GaugeKind::Queue, end, queued);
+            self.set_gauge(id, GaugeKind::Capacity, end, capacity);
         }
+        self.close_fleet(end);
         let conservation = self.check_conservation();
         for c in &mut self.clients {
             c.close_bucket();
@@ -862,10 +1006,16 @@ impl World {
             .iter_mut()
             .map(|s| std::mem::take(&mut s.calls_series))
             .collect();
+        let served_by = self.served_by();
+        let deploys = self.deploy_outputs();
+        let flows: Vec<Option<crate::output::FlowOutput>> =
+            self.clients.iter_mut().map(|c| c.flow.take().map(flows::FlowStats::into_output)).collect();
         let clients = self
             .clients
             .into_iter()
-            .map(|c| ClientOutput {
+            .zip(served_by)
+            .zip(flows)
+            .map(|((c, served_by), flow)| ClientOutput {
                 name: c.name,
                 issued: c.issued,
                 outcomes: c.outcomes,
@@ -873,8 +1023,8 @@ impl World {
                 latency_all: c.latency_all,
                 series: c.series,
                 policy: policies.next().expect("a site per client"),
-                served_by: Vec::new(),
-                flow: None,
+                served_by,
+                flow,
             })
             .collect();
         let service_names: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
@@ -908,13 +1058,29 @@ impl World {
                 end: f.end,
             })
             .collect();
+        let instances = &self.instances;
         let services = self
             .services
             .into_iter()
-            .map(|s| ServiceOutput {
+            .enumerate()
+            .map(|(k, s)| ServiceOutput {
+                instances: s.members.len() as u32,
+                workers: s.members.iter().map(|&i| instances[i as usize].workers).sum(),
+                fleet: crate::output::FleetOutput {
+                    versions: s
+                        .versions
+                        .into_iter()
+                        .enumerate()
+                        .map(|(v, x)| crate::output::VersionOutput {
+                            name: self.cfg.services[k].version_name(v).to_string(),
+                            answers: x.answers,
+                            series: x.series,
+                        })
+                        .collect(),
+                    capacity_integral: s.capacity.integral,
+                    ..s.fleet
+                },
                 name: s.name,
-                instances: s.n_instances,
-                workers: s.workers_total,
                 arrivals: s.arrivals,
                 completed: s.completed,
                 rejected: s.rejected,
@@ -933,7 +1099,6 @@ impl World {
                 queue_max: s.queued.max,
                 wasted_work_ns: s.wasted_work_ns,
                 series: s.series,
-                fleet: Default::default(),
             })
             .collect();
         RunOutput {
@@ -947,7 +1112,7 @@ impl World {
             services,
             dependencies,
             faults,
-            deploys: Vec::new(),
+            deploys,
             conservation,
         }
     }
@@ -995,6 +1160,15 @@ impl Model for World {
             Event::CacheHit { req } => self.on_cache_hit(sched, req),
             Event::FaultStart { fault } => self.on_fault_start(sched, fault),
             Event::FaultEnd { fault } => self.on_fault_end(sched, fault),
+            Event::InstanceUp { inst, inc } => self.on_instance_up(sched, inst, inc),
+            Event::Restart { inst, inc } => self.on_restart(sched, inst, inc),
+            Event::Stop { inst, inc } => self.on_stop(sched, inst, inc),
+            Event::Kill { inst, inc } => self.on_kill(sched, inst, inc),
+            Event::EndpointChange { inst, add } => self.on_endpoint_change(sched, inst, add),
+            Event::ProbeTick { inst, seq, kind } => self.on_probe_tick(sched, inst, seq, kind),
+            Event::DeployStart { deploy } => self.on_deploy_start(sched, deploy),
+            Event::DeployTick { deploy, what } => self.on_deploy_tick(sched, deploy, what),
+            Event::FlowStep { flow, gen } => self.on_flow_step(sched, flow, gen),
         }
     }
 }

@@ -25,8 +25,15 @@ pub(super) struct EndpointPlan {
     pub n_steps: u32,
     /// Holds its worker while waiting on calls.
     pub blocking: bool,
-    /// Index into [`Plan::endpoint_caches`], or [`NONE`].
+    /// Index into [`Plan::endpoint_caches`], or [`NONE`]. The cache is in front of the
+    /// service: every version's plan of an endpoint names the same one.
     pub cache: u32,
+    /// The version has this endpoint (else requests for it are `Unsupported`).
+    pub present: bool,
+    /// Share of requests that fail with `ServerError` after their steps.
+    pub error_rate: f64,
+    /// Flags a successful answer carries.
+    pub flags: u64,
 }
 
 /// One call site.
@@ -56,9 +63,11 @@ pub(super) struct Edge {
 /// The flattened endpoints of every service.
 #[derive(Debug)]
 pub(super) struct Plan {
-    /// Endpoint plans; service `s`'s endpoint `e` is at `endpoint_base[s] + e`.
+    /// Endpoint plans; service `s`'s endpoint `e` in version `v` is at
+    /// `endpoint_base[s] + v * n_endpoints[s] + e`.
     pub endpoints: Vec<EndpointPlan>,
     pub endpoint_base: Vec<u32>,
+    pub n_endpoints: Vec<u32>,
     pub steps: Vec<PlanStep>,
     pub calls: Vec<PlanCall>,
     /// Caller-callee pairs with at least one call site, sorted.
@@ -77,8 +86,7 @@ impl Plan {
             .iter()
             .enumerate()
             .flat_map(|(s, sc)| {
-                sc.endpoints
-                    .iter()
+                sc.all_endpoints()
                     .flat_map(|e| e.calls())
                     .map(|c| c.service)
                     .chain(sc.dependencies.iter().filter_map(|d| failover_of(sc, d.service).map(|f| f.0)))
@@ -90,6 +98,7 @@ impl Plan {
         let mut plan = Plan {
             endpoints: Vec::new(),
             endpoint_base: Vec::new(),
+            n_endpoints: Vec::new(),
             steps: Vec::new(),
             calls: Vec::new(),
             edges,
@@ -99,7 +108,32 @@ impl Plan {
         for (s, sc) in cfg.services.iter().enumerate() {
             let caller = ServiceId(s as u32);
             plan.endpoint_base.push(plan.endpoints.len() as u32);
-            for ep in &sc.endpoints {
+            plan.n_endpoints.push(sc.endpoints.len() as u32);
+            let caches: Vec<u32> = sc
+                .endpoints
+                .iter()
+                .map(|ep| match &ep.cache {
+                    Some(cc) => {
+                        plan.endpoint_caches.push((caller, cc.clone()));
+                        (plan.endpoint_caches.len() - 1) as u32
+                    }
+                    None => NONE,
+                })
+                .collect();
+            let table = (0..sc.n_versions()).flat_map(|v| (0..sc.endpoints.len()).map(move |e| (v, e)));
+            for (v, e) in table {
+                let Some(ep) = sc.version_endpoint(v, e) else {
+                    plan.endpoints.push(EndpointPlan {
+                        first_step: 0,
+                        n_steps: 0,
+                        blocking: true,
+                        cache: caches[e],
+                        present: false,
+                        error_rate: 0.0,
+                        flags: 0,
+                    });
+                    continue;
+                };
                 let first_step = plan.steps.len() as u32;
                 for step in &ep.steps {
                     let step = match step {
@@ -178,27 +212,25 @@ impl Plan {
                     };
                     plan.steps.push(step);
                 }
-                let cache = match &ep.cache {
-                    Some(cc) => {
-                        plan.endpoint_caches.push((caller, cc.clone()));
-                        (plan.endpoint_caches.len() - 1) as u32
-                    }
-                    None => NONE,
-                };
                 plan.endpoints.push(EndpointPlan {
                     first_step,
                     n_steps: plan.steps.len() as u32 - first_step,
                     blocking: ep.blocking,
-                    cache,
+                    cache: caches[e],
+                    present: true,
+                    error_rate: ep.error_rate,
+                    flags: ep.flags,
                 });
             }
         }
         plan
     }
 
+    /// Endpoint `e` of service `s` as version `v` serves it.
     #[inline]
-    pub fn endpoint(&self, s: ServiceId, e: EndpointId) -> &EndpointPlan {
-        &self.endpoints[(self.endpoint_base[s.0 as usize] + e.0) as usize]
+    pub fn endpoint(&self, s: ServiceId, v: u32, e: EndpointId) -> &EndpointPlan {
+        let s = s.0 as usize;
+        &self.endpoints[(self.endpoint_base[s] + v * self.n_endpoints[s] + e.0) as usize]
     }
 }
 

@@ -44,12 +44,13 @@ pub(super) struct Site {
     pub policy: CallPolicy,
     pub retry_mask: u32,
     pub non_fatal_mask: u32,
-    /// Policy state of scope `k` is `states[state_base + k]`.
-    pub state_base: u32,
-    /// The site's breakers: `breakers[breaker_base + k]`, or one at `breaker_base` if shared;
-    /// `NONE` without a breaker.
-    pub breaker_base: u32,
-    pub n_breakers: u32,
+    /// Policy state of scope `k` is `states[scopes[k]]`. Scopes are added as caller
+    /// instances are created.
+    pub scopes: Vec<u32>,
+    /// The site's breakers: `breakers[breaker_slots[k]]` for scope `k`, or the one at
+    /// `breaker_slots[0]` if shared; empty without a breaker.
+    pub breaker_slots: Vec<u32>,
+    pub shared_breaker: bool,
     pub rng: StreamRng,
     pub stats: PolicyOutput,
     /// Track per-bucket figures (the policy does more than time out).
@@ -59,13 +60,7 @@ pub(super) struct Site {
 }
 
 impl Site {
-    pub fn new(
-        policy: CallPolicy,
-        state_base: u32,
-        breaker_base: u32,
-        n_breakers: u32,
-        rng: StreamRng,
-    ) -> Site {
+    pub fn new(policy: CallPolicy, rng: StreamRng) -> Site {
         let p = &policy;
         let tracked = p.retry.is_some()
             || p.hedge.is_some()
@@ -76,9 +71,9 @@ impl Site {
         Site {
             retry_mask: p.retry.as_ref().map_or(0, |r| mask(&r.retry_on)),
             non_fatal_mask: p.hedge.as_ref().map_or(0, |h| mask(&h.non_fatal)),
-            state_base,
-            breaker_base,
-            n_breakers,
+            scopes: Vec::new(),
+            breaker_slots: Vec::new(),
+            shared_breaker: p.breaker.as_ref().is_some_and(|b| b.shared),
             rng,
             stats: PolicyOutput::default(),
             tracked,
@@ -88,11 +83,14 @@ impl Site {
     }
 
     fn breaker_index(&self, scope: u32) -> Option<usize> {
-        if self.breaker_base == NONE {
-            return None;
-        }
-        let k = if self.n_breakers == 1 { 0 } else { scope };
-        Some((self.breaker_base + k) as usize)
+        let k = if self.shared_breaker { 0 } else { scope as usize };
+        self.breaker_slots.get(k).map(|&b| b as usize)
+    }
+
+    /// Index of scope `k`'s state.
+    #[inline]
+    pub fn state(&self, scope: u32) -> usize {
+        self.scopes[scope as usize] as usize
     }
 }
 
@@ -125,6 +123,9 @@ pub(super) struct AttemptEnd {
     pub latency: SimDuration,
     pub permit: Option<squall_policy::BreakerPermit>,
     pub retry_after: SimDuration,
+    /// The version of the instance that answered (`NONE` if none did) and the answer's flags.
+    pub version: u32,
+    pub flags: u64,
 }
 
 impl World {
@@ -171,7 +172,7 @@ impl World {
             lg.deadline = deadline;
             lg.timer = Some(sched.timer_at(deadline, Event::Deadline { log: l }));
         }
-        let st = &mut self.states[(s.state_base + scope) as usize];
+        let st = &mut self.states[s.state(scope)];
         if let Some(b) = st.budget.as_mut() {
             b.record_request(now);
         }
@@ -220,7 +221,7 @@ impl World {
     fn budget_allows(&mut self, now: SimTime, l: LogRef, timeout: bool) -> bool {
         let lg = self.logicals.get(l);
         let (site, scope, in_retry) = (lg.site as usize, lg.scope, lg.in_retry);
-        let st = &mut self.states[(self.sites[site].state_base + scope) as usize];
+        let st = &mut self.states[self.sites[site].state(scope)];
         let Some(b) = st.budget.as_mut() else { return true };
         let others = st.retries_active - u32::from(in_retry);
         match b.try_retry(now, st.active, others, timeout) {
@@ -266,7 +267,7 @@ impl World {
                 AttemptKind::Hedge => sb.hedges += 1,
             }
         }
-        let st = &mut self.states[(s.state_base + scope) as usize];
+        let st = &mut self.states[s.state(scope)];
         if let Some(t) = st.throttle.as_mut() {
             t.record_request(now);
             let p = t.reject_probability(now);
@@ -323,7 +324,7 @@ impl World {
         lg.out[lg.n_out as usize] = r;
         lg.n_out += 1;
         let s = &self.sites[site as usize];
-        self.states[(s.state_base + scope) as usize].active += 1;
+        self.states[s.state(scope)].active += 1;
         if call == NONE {
             self.send(sched, r);
         } else {
@@ -339,6 +340,8 @@ impl World {
             latency: SimDuration::ZERO,
             permit: None,
             retry_after: SimDuration::ZERO,
+            version: NONE,
+            flags: 0,
         };
         self.on_attempt_done(sched, l, end);
     }
@@ -396,7 +399,7 @@ impl World {
         lg.out.copy_within(k + 1..n, k);
         lg.n_out -= 1;
         let (site, scope) = (lg.site, lg.scope);
-        self.states[(self.sites[site as usize].state_base + scope) as usize].active -= 1;
+        self.states[self.sites[site as usize].state(scope)].active -= 1;
     }
 
     /// An attempt of `l` ended (and, if it was sent, was detached from `l`).
@@ -406,10 +409,14 @@ impl World {
         let (site, scope) = (lg.site, lg.scope);
         let ending = lg.ending;
         let held = lg.held;
+        if end.version != NONE {
+            lg.version = end.version;
+            lg.flags = end.flags;
+        }
         let s = &mut self.sites[site as usize];
         s.stats.attempt_outcomes.add(end.outcome);
         let success = end.outcome.is_success();
-        let st = &mut self.states[(s.state_base + scope) as usize];
+        let st = &mut self.states[s.state(scope)];
         if end.sent {
             if let Some(b) = st.budget.as_mut() {
                 let result = if success {
@@ -496,7 +503,7 @@ impl World {
         if !self.budget_allows(now, l, end.outcome == Outcome::Timeout) {
             return false;
         }
-        let st = &mut self.states[(self.sites[site].state_base + scope) as usize];
+        let st = &mut self.states[self.sites[site].state(scope)];
         if !in_retry {
             st.retries_active += 1;
         }
@@ -531,7 +538,7 @@ impl World {
         }
         let (site, scope, in_retry) = (lg.site as usize, lg.scope, lg.in_retry);
         if in_retry {
-            let st = &mut self.states[(self.sites[site].state_base + scope) as usize];
+            let st = &mut self.states[self.sites[site].state(scope)];
             st.retries_active -= 1;
         }
         let mut outcome = outcome;
@@ -571,9 +578,19 @@ impl World {
         let lg = self.logicals.get(l);
         let (owner, issued, call, caller_instance, criticality) =
             (lg.owner, lg.issued_at, lg.call, lg.caller_instance, lg.criticality);
+        let answer = ClientAnswer {
+            issued,
+            outcome,
+            service: lg.service,
+            version: lg.version,
+            flags: if outcome.is_success() { lg.flags } else { 0 },
+        };
         self.logicals.release(l);
         match owner {
-            Owner::Client(c) => self.client_answered(sched, c, issued, outcome),
+            Owner::Client { client, flow } => self.client_answered(sched, client, flow, answer),
+            Owner::Probe { inst, seq, kind } => {
+                self.on_probe_call_done(sched, inst, seq, kind, outcome.is_success())
+            }
             Owner::Parent { req: p, seq } => {
                 let edge = self.plan.calls[call as usize].edge as usize;
                 let still_wanted = self.reqs.find(p).is_some_and(|q| !q.server_done && q.step_seq == seq);

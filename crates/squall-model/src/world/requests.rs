@@ -54,6 +54,10 @@ pub(super) struct Request {
     /// When it last entered a queue.
     pub enqueued_at: SimTime,
     pub instance: u32,
+    /// The version of the instance that took or refused it (`NONE` before one did).
+    pub version: u32,
+    /// Flags its answer carries (set when it succeeds).
+    pub flags: u64,
     /// The caller has its outcome.
     pub answered: bool,
     /// The server is done with it (finished, refused, dropped, reset, or never reached).
@@ -157,6 +161,8 @@ impl Requests {
             arrived_at: now,
             enqueued_at: now,
             instance: NO_INSTANCE,
+            version: super::plan::NONE,
+            flags: 0,
             answered: false,
             server_done: false,
             timer: None,

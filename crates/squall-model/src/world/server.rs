@@ -33,7 +33,7 @@ impl World {
         let req = self.reqs.get_mut(r);
         req.arrived_at = now;
         let (service, endpoint) = (req.service, req.endpoint);
-        let cache = self.plan.endpoint(service, endpoint).cache;
+        let cache = self.plan.endpoint(service, 0, endpoint).cache;
         if cache != NONE {
             let c = &mut self.endpoint_caches[cache as usize];
             let ratio = if c.down > 0 { 0.0 } else { c.warmth.hit_ratio_at(now) };
@@ -48,13 +48,12 @@ impl World {
         let svc = &mut self.services[service.0 as usize];
         svc.arrivals += 1;
         svc.series[b].arrivals += 1;
-        if svc.n_instances == 0 {
-            self.refuse(sched, r, Outcome::NoEndpoint);
-        } else if svc.queue_cfg.shared {
+        if svc.queue_cfg.shared {
             self.admit_shared(sched, r, service);
-        } else {
-            let inst = self.pick_instance(service);
+        } else if let Some(inst) = self.pick_instance(service) {
             self.admit_local(sched, r, inst);
+        } else {
+            self.refuse(sched, r, Outcome::NoEndpoint);
         }
     }
 
@@ -69,11 +68,34 @@ impl World {
         }
     }
 
-    /// The balancer's choice among the service's instances.
-    fn pick_instance(&mut self, service: ServiceId) -> u32 {
+    /// The balancer's choice among the service's endpoints (`None` when it has none). With
+    /// traffic-routed weights, a draw first picks which side (the routed version, or the
+    /// rest) the request goes to.
+    fn pick_instance(&mut self, service: ServiceId) -> Option<u32> {
         let svc = &mut self.services[service.0 as usize];
-        let n = svc.n_instances;
-        let first = svc.first_instance;
+        if let Some((_, weight)) = svc.routed {
+            let to_routed = svc.routing_rng.random_range(0..100) < weight;
+            let side = usize::from(!to_routed);
+            if !svc.split[side].is_empty() {
+                let pool = std::mem::take(&mut svc.split[side]);
+                let pick = self.balance(service, &pool);
+                self.services[service.0 as usize].split[side] = pool;
+                return Some(pick);
+            }
+        }
+        if svc.endpoints.is_empty() {
+            return None;
+        }
+        let pool = std::mem::take(&mut self.services[service.0 as usize].endpoints);
+        let pick = self.balance(service, &pool);
+        self.services[service.0 as usize].endpoints = pool;
+        Some(pick)
+    }
+
+    /// The balancer's algorithm over `pool` (not empty).
+    fn balance(&mut self, service: ServiceId, pool: &[u32]) -> u32 {
+        let svc = &mut self.services[service.0 as usize];
+        let n = pool.len() as u32;
         let local = match svc.balancer {
             BalancerKind::RoundRobin => {
                 let i = svc.rr_next % n;
@@ -88,7 +110,7 @@ impl World {
                 let mut best_load = u32::MAX;
                 for k in 0..n {
                     let i = (start + k) % n;
-                    let load = self.instances[(first + i) as usize].outstanding;
+                    let load = self.instances[pool[i as usize] as usize].outstanding;
                     if load < best_load {
                         best = i;
                         best_load = load;
@@ -106,8 +128,8 @@ impl World {
                     if b >= a {
                         b += 1;
                     }
-                    let la = self.instances[(first + a) as usize].outstanding;
-                    let lb = self.instances[(first + b) as usize].outstanding;
+                    let la = self.instances[pool[a as usize] as usize].outstanding;
+                    let lb = self.instances[pool[b as usize] as usize].outstanding;
                     if lb < la {
                         b
                     } else {
@@ -116,8 +138,8 @@ impl World {
                 }
             }
         };
-        assert!(local < n, "balancer picked instance {local} of {n}");
-        first + local
+        assert!(local < n, "balancer picked endpoint {local} of {n}");
+        pool[local as usize]
     }
 
     /// The checks an instance makes before a request may wait for a worker: is the process
@@ -125,6 +147,9 @@ impl World {
     /// admits it.
     fn admission(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) -> Option<Outcome> {
         let now = sched.now();
+        if let Some(outcome) = self.reach(r, inst) {
+            return Some(outcome);
+        }
         if self.instances[inst as usize].down > 0 {
             return Some(Outcome::NoEndpoint);
         }
@@ -144,6 +169,24 @@ impl World {
                 Some(p) => self.reqs.get_mut(r).permit = Some(p),
                 None => return Some(Outcome::Shed),
             }
+        }
+        None
+    }
+
+    /// A request reaches the process of `inst`, which refuses it if it is not accepting work
+    /// (`ConnectionReset`: the balancer still had it) or its version lacks the endpoint
+    /// (`Unsupported`). The request learns the version either way.
+    fn reach(&mut self, r: ReqRef, inst: u32) -> Option<Outcome> {
+        let i = &self.instances[inst as usize];
+        let (version, accepting) = (i.version, i.phase == fleet::Phase::Running);
+        let req = self.reqs.get_mut(r);
+        if !accepting {
+            self.services[i.service.0 as usize].fleet.refused_not_accepting += 1;
+            return Some(Outcome::ConnectionReset);
+        }
+        req.version = version;
+        if !self.plan.endpoint(req.service, version, req.endpoint).present {
+            return Some(Outcome::Unsupported);
         }
         None
     }
@@ -219,14 +262,16 @@ impl World {
             return;
         }
         let svc = &mut self.services[service.0 as usize];
-        let (first, n) = (svc.first_instance, svc.n_instances);
-        let start = svc.rr_next % n;
-        let idle = (0..n).map(|k| first + (start + k) % n).find(|&inst| {
-            let i = &self.instances[inst as usize];
-            i.busy < i.workers && i.down == 0
+        let members = &svc.members;
+        let n = members.len() as u32;
+        let start = if n == 0 { 0 } else { svc.rr_next % n };
+        let idle = (0..n).map(|k| (start + k) % n).find(|&k| {
+            let i = &self.instances[members[k as usize] as usize];
+            i.busy < i.workers && i.down == 0 && i.phase == fleet::Phase::Running
         });
-        if let Some(inst) = idle {
-            svc.rr_next = (inst - first + 1) % n;
+        if let Some(k) = idle {
+            svc.rr_next = (k + 1) % n;
+            let inst = members[k as usize];
             self.take_shared(sched, r, inst);
         } else if (svc.shared_queue.items.len() as u64) < u64::from(svc.queue_cfg.capacity) {
             svc.shared_queue.items.push_back(r);
@@ -243,6 +288,10 @@ impl World {
     /// An instance's idle worker takes a request of its service's shared queue (or one just
     /// arrived), unless an injected failure hits it first.
     fn take_shared(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) {
+        if let Some(outcome) = self.reach(r, inst) {
+            self.refuse(sched, r, outcome);
+            return;
+        }
         if self.expired(r, inst, sched.now()) {
             self.refuse(sched, r, Outcome::DeadlineExceeded);
             return;
@@ -261,7 +310,8 @@ impl World {
         let req = self.reqs.get_mut(r);
         req.server_done = true;
         req.instance = NO_INSTANCE;
-        let service = req.service;
+        let (service, version) = (req.service, req.version);
+        self.count_version_answer(sched.now(), service, version, outcome, None);
         let b = self.bucket(sched.now());
         let svc = &mut self.services[service.0 as usize];
         svc.rejected += 1;
@@ -318,10 +368,17 @@ impl World {
     pub(super) fn run_step(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
         let now = sched.now();
         let req = self.reqs.get(r);
-        let ep = self.plan.endpoint(req.service, req.endpoint);
+        let ep = self.plan.endpoint(req.service, req.version, req.endpoint);
         let (first_step, n_steps, blocking) = (ep.first_step, ep.n_steps, ep.blocking);
         if req.step >= n_steps {
-            self.finish(sched, r, Outcome::Ok);
+            let (error_rate, flags) = (ep.error_rate, ep.flags);
+            let i = &mut self.instances[req.instance as usize];
+            if error_rate > 0.0 && i.error_rng.random::<f64>() < error_rate {
+                self.finish(sched, r, Outcome::ServerError);
+            } else {
+                self.reqs.get_mut(r).flags = flags;
+                self.finish(sched, r, Outcome::Ok);
+            }
             return;
         }
         let inst = req.instance;
@@ -333,10 +390,14 @@ impl World {
                     self.pull_next(sched, inst);
                     return;
                 }
+                let warmup = self.warmup_factor(inst, now);
                 let i = &mut self.instances[inst as usize];
                 let mut work = dist.sample(&mut i.work_rng);
                 if i.slow != 1.0 {
                     work *= i.slow;
+                }
+                if warmup != 1.0 {
+                    work *= warmup;
                 }
                 sched.after(SimDuration(round_ns(work)), Event::WorkDone { req: r });
             }
@@ -380,7 +441,7 @@ impl World {
         if req.server_done || req.step_seq != seq {
             return;
         }
-        let ep = self.plan.endpoint(req.service, req.endpoint);
+        let ep = self.plan.endpoint(req.service, req.version, req.endpoint);
         let PlanStep::Calls { n, need, .. } = self.plan.steps[(ep.first_step + req.step) as usize] else {
             unreachable!("a call answered a request that is not in a call step")
         };
@@ -410,7 +471,8 @@ impl World {
             }
             let Some(lg) = self.logicals.find(req.logical) else { return false };
             match lg.owner {
-                Owner::Client(_) => return true,
+                Owner::Client { .. } => return true,
+                Owner::Probe { inst, seq, kind } => return self.probe_wanted(inst, seq, kind),
                 Owner::Parent { req: p, seq } => {
                     let Some(parent) = self.reqs.find(p) else { return false };
                     if parent.server_done || parent.step_seq != seq {
@@ -459,8 +521,10 @@ impl World {
         let holds_worker = req.holds_worker;
         let freed = holds_worker.then(|| self.release_worker(now, r));
         let req = self.reqs.get_mut(r);
-        let (inst, service, arrived, answered, work_ns) =
-            (req.instance, req.service, req.arrived_at, req.answered, req.work_ns);
+        let (inst, service, arrived, answered, work_ns, version) =
+            (req.instance, req.service, req.arrived_at, req.answered, req.work_ns, req.version);
+        let latency = (how == Ending::Served).then(|| now.since(arrived).as_nanos());
+        self.count_version_answer(now, service, version, outcome, latency);
         let b = self.bucket(now);
         let svc = &mut self.services[service.0 as usize];
         svc.completed += 1;
@@ -492,13 +556,15 @@ impl World {
         if let Some(inst) = freed {
             self.pull_next(sched, inst);
         }
+        self.maybe_gone(sched, inst);
     }
 
     /// Idle workers of `inst` take waiting work: continuations first, then new requests.
     pub(super) fn pull_next(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
         loop {
             let i = &mut self.instances[inst as usize];
-            if i.busy >= i.workers || i.down > 0 {
+            let serving = matches!(i.phase, fleet::Phase::Running | fleet::Phase::Stopping);
+            if i.busy >= i.workers || i.down > 0 || !serving {
                 return;
             }
             if let Some(r) = i.ready.pop_front() {
@@ -507,6 +573,10 @@ impl World {
             }
             let service = i.service;
             let shared = self.services[service.0 as usize].queue_cfg.shared;
+            if shared && i.phase != fleet::Phase::Running {
+                // A stopping instance takes no new work from the shared queue.
+                return;
+            }
             let queue = if shared { None } else { Some(inst) };
             let Some((r, from_back)) = self.pop_waiting(sched, service, queue, inst) else { return };
             // Requests dropped on the way were answered, and an answer can start new work:
@@ -614,9 +684,13 @@ impl World {
             self.instances[inst as usize].outstanding -= 1;
             self.release_permit(r, inst, now.since(arrived), LimitOutcome::Dropped);
         }
+        let maybe_gone = inst != NO_INSTANCE;
         match outcome {
             Some(o) if !answered => self.answer(sched, r, o),
             _ => self.reqs.release_if_done(r),
+        }
+        if maybe_gone {
+            self.maybe_gone(sched, inst);
         }
     }
 }

@@ -1,0 +1,566 @@
+//! Instances over time: creation, start-up and warm-up, readiness and the balancers'
+//! endpoint lists (which learn of changes after a propagation delay), graceful termination
+//! (pre-stop, drain, kill at the end of the grace period), crashes and restarts with
+//! CrashLoopBackOff, and the per-version counts and skew windows a run reports.
+//!
+//! An instance's index in the world never changes and is never reused: requests and timers
+//! refer to it by index, and a restart keeps it (a container restart keeps its pod). Events
+//! about an instance carry its incarnation (bumped at every start, crash and deletion), so
+//! one that outlived what it was about is recognised and ignored.
+
+use super::*;
+use crate::output::VersionBucket;
+
+/// Where an instance's process is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Starting (or restarting): not accepting work yet.
+    Starting,
+    /// Accepting and serving work.
+    Running,
+    /// Told to stop: refuses new work, finishes what it holds.
+    Stopping,
+    /// Crashed (or killed by a probe), waiting for its restart.
+    Crashed,
+    /// Deleted; its index is kept for the record.
+    Gone,
+}
+
+/// How the version series count an instance.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum Category {
+    Starting = 0,
+    Ready = 1,
+    NotReady = 2,
+    Terminating = 3,
+    Gone = 4,
+}
+
+/// A version of a service: its instance counts now, and what it reports.
+pub(super) struct VersionState {
+    /// Instances per category (`Category as usize`, `Gone` excluded).
+    pub counts: [u32; 4],
+    pub answers: OutcomeCounts,
+    pub series: Vec<VersionBucket>,
+    /// Buckets before this one hold their final counts.
+    pub filled: usize,
+    /// Instances of this version in the balancers' endpoints.
+    pub in_endpoints: u32,
+    /// Answers since the last canary analysis measurement.
+    pub window: Window,
+}
+
+/// Answers of a version over a measurement window.
+pub(super) struct Window {
+    pub answers: u64,
+    pub errors: u64,
+    /// Latency of successful answers (time at the service), ns.
+    pub latency: Histogram<u64>,
+}
+
+impl Window {
+    pub fn reset(&mut self) {
+        self.answers = 0;
+        self.errors = 0;
+        self.latency.reset();
+    }
+}
+
+impl VersionState {
+    pub fn new(n_buckets: usize) -> VersionState {
+        VersionState {
+            counts: [0; 4],
+            answers: OutcomeCounts::default(),
+            series: vec![VersionBucket::default(); n_buckets],
+            filled: 0,
+            in_endpoints: 0,
+            window: Window { answers: 0, errors: 0, latency: hist(2) },
+        }
+    }
+
+    /// Writes the current counts into bucket `b`, first carrying the previous counts
+    /// through the buckets since the last write.
+    pub fn write_counts(&mut self, b: usize) {
+        let prev = if self.filled > 0 { Some(self.series[self.filled - 1].clone()) } else { None };
+        for k in self.filled..b {
+            let x = &mut self.series[k];
+            if let Some(p) = &prev {
+                (x.starting, x.ready, x.not_ready, x.terminating) =
+                    (p.starting, p.ready, p.not_ready, p.terminating);
+            }
+        }
+        let x = &mut self.series[b];
+        [x.starting, x.ready, x.not_ready, x.terminating] = self.counts;
+        self.filled = b + 1;
+    }
+}
+
+/// Whether an outcome counts as an error of the version that gave it.
+fn is_error(o: Outcome) -> bool {
+    !o.is_success() && o != Outcome::Cancelled
+}
+
+impl World {
+    /// Creates an instance of `service` running `version`: with its process up at once (the
+    /// fleet at time zero), or starting.
+    pub(super) fn spawn_instance(
+        &mut self,
+        sched: Option<&mut Scheduler<Event>>,
+        service: ServiceId,
+        version: u32,
+    ) -> u32 {
+        let s = service.0 as usize;
+        let sc = &self.cfg.services[s];
+        let seed = self.cfg.seed;
+        let ordinal = self.services[s].next_ordinal;
+        self.services[s].next_ordinal += 1;
+        let key = |what: &str| format!("services/{}/instance/{ordinal}/{what}", sc.name);
+        let dep_base = self.dependencies.len() as u32;
+        for d in &sc.dependencies {
+            self.dependencies.push(dependency_state(d));
+        }
+        let adm = &sc.admission;
+        let inst = u32::try_from(self.instances.len()).expect("instance count fits u32");
+        let skew = match &sc.clock_skew {
+            ClockSkew::None => 0,
+            ClockSkew::Offsets(v) if v.is_empty() => 0,
+            ClockSkew::Offsets(v) => v[ordinal as usize % v.len()],
+            ClockSkew::Uniform { max } => {
+                let m = max.as_nanos().min(i64::MAX as u64) as i64;
+                stream(seed, &key("clock")).random_range(-m..=m)
+            }
+        };
+        let up = sched.is_none();
+        self.instances.push(InstanceState {
+            service,
+            workers: sc.workers,
+            busy: 0,
+            outstanding: 0,
+            queue: WaitQueue::new(&sc.queue),
+            ready: VecDeque::new(),
+            rate: adm.rate_limit.as_ref().filter(|r| r.per_instance).map(|r| rate_limiter(&r.bucket)),
+            limiter: adm.concurrency_limit.as_ref().map(concurrency_limiter),
+            work_rng: stream(seed, &key("work")),
+            cache_rng: stream(seed, &key("cache")),
+            caches: self.plan.call_caches[s].iter().map(warmth).collect(),
+            dep_base,
+            down: 0,
+            slow: 1.0,
+            failing: Vec::new(),
+            skew,
+            version,
+            ordinal,
+            phase: if up { Phase::Running } else { Phase::Starting },
+            terminating: false,
+            is_ready: up,
+            want_endpoint: false,
+            in_endpoints: false,
+            category: Category::Gone,
+            inc: 0,
+            started_at: SimTime::ZERO,
+            ready_since: SimTime::ZERO,
+            warm_until: SimTime::ZERO,
+            crashes_in_row: 0,
+            crashing: 0,
+            error_rng: stream(seed, &key("errors")),
+            probes: Vec::new(),
+        });
+        self.services[s].members.push(inst);
+        self.add_policy_scopes(service, ordinal);
+        self.open_pools(inst);
+        match sched {
+            None => {
+                self.instances[inst as usize].want_endpoint = true;
+                self.apply_endpoint(SimTime::ZERO, inst, true);
+                self.set_category(SimTime::ZERO, inst);
+                let workers = u64::from(self.instances[inst as usize].workers);
+                self.add_capacity(service, SimTime::ZERO, workers as i64);
+            }
+            Some(sched) => {
+                self.services[s].fleet.created += 1;
+                self.set_category(sched.now(), inst);
+                self.start_probes(sched, inst);
+                self.schedule_start(sched, inst);
+            }
+        }
+        inst
+    }
+
+    /// Opens the `minimum_idle` connections of the instance's pools, as far as each callee's
+    /// connection cap allows.
+    fn open_pools(&mut self, inst: u32) {
+        let sc = &self.cfg.services[self.instances[inst as usize].service.0 as usize];
+        let dep_base = self.instances[inst as usize].dep_base as usize;
+        for (d, dc) in sc.dependencies.iter().enumerate() {
+            let (Some(pc), Some(pool)) = (&dc.pool, &mut self.dependencies[dep_base + d].pool) else {
+                continue;
+            };
+            let callee = &mut self.services[dc.service.0 as usize];
+            let n =
+                pc.minimum_idle.min(pc.maximum_pool_size).min(callee.max_connections - callee.connections);
+            callee.connections += n;
+            for _ in 0..n {
+                let none = pool.connections.grow(|_| false);
+                debug_assert!(none.is_none(), "nobody waits on a new pool");
+            }
+        }
+    }
+
+    /// Closes the connections of a gone instance's pools.
+    fn close_pools(&mut self, inst: u32) {
+        let sc = &self.cfg.services[self.instances[inst as usize].service.0 as usize];
+        let dep_base = self.instances[inst as usize].dep_base as usize;
+        for (d, dc) in sc.dependencies.iter().enumerate() {
+            if let Some(pool) = &self.dependencies[dep_base + d].pool {
+                let callee = &mut self.services[dc.service.0 as usize];
+                callee.connections -= pool.connections.permits();
+            }
+        }
+    }
+
+    /// The process of `inst` will be up after a start-up time.
+    fn schedule_start(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+        let s = self.instances[inst as usize].service.0 as usize;
+        let i = &mut self.instances[inst as usize];
+        i.phase = Phase::Starting;
+        i.inc += 1;
+        let d = round_ns(self.cfg.services[s].lifecycle.startup.sample(&mut i.work_rng));
+        let inc = i.inc;
+        sched.after(SimDuration(d), Event::InstanceUp { inst, inc });
+    }
+
+    /// The process of `inst` is up: it accepts work, cold, and is ready unless a readiness
+    /// probe must pass first.
+    pub(super) fn on_instance_up(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
+        let now = sched.now();
+        let i = &self.instances[inst as usize];
+        if i.inc != inc || i.phase != Phase::Starting {
+            return;
+        }
+        let s = i.service.0 as usize;
+        let lc = &self.cfg.services[s].lifecycle;
+        let warm_until = if lc.warmup > SimDuration::ZERO && lc.warmup_factor != 1.0 {
+            now.saturating_add(lc.warmup)
+        } else {
+            SimTime::ZERO
+        };
+        let i = &mut self.instances[inst as usize];
+        i.phase = Phase::Running;
+        i.started_at = now;
+        i.warm_until = warm_until;
+        for c in &mut i.caches {
+            c.flush(now);
+        }
+        let workers = i.workers;
+        self.add_capacity(ServiceId(s as u32), now, i64::from(workers));
+        if self.instances[inst as usize].crashing > 0 {
+            return self.crash(sched, inst);
+        }
+        let readiness = self.cfg.services[s].probes.readiness.is_some();
+        self.set_ready(sched, inst, !readiness);
+        self.start_probes(sched, inst);
+        self.set_category(now, inst);
+        self.pull_next(sched, inst);
+    }
+
+    /// The readiness of `inst` changed (or was set): its endpoint follows, after the
+    /// propagation delay, and running deploys of its service look again.
+    pub(super) fn set_ready(&mut self, sched: &mut Scheduler<Event>, inst: u32, ready: bool) {
+        let now = sched.now();
+        let i = &mut self.instances[inst as usize];
+        if ready && !i.is_ready {
+            i.ready_since = now;
+        }
+        i.is_ready = ready;
+        self.update_endpoint(sched, inst);
+        let service = self.instances[inst as usize].service;
+        self.fleet_changed(sched, service);
+    }
+
+    /// Sends the balancers the endpoint state `inst` should have now, if it changed.
+    fn update_endpoint(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+        let i = &mut self.instances[inst as usize];
+        let want = i.phase == Phase::Running && i.is_ready && !i.terminating;
+        if want == i.want_endpoint {
+            return;
+        }
+        i.want_endpoint = want;
+        let delay = self.cfg.services[i.service.0 as usize].propagation_delay;
+        if delay == SimDuration::ZERO {
+            self.apply_endpoint(sched.now(), inst, want);
+            self.set_category(sched.now(), inst);
+        } else {
+            sched.after(delay, Event::EndpointChange { inst, add: want });
+        }
+    }
+
+    /// A change of `inst`'s endpoint reaches the balancers.
+    pub(super) fn on_endpoint_change(&mut self, sched: &mut Scheduler<Event>, inst: u32, add: bool) {
+        self.apply_endpoint(sched.now(), inst, add);
+        self.set_category(sched.now(), inst);
+    }
+
+    /// Adds `inst` to (or removes it from) its service's endpoints, kept in index order, and
+    /// tracks the windows when two versions or more are in them.
+    fn apply_endpoint(&mut self, now: SimTime, inst: u32, add: bool) {
+        let i = &mut self.instances[inst as usize];
+        if i.in_endpoints == add {
+            return;
+        }
+        i.in_endpoints = add;
+        let (s, v) = (i.service.0 as usize, i.version as usize);
+        let svc = &mut self.services[s];
+        let before = svc.versions.iter().filter(|x| x.in_endpoints > 0).count();
+        match svc.endpoints.binary_search(&inst) {
+            Err(k) if add => {
+                svc.endpoints.insert(k, inst);
+                svc.versions[v].in_endpoints += 1;
+            }
+            Ok(k) if !add => {
+                svc.endpoints.remove(k);
+                svc.versions[v].in_endpoints -= 1;
+            }
+            _ => unreachable!("endpoint list out of step with in_endpoints"),
+        }
+        let after = svc.versions.iter().filter(|x| x.in_endpoints > 0).count();
+        self.refresh_split(ServiceId(s as u32));
+        let svc = &mut self.services[s];
+        if before < 2 && after >= 2 {
+            svc.skew_since = Some(now);
+        } else if before >= 2 && after < 2 {
+            let since = svc.skew_since.take().expect("a skew window was open");
+            svc.fleet.skew_ns += now.since(since).as_nanos();
+            svc.fleet.skew_windows.push((since, now));
+        }
+    }
+
+    /// Recomputes the two sides of traffic-routed weights from the endpoints.
+    pub(super) fn refresh_split(&mut self, s: ServiceId) {
+        let svc = &mut self.services[s.0 as usize];
+        let [routed, rest] = &mut svc.split;
+        routed.clear();
+        rest.clear();
+        let Some((version, _)) = svc.routed else { return };
+        for &i in &svc.endpoints {
+            if self.instances[i as usize].version == version {
+                routed.push(i);
+            } else {
+                rest.push(i);
+            }
+        }
+    }
+
+    /// Recounts `inst` in its version's series.
+    pub(super) fn set_category(&mut self, now: SimTime, inst: u32) {
+        let i = &self.instances[inst as usize];
+        let cat = match i.phase {
+            Phase::Gone => Category::Gone,
+            _ if i.terminating => Category::Terminating,
+            Phase::Starting | Phase::Crashed => Category::Starting,
+            _ if i.in_endpoints => Category::Ready,
+            _ => Category::NotReady,
+        };
+        if cat == i.category {
+            return;
+        }
+        let (old, s, v) = (i.category, i.service.0 as usize, i.version as usize);
+        self.instances[inst as usize].category = cat;
+        let b = self.bucket(now);
+        let vs = &mut self.services[s].versions[v];
+        if old != Category::Gone {
+            vs.counts[old as usize] -= 1;
+        }
+        if cat != Category::Gone {
+            vs.counts[cat as usize] += 1;
+        }
+        vs.write_counts(b);
+    }
+
+    /// Counts an answer an instance of version `v` of `service` gave.
+    /// `latency` is the time the request spent at the service, for a served request.
+    pub(super) fn count_version_answer(
+        &mut self,
+        now: SimTime,
+        service: ServiceId,
+        v: u32,
+        outcome: Outcome,
+        latency: Option<u64>,
+    ) {
+        if v == NONE {
+            return;
+        }
+        let b = self.bucket(now);
+        let vs = &mut self.services[service.0 as usize].versions[v as usize];
+        vs.answers.add(outcome);
+        vs.series[b].answers += 1;
+        vs.window.answers += 1;
+        if is_error(outcome) {
+            vs.series[b].errors += 1;
+            vs.window.errors += 1;
+        } else if let (true, Some(l)) = (outcome.is_success(), latency) {
+            record(&mut vs.window.latency, l);
+        }
+    }
+
+    fn add_capacity(&mut self, s: ServiceId, now: SimTime, delta: i64) {
+        let v = self.services[s.0 as usize].capacity.value.checked_add_signed(delta).expect("capacity >= 0");
+        self.set_gauge(s, GaugeKind::Capacity, now, v);
+    }
+
+    /// Deletion of `inst` begins (a deploy scaled it away): it leaves the endpoints (after
+    /// the propagation delay), runs its pre-stop hook while still serving, is told to stop,
+    /// drains, and is killed at the end of the grace period if work remains.
+    pub(super) fn terminate(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+        let now = sched.now();
+        let i = &mut self.instances[inst as usize];
+        if i.terminating || i.phase == Phase::Gone {
+            return;
+        }
+        i.terminating = true;
+        i.inc += 1;
+        let inc = i.inc;
+        let phase = i.phase;
+        let s = i.service.0 as usize;
+        self.update_endpoint(sched, inst);
+        self.set_category(now, inst);
+        match phase {
+            Phase::Starting | Phase::Crashed => self.gone(sched, inst),
+            Phase::Running => {
+                let lc = &self.cfg.services[s].lifecycle;
+                let (pre_stop, grace) = (lc.pre_stop, lc.grace_period);
+                // A pre-stop hook still running when the grace period ends gets 2 s more.
+                let kill = if pre_stop >= grace { grace + SimDuration::from_secs(2) } else { grace };
+                sched.after(pre_stop.min(grace), Event::Stop { inst, inc });
+                sched.after(kill, Event::Kill { inst, inc });
+            }
+            Phase::Stopping | Phase::Gone => unreachable!("a stopping instance is terminating already"),
+        }
+    }
+
+    /// The pre-stop hook of `inst` is over: the process stops taking work and drains.
+    pub(super) fn on_stop(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
+        let i = &mut self.instances[inst as usize];
+        if i.inc != inc || i.phase != Phase::Running {
+            return;
+        }
+        i.phase = Phase::Stopping;
+        self.maybe_gone(sched, inst);
+    }
+
+    /// The grace period of `inst` is over: what it still holds fails, and it is gone.
+    pub(super) fn on_kill(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
+        let i = &self.instances[inst as usize];
+        if i.inc != inc || !matches!(i.phase, Phase::Running | Phase::Stopping) {
+            return;
+        }
+        self.reset(sched, inst);
+        if self.instances[inst as usize].phase != Phase::Gone {
+            self.gone(sched, inst);
+        }
+    }
+
+    /// A stopping instance that holds nothing more is gone.
+    pub(super) fn maybe_gone(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+        let i = &self.instances[inst as usize];
+        if i.phase == Phase::Stopping && i.outstanding == 0 {
+            self.gone(sched, inst);
+        }
+    }
+
+    /// `inst` no longer exists.
+    fn gone(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+        let now = sched.now();
+        let i = &mut self.instances[inst as usize];
+        debug_assert_eq!(i.outstanding, 0, "an instance went with work");
+        let was_up = matches!(i.phase, Phase::Running | Phase::Stopping);
+        i.phase = Phase::Gone;
+        i.inc += 1;
+        let (service, workers) = (i.service, i.workers);
+        if was_up {
+            self.add_capacity(service, now, -i64::from(workers));
+        }
+        let svc = &mut self.services[service.0 as usize];
+        let k = svc.members.iter().position(|&m| m == inst).expect("a member goes");
+        svc.members.remove(k);
+        self.close_pools(inst);
+        self.update_endpoint(sched, inst);
+        self.set_category(now, inst);
+        self.fleet_changed(sched, service);
+    }
+
+    /// The process of `inst` dies (a fault, or a failed liveness or startup probe): what it
+    /// holds fails with `ConnectionReset`, it leaves the endpoints, and the kubelet restarts
+    /// it after the crash-loop back-off (unless it is being deleted).
+    pub(super) fn crash(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+        let now = sched.now();
+        let i = &self.instances[inst as usize];
+        if !matches!(i.phase, Phase::Running | Phase::Stopping) {
+            return;
+        }
+        let service = i.service;
+        let s = service.0 as usize;
+        self.services[s].fleet.crashes += 1;
+        self.reset(sched, inst);
+        if self.instances[inst as usize].terminating {
+            if self.instances[inst as usize].phase != Phase::Gone {
+                self.gone(sched, inst);
+            }
+            return;
+        }
+        let backoff = self.cfg.services[s].lifecycle.restart;
+        let i = &mut self.instances[inst as usize];
+        let workers = i.workers;
+        i.phase = Phase::Crashed;
+        i.inc += 1;
+        if now.since(i.started_at) >= backoff.reset_after {
+            i.crashes_in_row = 0;
+        }
+        i.crashes_in_row += 1;
+        let (inc, n) = (i.inc, i.crashes_in_row);
+        self.add_capacity(service, now, -i64::from(workers));
+        self.stop_probes(inst);
+        self.set_ready(sched, inst, false);
+        self.set_category(now, inst);
+        sched.after(backoff.delay(n), Event::Restart { inst, inc });
+    }
+
+    /// The crash-loop back-off of `inst` is over: its process starts again.
+    pub(super) fn on_restart(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
+        let i = &self.instances[inst as usize];
+        if i.inc != inc || i.phase != Phase::Crashed {
+            return;
+        }
+        let s = i.service.0 as usize;
+        self.services[s].fleet.restarts += 1;
+        self.schedule_start(sched, inst);
+    }
+
+    /// Work multiplier of `inst` at `now`: 1, or more while it warms up.
+    #[inline]
+    pub(super) fn warmup_factor(&self, inst: u32, now: SimTime) -> f64 {
+        let i = &self.instances[inst as usize];
+        if now >= i.warm_until {
+            return 1.0;
+        }
+        let lc = &self.cfg.services[i.service.0 as usize].lifecycle;
+        let left = i.warm_until.since(now).as_nanos() as f64 / lc.warmup.as_nanos() as f64;
+        1.0 + (lc.warmup_factor - 1.0) * left
+    }
+
+    /// Closes the fleet's figures at `end`: counts carried to the last bucket, the open skew
+    /// window closed.
+    pub(super) fn close_fleet(&mut self, end: SimTime) {
+        let last = self.n_buckets - 1;
+        for svc in &mut self.services {
+            for v in &mut svc.versions {
+                if v.filled > 0 {
+                    v.write_counts(last);
+                }
+            }
+            if let Some(since) = svc.skew_since.take() {
+                svc.fleet.skew_ns += end.since(since).as_nanos();
+                svc.fleet.skew_windows.push((since, end));
+            }
+        }
+    }
+}

@@ -133,6 +133,10 @@ pub struct DeployOutput {
     pub strategy: String,
     /// How it ended.
     pub result: DeployResult,
+    /// Fewest available pods (ready, for `min_ready`) the controller saw while it acted.
+    pub min_available: u32,
+    /// Most pods (not terminating) the controller saw while it acted.
+    pub max_pods: u32,
     /// What happened, in order: start, steps, pauses, abort, rollback, end.
     pub events: Vec<DeployEvent>,
 }

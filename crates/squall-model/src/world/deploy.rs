@@ -46,6 +46,8 @@ pub(super) struct DeployState {
     syncing: bool,
     /// The latest sync already scheduled for a pod's availability.
     wake: SimTime,
+    min_available: u32,
+    max_pods: u32,
 }
 
 impl DeployState {
@@ -64,6 +66,8 @@ impl DeployState {
             stalled: false,
             syncing: false,
             wake: SimTime::ZERO,
+            min_available: u32::MAX,
+            max_pods: 0,
         }
     }
 }
@@ -309,6 +313,9 @@ impl World {
                 }
             }
         }
+        let st = &mut self.deploys[d];
+        st.min_available = st.min_available.min(state.total_available());
+        st.max_pods = st.max_pods.max(state.total_replicas());
         if wake != SimTime::MAX && wake != self.deploys[d].wake {
             self.deploys[d].wake = wake;
             sched.at(wake, Event::DeployTick { deploy: d as u32, what: Tick::Sync });
@@ -498,6 +505,8 @@ impl World {
                 }
                 .to_string(),
                 result: st.result.clone(),
+                min_available: if st.min_available == u32::MAX { 0 } else { st.min_available },
+                max_pods: st.max_pods,
                 events: std::mem::take(&mut st.events),
             })
             .collect()

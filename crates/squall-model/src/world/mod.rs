@@ -1261,4 +1261,6 @@ pub fn run(config: &ModelConfig) -> RunOutput {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_fleet;
+#[cfg(test)]
 mod tests_policy;

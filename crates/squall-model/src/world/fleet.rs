@@ -433,7 +433,13 @@ impl World {
                 sched.after(pre_stop.min(grace), Event::Stop { inst, inc });
                 sched.after(kill, Event::Kill { inst, inc });
             }
-            Phase::Stopping | Phase::Gone => unreachable!("a stopping instance is terminating already"),
+            Phase::Stopping => {
+                // Already stopping for a restart: it now goes for good, within a new grace period.
+                let grace = self.cfg.services[s].lifecycle.grace_period;
+                sched.after(grace, Event::Kill { inst, inc });
+                self.maybe_gone(sched, inst);
+            }
+            Phase::Gone => unreachable!("a gone instance is not terminated"),
         }
     }
 
@@ -454,16 +460,15 @@ impl World {
             return;
         }
         self.reset(sched, inst);
-        if self.instances[inst as usize].phase != Phase::Gone {
-            self.gone(sched, inst);
-        }
+        self.exited(sched, inst);
     }
 
-    /// A stopping instance that holds nothing more is gone.
+    /// A stopping instance that holds nothing more exits: gone if it is being deleted,
+    /// else restarted.
     pub(super) fn maybe_gone(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
         let i = &self.instances[inst as usize];
         if i.phase == Phase::Stopping && i.outstanding == 0 {
-            self.gone(sched, inst);
+            self.exited(sched, inst);
         }
     }
 
@@ -488,25 +493,50 @@ impl World {
         self.fleet_changed(sched, service);
     }
 
-    /// The process of `inst` dies (a fault, or a failed liveness or startup probe): what it
-    /// holds fails with `ConnectionReset`, it leaves the endpoints, and the kubelet restarts
-    /// it after the crash-loop back-off (unless it is being deleted).
+    /// The process of `inst` dies (a fault): what it holds fails with `ConnectionReset`, it
+    /// leaves the endpoints, and the kubelet restarts it after the crash-loop back-off
+    /// (unless it is being deleted).
     pub(super) fn crash(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+        let i = &self.instances[inst as usize];
+        if !matches!(i.phase, Phase::Running | Phase::Stopping) {
+            return;
+        }
+        self.services[i.service.0 as usize].fleet.crashes += 1;
+        self.reset(sched, inst);
+        self.exited(sched, inst);
+    }
+
+    /// A failed liveness or startup probe: the kubelet stops the container gracefully (it
+    /// leaves the endpoints and drains within the grace period), then restarts it.
+    pub(super) fn kill_for_restart(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+        let i = &mut self.instances[inst as usize];
+        if i.phase != Phase::Running {
+            return;
+        }
+        i.phase = Phase::Stopping;
+        i.inc += 1;
+        let (inc, s) = (i.inc, i.service.0 as usize);
+        let f = &mut self.services[s].fleet;
+        f.crashes += 1;
+        f.probe_kills += 1;
+        let grace = self.cfg.services[s].lifecycle.grace_period;
+        sched.after(grace, Event::Kill { inst, inc });
+        self.set_ready(sched, inst, false);
+        self.maybe_gone(sched, inst);
+    }
+
+    /// The process of `inst` has exited, holding nothing: gone if it is being deleted, else
+    /// restarted after the crash-loop back-off.
+    fn exited(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
         let now = sched.now();
         let i = &self.instances[inst as usize];
         if !matches!(i.phase, Phase::Running | Phase::Stopping) {
             return;
         }
-        let service = i.service;
-        let s = service.0 as usize;
-        self.services[s].fleet.crashes += 1;
-        self.reset(sched, inst);
-        if self.instances[inst as usize].terminating {
-            if self.instances[inst as usize].phase != Phase::Gone {
-                self.gone(sched, inst);
-            }
-            return;
+        if i.terminating {
+            return self.gone(sched, inst);
         }
+        let (service, s) = (i.service, i.service.0 as usize);
         let backoff = self.cfg.services[s].lifecycle.restart;
         let i = &mut self.instances[inst as usize];
         let workers = i.workers;

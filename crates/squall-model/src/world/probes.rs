@@ -187,8 +187,7 @@ impl World {
                 }
             }
             (ProbeKind::Liveness | ProbeKind::Startup, Some(ProbeVerdict::Failure)) => {
-                self.services[self.instances[inst as usize].service.0 as usize].fleet.probe_kills += 1;
-                self.crash(sched, inst);
+                self.kill_for_restart(sched, inst);
             }
             (ProbeKind::Startup, Some(ProbeVerdict::Success)) => {
                 // Liveness and readiness probe from their next tick on.

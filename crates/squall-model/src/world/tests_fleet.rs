@@ -391,3 +391,94 @@ proptest! {
         prop_assert_eq!(digest(&out), digest(&run(&cfg)));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Deploys, crashes, probe kills and restarts all at once, on a flow client: every
+    /// request and every flow is accounted for (the engine checks conservation as it runs
+    /// and at the end), and a second run repeats the first exactly.
+    #[test]
+    fn requests_and_flows_are_conserved_across_terminations_and_crashes(
+        replicas in 1u32..6,
+        crash_at in 0u64..200,
+        crash_for in 0u64..60,
+        down_at in 0u64..200,
+        deploy_at in 0u64..200,
+        grace in 0u64..20,
+        pre_stop in 0u64..5,
+        delay in 0u64..5,
+        liveness_on_cache in any::<bool>(),
+        canary in any::<bool>(),
+        seed in 0u64..1000,
+    ) {
+        let mut cfg = probed(liveness_on_cache);
+        cfg.seed = seed;
+        cfg.duration = dur(300);
+        let app = &mut cfg.services[0];
+        app.replicas = replicas;
+        app.lifecycle.grace_period = dur(grace);
+        app.lifecycle.pre_stop = dur(pre_stop);
+        app.lifecycle.restart.initial = dur(2);
+        app.propagation_delay = dur(delay);
+        let ep = app.endpoints[0].clone();
+        let mut bad = ep.clone();
+        bad.error_rate = 0.2;
+        app.endpoints.push(EndpointConfig::work("other", constant_ms(1.0)));
+        app.versions = vec![
+            version("v1", vec![Some(ep.clone()), Some(EndpointConfig::work("other", constant_ms(1.0)))]),
+            version("v2", vec![Some(bad), None]),
+        ];
+        cfg.faults.push(FaultConfig {
+            name: "crash".into(),
+            service: ServiceId(0),
+            share: 0.5,
+            start: secs(crash_at),
+            end: secs(crash_at + crash_for),
+            kind: FaultKind::Crash,
+        });
+        cfg.faults[0].start = secs(down_at);
+        cfg.faults[0].end = secs(down_at + 5);
+        let mut d = rolling(0, 1, deploy_at, IntOrPercent::Int(1), IntOrPercent::Int(1));
+        if canary {
+            d.strategy = DeployStrategy::Canary(CanaryParams {
+                steps: vec![CanaryStepConfig::SetWeight(50), CanaryStepConfig::Pause(Some(dur(30)))],
+                traffic_routing: seed % 2 == 0,
+                analysis: Some(AnalysisConfig {
+                    interval: dur(10),
+                    failure_limit: 1,
+                    max_error_rate: Some(0.1),
+                    max_p99: None,
+                    min_samples: 10,
+                }),
+            });
+        }
+        cfg.deploys = vec![d];
+        cfg.flags = vec!["f".into()];
+        cfg.services[0].versions[0].endpoints[0].as_mut().unwrap().flags = 1;
+        cfg.clients[0].flow = Some(FlowConfig {
+            steps: vec![
+                FlowStep {
+                    name: "a".into(),
+                    service: ServiceId(0),
+                    endpoint: EndpointId(0),
+                    delay: Dist::constant(0.0).unwrap(),
+                    when: FlowCondition::Always,
+                },
+                FlowStep {
+                    name: "b".into(),
+                    service: ServiceId(0),
+                    endpoint: EndpointId(1),
+                    delay: Dist::exponential(5e9).unwrap(),
+                    when: FlowCondition::Flag { step: 0, flag: 0, set: true },
+                },
+            ],
+        });
+        let out = run(&cfg);
+        let f = out.clients[0].flow.as_ref().unwrap();
+        prop_assert!(f.completed + f.failed <= f.started);
+        let step_runs: u64 = f.steps.iter().map(|s| s.run).sum();
+        prop_assert_eq!(step_runs, out.clients[0].issued);
+        prop_assert_eq!(digest(&out), digest(&run(&cfg)));
+    }
+}

@@ -553,6 +553,12 @@ pub enum BalancerKind {
     LeastOutstanding,
     /// Two distinct instances at random; the one with fewer requests assigned.
     PowerOfTwoChoices,
+    /// Envoy's ring hash (Ketama) on the request's session key: the steps of a flow share a
+    /// key, so they reach the same instance while it is in the endpoints (sticky sessions);
+    /// calls inherit the key of the request that makes them.
+    RingHash,
+    /// Envoy's Maglev table on the session key, like `RingHash`.
+    Maglev,
 }
 
 /// One endpoint of a service.

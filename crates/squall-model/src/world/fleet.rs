@@ -95,6 +95,21 @@ impl VersionState {
     }
 }
 
+/// A consistent-hash table over a service's endpoints (indices into its endpoint list).
+pub(super) enum HashTable {
+    Ring(squall_policy::RingHash),
+    Maglev(squall_policy::Maglev),
+}
+
+impl HashTable {
+    pub fn pick(&self, key: u64) -> usize {
+        match self {
+            HashTable::Ring(r) => r.pick(key).index(),
+            HashTable::Maglev(m) => m.pick(key).index(),
+        }
+    }
+}
+
 /// Whether an outcome counts as an error of the version that gave it.
 fn is_error(o: Outcome) -> bool {
     !o.is_success() && o != Outcome::Cancelled
@@ -324,6 +339,7 @@ impl World {
         }
         let after = svc.versions.iter().filter(|x| x.in_endpoints > 0).count();
         self.refresh_split(ServiceId(s as u32));
+        self.refresh_hash(ServiceId(s as u32));
         let svc = &mut self.services[s];
         if before < 2 && after >= 2 {
             svc.skew_since = Some(now);
@@ -348,6 +364,27 @@ impl World {
                 rest.push(i);
             }
         }
+    }
+
+    /// Rebuilds a consistent-hash balancer's table over the endpoints; hosts are named by
+    /// service and ordinal, so a replaced instance is a new host.
+    fn refresh_hash(&mut self, s: ServiceId) {
+        let svc = &self.services[s.0 as usize];
+        let kind = self.cfg.services[s.0 as usize].balancer;
+        if !matches!(kind, BalancerKind::RingHash | BalancerKind::Maglev) {
+            return;
+        }
+        let names: Vec<String> = svc
+            .endpoints
+            .iter()
+            .map(|&i| format!("{}/{}", svc.name, self.instances[i as usize].ordinal))
+            .collect();
+        let hosts: Vec<(&str, u32)> = names.iter().map(|n| (n.as_str(), 1)).collect();
+        let table = (!hosts.is_empty()).then(|| match kind {
+            BalancerKind::RingHash => HashTable::Ring(squall_policy::RingHash::new(&hosts)),
+            _ => HashTable::Maglev(squall_policy::Maglev::new(&hosts)),
+        });
+        self.services[s.0 as usize].hash = table;
     }
 
     /// Recounts `inst` in its version's series.

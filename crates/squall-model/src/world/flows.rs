@@ -127,6 +127,11 @@ impl FlowRuns {
         }
     }
 
+    /// A key unique to run `k` among all runs of the run.
+    pub fn key(&self, k: u32) -> u64 {
+        u64::from(k) << 32 | u64::from(self.slots[k as usize].gen)
+    }
+
     fn release(&mut self, k: u32) {
         self.slots[k as usize].live = false;
         self.free.push(k);

@@ -276,6 +276,8 @@ struct ServiceState {
     routed: Option<(u32, u32)>,
     /// With `routed`: the endpoints of the routed version, and the others.
     split: [Vec<u32>; 2],
+    /// Consistent-hash balancers: the table over the endpoints, rebuilt when they change.
+    hash: Option<fleet::HashTable>,
     routing_rng: StreamRng,
     skew_since: Option<SimTime>,
     fleet: crate::output::FleetOutput,
@@ -499,6 +501,7 @@ impl World {
                 version_base,
                 routed: None,
                 split: [Vec::new(), Vec::new()],
+                hash: None,
                 routing_rng: stream(seed, &format!("services/{}/routing", sc.name)),
                 skew_since: None,
                 fleet: crate::output::FleetOutput::default(),

@@ -50,7 +50,7 @@ impl World {
         svc.series[b].arrivals += 1;
         if svc.queue_cfg.shared {
             self.admit_shared(sched, r, service);
-        } else if let Some(inst) = self.pick_instance(service) {
+        } else if let Some(inst) = self.pick_instance(service, r) {
             self.admit_local(sched, r, inst);
         } else {
             self.refuse(sched, r, Outcome::NoEndpoint);
@@ -71,7 +71,16 @@ impl World {
     /// The balancer's choice among the service's endpoints (`None` when it has none). With
     /// traffic-routed weights, a draw first picks which side (the routed version, or the
     /// rest) the request goes to.
-    fn pick_instance(&mut self, service: ServiceId) -> Option<u32> {
+    fn pick_instance(&mut self, service: ServiceId, r: ReqRef) -> Option<u32> {
+        if let Some(h) = &self.services[service.0 as usize].hash {
+            let key = self.session_key(r);
+            let svc = &self.services[service.0 as usize];
+            return match svc.routed {
+                // With traffic routing, the routed side is chosen first; the key picks within it.
+                Some(_) => self.pick_routed(service).map(|pool| pool[(key % pool.len() as u64) as usize]),
+                None => Some(svc.endpoints[h.pick(key)]),
+            };
+        }
         let svc = &mut self.services[service.0 as usize];
         if let Some((_, weight)) = svc.routed {
             let to_routed = svc.routing_rng.random_range(0..100) < weight;
@@ -90,6 +99,40 @@ impl World {
         let pick = self.balance(service, &pool);
         self.services[service.0 as usize].endpoints = pool;
         Some(pick)
+    }
+
+    /// The side of traffic-routed weights a request goes to (`None`: no endpoints at all).
+    fn pick_routed(&mut self, service: ServiceId) -> Option<&[u32]> {
+        let svc = &mut self.services[service.0 as usize];
+        let (_, weight) = svc.routed?;
+        let to_routed = svc.routing_rng.random_range(0..100) < weight;
+        let side = usize::from(!to_routed);
+        let pool = if svc.split[side].is_empty() { &svc.endpoints } else { &svc.split[side] };
+        (!pool.is_empty()).then_some(pool.as_slice())
+    }
+
+    /// A request's session key: a flow run's, shared by its steps; a call inherits its
+    /// caller's; any other request has its own.
+    fn session_key(&self, r: ReqRef) -> u64 {
+        let mut r = r;
+        loop {
+            let Some(req) = self.reqs.find(r) else { return 0 };
+            let Some(lg) = self.logicals.find(req.logical) else { return 0 };
+            let key = match lg.owner {
+                Owner::Client { client, flow } if flow != NONE => {
+                    let run = self.flows.key(flow);
+                    (u64::from(client.0) << 48) ^ run
+                }
+                Owner::Client { .. } | Owner::Probe { .. } => {
+                    u64::from(req.logical.index) << 32 | u64::from(req.logical.gen)
+                }
+                Owner::Parent { req: p, .. } => {
+                    r = p;
+                    continue;
+                }
+            };
+            return squall_policy::xxh64(&key.to_le_bytes(), 0);
+        }
     }
 
     /// The balancer's algorithm over `pool` (not empty).
@@ -119,6 +162,7 @@ impl World {
                 svc.rr_next = (best + 1) % n;
                 best
             }
+            BalancerKind::RingHash | BalancerKind::Maglev => unreachable!("hash balancers pick by key"),
             BalancerKind::PowerOfTwoChoices => {
                 if n == 1 {
                     0

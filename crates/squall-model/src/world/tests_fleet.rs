@@ -314,6 +314,14 @@ fn email(mode: &str, seed: u64) -> ModelConfig {
         ],
     });
     let one = IntOrPercent::Int(1);
+    // A slow rollout: each new pod must stay ready for a minute before the next wave.
+    let rolling = |service, to, at, surge, unavailable| {
+        let mut d = rolling(service, to, at, surge, unavailable);
+        if let DeployStrategy::Rolling(p) = &mut d.strategy {
+            p.min_ready = dur(60);
+        }
+        d
+    };
     cfg.deploys = match mode {
         "rolling" => vec![rolling(0, 2, 600, one, IntOrPercent::Int(0))],
         _ => {
@@ -345,6 +353,21 @@ fn a_rolling_update_fails_confirmations_that_land_on_the_old_version_and_expand_
         assert!(out.deploys.iter().all(|d| d.result == DeployResult::Completed), "{:?}", out.deploys);
     }
     assert!(failed_rolling > 0, "the rolling update failed some flows");
+}
+
+#[test]
+fn sticky_sessions_send_a_flows_steps_to_one_instance_and_fail_fewer_confirmations() {
+    let (mut plain, mut sticky) = (0, 0);
+    for seed in 1..=5 {
+        plain += run(&email("rolling", seed)).clients[0].flow.as_ref().unwrap().failed;
+        for kind in [BalancerKind::RingHash, BalancerKind::Maglev] {
+            let mut cfg = email("rolling", seed);
+            cfg.services[0].balancer = kind;
+            sticky += run(&cfg).clients[0].flow.as_ref().unwrap().failed;
+        }
+    }
+    assert!(plain > 20, "{plain} failed flows without stickiness");
+    assert!(sticky * 4 < plain * 2, "sticky {} vs plain {plain} per balancer", sticky / 2);
 }
 
 #[test]

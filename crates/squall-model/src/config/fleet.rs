@@ -158,6 +158,36 @@ pub enum DeployStrategy {
     Rolling(RollingParams),
     /// An Argo Rollouts canary: steps of weights and pauses, with optional analysis.
     Canary(CanaryParams),
+    /// An Argo Rollouts blue-green: a full preview set, then a switch of all traffic.
+    BlueGreen(BlueGreenParams),
+}
+
+/// Argo Rollouts blue-green parameters (names and defaults of the API).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlueGreenParams {
+    /// `autoPromotionSeconds`: once the preview is fully available, wait this long before
+    /// the switch (zero: switch at once).
+    pub auto_promotion: SimDuration,
+    /// `scaleDownDelaySeconds` (30 s): the old version stays up this long after the switch,
+    /// and a failed analysis can switch back to it meanwhile.
+    pub scale_down_delay: SimDuration,
+    /// `abortScaleDownDelaySeconds` (30 s): after an abort, the new version is scaled down
+    /// this long later.
+    pub abort_scale_down_delay: SimDuration,
+    /// Post-promotion analysis of the new version's answers, from the switch until the old
+    /// version is scaled down; failure switches back.
+    pub analysis: Option<AnalysisConfig>,
+}
+
+impl Default for BlueGreenParams {
+    fn default() -> Self {
+        BlueGreenParams {
+            auto_promotion: SimDuration::ZERO,
+            scale_down_delay: SimDuration::from_secs(30),
+            abort_scale_down_delay: SimDuration::from_secs(30),
+            analysis: None,
+        }
+    }
 }
 
 /// `RollingUpdate` parameters (Kubernetes names and defaults).

@@ -10,8 +10,8 @@ use crate::config::{AnalysisConfig, CanaryStepConfig, DeployStrategy, DeployTrig
 use crate::output::{DeployEvent, DeployOutput, DeployResult};
 use fleet::Phase;
 use squall_policy::{
-    basic_canary_counts, resolve, Canary, CanaryEvent, CanaryStep, IntOrPercent, RollingUpdate, RolloutState,
-    ScaleDecision,
+    basic_canary_counts, resolve, BlueGreen, BlueGreenConfig, BlueGreenEvent, BlueGreenPhase, Canary,
+    CanaryEvent, CanaryStep, IntOrPercent, RollingUpdate, RolloutState, ScaleDecision,
 };
 
 /// Why a deploy's controller wakes up.
@@ -19,7 +19,7 @@ use squall_policy::{
 pub(super) enum Tick {
     /// Look at the fleet again (a pod became available, the progress deadline passed).
     Sync,
-    /// A canary pause is over.
+    /// A canary pause is over, or a blue-green deadline (promotion, scale-down) is due.
     Step,
     /// A canary analysis measurement is due.
     Analysis,
@@ -36,6 +36,9 @@ pub(super) struct DeployState {
     /// The version that ran before.
     stable: u32,
     canary: Option<Canary>,
+    bluegreen: Option<BlueGreen>,
+    /// It was aborted and went back to the stable version.
+    rolled_back: bool,
     /// The canary's steps are done (promoted) or it was aborted: a rolling update to
     /// `target` finishes the job.
     finishing: bool,
@@ -59,6 +62,8 @@ impl DeployState {
             target: 0,
             stable: 0,
             canary: None,
+            bluegreen: None,
+            rolled_back: false,
             finishing: false,
             analysis_failures: 0,
             last_progress: SimTime::ZERO,
@@ -76,7 +81,7 @@ impl DeployState {
 fn rolling_params(strategy: &DeployStrategy) -> RollingParams {
     match strategy {
         DeployStrategy::Rolling(p) => *p,
-        DeployStrategy::Canary(_) => RollingParams::default(),
+        DeployStrategy::Canary(_) | DeployStrategy::BlueGreen(_) => RollingParams::default(),
     }
 }
 
@@ -133,6 +138,17 @@ impl World {
             }
             return self.step_canary(sched, d);
         }
+        if let DeployStrategy::BlueGreen(b) = &self.cfg.deploys[d].strategy {
+            let config = BlueGreenConfig {
+                auto_promotion_enabled: true,
+                auto_promotion_seconds: b.auto_promotion,
+                scale_down_delay_seconds: b.scale_down_delay,
+                abort_scale_down_delay_seconds: b.abort_scale_down_delay,
+            };
+            self.deploys[d].bluegreen = Some(BlueGreen::new(config, now));
+            // The active service stays on the stable version; the new one is a preview.
+            self.set_route(d, stable, 100);
+        }
         self.sync(sched, d);
     }
 
@@ -143,6 +159,11 @@ impl World {
         }
         match what {
             Tick::Sync => self.sync(sched, d),
+            Tick::Step if self.deploys[d].bluegreen.is_some() => {
+                let now = sched.now();
+                let ev = self.deploys[d].bluegreen.as_mut().expect("a blue-green").advance(now);
+                self.on_bluegreen(sched, d, ev);
+            }
             Tick::Step => self.step_canary(sched, d),
             Tick::Analysis => self.analyse(sched, d),
         }
@@ -197,22 +218,101 @@ impl World {
     /// Sets the canary's share of traffic at the balancer, with traffic routing.
     fn route(&mut self, d: usize, weight: u32) {
         let DeployStrategy::Canary(c) = &self.cfg.deploys[d].strategy else { return };
-        if !c.traffic_routing {
-            return;
+        if c.traffic_routing {
+            self.set_route(d, self.deploys[d].target, weight);
         }
+    }
+
+    /// Sends `weight` % of the service's requests to `version` (the rest to the others).
+    fn set_route(&mut self, d: usize, version: u32, weight: u32) {
         let s = self.cfg.deploys[d].service;
-        self.services[s.0 as usize].routed = Some((self.deploys[d].target, weight));
+        self.services[s.0 as usize].routed = Some((version, weight));
         self.refresh_split(s);
     }
 
-    /// A canary analysis measurement: the canary's answers since the last one.
+    /// Acts on what the blue-green machine did.
+    fn on_bluegreen(&mut self, sched: &mut Scheduler<Event>, d: usize, ev: BlueGreenEvent) {
+        let now = sched.now();
+        let deploy = d as u32;
+        let (target, stable) = (self.deploys[d].target, self.deploys[d].stable);
+        let at = |t: SimTime, strictly: bool| SimTime(t.as_nanos() + u64::from(strictly));
+        match ev {
+            BlueGreenEvent::Paused { until } => {
+                self.note(d, now, "preview ready".to_string());
+                if let Some(u) = until {
+                    sched.at(at(u, true), Event::DeployTick { deploy, what: Tick::Step });
+                }
+            }
+            BlueGreenEvent::Switched { scale_down_at } => {
+                self.note(d, now, "switch".to_string());
+                self.set_route(d, target, 100);
+                sched.at(at(scale_down_at, false), Event::DeployTick { deploy, what: Tick::Step });
+                let analysis = match &self.cfg.deploys[d].strategy {
+                    DeployStrategy::BlueGreen(b) => b.analysis.as_ref().map(|a| a.interval),
+                    _ => None,
+                };
+                if let Some(interval) = analysis {
+                    let s = self.cfg.deploys[d].service.0 as usize;
+                    self.services[s].versions[target as usize].window.reset();
+                    sched.after(interval, Event::DeployTick { deploy, what: Tick::Analysis });
+                }
+            }
+            BlueGreenEvent::OldScaledDown => {
+                self.note(d, now, "scale down old".to_string());
+                self.deploys[d].finishing = true;
+            }
+            BlueGreenEvent::Aborted { scale_down_at } => {
+                self.set_route(d, stable, 100);
+                self.deploys[d].rolled_back = true;
+                sched.at(at(scale_down_at, false), Event::DeployTick { deploy, what: Tick::Step });
+            }
+            BlueGreenEvent::NewScaledDown => {
+                self.note(d, now, "scale down new".to_string());
+                self.deploys[d].target = stable;
+                self.deploys[d].finishing = true;
+            }
+            BlueGreenEvent::NoChange => return,
+        }
+        self.sync(sched, d);
+    }
+
+    /// One blue-green sync: the preview set up to full size, and its promotion once it is
+    /// available. Returns whether it changed the fleet.
+    fn sync_bluegreen(&mut self, sched: &mut Scheduler<Event>, d: usize) -> bool {
+        let now = sched.now();
+        let replicas = self.cfg.services[self.cfg.deploys[d].service.0 as usize].replicas;
+        let state = self.rollout_state(sched, d, SimDuration::ZERO);
+        self.record_progress(now, d, &state);
+        let bg = self.deploys[d].bluegreen.as_ref().expect("a blue-green");
+        if !bg.new_running() || matches!(bg.phase(), BlueGreenPhase::Aborted { .. }) {
+            return false;
+        }
+        if state.new.replicas < replicas {
+            self.scale_version(sched, d, true, state.new.replicas, replicas);
+            return true;
+        }
+        if state.new.available == replicas && bg.phase() == BlueGreenPhase::PreviewScaling {
+            let ev = self.deploys[d].bluegreen.as_mut().expect("a blue-green").on_preview_available(now);
+            self.on_bluegreen(sched, d, ev);
+        }
+        false
+    }
+
+    /// An analysis measurement: the new version's answers since the last one (a canary's,
+    /// or a blue-green's after the switch).
     fn analyse(&mut self, sched: &mut Scheduler<Event>, d: usize) {
         let now = sched.now();
-        let DeployStrategy::Canary(c) = &self.cfg.deploys[d].strategy else {
-            unreachable!("analysis of a canary")
-        };
-        let a: AnalysisConfig = c.analysis.clone().expect("an analysis is configured");
-        if self.deploys[d].finishing {
+        let a: AnalysisConfig = match &self.cfg.deploys[d].strategy {
+            DeployStrategy::Canary(c) => c.analysis.clone(),
+            DeployStrategy::BlueGreen(b) => b.analysis.clone(),
+            DeployStrategy::Rolling(_) => None,
+        }
+        .expect("an analysis is configured");
+        let switched = self.deploys[d]
+            .bluegreen
+            .as_ref()
+            .is_none_or(|b| matches!(b.phase(), BlueGreenPhase::Switched { .. }));
+        if self.deploys[d].finishing || !switched {
             return;
         }
         let s = self.cfg.deploys[d].service.0 as usize;
@@ -249,12 +349,18 @@ impl World {
         self.abort(sched, d);
     }
 
-    /// Aborts a canary: all traffic back to stable, and a rolling update back to it.
+    /// Aborts: all traffic back to stable; a canary rolls back to it, a blue-green scales
+    /// the new version down after its delay.
     fn abort(&mut self, sched: &mut Scheduler<Event>, d: usize) {
         let now = sched.now();
+        if let Some(b) = self.deploys[d].bluegreen.as_mut() {
+            let ev = b.abort(now);
+            return self.on_bluegreen(sched, d, ev);
+        }
         if let Some(c) = self.deploys[d].canary.as_mut() {
             c.abort(now);
         }
+        self.deploys[d].rolled_back = true;
         self.route(d, 0);
         let st = &mut self.deploys[d];
         st.target = st.stable;
@@ -272,8 +378,13 @@ impl World {
         let replicas = self.cfg.services[self.cfg.deploys[d].service.0 as usize].replicas;
         // Each pass adds or removes pods; a few per replica are enough to settle.
         for _ in 0..4 * replicas + 8 {
-            let changed = if self.deploys[d].canary.is_some() && !self.deploys[d].finishing {
+            let st = &self.deploys[d];
+            let changed = if st.finishing {
+                self.sync_rolling(sched, d)
+            } else if st.canary.is_some() {
                 self.sync_canary(sched, d)
+            } else if st.bluegreen.is_some() {
+                self.sync_bluegreen(sched, d)
             } else {
                 self.sync_rolling(sched, d)
             };
@@ -473,8 +584,7 @@ impl World {
         let now = sched.now();
         let st = &mut self.deploys[d];
         st.active = false;
-        let rolled_back =
-            st.canary.as_ref().is_some_and(|c| c.status() == squall_policy::CanaryStatus::Aborted);
+        let rolled_back = st.rolled_back;
         st.result = if rolled_back { DeployResult::RolledBack } else { DeployResult::Completed };
         let s = self.cfg.deploys[d].service;
         self.services[s.0 as usize].routed = None;
@@ -502,6 +612,7 @@ impl World {
                 strategy: match c.strategy {
                     DeployStrategy::Rolling(_) => "rolling",
                     DeployStrategy::Canary(_) => "canary",
+                    DeployStrategy::BlueGreen(_) => "blue-green",
                 }
                 .to_string(),
                 result: st.result.clone(),

@@ -278,6 +278,47 @@ fn a_good_canary_completes_through_its_steps() {
     assert!((share - 0.25).abs() < 0.03, "canary share {share}");
 }
 
+#[test]
+fn blue_green_switches_all_traffic_and_switches_back_when_analysis_fails() {
+    let mut cfg = two_versions(4, 2.0, IntOrPercent::Int(1), IntOrPercent::Int(0));
+    cfg.deploys[0].strategy = DeployStrategy::BlueGreen(BlueGreenParams {
+        scale_down_delay: dur(60),
+        analysis: Some(AnalysisConfig {
+            interval: dur(10),
+            failure_limit: 0,
+            max_error_rate: Some(0.01),
+            max_p99: None,
+            min_samples: 50,
+        }),
+        ..BlueGreenParams::default()
+    });
+    let out = run(&cfg);
+    let d = &out.deploys[0];
+    assert_eq!(d.result, DeployResult::Completed, "{:?}", d.events);
+    let whats: Vec<&str> = d.events.iter().map(|e| e.what.as_str()).collect();
+    assert_eq!(whats, ["start", "switch", "scale down old", "complete"]);
+    // The preview gets no traffic: v2 answers nothing before the switch.
+    let switch = d.events[1].at.as_nanos() / 1_000_000_000;
+    let v2 = &out.services[0].fleet.versions[1];
+    assert!(v2.series[..switch as usize].iter().all(|b| b.answers == 0));
+    assert!(d.max_pods == 8, "a full preview set: {} pods", d.max_pods);
+    // A bad release: switched, then back within an analysis interval or two.
+    cfg.services[0].versions[1].endpoints[0].as_mut().unwrap().error_rate = 0.05;
+    let out = run(&cfg);
+    let d = &out.deploys[0];
+    assert_eq!(d.result, DeployResult::RolledBack, "{:?}", d.events);
+    let whats: Vec<&str> = d.events.iter().map(|e| e.what.as_str()).collect();
+    assert_eq!(whats[..2], ["start", "switch"]);
+    assert!(whats[2].starts_with("abort: error rate"), "{whats:?}");
+    assert_eq!(whats[3..], ["scale down new", "rolled back"]);
+    let ready: Vec<u32> =
+        out.services[0].fleet.versions.iter().map(|v| v.series.last().unwrap().ready).collect();
+    assert_eq!(ready, vec![4, 0]);
+    // Every request went to v2 between the switch and the abort: 10 s at 200/s.
+    let bad = out.services[0].fleet.versions[1].answers.total();
+    assert!((1500..=2500).contains(&bad), "bad version answered {bad}");
+}
+
 /// Sign-up then, if the answer says so, confirmation 20 s to 10 min later: v1 signs up
 /// directly, v2 asks for confirmation and has the confirm endpoint. `mode` picks the deploy.
 fn email(mode: &str, seed: u64) -> ModelConfig {
@@ -432,7 +473,7 @@ proptest! {
         pre_stop in 0u64..5,
         delay in 0u64..5,
         liveness_on_cache in any::<bool>(),
-        canary in any::<bool>(),
+        strategy in 0u8..3,
         seed in 0u64..1000,
     ) {
         let mut cfg = probed(liveness_on_cache);
@@ -463,17 +504,25 @@ proptest! {
         cfg.faults[0].start = secs(down_at);
         cfg.faults[0].end = secs(down_at + 5);
         let mut d = rolling(0, 1, deploy_at, IntOrPercent::Int(1), IntOrPercent::Int(1));
-        if canary {
+        let analysis = AnalysisConfig {
+            interval: dur(10),
+            failure_limit: 1,
+            max_error_rate: Some(0.1),
+            max_p99: None,
+            min_samples: 10,
+        };
+        if strategy == 2 {
+            d.strategy = DeployStrategy::BlueGreen(BlueGreenParams {
+                auto_promotion: dur(seed % 20),
+                analysis: Some(analysis.clone()),
+                ..BlueGreenParams::default()
+            });
+        }
+        if strategy == 1 {
             d.strategy = DeployStrategy::Canary(CanaryParams {
                 steps: vec![CanaryStepConfig::SetWeight(50), CanaryStepConfig::Pause(Some(dur(30)))],
                 traffic_routing: seed % 2 == 0,
-                analysis: Some(AnalysisConfig {
-                    interval: dur(10),
-                    failure_limit: 1,
-                    max_error_rate: Some(0.1),
-                    max_p99: None,
-                    min_samples: 10,
-                }),
+                analysis: Some(analysis),
             });
         }
         cfg.deploys = vec![d];

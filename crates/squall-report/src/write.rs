@@ -4,8 +4,8 @@ use crate::compare::comparison_html;
 use crate::error::ReportError;
 use crate::html::index_html;
 use crate::{
-    comparison_csv, comparison_json, comparison_plots, plots, summary_json, timeseries_csv, CompareMeta,
-    ReportMeta,
+    comparison_csv, comparison_json, comparison_plots, fleet_csv, flows_csv, plots, summary_json,
+    timeseries_csv, CompareMeta, ReportMeta,
 };
 use squall_model::RunOutput;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,8 @@ fn render_report(meta: &ReportMeta, out: &RunOutput) -> Result<Files, ReportErro
         ("summary.json".to_string(), summary_json(meta, out)),
         ("timeseries.csv".to_string(), timeseries_csv(out)),
     ];
+    let extra = [("fleet.csv", fleet_csv(out)), ("flows.csv", flows_csv(out))];
+    files.extend(extra.into_iter().filter_map(|(name, csv)| Some((name.to_string(), csv?))));
     let page = index_html(meta, out, &plots);
     files.extend(plots);
     files.push(("index.html".to_string(), page));
@@ -38,7 +40,8 @@ fn write_files(dir: &Path, files: Files, written: &mut Vec<PathBuf>) -> Result<(
     Ok(())
 }
 
-/// Writes `summary.json`, `timeseries.csv`, the SVG plots and `index.html` into `dir`
+/// Writes `summary.json`, `timeseries.csv` (then `fleet.csv` and `flows.csv` when the run
+/// has versions or flows), the SVG plots and `index.html` into `dir`
 /// (created with its parents if missing; existing files of those names are replaced) and
 /// returns the paths written, in that order.
 ///

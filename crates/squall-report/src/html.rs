@@ -94,6 +94,7 @@ mod tests {
         let plain = sample_output();
         let page = index_html(&meta(), &plain, &crate::plots(&meta(), &plain).unwrap());
         assert!(!page.contains("Attempts per call"), "no policy, no amplification plot");
+        assert!(!page.contains("fleet") && !page.contains("flows"), "no fleet, no fleet files");
     }
 
     #[test]

@@ -589,3 +589,9 @@ pub(crate) fn fleet_output() -> RunOutput {
     }];
     out
 }
+
+/// Two variants: `baseline` is [`sample_output`], `canary` is [`fleet_output`] (use with
+/// [`compare_meta`]).
+pub(crate) fn fleet_variants() -> Vec<(String, RunOutput)> {
+    vec![("baseline".to_string(), sample_output()), ("canary".to_string(), fleet_output())]
+}

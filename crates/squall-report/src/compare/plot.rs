@@ -217,4 +217,16 @@ mod tests {
             comparison_plots(&compare_meta(), &variants()).unwrap()
         );
     }
+
+    #[test]
+    fn deploy_events_are_marked_with_the_variant_that_had_them() {
+        let p = comparison_plots(&compare_meta(), &crate::sample::fleet_variants()).unwrap();
+        for (name, svg) in &p {
+            assert_eq!(svg.matches("rolled back (canary)").count(), 1, "{name}");
+            assert!(svg.contains("#6A3D9A"), "{name}");
+        }
+        for (name, svg) in comparison_plots(&compare_meta(), &variants()).unwrap() {
+            assert!(!svg.contains("#6A3D9A"), "{name}: no deploy, no mark");
+        }
+    }
 }

@@ -54,14 +54,15 @@ fn fleet_block(f: &FleetStats<'_>) -> String {
     }
     let o = f.out;
     format!(
-        "{}restarts {}  crashes {}  created {}  refused not accepting {}  skew {} in {} windows\n",
+        "{}restarts {}  crashes {}  created {}  refused not accepting {}  skew {} in {} window{}\n",
         align(&rows),
         thousands(o.restarts),
         thousands(o.crashes),
         thousands(o.created),
         thousands(o.refused_not_accepting),
         seconds(f.skew_s),
-        o.skew_windows.len()
+        o.skew_windows.len(),
+        if o.skew_windows.len() == 1 { "" } else { "s" }
     )
 }
 
@@ -145,7 +146,7 @@ mod tests {
         assert_eq!(rows[2], "v2 0 400 10.00% server_error 40");
         assert_eq!(
             rows[3],
-            "restarts 1 crashes 1 created 1 refused not accepting 3 skew 10.000 s in 1 windows"
+            "restarts 1 crashes 1 created 1 refused not accepting 3 skew 10.000 s in 1 window"
         );
         assert!(!t.contains("fleet db"), "{t}");
     }

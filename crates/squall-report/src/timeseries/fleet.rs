@@ -10,7 +10,7 @@
 use super::push_row;
 use crate::fleet::{fleet_services, flow_bucket, flow_clients, version_bucket};
 use crate::format::{csv_field, fixed};
-use crate::series::spans;
+use crate::series::{spans, Span};
 use squall_model::RunOutput;
 
 const FLEET_COLUMNS: [&str; 9] =
@@ -20,46 +20,57 @@ const FLOW_COLUMNS: [&str; 5] = ["t_s", "client", "started", "completed", "faile
 /// `fleet.csv`, or `None` when no service reports a fleet.
 pub fn fleet_csv(out: &RunOutput) -> Option<String> {
     let services = fleet_services(out);
-    if services.is_empty() {
-        return None;
-    }
-    let mut csv = header(&FLEET_COLUMNS);
-    for span in spans(out) {
-        for s in &services {
-            for v in &s.fleet.versions {
-                let b = version_bucket(v, &span);
-                let mut row = vec![fixed(span.start_s()), csv_field(&s.name), csv_field(&v.name)];
+    long_csv(out, !services.is_empty(), &FLEET_COLUMNS, |span| {
+        let versions = services.iter().flat_map(|s| s.fleet.versions.iter().map(move |v| (s, v)));
+        versions
+            .map(|(s, v)| {
+                let b = version_bucket(v, span);
+                let mut row = vec![csv_field(&s.name), csv_field(&v.name)];
                 row.extend([b.starting, b.ready, b.not_ready, b.terminating].map(|n| n.to_string()));
                 row.extend([b.answers, b.errors].map(|n| n.to_string()));
-                push_row(&mut csv, row, FLEET_COLUMNS.len());
-            }
-        }
-    }
-    Some(csv)
+                row
+            })
+            .collect()
+    })
 }
 
 /// `flows.csv`, or `None` when no client group runs a flow.
 pub fn flows_csv(out: &RunOutput) -> Option<String> {
     let clients = flow_clients(out);
-    if clients.is_empty() {
+    long_csv(out, !clients.is_empty(), &FLOW_COLUMNS, |span| {
+        clients
+            .iter()
+            .map(|(name, f)| {
+                let b = flow_bucket(f, span);
+                let mut row = vec![csv_field(name)];
+                row.extend([b.started, b.completed, b.failed].map(|n| n.to_string()));
+                row
+            })
+            .collect()
+    })
+}
+
+/// A long table: `columns`, then per reported bucket the rows `rows` gives, each after the
+/// bucket's start; `None` unless `shown`.
+fn long_csv(
+    out: &RunOutput,
+    shown: bool,
+    columns: &[&str],
+    rows: impl Fn(&Span) -> Vec<Vec<String>>,
+) -> Option<String> {
+    if !shown {
         return None;
     }
-    let mut csv = header(&FLOW_COLUMNS);
+    let mut csv = String::new();
+    push_row(&mut csv, columns.iter().map(|c| c.to_string()).collect(), columns.len());
     for span in spans(out) {
-        for (name, f) in &clients {
-            let b = flow_bucket(f, &span);
-            let mut row = vec![fixed(span.start_s()), csv_field(name)];
-            row.extend([b.started, b.completed, b.failed].map(|n| n.to_string()));
-            push_row(&mut csv, row, FLOW_COLUMNS.len());
+        for cells in rows(&span) {
+            let mut row = vec![fixed(span.start_s())];
+            row.extend(cells);
+            push_row(&mut csv, row, columns.len());
         }
     }
     Some(csv)
-}
-
-fn header(columns: &[&str]) -> String {
-    let mut csv = String::new();
-    push_row(&mut csv, columns.iter().map(|c| c.to_string()).collect(), columns.len());
-    csv
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `index.html`: one self-contained page per report, with the summary table, the charts
 //! inlined as SVG, and links to the data files. It loads nothing from anywhere else.
 
+use crate::fleet::{fleet_services, flow_clients};
 use crate::format::html_escape;
 use crate::table::summary_table;
 use crate::ReportMeta;
@@ -8,12 +9,14 @@ use squall_model::RunOutput;
 use std::fmt::Write as _;
 
 /// Headings of the plots, by file name; a plot not listed here gets its file name.
-const PLOT_HEADINGS: [(&str, &str); 5] = [
+const PLOT_HEADINGS: [(&str, &str); 7] = [
     ("outcomes.svg", "Outcomes over time"),
     ("latency.svg", "Latency over time"),
     ("queues.svg", "Queues and busy workers over time"),
     ("amplification.svg", "Attempts per call over time"),
     ("breakers.svg", "Circuit breakers over time"),
+    ("fleet.svg", "Instances and answers by version over time"),
+    ("flows.svg", "Flows over time"),
 ];
 
 /// The page for a report whose plots are `plots` (as returned by [`crate::plots`]).
@@ -31,10 +34,16 @@ pub(crate) fn index_html(meta: &ReportMeta, out: &RunOutput, plots: &[(String, S
          svg {{ max-width: 100%; height: auto; }}\n\
          </style>\n</head>\n<body>\n<h1>squall: {title}</h1>\n"
     );
+    let extra: String =
+        [("fleet.csv", !fleet_services(out).is_empty()), ("flows.csv", !flow_clients(out).is_empty())]
+            .into_iter()
+            .filter(|(_, written)| *written)
+            .map(|(name, _)| format!(", <a href=\"{name}\">{name}</a>"))
+            .collect();
     let _ = writeln!(
         h,
         "<p>Scenario file <code>{}</code>, scenario hash <code>{:016x}</code>. \
-         Data: <a href=\"summary.json\">summary.json</a>, <a href=\"timeseries.csv\">timeseries.csv</a>.</p>",
+         Data: <a href=\"summary.json\">summary.json</a>, <a href=\"timeseries.csv\">timeseries.csv</a>{extra}.</p>",
         html_escape(&meta.file),
         meta.scenario_hash
     );
@@ -85,6 +94,7 @@ mod tests {
         let plain = sample_output();
         let page = index_html(&meta(), &plain, &crate::plots(&meta(), &plain).unwrap());
         assert!(!page.contains("Attempts per call"), "no policy, no amplification plot");
+        assert!(!page.contains("fleet") && !page.contains("flows"), "no fleet, no fleet files");
     }
 
     #[test]

@@ -21,6 +21,21 @@
 //! `conservation`. `dependencies`, `faults` and `recovery` are empty arrays when the run had
 //! none, so a reader needs no special case.
 //!
+//! Fleets, flows and deploys appear only in runs that have them, so older summaries keep
+//! their bytes: a service's `fleet` (when it has more than one version, or instances created,
+//! crashed, restarted or refusing work, or version skew: `versions` — `name`, `answered`,
+//! `errors`, `error_rate`, `ready_at_end` (instances ready in the last bucket) and `answers`
+//! by outcome —, `created`, `crashes`, `restarts`, `refused_not_accepting`, `skew_s`,
+//! `skew_windows` as `[start_s, end_s]` pairs, and `capacity_mean`, the mean workers whose
+//! process accepted work); a client's `served_by` (`service`, `version`, `outcomes` of the
+//! requests each version answered last) and `flow` (`started`, `completed`, `failed`,
+//! `in_flight`, `success_rate` of ended flows, `steps` with `name`, `run`, `skipped` and
+//! `outcomes`, and `paths`: the `versions` that served each step, with `completed` and
+//! `failed`); and `deploys` after `faults` (`name`, `service`, `version`, `strategy`,
+//! `result` — `not_started`, `in_progress`, `completed` or `rolled_back` —, `started_s` and
+//! `ended_s` from its first and last events, `null` while it has not ended, `duration_s`, and
+//! the `events` with `at_s` and `what`).
+//!
 //! Outcomes count logical requests (one per user intent): `success_rate` is ok plus degraded
 //! (a fallback's answer) over ended requests, `degraded_rate` the degraded part of it, and
 //! `error_rate` the rest, `1 - success_rate`. A call site's `policy` counts attempts:
@@ -44,6 +59,8 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use squall_model::analysis::{Recovery, RecoveryStatus};
 use squall_model::{FaultWindow, Outcome, OutcomeCounts, RunOutput};
+
+mod fleet;
 
 /// Version of this file's layout (and of `comparison.json`, which reuses it). Keys added since
 /// version 1 (work accounting, `dependencies`, `faults`, rates, `policy`, `recovery`,
@@ -113,6 +130,8 @@ pub(crate) struct RunNumbers<'a> {
     services: Vec<Service<'a>>,
     dependencies: Vec<Dependency<'a>>,
     faults: Vec<Fault<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    deploys: Vec<fleet::Deploy<'a>>,
     recovery: Vec<RecoveryJson>,
     policy_totals: Totals,
     conservation: Conservation,
@@ -127,9 +146,14 @@ impl<'a> RunNumbers<'a> {
             events: out.n_events,
             bucket_s: Num::of(out.bucket_width.as_secs_f64()),
             clients: stats.clients.iter().map(Client::from).collect(),
-            services: stats.services.iter().map(Service::from).collect(),
+            services: stats
+                .services
+                .iter()
+                .map(|v| Service { fleet: fleet::fleet(v.out, out.end.as_nanos()), ..Service::from(v) })
+                .collect(),
             dependencies: stats.dependencies.iter().map(Dependency::from).collect(),
             faults: out.faults.iter().map(Fault::from).collect(),
+            deploys: fleet::deploys(out),
             recovery: stats.recovery.iter().map(RecoveryJson::from).collect(),
             policy_totals: Totals::from(&stats.policy_totals()),
             conservation: Conservation {
@@ -161,6 +185,10 @@ struct Client<'a> {
     latency_ok_ms: LatencyMs,
     latency_all_ms: LatencyMs,
     policy: Policy<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    served_by: Vec<fleet::Served<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flow: Option<fleet::Flow<'a>>,
 }
 
 #[derive(Serialize)]
@@ -312,6 +340,8 @@ struct Service<'a> {
     useful_share: Num,
     wasted_work_s: Num,
     wasted_share: Num,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fleet: Option<fleet::Fleet<'a>>,
 }
 
 #[derive(Serialize)]
@@ -375,6 +405,8 @@ impl<'a> From<&ClientStats<'a>> for Client<'a> {
             latency_ok_ms: (&c.latency_ok).into(),
             latency_all_ms: (&c.latency_all).into(),
             policy: (&c.policy).into(),
+            served_by: fleet::served_by(c.out),
+            flow: fleet::flow(c.out),
         }
     }
 }
@@ -414,6 +446,7 @@ impl<'a> From<&ServiceStats<'a>> for Service<'a> {
             useful_share: Num(v.useful_share),
             wasted_work_s: Num::of(v.wasted_work_s),
             wasted_share: Num(v.wasted_share),
+            fleet: None,
         }
     }
 }
@@ -759,5 +792,66 @@ mod tests {
             j["policy_totals"],
             serde_json::json!({"amplification": 1.039735, "retries_denied": 20, "breaker_opens": 2, "degraded": 10})
         );
+    }
+
+    #[test]
+    fn fleets_flows_and_deploys_are_written_with_their_numbers() {
+        use crate::sample::fleet_output;
+        let j = parse(&fleet_output());
+        let fleet = &j["services"][0]["fleet"];
+        assert_eq!(fleet["versions"][1]["name"], "v2");
+        assert_eq!(fleet["versions"][1]["answered"], 400);
+        assert_eq!(fleet["versions"][1]["errors"], 40);
+        assert_eq!(fleet["versions"][1]["error_rate"], 0.1);
+        assert_eq!(fleet["versions"][1]["answers"]["server_error"], 40);
+        assert_eq!(fleet["versions"][0]["ready_at_end"], 2);
+        assert_eq!(fleet["created"], 1);
+        assert_eq!(fleet["crashes"], 1);
+        assert_eq!(fleet["restarts"], 1);
+        assert_eq!(fleet["refused_not_accepting"], 3);
+        assert_eq!(fleet["skew_s"], 10.0);
+        assert_eq!(fleet["skew_windows"], serde_json::json!([[35.0, 45.0]]));
+        assert_eq!(fleet["capacity_mean"], 8.666667);
+        assert!(j["services"][1].get("fleet").is_none(), "db has one version and no activity");
+        let web = &j["clients"][0];
+        assert_eq!(
+            web["served_by"][1],
+            serde_json::json!({"service": "api", "version": "v2", "outcomes": web["served_by"][1]["outcomes"].clone()})
+        );
+        assert_eq!(web["served_by"][1]["outcomes"]["ok"], 250);
+        let flow = &web["flow"];
+        assert_eq!(flow["started"], 210);
+        assert_eq!(flow["completed"], 190);
+        assert_eq!(flow["failed"], 10);
+        assert_eq!(flow["in_flight"], 10);
+        assert_eq!(flow["success_rate"], 0.95);
+        assert_eq!(flow["steps"][1]["name"], "pay");
+        assert_eq!(flow["steps"][1]["skipped"], 10);
+        assert_eq!(flow["steps"][1]["outcomes"]["server_error"], 5);
+        assert_eq!(
+            flow["paths"][1],
+            serde_json::json!({"versions": ["v1", "v2"], "completed": 40, "failed": 3})
+        );
+        assert!(j["clients"][1].get("flow").is_none() && j["clients"][1].get("served_by").is_none());
+        let d = &j["deploys"][0];
+        assert_eq!(d["name"], "api-v2");
+        assert_eq!(d["service"], "api");
+        assert_eq!(d["version"], "v2");
+        assert_eq!(d["strategy"], "canary");
+        assert_eq!(d["result"], "rolled_back");
+        assert_eq!(d["started_s"], 30.0);
+        assert_eq!(d["ended_s"], 45.0);
+        assert_eq!(d["duration_s"], 15.0);
+        assert_eq!(d["events"][2], serde_json::json!({"at_s": 40.0, "what": "abort: error rate 10.0%"}));
+    }
+
+    #[test]
+    fn a_run_without_fleet_features_has_none_of_their_keys() {
+        for out in [sample_output(), policy_output(), zero_output()] {
+            let text = summary_json(&meta(), &out);
+            for key in ["\"fleet\"", "\"served_by\"", "\"flow\"", "\"deploys\""] {
+                assert!(!text.contains(key), "{key} in {text}");
+            }
+        }
     }
 }

@@ -9,7 +9,9 @@
 //! - `format`: fixed-precision and human-unit number formatting, CSV and HTML escaping.
 //! - `table`: [`summary_table`], the compact text table for the terminal.
 //! - `json`: [`summary_json`], the machine-readable summary.
-//! - `timeseries`: [`timeseries_csv`], one wide row per bucket.
+//! - `timeseries`: [`timeseries_csv`], one wide row per bucket; [`fleet_csv`] and
+//!   [`flows_csv`], long tables of versions and flows, for runs that have them.
+//! - `fleet`: fleets, versions, flows and deploys derived once, and when each is shown.
 //! - `plot`: [`plots`], SVG charts drawn with plotters.
 //! - `html`: the `index.html` page that ties the files together.
 //! - `compare`: the same for several variants of a scenario side by side:
@@ -30,6 +32,7 @@
 
 mod compare;
 mod error;
+mod fleet;
 mod format;
 mod html;
 mod json;
@@ -47,7 +50,7 @@ pub use error::ReportError;
 pub use json::summary_json;
 pub use plot::plots;
 pub use table::summary_table;
-pub use timeseries::timeseries_csv;
+pub use timeseries::{fleet_csv, flows_csv, timeseries_csv};
 pub use write::{write_comparison, write_report};
 
 /// Identifies the run in every file header.

@@ -9,7 +9,9 @@
 //! *which client group* it belongs to. A bucket with no value leaves a gap in its line. Fault
 //! windows are shaded behind the lines of every chart as translucent bands, labelled with the
 //! fault's name in the top panel; overlapping windows show darker. In the policy charts a
-//! colour is a call site (a client group, or `caller->callee`), the same in both.
+//! colour is a call site (a client group, or `caller->callee`), the same in both. Deploy
+//! events are drawn on every chart as thin vertical lines, labelled at the foot of the top
+//! panel; runs with versions or flows also get `fleet.svg` and `flows.svg` (see `fleet`).
 //!
 //! The SVG backend writes text as `<text>` elements (no fonts are needed) and nothing that
 //! varies between runs, so the same input gives byte-identical files.
@@ -23,6 +25,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use squall_model::{FaultWindow, Outcome, RunOutput};
+
+mod fleet;
 
 /// Width and height of every chart, px.
 const SIZE_PX: (u32, u32) = (900, 500);
@@ -102,6 +106,9 @@ const BAND_OPACITY: f64 = 0.18;
 /// windows that start close together do not print over each other.
 const BAND_LABEL_COLOR: RGBColor = RGBColor(0x8a, 0x55, 0x00);
 const BAND_LABEL_ROWS: usize = 3;
+/// Deploy events: a thin violet line, labelled at the foot of the top panel in stacked rows.
+const MARK_COLOR: RGBColor = RGBColor(0x6a, 0x3d, 0x9a);
+const MARK_LABEL_ROWS: usize = 4;
 
 /// Offered load (requests issued) is drawn in near-black, under the outcomes.
 const ISSUED_COLOR: RGBColor = RGBColor(0x33, 0x33, 0x33);
@@ -155,12 +162,39 @@ pub(crate) struct Figure {
     pub(crate) legend: Vec<LegendEntry>,
     /// Shaded behind every panel; labelled in the first.
     pub(crate) bands: Vec<Band>,
+    /// Moments drawn as vertical lines in every panel; labelled in the first.
+    pub(crate) marks: Vec<Mark>,
+}
+
+/// A moment of simulated time (a deploy's event), drawn as a vertical line.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Mark {
+    pub(crate) at_s: f64,
+    pub(crate) label: String,
+}
+
+/// A mark per event of every deploy, labelled with what happened (and, with several
+/// deploys, which deploy).
+pub(crate) fn deploy_marks(out: &RunOutput) -> Vec<Mark> {
+    let several = out.deploys.len() > 1;
+    out.deploys
+        .iter()
+        .flat_map(|d| {
+            d.events.iter().map(move |e| Mark {
+                at_s: e.at.as_secs_f64(),
+                label: if several { format!("{}: {}", d.name, e.what) } else { e.what.clone() },
+            })
+        })
+        .collect()
 }
 
 /// `(file name, SVG text)` for each plot: `outcomes.svg`, `latency.svg`, `queues.svg`; then
 /// `amplification.svg` (attempts per logical call over time) when some call site's policy
 /// kept a series, and `breakers.svg` (breakers open and half-open) when one of those sites
-/// has breakers.
+/// has breakers; `fleet.svg` (instances by version and state, and each version's share of
+/// answers) when some service has versions or lifecycle activity, and `flows.svg` (flows
+/// started, completed and failed per second, with the versions' shares beneath) when some
+/// client group runs a flow.
 ///
 /// # Errors
 /// [`ReportError::Plot`] if plotters refuses to draw; it draws into memory, so this points to
@@ -169,6 +203,7 @@ pub fn plots(meta: &ReportMeta, out: &RunOutput) -> Result<Vec<(String, String)>
     let spans = spans(out);
     let x_max = x_max_s(out, &spans);
     let bands: Vec<Band> = out.faults.iter().map(Band::of).collect();
+    let marks = deploy_marks(out);
     let mut figures = vec![
         ("outcomes.svg", outcomes_figure(meta, out, &spans, x_max)),
         ("latency.svg", latency_figure(meta, out, &spans, x_max)),
@@ -181,8 +216,10 @@ pub fn plots(meta: &ReportMeta, out: &RunOutput) -> Result<Vec<(String, String)>
     if sites.iter().any(PolicySite::has_breaker) {
         figures.push(("breakers.svg", breakers_figure(meta, &sites, &spans, x_max)));
     }
+    figures.extend(fleet::fleet_figures(meta, out, &spans, x_max));
     render_all(figures.into_iter().map(|(name, mut fig)| {
         fig.bands.clone_from(&bands);
+        fig.marks.clone_from(&marks);
         (name, fig)
     }))
 }
@@ -256,6 +293,7 @@ fn outcomes_figure(meta: &ReportMeta, out: &RunOutput, spans: &[Span], x_max: f6
         panels: vec![Panel { y_desc: "requests per second (1/s)".to_string(), lines }],
         legend,
         bands: Vec::new(),
+        marks: Vec::new(),
     }
 }
 
@@ -278,6 +316,7 @@ fn latency_figure(meta: &ReportMeta, out: &RunOutput, spans: &[Span], x_max: f64
         panels: vec![Panel { y_desc: "latency (ms)".to_string(), lines }],
         legend,
         bands: Vec::new(),
+        marks: Vec::new(),
     }
 }
 
@@ -329,6 +368,7 @@ fn queues_figure(meta: &ReportMeta, out: &RunOutput, spans: &[Span], x_max: f64)
         ],
         legend,
         bands: Vec::new(),
+        marks: Vec::new(),
     }
 }
 
@@ -367,6 +407,7 @@ fn amplification_figure(meta: &ReportMeta, sites: &[PolicySite<'_>], spans: &[Sp
         panels: vec![Panel { y_desc: "attempts per call (x)".to_string(), lines }],
         legend,
         bands: Vec::new(),
+        marks: Vec::new(),
     }
 }
 
@@ -390,6 +431,7 @@ fn breakers_figure(meta: &ReportMeta, sites: &[PolicySite<'_>], spans: &[Span], 
         panels: vec![Panel { y_desc: "mean breakers in the state".to_string(), lines }],
         legend,
         bands: Vec::new(),
+        marks: Vec::new(),
     }
 }
 
@@ -405,7 +447,7 @@ fn render(fig: &Figure) -> DrawResult<String> {
         let areas = charts.split_evenly((fig.panels.len().max(1), 1));
         for (i, (area, panel)) in areas.iter().zip(&fig.panels).enumerate() {
             let labels = if i == 0 { BandLabels::Shown } else { BandLabels::Hidden };
-            draw_panel(area, fig.x_max, &fig.bands, labels, panel)?;
+            draw_panel(area, fig, labels, panel)?;
         }
         draw_legend(&legend, &fig.legend)?;
         root.present()?;
@@ -443,31 +485,34 @@ enum BandLabels {
 
 fn draw_panel(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
-    x_max: f64,
-    bands: &[Band],
+    fig: &Figure,
     labels: BandLabels,
     panel: &Panel,
 ) -> DrawResult<()> {
+    let x_max = fig.x_max;
     let mut builder = ChartBuilder::on(area);
     builder.margin(10).margin_right(20).x_label_area_size(40).y_label_area_size(70);
     match y_range(panel) {
         YRange::Linear(hi) => {
             let mut chart = builder.build_cartesian_2d(0f64..x_max, 0f64..hi)?;
-            draw_lines(&mut chart, (x_max, 0.0, hi), bands, labels, panel)
+            draw_lines(&mut chart, (x_max, 0.0, hi), fig, labels, panel)
         }
         YRange::Log(lo, hi) => {
             let mut chart = builder.build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?;
-            draw_lines(&mut chart, (x_max, lo, hi), bands, labels, panel)
+            draw_lines(&mut chart, (x_max, lo, hi), fig, labels, panel)
         }
     }
 }
 
-/// Draws the mesh, then the bands, then the lines over them. `(x_max, y_lo, y_hi)` is the
-/// chart's range.
+/// A chart of one panel, with x in seconds.
+type Chart<'a, 'b, Y> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, Y>>;
+
+/// Draws the mesh, then the bands and marks, then the lines over them. `(x_max, y_lo, y_hi)`
+/// is the chart's range.
 fn draw_lines<Y>(
-    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, Y>>,
+    chart: &mut Chart<'_, '_, Y>,
     (x_max, y_lo, y_hi): (f64, f64, f64),
-    bands: &[Band],
+    fig: &Figure,
     labels: BandLabels,
     panel: &Panel,
 ) -> DrawResult<()>
@@ -490,7 +535,7 @@ where
     let label_style = (FONT, 12).into_font().color(&BAND_LABEL_COLOR).pos(Pos::new(HPos::Left, VPos::Top));
     // Windows outside the axis are clipped (or skipped) here: plotters would draw them over
     // the axis labels.
-    let visible = bands.iter().filter(|b| b.start_s < x_max && b.end_s > 0.0);
+    let visible = fig.bands.iter().filter(|b| b.start_s < x_max && b.end_s > 0.0);
     for (i, band) in visible.enumerate() {
         let (x0, x1) = (band.start_s.max(0.0), band.end_s.min(x_max));
         chart.draw_series(std::iter::once(Rectangle::new([(x0, y_lo), (x1, y_hi)], band_style)))?;
@@ -501,6 +546,7 @@ where
             chart.draw_series(std::iter::once(text))?;
         }
     }
+    draw_marks(chart, (x_max, y_lo, y_hi), &fig.marks, labels)?;
     let mut any_point = false;
     for line in &panel.lines {
         let style = ShapeStyle { color: line.color.to_rgba(), filled: false, stroke_width: line.stroke_px };
@@ -523,6 +569,34 @@ where
         let centre = ((w / 2) as i32, (h / 2) as i32);
         let style = (FONT, 16).into_font().color(&PALETTE[7]).pos(Pos::new(HPos::Center, VPos::Center));
         area.strip_coord_spec().draw_text("no data", &style, centre)?;
+    }
+    Ok(())
+}
+
+/// Draws each mark within the axis as a vertical line, labelled at the foot of the panel
+/// when `labels` says so.
+fn draw_marks<Y>(
+    chart: &mut Chart<'_, '_, Y>,
+    (x_max, y_lo, y_hi): (f64, f64, f64),
+    marks: &[Mark],
+    labels: BandLabels,
+) -> DrawResult<()>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let style = ShapeStyle { color: MARK_COLOR.mix(0.7), filled: false, stroke_width: 1 };
+    let label_style = (FONT, 11).into_font().color(&MARK_COLOR).pos(Pos::new(HPos::Left, VPos::Bottom));
+    for (i, mark) in marks.iter().filter(|m| (0.0..=x_max).contains(&m.at_s)).enumerate() {
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(mark.at_s, y_lo), (mark.at_s, y_hi)],
+            style,
+        )))?;
+        if labels == BandLabels::Shown {
+            let row_px = -3 - 13 * (i % MARK_LABEL_ROWS) as i32;
+            let text = EmptyElement::at((mark.at_s, y_lo))
+                + Text::new(mark.label.clone(), (3, row_px), label_style.clone());
+            chart.draw_series(std::iter::once(text))?;
+        }
     }
     Ok(())
 }

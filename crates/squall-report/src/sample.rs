@@ -4,9 +4,10 @@ use hdrhistogram::Histogram;
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
 use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
-    BreakerOutput, ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary,
-    Outcome, OutcomeCounts, PolicyBucket, PolicyOutput, RunOutput, ServiceBucket, ServiceOutput, StopReason,
-    HIST_SIGFIG,
+    BreakerOutput, ClientBucket, ClientOutput, Conservation, DependencyOutput, DeployEvent, DeployOutput,
+    DeployResult, FaultWindow, FleetOutput, FlowBucket, FlowOutput, FlowPath, FlowStepOutput, LatencySummary,
+    Outcome, OutcomeCounts, PolicyBucket, PolicyOutput, RunOutput, ServedBy, ServiceBucket, ServiceOutput,
+    StopReason, VersionBucket, VersionOutput, HIST_SIGFIG,
 };
 
 pub(crate) fn meta() -> crate::ReportMeta {
@@ -468,4 +469,129 @@ pub(crate) fn policy_output() -> RunOutput {
 /// [`compare_meta`]).
 pub(crate) fn policy_variants() -> Vec<(String, RunOutput)> {
     vec![("baseline".to_string(), sample_output()), ("retries".to_string(), policy_output())]
+}
+
+/// [`sample_output`] with a canary of `api` that rolls back, and a flow.
+///
+/// `api` runs `v1` (two instances ready throughout, one during the canary; 18 answers a
+/// second, 2 of them errors from 20 s to 40 s: 1,080 answers, 40 errors) and `v2` (starting
+/// from 30 s, ready from 32 s to 45 s, terminating to 47 s; 40 answers a second from 35 s to
+/// 45 s, 4 of them server errors: 400 answers, 40 errors, 10 %). One instance was created, one
+/// crashed and restarted, 3 requests were refused while not accepting; the endpoints held both
+/// versions from 35 s to 45 s (10 s of skew); 520 worker-seconds of capacity (8.67 workers on
+/// average). `web` was served 750 times by `v1` and 250 times by `v2`, and runs a two-step
+/// flow: 210 started, 190 completed, 10 failed (10 in flight, 95 % success), failing 1 a
+/// second from 35 s to 45 s. The deploy `api-v2` (canary) starts at 30 s, weighs 20 % at
+/// 35 s, aborts at 40 s and has rolled back at 45 s.
+pub(crate) fn fleet_output() -> RunOutput {
+    let mut out = sample_output();
+    let v1_series = (0..60)
+        .map(|i| VersionBucket {
+            ready: if (30..45).contains(&i) { 1 } else { 2 },
+            answers: 18,
+            errors: if INCIDENT.contains(&i) { 2 } else { 0 },
+            ..VersionBucket::default()
+        })
+        .collect();
+    let v2_series = (0..60)
+        .map(|i| {
+            let answering = u64::from((35..45).contains(&i));
+            VersionBucket {
+                starting: u32::from((30..32).contains(&i)),
+                ready: u32::from((32..45).contains(&i)),
+                terminating: u32::from((45..47).contains(&i)),
+                answers: 40 * answering,
+                errors: 4 * answering,
+                ..VersionBucket::default()
+            }
+        })
+        .collect();
+    let s = |secs: u64| SimTime(secs * NS_PER_S);
+    out.services[0].fleet = FleetOutput {
+        versions: vec![
+            VersionOutput {
+                name: "v1".to_string(),
+                answers: counts(&[(Outcome::Ok, 1_040), (Outcome::Timeout, 40)]),
+                series: v1_series,
+            },
+            VersionOutput {
+                name: "v2".to_string(),
+                answers: counts(&[(Outcome::Ok, 360), (Outcome::ServerError, 40)]),
+                series: v2_series,
+            },
+        ],
+        created: 1,
+        crashes: 1,
+        restarts: 1,
+        refused_not_accepting: 3,
+        skew_ns: 10 * NS_PER_S,
+        skew_windows: vec![(s(35), s(45))],
+        capacity_integral: 520 * u128::from(NS_PER_S),
+    };
+    let web = &mut out.clients[0];
+    web.served_by = vec![
+        ServedBy {
+            service: "api".to_string(),
+            version: "v1".to_string(),
+            outcomes: counts(&[(Outcome::Ok, 700), (Outcome::Timeout, 30), (Outcome::QueueFull, 20)]),
+        },
+        ServedBy {
+            service: "api".to_string(),
+            version: "v2".to_string(),
+            outcomes: counts(&[(Outcome::Ok, 250)]),
+        },
+    ];
+    let path = |versions: &[&str], completed, failed| FlowPath {
+        versions: versions.iter().map(|v| v.to_string()).collect(),
+        completed,
+        failed,
+    };
+    web.flow = Some(FlowOutput {
+        started: 210,
+        completed: 190,
+        failed: 10,
+        steps: vec![
+            FlowStepOutput {
+                name: "login".to_string(),
+                run: 210,
+                skipped: 0,
+                outcomes: counts(&[(Outcome::Ok, 205), (Outcome::Timeout, 5)]),
+            },
+            FlowStepOutput {
+                name: "pay".to_string(),
+                run: 195,
+                skipped: 10,
+                outcomes: counts(&[(Outcome::Ok, 190), (Outcome::ServerError, 5)]),
+            },
+        ],
+        paths: vec![path(&["v1", "v1"], 150, 2), path(&["v1", "v2"], 40, 3), path(&["v1", "-"], 0, 5)],
+        series: (0..60)
+            .map(|i| FlowBucket {
+                started: if i < 30 { 3 } else { 4 },
+                completed: if i < 50 { 3 } else { 4 },
+                failed: u64::from((35..45).contains(&i)),
+            })
+            .collect(),
+    });
+    let event = |secs, what: &str| DeployEvent { at: s(secs), what: what.to_string() };
+    out.deploys = vec![DeployOutput {
+        name: "api-v2".to_string(),
+        service: "api".to_string(),
+        version: "v2".to_string(),
+        strategy: "canary".to_string(),
+        result: DeployResult::RolledBack,
+        events: vec![
+            event(30, "start"),
+            event(35, "weight 20%"),
+            event(40, "abort: error rate 10.0%"),
+            event(45, "rolled back"),
+        ],
+    }];
+    out
+}
+
+/// Two variants: `baseline` is [`sample_output`], `canary` is [`fleet_output`] (use with
+/// [`compare_meta`]).
+pub(crate) fn fleet_variants() -> Vec<(String, RunOutput)> {
+    vec![("baseline".to_string(), sample_output()), ("canary".to_string(), fleet_output())]
 }

@@ -219,14 +219,14 @@ impl<'a> DependencyStats<'a> {
 }
 
 /// Shares of ended requests (or calls) by kind of answer; `None` when nothing ended.
-struct Rates {
-    success: Option<f64>,
-    error: Option<f64>,
-    degraded: Option<f64>,
+pub(crate) struct Rates {
+    pub(crate) success: Option<f64>,
+    pub(crate) error: Option<f64>,
+    pub(crate) degraded: Option<f64>,
 }
 
 impl Rates {
-    fn of(outcomes: &OutcomeCounts) -> Rates {
+    pub(crate) fn of(outcomes: &OutcomeCounts) -> Rates {
         let ended = outcomes.total() as f64;
         let successes = outcomes.successes();
         Rates {

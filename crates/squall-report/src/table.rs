@@ -8,6 +8,8 @@ use squall_model::analysis::{Recovery, RecoveryStatus};
 use squall_model::{FaultWindow, Outcome, OutcomeCounts, RunOutput, StopReason};
 use std::fmt::Write as _;
 
+mod fleet;
+
 /// Compact text table for the terminal (no colours; fixed-width columns).
 ///
 /// A header names the run; a run that stopped before its configured duration says so on a
@@ -22,7 +24,14 @@ use std::fmt::Write as _;
 /// short-circuited by a breaker or throttled, calls answered by a fallback, breaker opens and
 /// the share of breaker time spent open. With fault windows, a recovery section says per
 /// window how long after its end goodput came back (see [`squall_model::analysis`]), or that
-/// it did not by the end of the run. A line with the conservation numbers follows when
+/// it did not by the end of the run. Runs with fleets, flows or deploys get sections on them:
+/// per service with more than one version or lifecycle activity, its versions (instances
+/// ready at the end, answers, error rate, most frequent failures) and a line with restarts,
+/// crashes, instances created, requests refused while not accepting and version skew; per
+/// client group with a flow, its flows started, completed, failed and in flight with the
+/// success rate, its steps (run, skipped, failed, most frequent failures) and the paths of
+/// versions that served them; and the deploys (target, strategy, start, end, duration and
+/// result). A line with the conservation numbers follows when
 /// requests were still in flight at the end, or when the numbers do not add up. Undefined
 /// values print as `-`.
 pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
@@ -200,6 +209,8 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
         s.push('\n');
         s.push_str(&align(&recovery));
     }
+
+    s.push_str(&fleet::fleet_sections(out));
 
     let c = &out.conservation;
     let balanced = c.ended.checked_add(c.in_flight) == Some(c.issued);

@@ -26,11 +26,18 @@
 //! undefined: no successes in the bucket (latency), or a bucket that covers no time (means).
 //! Rows follow [`crate::series`]: the last bucket may be partial and its means are over the
 //! span it covers.
+//!
+//! Versions and flows go to files of their own, [`fleet_csv`] and [`flows_csv`], written only
+//! for runs that have them.
 
 use crate::format::{csv_field, fixed};
 use crate::series::{policy_sites, spans, ClientPoint, PolicyPoint, ServicePoint, SiteKind};
 use crate::stats::ns_to_s;
 use squall_model::{Outcome, RunOutput};
+
+mod fleet;
+
+pub use fleet::{fleet_csv, flows_csv};
 
 /// Service columns after `service.<name>.`, in order.
 const SERVICE_COLUMNS: [&str; 11] = [
@@ -130,7 +137,7 @@ pub fn timeseries_csv(out: &RunOutput) -> String {
     csv
 }
 
-fn push_row(csv: &mut String, row: Vec<String>, n_cols: usize) {
+pub(crate) fn push_row(csv: &mut String, row: Vec<String>, n_cols: usize) {
     assert_eq!(row.len(), n_cols, "a CSV row has {} cells, the header {n_cols}", row.len());
     csv.push_str(&row.join(","));
     csv.push('\n');

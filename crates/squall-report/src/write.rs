@@ -4,8 +4,8 @@ use crate::compare::comparison_html;
 use crate::error::ReportError;
 use crate::html::index_html;
 use crate::{
-    comparison_csv, comparison_json, comparison_plots, plots, summary_json, timeseries_csv, CompareMeta,
-    ReportMeta,
+    comparison_csv, comparison_json, comparison_plots, fleet_csv, flows_csv, plots, summary_json,
+    timeseries_csv, CompareMeta, ReportMeta,
 };
 use squall_model::RunOutput;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,8 @@ fn render_report(meta: &ReportMeta, out: &RunOutput) -> Result<Files, ReportErro
         ("summary.json".to_string(), summary_json(meta, out)),
         ("timeseries.csv".to_string(), timeseries_csv(out)),
     ];
+    let extra = [("fleet.csv", fleet_csv(out)), ("flows.csv", flows_csv(out))];
+    files.extend(extra.into_iter().filter_map(|(name, csv)| Some((name.to_string(), csv?))));
     let page = index_html(meta, out, &plots);
     files.extend(plots);
     files.push(("index.html".to_string(), page));
@@ -38,7 +40,8 @@ fn write_files(dir: &Path, files: Files, written: &mut Vec<PathBuf>) -> Result<(
     Ok(())
 }
 
-/// Writes `summary.json`, `timeseries.csv`, the SVG plots and `index.html` into `dir`
+/// Writes `summary.json`, `timeseries.csv` (then `fleet.csv` and `flows.csv` when the run
+/// has versions or flows), the SVG plots and `index.html` into `dir`
 /// (created with its parents if missing; existing files of those names are replaced) and
 /// returns the paths written, in that order.
 ///
@@ -150,12 +153,16 @@ mod tests {
         dir
     }
 
+    /// The names of the files at `paths`.
+    fn file_names(paths: &[PathBuf]) -> Vec<String> {
+        paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect()
+    }
+
     #[test]
     fn the_report_directory_holds_every_file_in_a_fixed_order() {
         let dir = temp_dir("order").join("nested");
         let paths = write_report(&dir, &meta(), &sample_output()).unwrap();
-        let names: Vec<String> =
-            paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        let names = file_names(&paths);
         assert_eq!(
             names,
             ["summary.json", "timeseries.csv", "outcomes.svg", "latency.svg", "queues.svg", "index.html"]
@@ -168,8 +175,7 @@ mod tests {
     fn a_run_with_policies_also_writes_the_policy_plots() {
         let dir = temp_dir("policy");
         let paths = write_report(&dir, &meta(), &policy_output()).unwrap();
-        let names: Vec<String> =
-            paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        let names = file_names(&paths);
         assert_eq!(
             names,
             [
@@ -188,8 +194,12 @@ mod tests {
 
     #[test]
     fn writing_the_same_run_twice_gives_byte_identical_files() {
-        let runs =
-            [("same-a", sample_output()), ("same-zero", zero_output()), ("same-policy", policy_output())];
+        let runs = [
+            ("same-a", sample_output()),
+            ("same-zero", zero_output()),
+            ("same-policy", policy_output()),
+            ("same-fleet", crate::sample::fleet_output()),
+        ];
         for (test, out) in runs {
             let a = temp_dir(&format!("{test}-1"));
             let b = temp_dir(&format!("{test}-2"));
@@ -295,6 +305,32 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("cannot create report directory "), "{msg}");
         assert!(msg.contains("a-file"), "{msg}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_run_with_versions_and_flows_also_writes_their_csvs_and_plots() {
+        let dir = temp_dir("fleet");
+        let paths = write_report(&dir, &meta(), &crate::sample::fleet_output()).unwrap();
+        let names = file_names(&paths);
+        assert_eq!(
+            names,
+            [
+                "summary.json",
+                "timeseries.csv",
+                "fleet.csv",
+                "flows.csv",
+                "outcomes.svg",
+                "latency.svg",
+                "queues.svg",
+                "fleet.svg",
+                "flows.svg",
+                "index.html"
+            ]
+        );
+        let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
+        assert!(page.contains("<a href=\"fleet.csv\">fleet.csv</a>, <a href=\"flows.csv\">flows.csv</a>."));
+        assert!(page.contains("<h2>Instances and answers by version over time</h2>"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

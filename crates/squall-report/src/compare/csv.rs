@@ -19,6 +19,16 @@
 //! window), `baseline_per_s` (goodput before it), `recovered_at_s`, `time_to_recover_s` and
 //! `recovery` (`recovered`, `never` or `no_baseline`, as in `summary.json`).
 //!
+//! When some variant has flows, versions or deploys, more columns follow: `flow_started`,
+//! `flow_completed`, `flow_failed`, `flow_in_flight`, `answers`, `errors`, `deploy_result`,
+//! `deploy_started_s`, `deploy_ended_s` and `deploy_duration_s`; and more rows after each
+//! variant's faults: a `flow` row per client group with a flow (its `success_rate` is of
+//! ended flows), a `version` row per version of a service that reports its fleet (named
+//! `service/version`: the requests its instances answered, `answers` and `errors`, by
+//! outcome in the `outcome.*` columns, the blast radius of a bad version), and a `deploy`
+//! row per deploy (its result, as in `summary.json`, its start and end from its first and
+//! last events, and the time between, such as the time to roll back).
+//!
 //! An empty cell is a column that does not apply to the row's kind, or an undefined value
 //! (as in `timeseries.csv`). Rows come in variant order; within a variant clients, services,
 //! dependencies, the total, then faults, each in its run's order. Counts are integers and every float has
@@ -29,6 +39,8 @@ use crate::format::{csv_field, fixed};
 use crate::json::recovery_status;
 use crate::stats::RunStats;
 use squall_model::{Outcome, RunOutput};
+
+mod fleet;
 
 /// The columns before the outcomes, in order.
 const COLUMNS: [&str; 20] = [
@@ -77,8 +89,12 @@ pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Strin
     header.extend(Outcome::ALL.iter().map(|o| format!("outcome.{}", o.name())));
     header.extend(POLICY_COLUMNS.iter().map(|c| c.to_string()));
     let n_cols = header.len();
+    if runs.iter().any(|(_, out)| fleet::has_fleet_rows(out)) {
+        header.extend(fleet::FLEET_COLUMNS.iter().map(|c| c.to_string()));
+    }
+    let width = header.len();
     let mut csv = String::new();
-    push_row(&mut csv, header, n_cols);
+    push_row(&mut csv, header.clone(), width, width);
 
     let num = |v: Option<f64>| v.map(fixed).unwrap_or_default();
     let none = String::new;
@@ -108,7 +124,7 @@ pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Strin
                 c.out.outcomes.get(Outcome::Degraded).to_string(),
             ]);
             row.extend(std::iter::repeat_with(none).take(4));
-            push_row(&mut csv, row, n_cols);
+            push_row(&mut csv, row, n_cols, width);
         }
         for v in &stats.services {
             let o = v.out;
@@ -129,7 +145,7 @@ pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Strin
             ]);
             row.extend(Outcome::ALL.iter().map(|x| o.refusals.get(*x).to_string()));
             row.extend(std::iter::repeat_with(none).take(POLICY_COLUMNS.len()));
-            push_row(&mut csv, row, n_cols);
+            push_row(&mut csv, row, n_cols, width);
         }
         for d in &stats.dependencies {
             let o = d.out;
@@ -148,7 +164,7 @@ pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Strin
                 o.outcomes.get(Outcome::Degraded).to_string(),
             ]);
             row.extend(std::iter::repeat_with(none).take(4));
-            push_row(&mut csv, row, n_cols);
+            push_row(&mut csv, row, n_cols, width);
         }
         let t = stats.policy_totals();
         let mut row = vec![variant.clone(), "total".to_string(), "all".to_string()];
@@ -160,7 +176,7 @@ pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Strin
             t.degraded.to_string(),
         ]);
         row.extend(std::iter::repeat_with(none).take(4));
-        push_row(&mut csv, row, n_cols);
+        push_row(&mut csv, row, n_cols, width);
         for r in &stats.recovery {
             let mut row = vec![variant.clone(), "fault".to_string(), r.fault.clone()];
             row.extend(std::iter::repeat_with(none).take(COLUMNS.len() - 3 + Outcome::COUNT + 4));
@@ -170,14 +186,19 @@ pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Strin
                 num(r.time_to_recover.map(|d| d.as_secs_f64())),
                 recovery_status(r).to_string(),
             ]);
-            push_row(&mut csv, row, n_cols);
+            push_row(&mut csv, row, n_cols, width);
+        }
+        for row in fleet::fleet_rows(&header, variant, out) {
+            push_row(&mut csv, row, width, width);
         }
     }
     csv
 }
 
-fn push_row(csv: &mut String, row: Vec<String>, n_cols: usize) {
+/// Writes `row`, which has `n_cols` cells, padded with empty cells to `width`.
+fn push_row(csv: &mut String, mut row: Vec<String>, n_cols: usize, width: usize) {
     assert_eq!(row.len(), n_cols, "a CSV row has {} cells, the header {n_cols}", row.len());
+    row.resize(width, String::new());
     let cells: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
     csv.push_str(&cells.join(","));
     csv.push('\n');
@@ -307,5 +328,38 @@ mod tests {
         assert_eq!(cell(&r, "retries", "cold-start", "baseline_per_s"), "");
         assert_eq!(cell(&r, "retries", "cold-start", "recovery"), "no_baseline");
         assert_eq!(cell(&r, "baseline", "db-slow", "time_to_recover_s"), "0.000000");
+    }
+
+    #[test]
+    fn flows_versions_and_deploys_add_columns_and_rows_when_a_variant_has_them() {
+        let csv = comparison_csv(&compare_meta(), &crate::sample::fleet_variants());
+        let r = rows(&csv);
+        assert!(r.iter().all(|row| row.len() == r[0].len()));
+        assert_eq!(r[0].last(), Some(&"deploy_duration_s"));
+        let keys: Vec<(&str, &str, &str)> =
+            r.iter().filter(|x| x[0] == "canary").map(|x| (x[0], x[1], x[2])).skip(6).collect();
+        assert_eq!(
+            keys,
+            [
+                ("canary", "fault", "db-slow"),
+                ("canary", "flow", "web"),
+                ("canary", "version", "api/v1"),
+                ("canary", "version", "api/v2"),
+                ("canary", "deploy", "api-v2"),
+            ]
+        );
+        let flow = r.iter().find(|x| x[0] == "canary" && x[1] == "flow").unwrap();
+        let at = |column: &str| r[0].iter().position(|h| *h == column).unwrap();
+        assert_eq!(flow[at("flow_started")], "210");
+        assert_eq!(flow[at("flow_in_flight")], "10");
+        assert_eq!(flow[at("success_rate")], "0.950000");
+        assert_eq!(cell(&r, "canary", "web", "flow_started"), "", "the client row has no flow cells");
+        assert_eq!(cell(&r, "canary", "api/v2", "answers"), "400");
+        assert_eq!(cell(&r, "canary", "api/v2", "errors"), "40");
+        assert_eq!(cell(&r, "canary", "api/v2", "outcome.server_error"), "40");
+        assert_eq!(cell(&r, "canary", "api/v2", "success_rate"), "0.900000");
+        assert_eq!(cell(&r, "canary", "api-v2", "deploy_result"), "rolled_back");
+        assert_eq!(cell(&r, "canary", "api-v2", "deploy_duration_s"), "15.000000");
+        assert_eq!(cell(&r, "baseline", "web", "flow_started"), "");
     }
 }

@@ -4,12 +4,13 @@
 //! index, from the same palette, so the baseline is always blue) and the dash pattern *which
 //! client group*, as in the single-run charts. Fault windows are shaded as there: those of
 //! the first variant, plus any other variant's windows that differ, labelled with the
-//! variant's name.
+//! variant's name; deploy events are marked the same way, as vertical lines.
 
 use super::{check_runs, union_names, CompareMeta};
 use crate::error::ReportError;
 use crate::plot::{
-    render_all, title, x_max_s, Band, Dash, Figure, LegendEntry, Line, Panel, CLIENT_DASHES, PALETTE,
+    deploy_marks, render_all, title, x_max_s, Band, Dash, Figure, LegendEntry, Line, Mark, Panel,
+    CLIENT_DASHES, PALETTE,
 };
 use crate::series::{spans, ClientPoint, Span};
 use squall_model::{FaultWindow, Outcome, RunOutput};
@@ -35,6 +36,7 @@ pub fn comparison_plots(
     let x_max = runs.iter().zip(&spans).map(|((_, out), sp)| x_max_s(out, sp)).fold(0.0, f64::max).max(1.0);
     let clients = union_names(runs, |o| o.clients.iter().map(|c| c.name.as_str()).collect());
     let bands = bands(runs);
+    let marks = marks(runs);
     let overlay = |what: &str, y_desc: &str, value: &dyn Fn(&ClientPoint<'_>, &Span) -> Option<f64>| {
         let mut lines = Vec::new();
         for (v, ((_, out), sp)) in runs.iter().zip(&spans).enumerate() {
@@ -55,6 +57,7 @@ pub fn comparison_plots(
             panels: vec![Panel { y_desc: y_desc.to_string(), lines }],
             legend: legend(runs, &clients),
             bands: bands.clone(),
+            marks: marks.clone(),
         }
     };
     let figures = [
@@ -127,6 +130,22 @@ fn bands(runs: &[(String, RunOutput)]) -> Vec<Band> {
     bands
 }
 
+/// The first variant's deploy events, then every other variant's events that the first does
+/// not have (same time and label), labelled `label (variant)`.
+fn marks(runs: &[(String, RunOutput)]) -> Vec<Mark> {
+    let Some((_, first)) = runs.first() else { return Vec::new() };
+    let mut marks = deploy_marks(first);
+    let n_first = marks.len();
+    for (name, out) in &runs[1..] {
+        for m in deploy_marks(out) {
+            if !marks[..n_first].contains(&m) {
+                marks.push(Mark { label: format!("{} ({name})", m.label), ..m });
+            }
+        }
+    }
+    marks
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +216,17 @@ mod tests {
             comparison_plots(&compare_meta(), &variants()).unwrap(),
             comparison_plots(&compare_meta(), &variants()).unwrap()
         );
+    }
+
+    #[test]
+    fn deploy_events_are_marked_with_the_variant_that_had_them() {
+        let p = comparison_plots(&compare_meta(), &crate::sample::fleet_variants()).unwrap();
+        for (name, svg) in &p {
+            assert_eq!(svg.matches("rolled back (canary)").count(), 1, "{name}");
+            assert!(svg.contains("#6A3D9A"), "{name}");
+        }
+        for (name, svg) in comparison_plots(&compare_meta(), &variants()).unwrap() {
+            assert!(!svg.contains("#6A3D9A"), "{name}: no deploy, no mark");
+        }
     }
 }

@@ -9,6 +9,8 @@ use squall_model::analysis::{Recovery, RecoveryStatus};
 use squall_model::{Outcome, RunOutput, StopReason};
 use std::fmt::Write as _;
 
+mod fleet;
+
 /// How [`comparison_table`] marks the best value of a row.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Emphasis {
@@ -71,7 +73,12 @@ enum Row {
 /// short-circuited by the breaker or refused by throttling, fallbacks served, and the
 /// breakers' opens and share of time open (rows that are zero everywhere are left out). When some variant has fault windows, a `recovery` section gives per
 /// window how long after its end goodput came back (`never` if it did not by the end of the
-/// run; `no baseline` if there was nothing to compare with). Where a row has a clear best
+/// run; `no baseline` if there was nothing to compare with). When some variant has them,
+/// a `flow` section per client group with a flow gives flows started, completed and failed
+/// and the success rate; a `versions` section per service reporting its fleet, the answers
+/// and errors of each version (how far a bad version reached); and a `deploy` section per
+/// deploy, its result and the time from its start to its end (to the rollback, for one
+/// rolled back). Where a row has a clear best
 /// (higher success rate and goodput; fewer failures, refusals, drops and waste; lower latency
 /// and amplification; faster recovery) the best value is marked with `*` (and
 /// coloured with [`Emphasis::Ansi`]); ties are all marked, and a row whose values all read
@@ -131,6 +138,7 @@ pub fn comparison_table(meta: &CompareMeta, runs: &[(String, RunOutput)], emphas
             rows.push(metric(fault, Better::Lower, cells(&per, recovery_cell)));
         }
     }
+    fleet::fleet_rows(&mut rows, runs);
     s.push_str(&layout(runs, &rows, emphasis));
     if runs.len() > 1 {
         s.push_str(
@@ -550,5 +558,21 @@ mod tests {
         assert_eq!(row(&table(), "recovery", "db-slow"), ["0.0 s", "0.0 s"]);
         let ends: Vec<usize> = t.lines().filter(|l| l.starts_with("  ")).map(|l| l.chars().count()).collect();
         assert!(ends.iter().all(|e| *e == ends[0]), "{ends:?}\n{t}");
+    }
+
+    #[test]
+    fn flows_versions_and_deploys_get_sections_when_a_variant_has_them() {
+        let runs = crate::sample::fleet_variants();
+        let t = comparison_table(&compare_meta(), &runs, Emphasis::Plain);
+        assert_eq!(row(&t, "flow web", "started"), ["-", "210"]);
+        assert_eq!(row(&t, "flow web", "success"), ["-", "95.00%"]);
+        assert_eq!(row(&t, "versions api", "v1 answers"), ["-", "1,080"]);
+        assert_eq!(row(&t, "versions api", "v2 errors"), ["-", "40 (10.00%)"]);
+        assert_eq!(row(&t, "deploy api-v2", "result"), ["-", "rolled_back"]);
+        assert_eq!(row(&t, "deploy api-v2", "start to end"), ["-", "15.000 s"]);
+        let plain = table();
+        for word in ["flow", "versions", "deploy"] {
+            assert!(!plain.contains(&format!("\n{word} ")), "{word} in\n{plain}");
+        }
     }
 }

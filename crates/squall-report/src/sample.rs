@@ -522,6 +522,7 @@ pub(crate) fn fleet_output() -> RunOutput {
         ],
         created: 1,
         crashes: 1,
+        probe_kills: 0,
         restarts: 1,
         refused_not_accepting: 3,
         skew_ns: 10 * NS_PER_S,
@@ -580,6 +581,8 @@ pub(crate) fn fleet_output() -> RunOutput {
         version: "v2".to_string(),
         strategy: "canary".to_string(),
         result: DeployResult::RolledBack,
+        min_available: 9,
+        max_pods: 11,
         events: vec![
             event(30, "start"),
             event(35, "weight 20%"),

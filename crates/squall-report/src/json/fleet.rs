@@ -12,6 +12,7 @@ pub(super) struct Fleet<'a> {
     versions: Vec<Version<'a>>,
     created: u64,
     crashes: u64,
+    probe_kills: u64,
     restarts: u64,
     refused_not_accepting: u64,
     skew_s: Num,
@@ -50,6 +51,7 @@ pub(super) fn fleet<'a>(s: &'a ServiceOutput, elapsed_ns: u64) -> Option<Fleet<'
             versions: f.versions.iter().map(Version::from).collect(),
             created: f.out.created,
             crashes: f.out.crashes,
+            probe_kills: f.out.probe_kills,
             restarts: f.out.restarts,
             refused_not_accepting: f.out.refused_not_accepting,
             skew_s: Num::of(f.skew_s),
@@ -142,6 +144,8 @@ pub(super) struct Deploy<'a> {
     started_s: Num,
     ended_s: Num,
     duration_s: Num,
+    min_available: u32,
+    max_pods: u32,
     events: Vec<Event<'a>>,
 }
 
@@ -172,6 +176,8 @@ pub(super) fn deploys(out: &RunOutput) -> Vec<Deploy<'_>> {
                 started_s: Num(st.started_s),
                 ended_s: Num(st.ended_s),
                 duration_s: Num(st.duration_s()),
+                min_available: d.min_available,
+                max_pods: d.max_pods,
                 events: d.events.iter().map(Event::from).collect(),
             }
         })

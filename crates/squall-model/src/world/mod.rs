@@ -5,9 +5,9 @@
 //! first passes its caller's policy for that dependency (`calls`): a cache local to the
 //! caller, a bulkhead and a connection pool, which may answer it at once or make it wait. At
 //! the service (`server`), a cache in front of the endpoint may answer it; otherwise the
-//! balancer picks an instance, whose admission checks (fault, rate limit, shedding,
-//! concurrency limit) may refuse it; then it starts on an idle worker, waits in the queue, or
-//! is refused (`QueueFull`). It runs its endpoint's steps: work holds a worker; a call step
+//! balancer picks an instance (among those its view of their health allows: `lb`), whose
+//! admission checks (fault, rate limit, shedding, concurrency limit) may refuse it; then it
+//! starts on an idle worker, waits in the queue, or is refused (`QueueFull`). It runs its endpoint's steps: work holds a worker; a call step
 //! sends calls at once and moves on when enough succeed, holding the worker if the endpoint
 //! is blocking. Its caller is answered exactly once (`answer`): by the finish, by a failure,
 //! or earlier by the caller's own timeout, in which case the server carries on and the work

@@ -220,3 +220,66 @@ fn without_these_features_the_balancer_state_stays_empty() {
         assert!(w.services[0].health.eligible.is_empty());
     });
 }
+
+#[test]
+fn hosts_follow_the_endpoints_through_a_rolling_update() {
+    // Every instance is replaced, with a propagation delay so stopped instances still get
+    // requests (ConnectionReset, a gateway failure) and get ejected; hosts join and leave
+    // the detector as the endpoints change.
+    let mut s = leaf("s", 5, 8, 100, constant_ms(2.0));
+    let ep = s.endpoints[0].clone();
+    s.versions = vec![
+        VersionConfig { name: "v1".into(), endpoints: vec![Some(ep.clone())] },
+        VersionConfig { name: "v2".into(), endpoints: vec![Some(ep)] },
+    ];
+    s.lifecycle.startup = Dist::constant(1e9).unwrap();
+    s.propagation_delay = dur(3);
+    s.probes.balancer = BalancerHealth {
+        outlier_detection: Some(OutlierConfig {
+            enforcing_consecutive_gateway_failure: 100,
+            ..detection(100)
+        }),
+        healthy_panic_threshold: 50,
+        slow_start: Some(dur(10)),
+    };
+    let mut cfg = world(vec![s], 300.0, 90);
+    cfg.deploys = vec![DeployConfig {
+        name: "to-v2".into(),
+        service: ServiceId(0),
+        version: 1,
+        trigger: DeployTrigger::At(secs(20)),
+        strategy: DeployStrategy::Rolling(RollingParams {
+            max_surge: IntOrPercent::Int(1),
+            max_unavailable: IntOrPercent::Int(0),
+            ..RollingParams::default()
+        }),
+    }];
+    let plain = {
+        let mut cfg = cfg.clone();
+        cfg.services[0].probes.balancer = BalancerHealth::default();
+        run(&cfg)
+    };
+    let resets_plain = plain.clients[0].outcomes.get(Outcome::ConnectionReset);
+    assert!(resets_plain > 100, "{resets_plain}");
+    let mut r = Run::new(&cfg);
+    at(&mut r, 80, |w| {
+        let d = w.services[0].health.outlier.as_ref().unwrap();
+        assert_eq!(d.n_hosts(), 5, "the five v2 instances");
+        assert_eq!(d.n_ejected(), 0, "the old instances left with their ejections");
+        assert_eq!(w.services[0].health.eligible, w.services[0].endpoints);
+    });
+    while r.advance(SimTime::MAX).is_none() {}
+    let out = r.finish();
+    assert!(out.services[0].fleet.ejections >= 5, "{}", out.services[0].fleet.ejections);
+    let resets = out.clients[0].outcomes.get(Outcome::ConnectionReset);
+    // New instances join the endpoints 3 s late while stopped ones linger as long: at times
+    // most endpoints are ejected, and panic mode spreads requests over all of them again.
+    assert!(out.services[0].fleet.panic_picks > 0);
+    assert!(resets < resets_plain, "{resets} vs {resets_plain}");
+    cfg.services[0].probes.balancer.healthy_panic_threshold = 0;
+    let out = run(&cfg);
+    let c = &out.clients[0];
+    let failed = c.outcomes.total() - c.outcomes.get(Outcome::Ok);
+    // Without panic mode each stopped instance fails five requests in a row, then none.
+    assert!(failed <= 5 * 5 + 5, "{failed} failed ({:?}), {resets_plain} without detection", c.outcomes);
+}

@@ -1,4 +1,4 @@
-//! Envoy passive outlier detection over a fixed list of hosts (`outlier_detection.proto`,
+//! Envoy passive outlier detection over a cluster's hosts (`outlier_detection.proto`,
 //! `outlier.rst`; source `outlier_detection_impl.cc` and its tests; the admission rule of
 //! PR #27909).
 //!
@@ -41,6 +41,11 @@
 //!   `backoff · base < max + base`, so with the defaults durations go 30 s, 60 s, …, 300 s.
 //! - [`OutlierDetector::on_health_check_passed`] un-ejects at once
 //!   (`successful_active_health_check_uneject_host`, default true).
+//!
+//! Hosts come and go ([`OutlierDetector::add_host`], [`OutlierDetector::remove_host`]): as in
+//! Envoy, a host that leaves the cluster takes its monitor with it (an ejected one frees its
+//! ejection slot), one that joins starts fresh, and `max_ejection_percent` counts the hosts in
+//! the cluster now. Results for a host not in the cluster are ignored.
 //!
 //! Sweeps visit hosts in index order (Envoy iterates a map keyed by host pointer, so which of
 //! several same-sweep outliers wins the last ejection slot is unspecified there).
@@ -165,6 +170,8 @@ struct Bucket {
 
 #[derive(Clone, Debug, Default)]
 struct HostMonitor {
+    /// In the cluster now.
+    active: bool,
     consecutive_5xx: u32,
     consecutive_gateway_failure: u32,
     /// Results of the current interval.
@@ -184,7 +191,11 @@ struct HostMonitor {
 pub struct OutlierDetector {
     config: OutlierConfig,
     hosts: Vec<HostMonitor>,
+    /// Hosts in the cluster now.
+    n_active: u32,
     n_ejected: u32,
+    /// Ejections, un-ejections and host-set changes so far.
+    changes: u64,
     stats: OutlierStats,
     /// Success percentages of the hosts that qualified at a sweep (allocated once).
     scratch: Vec<(HostIndex, f64)>,
@@ -199,6 +210,19 @@ impl OutlierDetector {
     /// `enforcing_*` percentage above 100.
     pub fn new(config: OutlierConfig, n_hosts: u32) -> Self {
         assert!(n_hosts >= 1, "outlier detection needs at least one host");
+        let mut d = Self::empty(config);
+        d.hosts = vec![HostMonitor { active: true, ..HostMonitor::default() }; n_hosts as usize];
+        d.n_active = n_hosts;
+        d.scratch.reserve(n_hosts as usize);
+        d
+    }
+
+    /// A detector over no hosts yet: hosts join with [`OutlierDetector::add_host`].
+    ///
+    /// # Panics
+    /// If the config has a zero `interval` or `base_ejection_time`, or an `enforcing_*`
+    /// percentage above 100.
+    pub fn empty(config: OutlierConfig) -> Self {
         assert!(config.interval > SimDuration::ZERO, "interval must be positive");
         assert!(config.base_ejection_time > SimDuration::ZERO, "base_ejection_time must be positive");
         for p in [
@@ -211,12 +235,58 @@ impl OutlierDetector {
         }
         OutlierDetector {
             config,
-            hosts: vec![HostMonitor::default(); n_hosts as usize],
+            hosts: Vec::new(),
+            n_active: 0,
             n_ejected: 0,
+            changes: 0,
             stats: OutlierStats::default(),
-            scratch: Vec::with_capacity(n_hosts as usize),
+            scratch: Vec::new(),
             now: SimTime::ZERO,
         }
+    }
+
+    /// `host` joins the cluster, with a fresh monitor (not ejected, no back-off). Indices
+    /// need not be dense: the slots below `host` that never joined stay out of the cluster.
+    ///
+    /// # Panics
+    /// If `host` is in the cluster already.
+    pub fn add_host(&mut self, host: HostIndex) {
+        let h = host.index();
+        if h >= self.hosts.len() {
+            self.hosts.resize(h + 1, HostMonitor::default());
+        }
+        assert!(!self.hosts[h].active, "host {host:?} added twice");
+        self.hosts[h] = HostMonitor { active: true, ..HostMonitor::default() };
+        self.n_active += 1;
+        self.changes += 1;
+        if self.scratch.capacity() < self.n_active as usize {
+            self.scratch.reserve(self.n_active as usize - self.scratch.len());
+        }
+    }
+
+    /// `host` leaves the cluster: un-ejected if it was ejected, its monitor dropped.
+    ///
+    /// # Panics
+    /// If `host` is not in the cluster.
+    pub fn remove_host(&mut self, host: HostIndex) {
+        assert!(self.is_active(host), "host {host:?} removed while not in the cluster");
+        if self.is_ejected(host) {
+            self.uneject(host);
+        }
+        self.hosts[host.index()] = HostMonitor::default();
+        self.n_active -= 1;
+        self.changes += 1;
+    }
+
+    /// Whether `host` is in the cluster.
+    pub fn is_active(&self, host: HostIndex) -> bool {
+        self.hosts.get(host.index()).is_some_and(|m| m.active)
+    }
+
+    /// Ejections, un-ejections and host-set changes so far: the caller's cue that the set
+    /// of hosts to balance over has changed.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// The configuration.
@@ -224,9 +294,9 @@ impl OutlierDetector {
         &self.config
     }
 
-    /// Number of hosts.
+    /// Number of hosts in the cluster.
     pub fn n_hosts(&self) -> u32 {
-        self.hosts.len() as u32
+        self.n_active
     }
 
     /// Number of hosts ejected now.
@@ -278,6 +348,7 @@ impl OutlierDetector {
 
     /// Records one response of `host` at `now`; returns whether it ejected the host.
     /// `draw` is called only to enforce with a percentage strictly between 0 and 100.
+    /// A response of a host that is not in the cluster (any more) is ignored.
     ///
     /// # Panics
     /// If `host` is out of range, `now` is before the previous call's, or a draw is outside
@@ -291,7 +362,9 @@ impl OutlierDetector {
     ) -> bool {
         self.advance(now);
         let c = self.config;
-        self.monitor(host);
+        if !self.monitor(host).active {
+            return false;
+        }
         let m = &mut self.hosts[host.index()];
         m.current.n_total += 1;
         let (mut gateway_hit, mut server_hit) = (false, false);
@@ -333,6 +406,9 @@ impl OutlierDetector {
     pub fn sweep(&mut self, now: SimTime, draw: &mut impl FnMut() -> f64) -> u32 {
         self.advance(now);
         for h in 0..self.hosts.len() {
+            if !self.hosts[h].active {
+                continue;
+            }
             let time = self.ejection_time(HostIndex(h as u32));
             let m = &mut self.hosts[h];
             match m.ejected_at {
@@ -376,6 +452,7 @@ impl OutlierDetector {
         m.consecutive_gateway_failure = 0;
         assert!(self.n_ejected >= 1, "ejected count underflow");
         self.n_ejected -= 1;
+        self.changes += 1;
     }
 
     fn success_rate(&mut self, now: SimTime, draw: &mut impl FnMut() -> f64) {
@@ -414,7 +491,7 @@ impl OutlierDetector {
         self.scratch.clear();
         for (h, m) in self.hosts.iter().enumerate() {
             let b = m.previous;
-            if m.ejected_at.is_none() && b.n_total >= volume.max(1) {
+            if m.active && m.ejected_at.is_none() && b.n_total >= volume.max(1) {
                 self.scratch.push((HostIndex(h as u32), 100.0 * b.n_success as f64 / b.n_total as f64));
             }
         }
@@ -432,7 +509,7 @@ impl OutlierDetector {
         self.stats.ejections_detected[kind.index()] += 1;
         assert!(!self.is_ejected(host), "host {host:?} detected while ejected");
         let max_percent = u64::from(c.max_ejection_percent.min(100));
-        let n_hosts = self.hosts.len() as u64;
+        let n_hosts = u64::from(self.n_active);
         let admit = 100 * (u64::from(self.n_ejected) + 1) <= max_percent * n_hosts
             || (c.always_eject_one_host && self.n_ejected == 0);
         if !admit {
@@ -450,6 +527,7 @@ impl OutlierDetector {
         }
         self.stats.ejections_enforced[kind.index()] += 1;
         self.n_ejected += 1;
+        self.changes += 1;
         let base = c.base_ejection_time.0;
         let max = c.max_ejection_time.0;
         let m = &mut self.hosts[host.index()];
@@ -711,12 +789,79 @@ mod tests {
         assert_eq!(d.n_ejected(), 0);
     }
 
+    #[test]
+    fn hosts_join_and_leave_and_the_percentage_follows_the_current_set() {
+        // 20 % of 5 hosts: one may be ejected.
+        let config = OutlierConfig { max_ejection_percent: 20, ..Default::default() };
+        let mut d = OutlierDetector::empty(config);
+        for h in [0, 1, 2, 3, 7] {
+            d.add_host(HostIndex(h));
+        }
+        assert_eq!(d.n_hosts(), 5);
+        assert!(!d.is_active(HostIndex(5)) && d.is_active(HostIndex(7)));
+        let before = d.changes();
+        for _ in 0..5 {
+            hit(&mut d, s(1), 7, ServerError);
+        }
+        assert!(d.is_ejected(HostIndex(7)));
+        assert_eq!(d.changes(), before + 1);
+        for _ in 0..5 {
+            hit(&mut d, s(1), 0, ServerError);
+        }
+        assert!(!d.is_ejected(HostIndex(0)), "40 % > 20 %");
+        assert_eq!(d.stats().ejections_overflow, 1);
+        // Five more hosts: 2 of 10 is within 20 %.
+        for h in 10..15 {
+            d.add_host(HostIndex(h));
+        }
+        for _ in 0..5 {
+            hit(&mut d, s(2), 0, ServerError);
+        }
+        assert!(d.is_ejected(HostIndex(0)));
+        assert_eq!(d.n_ejected(), 2);
+        // An ejected host that leaves frees its slot; results for it are ignored.
+        d.remove_host(HostIndex(7));
+        assert_eq!((d.n_hosts(), d.n_ejected()), (9, 1));
+        assert!(!d.is_ejected(HostIndex(7)));
+        for _ in 0..5 {
+            assert!(!hit(&mut d, s(3), 7, ServerError));
+        }
+        // It comes back fresh: no back-off, a new run of five to eject it.
+        d.add_host(HostIndex(7));
+        assert_eq!(d.ejection_time(HostIndex(7)), SimDuration::ZERO);
+        assert_eq!(d.num_ejections(HostIndex(7)), 0);
+        for _ in 0..4 {
+            hit(&mut d, s(4), 7, ServerError);
+        }
+        assert!(!d.is_ejected(HostIndex(7)));
+        // Sweeps skip hosts not in the cluster, and un-eject on time.
+        d.sweep(s(10), &mut no_draw);
+        d.sweep(s(40), &mut no_draw);
+        assert_eq!(d.n_ejected(), 0);
+    }
+
+    #[test]
+    fn the_last_host_leaving_empties_the_cluster() {
+        let mut d =
+            OutlierDetector::empty(OutlierConfig { always_eject_one_host: true, ..Default::default() });
+        d.add_host(HostIndex(0));
+        for _ in 0..5 {
+            hit(&mut d, s(1), 0, ServerError);
+        }
+        assert!(d.is_ejected(HostIndex(0)), "always_eject_one_host admits the only host");
+        d.remove_host(HostIndex(0));
+        assert_eq!((d.n_hosts(), d.n_ejected()), (0, 0));
+        assert_eq!(d.sweep(s(10), &mut no_draw), 0);
+    }
+
     #[derive(Clone, Debug)]
     enum Op {
         Result { host: u32, result: HostResult },
         Burst { host: u32, n_ok: u32, n_err: u32 },
         Sweep,
         HealthCheck { host: u32 },
+        Leave { host: u32 },
+        Join { host: u32 },
     }
 
     fn any_op() -> impl Strategy<Value = Op> {
@@ -726,6 +871,8 @@ mod tests {
             2 => (any::<u32>(), 0u32..150, 0u32..150).prop_map(|(host, n_ok, n_err)| Op::Burst { host, n_ok, n_err }),
             2 => Just(Op::Sweep),
             1 => any::<u32>().prop_map(|host| Op::HealthCheck { host }),
+            1 => any::<u32>().prop_map(|host| Op::Leave { host }),
+            1 => any::<u32>().prop_map(|host| Op::Join { host }),
         ]
     }
 
@@ -754,6 +901,7 @@ mod tests {
             let mut k = 0usize;
             let mut draw = || { k += 1; draws[k % draws.len()] };
             let mut now = SimTime::ZERO;
+            let mut prev = 0u32;
             for (gap_s, op) in ops {
                 now += SimDuration::from_secs(gap_s);
                 match op {
@@ -774,13 +922,28 @@ mod tests {
                         d.sweep(now, &mut draw);
                     }
                     Op::HealthCheck { host } => d.on_health_check_passed(now, HostIndex(host % n_hosts)),
+                    Op::Leave { host } => {
+                        if d.is_active(HostIndex(host % n_hosts)) {
+                            d.remove_host(HostIndex(host % n_hosts));
+                        }
+                    }
+                    Op::Join { host } => {
+                        if !d.is_active(HostIndex(host % n_hosts)) {
+                            d.add_host(HostIndex(host % n_hosts));
+                        }
+                    }
                 }
                 let flagged = (0..n_hosts).filter(|&h| d.is_ejected(HostIndex(h))).count() as u32;
                 prop_assert_eq!(flagged, d.n_ejected());
+                let active = (0..n_hosts).filter(|&h| d.is_active(HostIndex(h))).count() as u32;
+                prop_assert_eq!(active, d.n_hosts());
+                // A host leaving lowers the host count too, so the rule is checked whenever the
+                // ejected count grows, against the hosts present then.
                 let e = u64::from(flagged);
-                let within = e == 0
-                    || 100 * e <= u64::from(max_percent.min(100)) * u64::from(n_hosts)
+                let within = flagged <= prev
+                    || 100 * e <= u64::from(max_percent.min(100)) * u64::from(active)
                     || (always && e == 1);
+                prev = flagged;
                 prop_assert!(within, "{} of {} ejected at max {} %", e, n_hosts, max_percent);
             }
         }

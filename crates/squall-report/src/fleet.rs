@@ -15,10 +15,11 @@ use squall_model::{
 };
 
 /// Whether a service's fleet is worth reporting: more than one version, or instances created,
-/// crashed, restarted or refusing work, or version skew.
+/// crashed, restarted, refusing work or ejected, or version skew.
 pub(crate) fn fleet_shown(f: &FleetOutput) -> bool {
     f.versions.len() > 1
         || f.created + f.crashes + f.restarts + f.refused_not_accepting + f.skew_ns > 0
+        || f.ejections_detected + f.panic_picks > 0
         || !f.skew_windows.is_empty()
 }
 

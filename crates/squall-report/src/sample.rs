@@ -528,6 +528,7 @@ pub(crate) fn fleet_output() -> RunOutput {
         skew_ns: 10 * NS_PER_S,
         skew_windows: vec![(s(35), s(45))],
         capacity_integral: 520 * u128::from(NS_PER_S),
+        ..FleetOutput::default()
     };
     let web = &mut out.clients[0];
     web.served_by = vec![

@@ -210,6 +210,7 @@ fn build_services(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<Servic
             lifecycle: Default::default(),
             probes: Default::default(),
             propagation_delay: SimDuration::ZERO,
+            lb: Default::default(),
         });
     }
     services

@@ -4,7 +4,7 @@
 
 use super::{EndpointConfig, EndpointId, ServiceId};
 use squall_kernel::{Dist, SimDuration, SimTime};
-pub use squall_policy::{IntOrPercent, ProbeConfig};
+pub use squall_policy::{IntOrPercent, OutlierConfig, ProbeConfig};
 
 /// How a service's instances start, warm up, stop and restart (Kubernetes pod semantics).
 #[derive(Clone, Debug)]
@@ -73,7 +73,8 @@ impl RestartBackoff {
     }
 }
 
-/// The probes the orchestrator runs on each instance of a service.
+/// The probes the orchestrator runs on each instance of a service, and how the service's
+/// balancer judges the health of its endpoints.
 #[derive(Clone, Debug, Default)]
 pub struct Probes {
     /// Failure restarts the process.
@@ -83,6 +84,31 @@ pub struct Probes {
     pub readiness: Option<ProbeSpec>,
     /// Holds the other probes back until it passes; failure restarts the process.
     pub startup: Option<ProbeSpec>,
+}
+
+/// Envoy's load-balancer health settings for a service's balancer, which is one view shared
+/// by all its callers. The defaults change nothing.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct BalancerHealth {
+    /// Passive outlier detection (`outlier_detection`): every answer an instance gives
+    /// counts for it, and the balancer skips ejected endpoints. `None` (the default) turns
+    /// it off. Not applied to services with a shared queue, which have no balancer.
+    pub outlier_detection: Option<OutlierConfig>,
+    /// `healthy_panic_threshold`, percent (50): when fewer than this share of the endpoints
+    /// are healthy (not ejected), the balancer ignores health and uses all of them. 0 turns
+    /// panic mode off (with every endpoint ejected, requests then find `NoEndpoint`).
+    pub healthy_panic_threshold: u32,
+    /// `slow_start_config.slow_start_window` (`None`, the default, is off): an endpoint's
+    /// weight ramps up over this window from when it joins the endpoints (aggression 1.0,
+    /// minimum weight 10 %). The fleet present at the start does not ramp. Applies to
+    /// `RoundRobin`, `Random` and `LeastOutstanding` balancers only.
+    pub slow_start: Option<SimDuration>,
+}
+
+impl Default for BalancerHealth {
+    fn default() -> Self {
+        BalancerHealth { outlier_detection: None, healthy_panic_threshold: 50, slow_start: None }
+    }
 }
 
 /// One probe: what it checks, and Kubernetes timing and thresholds.

@@ -106,6 +106,9 @@ pub struct ServiceConfig {
     /// Time for a change of an instance's readiness to reach the balancers: a terminating
     /// instance keeps receiving requests, and a new one receives none, for this long.
     pub propagation_delay: SimDuration,
+    /// The balancer's own view of its endpoints: passive outlier detection, the panic
+    /// threshold and slow start (Envoy).
+    pub lb: BalancerHealth,
 }
 
 /// Wall-clock offsets of a service's instances.
@@ -149,6 +152,7 @@ impl ServiceConfig {
             lifecycle: Lifecycle::default(),
             probes: Probes::default(),
             propagation_delay: SimDuration::ZERO,
+            lb: BalancerHealth::default(),
         }
     }
 }

@@ -26,6 +26,14 @@ pub struct FleetOutput {
     /// Integral of workers whose process accepted work, worker-ns (for utilisation when the
     /// fleet changes).
     pub capacity_integral: u128,
+    /// Outlier detection: ejections enforced, in all.
+    pub ejections: u64,
+    /// Outlier detection: hosts detected as outliers, ejected or not.
+    pub ejections_detected: u64,
+    /// Outlier detection: detections refused by `max_ejection_percent`.
+    pub ejections_overflow: u64,
+    /// Requests the balancer placed in panic mode (too few healthy endpoints: it used all).
+    pub panic_picks: u64,
 }
 
 /// One version of a service.

@@ -261,6 +261,10 @@ impl World {
             flags: req.flags,
         };
         let l = req.logical;
+        let (service, host) = (req.service, req.host);
+        if host != NO_INSTANCE {
+            self.lb_result(now, service, host, outcome);
+        }
         self.detach_attempt(l, r);
         if waiting {
             self.abandon_wait(r);

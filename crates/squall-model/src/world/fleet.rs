@@ -179,6 +179,7 @@ impl World {
             crashing: 0,
             error_rng: stream(seed, &key("errors")),
             probes: Vec::new(),
+            ramp_from: None,
         });
         self.services[s].members.push(inst);
         self.add_policy_scopes(service, ordinal);
@@ -187,6 +188,8 @@ impl World {
             None => {
                 self.instances[inst as usize].want_endpoint = true;
                 self.apply_endpoint(SimTime::ZERO, inst, true);
+                // The fleet of the start is warm: it does not ramp.
+                self.instances[inst as usize].ramp_from = None;
                 self.set_category(SimTime::ZERO, inst);
                 let workers = u64::from(self.instances[inst as usize].workers);
                 self.add_capacity(service, SimTime::ZERO, workers as i64);
@@ -338,6 +341,8 @@ impl World {
             _ => unreachable!("endpoint list out of step with in_endpoints"),
         }
         let after = svc.versions.iter().filter(|x| x.in_endpoints > 0).count();
+        self.lb_membership(now, inst, add);
+        self.refresh_eligible(ServiceId(s as u32));
         self.refresh_split(ServiceId(s as u32));
         self.refresh_hash(ServiceId(s as u32));
         let svc = &mut self.services[s];
@@ -350,32 +355,35 @@ impl World {
         }
     }
 
-    /// Recomputes the two sides of traffic-routed weights from the endpoints.
+    /// Recomputes the two sides of traffic-routed weights from the endpoints (those the
+    /// balancer may pick: see `lb_pool`).
     pub(super) fn refresh_split(&mut self, s: ServiceId) {
-        let svc = &mut self.services[s.0 as usize];
-        let [routed, rest] = &mut svc.split;
+        let mut split = std::mem::take(&mut self.services[s.0 as usize].split);
+        let [routed, rest] = &mut split;
         routed.clear();
         rest.clear();
-        let Some((version, _)) = svc.routed else { return };
-        for &i in &svc.endpoints {
-            if self.instances[i as usize].version == version {
-                routed.push(i);
-            } else {
-                rest.push(i);
+        if let Some((version, _)) = self.services[s.0 as usize].routed {
+            for &i in self.lb_pool(s) {
+                if self.instances[i as usize].version == version {
+                    routed.push(i);
+                } else {
+                    rest.push(i);
+                }
             }
         }
+        self.services[s.0 as usize].split = split;
     }
 
     /// Rebuilds a consistent-hash balancer's table over the endpoints; hosts are named by
     /// service and ordinal, so a replaced instance is a new host.
-    fn refresh_hash(&mut self, s: ServiceId) {
+    pub(super) fn refresh_hash(&mut self, s: ServiceId) {
         let svc = &self.services[s.0 as usize];
         let kind = self.cfg.services[s.0 as usize].balancer;
         if !matches!(kind, BalancerKind::RingHash | BalancerKind::Maglev) {
             return;
         }
-        let names: Vec<String> = svc
-            .endpoints
+        let names: Vec<String> = self
+            .lb_pool(s)
             .iter()
             .map(|&i| format!("{}/{}", svc.name, self.instances[i as usize].ordinal))
             .collect();

@@ -5,9 +5,9 @@
 //! first passes its caller's policy for that dependency (`calls`): a cache local to the
 //! caller, a bulkhead and a connection pool, which may answer it at once or make it wait. At
 //! the service (`server`), a cache in front of the endpoint may answer it; otherwise the
-//! balancer picks an instance, whose admission checks (fault, rate limit, shedding,
-//! concurrency limit) may refuse it; then it starts on an idle worker, waits in the queue, or
-//! is refused (`QueueFull`). It runs its endpoint's steps: work holds a worker; a call step
+//! balancer picks an instance (among those its view of their health allows: `lb`), whose
+//! admission checks (fault, rate limit, shedding, concurrency limit) may refuse it; then it
+//! starts on an idle worker, waits in the queue, or is refused (`QueueFull`). It runs its endpoint's steps: work holds a worker; a call step
 //! sends calls at once and moves on when enough succeed, holding the worker if the endpoint
 //! is blocking. Its caller is answered exactly once (`answer`): by the finish, by a failure,
 //! or earlier by the caller's own timeout, in which case the server carries on and the work
@@ -19,6 +19,7 @@ mod deploy;
 mod faults;
 mod fleet;
 mod flows;
+mod lb;
 mod logical;
 mod plan;
 mod policy;
@@ -96,6 +97,8 @@ enum Event {
     DeployTick { deploy: u32, what: deploy::Tick },
     /// The next step of a flow run is due.
     FlowStep { flow: u32, gen: u32 },
+    /// A service's outlier detector sweeps (its `interval` timer).
+    OutlierSweep { service: u32 },
 }
 
 /// What a client group learns when one of its requests ends.
@@ -258,6 +261,8 @@ struct InstanceState {
     error_rng: StreamRng,
     /// Its probe workers.
     probes: Vec<probes::ProbeState>,
+    /// With slow start: when it last joined the endpoints (`None`: it does not ramp).
+    ramp_from: Option<SimTime>,
 }
 
 struct ServiceState {
@@ -278,6 +283,8 @@ struct ServiceState {
     split: [Vec<u32>; 2],
     /// Consistent-hash balancers: the table over the endpoints, rebuilt when they change.
     hash: Option<fleet::HashTable>,
+    /// Outlier detection, the panic threshold and slow start.
+    health: lb::LbHealth,
     routing_rng: StreamRng,
     skew_since: Option<SimTime>,
     fleet: crate::output::FleetOutput,
@@ -502,6 +509,7 @@ impl World {
                 routed: None,
                 split: [Vec::new(), Vec::new()],
                 hash: None,
+                health: lb::LbHealth::new(sc, seed),
                 routing_rng: stream(seed, &format!("services/{}/routing", sc.name)),
                 skew_since: None,
                 fleet: crate::output::FleetOutput::default(),
@@ -720,6 +728,7 @@ impl World {
                 sched.at(f.end, Event::FaultEnd { fault });
             }
         }
+        self.start_outlier_sweeps(sched);
     }
 
     /// The time-series bucket of `t`. Time only moves forward, so the current bucket is
@@ -1000,6 +1009,7 @@ impl World {
             self.set_gauge(id, GaugeKind::Capacity, end, capacity);
         }
         self.close_fleet(end);
+        self.close_outlier();
         let conservation = self.check_conservation();
         for c in &mut self.clients {
             c.close_bucket();
@@ -1172,6 +1182,7 @@ impl Model for World {
             Event::DeployStart { deploy } => self.on_deploy_start(sched, deploy),
             Event::DeployTick { deploy, what } => self.on_deploy_tick(sched, deploy, what),
             Event::FlowStep { flow, gen } => self.on_flow_step(sched, flow, gen),
+            Event::OutlierSweep { service } => self.on_outlier_sweep(sched, service),
         }
     }
 }
@@ -1265,5 +1276,7 @@ pub fn run(config: &ModelConfig) -> RunOutput {
 mod tests;
 #[cfg(test)]
 mod tests_fleet;
+#[cfg(test)]
+mod tests_lb;
 #[cfg(test)]
 mod tests_policy;

@@ -54,6 +54,9 @@ pub(super) struct Request {
     /// When it last entered a queue.
     pub enqueued_at: SimTime,
     pub instance: u32,
+    /// The instance the balancer sent it to (`NO_INSTANCE` if none did): its answer is a
+    /// result for that instance's outlier detection.
+    pub host: u32,
     /// The version of the instance that took or refused it (`NONE` before one did).
     pub version: u32,
     /// Flags its answer carries (set when it succeeds).
@@ -161,6 +164,7 @@ impl Requests {
             arrived_at: now,
             enqueued_at: now,
             instance: NO_INSTANCE,
+            host: NO_INSTANCE,
             version: super::plan::NONE,
             flags: 0,
             answered: false,

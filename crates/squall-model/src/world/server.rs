@@ -50,7 +50,8 @@ impl World {
         svc.series[b].arrivals += 1;
         if svc.queue_cfg.shared {
             self.admit_shared(sched, r, service);
-        } else if let Some(inst) = self.pick_instance(service, r) {
+        } else if let Some(inst) = self.pick_instance(service, r, now) {
+            self.reqs.get_mut(r).host = inst;
             self.admit_local(sched, r, inst);
         } else {
             self.refuse(sched, r, Outcome::NoEndpoint);
@@ -70,15 +71,20 @@ impl World {
 
     /// The balancer's choice among the service's endpoints (`None` when it has none). With
     /// traffic-routed weights, a draw first picks which side (the routed version, or the
-    /// rest) the request goes to.
-    fn pick_instance(&mut self, service: ServiceId, r: ReqRef) -> Option<u32> {
+    /// rest) the request goes to. With outlier detection it picks among the eligible
+    /// endpoints (`lb_pool`).
+    fn pick_instance(&mut self, service: ServiceId, r: ReqRef, now: SimTime) -> Option<u32> {
+        let svc = &mut self.services[service.0 as usize];
+        if svc.health.panic {
+            svc.fleet.panic_picks += 1;
+        }
         if let Some(h) = &self.services[service.0 as usize].hash {
             let key = self.session_key(r);
             let svc = &self.services[service.0 as usize];
             return match svc.routed {
                 // With traffic routing, the routed side is chosen first; the key picks within it.
                 Some(_) => self.pick_routed(service).map(|pool| pool[(key % pool.len() as u64) as usize]),
-                None => Some(svc.endpoints[h.pick(key)]),
+                None => Some(self.lb_pool(service)[h.pick(key)]),
             };
         }
         let svc = &mut self.services[service.0 as usize];
@@ -87,17 +93,21 @@ impl World {
             let side = usize::from(!to_routed);
             if !svc.split[side].is_empty() {
                 let pool = std::mem::take(&mut svc.split[side]);
-                let pick = self.balance(service, &pool);
+                let pick = self.balance(service, &pool, now);
                 self.services[service.0 as usize].split[side] = pool;
                 return Some(pick);
             }
         }
-        if svc.endpoints.is_empty() {
+        let outlier = svc.health.outlier.is_some();
+        let svc = &mut self.services[service.0 as usize];
+        let list = if outlier { &mut svc.health.eligible } else { &mut svc.endpoints };
+        if list.is_empty() {
             return None;
         }
-        let pool = std::mem::take(&mut self.services[service.0 as usize].endpoints);
-        let pick = self.balance(service, &pool);
-        self.services[service.0 as usize].endpoints = pool;
+        let pool = std::mem::take(list);
+        let pick = self.balance(service, &pool, now);
+        let svc = &mut self.services[service.0 as usize];
+        *(if outlier { &mut svc.health.eligible } else { &mut svc.endpoints }) = pool;
         Some(pick)
     }
 
@@ -107,8 +117,11 @@ impl World {
         let (_, weight) = svc.routed?;
         let to_routed = svc.routing_rng.random_range(0..100) < weight;
         let side = usize::from(!to_routed);
-        let pool = if svc.split[side].is_empty() { &svc.endpoints } else { &svc.split[side] };
-        (!pool.is_empty()).then_some(pool.as_slice())
+        if !svc.split[side].is_empty() {
+            return Some(self.services[service.0 as usize].split[side].as_slice());
+        }
+        let pool = self.lb_pool(service);
+        (!pool.is_empty()).then_some(pool)
     }
 
     /// A request's session key: a flow run's, shared by its steps; a call inherits its
@@ -135,8 +148,12 @@ impl World {
         }
     }
 
-    /// The balancer's algorithm over `pool` (not empty).
-    fn balance(&mut self, service: ServiceId, pool: &[u32]) -> u32 {
+    /// The balancer's algorithm over `pool` (not empty), weighted while an endpoint is in
+    /// slow start.
+    fn balance(&mut self, service: ServiceId, pool: &[u32], now: SimTime) -> u32 {
+        if let Some(local) = self.slow_start_pick(service, pool, now) {
+            return pool[local as usize];
+        }
         let svc = &mut self.services[service.0 as usize];
         let n = pool.len() as u32;
         let local = match svc.balancer {

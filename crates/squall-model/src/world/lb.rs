@@ -1,0 +1,234 @@
+//! The balancer's view of its endpoints' health (Envoy): passive outlier detection, the
+//! panic threshold and slow start. A service's balancer is one view shared by all its
+//! callers.
+//!
+//! Outlier detection: every answer an instance gives its caller (served, refused at the
+//! instance, reset, or timed out by the caller while the instance held it) is a result for
+//! that instance's host ([`host_result`]); a sweep runs every `interval`. The hosts are the
+//! balancer's endpoints: an instance joins the detector when it enters them and leaves when
+//! it leaves them (a returning instance starts fresh, as a new host does in Envoy), and
+//! `max_ejection_percent` counts the endpoints present. An instance's host index is its
+//! ordinal, which is never reused.
+//!
+//! The balancer picks among `eligible`: the endpoints not ejected or, when fewer than
+//! `healthy_panic_threshold` percent of them are healthy, all of them (panic mode). The list
+//! is rebuilt only when the endpoints or the ejections change, and traffic-routed splits and
+//! consistent-hash tables are built over it.
+//!
+//! Slow start: an endpoint that joined at `t` has weight `SlowStart::weight_factor(now, t)`
+//! until `t + window`; the fleet of the start does not ramp. While some endpoint ramps, the
+//! balancer picks by a weighted draw from its own stream: `RoundRobin` and `Random` by
+//! weight, `LeastOutstanding` by `weight / (outstanding + 1)` (Envoy's least request with
+//! unequal weights and `active_request_bias` 1). Envoy schedules both by earliest deadline
+//! first over the same weights; a draw gives the same shares without a schedule to rebuild
+//! as the weights move. Once no endpoint ramps, the plain algorithm resumes.
+
+use super::*;
+use crate::config::ServiceConfig;
+use squall_policy::{HostIndex, HostResult, OutlierDetector, SlowStart};
+
+/// A service's balancer health state.
+pub(super) struct LbHealth {
+    pub outlier: Option<OutlierDetector>,
+    /// Draws for enforcing percentages strictly between 0 and 100.
+    rng: Option<StreamRng>,
+    /// The detector's change count `eligible` reflects.
+    changes: u64,
+    /// With outlier detection: the endpoints the balancer picks among, in index order.
+    pub eligible: Vec<u32>,
+    /// Fewer than `panic_threshold` percent of the endpoints are healthy.
+    pub panic: bool,
+    panic_threshold: u32,
+    pub slow_start: Option<SlowStart>,
+    /// No endpoint ramps from then on.
+    pub ramp_until: SimTime,
+}
+
+impl LbHealth {
+    pub fn new(sc: &ServiceConfig, seed: u64) -> LbHealth {
+        let h = &sc.lb;
+        let outlier = h.outlier_detection.filter(|_| !sc.queue.shared);
+        let ramps = matches!(
+            sc.balancer,
+            BalancerKind::RoundRobin | BalancerKind::Random | BalancerKind::LeastOutstanding
+        );
+        LbHealth {
+            outlier: outlier.map(OutlierDetector::empty),
+            rng: outlier.map(|_| stream(seed, &format!("services/{}/outlier", sc.name))),
+            changes: 0,
+            eligible: Vec::new(),
+            panic: false,
+            panic_threshold: h.healthy_panic_threshold,
+            slow_start: h.slow_start.filter(|_| ramps).map(SlowStart::new),
+            ramp_until: SimTime::ZERO,
+        }
+    }
+}
+
+/// How outlier detection classifies an answer an instance gave, by the HTTP status each
+/// outcome stands for (Envoy's default mode):
+/// - `Ok`, `Degraded`: success;
+/// - `ServerError` (500): a 5xx;
+/// - `ConnectionReset`, `NoEndpoint` (the instance is down: a connect failure) and `Timeout`
+///   (the caller's timeout while the instance held the request): locally-originated
+///   failures, which count as gateway failures (503/504);
+/// - `Shed` and `QueueFull`: the instance answered 503, a gateway failure, so overloaded
+///   instances get ejected, as in Envoy;
+/// - `RateLimited` (429), `Unsupported` (404) and `DeadlineExceeded` (a gRPC status, carried
+///   by an HTTP 200): not 5xx, so successes;
+/// - `Cancelled` (the caller no longer wants it) and the caller-side refusals: no result.
+pub(super) fn host_result(o: Outcome) -> Option<HostResult> {
+    Some(match o {
+        Outcome::Ok | Outcome::Degraded => HostResult::Success,
+        Outcome::RateLimited | Outcome::Unsupported | Outcome::DeadlineExceeded => HostResult::Success,
+        Outcome::ServerError => HostResult::ServerError,
+        Outcome::ConnectionReset | Outcome::NoEndpoint | Outcome::Timeout => HostResult::GatewayFailure,
+        Outcome::Shed | Outcome::QueueFull => HostResult::GatewayFailure,
+        Outcome::Cancelled | Outcome::BulkheadFull | Outcome::CircuitOpen | Outcome::Throttled => {
+            return None
+        }
+    })
+}
+
+impl World {
+    /// The set the balancer of `s` picks among: `eligible` with outlier detection, else the
+    /// endpoints.
+    pub(super) fn lb_pool(&self, s: ServiceId) -> &[u32] {
+        let svc = &self.services[s.0 as usize];
+        if svc.health.outlier.is_some() {
+            &svc.health.eligible
+        } else {
+            &svc.endpoints
+        }
+    }
+
+    /// `inst` enters (or leaves) its service's endpoints: it joins (or leaves) the outlier
+    /// detector's hosts, and starts its slow-start ramp.
+    pub(super) fn lb_membership(&mut self, now: SimTime, inst: u32, add: bool) {
+        let i = &self.instances[inst as usize];
+        let (s, host) = (i.service.0 as usize, HostIndex(i.ordinal));
+        let h = &mut self.services[s].health;
+        if let Some(d) = h.outlier.as_mut() {
+            if add {
+                d.add_host(host);
+            } else {
+                d.remove_host(host);
+            }
+        }
+        if let (true, Some(ss)) = (add, h.slow_start) {
+            h.ramp_until = h.ramp_until.max(now.saturating_add(ss.window()));
+            self.instances[inst as usize].ramp_from = Some(now);
+        }
+    }
+
+    /// Rebuilds the eligible endpoints of `s` from its endpoints and ejections.
+    pub(super) fn refresh_eligible(&mut self, s: ServiceId) {
+        let svc = &mut self.services[s.0 as usize];
+        let h = &mut svc.health;
+        let Some(d) = &h.outlier else { return };
+        h.changes = d.changes();
+        h.eligible.clear();
+        for &i in &svc.endpoints {
+            if !d.is_ejected(HostIndex(self.instances[i as usize].ordinal)) {
+                h.eligible.push(i);
+            }
+        }
+        let total = svc.endpoints.len() as u64;
+        h.panic = 100 * (h.eligible.len() as u64) < u64::from(h.panic_threshold) * total;
+        if h.panic {
+            h.eligible.clear();
+            h.eligible.extend_from_slice(&svc.endpoints);
+        }
+    }
+
+    /// After the detector of `s` may have changed: rebuilds what the balancer picks among.
+    fn outlier_changed(&mut self, s: ServiceId) {
+        let h = &self.services[s.0 as usize].health;
+        if h.outlier.as_ref().is_some_and(|d| d.changes() != h.changes) {
+            self.refresh_eligible(s);
+            self.refresh_split(s);
+            self.refresh_hash(s);
+        }
+    }
+
+    /// An instance the balancer of `service` picked answered its caller with `outcome`.
+    pub(super) fn lb_result(&mut self, now: SimTime, service: ServiceId, inst: u32, outcome: Outcome) {
+        let s = service.0 as usize;
+        if self.services[s].health.outlier.is_none() {
+            return;
+        }
+        let Some(result) = host_result(outcome) else { return };
+        let host = HostIndex(self.instances[inst as usize].ordinal);
+        let h = &mut self.services[s].health;
+        let (Some(d), Some(rng)) = (h.outlier.as_mut(), h.rng.as_mut()) else { return };
+        d.on_result(now, host, result, &mut || rng.random::<f64>());
+        self.outlier_changed(service);
+    }
+
+    /// The outlier detector's interval timer for `service`.
+    pub(super) fn on_outlier_sweep(&mut self, sched: &mut Scheduler<Event>, service: u32) {
+        let s = service as usize;
+        let h = &mut self.services[s].health;
+        let (Some(d), Some(rng)) = (h.outlier.as_mut(), h.rng.as_mut()) else { return };
+        d.sweep(sched.now(), &mut || rng.random::<f64>());
+        let interval = d.config().interval;
+        self.outlier_changed(ServiceId(service));
+        sched.after(interval, Event::OutlierSweep { service });
+    }
+
+    /// Schedules the first sweep of every service with outlier detection.
+    pub(super) fn start_outlier_sweeps(&mut self, sched: &mut Scheduler<Event>) {
+        for (s, svc) in self.services.iter().enumerate() {
+            if let Some(d) = &svc.health.outlier {
+                sched.at(SimTime::ZERO + d.config().interval, Event::OutlierSweep { service: s as u32 });
+            }
+        }
+    }
+
+    /// Slow-start weight of `inst` at `now`, divided by its requests assigned plus one for
+    /// a least-outstanding balancer.
+    fn lb_weight(&self, ss: &SlowStart, inst: u32, now: SimTime, least: bool) -> f64 {
+        let i = &self.instances[inst as usize];
+        let w = match i.ramp_from {
+            Some(t) if now.since(t) < ss.window() => ss.weight_factor(now, t),
+            _ => 1.0,
+        };
+        if least {
+            w / (f64::from(i.outstanding) + 1.0)
+        } else {
+            w
+        }
+    }
+
+    /// The weighted pick (index into `pool`) while some endpoint of `service` is in slow
+    /// start; `None` when none is, or the balancer does not ramp.
+    pub(super) fn slow_start_pick(&mut self, service: ServiceId, pool: &[u32], now: SimTime) -> Option<u32> {
+        let h = &self.services[service.0 as usize].health;
+        let ss = h.slow_start?;
+        if now >= h.ramp_until {
+            return None;
+        }
+        let least = self.services[service.0 as usize].balancer == BalancerKind::LeastOutstanding;
+        let total: f64 = pool.iter().map(|&i| self.lb_weight(&ss, i, now, least)).sum();
+        let mut u = self.services[service.0 as usize].lb_rng.random::<f64>() * total;
+        for (k, &i) in pool.iter().enumerate() {
+            u -= self.lb_weight(&ss, i, now, least);
+            if u < 0.0 {
+                return Some(k as u32);
+            }
+        }
+        Some(pool.len() as u32 - 1)
+    }
+
+    /// Copies the detector's counters into the fleet output.
+    pub(super) fn close_outlier(&mut self) {
+        for svc in &mut self.services {
+            if let Some(d) = &svc.health.outlier {
+                let st = d.stats();
+                svc.fleet.ejections = st.ejections_enforced.iter().sum();
+                svc.fleet.ejections_detected = st.ejections_detected.iter().sum();
+                svc.fleet.ejections_overflow = st.ejections_overflow;
+            }
+        }
+    }
+}

@@ -116,7 +116,7 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfi
     let flags = collect_flags(spec, &mut pending);
     let services = build_services(spec, &flags, &mut pending);
     check_cycles(spec, &services, &mut pending);
-    let clients = build_clients(spec, &flags, &mut pending);
+    let clients = build_clients(spec, &services, &flags, &mut pending);
     let faults = build_faults(spec, &mut pending);
     let deploys = build_deploys(spec, &services, &mut pending);
     if !pending.is_empty() {
@@ -1042,7 +1042,12 @@ fn calls_path(spec: &ScenarioSpec, service: &str, endpoint: &str) -> Vec<Seg> {
     }
 }
 
-fn build_clients(spec: &ScenarioSpec, flags: &[String], pending: &mut Vec<Pending>) -> Vec<ClientConfig> {
+fn build_clients(
+    spec: &ScenarioSpec,
+    services: &[ServiceConfig],
+    flags: &[String],
+    pending: &mut Vec<Pending>,
+) -> Vec<ClientConfig> {
     if spec.clients.0.is_empty() {
         problem(pending, path(&["clients"]), "at least one client group is needed".to_string());
     }
@@ -1054,7 +1059,7 @@ fn build_clients(spec: &ScenarioSpec, flags: &[String], pending: &mut Vec<Pendin
                 (resolve(spec, &t.service, &t.endpoint, &under(&at, &["target"]), pending), None)
             }
             (None, Some(steps)) => {
-                let flow = build_flow(spec, steps, &under(&at, &["flow"]), flags, pending);
+                let flow = build_flow(spec, services, steps, &under(&at, &["flow"]), flags, pending);
                 let first = flow.as_ref().map(|f| (f.steps[0].service, f.steps[0].endpoint));
                 (first, flow)
             }
@@ -1422,6 +1427,7 @@ fn probe(
 /// A client's flow; `at` is `clients.NAME.flow`. `None` when a step does not resolve.
 fn build_flow(
     spec: &ScenarioSpec,
+    services: &[ServiceConfig],
     steps: &[FlowStepSpec],
     at: &[Seg],
     flags: &[String],
@@ -1432,6 +1438,8 @@ fn build_flow(
         return None;
     }
     let mut out = Vec::with_capacity(steps.len());
+    // Each step's target, once resolved, to check that the flags conditions name can be set.
+    let mut targets: Vec<Option<(ServiceId, EndpointId)>> = Vec::with_capacity(steps.len());
     for (i, st) in steps.iter().enumerate() {
         let s_at = index(at, i);
         if let Err(e) = crate::spec::check_name(&st.name) {
@@ -1489,6 +1497,28 @@ fn build_flow(
                         message,
                     });
                 }
+                if let (Some(j), Some(f)) = (step_index, flag_index) {
+                    if let Some((service, endpoint)) = targets[j] {
+                        let s = &services[service.0 as usize];
+                        let e = endpoint.0 as usize;
+                        let sets = (0..s.n_versions())
+                            .filter_map(|v| s.version_endpoint(v, e))
+                            .any(|ep| ep.flags & (1u64 << f) != 0);
+                        if !sets {
+                            let (target, what) =
+                                (&steps[j].target, if set { "never hold" } else { "always hold" });
+                            pending.push(Pending {
+                                paths: vec![under(&w_at, &["flag"])],
+                                anchor: Some(flag.clone()),
+                                message: format!(
+                                    "no version of `{}.{}`, which step `{step}` calls, sets `{flag}`, so this \
+                                     condition would {what}",
+                                    target.service, target.endpoint
+                                ),
+                            });
+                        }
+                    }
+                }
                 match (step_index, flag_index) {
                     (Some(step), Some(flag)) => {
                         Some(FlowCondition::Flag { step: id_of(step), flag: id_of(flag), set })
@@ -1497,6 +1527,7 @@ fn build_flow(
                 }
             }
         };
+        targets.push(target);
         if let (Some((service, endpoint)), Some(when)) = (target, when) {
             out.push(FlowStep {
                 name: st.name.clone(),

@@ -309,10 +309,10 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("clients.*.flow[*].when", "`Always`, `Flag(...)`, or `NotFlag(...)`", "`Always`", "The step runs only if this holds; otherwise it is skipped (and carries no flags)."),
             f("clients.*.flow[*].when.Flag", "struct variant", "", "An earlier step's answer carried a flag: `Flag(step: \"signup\", flag: \"needs_confirmation\")`."),
             f("clients.*.flow[*].when.Flag.step", "step name", REQ, "An earlier step of the flow."),
-            f("clients.*.flow[*].when.Flag.flag", "flag name", REQ, "A flag some endpoint sets (see `services.*.endpoints.*.flags`)."),
+            f("clients.*.flow[*].when.Flag.flag", "flag name", REQ, "A flag that the earlier step's endpoint sets in some version of its service (see `services.*.endpoints.*.flags`); otherwise the condition could never hold."),
             f("clients.*.flow[*].when.NotFlag", "struct variant", "", "An earlier step's answer did not carry a flag (a skipped step carries none): `NotFlag(step: \"signup\", flag: \"needs_confirmation\")`."),
             f("clients.*.flow[*].when.NotFlag.step", "step name", REQ, "An earlier step of the flow."),
-            f("clients.*.flow[*].when.NotFlag.flag", "flag name", REQ, "A flag some endpoint sets."),
+            f("clients.*.flow[*].when.NotFlag.flag", "flag name", REQ, "A flag that the earlier step's endpoint sets in some version of its service; otherwise the condition would always hold."),
             f("clients.*.arrivals", "one of `Poisson(...)`, `Constant(...)`, `Closed(...)`", REQ, "How requests are generated."),
             f("clients.*.arrivals.Poisson", "struct variant", "", "Open loop, exponential gaps between requests (a non-homogeneous Poisson process when a schedule varies the rate)."),
             f("clients.*.arrivals.Poisson.rate", "number, > 0 and <= 1e9", REQ, "Requests per second at the start of the run."),
@@ -736,6 +736,15 @@ mod tests {
         let text = explain("services.api.endpoints.feed.work.LogNormal.p99").unwrap();
         assert!(text.starts_with("dist.LogNormal.p99\n"), "{text}");
         assert!(explain("calls[0].timeout").unwrap().starts_with("services.*.endpoints.*.calls[*].timeout"));
+    }
+
+    #[test]
+    fn explain_finds_probe_and_version_endpoint_fields_by_shape() {
+        let text = explain("services.api.probes.startup.period").unwrap();
+        assert!(text.starts_with("probe.period\n"), "{text}");
+        let text = explain("services.api.versions.v2.endpoints.get.flags").unwrap();
+        assert!(text.starts_with("services.*.endpoints.*.flags\n"), "{text}");
+        assert!(explain("services.api.versions").unwrap().starts_with("services.*.versions\n"));
     }
 
     #[test]

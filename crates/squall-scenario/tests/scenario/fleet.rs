@@ -212,6 +212,15 @@ fn a_condition_names_an_earlier_step_and_a_known_flag() {
 }
 
 #[test]
+fn a_condition_on_a_flag_the_step_never_sets_is_refused() {
+    check_error_of(
+        FLEET,
+        &[("NotFlag(step: \"signup\", flag: \"needs_confirmation\")", "NotFlag(step: \"confirm\", flag: \"fast\")")],
+        "f.ron:55:147: clients.users.flow[2].when.NotFlag.flag: no version of `web.confirm`, which step `confirm` calls, sets `fast`, so this condition would always hold",
+    );
+}
+
+#[test]
 fn a_version_cannot_remove_a_missing_endpoint() {
     check_error_of(
         FLEET,

@@ -4,8 +4,10 @@
 //! durations (`Dur`, and `SignedDur` for clock offsets), rates (`Rate`), bounded counts
 //! (`Count`, `HedgeAttempts`), bounded numbers (`Fraction`, `Share`, ...), entity names and
 //! duplicate keys (`NamedMap`), schedules (`ScheduleSpec`), distributions (`DistField`),
-//! outcomes (`FailOutcome` for faults, `FailureList` for retries and hedges) and variants
-//! (`VariantsSpec`: names, paths that may be overridden, values that parse). Checks between
+//! outcomes (`FailOutcome` for faults, `FailureList` for retries and hedges), flags
+//! (`FlagList`), Kubernetes' int-or-percent (`IntOrPercentSpec`), canary steps
+//! (`CanaryStepSpec`) and variants (`VariantsSpec`: names, paths that may be overridden,
+//! values that parse). Checks between
 //! two fields wait for `build`. The types also serialize, to the same shape, so overrides can
 //! edit them as JSON and read them back.
 //!

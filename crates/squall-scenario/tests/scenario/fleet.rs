@@ -309,6 +309,20 @@ fn rolling_and_canary_parameters_are_checked() {
 }
 
 #[test]
+fn a_flag_listed_twice_and_a_bad_startup_point_at_their_field() {
+    check_error_of(
+        FLEET,
+        &[("flags: [\"needs_confirmation\"]", "flags: [\"needs_confirmation\", \"needs_confirmation\"]")],
+        "f.ron:11:60: services.web.endpoints.signup.flags: the flag `needs_confirmation` is listed twice",
+    );
+    check_error_of(
+        FLEET,
+        &[("startup: Constant(\"20s\")", "startup: Exponential(mean: \"0s\")")],
+        "f.ron:27:17: services.web.lifecycle.startup: mean must be greater than zero, got \"0s\"",
+    );
+}
+
+#[test]
 fn a_warmup_factor_needs_a_warmup() {
     check_error_of(
         FLEET,

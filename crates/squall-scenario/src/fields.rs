@@ -133,6 +133,42 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
         ],
     ),
     (
+        "Endpoints",
+        "`services.*.endpoints` maps names to endpoints. File order gives the endpoint ids. An endpoint is written either in the shorthand `work` then `calls`, or in the general form `steps`; not both. These two are the same endpoint:\n\n\
+         ```ron\n\
+         \"feed\": (work: Exponential(mean: \"2ms\"), calls: [(service: \"db\", endpoint: \"query\", timeout: \"100ms\")])\n\
+         \"feed\": (steps: [Work(Exponential(mean: \"2ms\")), Call(service: \"db\", endpoint: \"query\", timeout: \"100ms\")])\n\
+         ```\n\n\
+         Calls must not form a cycle (`a.x -> b.y -> a.x`), whichever form they are written in.",
+        &[
+            f("services.*.endpoints", "map of name to endpoint, at least one", REQ, "The endpoints of the service."),
+            f("services.*.endpoints.*.work", "distribution, or `None`", "required unless `steps` is given", "Worker time per request, before the `calls`. Not allowed with `steps`. See `dist`."),
+            f("services.*.endpoints.*.calls", "list of calls, or `None`", "`None` (no calls)", "Downstream calls made one after another after `work`, each waited for before the next. Not allowed with `steps`."),
+            f("services.*.endpoints.*.calls[*].service", "service name", REQ, "Callee service."),
+            f("services.*.endpoints.*.calls[*].endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
+            f("services.*.endpoints.*.calls[*].timeout", "duration > 0, or `None`", "`None`", "The caller gives up on the call after this long. `None` takes the `timeout` of the caller's `dependencies` entry for the callee, or waits forever if there is none."),
+            f("services.*.endpoints.*.calls[*].cache", "cache, or `None`", "`None`", "A cache local to each caller instance, in front of this call: a hit answers without calling. See `cache`."),
+            f("services.*.endpoints.*.steps", "list of `Work(...)`, `Call(...)`, `Parallel(...)`, or `None`", "`None`", "What serving a request does, in order: the general form of `work` and `calls`, and not allowed with them. At least one step."),
+            f("services.*.endpoints.*.steps[*].Work", "distribution", "", "Worker time: `Work(Exponential(mean: \"5ms\"))`. See `dist`."),
+            f("services.*.endpoints.*.steps[*].Call", "struct variant", "", "One call, waited for before the next step: `Call(service: \"db\", endpoint: \"query\", timeout: \"100ms\")`. The step fails if the call does."),
+            f("services.*.endpoints.*.steps[*].Call.service", "service name", REQ, "Callee service."),
+            f("services.*.endpoints.*.steps[*].Call.endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
+            f("services.*.endpoints.*.steps[*].Call.timeout", "duration > 0, or `None`", "`None`", "As `calls[*].timeout`."),
+            f("services.*.endpoints.*.steps[*].Call.cache", "cache, or `None`", "`None`", "As `calls[*].cache`. See `cache`."),
+            f("services.*.endpoints.*.steps[*].Parallel", "struct variant", "", "Calls sent at once: `Parallel(calls: [(service: \"a\", endpoint: \"x\"), (service: \"b\", endpoint: \"y\")], need: 1)`. The step succeeds once `need` calls have succeeded and fails as soon as that cannot happen; calls still out then are abandoned (their servers carry on, but nobody waits for them)."),
+            f("services.*.endpoints.*.steps[*].Parallel.calls", "list of calls, at least one", REQ, "The calls, written as in `calls`."),
+            f("services.*.endpoints.*.steps[*].Parallel.calls[*].service", "service name", REQ, "Callee service."),
+            f("services.*.endpoints.*.steps[*].Parallel.calls[*].endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
+            f("services.*.endpoints.*.steps[*].Parallel.calls[*].timeout", "duration > 0, or `None`", "`None`", "As `calls[*].timeout`."),
+            f("services.*.endpoints.*.steps[*].Parallel.calls[*].cache", "cache, or `None`", "`None`", "As `calls[*].cache`. See `cache`."),
+            f("services.*.endpoints.*.steps[*].Parallel.need", "integer, 1 to the number of calls, or `None`", "`None` (all of them)", "Successes the step needs."),
+            f("services.*.endpoints.*.blocking", "bool", "`true`", "`true`: the endpoint holds its worker while it waits on calls (a thread-per-request server). `false`: an event-loop server, which frees its worker while it waits and needs one again for any work after the calls."),
+            f("services.*.endpoints.*.cache", "cache, or `None`", "`None`", "A cache shared by every caller, in front of the endpoint: a hit is answered in `hit_latency` instead of running the steps. See `cache`."),
+            f("services.*.endpoints.*.error_rate", "number, 0 to 1", "`0.0`", "Share of the requests that run every step and then fail with `ServerError`: a bug of the version serving them."),
+            f("services.*.endpoints.*.flags", "list of names, each once", "`[]`", "Flags a successful answer carries, which a client's `flow` may depend on (`clients.*.flow[*].when`). A scenario may name at most 64 flags in all."),
+        ],
+    ),
+    (
         "Versions",
         "`services.*.versions` maps version names to what each version serves, in order: the first runs at the start, and `deploys` move the service to the others. Without `versions` a service has one version, `v1`, serving `endpoints`. Each version serves the service's `endpoints` with its own `endpoints` added or replacing those of the same name, and without those in `remove`; versions do not build on one another. The ids of the endpoints (what clients and calls name) are the service's `endpoints` in file order, then those that only versions define, in order of first appearance; a request for an endpoint the running version lacks fails with `Unsupported`.\n\n\
          ```ron\n\
@@ -175,42 +211,6 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("probe.timeout", "duration, > 0", "`\"1s\"`", "`timeoutSeconds`: a probe that takes longer fails."),
             f("probe.success_threshold", "integer, 1 to 4294967295", "`1`", "`successThreshold`: successes in a row that make the probe pass. Must be 1 for liveness and startup probes, as Kubernetes requires."),
             f("probe.failure_threshold", "integer, 1 to 4294967295", "`3`", "`failureThreshold`: failures in a row that make the probe fail."),
-        ],
-    ),
-    (
-        "Endpoints",
-        "`services.*.endpoints` maps names to endpoints. File order gives the endpoint ids. An endpoint is written either in the shorthand `work` then `calls`, or in the general form `steps`; not both. These two are the same endpoint:\n\n\
-         ```ron\n\
-         \"feed\": (work: Exponential(mean: \"2ms\"), calls: [(service: \"db\", endpoint: \"query\", timeout: \"100ms\")])\n\
-         \"feed\": (steps: [Work(Exponential(mean: \"2ms\")), Call(service: \"db\", endpoint: \"query\", timeout: \"100ms\")])\n\
-         ```\n\n\
-         Calls must not form a cycle (`a.x -> b.y -> a.x`), whichever form they are written in.",
-        &[
-            f("services.*.endpoints", "map of name to endpoint, at least one", REQ, "The endpoints of the service."),
-            f("services.*.endpoints.*.work", "distribution, or `None`", "required unless `steps` is given", "Worker time per request, before the `calls`. Not allowed with `steps`. See `dist`."),
-            f("services.*.endpoints.*.calls", "list of calls, or `None`", "`None` (no calls)", "Downstream calls made one after another after `work`, each waited for before the next. Not allowed with `steps`."),
-            f("services.*.endpoints.*.calls[*].service", "service name", REQ, "Callee service."),
-            f("services.*.endpoints.*.calls[*].endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
-            f("services.*.endpoints.*.calls[*].timeout", "duration > 0, or `None`", "`None`", "The caller gives up on the call after this long. `None` takes the `timeout` of the caller's `dependencies` entry for the callee, or waits forever if there is none."),
-            f("services.*.endpoints.*.calls[*].cache", "cache, or `None`", "`None`", "A cache local to each caller instance, in front of this call: a hit answers without calling. See `cache`."),
-            f("services.*.endpoints.*.steps", "list of `Work(...)`, `Call(...)`, `Parallel(...)`, or `None`", "`None`", "What serving a request does, in order: the general form of `work` and `calls`, and not allowed with them. At least one step."),
-            f("services.*.endpoints.*.steps[*].Work", "distribution", "", "Worker time: `Work(Exponential(mean: \"5ms\"))`. See `dist`."),
-            f("services.*.endpoints.*.steps[*].Call", "struct variant", "", "One call, waited for before the next step: `Call(service: \"db\", endpoint: \"query\", timeout: \"100ms\")`. The step fails if the call does."),
-            f("services.*.endpoints.*.steps[*].Call.service", "service name", REQ, "Callee service."),
-            f("services.*.endpoints.*.steps[*].Call.endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
-            f("services.*.endpoints.*.steps[*].Call.timeout", "duration > 0, or `None`", "`None`", "As `calls[*].timeout`."),
-            f("services.*.endpoints.*.steps[*].Call.cache", "cache, or `None`", "`None`", "As `calls[*].cache`. See `cache`."),
-            f("services.*.endpoints.*.steps[*].Parallel", "struct variant", "", "Calls sent at once: `Parallel(calls: [(service: \"a\", endpoint: \"x\"), (service: \"b\", endpoint: \"y\")], need: 1)`. The step succeeds once `need` calls have succeeded and fails as soon as that cannot happen; calls still out then are abandoned (their servers carry on, but nobody waits for them)."),
-            f("services.*.endpoints.*.steps[*].Parallel.calls", "list of calls, at least one", REQ, "The calls, written as in `calls`."),
-            f("services.*.endpoints.*.steps[*].Parallel.calls[*].service", "service name", REQ, "Callee service."),
-            f("services.*.endpoints.*.steps[*].Parallel.calls[*].endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
-            f("services.*.endpoints.*.steps[*].Parallel.calls[*].timeout", "duration > 0, or `None`", "`None`", "As `calls[*].timeout`."),
-            f("services.*.endpoints.*.steps[*].Parallel.calls[*].cache", "cache, or `None`", "`None`", "As `calls[*].cache`. See `cache`."),
-            f("services.*.endpoints.*.steps[*].Parallel.need", "integer, 1 to the number of calls, or `None`", "`None` (all of them)", "Successes the step needs."),
-            f("services.*.endpoints.*.blocking", "bool", "`true`", "`true`: the endpoint holds its worker while it waits on calls (a thread-per-request server). `false`: an event-loop server, which frees its worker while it waits and needs one again for any work after the calls."),
-            f("services.*.endpoints.*.cache", "cache, or `None`", "`None`", "A cache shared by every caller, in front of the endpoint: a hit is answered in `hit_latency` instead of running the steps. See `cache`."),
-            f("services.*.endpoints.*.error_rate", "number, 0 to 1", "`0.0`", "Share of the requests that run every step and then fail with `ServerError`: a bug of the version serving them."),
-            f("services.*.endpoints.*.flags", "list of names, each once", "`[]`", "Flags a successful answer carries, which a client's `flow` may depend on (`clients.*.flow[*].when`). A scenario may name at most 64 flags in all."),
         ],
     ),
     (

@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use indexmap::IndexSet;
+
 use squall_kernel::time::NS_PER_MS;
 use squall_kernel::{SimDuration, SimTime};
 use squall_model::{
@@ -20,6 +22,11 @@ use squall_model::{
     PoolConfig, QueueConfig, QueueSize, RateLimitConfig, RateSchedule, Resilience4jConfig, RetryBudgetConfig,
     RetryPolicy, ServiceConfig, ServiceId, ShedMetric, SheddingConfig, SlidingWindow, Step, TokenBucket,
 };
+use squall_model::{
+    AnalysisConfig, CanaryParams, CanaryStepConfig, DeployConfig, DeployStrategy, DeployTrigger,
+    FlowCondition, FlowConfig, FlowStep, IntOrPercent, Lifecycle, ProbeCheck, ProbeConfig, Probes,
+    RestartBackoff, RollingParams, VersionConfig,
+};
 
 use crate::error::{unknown_name, unknown_name_in, Origin, Problem, ScenarioError};
 use crate::locate::{line_col, locate, path_string, Seg};
@@ -30,6 +37,10 @@ use crate::spec::{
     DisciplineSpec, Dur, EndpointSpec, FallbackSpec, FaultKindSpec, GrpcJitterSpec, HedgeSpec, JitterSpec,
     PolicyFields, PoolSpec, QueueSpec, RateLimitSpec, RetrySpec, ScenarioSpec, ScheduleEntrySpec,
     ServiceSpec, SheddingSpec, SlidingWindowSpec, StepSpec,
+};
+use crate::spec::{
+    CanaryStepSpec, FlowStepSpec, IntOrPercentSpec, LifecycleSpec, ProbeCheckSpec, ProbeSpec, ProbesSpec,
+    StrategySpec, WhenSpec,
 };
 
 /// A problem before it is given an origin: the paths it concerns (the first is shown) and
@@ -102,10 +113,12 @@ impl Context<'_> {
 /// [`ScenarioError::Invalid`] with every problem found.
 pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfig, ScenarioError> {
     let mut pending = Vec::new();
-    let services = build_services(spec, &mut pending);
+    let flags = collect_flags(spec, &mut pending);
+    let services = build_services(spec, &flags, &mut pending);
     check_cycles(spec, &services, &mut pending);
-    let clients = build_clients(spec, &mut pending);
+    let clients = build_clients(spec, &services, &flags, &mut pending);
     let faults = build_faults(spec, &mut pending);
+    let deploys = build_deploys(spec, &services, &mut pending);
     if !pending.is_empty() {
         let problems = pending
             .iter()
@@ -120,6 +133,7 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfi
     assert_eq!(services.len(), spec.services.0.len(), "service ids follow file order");
     assert_eq!(clients.len(), spec.clients.0.len(), "client ids follow file order");
     assert_eq!(faults.len(), spec.faults.len(), "faults follow file order");
+    assert_eq!(deploys.len(), spec.deploys.len(), "deploys follow file order");
     let duration = SimDuration::from_nanos(spec.duration.0.ns);
     assert!(duration.as_nanos() > 0, "a zero duration passed the field check");
     let bucket_width = bucket_width(duration, spec.timeseries.bucket.0.ns, spec.timeseries.max_buckets.0);
@@ -133,8 +147,8 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfi
         services,
         clients,
         faults,
-        deploys: Vec::new(),
-        flags: Vec::new(),
+        deploys,
+        flags,
     })
 }
 
@@ -161,7 +175,7 @@ fn duration_of(d: &Dur) -> SimDuration {
     SimDuration::from_nanos(d.ns)
 }
 
-fn build_services(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ServiceConfig> {
+fn build_services(spec: &ScenarioSpec, flags: &[String], pending: &mut Vec<Pending>) -> Vec<ServiceConfig> {
     if spec.services.0.is_empty() {
         problem(pending, path(&["services"]), "at least one service is needed".to_string());
     }
@@ -172,14 +186,15 @@ fn build_services(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<Servic
             problem(pending, under(&at, &["endpoints"]), "a service needs at least one endpoint".to_string());
         }
         // Every endpoint gets a config, even a broken one, so endpoint ids stay in file order.
-        let endpoints = s
+        let mut endpoints: Vec<EndpointConfig> = s
             .endpoints
             .0
             .iter()
             .map(|(ep_name, ep)| {
-                build_endpoint(spec, &under(&at, &["endpoints", ep_name]), ep_name, ep, pending)
+                build_endpoint(spec, &under(&at, &["endpoints", ep_name]), ep_name, ep, flags, pending)
             })
             .collect();
+        let versions = build_versions(spec, name, s, &mut endpoints, flags, pending);
         let dependencies = build_dependencies(spec, name, s, pending);
         let admission = AdmissionConfig {
             rate_limit: s.rate_limit.as_ref().map(rate_limit),
@@ -206,10 +221,10 @@ fn build_services(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<Servic
             max_connections: s.max_connections.map(|n| u32_of(n.0, "max_connections")),
             honor_deadlines: s.honor_deadlines,
             clock_skew: clock_skew(s.clock_skew.as_ref(), &under(&at, &["clock_skew"]), pending),
-            versions: Vec::new(),
-            lifecycle: Default::default(),
-            probes: Default::default(),
-            propagation_delay: SimDuration::ZERO,
+            versions,
+            lifecycle: lifecycle(&s.lifecycle, &under(&at, &["lifecycle"]), pending),
+            probes: probes(spec, &s.probes, &under(&at, &["probes"]), pending),
+            propagation_delay: duration_of(&s.propagation_delay),
             lb: Default::default(),
         });
     }
@@ -256,6 +271,7 @@ fn build_endpoint(
     at: &[Seg],
     name: &str,
     ep: &EndpointSpec,
+    flags: &[String],
     pending: &mut Vec<Pending>,
 ) -> EndpointConfig {
     let mut steps = Vec::new();
@@ -304,7 +320,21 @@ fn build_endpoint(
         );
     }
     let cache = ep.cache.as_ref().map(|c| cache(c, &under(at, &["cache"]), pending));
-    EndpointConfig { name: name.to_string(), steps, blocking: ep.blocking, cache, error_rate: 0.0, flags: 0 }
+    // `collect_flags` holds every flag named, at most 64 of them.
+    let bits = ep
+        .flags
+        .0
+        .iter()
+        .filter_map(|f| flags.iter().position(|g| g == f))
+        .fold(0u64, |bits, i| bits | (1u64 << i));
+    EndpointConfig {
+        name: name.to_string(),
+        steps,
+        blocking: ep.blocking,
+        cache,
+        error_rate: ep.error_rate.0,
+        flags: bits,
+    }
 }
 
 /// One entry of `steps`; `at` is `...steps[i]`. `None` when a call in it did not resolve.
@@ -406,7 +436,7 @@ fn build_dependencies(
     s: &ServiceSpec,
     pending: &mut Vec<Pending>,
 ) -> Vec<DependencyConfig> {
-    let mut called: BTreeSet<&str> = s.endpoints.0.values().flat_map(called_names).collect();
+    let mut called: BTreeSet<&str> = all_endpoint_specs(s).flat_map(called_names).collect();
     // A failover target is called when a call it backs fails.
     for (callee, d) in &s.dependencies.0 {
         if let (true, Some(FallbackSpec::Failover { service, .. })) =
@@ -895,8 +925,9 @@ fn resolve(
         });
         return None;
     };
-    let Some(e_index) = s.endpoints.0.get_index_of(endpoint) else {
-        let names: Vec<&str> = s.endpoints.0.keys().map(String::as_str).collect();
+    let reg = registry(s);
+    let Some(e_index) = reg.get_index_of(endpoint) else {
+        let names: Vec<&str> = reg.iter().copied().collect();
         pending.push(Pending {
             paths: vec![under(at, &["endpoint"])],
             anchor: Some(endpoint.to_string()),
@@ -922,9 +953,20 @@ fn check_cycles(spec: &ScenarioSpec, services: &[ServiceConfig], pending: &mut V
     let mut names = Vec::with_capacity(n_nodes);
     let mut edges: Vec<Vec<usize>> = Vec::with_capacity(n_nodes);
     for s in services {
-        for e in &s.endpoints {
+        for (e_index, e) in s.endpoints.iter().enumerate() {
             names.push((s.name.clone(), e.name.clone()));
-            edges.push(e.calls().map(|c| node_of(c.service, c.endpoint)).collect());
+            // A call any version makes: versions run side by side during a deploy.
+            let calls = (0..s.n_versions())
+                .filter_map(|v| s.version_endpoint(v, e_index))
+                .flat_map(EndpointConfig::calls)
+                .map(|c| node_of(c.service, c.endpoint));
+            let mut callees: Vec<usize> = Vec::new();
+            for c in calls {
+                if !callees.contains(&c) {
+                    callees.push(c);
+                }
+            }
+            edges.push(callees);
         }
     }
     assert_eq!(names.len(), n_nodes, "every endpoint is a node");
@@ -977,33 +1019,70 @@ fn check_cycles(spec: &ScenarioSpec, services: &[ServiceConfig], pending: &mut V
 fn cycle_problem(spec: &ScenarioSpec, cycle: &[usize], names: &[(String, String)]) -> Pending {
     let mut chain: Vec<String> = cycle.iter().map(|&n| format!("{}.{}", names[n].0, names[n].1)).collect();
     chain.push(chain[0].clone());
-    let paths = cycle
-        .iter()
-        .map(|&n| {
-            let (service, endpoint) = (&names[n].0, &names[n].1);
-            path(&["services", service, "endpoints", endpoint, calls_field(spec, service, endpoint)])
-        })
-        .collect();
+    let paths = cycle.iter().map(|&n| calls_path(spec, &names[n].0, &names[n].1)).collect();
     Pending { paths, anchor: None, message: format!("call cycle {}", chain.join(" -> ")) }
 }
 
-/// The field that holds an endpoint's calls: `steps` in the general form, else `calls`.
-fn calls_field(spec: &ScenarioSpec, service: &str, endpoint: &str) -> &'static str {
-    let ep = spec.services.0.get(service).and_then(|s| s.endpoints.0.get(endpoint));
-    match ep {
-        Some(ep) if ep.steps.is_some() => "steps",
-        _ => "calls",
+/// The field that holds an endpoint's calls (`steps` in the general form, else `calls`), in
+/// the first definition of the endpoint that makes calls: the service's own, or a version's.
+fn calls_path(spec: &ScenarioSpec, service: &str, endpoint: &str) -> Vec<Seg> {
+    let Some(s) = spec.services.0.get(service) else { return path(&["services", service]) };
+    let mut definitions: Vec<(Vec<Seg>, &EndpointSpec)> = Vec::new();
+    if let Some(ep) = s.endpoints.0.get(endpoint) {
+        definitions.push((path(&["services", service, "endpoints", endpoint]), ep));
+    }
+    for (v_name, v) in s.versions.iter().flat_map(|vs| vs.0.iter()) {
+        if let Some(ep) = v.endpoints.0.get(endpoint) {
+            definitions.push((path(&["services", service, "versions", v_name, "endpoints", endpoint]), ep));
+        }
+    }
+    let chosen = definitions.iter().find(|(_, ep)| !called_names(ep).is_empty()).or(definitions.first());
+    match chosen {
+        Some((at, ep)) => under(at, &[if ep.steps.is_some() { "steps" } else { "calls" }]),
+        None => path(&["services", service, "endpoints", endpoint]),
     }
 }
 
-fn build_clients(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ClientConfig> {
+fn build_clients(
+    spec: &ScenarioSpec,
+    services: &[ServiceConfig],
+    flags: &[String],
+    pending: &mut Vec<Pending>,
+) -> Vec<ClientConfig> {
     if spec.clients.0.is_empty() {
         problem(pending, path(&["clients"]), "at least one client group is needed".to_string());
     }
     let mut clients = Vec::with_capacity(spec.clients.0.len());
     for (name, c) in &spec.clients.0 {
-        let at = path(&["clients", name, "target"]);
-        let target = resolve(spec, &c.target.service, &c.target.endpoint, &at, pending);
+        let at = path(&["clients", name]);
+        let (target, flow) = match (&c.target, &c.flow) {
+            (Some(t), None) => {
+                (resolve(spec, &t.service, &t.endpoint, &under(&at, &["target"]), pending), None)
+            }
+            (None, Some(steps)) => {
+                let flow = build_flow(spec, services, steps, &under(&at, &["flow"]), flags, pending);
+                let first = flow.as_ref().map(|f| (f.steps[0].service, f.steps[0].endpoint));
+                (first, flow)
+            }
+            (Some(_), Some(_)) => {
+                pending.push(Pending {
+                    paths: vec![under(&at, &["flow"]), under(&at, &["target"])],
+                    anchor: None,
+                    message: "give either `target` (one request per arrival) or `flow` (a multi-step user \
+                              flow), not both"
+                        .to_string(),
+                });
+                (None, None)
+            }
+            (None, None) => {
+                problem(
+                    pending,
+                    at.clone(),
+                    "missing `target`: a client group needs a `target`, or a `flow` of steps".to_string(),
+                );
+                (None, None)
+            }
+        };
         let load = match &c.arrivals {
             ArrivalsSpec::Poisson { rate } => open(ArrivalProcess::Poisson, rate.0, &c.schedule.0),
             ArrivalsSpec::Constant { rate } => open(ArrivalProcess::Constant, rate.0, &c.schedule.0),
@@ -1056,7 +1135,7 @@ fn build_clients(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<ClientC
                     CriticalitySpec::SheddablePlus => Criticality::SheddablePlus,
                     CriticalitySpec::Sheddable => Criticality::Sheddable,
                 },
-                flow: None,
+                flow,
             });
         }
     }
@@ -1098,8 +1177,9 @@ fn build_faults(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<FaultCon
             FaultKindSpec::Fail { fraction, outcome } => {
                 FaultKind::Fail { fraction: fraction.0, outcome: outcome.0.outcome() }
             }
+            FaultKindSpec::Crash => FaultKind::Crash,
             FaultKindSpec::FlushCache => {
-                if !s.endpoints.0.values().any(|e| e.cache.is_some()) {
+                if !all_endpoint_specs(s).any(|e| e.cache.is_some()) {
                     problem(
                         pending,
                         under(&at, &["what"]),
@@ -1131,6 +1211,564 @@ fn build_faults(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<FaultCon
         });
     }
     faults
+}
+
+/// Most flags a scenario may name: each is a bit of an answer.
+pub(crate) const N_FLAGS_MAX: usize = 64;
+
+/// Every flag the endpoints name, in first-appearance order: services in file order, each
+/// service's `endpoints`, then its versions' endpoints. Past [`N_FLAGS_MAX`] is an error.
+fn collect_flags(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<String> {
+    let mut flags: Vec<String> = Vec::new();
+    let mut reported = false;
+    for (s_name, s) in &spec.services.0 {
+        let base = s.endpoints.0.iter().map(|(e, ep)| (path(&["services", s_name, "endpoints", e]), ep));
+        let versioned = s.versions.iter().flat_map(|vs| vs.0.iter()).flat_map(|(v_name, v)| {
+            v.endpoints
+                .0
+                .iter()
+                .map(move |(e, ep)| (path(&["services", s_name, "versions", v_name, "endpoints", e]), ep))
+        });
+        for (at, ep) in base.chain(versioned) {
+            for flag in &ep.flags.0 {
+                if flags.contains(flag) {
+                    continue;
+                }
+                if flags.len() == N_FLAGS_MAX {
+                    if !reported {
+                        pending.push(Pending {
+                            paths: vec![under(&at, &["flags"])],
+                            anchor: Some(flag.clone()),
+                            message: format!(
+                                "`{flag}` would be flag number {}: a scenario may name at most {N_FLAGS_MAX} \
+                                 flags, each a bit of an answer",
+                                N_FLAGS_MAX + 1
+                            ),
+                        });
+                        reported = true;
+                    }
+                    continue;
+                }
+                flags.push(flag.clone());
+            }
+        }
+    }
+    flags
+}
+
+/// The names that give a service's endpoint ids: its `endpoints` in file order, then the
+/// endpoints its versions add, in order of first appearance.
+fn registry(s: &ServiceSpec) -> IndexSet<&str> {
+    let mut reg: IndexSet<&str> = s.endpoints.0.keys().map(String::as_str).collect();
+    for v in s.versions.iter().flat_map(|vs| vs.0.values()) {
+        reg.extend(v.endpoints.0.keys().map(String::as_str));
+    }
+    reg
+}
+
+/// Every endpoint definition of a service: its own, then its versions'.
+fn all_endpoint_specs(s: &ServiceSpec) -> impl Iterator<Item = &EndpointSpec> {
+    s.endpoints
+        .0
+        .values()
+        .chain(s.versions.iter().flat_map(|vs| vs.0.values()).flat_map(|v| v.endpoints.0.values()))
+}
+
+/// The versions of service `name`, each its service's `endpoints` with its own added or
+/// replaced and its removals taken out. Endpoints that only versions define are appended to
+/// `endpoints` (the registry), with the definition of the first version that has them.
+fn build_versions(
+    spec: &ScenarioSpec,
+    name: &str,
+    s: &ServiceSpec,
+    endpoints: &mut Vec<EndpointConfig>,
+    flags: &[String],
+    pending: &mut Vec<Pending>,
+) -> Vec<VersionConfig> {
+    let Some(versions) = &s.versions else { return Vec::new() };
+    let at = path(&["services", name, "versions"]);
+    if versions.0.is_empty() {
+        problem(
+            pending,
+            at.clone(),
+            "a service with `versions` needs at least one; leave `versions` out for one version, `v1`, \
+             serving `endpoints`"
+                .to_string(),
+        );
+    }
+    let reg = registry(s);
+    let n_base = endpoints.len();
+    let base_names: Vec<&str> = s.endpoints.0.keys().map(String::as_str).collect();
+    let mut out = Vec::with_capacity(versions.0.len());
+    for (v_name, v) in &versions.0 {
+        let v_at = under(&at, &[v_name]);
+        let mut eps: Vec<Option<EndpointConfig>> =
+            (0..reg.len()).map(|i| endpoints.get(i).filter(|_| i < n_base).cloned()).collect();
+        for (ep_name, ep) in &v.endpoints.0 {
+            let built =
+                build_endpoint(spec, &under(&v_at, &["endpoints", ep_name]), ep_name, ep, flags, pending);
+            let i = reg.get_index_of(ep_name.as_str()).expect("the registry holds every version's endpoints");
+            eps[i] = Some(built);
+        }
+        let remove_at = under(&v_at, &["remove"]);
+        for (k, removed) in v.remove.iter().enumerate() {
+            let r_at = index(&remove_at, k);
+            let message = if v.remove[..k].contains(removed) {
+                format!("`{removed}` is listed twice")
+            } else if v.endpoints.0.contains_key(removed) {
+                format!(
+                    "`{removed}` is both defined in this version's `endpoints` and removed; keep one or the other"
+                )
+            } else if let Some(i) = s.endpoints.0.get_index_of(removed) {
+                eps[i] = None;
+                continue;
+            } else {
+                let owner = format!(" in the `endpoints` of service `{name}`");
+                unknown_name_in("endpoint", removed, &owner, &base_names)
+            };
+            pending.push(Pending { paths: vec![r_at], anchor: Some(removed.clone()), message });
+        }
+        out.push(VersionConfig { name: v_name.clone(), endpoints: eps });
+    }
+    for i in n_base..reg.len() {
+        let first = out.iter().find_map(|v| v.endpoints[i].clone());
+        endpoints.push(first.expect("an endpoint only versions define is defined by one"));
+    }
+    out
+}
+
+fn lifecycle(l: &LifecycleSpec, at: &[Seg], pending: &mut Vec<Pending>) -> Lifecycle {
+    if l.warmup_factor.0 > 1.0 && l.warmup.ns == 0 {
+        problem(
+            pending,
+            under(at, &["warmup_factor"]),
+            format!(
+                "warmup_factor ({}) has no effect with a warmup of \"{}\": work would be at normal speed at once; \
+                 give a warmup",
+                l.warmup_factor.0, l.warmup.text
+            ),
+        );
+    }
+    let r = &l.restart;
+    if r.max.0.ns < r.initial.0.ns {
+        problem(
+            pending,
+            under(at, &["restart", "max"]),
+            format!(
+                "max (\"{}\") must not be below initial (\"{}\"): every delay is at most max",
+                r.max.0.text, r.initial.0.text
+            ),
+        );
+    }
+    Lifecycle {
+        startup: l.startup.dist.clone(),
+        warmup: duration_of(&l.warmup),
+        warmup_factor: l.warmup_factor.0,
+        pre_stop: duration_of(&l.pre_stop),
+        grace_period: duration_of(&l.grace_period),
+        restart: RestartBackoff {
+            initial: duration_of(&r.initial.0),
+            max: duration_of(&r.max.0),
+            reset_after: duration_of(&r.reset_after.0),
+        },
+    }
+}
+
+fn probes(spec: &ScenarioSpec, p: &ProbesSpec, at: &[Seg], pending: &mut Vec<Pending>) -> Probes {
+    let mut one = |kind: &str, probe_spec: &Option<ProbeSpec>| {
+        probe_spec.as_ref().and_then(|ps| probe(spec, kind, ps, &under(at, &[kind]), pending))
+    };
+    Probes {
+        liveness: one("liveness", &p.liveness),
+        readiness: one("readiness", &p.readiness),
+        startup: one("startup", &p.startup),
+    }
+}
+
+/// One probe; `None` when its dependency does not resolve.
+fn probe(
+    spec: &ScenarioSpec,
+    kind: &str,
+    p: &ProbeSpec,
+    at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> Option<squall_model::ProbeSpec> {
+    if kind != "readiness" && p.success_threshold.0 != 1 {
+        problem(
+            pending,
+            under(at, &["success_threshold"]),
+            format!(
+                "must be 1 for a {kind} probe, as Kubernetes requires, got {}: only a readiness probe may \
+                 wait for several successes",
+                p.success_threshold.0
+            ),
+        );
+    }
+    let check = match &p.check {
+        ProbeCheckSpec::Process => ProbeCheck::Process,
+        ProbeCheckSpec::Dependency { service, endpoint } => {
+            let (service, endpoint) =
+                resolve(spec, service, endpoint, &under(at, &["check", "Dependency"]), pending)?;
+            ProbeCheck::Dependency { service, endpoint }
+        }
+        ProbeCheckSpec::QueueBelow(n) => ProbeCheck::QueueBelow(u32_of(n.0, "QueueBelow")),
+    };
+    Some(squall_model::ProbeSpec {
+        check,
+        config: ProbeConfig {
+            initial_delay_seconds: duration_of(&p.initial_delay),
+            period_seconds: duration_of(&p.period.0),
+            timeout_seconds: duration_of(&p.timeout.0),
+            success_threshold: u32_of(p.success_threshold.0, "success_threshold"),
+            failure_threshold: u32_of(p.failure_threshold.0, "failure_threshold"),
+        },
+    })
+}
+
+/// A client's flow; `at` is `clients.NAME.flow`. `None` when a step does not resolve.
+fn build_flow(
+    spec: &ScenarioSpec,
+    services: &[ServiceConfig],
+    steps: &[FlowStepSpec],
+    at: &[Seg],
+    flags: &[String],
+    pending: &mut Vec<Pending>,
+) -> Option<FlowConfig> {
+    if steps.is_empty() {
+        problem(pending, at.to_vec(), "a flow needs at least one step".to_string());
+        return None;
+    }
+    let mut out = Vec::with_capacity(steps.len());
+    // Each step's target, once resolved, to check that the flags conditions name can be set.
+    let mut targets: Vec<Option<(ServiceId, EndpointId)>> = Vec::with_capacity(steps.len());
+    for (i, st) in steps.iter().enumerate() {
+        let s_at = index(at, i);
+        if let Err(e) = crate::spec::check_name(&st.name) {
+            problem(pending, under(&s_at, &["name"]), e);
+        } else if let Some(j) = steps[..i].iter().position(|o| o.name == st.name) {
+            problem(
+                pending,
+                under(&s_at, &["name"]),
+                format!("the step name `{}` is also used by flow[{j}]; give each step its own name", st.name),
+            );
+        }
+        let target =
+            resolve(spec, &st.target.service, &st.target.endpoint, &under(&s_at, &["target"]), pending);
+        let when = match &st.when {
+            WhenSpec::Always => Some(FlowCondition::Always),
+            WhenSpec::Flag { step, flag } | WhenSpec::NotFlag { step, flag } => {
+                let (variant, set) = match &st.when {
+                    WhenSpec::Flag { .. } => ("Flag", true),
+                    _ => ("NotFlag", false),
+                };
+                let w_at = under(&s_at, &["when", variant]);
+                let earlier: Vec<&str> = steps[..i].iter().map(|o| o.name.as_str()).collect();
+                let step_index = earlier.iter().position(|n| n == step);
+                if step_index.is_none() {
+                    let message = match steps[i..].iter().position(|o| &o.name == step) {
+                        Some(0) => format!("a step cannot depend on itself: `{step}` is this step"),
+                        Some(k) => format!(
+                            "a condition may only name an earlier step, but `{step}` is flow[{}], after this one",
+                            i + k
+                        ),
+                        None if earlier.is_empty() => {
+                            format!("unknown step `{step}`: the first step has no earlier step to depend on")
+                        }
+                        None => unknown_name("step", step, &earlier),
+                    };
+                    pending.push(Pending {
+                        paths: vec![under(&w_at, &["step"])],
+                        anchor: Some(step.clone()),
+                        message,
+                    });
+                }
+                let flag_index = flags.iter().position(|f| f == flag);
+                if flag_index.is_none() {
+                    let known: Vec<&str> = flags.iter().map(String::as_str).collect();
+                    let message = if known.is_empty() {
+                        format!(
+                            "unknown flag `{flag}`: no endpoint sets any flag (see an endpoint's `flags`)"
+                        )
+                    } else {
+                        unknown_name("flag", flag, &known)
+                    };
+                    pending.push(Pending {
+                        paths: vec![under(&w_at, &["flag"])],
+                        anchor: Some(flag.clone()),
+                        message,
+                    });
+                }
+                if let (Some(j), Some(f)) = (step_index, flag_index) {
+                    if let Some((service, endpoint)) = targets[j] {
+                        let s = &services[service.0 as usize];
+                        let e = endpoint.0 as usize;
+                        let sets = (0..s.n_versions())
+                            .filter_map(|v| s.version_endpoint(v, e))
+                            .any(|ep| ep.flags & (1u64 << f) != 0);
+                        if !sets {
+                            let (target, what) =
+                                (&steps[j].target, if set { "never hold" } else { "always hold" });
+                            pending.push(Pending {
+                                paths: vec![under(&w_at, &["flag"])],
+                                anchor: Some(flag.clone()),
+                                message: format!(
+                                    "no version of `{}.{}`, which step `{step}` calls, sets `{flag}`, so this \
+                                     condition would {what}",
+                                    target.service, target.endpoint
+                                ),
+                            });
+                        }
+                    }
+                }
+                match (step_index, flag_index) {
+                    (Some(step), Some(flag)) => {
+                        Some(FlowCondition::Flag { step: id_of(step), flag: id_of(flag), set })
+                    }
+                    _ => None,
+                }
+            }
+        };
+        targets.push(target);
+        if let (Some((service, endpoint)), Some(when)) = (target, when) {
+            out.push(FlowStep {
+                name: st.name.clone(),
+                service,
+                endpoint,
+                delay: st.delay.dist.clone(),
+                when,
+            });
+        }
+    }
+    (out.len() == steps.len()).then_some(FlowConfig { steps: out })
+}
+
+fn int_or_percent(v: IntOrPercentSpec) -> IntOrPercent {
+    match v {
+        IntOrPercentSpec::Int(n) => IntOrPercent::Int(n),
+        IntOrPercentSpec::Percent(p) => IntOrPercent::Percent(p),
+    }
+}
+
+fn build_deploys(
+    spec: &ScenarioSpec,
+    services: &[ServiceConfig],
+    pending: &mut Vec<Pending>,
+) -> Vec<DeployConfig> {
+    let names: Vec<&str> = spec.deploys.iter().map(|d| d.name.0.as_str()).collect();
+    let mut out = Vec::with_capacity(spec.deploys.len());
+    // Index of the deploy each one waits for, to find cycles once every name is known.
+    let mut waits_for: Vec<Option<usize>> = vec![None; spec.deploys.len()];
+    for (i, d) in spec.deploys.iter().enumerate() {
+        let at = index(&[key("deploys")], i);
+        if let Some(first) = names[..i].iter().position(|n| *n == d.name.0) {
+            problem(
+                pending,
+                under(&at, &["name"]),
+                format!(
+                    "the name `{}` is also used by deploys[{first}]; give each deploy its own `name`",
+                    d.name.0
+                ),
+            );
+        }
+        let service = match spec.services.0.get_index_of(&d.service) {
+            Some(s_index) => Some(s_index),
+            None => {
+                let known: Vec<&str> = spec.services.0.keys().map(String::as_str).collect();
+                pending.push(Pending {
+                    paths: vec![under(&at, &["service"])],
+                    anchor: Some(d.service.clone()),
+                    message: unknown_name("service", &d.service, &known),
+                });
+                None
+            }
+        };
+        let version = service.and_then(|s_index| {
+            let s = &services[s_index];
+            let known: Vec<&str> = (0..s.n_versions()).map(|v| s.version_name(v)).collect();
+            let found = known.iter().position(|v| *v == d.version);
+            if found.is_none() {
+                let owner = format!(" of service `{}`", d.service);
+                let mut message = unknown_name_in("version", &d.version, &owner, &known);
+                if s.versions.is_empty() {
+                    message.push_str(" (a service without `versions` has one, `v1`)");
+                }
+                pending.push(Pending {
+                    paths: vec![under(&at, &["version"])],
+                    anchor: Some(d.version.clone()),
+                    message,
+                });
+            }
+            found
+        });
+        let trigger = match (&d.at, &d.after) {
+            (Some(t), None) => {
+                if d.delay.is_some() {
+                    pending.push(Pending {
+                        paths: vec![under(&at, &["delay"]), under(&at, &["at"])],
+                        anchor: None,
+                        message:
+                            "`delay` counts from the end of the deploy named in `after`; with `at`, give the \
+                                  start time itself"
+                                .to_string(),
+                    });
+                }
+                Some(DeployTrigger::At(SimTime(t.ns)))
+            }
+            (None, Some(after)) => match names.iter().position(|n| n == after) {
+                Some(j) if j == i => {
+                    pending.push(Pending {
+                        paths: vec![under(&at, &["after"])],
+                        anchor: Some(after.clone()),
+                        message: format!("a deploy cannot wait for itself: `{after}` is this deploy"),
+                    });
+                    None
+                }
+                Some(j) => {
+                    waits_for[i] = Some(j);
+                    let delay = d.delay.as_ref().map_or(SimDuration::ZERO, duration_of);
+                    Some(DeployTrigger::After { deploy: id_of(j), delay })
+                }
+                None => {
+                    pending.push(Pending {
+                        paths: vec![under(&at, &["after"])],
+                        anchor: Some(after.clone()),
+                        message: unknown_name("deploy", after, &names),
+                    });
+                    None
+                }
+            },
+            (Some(_), Some(_)) => {
+                pending.push(Pending {
+                    paths: vec![under(&at, &["after"]), under(&at, &["at"])],
+                    anchor: None,
+                    message: "give either `at` (a time) or `after` (the deploy this one follows), not both"
+                        .to_string(),
+                });
+                None
+            }
+            (None, None) => {
+                problem(
+                    pending,
+                    at.clone(),
+                    "missing `at`: give the time the deploy starts, or `after` with the deploy it follows"
+                        .to_string(),
+                );
+                None
+            }
+        };
+        let strategy = deploy_strategy(&d.strategy, &under(&at, &["strategy"]), pending);
+        if let (Some(s_index), Some(version), Some(trigger), Some(strategy)) =
+            (service, version, trigger, strategy)
+        {
+            out.push(DeployConfig {
+                name: d.name.0.clone(),
+                service: ServiceId(id_of(s_index)),
+                version: id_of(version),
+                trigger,
+                strategy,
+            });
+        }
+    }
+    deploy_cycles(spec, &waits_for, pending);
+    out
+}
+
+/// Reports each cycle of `after` once, at its first deploy in file order. Each deploy waits
+/// for at most one other, so following the chain from each deploy finds every cycle.
+fn deploy_cycles(spec: &ScenarioSpec, waits_for: &[Option<usize>], pending: &mut Vec<Pending>) {
+    let mut reported: BTreeSet<usize> = BTreeSet::new();
+    for start in 0..waits_for.len() {
+        let mut chain = vec![start];
+        let mut cur = start;
+        while let Some(next) = waits_for[cur] {
+            if let Some(pos) = chain.iter().position(|&c| c == next) {
+                let cycle = &chain[pos..];
+                let first = *cycle.iter().min().expect("a cycle has members");
+                if first == start && !reported.contains(&first) {
+                    reported.extend(cycle.iter().copied());
+                    let rotate = cycle.iter().position(|&c| c == first).expect("first is in the cycle");
+                    let mut names: Vec<&str> = cycle[rotate..]
+                        .iter()
+                        .chain(&cycle[..rotate])
+                        .map(|&c| spec.deploys[c].name.0.as_str())
+                        .collect();
+                    names.push(names[0]);
+                    pending.push(Pending {
+                        paths: vec![index(&[key("deploys")], first)
+                            .into_iter()
+                            .chain([key("after")])
+                            .collect()],
+                        anchor: None,
+                        message: format!(
+                            "`after` forms a cycle: {}; none of these deploys would ever start",
+                            names.join(" -> ")
+                        ),
+                    });
+                }
+                break;
+            }
+            chain.push(next);
+            cur = next;
+        }
+    }
+}
+
+fn deploy_strategy(s: &StrategySpec, at: &[Seg], pending: &mut Vec<Pending>) -> Option<DeployStrategy> {
+    match s {
+        StrategySpec::Rolling { max_surge, max_unavailable, min_ready, progress_deadline } => {
+            if max_surge.is_zero() && max_unavailable.is_zero() {
+                pending.push(Pending {
+                    paths: vec![
+                        under(at, &["Rolling", "max_unavailable"]),
+                        under(at, &["Rolling", "max_surge"]),
+                    ],
+                    anchor: None,
+                    message:
+                        "max_surge and max_unavailable cannot both be 0, as Kubernetes requires: the rollout \
+                              could neither add an instance nor take one down"
+                            .to_string(),
+                });
+                return None;
+            }
+            Some(DeployStrategy::Rolling(RollingParams {
+                max_surge: int_or_percent(*max_surge),
+                max_unavailable: int_or_percent(*max_unavailable),
+                min_ready: duration_of(min_ready),
+                progress_deadline: duration_of(&progress_deadline.0),
+            }))
+        }
+        StrategySpec::Canary { steps, traffic_routing, analysis } => {
+            let analysis = analysis.as_ref().map(|a| {
+                if a.max_error_rate.is_none() && a.max_p99.is_none() {
+                    problem(
+                        pending,
+                        under(at, &["Canary", "analysis"]),
+                        "the analysis checks nothing, so it would never fail; give `max_error_rate`, `max_p99`, \
+                         or both"
+                            .to_string(),
+                    );
+                }
+                AnalysisConfig {
+                    interval: duration_of(&a.interval.0),
+                    failure_limit: u32_of(a.failure_limit.0, "failure_limit"),
+                    max_error_rate: a.max_error_rate.map(|r| r.0),
+                    max_p99: a.max_p99.as_ref().map(|d| duration_of(&d.0)),
+                    min_samples: u32_of(a.min_samples.0, "min_samples"),
+                }
+            });
+            Some(DeployStrategy::Canary(CanaryParams {
+                steps: steps
+                    .iter()
+                    .map(|st| match st {
+                        CanaryStepSpec::SetWeight(w) => CanaryStepConfig::SetWeight(u32_of(w.0, "SetWeight")),
+                        CanaryStepSpec::Pause(d) => CanaryStepConfig::Pause(d.as_ref().map(duration_of)),
+                    })
+                    .collect(),
+                traffic_routing: *traffic_routing,
+                analysis,
+            }))
+        }
+    }
 }
 
 /// The rate schedule: `(0, rate)`, then for each entry the current rate at its start and the

@@ -27,8 +27,16 @@ const fn f(path: &'static str, ty: &'static str, default: &'static str, doc: &'s
 
 /// The fields whose keys are names (of entities, callees or variants) or override paths.
 #[cfg(test)]
-pub(crate) const MAP_FIELDS: &[&str] =
-    &["services", "services.*.endpoints", "services.*.dependencies", "clients", "variants", "variants.*"];
+pub(crate) const MAP_FIELDS: &[&str] = &[
+    "services",
+    "services.*.endpoints",
+    "services.*.dependencies",
+    "services.*.versions",
+    "services.*.versions.*.endpoints",
+    "clients",
+    "variants",
+    "variants.*",
+];
 
 /// The fields whose value has a shape documented once, with the path it is documented under.
 #[cfg(test)]
@@ -54,6 +62,12 @@ pub(crate) const SHAPE_FIELDS: &[(&str, &str)] = &[
     ("services.*.dependencies.*.throttle", "throttle"),
     ("services.*.dependencies.*.hedge", "hedge"),
     ("services.*.dependencies.*.fallback", "fallback"),
+    ("services.*.versions.*.endpoints.*", "services.*.endpoints.*"),
+    ("services.*.lifecycle.startup", "dist"),
+    ("services.*.probes.liveness", "probe"),
+    ("services.*.probes.readiness", "probe"),
+    ("services.*.probes.startup", "probe"),
+    ("clients.*.flow[*].delay", "dist"),
 ];
 
 /// Path segments whose fields are documented under a shared shape: a segment inside one of
@@ -115,6 +129,7 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("services.*.clock_skew.Offsets", "list of signed durations, at least one", "", "Instance `i` is off by `offsets[i % len]`: `Offsets([\"0s\", \"+1500ms\", \"-200ms\"])`. A signed duration is a duration with an optional sign: `+` (or none) is ahead of true time, `-` behind."),
             f("services.*.clock_skew.Uniform", "struct variant", "", "Each instance is off by an amount drawn uniformly from `[-max, +max]`: `Uniform(max: \"1s\")`."),
             f("services.*.clock_skew.Uniform.max", "duration, > 0", REQ, "Largest offset either way."),
+            f("services.*.propagation_delay", "duration", "`\"0s\"`", "Time for a change of an instance's readiness to reach the balancers of its callers (endpoints propagation): a terminating instance keeps receiving requests, and a new one receives none, for this long."),
         ],
     ),
     (
@@ -149,6 +164,53 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("services.*.endpoints.*.steps[*].Parallel.need", "integer, 1 to the number of calls, or `None`", "`None` (all of them)", "Successes the step needs."),
             f("services.*.endpoints.*.blocking", "bool", "`true`", "`true`: the endpoint holds its worker while it waits on calls (a thread-per-request server). `false`: an event-loop server, which frees its worker while it waits and needs one again for any work after the calls."),
             f("services.*.endpoints.*.cache", "cache, or `None`", "`None`", "A cache shared by every caller, in front of the endpoint: a hit is answered in `hit_latency` instead of running the steps. See `cache`."),
+            f("services.*.endpoints.*.error_rate", "number, 0 to 1", "`0.0`", "Share of the requests that run every step and then fail with `ServerError`: a bug of the version serving them."),
+            f("services.*.endpoints.*.flags", "list of names, each once", "`[]`", "Flags a successful answer carries, which a client's `flow` may depend on (`clients.*.flow[*].when`). A scenario may name at most 64 flags in all."),
+        ],
+    ),
+    (
+        "Versions",
+        "`services.*.versions` maps version names to what each version serves, in order: the first runs at the start, and `deploys` move the service to the others. Without `versions` a service has one version, `v1`, serving `endpoints`. Each version serves the service's `endpoints` with its own `endpoints` added or replacing those of the same name, and without those in `remove`; versions do not build on one another. The ids of the endpoints (what clients and calls name) are the service's `endpoints` in file order, then those that only versions define, in order of first appearance; a request for an endpoint the running version lacks fails with `Unsupported`.\n\n\
+         ```ron\n\
+         versions: {\n\
+         \x20   \"v1\": (),\n\
+         \x20   \"v2\": (endpoints: { \"confirm\": (work: Exponential(mean: \"3ms\")) }, remove: [\"legacy\"]),\n\
+         },\n\
+         ```",
+        &[
+            f("services.*.versions", "map of name to version, at least one, or `None`", "`None` (one version, `v1`)", "The versions of the service, in order; the first runs at the start."),
+            f("services.*.versions.*.endpoints", "map of name to endpoint", "`{}`", "Endpoints this version adds, or serves differently: whole endpoint definitions, with the fields of `services.*.endpoints.*`. Their calls are checked as the service's own (known targets, no cycles, whichever versions run together)."),
+            f("services.*.versions.*.remove", "list of endpoint names", "`[]`", "Endpoints of the service's `endpoints` this version does not serve; requests for them fail with `Unsupported`."),
+        ],
+    ),
+    (
+        "Lifecycle and probes",
+        "How instances start, warm up, stop and restart, and the probes an orchestrator runs on them, with Kubernetes' semantics and defaults. The three probes share one shape, documented as `probe`.",
+        &[
+            f("services.*.lifecycle", "struct", "`(startup: Constant(\"0s\"), warmup: \"0s\", warmup_factor: 1.0, pre_stop: \"0s\", grace_period: \"30s\", restart: (...))`", "How the service's instances start, warm up, stop and restart."),
+            f("services.*.lifecycle.startup", "distribution", "`Constant(\"0s\")`", "Time from the creation of an instance (or a restart of its process) until the process accepts work. See `dist`."),
+            f("services.*.lifecycle.warmup", "duration", "`\"0s\"`", "After the process starts, work is slower for this long: it takes `warmup_factor` times as long at first, falling linearly to normal. Caches local to the instance start empty after every start."),
+            f("services.*.lifecycle.warmup_factor", "number, 1 to 1000000", "`1.0`", "Work multiplier at the start of warm-up; 1 is none. Above 1 it needs a `warmup`."),
+            f("services.*.lifecycle.pre_stop", "duration", "`\"0s\"`", "The `preStop` hook: after termination begins the process keeps serving, new requests included, for this long before it is told to stop (SIGTERM)."),
+            f("services.*.lifecycle.grace_period", "duration", "`\"30s\"`", "`terminationGracePeriodSeconds`: from the start of termination, time allowed for `pre_stop` and the drain of the work in progress; whatever remains then is killed (`ConnectionReset`)."),
+            f("services.*.lifecycle.restart", "struct", "`(initial: \"10s\", max: \"300s\", reset_after: \"600s\")`", "kubelet's crash-loop back-off: the delay before the n-th restart in a row is `initial * 2^(n-1)`, at most `max`."),
+            f("services.*.lifecycle.restart.initial", "duration, > 0", "`\"10s\"`", "First delay."),
+            f("services.*.lifecycle.restart.max", "duration, >= `initial`", "`\"300s\"`", "Largest delay."),
+            f("services.*.lifecycle.restart.reset_after", "duration, > 0", "`\"600s\"`", "A process that ran this long without crashing starts over at `initial`."),
+            f("services.*.probes", "struct", "`(liveness: None, readiness: None, startup: None)`", "Probes the orchestrator runs on each instance. See `probe`."),
+            f("services.*.probes.liveness", "probe, or `None`", "`None`", "Failure restarts the process. Its `success_threshold` must be 1."),
+            f("services.*.probes.readiness", "probe, or `None`", "`None`", "Failure takes the instance out of load balancing until it passes again. Without one, an instance is ready as soon as its process accepts work."),
+            f("services.*.probes.startup", "probe, or `None`", "`None`", "Holds the other probes back until it passes; failure restarts the process. Its `success_threshold` must be 1."),
+            f("probe.check", "`Process`, `Dependency(...)`, or `QueueBelow(...)`", "`Process`", "What an answer depends on. `Process`: the process answers (it is up and not stopped)."),
+            f("probe.check.Dependency", "struct variant", "", "The process answers and a call to a dependency's endpoint succeeds within the probe's `timeout`, with no client policy: `Dependency(service: \"cache\", endpoint: \"get\")`."),
+            f("probe.check.Dependency.service", "service name", REQ, "Service called."),
+            f("probe.check.Dependency.endpoint", "endpoint name", REQ, "Endpoint called, of that service."),
+            f("probe.check.QueueBelow", "integer, 1 to 4294967295", "", "The process answers and its queue holds fewer than this many requests: `QueueBelow(100)`."),
+            f("probe.initial_delay", "duration", "`\"0s\"`", "`initialDelaySeconds`: probes earlier than this after the process starts are skipped."),
+            f("probe.period", "duration, > 0", "`\"10s\"`", "`periodSeconds`: time between probes."),
+            f("probe.timeout", "duration, > 0", "`\"1s\"`", "`timeoutSeconds`: a probe that takes longer fails."),
+            f("probe.success_threshold", "integer, 1 to 4294967295", "`1`", "`successThreshold`: successes in a row that make the probe pass. Must be 1 for liveness and startup probes, as Kubernetes requires."),
+            f("probe.failure_threshold", "integer, 1 to 4294967295", "`3`", "`failureThreshold`: failures in a row that make the probe fail."),
         ],
     ),
     (
@@ -235,9 +297,22 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
         "`clients` maps names to client groups. File order gives the client ids.",
         &[
             f("clients", "map of name to client group, at least one", REQ, "The sources of load."),
-            f("clients.*.target", "struct", REQ, "The endpoint the group calls."),
+            f("clients.*.target", "struct, or `None`", "required unless `flow` is given", "The endpoint the group calls: one request per arrival (or per user's turn). Not allowed with `flow`."),
             f("clients.*.target.service", "service name", REQ, "Service called."),
             f("clients.*.target.endpoint", "endpoint name", REQ, "Endpoint called, of that service."),
+            f("clients.*.flow", "list of flow steps, at least one, or `None`", "`None`", "A multi-step user flow instead of a `target`: each arrival (or each user's turn) runs the steps in order, each a request, each after its `delay`. The flow fails when a step fails for good (after the group's policy has retried it) and completes when its last step succeeds or is skipped. Not allowed with `target`."),
+            f("clients.*.flow[*].name", "name, unique in the flow", REQ, "Name of the step, used in outputs and in later steps' `when`."),
+            f("clients.*.flow[*].target", "struct", REQ, "The endpoint the step calls."),
+            f("clients.*.flow[*].target.service", "service name", REQ, "Service called."),
+            f("clients.*.flow[*].target.endpoint", "endpoint name", REQ, "Endpoint called, of that service."),
+            f("clients.*.flow[*].delay", "distribution", "`Constant(\"0s\")`", "Time between the end of the previous step (or the start of the flow) and this request. See `dist`."),
+            f("clients.*.flow[*].when", "`Always`, `Flag(...)`, or `NotFlag(...)`", "`Always`", "The step runs only if this holds; otherwise it is skipped (and carries no flags)."),
+            f("clients.*.flow[*].when.Flag", "struct variant", "", "An earlier step's answer carried a flag: `Flag(step: \"signup\", flag: \"needs_confirmation\")`."),
+            f("clients.*.flow[*].when.Flag.step", "step name", REQ, "An earlier step of the flow."),
+            f("clients.*.flow[*].when.Flag.flag", "flag name", REQ, "A flag that the earlier step's endpoint sets in some version of its service (see `services.*.endpoints.*.flags`); otherwise the condition could never hold."),
+            f("clients.*.flow[*].when.NotFlag", "struct variant", "", "An earlier step's answer did not carry a flag (a skipped step carries none): `NotFlag(step: \"signup\", flag: \"needs_confirmation\")`."),
+            f("clients.*.flow[*].when.NotFlag.step", "step name", REQ, "An earlier step of the flow."),
+            f("clients.*.flow[*].when.NotFlag.flag", "flag name", REQ, "A flag that the earlier step's endpoint sets in some version of its service; otherwise the condition would always hold."),
             f("clients.*.arrivals", "one of `Poisson(...)`, `Constant(...)`, `Closed(...)`", REQ, "How requests are generated."),
             f("clients.*.arrivals.Poisson", "struct variant", "", "Open loop, exponential gaps between requests (a non-homogeneous Poisson process when a schedule varies the rate)."),
             f("clients.*.arrivals.Poisson.rate", "number, > 0 and <= 1e9", REQ, "Requests per second at the start of the run."),
@@ -276,12 +351,48 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("faults[*].at", "duration", REQ, "When the window opens."),
             f("faults[*].for", "duration, > 0", REQ, "How long the window stays open. It may extend past `duration`."),
             f("faults[*].share", "number, > 0 and <= 1", "`1.0`", "Share of the service's instances affected: the first `ceil(share * replicas)`, at least one."),
-            f("faults[*].what", "one of `Slow(...)`, `Down`, `Fail(...)`, `FlushCache`", REQ, "What goes wrong. `Down`: the process is gone; requests it holds fail with `ConnectionReset` when the window opens, and new ones are refused (`NoEndpoint`) until it closes. `FlushCache`: the caches in front of the service's endpoints are emptied when the window opens and warm up again after it closes (see `cache.warmup`); the service needs an endpoint with a `cache`."),
+            f("faults[*].what", "one of `Slow(...)`, `Down`, `Fail(...)`, `FlushCache`, `Crash`", REQ, "What goes wrong. `Down`: the process is gone; requests it holds fail with `ConnectionReset` when the window opens, and new ones are refused (`NoEndpoint`) until it closes. `Crash`: the process crashes when the window opens (requests it holds fail with `ConnectionReset`), is restarted after the crash-loop back-off (`lifecycle.restart`), and crashes again as soon as it starts while the window is open. `FlushCache`: the caches in front of the service's endpoints are emptied when the window opens and warm up again after it closes (see `cache.warmup`); the service needs an endpoint with a `cache`."),
             f("faults[*].what.Slow", "struct variant", "", "Work started during the window takes `factor` times as long: `Slow(factor: 5.0)`."),
             f("faults[*].what.Slow.factor", "number, 1 to 1000000", REQ, "Work multiplier."),
             f("faults[*].what.Fail", "struct variant", "", "A share of the requests reaching the affected instances fail at once: `Fail(fraction: 0.3, outcome: ServerError)`."),
             f("faults[*].what.Fail.fraction", "number, 0 to 1", REQ, "Probability that a request fails."),
             f("faults[*].what.Fail.outcome", "one of `Degraded`, `Timeout`, `DeadlineExceeded`, `RateLimited`, `Shed`, `QueueFull`, `BulkheadFull`, `CircuitOpen`, `Throttled`, `ServerError`, `Unsupported`, `NoEndpoint`, `ConnectionReset`, `Cancelled`", "`ServerError`", "The outcome a failed request ends with (any outcome but `Ok`)."),
+        ],
+    ),
+    (
+        "Deploys",
+        "`deploys` lists changes of a service's version, each rolled out over time, in the order declared.\n\n\
+         ```ron\n\
+         deploys: [\n\
+         \x20   (name: \"v2\", service: \"web\", version: \"v2\", at: \"10m\", strategy: Rolling(max_surge: 1, max_unavailable: 0)),\n\
+         \x20   (name: \"v3\", service: \"web\", version: \"v3\", after: \"v2\", delay: \"1m\", strategy: Canary(steps: [SetWeight(20), Pause(\"10m\"), SetWeight(100)])),\n\
+         ],\n\
+         ```",
+        &[
+            f("deploys", "list of deploys", "`[]`", "Deploys during the run."),
+            f("deploys[*].name", "string, not empty", REQ, "Label in outputs and plots, and the name `after` refers to. Deploys must have distinct names."),
+            f("deploys[*].service", "service name", REQ, "Service deployed."),
+            f("deploys[*].version", "version name", REQ, "Version deployed, one of the service's `versions` (`v1` for a service without them)."),
+            f("deploys[*].at", "duration, or `None`", "required unless `after` is given", "When the deploy starts. Not with `after`."),
+            f("deploys[*].after", "deploy name, or `None`", "`None`", "Start when this other deploy completes (plus `delay`) instead of at a time; one that never completes (aborted, or still running at the end) never starts this one. No deploy may wait for itself, directly or through others. Not with `at`."),
+            f("deploys[*].delay", "duration, or `None`", "`None` (`\"0s\"`)", "With `after`: time between the other deploy's completion and this start."),
+            f("deploys[*].strategy", "`Rolling(...)` or `Canary(...)`", "`Rolling()`", "How the deploy replaces instances."),
+            f("deploys[*].strategy.Rolling", "struct variant", "", "A Kubernetes Deployment's `RollingUpdate`: `Rolling(max_surge: 1, max_unavailable: 0, min_ready: \"10s\")`."),
+            f("deploys[*].strategy.Rolling.max_surge", "integer, or percentage string `\"0%\"` to `\"100%\"`", "`\"25%\"`", "`maxSurge`: instances above `replicas` during the rollout, a percentage rounded up."),
+            f("deploys[*].strategy.Rolling.max_unavailable", "integer, or percentage string `\"0%\"` to `\"100%\"`", "`\"25%\"`", "`maxUnavailable`: instances below `replicas` during the rollout, a percentage rounded down. Not 0 when `max_surge` is 0, as Kubernetes requires."),
+            f("deploys[*].strategy.Rolling.min_ready", "duration", "`\"0s\"`", "`minReadySeconds`: time a new instance must stay ready before it counts as available."),
+            f("deploys[*].strategy.Rolling.progress_deadline", "duration, > 0", "`\"600s\"`", "`progressDeadlineSeconds`: a rollout that makes no progress for this long is reported as stalled (Kubernetes does not roll back by itself)."),
+            f("deploys[*].strategy.Canary", "struct variant", "", "An Argo Rollouts canary: `Canary(steps: [SetWeight(20), Pause(\"10m\"), SetWeight(100)], traffic_routing: true, analysis: (...))`."),
+            f("deploys[*].strategy.Canary.steps", "list of `SetWeight(...)` or `Pause(...)`", "`[]`", "The steps, in order; after the last one the canary is promoted."),
+            f("deploys[*].strategy.Canary.steps[*].SetWeight", "integer, 0 to 100", "", "`setWeight`: percent of the traffic (or of the replicas) on the new version."),
+            f("deploys[*].strategy.Canary.steps[*].Pause", "duration, or nothing", "", "`pause`: `Pause(\"10m\")` waits that long; `Pause()` waits until the end of the run."),
+            f("deploys[*].strategy.Canary.traffic_routing", "bool", "`false`", "`trafficRouting`: the balancer sends the canary exactly its weight of the requests, instead of the weight following from replica counts."),
+            f("deploys[*].strategy.Canary.analysis", "struct, or `None`", "`None`", "Background analysis over the whole canary: every `interval`, a measurement of the answers the canary's instances gave since the last one; when more than `failure_limit` measurements fail, the rollout aborts and goes back to the stable version. It must check `max_error_rate`, `max_p99` or both."),
+            f("deploys[*].strategy.Canary.analysis.interval", "duration, > 0", "`\"60s\"`", "Time between measurements (`interval`)."),
+            f("deploys[*].strategy.Canary.analysis.failure_limit", "integer, 0 to 4294967295", "`0`", "Failed measurements allowed before the analysis fails (`failureLimit`)."),
+            f("deploys[*].strategy.Canary.analysis.max_error_rate", "number 0 to 1, or `None`", "`None`", "Highest share of errors among the answers a measurement may show."),
+            f("deploys[*].strategy.Canary.analysis.max_p99", "duration > 0, or `None`", "`None`", "Highest p99 latency of successful answers a measurement may show."),
+            f("deploys[*].strategy.Canary.analysis.min_samples", "integer, 1 to 4294967295", "`1`", "Fewest answers a measurement needs; fewer make it inconclusive (counted neither way)."),
         ],
     ),
     (
@@ -515,6 +626,21 @@ fn normalize(path: &str) -> Vec<String> {
         }
         segs.push(seg.to_string());
     }
+    // A version's endpoints have the fields of the service's: `services.api.versions.v2.
+    // endpoints.get.flags` is `services.api.endpoints.get.flags`.
+    if let Some(i) = segs.iter().position(|s| s == "versions") {
+        if segs.len() > i + 3 && segs[i + 2] == "endpoints" {
+            segs.drain(i..i + 2);
+        }
+    }
+    // Inside a probe, fields are those of `probe`.
+    if let Some(i) = segs.iter().position(|s| s == "probes") {
+        if segs.len() > i + 2 {
+            let mut rebased = vec!["probe".to_string()];
+            rebased.extend(segs.drain(i + 2..));
+            segs = rebased;
+        }
+    }
     // Inside a distribution or a cache, fields are those of `dist` or `cache`: restart at the
     // last such segment that has fields after it.
     let inner = segs.len().saturating_sub(1);
@@ -610,6 +736,15 @@ mod tests {
         let text = explain("services.api.endpoints.feed.work.LogNormal.p99").unwrap();
         assert!(text.starts_with("dist.LogNormal.p99\n"), "{text}");
         assert!(explain("calls[0].timeout").unwrap().starts_with("services.*.endpoints.*.calls[*].timeout"));
+    }
+
+    #[test]
+    fn explain_finds_probe_and_version_endpoint_fields_by_shape() {
+        let text = explain("services.api.probes.startup.period").unwrap();
+        assert!(text.starts_with("probe.period\n"), "{text}");
+        let text = explain("services.api.versions.v2.endpoints.get.flags").unwrap();
+        assert!(text.starts_with("services.*.endpoints.*.flags\n"), "{text}");
+        assert!(explain("services.api.versions").unwrap().starts_with("services.*.versions\n"));
     }
 
     #[test]

@@ -345,7 +345,17 @@ mod tests {
                 shedding: QueueLength(at: None, retry_after: "2s",
                     classes: (critical_plus: 4, critical: 3, sheddable_plus: 2, sheddable: 1)),
                 max_connections: 10, honor_deadlines: true, clock_skew: Offsets(["0s", "+1ms", "-1ms"])),
-            "b": (endpoints: { "y": (work: Constant("1ms"), cache: (hit_ratio: 0.5)) },
+            "b": (endpoints: { "y": (work: Constant("1ms"), cache: (hit_ratio: 0.5), error_rate: 0.1, flags: ["f1"]) },
+                versions: { "v1": (), "v2": (endpoints: { "y2": (work: Constant("1ms")) }, remove: ["y"]) },
+                lifecycle: (startup: Constant("1s"), warmup: "1s", warmup_factor: 2.0, pre_stop: "1s",
+                    grace_period: "10s", restart: (initial: "1s", max: "10s", reset_after: "1m")),
+                probes: (
+                    liveness: (check: Dependency(service: "c", endpoint: "w"), initial_delay: "1s", period: "5s",
+                        timeout: "1s", success_threshold: 1, failure_threshold: 3),
+                    readiness: (check: QueueBelow(10), success_threshold: 2),
+                    startup: (check: Process),
+                ),
+                propagation_delay: "1s",
                 rate_limit: Discrete(max_tokens: 10, tokens_per_fill: 2, fill_interval: "50ms", per_instance: true),
                 concurrency_limit: Gradient2(initial_limit: 20, min_limit: 20, max_concurrency: 200,
                     smoothing: 0.2, queue_size: 4, long_window: 600, rtt_tolerance: 1.5),
@@ -371,6 +381,11 @@ mod tests {
                 retry: (backoff: Grpc(initial_backoff: "10ms", max_backoff: "1s", multiplier: 2.0, jitter: CCore)),
                 budget: Envoy(budget_percent: 20, min_retry_concurrency: 3),
                 breaker: Consecutive(failure_threshold: 5, break_duration: "5s", shared: false), fallback: Static),
+            "f": (arrivals: Poisson(rate: 1), flow: [
+                (name: "s1", target: (service: "b", endpoint: "y")),
+                (name: "s2", target: (service: "b", endpoint: "y2"), delay: Constant("1s"), when: Flag(step: "s1", flag: "f1")),
+                (name: "s3", target: (service: "b", endpoint: "y"), when: NotFlag(step: "s1", flag: "f1")),
+            ]),
             "u": (target: (service: "a", endpoint: "x"), arrivals: Closed(users: 1, think: Constant("1s")),
                 hedge: (max_attempts: 3, hedging_delay: "10ms", non_fatal: [ServerError]),
                 budget: GrpcThrottle(max_tokens: 10, token_ratio: 0.1)),
@@ -380,6 +395,14 @@ mod tests {
             (service: "b", at: "1s", for: "1s", what: Down),
             (service: "b", at: "1s", for: "1s", what: Fail(fraction: 0.5, outcome: Timeout)),
             (service: "b", at: "1s", for: "1s", what: FlushCache),
+            (service: "b", at: "1s", for: "1s", what: Crash),
+        ],
+        deploys: [
+            (name: "r", service: "b", version: "v2", at: "1s",
+                strategy: Rolling(max_surge: 1, max_unavailable: "25%", min_ready: "1s", progress_deadline: "1m")),
+            (name: "c", service: "b", version: "v1", after: "r", delay: "1s",
+                strategy: Canary(steps: [SetWeight(20), Pause("1s"), Pause()], traffic_routing: true,
+                    analysis: (interval: "1s", failure_limit: 1, max_error_rate: 0.1, max_p99: "1s", min_samples: 2))),
         ],
         variants: {
             "more": { "services.a.replicas": "2" },
@@ -428,8 +451,9 @@ mod tests {
     fn the_everything_scenario_builds() {
         let s = parse(EVERYTHING, "everything.ron", &[]).unwrap();
         assert_eq!(s.config.services.len(), 3);
-        assert_eq!(s.config.clients.len(), 3);
-        assert_eq!(s.config.faults.len(), 4);
+        assert_eq!(s.config.clients.len(), 4);
+        assert_eq!(s.config.faults.len(), 5);
+        assert_eq!(s.config.deploys.len(), 2);
         assert_eq!(s.variant_names, ["more"]);
     }
 

@@ -140,7 +140,7 @@ pub(crate) fn apply_overrides(
         let value = parse_value(&o.value).map_err(|m| fail(&o.path, m))?;
         set_path(&mut tree, &segs, value).map_err(|(at, m)| fail(&at, m))?;
         // Read back after each override, so a refused value is blamed on its own override.
-        spec = serde_path_to_error::deserialize(&tree).map_err(|e| {
+        spec = crate::spec::reading_tree(|| serde_path_to_error::deserialize(&tree)).map_err(|e| {
             let path = crate::read::path_string_of(e.path());
             fail(&path, json_message(&e.into_inner().to_string()))
         })?;
@@ -167,6 +167,15 @@ fn restore_order(spec: &mut ScenarioSpec, original: &ScenarioSpec) {
         if let Some(before) = original.services.0.get(name) {
             by(&mut service.endpoints, &before.endpoints);
             by(&mut service.dependencies, &before.dependencies);
+            // Version order matters too: the first runs at the start.
+            if let (Some(versions), Some(versions_before)) = (&mut service.versions, &before.versions) {
+                by(versions, versions_before);
+                for (v_name, version) in &mut versions.0 {
+                    if let Some(v_before) = versions_before.0.get(v_name) {
+                        by(&mut version.endpoints, &v_before.endpoints);
+                    }
+                }
+            }
         }
     }
 }
@@ -177,6 +186,10 @@ fn map_kind(at: &[Seg]) -> Option<&'static str> {
     match at {
         [s] if key(s, "services") => Some("service"),
         [s, _, e] if key(s, "services") && key(e, "endpoints") => Some("endpoint"),
+        [s, _, v] if key(s, "services") && key(v, "versions") => Some("version"),
+        [s, _, v, _, e] if key(s, "services") && key(v, "versions") && key(e, "endpoints") => {
+            Some("endpoint")
+        }
         [c] if key(c, "clients") => Some("client"),
         _ => None,
     }

@@ -78,10 +78,22 @@ pub(crate) fn read_spec(source: &str, file: &str) -> Result<ScenarioSpec, Scenar
 }
 
 /// Fields whose value is checked as a whole once it has been read (a distribution, a
-/// schedule, a fault's outcome, a list of outcomes): ron's position is then past the value's
-/// end, so point at the field instead. `Work` is the step variant that holds a distribution.
-const COMPOUND_FIELDS: &[&str] =
-    &["work", "think", "dist", "hit_latency", "Work", "schedule", "outcome", "retry_on", "non_fatal"];
+/// schedule, a fault's outcome, a list of outcomes or of flags): ron's position is then past
+/// the value's end, so point at the field instead. `Work` is the step variant that holds a
+/// distribution, and `startup` a lifecycle's (a probe's `startup` holds no such check).
+const COMPOUND_FIELDS: &[&str] = &[
+    "work",
+    "think",
+    "dist",
+    "hit_latency",
+    "Work",
+    "schedule",
+    "outcome",
+    "retry_on",
+    "non_fatal",
+    "flags",
+    "startup",
+];
 
 /// A constant back-off written like a constant distribution, `Constant("500ms")`, gets the
 /// form it needs instead of ron's bare "expected identifier".

@@ -4,8 +4,10 @@
 //! durations (`Dur`, and `SignedDur` for clock offsets), rates (`Rate`), bounded counts
 //! (`Count`, `HedgeAttempts`), bounded numbers (`Fraction`, `Share`, ...), entity names and
 //! duplicate keys (`NamedMap`), schedules (`ScheduleSpec`), distributions (`DistField`),
-//! outcomes (`FailOutcome` for faults, `FailureList` for retries and hedges) and variants
-//! (`VariantsSpec`: names, paths that may be overridden, values that parse). Checks between
+//! outcomes (`FailOutcome` for faults, `FailureList` for retries and hedges), flags
+//! (`FlagList`), Kubernetes' int-or-percent (`IntOrPercentSpec`), canary steps
+//! (`CanaryStepSpec`) and variants (`VariantsSpec`: names, paths that may be overridden,
+//! values that parse). Checks between
 //! two fields wait for `build`. The types also serialize, to the same shape, so overrides can
 //! edit them as JSON and read them back.
 //!
@@ -104,6 +106,8 @@ pub(crate) struct ScenarioSpec {
     #[serde(default)]
     pub faults: Vec<FaultSpec>,
     #[serde(default)]
+    pub deploys: Vec<DeploySpec>,
+    #[serde(default)]
     pub variants: VariantsSpec,
 }
 
@@ -194,6 +198,174 @@ pub(crate) struct ServiceSpec {
     pub honor_deadlines: bool,
     #[serde(default)]
     pub clock_skew: Option<ClockSkewSpec>,
+    /// `None` when absent: one implicit version. Present, it must list at least one.
+    #[serde(default)]
+    pub versions: Option<NamedMap<VersionSpec>>,
+    #[serde(default)]
+    pub lifecycle: LifecycleSpec,
+    #[serde(default)]
+    pub probes: ProbesSpec,
+    #[serde(default = "zero")]
+    pub propagation_delay: Dur,
+}
+
+/// One version of a service: the service's `endpoints`, with these added or replaced and
+/// those in `remove` taken out.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(
+    rename = "Version",
+    expecting = "a version, as in (endpoints: {\"get\": (work: Exponential(mean: \"3ms\"))}, remove: [\"legacy\"])",
+    deny_unknown_fields
+)]
+pub(crate) struct VersionSpec {
+    #[serde(default)]
+    pub endpoints: NamedMap<EndpointSpec>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+/// `lifecycle: (startup: Constant("20s"), warmup: "30s", warmup_factor: 3.0, ...)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Lifecycle",
+    expecting = "a lifecycle, as in (startup: Constant(\"20s\"), warmup: \"30s\", warmup_factor: 3.0, pre_stop: \"5s\", grace_period: \"30s\")",
+    deny_unknown_fields
+)]
+pub(crate) struct LifecycleSpec {
+    #[serde(default = "default_startup")]
+    pub startup: DistField,
+    #[serde(default = "zero")]
+    pub warmup: Dur,
+    #[serde(default = "no_slowdown")]
+    pub warmup_factor: SlowFactor,
+    #[serde(default = "zero")]
+    pub pre_stop: Dur,
+    #[serde(default = "default_grace_period")]
+    pub grace_period: Dur,
+    #[serde(default)]
+    pub restart: RestartSpec,
+}
+
+impl Default for LifecycleSpec {
+    fn default() -> Self {
+        LifecycleSpec {
+            startup: default_startup(),
+            warmup: zero(),
+            warmup_factor: no_slowdown(),
+            pre_stop: zero(),
+            grace_period: default_grace_period(),
+            restart: RestartSpec::default(),
+        }
+    }
+}
+
+fn default_startup() -> DistField {
+    let spec = DistSpec::Constant(zero());
+    let (dist, mixture_depth) = build_dist(&spec).expect("a constant of 0s is a valid distribution");
+    DistField { spec, dist, mixture_depth }
+}
+
+fn no_slowdown() -> SlowFactor {
+    SlowFactor(1.0)
+}
+
+fn default_grace_period() -> Dur {
+    dur(30 * NS_PER_S, "30s")
+}
+
+/// `restart: (initial: "10s", max: "300s", reset_after: "600s")`: kubelet's crash-loop back-off.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Restart",
+    expecting = "a restart back-off, as in (initial: \"10s\", max: \"300s\", reset_after: \"600s\")",
+    deny_unknown_fields
+)]
+pub(crate) struct RestartSpec {
+    #[serde(default = "ten_seconds")]
+    pub initial: PosDur,
+    #[serde(default = "default_restart_max")]
+    pub max: PosDur,
+    #[serde(default = "default_reset_after")]
+    pub reset_after: PosDur,
+}
+
+impl Default for RestartSpec {
+    fn default() -> Self {
+        RestartSpec { initial: ten_seconds(), max: default_restart_max(), reset_after: default_reset_after() }
+    }
+}
+
+fn ten_seconds() -> PosDur {
+    PosDur(dur(10 * NS_PER_S, "10s"))
+}
+
+fn default_restart_max() -> PosDur {
+    PosDur(dur(300 * NS_PER_S, "300s"))
+}
+
+fn default_reset_after() -> PosDur {
+    PosDur(dur(600 * NS_PER_S, "600s"))
+}
+
+/// `probes: (liveness: (...), readiness: (...), startup: (...))`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(
+    rename = "Probes",
+    expecting = "probes, as in (liveness: (check: Process), readiness: (check: QueueBelow(100)))",
+    deny_unknown_fields
+)]
+pub(crate) struct ProbesSpec {
+    #[serde(default)]
+    pub liveness: Option<ProbeSpec>,
+    #[serde(default)]
+    pub readiness: Option<ProbeSpec>,
+    #[serde(default)]
+    pub startup: Option<ProbeSpec>,
+}
+
+/// One probe: `(check: Process, initial_delay: "0s", period: "10s", timeout: "1s", ...)`.
+/// Zero periods and timeouts are refused while reading; the thresholds a probe kind
+/// requires are checked when building, where the kind is known.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Probe",
+    expecting = "a probe, as in (check: Process, period: \"10s\", timeout: \"1s\", failure_threshold: 3)",
+    deny_unknown_fields
+)]
+pub(crate) struct ProbeSpec {
+    #[serde(default)]
+    pub check: ProbeCheckSpec,
+    #[serde(default = "zero")]
+    pub initial_delay: Dur,
+    #[serde(default = "ten_seconds")]
+    pub period: PosDur,
+    #[serde(default = "one_second")]
+    pub timeout: PosDur,
+    #[serde(default = "one")]
+    pub success_threshold: Count<1, U32_MAX>,
+    #[serde(default = "three")]
+    pub failure_threshold: Count<1, U32_MAX>,
+}
+
+fn one_second() -> PosDur {
+    PosDur(dur(NS_PER_S, "1s"))
+}
+
+/// What a probe checks.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(
+    rename = "ProbeCheck",
+    expecting = "a probe check: Process, Dependency(service: ..., endpoint: ...) or QueueBelow(...)",
+    deny_unknown_fields
+)]
+pub(crate) enum ProbeCheckSpec {
+    #[default]
+    Process,
+    Dependency {
+        service: String,
+        endpoint: String,
+    },
+    QueueBelow(Count<1, U32_MAX>),
 }
 
 fn one<const MAX: u64>() -> Count<1, MAX> {
@@ -307,6 +479,40 @@ pub(crate) struct EndpointSpec {
     pub blocking: bool,
     #[serde(default)]
     pub cache: Option<CacheSpec>,
+    #[serde(default)]
+    pub error_rate: Fraction,
+    #[serde(default)]
+    pub flags: FlagList,
+}
+
+impl Default for Fraction {
+    fn default() -> Self {
+        Fraction(0.0)
+    }
+}
+
+/// Flags an endpoint sets on its answers: names, each once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<String>", into = "Vec<String>")]
+pub(crate) struct FlagList(pub Vec<String>);
+
+impl TryFrom<Vec<String>> for FlagList {
+    type Error = String;
+    fn try_from(names: Vec<String>) -> Result<Self, String> {
+        for (i, name) in names.iter().enumerate() {
+            check_name(name).map_err(|e| format!("flag names follow the rules of entity names: {e}"))?;
+            if names[..i].contains(name) {
+                return Err(format!("the flag `{name}` is listed twice"));
+            }
+        }
+        Ok(FlagList(names))
+    }
+}
+
+impl From<FlagList> for Vec<String> {
+    fn from(l: FlagList) -> Self {
+        l.0
+    }
 }
 
 fn yes() -> bool {
@@ -1112,7 +1318,7 @@ fn whole_share() -> Share {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
     rename = "FaultKind",
-    expecting = "one of Slow(factor: ...), Down, Fail(fraction: ..., outcome: ...), FlushCache",
+    expecting = "one of Slow(factor: ...), Down, Fail(fraction: ..., outcome: ...), FlushCache, Crash",
     deny_unknown_fields
 )]
 pub(crate) enum FaultKindSpec {
@@ -1126,6 +1332,7 @@ pub(crate) enum FaultKindSpec {
         outcome: FailOutcome,
     },
     FlushCache,
+    Crash,
 }
 
 impl FaultKindSpec {
@@ -1136,6 +1343,7 @@ impl FaultKindSpec {
             FaultKindSpec::Down => "down",
             FaultKindSpec::Fail { .. } => "fail",
             FaultKindSpec::FlushCache => "flush_cache",
+            FaultKindSpec::Crash => "crash",
         }
     }
 }
@@ -1246,7 +1454,10 @@ with_call_policy! {
         deny_unknown_fields
     )]
     pub(crate) struct ClientSpec {
-        pub target: TargetSpec,
+        #[serde(default)]
+        pub target: Option<TargetSpec>,
+        #[serde(default)]
+        pub flow: Option<Vec<FlowStepSpec>>,
         pub arrivals: ArrivalsSpec,
         #[serde(default)]
         pub schedule: ScheduleSpec,
@@ -1265,6 +1476,342 @@ with_call_policy! {
 pub(crate) struct TargetSpec {
     pub service: String,
     pub endpoint: String,
+}
+
+/// One step of a client's flow:
+/// `(name: "confirm", target: (...), delay: Exponential(mean: "5s"), when: Flag(step: "signup", flag: "x"))`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "FlowStep",
+    expecting = "a flow step, as in (name: \"signup\", target: (service: \"web\", endpoint: \"signup\"))",
+    deny_unknown_fields
+)]
+pub(crate) struct FlowStepSpec {
+    pub name: String,
+    pub target: TargetSpec,
+    #[serde(default = "default_startup")]
+    pub delay: DistField,
+    #[serde(default)]
+    pub when: WhenSpec,
+}
+
+/// When a flow step runs.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(
+    rename = "When",
+    expecting = "Always, Flag(step: ..., flag: ...) or NotFlag(step: ..., flag: ...)",
+    deny_unknown_fields
+)]
+pub(crate) enum WhenSpec {
+    #[default]
+    Always,
+    Flag {
+        step: String,
+        flag: String,
+    },
+    NotFlag {
+        step: String,
+        flag: String,
+    },
+}
+
+/// `(name: "v2", service: "web", version: "v2", at: "10m", strategy: Rolling(...))`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Deploy",
+    expecting = "a deploy, as in (name: \"v2\", service: \"web\", version: \"v2\", at: \"10m\", strategy: Rolling())",
+    deny_unknown_fields
+)]
+pub(crate) struct DeploySpec {
+    pub name: Label,
+    pub service: String,
+    pub version: String,
+    #[serde(default)]
+    pub at: Option<Dur>,
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub delay: Option<Dur>,
+    #[serde(default)]
+    pub strategy: StrategySpec,
+}
+
+/// How a deploy replaces instances.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Strategy",
+    expecting = "a deploy strategy: Rolling(max_surge: ..., max_unavailable: ...) or Canary(steps: [...])",
+    deny_unknown_fields
+)]
+pub(crate) enum StrategySpec {
+    Rolling {
+        #[serde(default = "quarter")]
+        max_surge: IntOrPercentSpec,
+        #[serde(default = "quarter")]
+        max_unavailable: IntOrPercentSpec,
+        #[serde(default = "zero")]
+        min_ready: Dur,
+        #[serde(default = "default_progress_deadline")]
+        progress_deadline: PosDur,
+    },
+    Canary {
+        #[serde(default)]
+        steps: Vec<CanaryStepSpec>,
+        #[serde(default)]
+        traffic_routing: bool,
+        #[serde(default)]
+        analysis: Option<AnalysisSpec>,
+    },
+}
+
+impl Default for StrategySpec {
+    fn default() -> Self {
+        StrategySpec::Rolling {
+            max_surge: quarter(),
+            max_unavailable: quarter(),
+            min_ready: zero(),
+            progress_deadline: default_progress_deadline(),
+        }
+    }
+}
+
+fn quarter() -> IntOrPercentSpec {
+    IntOrPercentSpec::Percent(25)
+}
+
+fn default_progress_deadline() -> PosDur {
+    PosDur(dur(600 * NS_PER_S, "600s"))
+}
+
+/// One canary step: `SetWeight(20)`, `Pause("10m")`, or `Pause()` (until the end of the run).
+///
+/// `Pause()` is not a newtype with nothing inside as far as ron is concerned, so `Pause` is
+/// read as a tuple of at most one duration from the file, and as a newtype (a duration, or
+/// null, `{}` or `[]` for none) from the JSON tree overrides edit: see [`reading_tree`].
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename = "CanaryStep")]
+pub(crate) enum CanaryStepSpec {
+    SetWeight(Count<0, 100>),
+    Pause(Option<Dur>),
+}
+
+thread_local! {
+    /// Whether the spec being read is the JSON tree of overrides rather than the file.
+    static READING_TREE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` (which reads a spec back from the JSON tree) with [`CanaryStepSpec`] reading
+/// `Pause` in the tree's form.
+pub(crate) fn reading_tree<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            READING_TREE.with(|r| r.set(self.0));
+        }
+    }
+    let _reset = Reset(READING_TREE.with(|r| r.replace(true)));
+    f()
+}
+
+const CANARY_STEPS: &[&str] = &["SetWeight", "Pause"];
+
+impl<'de> Deserialize<'de> for CanaryStepSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_enum("CanaryStep", CANARY_STEPS, CanaryStepVisitor)
+    }
+}
+
+struct CanaryStepVisitor;
+
+#[derive(Deserialize)]
+#[serde(rename = "CanaryStep")]
+enum CanaryStepTag {
+    SetWeight,
+    Pause,
+}
+
+impl<'de> Visitor<'de> for CanaryStepVisitor {
+    type Value = CanaryStepSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a canary step: SetWeight(<percent>), Pause(\"<duration>\") or Pause()")
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        use de::VariantAccess as _;
+        let (tag, variant) = data.variant::<CanaryStepTag>()?;
+        match tag {
+            CanaryStepTag::SetWeight => variant.newtype_variant().map(CanaryStepSpec::SetWeight),
+            CanaryStepTag::Pause if READING_TREE.with(std::cell::Cell::get) => {
+                variant.newtype_variant::<PauseArg>().map(|p| CanaryStepSpec::Pause(p.0))
+            }
+            CanaryStepTag::Pause => {
+                variant.tuple_variant(1, PauseArgVisitor).map(|p| CanaryStepSpec::Pause(p.0))
+            }
+        }
+    }
+}
+
+/// What `Pause` holds: a duration, or none (until the end of the run).
+struct PauseArg(Option<Dur>);
+
+impl<'de> Deserialize<'de> for PauseArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(PauseArgVisitor)
+    }
+}
+
+struct PauseArgVisitor;
+
+impl<'de> Visitor<'de> for PauseArgVisitor {
+    type Value = PauseArg;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a duration, as in Pause(\"10m\"), or nothing, as in Pause() (until the end of the run)")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<PauseArg, E> {
+        DurVisitor.visit_str(v).map(|d| PauseArg(Some(d)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<PauseArg, E> {
+        DurVisitor.visit_u64(v).map(|d| PauseArg(Some(d)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<PauseArg, E> {
+        DurVisitor.visit_i64(v).map(|d| PauseArg(Some(d)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<PauseArg, E> {
+        DurVisitor.visit_f64(v).map(|d| PauseArg(Some(d)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<PauseArg, E> {
+        Ok(PauseArg(None))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<PauseArg, E> {
+        Ok(PauseArg(None))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<PauseArg, A::Error> {
+        let first = seq.next_element::<Dur>()?;
+        if seq.next_element::<de::IgnoredAny>()?.is_some() {
+            return Err(de::Error::custom("a pause takes at most one duration, as in Pause(\"10m\")"));
+        }
+        Ok(PauseArg(first))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PauseArg, A::Error> {
+        // `Pause()` in an override reads as a struct with every field at its default.
+        if map.next_key::<de::IgnoredAny>()?.is_some() {
+            return Err(de::Error::custom("a pause takes a duration, as in Pause(\"10m\"), or nothing"));
+        }
+        Ok(PauseArg(None))
+    }
+}
+
+/// `analysis: (interval: "1m", failure_limit: 0, max_error_rate: 0.01, max_p99: "200ms", min_samples: 20)`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "Analysis",
+    expecting = "a canary analysis, as in (interval: \"1m\", max_error_rate: 0.01, max_p99: \"200ms\")",
+    deny_unknown_fields
+)]
+pub(crate) struct AnalysisSpec {
+    #[serde(default = "one_minute")]
+    pub interval: PosDur,
+    #[serde(default)]
+    pub failure_limit: Count<0, U32_MAX>,
+    #[serde(default)]
+    pub max_error_rate: Option<Fraction>,
+    #[serde(default)]
+    pub max_p99: Option<PosDur>,
+    #[serde(default = "one")]
+    pub min_samples: Count<1, U32_MAX>,
+}
+
+impl<const MAX: u64> Default for Count<0, MAX> {
+    fn default() -> Self {
+        Count(0)
+    }
+}
+
+/// Kubernetes `IntOrString` for `maxSurge` and `maxUnavailable`: a count (`1`) or a
+/// percentage of the replicas (`"25%"`, at most 100 %).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IntOrPercentSpec {
+    Int(u32),
+    Percent(u32),
+}
+
+impl IntOrPercentSpec {
+    pub fn is_zero(self) -> bool {
+        matches!(self, IntOrPercentSpec::Int(0) | IntOrPercentSpec::Percent(0))
+    }
+}
+
+impl<'de> Deserialize<'de> for IntOrPercentSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(IntOrPercentVisitor)
+    }
+}
+
+struct IntOrPercentVisitor;
+
+impl IntOrPercentVisitor {
+    const COUNT: CountVisitor<0, U32_MAX> = CountVisitor;
+}
+
+impl Visitor<'_> for IntOrPercentVisitor {
+    type Value = IntOrPercentSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a number of instances, as in 1, or a percentage of the replicas, as in \"25%\"")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let bad = || {
+            E::custom(format!(
+                "expected a whole number of instances, as in 1, or a percentage from \"0%\" to \"100%\", got \"{v}\""
+            ))
+        };
+        let digits = v.trim().strip_suffix('%').ok_or_else(bad)?.trim();
+        let p: u32 = digits.parse().map_err(|_| bad())?;
+        if p > 100 {
+            return Err(bad());
+        }
+        Ok(IntOrPercentSpec::Percent(p))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Self::COUNT.visit_u64(v).map(|c| IntOrPercentSpec::Int(u32::try_from(c.0).expect("bounded by u32")))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Self::COUNT.visit_i64(v).map(|c| IntOrPercentSpec::Int(u32::try_from(c.0).expect("bounded by u32")))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Self::Value, E> {
+        Self::COUNT.visit_u128(v).map(|c| IntOrPercentSpec::Int(u32::try_from(c.0).expect("bounded by u32")))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Self::Value, E> {
+        Self::COUNT.visit_i128(v).map(|c| IntOrPercentSpec::Int(u32::try_from(c.0).expect("bounded by u32")))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Self::COUNT.visit_f64(v).map(|c| IntOrPercentSpec::Int(u32::try_from(c.0).expect("bounded by u32")))
+    }
+}
+
+impl Serialize for IntOrPercentSpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            IntOrPercentSpec::Int(n) => s.serialize_u32(*n),
+            IntOrPercentSpec::Percent(p) => s.serialize_str(&format!("{p}%")),
+        }
+    }
 }
 
 /// How a client group generates requests.
@@ -1899,8 +2446,8 @@ checked_number!(
     |v| v.is_finite() && v >= 1.0
 );
 checked_number!(
-    /// A slowdown factor: at least 1 (a fault does not speed work up), at most a million so
-    /// that slowed work still fits in integer nanoseconds.
+    /// A slowdown factor (a `Slow` fault's, or warm-up's): at least 1 (neither speeds work
+    /// up), at most a million so that slowed work still fits in integer nanoseconds.
     SlowFactor,
     "from 1 to 1000000",
     |v| (1.0..=1e6).contains(&v)

@@ -7,6 +7,7 @@
 
 mod docs; // The committed reference equals `reference()`; `explain` and suggestions.
 mod errors; // One test per class of bad input: the whole rendered message.
+mod fleet; // Versions, lifecycles, probes, deploys and flows: builds, errors, overrides.
 mod never_panics; // proptest: arbitrary text, mutations of a valid file, odd overrides.
 mod overrides; // `--set`: scalars, enums, durations, list indices, blame, unknown paths.
 mod policies; // The resilience settings (steps, caches, dependencies, admission, faults): builds and errors.
@@ -21,6 +22,9 @@ pub const FLAGSHIP: &str = include_str!("flagship.ron");
 
 /// A valid scenario with every resilience setting and a few variants.
 pub const RESILIENCE: &str = include_str!("resilience.ron");
+
+/// A valid scenario with versions, lifecycles, probes, deploys and a user flow.
+pub const FLEET: &str = include_str!("fleet.ron");
 
 /// The flagship with each `(from, to)` replaced once; each `from` must be present.
 pub fn edit(edits: &[(&str, &str)]) -> String {

@@ -23,14 +23,15 @@ use squall_model::{
     RetryPolicy, ServiceConfig, ServiceId, ShedMetric, SheddingConfig, SlidingWindow, Step, TokenBucket,
 };
 use squall_model::{
-    AnalysisConfig, CanaryParams, CanaryStepConfig, DeployConfig, DeployStrategy, DeployTrigger,
-    FlowCondition, FlowConfig, FlowStep, IntOrPercent, Lifecycle, ProbeCheck, ProbeConfig, Probes,
-    RestartBackoff, RollingParams, VersionConfig,
+    AnalysisConfig, BalancerHealth, BlueGreenParams, CanaryParams, CanaryStepConfig, DeployConfig,
+    DeployStrategy, DeployTrigger, FlowCondition, FlowConfig, FlowStep, IntOrPercent, Lifecycle,
+    OutlierConfig, ProbeCheck, ProbeConfig, Probes, RestartBackoff, RollingParams, VersionConfig,
 };
 
 use crate::error::{unknown_name, unknown_name_in, Origin, Problem, ScenarioError};
 use crate::locate::{line_col, locate, path_string, Seg};
 use crate::overrides::{related_change, Change};
+use crate::spec::{AnalysisSpec, OutlierSpec};
 use crate::spec::{
     ArrivalsSpec, BackoffSpec, BalancerSpec, BreakerSpec, BudgetSpec, BulkheadSpec, CacheSpec, CallSpec,
     ClassesSpec, ClockSkewSpec, ConcurrencyLimitSpec, CriticalitySpec, DeadlineFormatSpec, DependencySpec,
@@ -214,6 +215,8 @@ fn build_services(spec: &ScenarioSpec, flags: &[String], pending: &mut Vec<Pendi
                 BalancerSpec::Random => BalancerKind::Random,
                 BalancerSpec::LeastOutstanding => BalancerKind::LeastOutstanding,
                 BalancerSpec::PowerOfTwoChoices => BalancerKind::PowerOfTwoChoices,
+                BalancerSpec::RingHash => BalancerKind::RingHash,
+                BalancerSpec::Maglev => BalancerKind::Maglev,
             },
             endpoints,
             dependencies,
@@ -225,7 +228,11 @@ fn build_services(spec: &ScenarioSpec, flags: &[String], pending: &mut Vec<Pendi
             lifecycle: lifecycle(&s.lifecycle, &under(&at, &["lifecycle"]), pending),
             probes: probes(spec, &s.probes, &under(&at, &["probes"]), pending),
             propagation_delay: duration_of(&s.propagation_delay),
-            lb: Default::default(),
+            lb: BalancerHealth {
+                outlier_detection: s.outlier_detection.as_ref().map(outlier_detection),
+                healthy_panic_threshold: u32_of(s.healthy_panic_threshold.0, "healthy_panic_threshold"),
+                slow_start: s.slow_start.as_ref().map(|d| duration_of(&d.0)),
+            },
         });
     }
     services
@@ -1738,24 +1745,8 @@ fn deploy_strategy(s: &StrategySpec, at: &[Seg], pending: &mut Vec<Pending>) -> 
             }))
         }
         StrategySpec::Canary { steps, traffic_routing, analysis } => {
-            let analysis = analysis.as_ref().map(|a| {
-                if a.max_error_rate.is_none() && a.max_p99.is_none() {
-                    problem(
-                        pending,
-                        under(at, &["Canary", "analysis"]),
-                        "the analysis checks nothing, so it would never fail; give `max_error_rate`, `max_p99`, \
-                         or both"
-                            .to_string(),
-                    );
-                }
-                AnalysisConfig {
-                    interval: duration_of(&a.interval.0),
-                    failure_limit: u32_of(a.failure_limit.0, "failure_limit"),
-                    max_error_rate: a.max_error_rate.map(|r| r.0),
-                    max_p99: a.max_p99.as_ref().map(|d| duration_of(&d.0)),
-                    min_samples: u32_of(a.min_samples.0, "min_samples"),
-                }
-            });
+            let analysis =
+                analysis.as_ref().map(|a| analysis_config(a, &under(at, &["Canary", "analysis"]), pending));
             Some(DeployStrategy::Canary(CanaryParams {
                 steps: steps
                     .iter()
@@ -1768,6 +1759,68 @@ fn deploy_strategy(s: &StrategySpec, at: &[Seg], pending: &mut Vec<Pending>) -> 
                 analysis,
             }))
         }
+        StrategySpec::BlueGreen { auto_promotion, scale_down_delay, abort_scale_down_delay, analysis } => {
+            Some(DeployStrategy::BlueGreen(BlueGreenParams {
+                auto_promotion: duration_of(auto_promotion),
+                scale_down_delay: duration_of(scale_down_delay),
+                abort_scale_down_delay: duration_of(abort_scale_down_delay),
+                analysis: analysis
+                    .as_ref()
+                    .map(|a| analysis_config(a, &under(at, &["BlueGreen", "analysis"]), pending)),
+            }))
+        }
+    }
+}
+
+/// An analysis of the new version's answers; one that checks nothing is refused.
+fn analysis_config(a: &AnalysisSpec, at: &[Seg], pending: &mut Vec<Pending>) -> AnalysisConfig {
+    if a.max_error_rate.is_none() && a.max_p99.is_none() {
+        problem(
+            pending,
+            at.to_vec(),
+            "the analysis checks nothing, so it would never fail; give `max_error_rate`, `max_p99`, or both"
+                .to_string(),
+        );
+    }
+    AnalysisConfig {
+        interval: duration_of(&a.interval.0),
+        failure_limit: u32_of(a.failure_limit.0, "failure_limit"),
+        max_error_rate: a.max_error_rate.map(|r| r.0),
+        max_p99: a.max_p99.as_ref().map(|d| duration_of(&d.0)),
+        min_samples: u32_of(a.min_samples.0, "min_samples"),
+    }
+}
+
+/// Envoy outlier detection, field for field.
+fn outlier_detection(o: &OutlierSpec) -> OutlierConfig {
+    let n = |c: u64, what| u32_of(c, what);
+    OutlierConfig {
+        consecutive_5xx: n(o.consecutive_5xx.0, "consecutive_5xx"),
+        enforcing_consecutive_5xx: n(o.enforcing_consecutive_5xx.0, "enforcing_consecutive_5xx"),
+        consecutive_gateway_failure: n(o.consecutive_gateway_failure.0, "consecutive_gateway_failure"),
+        enforcing_consecutive_gateway_failure: n(
+            o.enforcing_consecutive_gateway_failure.0,
+            "enforcing_consecutive_gateway_failure",
+        ),
+        interval: duration_of(&o.interval.0),
+        base_ejection_time: duration_of(&o.base_ejection_time.0),
+        max_ejection_time: duration_of(&o.max_ejection_time.0),
+        max_ejection_percent: n(o.max_ejection_percent.0, "max_ejection_percent"),
+        always_eject_one_host: o.always_eject_one_host,
+        success_rate_minimum_hosts: n(o.success_rate_minimum_hosts.0, "success_rate_minimum_hosts"),
+        success_rate_request_volume: n(o.success_rate_request_volume.0, "success_rate_request_volume"),
+        success_rate_stdev_factor: n(o.success_rate_stdev_factor.0, "success_rate_stdev_factor"),
+        enforcing_success_rate: n(o.enforcing_success_rate.0, "enforcing_success_rate"),
+        failure_percentage_threshold: n(o.failure_percentage_threshold.0, "failure_percentage_threshold"),
+        enforcing_failure_percentage: n(o.enforcing_failure_percentage.0, "enforcing_failure_percentage"),
+        failure_percentage_minimum_hosts: n(
+            o.failure_percentage_minimum_hosts.0,
+            "failure_percentage_minimum_hosts",
+        ),
+        failure_percentage_request_volume: n(
+            o.failure_percentage_request_volume.0,
+            "failure_percentage_request_volume",
+        ),
     }
 }
 

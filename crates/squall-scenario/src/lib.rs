@@ -302,6 +302,15 @@ mod tests {
         timeseries: (bucket: "1s", max_buckets: 10), limits: (max_events: 10, max_in_flight: 10),
         services: {
             "a": (replicas: 1, workers: 1, balancer: Random,
+                outlier_detection: (consecutive_5xx: 5, enforcing_consecutive_5xx: 100,
+                    consecutive_gateway_failure: 5, enforcing_consecutive_gateway_failure: 0,
+                    interval: "10s", base_ejection_time: "30s", max_ejection_time: "300s",
+                    max_ejection_percent: 10, always_eject_one_host: false,
+                    success_rate_minimum_hosts: 5, success_rate_request_volume: 100,
+                    success_rate_stdev_factor: 1900, enforcing_success_rate: 100,
+                    failure_percentage_threshold: 85, enforcing_failure_percentage: 0,
+                    failure_percentage_minimum_hosts: 5, failure_percentage_request_volume: 50),
+                healthy_panic_threshold: 50, slow_start: "10s",
                 queue: (capacity: 1, shared: true, discipline: AdaptiveLifo,
                     codel: (target: "5ms", interval: "100ms"), drop_abandoned: true),
                 endpoints: {
@@ -403,6 +412,9 @@ mod tests {
             (name: "c", service: "b", version: "v1", after: "r", delay: "1s",
                 strategy: Canary(steps: [SetWeight(20), Pause("1s"), Pause()], traffic_routing: true,
                     analysis: (interval: "1s", failure_limit: 1, max_error_rate: 0.1, max_p99: "1s", min_samples: 2))),
+            (name: "bg", service: "b", version: "v2", after: "c",
+                strategy: BlueGreen(auto_promotion: "1s", scale_down_delay: "1m", abort_scale_down_delay: "10s",
+                    analysis: (interval: "1s", failure_limit: 1, max_error_rate: 0.1, max_p99: "1s", min_samples: 2))),
         ],
         variants: {
             "more": { "services.a.replicas": "2" },
@@ -453,7 +465,11 @@ mod tests {
         assert_eq!(s.config.services.len(), 3);
         assert_eq!(s.config.clients.len(), 4);
         assert_eq!(s.config.faults.len(), 5);
-        assert_eq!(s.config.deploys.len(), 2);
+        assert_eq!(s.config.deploys.len(), 3);
+        assert!(matches!(s.config.deploys[2].strategy, squall_model::DeployStrategy::BlueGreen(_)));
+        let lb = &s.config.services[0].lb;
+        assert_eq!(lb.outlier_detection, Some(squall_model::OutlierConfig::default()));
+        assert_eq!(lb.slow_start, Some(squall_kernel::SimDuration::from_secs(10)));
         assert_eq!(s.variant_names, ["more"]);
     }
 

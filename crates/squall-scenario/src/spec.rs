@@ -207,6 +207,12 @@ pub(crate) struct ServiceSpec {
     pub probes: ProbesSpec,
     #[serde(default = "zero")]
     pub propagation_delay: Dur,
+    #[serde(default)]
+    pub outlier_detection: Option<OutlierSpec>,
+    #[serde(default = "fifty")]
+    pub healthy_panic_threshold: Count<0, 100>,
+    #[serde(default)]
+    pub slow_start: Option<PosDur>,
 }
 
 /// One version of a service: the service's `endpoints`, with these added or replaced and
@@ -457,6 +463,8 @@ pub(crate) enum BalancerSpec {
     Random,
     LeastOutstanding,
     PowerOfTwoChoices,
+    RingHash,
+    Maglev,
 }
 
 /// One endpoint: either the shorthand `work` then `calls`, or the general `steps`. Which
@@ -1540,7 +1548,7 @@ pub(crate) struct DeploySpec {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
     rename = "Strategy",
-    expecting = "a deploy strategy: Rolling(max_surge: ..., max_unavailable: ...) or Canary(steps: [...])",
+    expecting = "a deploy strategy: Rolling(max_surge: ..., max_unavailable: ...), Canary(steps: [...]) or BlueGreen(...)",
     deny_unknown_fields
 )]
 pub(crate) enum StrategySpec {
@@ -1562,6 +1570,87 @@ pub(crate) enum StrategySpec {
         #[serde(default)]
         analysis: Option<AnalysisSpec>,
     },
+    BlueGreen {
+        #[serde(default = "zero")]
+        auto_promotion: Dur,
+        #[serde(default = "thirty_seconds")]
+        scale_down_delay: Dur,
+        #[serde(default = "thirty_seconds")]
+        abort_scale_down_delay: Dur,
+        #[serde(default)]
+        analysis: Option<AnalysisSpec>,
+    },
+}
+
+fn thirty_seconds() -> Dur {
+    dur(30 * NS_PER_S, "30s")
+}
+
+fn fifty() -> Count<0, 100> {
+    Count(50)
+}
+
+/// Envoy passive outlier detection, with the names and defaults of `outlier_detection`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "OutlierDetection",
+    expecting = "outlier detection, as in (consecutive_5xx: 5, interval: \"10s\", base_ejection_time: \"30s\")",
+    deny_unknown_fields
+)]
+pub(crate) struct OutlierSpec {
+    #[serde(default = "five")]
+    pub consecutive_5xx: Count<0, U32_MAX>,
+    #[serde(default = "hundred")]
+    pub enforcing_consecutive_5xx: Count<0, 100>,
+    #[serde(default = "five")]
+    pub consecutive_gateway_failure: Count<0, U32_MAX>,
+    #[serde(default)]
+    pub enforcing_consecutive_gateway_failure: Count<0, 100>,
+    #[serde(default = "ten_seconds")]
+    pub interval: PosDur,
+    #[serde(default = "thirty_seconds_pos")]
+    pub base_ejection_time: PosDur,
+    #[serde(default = "three_hundred_seconds")]
+    pub max_ejection_time: PosDur,
+    #[serde(default = "ten_percent")]
+    pub max_ejection_percent: Count<0, 100>,
+    #[serde(default)]
+    pub always_eject_one_host: bool,
+    #[serde(default = "five")]
+    pub success_rate_minimum_hosts: Count<0, U32_MAX>,
+    #[serde(default = "hundred")]
+    pub success_rate_request_volume: Count<0, U32_MAX>,
+    #[serde(default = "stdev_factor")]
+    pub success_rate_stdev_factor: Count<0, U32_MAX>,
+    #[serde(default = "hundred")]
+    pub enforcing_success_rate: Count<0, 100>,
+    #[serde(default = "eighty_five")]
+    pub failure_percentage_threshold: Count<0, 100>,
+    #[serde(default)]
+    pub enforcing_failure_percentage: Count<0, 100>,
+    #[serde(default = "five")]
+    pub failure_percentage_minimum_hosts: Count<0, U32_MAX>,
+    #[serde(default = "fifty_any")]
+    pub failure_percentage_request_volume: Count<0, U32_MAX>,
+}
+
+fn fifty_any() -> Count<0, U32_MAX> {
+    Count(50)
+}
+fn ten_percent() -> Count<0, 100> {
+    Count(10)
+}
+fn eighty_five() -> Count<0, 100> {
+    Count(85)
+}
+fn stdev_factor() -> Count<0, U32_MAX> {
+    Count(1900)
+}
+fn thirty_seconds_pos() -> PosDur {
+    PosDur(thirty_seconds())
+}
+fn three_hundred_seconds() -> PosDur {
+    PosDur(dur(300 * NS_PER_S, "300s"))
 }
 
 impl Default for StrategySpec {

@@ -230,3 +230,78 @@ fn failover_to_a_second_provider_meets_the_target_a_single_one_cannot() {
     assert!(retries > base && retries < 0.99965, "retries fix random errors, not the outage: {retries}");
     assert!(failover > 0.9999, "failover: {failover}");
 }
+
+/// Flows of a client: (started, completed, failed).
+fn flows(out: &RunOutput, name: &str) -> (u64, u64, u64) {
+    let f = client(out, name).flow.as_ref().unwrap_or_else(|| panic!("{name} runs no flow"));
+    (f.started, f.completed, f.failed)
+}
+
+/// Requests a service's version answered.
+fn answered_by(out: &RunOutput, service: &str, version: &str) -> u64 {
+    let s = out.services.iter().find(|s| s.name == service).unwrap();
+    s.fleet.versions.iter().find(|v| v.name == version).map_or(0, |v| v.answers.total())
+}
+
+#[test]
+fn a_rolling_update_strands_sign_ups_a_canary_strands_more_and_expand_contract_none_over_seeds() {
+    for seed in [5, 6, 7] {
+        let runs = run_variants_seeded("rolling-email-confirmation", seed);
+        let names: Vec<&str> = runs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["baseline", "canary-hour", "expand-contract", "sticky-sessions"]);
+        let failed = |v: &str| flows(variant(&runs, v), "new-users").2;
+        let (rolling, canary, expand, sticky) =
+            (failed("baseline"), failed("canary-hour"), failed("expand-contract"), failed("sticky-sessions"));
+        assert!(rolling > 0, "seed {seed}: the rolling update failed no sign-up");
+        assert!(canary > 10 * rolling, "seed {seed}: canary {canary} vs rolling {rolling}");
+        assert_eq!(expand, 0, "seed {seed}: expand/contract failed sign-ups");
+        assert!(sticky < rolling, "seed {seed}: sticky {sticky} vs rolling {rolling}");
+        // Every failure is a confirmation that reached v1.
+        let base = variant(&runs, "baseline");
+        let f = client(base, "new-users").flow.as_ref().unwrap();
+        assert_eq!(f.steps[1].outcomes.get(Outcome::Unsupported), rolling);
+        assert!(f.paths.iter().filter(|p| p.failed > 0).all(|p| p.versions == ["v2", "v1"]), "{:?}", f.paths);
+    }
+}
+
+#[test]
+fn analysis_rolls_a_bad_canary_back_with_a_small_blast_radius_and_blue_green_switches_back() {
+    use squall_model::DeployResult;
+    let runs = run_variants("canary-bad-release");
+    let names: Vec<&str> = runs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["baseline", "canary", "canary-traffic-routed", "blue-green"]);
+    let blast = |v: &str| answered_by(variant(&runs, v), "shop", "v2");
+    let result = |v: &str| variant(&runs, v).deploys[0].result.clone();
+    // A rolling update has no analysis: v2 serves everything from about 5:40 to the end.
+    assert_eq!(result("baseline"), DeployResult::Completed);
+    assert!(blast("baseline") > 250_000, "{}", blast("baseline"));
+    for v in ["canary", "canary-traffic-routed", "blue-green"] {
+        assert_eq!(result(v), DeployResult::RolledBack, "{v}");
+        let d = &variant(&runs, v).deploys[0];
+        let took = d.events.last().unwrap().at.since(d.events[0].at).as_secs_f64();
+        assert!(took < 300.0, "{v} took {took} s to roll back");
+        assert!(success(variant(&runs, v), "buyers") > 0.99, "{v}");
+    }
+    // A canary exposes a tenth of the traffic, a blue-green switch all of it.
+    assert!(blast("canary") < 6_000 && blast("canary-traffic-routed") < 6_000);
+    assert!(blast("blue-green") > 5 * blast("canary"), "{} vs {}", blast("blue-green"), blast("canary"));
+    assert!(blast("blue-green") < blast("baseline") / 4);
+}
+
+#[test]
+fn a_liveness_probe_on_the_cache_restarts_every_pod_and_readiness_only_rides_the_blip_out() {
+    let runs = run_variants("liveness-death-spiral");
+    let names: Vec<&str> = runs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["baseline", "readiness-only"]);
+    let base = variant(&runs, "baseline");
+    let app = base.services.iter().find(|s| s.name == "app").unwrap();
+    // Every pod is killed by its probe, more than once: the restarts stampede the cache.
+    assert!(app.fleet.probe_kills > 2 * 8, "{} probe kills", app.fleet.probe_kills);
+    assert!(matches!(recovery_of(base, "cache-failover"), RecoveryStatus::Never));
+    assert!(success(base, "users") < 0.5);
+    let fixed = variant(&runs, "readiness-only");
+    let app = fixed.services.iter().find(|s| s.name == "app").unwrap();
+    assert_eq!((app.fleet.crashes, app.fleet.restarts), (0, 0));
+    assert!(recovered_within(fixed, "cache-failover", 10));
+    assert!(success(fixed, "users") > 0.99);
+}

@@ -115,6 +115,9 @@ fn the_committed_comparisons_are_up_to_date() {
         "deadline-propagation",
         "graceful-degradation",
         "payment-failover",
+        "rolling-email-confirmation",
+        "canary-bad-release",
+        "liveness-death-spiral",
     ] {
         let dir = temp_dir(&format!("compare-{name}"));
         let file = format!("scenarios/{name}.ron");

@@ -431,7 +431,7 @@ impl World {
         outcome: Outcome,
         latency: Option<u64>,
     ) {
-        if v == NONE {
+        if v == NONE || !self.services[service.0 as usize].track_versions {
             return;
         }
         let b = self.bucket(now);

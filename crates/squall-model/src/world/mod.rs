@@ -276,6 +276,9 @@ struct ServiceState {
     versions: Vec<fleet::VersionState>,
     /// Index of its first version in client groups' `served`.
     version_base: u32,
+    /// Count answers by version: the service has several versions, is deployed, probed or
+    /// crashed (otherwise its one version's figures are not reported, and cost time).
+    track_versions: bool,
     /// Traffic-routed weights: the share of requests (0..=100) the balancer sends to
     /// `routed.0`'s instances, the rest going to the others; `None` routes by endpoints.
     routed: Option<(u32, u32)>,
@@ -506,6 +509,14 @@ impl World {
                 next_ordinal: 0,
                 versions: (0..n_versions).map(|_| fleet::VersionState::new(n_buckets)).collect(),
                 version_base,
+                track_versions: n_versions > 1
+                    || cfg.deploys.iter().any(|d| d.service.0 as usize == services.len())
+                    || cfg.faults.iter().any(|f| {
+                        f.service.0 as usize == services.len() && f.kind == crate::config::FaultKind::Crash
+                    })
+                    || sc.probes.liveness.is_some()
+                    || sc.probes.readiness.is_some()
+                    || sc.probes.startup.is_some(),
                 routed: None,
                 split: [Vec::new(), Vec::new()],
                 hash: None,

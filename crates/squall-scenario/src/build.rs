@@ -1463,32 +1463,45 @@ fn build_flow(
             resolve(spec, &st.target.service, &st.target.endpoint, &under(&s_at, &["target"]), pending);
         let when = match &st.when {
             WhenSpec::Always => Some(FlowCondition::Always),
+            WhenSpec::ServedBy { step, version } | WhenSpec::NotServedBy { step, version } => {
+                let (variant, is) = match &st.when {
+                    WhenSpec::ServedBy { .. } => ("ServedBy", true),
+                    _ => ("NotServedBy", false),
+                };
+                let w_at = under(&s_at, &["when", variant]);
+                let step_index = earlier_step(steps, i, step, &w_at, pending);
+                let version_index = step_index.and_then(|j| targets[j]).and_then(|(service, _)| {
+                    let s = &services[service.0 as usize];
+                    let names: Vec<&str> = (0..s.n_versions()).map(|v| s.version_name(v)).collect();
+                    let found = names.iter().position(|n| n == version);
+                    if found.is_none() {
+                        pending.push(Pending {
+                            paths: vec![under(&w_at, &["version"])],
+                            anchor: Some(version.clone()),
+                            message: unknown_name_in(
+                                "version",
+                                version,
+                                &format!(" of service `{}`", s.name),
+                                &names,
+                            ),
+                        });
+                    }
+                    found
+                });
+                match (step_index, version_index) {
+                    (Some(step), Some(version)) => {
+                        Some(FlowCondition::ServedBy { step: id_of(step), version: id_of(version), is })
+                    }
+                    _ => None,
+                }
+            }
             WhenSpec::Flag { step, flag } | WhenSpec::NotFlag { step, flag } => {
                 let (variant, set) = match &st.when {
                     WhenSpec::Flag { .. } => ("Flag", true),
                     _ => ("NotFlag", false),
                 };
                 let w_at = under(&s_at, &["when", variant]);
-                let earlier: Vec<&str> = steps[..i].iter().map(|o| o.name.as_str()).collect();
-                let step_index = earlier.iter().position(|n| n == step);
-                if step_index.is_none() {
-                    let message = match steps[i..].iter().position(|o| &o.name == step) {
-                        Some(0) => format!("a step cannot depend on itself: `{step}` is this step"),
-                        Some(k) => format!(
-                            "a condition may only name an earlier step, but `{step}` is flow[{}], after this one",
-                            i + k
-                        ),
-                        None if earlier.is_empty() => {
-                            format!("unknown step `{step}`: the first step has no earlier step to depend on")
-                        }
-                        None => unknown_name("step", step, &earlier),
-                    };
-                    pending.push(Pending {
-                        paths: vec![under(&w_at, &["step"])],
-                        anchor: Some(step.clone()),
-                        message,
-                    });
-                }
+                let step_index = earlier_step(steps, i, step, &w_at, pending);
                 let flag_index = flags.iter().position(|f| f == flag);
                 if flag_index.is_none() {
                     let known: Vec<&str> = flags.iter().map(String::as_str).collect();
@@ -1547,6 +1560,39 @@ fn build_flow(
         }
     }
     (out.len() == steps.len()).then_some(FlowConfig { steps: out })
+}
+
+/// The index of the earlier step a condition of step `i` names, or a located problem.
+fn earlier_step(
+    steps: &[FlowStepSpec],
+    i: usize,
+    step: &str,
+    w_at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> Option<usize> {
+    let earlier: Vec<&str> = steps[..i].iter().map(|o| o.name.as_str()).collect();
+    let found = earlier.iter().position(|n| *n == step);
+    if found.is_none() {
+        let message = match steps[i..].iter().position(|o| o.name == step) {
+            Some(0) => format!("a step cannot depend on itself: `{step}` is this step"),
+            Some(k) => {
+                format!(
+                    "a condition may only name an earlier step, but `{step}` is flow[{}], after this one",
+                    i + k
+                )
+            }
+            None if earlier.is_empty() => {
+                format!("unknown step `{step}`: the first step has no earlier step to depend on")
+            }
+            None => unknown_name("step", step, &earlier),
+        };
+        pending.push(Pending {
+            paths: vec![under(w_at, &["step"])],
+            anchor: Some(step.to_string()),
+            message,
+        });
+    }
+    found
 }
 
 fn int_or_percent(v: IntOrPercentSpec) -> IntOrPercent {

@@ -394,6 +394,8 @@ mod tests {
                 (name: "s1", target: (service: "b", endpoint: "y")),
                 (name: "s2", target: (service: "b", endpoint: "y2"), delay: Constant("1s"), when: Flag(step: "s1", flag: "f1")),
                 (name: "s3", target: (service: "b", endpoint: "y"), when: NotFlag(step: "s1", flag: "f1")),
+                (name: "s4", target: (service: "b", endpoint: "y"), when: ServedBy(step: "s1", version: "v2")),
+                (name: "s5", target: (service: "b", endpoint: "y"), when: NotServedBy(step: "s1", version: "v1")),
             ]),
             "u": (target: (service: "a", endpoint: "x"), arrivals: Closed(users: 1, think: Constant("1s")),
                 hedge: (max_attempts: 3, hedging_delay: "10ms", non_fatal: [ServerError]),

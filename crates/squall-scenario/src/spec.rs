@@ -1521,6 +1521,14 @@ pub(crate) enum WhenSpec {
         step: String,
         flag: String,
     },
+    ServedBy {
+        step: String,
+        version: String,
+    },
+    NotServedBy {
+        step: String,
+        version: String,
+    },
 }
 
 /// `(name: "v2", service: "web", version: "v2", at: "10m", strategy: Rolling(...))`.

@@ -42,4 +42,14 @@ pub enum FlowCondition {
         /// Whether the flag must be set.
         set: bool,
     },
+    /// An earlier step was answered by a given version of its service (`is: true`) or not
+    /// (`is: false`; a skipped step, or one no instance answered, was served by none).
+    ServedBy {
+        /// Index of the earlier step.
+        step: u32,
+        /// Index of the version in the step's service's versions.
+        version: u32,
+        /// Whether that version must have answered.
+        is: bool,
+    },
 }

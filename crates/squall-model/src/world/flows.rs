@@ -171,6 +171,9 @@ impl World {
                     let flags = self.flows.slots[flow as usize].flags[s as usize];
                     (flags >> flag & 1 == 1) == set
                 }
+                FlowCondition::ServedBy { step: s, version, is } => {
+                    (self.flows.slots[flow as usize].versions[s as usize] == version) == is
+                }
             };
             if !holds {
                 stats.out.steps[step].skipped += 1;

@@ -412,6 +412,21 @@ fn sticky_sessions_send_a_flows_steps_to_one_instance_and_fail_fewer_confirmatio
 }
 
 #[test]
+fn a_step_can_depend_on_the_version_that_served_an_earlier_one() {
+    // Confirming only when v2 answered the sign-up is what the flag says here: the same flows
+    // run, on the same random numbers, and fail alike.
+    let by_flag = run(&email("rolling", 2));
+    let mut cfg = email("rolling", 2);
+    cfg.clients[0].flow.as_mut().unwrap().steps[1].when =
+        FlowCondition::ServedBy { step: 0, version: 2, is: true };
+    let by_version = run(&cfg);
+    let (a, b) = (by_flag.clients[0].flow.as_ref().unwrap(), by_version.clients[0].flow.as_ref().unwrap());
+    assert!(a.failed > 0);
+    assert_eq!((a.started, a.completed, a.failed), (b.started, b.completed, b.failed));
+    assert_eq!(a.steps[1].skipped, b.steps[1].skipped);
+}
+
+#[test]
 fn flows_record_the_versions_that_served_each_step() {
     let out = run(&email("rolling", 1));
     let f = out.clients[0].flow.as_ref().unwrap();
@@ -552,5 +567,61 @@ proptest! {
         let step_runs: u64 = f.steps.iter().map(|s| s.run).sum();
         prop_assert_eq!(step_runs, out.clients[0].issued);
         prop_assert_eq!(digest(&out), digest(&run(&cfg)));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// A rollback ends with only the stable version serving: a bad release caught by the
+    /// analysis of a canary (either weighting) or a blue-green is rolled back, its instances
+    /// leave, and the stable version has its full count ready.
+    #[test]
+    fn a_rollback_ends_with_only_the_stable_version_serving(
+        replicas in 2u32..10,
+        startup_s in 0u32..5,
+        weight in 10u32..60,
+        strategy in 0u8..3,
+        seed in 0u64..1000,
+    ) {
+        let mut cfg = two_versions(replicas, f64::from(startup_s), IntOrPercent::Int(1), IntOrPercent::Int(0));
+        cfg.seed = seed;
+        cfg.duration = dur(300);
+        cfg.services[0].versions[1].endpoints[0].as_mut().unwrap().error_rate = 0.2;
+        let analysis = AnalysisConfig {
+            interval: dur(10),
+            failure_limit: 1,
+            max_error_rate: Some(0.05),
+            max_p99: None,
+            min_samples: 20,
+        };
+        cfg.deploys[0].strategy = if strategy == 2 {
+            DeployStrategy::BlueGreen(BlueGreenParams {
+                scale_down_delay: dur(120),
+                analysis: Some(analysis),
+                ..BlueGreenParams::default()
+            })
+        } else {
+            DeployStrategy::Canary(CanaryParams {
+                steps: vec![CanaryStepConfig::SetWeight(weight), CanaryStepConfig::Pause(Some(dur(120)))],
+                traffic_routing: strategy == 1,
+                analysis: Some(analysis),
+            })
+        };
+        let out = run(&cfg);
+        let d = &out.deploys[0];
+        prop_assert_eq!(&d.result, &DeployResult::RolledBack, "{:?}", d.events);
+        let s = &out.services[0];
+        let last: Vec<(u32, u32, u32)> = s
+            .fleet
+            .versions
+            .iter()
+            .map(|v| {
+                let b = v.series.last().unwrap();
+                (b.ready, b.starting + b.not_ready, b.terminating)
+            })
+            .collect();
+        prop_assert_eq!(last, vec![(replicas, 0, 0), (0, 0, 0)]);
+        prop_assert_eq!(s.instances, replicas);
     }
 }

@@ -400,3 +400,19 @@ fn overrides_reach_probes_deploys_and_canary_steps() {
     let e = parse_with(FLEET, &["services.web.versions.v9.remove=[]"]).unwrap_err().to_string();
     assert!(e.ends_with("unknown version `v9`; expected one of `v1`, `v2`, `v3`"), "{e}");
 }
+
+#[test]
+fn a_condition_on_the_version_that_served_a_step_names_one_of_its_versions() {
+    let text = FLEET.replace(
+        "NotFlag(step: \"signup\", flag: \"needs_confirmation\")",
+        "NotServedBy(step: \"signup\", version: \"v2\")",
+    );
+    let c = squall_scenario::parse(&text, "f.ron", &[]).unwrap_or_else(|e| panic!("{e}")).config;
+    let flow = c.clients[0].flow.as_ref().unwrap();
+    assert_eq!(flow.steps[2].when, FlowCondition::ServedBy { step: 0, version: 1, is: false });
+    check_error_of(
+        FLEET,
+        &[("NotFlag(step: \"signup\", flag: \"needs_confirmation\")", "ServedBy(step: \"signup\", version: \"v22\")")],
+        "f.ron:55:150: clients.users.flow[2].when.ServedBy.version: unknown version `v22` of service `web`, did you mean `v2`?",
+    );
+}

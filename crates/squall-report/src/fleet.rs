@@ -19,7 +19,7 @@ use squall_model::{
 pub(crate) fn fleet_shown(f: &FleetOutput) -> bool {
     f.versions.len() > 1
         || f.created + f.crashes + f.restarts + f.refused_not_accepting + f.skew_ns > 0
-        || f.ejections_detected + f.panic_picks > 0
+        || f.ejections_detected + f.panic_picks + f.health_check_failures > 0
         || !f.skew_windows.is_empty()
 }
 

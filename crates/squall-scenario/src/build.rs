@@ -24,8 +24,8 @@ use squall_model::{
 };
 use squall_model::{
     AnalysisConfig, BalancerHealth, BlueGreenParams, CanaryParams, CanaryStepConfig, DeployConfig,
-    DeployStrategy, DeployTrigger, FlowCondition, FlowConfig, FlowStep, IntOrPercent, Lifecycle,
-    OutlierConfig, ProbeCheck, ProbeConfig, Probes, RestartBackoff, RollingParams, VersionConfig,
+    DeployStrategy, DeployTrigger, FlowCondition, FlowConfig, FlowStep, HealthCheckConfig, IntOrPercent,
+    Lifecycle, OutlierConfig, ProbeCheck, ProbeConfig, Probes, RestartBackoff, RollingParams, VersionConfig,
 };
 
 use crate::error::{unknown_name, unknown_name_in, Origin, Problem, ScenarioError};
@@ -232,6 +232,16 @@ fn build_services(spec: &ScenarioSpec, flags: &[String], pending: &mut Vec<Pendi
                 outlier_detection: s.outlier_detection.as_ref().map(outlier_detection),
                 healthy_panic_threshold: u32_of(s.healthy_panic_threshold.0, "healthy_panic_threshold"),
                 slow_start: s.slow_start.as_ref().map(|d| duration_of(&d.0)),
+                health_check: s.health_check.as_ref().and_then(|h| {
+                    let at = under(&at, &["health_check"]);
+                    Some(HealthCheckConfig {
+                        check: probe_check(spec, &h.check, &at, pending)?,
+                        interval: duration_of(&h.interval.0),
+                        timeout: duration_of(&h.timeout.0),
+                        unhealthy_threshold: u32_of(h.unhealthy_threshold.0, "unhealthy_threshold"),
+                        healthy_threshold: u32_of(h.healthy_threshold.0, "healthy_threshold"),
+                    })
+                }),
             },
         });
     }
@@ -1411,15 +1421,7 @@ fn probe(
             ),
         );
     }
-    let check = match &p.check {
-        ProbeCheckSpec::Process => ProbeCheck::Process,
-        ProbeCheckSpec::Dependency { service, endpoint } => {
-            let (service, endpoint) =
-                resolve(spec, service, endpoint, &under(at, &["check", "Dependency"]), pending)?;
-            ProbeCheck::Dependency { service, endpoint }
-        }
-        ProbeCheckSpec::QueueBelow(n) => ProbeCheck::QueueBelow(u32_of(n.0, "QueueBelow")),
-    };
+    let check = probe_check(spec, &p.check, at, pending)?;
     Some(squall_model::ProbeSpec {
         check,
         config: ProbeConfig {
@@ -1593,6 +1595,24 @@ fn earlier_step(
         });
     }
     found
+}
+
+/// What a probe or a health check checks; `None` when its dependency does not resolve.
+fn probe_check(
+    spec: &ScenarioSpec,
+    c: &ProbeCheckSpec,
+    at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> Option<ProbeCheck> {
+    Some(match c {
+        ProbeCheckSpec::Process => ProbeCheck::Process,
+        ProbeCheckSpec::Dependency { service, endpoint } => {
+            let (service, endpoint) =
+                resolve(spec, service, endpoint, &under(at, &["check", "Dependency"]), pending)?;
+            ProbeCheck::Dependency { service, endpoint }
+        }
+        ProbeCheckSpec::QueueBelow(n) => ProbeCheck::QueueBelow(u32_of(n.0, "QueueBelow")),
+    })
 }
 
 fn int_or_percent(v: IntOrPercentSpec) -> IntOrPercent {

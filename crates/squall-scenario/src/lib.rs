@@ -311,6 +311,8 @@ mod tests {
                     failure_percentage_threshold: 85, enforcing_failure_percentage: 0,
                     failure_percentage_minimum_hosts: 5, failure_percentage_request_volume: 50),
                 healthy_panic_threshold: 50, slow_start: "10s",
+                health_check: (check: QueueBelow(10), interval: "5s", timeout: "1s",
+                    unhealthy_threshold: 3, healthy_threshold: 2),
                 queue: (capacity: 1, shared: true, discipline: AdaptiveLifo,
                     codel: (target: "5ms", interval: "100ms"), drop_abandoned: true),
                 endpoints: {

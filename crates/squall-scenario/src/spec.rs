@@ -213,6 +213,8 @@ pub(crate) struct ServiceSpec {
     pub healthy_panic_threshold: Count<0, 100>,
     #[serde(default)]
     pub slow_start: Option<PosDur>,
+    #[serde(default)]
+    pub health_check: Option<HealthCheckSpec>,
 }
 
 /// One version of a service: the service's `endpoints`, with these added or replaced and
@@ -355,6 +357,34 @@ pub(crate) struct ProbeSpec {
 
 fn one_second() -> PosDur {
     PosDur(dur(NS_PER_S, "1s"))
+}
+
+/// Envoy active health checking: `health_check: (check: Process, interval: "5s")`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(
+    rename = "HealthCheck",
+    expecting = "a health check, as in (check: Process, interval: \"5s\", timeout: \"1s\", unhealthy_threshold: 3)",
+    deny_unknown_fields
+)]
+pub(crate) struct HealthCheckSpec {
+    #[serde(default)]
+    pub check: ProbeCheckSpec,
+    #[serde(default = "five_seconds")]
+    pub interval: PosDur,
+    #[serde(default = "one_second")]
+    pub timeout: PosDur,
+    #[serde(default = "three")]
+    pub unhealthy_threshold: Count<1, U32_MAX>,
+    #[serde(default = "two")]
+    pub healthy_threshold: Count<1, U32_MAX>,
+}
+
+fn five_seconds() -> PosDur {
+    PosDur(dur(5 * NS_PER_S, "5s"))
+}
+
+fn two<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
+    count(2)
 }
 
 /// What a probe checks.

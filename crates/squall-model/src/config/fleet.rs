@@ -88,7 +88,7 @@ pub struct Probes {
 
 /// Envoy's load-balancer health settings for a service's balancer, which is one view shared
 /// by all its callers. The defaults change nothing.
-#[derive(Copy, Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BalancerHealth {
     /// Passive outlier detection (`outlier_detection`): every answer an instance gives
     /// counts for it, and the balancer skips ejected endpoints. `None` (the default) turns
@@ -103,12 +103,39 @@ pub struct BalancerHealth {
     /// minimum weight 10 %). The fleet present at the start does not ramp. Applies to
     /// `RoundRobin`, `Random` and `LeastOutstanding` balancers only.
     pub slow_start: Option<SimDuration>,
+    /// Envoy active health checking (`health_check`): the balancer checks each endpoint
+    /// every `interval` and skips those failing. `None` (the default) turns it off.
+    pub health_check: Option<HealthCheckConfig>,
 }
 
 impl Default for BalancerHealth {
     fn default() -> Self {
-        BalancerHealth { outlier_detection: None, healthy_panic_threshold: 50, slow_start: None }
+        BalancerHealth {
+            outlier_detection: None,
+            healthy_panic_threshold: 50,
+            slow_start: None,
+            health_check: None,
+        }
     }
+}
+
+/// Envoy active health checking (names of `health_check.proto`). A host that joins the
+/// endpoints is unhealthy until its first check passes (Envoy marks new hosts as failing
+/// active health checks); from then on `unhealthy_threshold` failures in a row make it
+/// unhealthy and `healthy_threshold` successes in a row healthy again. A check that takes
+/// longer than `timeout` fails.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthCheckConfig {
+    /// What a check depends on, as for probes.
+    pub check: ProbeCheck,
+    /// `interval` between checks of a host.
+    pub interval: SimDuration,
+    /// `timeout` of one check.
+    pub timeout: SimDuration,
+    /// `unhealthy_threshold`: failures in a row that make a healthy host unhealthy.
+    pub unhealthy_threshold: u32,
+    /// `healthy_threshold`: successes in a row that make an unhealthy host healthy again.
+    pub healthy_threshold: u32,
 }
 
 /// One probe: what it checks, and Kubernetes timing and thresholds.

@@ -32,6 +32,8 @@ pub struct FleetOutput {
     pub ejections_detected: u64,
     /// Outlier detection: detections refused by `max_ejection_percent`.
     pub ejections_overflow: u64,
+    /// Active health checking: times an endpoint turned unhealthy.
+    pub health_check_failures: u64,
     /// Requests the balancer placed in panic mode (too few healthy endpoints: it used all).
     pub panic_picks: u64,
 }

@@ -180,6 +180,7 @@ impl World {
             error_rng: stream(seed, &key("errors")),
             probes: Vec::new(),
             ramp_from: None,
+            hc: lb::HcState::default(),
         });
         self.services[s].members.push(inst);
         self.add_policy_scopes(service, ordinal);
@@ -305,8 +306,7 @@ impl World {
         i.want_endpoint = want;
         let delay = self.cfg.services[i.service.0 as usize].propagation_delay;
         if delay == SimDuration::ZERO {
-            self.apply_endpoint(sched.now(), inst, want);
-            self.set_category(sched.now(), inst);
+            self.on_endpoint_change(sched, inst, want);
         } else {
             sched.after(delay, Event::EndpointChange { inst, add: want });
         }
@@ -314,8 +314,12 @@ impl World {
 
     /// A change of `inst`'s endpoint reaches the balancers.
     pub(super) fn on_endpoint_change(&mut self, sched: &mut Scheduler<Event>, inst: u32, add: bool) {
+        let joined = !self.instances[inst as usize].in_endpoints && add;
         self.apply_endpoint(sched.now(), inst, add);
         self.set_category(sched.now(), inst);
+        if joined {
+            self.start_health_checks(sched, inst);
+        }
     }
 
     /// Adds `inst` to (or removes it from) its service's endpoints, kept in index order, and

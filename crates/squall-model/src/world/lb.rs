@@ -15,6 +15,12 @@
 //! is rebuilt only when the endpoints or the ejections change, and traffic-routed splits and
 //! consistent-hash tables are built over it.
 //!
+//! Active health checks: each endpoint is checked every `interval` (a check like a probe's:
+//! the process, a dependency, or the queue) from when it joins the endpoints; it is not
+//! eligible until its first check passes, then `unhealthy_threshold` failures in a row take
+//! it out and `healthy_threshold` successes bring it back. Panic mode counts it as any
+//! unhealthy host.
+//!
 //! Slow start: an endpoint that joined at `t` has weight `SlowStart::weight_factor(now, t)`
 //! until `t + window`; the fleet of the start does not ramp. While some endpoint ramps, the
 //! balancer picks by a weighted draw from its own stream: `RoundRobin` and `Random` by
@@ -27,6 +33,21 @@ use super::*;
 use crate::config::ServiceConfig;
 use squall_policy::{HostIndex, HostResult, OutlierDetector, SlowStart};
 
+/// An endpoint's active health-check state.
+#[derive(Default)]
+pub(super) struct HcState {
+    /// In the endpoints, so being checked.
+    pub joined: bool,
+    /// Bumped when it joins or leaves, so checks of an earlier stay are ignored.
+    pub seq: u32,
+    pub in_flight: bool,
+    /// A first check has passed since it joined.
+    pub checked: bool,
+    pub healthy: bool,
+    /// The current run of results: (ok, length).
+    pub run: (bool, u32),
+}
+
 /// A service's balancer health state.
 pub(super) struct LbHealth {
     pub outlier: Option<OutlierDetector>,
@@ -34,7 +55,10 @@ pub(super) struct LbHealth {
     rng: Option<StreamRng>,
     /// The detector's change count `eligible` reflects.
     changes: u64,
-    /// With outlier detection: the endpoints the balancer picks among, in index order.
+    /// Active health checking, if configured.
+    pub hc: Option<crate::config::HealthCheckConfig>,
+    /// With outlier detection or health checks: the endpoints the balancer picks among, in
+    /// index order.
     pub eligible: Vec<u32>,
     /// Fewer than `panic_threshold` percent of the endpoints are healthy.
     pub panic: bool,
@@ -56,6 +80,7 @@ impl LbHealth {
             outlier: outlier.map(OutlierDetector::empty),
             rng: outlier.map(|_| stream(seed, &format!("services/{}/outlier", sc.name))),
             changes: 0,
+            hc: h.health_check.clone().filter(|_| !sc.queue.shared),
             eligible: Vec::new(),
             panic: false,
             panic_threshold: h.healthy_panic_threshold,
@@ -95,7 +120,7 @@ impl World {
     /// endpoints.
     pub(super) fn lb_pool(&self, s: ServiceId) -> &[u32] {
         let svc = &self.services[s.0 as usize];
-        if svc.health.outlier.is_some() {
+        if svc.health.outlier.is_some() || svc.health.hc.is_some() {
             &svc.health.eligible
         } else {
             &svc.endpoints
@@ -115,9 +140,104 @@ impl World {
                 d.remove_host(host);
             }
         }
+        let checked = h.hc.is_some();
         if let (true, Some(ss)) = (add, h.slow_start) {
             h.ramp_until = h.ramp_until.max(now.saturating_add(ss.window()));
             self.instances[inst as usize].ramp_from = Some(now);
+        }
+        if checked {
+            let hc = &mut self.instances[inst as usize].hc;
+            hc.seq += 1;
+            hc.in_flight = false;
+            hc.healthy = false;
+            hc.checked = false;
+            hc.run = (false, 0);
+            hc.joined = add;
+        }
+    }
+
+    /// Starts the health checks of an endpoint that joined: the first one at once.
+    pub(super) fn start_health_checks(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+        let i = &self.instances[inst as usize];
+        if self.services[i.service.0 as usize].health.hc.is_none() || !i.hc.joined {
+            return;
+        }
+        let seq = i.hc.seq;
+        sched.after(SimDuration::ZERO, Event::HealthCheck { inst, seq });
+    }
+
+    /// A health check of `inst` is due: sent, and the next one scheduled.
+    pub(super) fn on_health_check(&mut self, sched: &mut Scheduler<Event>, inst: u32, seq: u32) {
+        let i = &self.instances[inst as usize];
+        let s = i.service.0 as usize;
+        let Some(cfg) = self.services[s].health.hc.clone() else { return };
+        if i.hc.seq != seq || !i.hc.joined {
+            return;
+        }
+        sched.after(cfg.interval, Event::HealthCheck { inst, seq });
+        if i.hc.in_flight {
+            return;
+        }
+        let up = i.phase == fleet::Phase::Running && i.down == 0;
+        self.instances[inst as usize].hc.in_flight = true;
+        match cfg.check {
+            crate::config::ProbeCheck::Process => self.health_result(inst, seq, up),
+            crate::config::ProbeCheck::QueueBelow(n) => {
+                let q = self.instances[inst as usize].queue.items.len() as u64;
+                self.health_result(inst, seq, up && q < u64::from(n));
+            }
+            crate::config::ProbeCheck::Dependency { service, endpoint } => {
+                if !up {
+                    return self.health_result(inst, seq, false);
+                }
+                let site = self.probe_site();
+                self.start_logical(
+                    sched,
+                    logical::Owner::HealthCheck { inst, seq },
+                    (service, endpoint, Criticality::CriticalPlus),
+                    site,
+                    0,
+                    NONE,
+                    NO_INSTANCE,
+                    Some(cfg.timeout),
+                    i64::MAX,
+                    0,
+                );
+            }
+        }
+    }
+
+    /// Whether a health check's call is still awaited.
+    pub(super) fn health_check_wanted(&self, inst: u32, seq: u32) -> bool {
+        let hc = &self.instances[inst as usize].hc;
+        hc.seq == seq && hc.in_flight
+    }
+
+    /// A health check of `inst` ended with `ok`: the host's health may change.
+    pub(super) fn health_result(&mut self, inst: u32, seq: u32, ok: bool) {
+        if !self.health_check_wanted(inst, seq) {
+            return;
+        }
+        let s = self.instances[inst as usize].service;
+        let cfg = self.services[s.0 as usize].health.hc.clone().expect("health checks are configured");
+        let hc = &mut self.instances[inst as usize].hc;
+        hc.in_flight = false;
+        hc.run = if hc.run.0 == ok { (ok, hc.run.1.saturating_add(1)) } else { (ok, 1) };
+        let was = hc.healthy;
+        if ok && (!hc.checked || hc.run.1 >= cfg.healthy_threshold) {
+            hc.healthy = true;
+        }
+        if !ok && hc.checked && hc.run.1 >= cfg.unhealthy_threshold {
+            hc.healthy = false;
+        }
+        hc.checked |= ok;
+        if hc.healthy != was {
+            if !hc.healthy {
+                self.services[s.0 as usize].fleet.health_check_failures += 1;
+            }
+            self.refresh_eligible(s);
+            self.refresh_split(s);
+            self.refresh_hash(s);
         }
     }
 
@@ -125,11 +245,18 @@ impl World {
     pub(super) fn refresh_eligible(&mut self, s: ServiceId) {
         let svc = &mut self.services[s.0 as usize];
         let h = &mut svc.health;
-        let Some(d) = &h.outlier else { return };
-        h.changes = d.changes();
+        if h.outlier.is_none() && h.hc.is_none() {
+            return;
+        }
+        if let Some(d) = &h.outlier {
+            h.changes = d.changes();
+        }
         h.eligible.clear();
         for &i in &svc.endpoints {
-            if !d.is_ejected(HostIndex(self.instances[i as usize].ordinal)) {
+            let inst = &self.instances[i as usize];
+            let ejected = h.outlier.as_ref().is_some_and(|d| d.is_ejected(HostIndex(inst.ordinal)));
+            let failing = h.hc.is_some() && !inst.hc.healthy;
+            if !ejected && !failing {
                 h.eligible.push(i);
             }
         }

@@ -25,6 +25,8 @@ pub(super) enum Owner {
     Client { client: ClientId, flow: u32 },
     /// A dependency probe of an instance (its worker's `seq` when sent, and its kind).
     Probe { inst: u32, seq: u32, kind: u8 },
+    /// An active health check of an instance by its service's balancer.
+    HealthCheck { inst: u32, seq: u32 },
     /// A request on another service, waiting on this call while its step number is `seq`.
     /// A later answer, after the parent moved on, reaches nobody.
     Parent { req: ReqRef, seq: u32 },

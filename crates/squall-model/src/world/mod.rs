@@ -90,6 +90,8 @@ enum Event {
     /// A probe of an instance is due (`kind` indexes `probes::KINDS`; `seq` is the
     /// worker's, to recognise a stale tick).
     ProbeTick { inst: u32, seq: u32, kind: u8 },
+    /// An active health check of an instance by its service's balancer is due.
+    HealthCheck { inst: u32, seq: u32 },
     /// A deploy starts.
     DeployStart { deploy: u32 },
     /// A deploy's controller looks at the fleet again (a pause ended, a pod became
@@ -263,6 +265,8 @@ struct InstanceState {
     probes: Vec<probes::ProbeState>,
     /// With slow start: when it last joined the endpoints (`None`: it does not ramp).
     ramp_from: Option<SimTime>,
+    /// The balancer's active health checks of it.
+    hc: lb::HcState,
 }
 
 struct ServiceState {
@@ -726,6 +730,7 @@ impl World {
         }
         for inst in 0..self.instances.len() as u32 {
             self.start_probes(sched, inst);
+            self.start_health_checks(sched, inst);
         }
         for (k, d) in self.cfg.deploys.iter().enumerate() {
             if let crate::config::DeployTrigger::At(t) = d.trigger {
@@ -1190,6 +1195,7 @@ impl Model for World {
             Event::Kill { inst, inc } => self.on_kill(sched, inst, inc),
             Event::EndpointChange { inst, add } => self.on_endpoint_change(sched, inst, add),
             Event::ProbeTick { inst, seq, kind } => self.on_probe_tick(sched, inst, seq, kind),
+            Event::HealthCheck { inst, seq } => self.on_health_check(sched, inst, seq),
             Event::DeployStart { deploy } => self.on_deploy_start(sched, deploy),
             Event::DeployTick { deploy, what } => self.on_deploy_tick(sched, deploy, what),
             Event::FlowStep { flow, gen } => self.on_flow_step(sched, flow, gen),

@@ -591,6 +591,7 @@ impl World {
             Owner::Probe { inst, seq, kind } => {
                 self.on_probe_call_done(sched, inst, seq, kind, outcome.is_success())
             }
+            Owner::HealthCheck { inst, seq } => self.health_result(inst, seq, outcome.is_success()),
             Owner::Parent { req: p, seq } => {
                 let edge = self.plan.calls[call as usize].edge as usize;
                 let still_wanted = self.reqs.find(p).is_some_and(|q| !q.server_done && q.step_seq == seq);

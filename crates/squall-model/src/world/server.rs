@@ -71,8 +71,8 @@ impl World {
 
     /// The balancer's choice among the service's endpoints (`None` when it has none). With
     /// traffic-routed weights, a draw first picks which side (the routed version, or the
-    /// rest) the request goes to. With outlier detection it picks among the eligible
-    /// endpoints (`lb_pool`).
+    /// rest) the request goes to. With outlier detection or health checks it picks among the
+    /// eligible endpoints (`lb_pool`).
     fn pick_instance(&mut self, service: ServiceId, r: ReqRef, now: SimTime) -> Option<u32> {
         let svc = &mut self.services[service.0 as usize];
         if svc.health.panic {
@@ -98,7 +98,7 @@ impl World {
                 return Some(pick);
             }
         }
-        let outlier = svc.health.outlier.is_some();
+        let outlier = svc.health.outlier.is_some() || svc.health.hc.is_some();
         let svc = &mut self.services[service.0 as usize];
         let list = if outlier { &mut svc.health.eligible } else { &mut svc.endpoints };
         if list.is_empty() {
@@ -136,7 +136,7 @@ impl World {
                     let run = self.flows.key(flow);
                     (u64::from(client.0) << 48) ^ run
                 }
-                Owner::Client { .. } | Owner::Probe { .. } => {
+                Owner::Client { .. } | Owner::Probe { .. } | Owner::HealthCheck { .. } => {
                     u64::from(req.logical.index) << 32 | u64::from(req.logical.gen)
                 }
                 Owner::Parent { req: p, .. } => {
@@ -534,6 +534,7 @@ impl World {
             match lg.owner {
                 Owner::Client { .. } => return true,
                 Owner::Probe { inst, seq, kind } => return self.probe_wanted(inst, seq, kind),
+                Owner::HealthCheck { inst, seq } => return self.health_check_wanted(inst, seq),
                 Owner::Parent { req: p, seq } => {
                     let Some(parent) = self.reqs.find(p) else { return false };
                     if parent.server_done || parent.step_seq != seq {

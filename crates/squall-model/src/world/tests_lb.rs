@@ -241,6 +241,7 @@ fn hosts_follow_the_endpoints_through_a_rolling_update() {
         }),
         healthy_panic_threshold: 50,
         slow_start: Some(dur(10)),
+        health_check: None,
     };
     let mut cfg = world(vec![s], 300.0, 90);
     cfg.deploys = vec![DeployConfig {
@@ -282,4 +283,38 @@ fn hosts_follow_the_endpoints_through_a_rolling_update() {
     let failed = c.outcomes.total() - c.outcomes.get(Outcome::Ok);
     // Without panic mode each stopped instance fails five requests in a row, then none.
     assert!(failed <= 5 * 5 + 5, "{failed} failed ({:?}), {resets_plain} without detection", c.outcomes);
+}
+
+#[test]
+fn active_health_checks_take_a_failing_endpoint_out_and_bring_it_back() {
+    // One of five instances turns 50 times slower (100 ms a request, half what it is sent):
+    // its queue grows, its health check (queue below 20) fails, the balancer skips it after two failures in a row and takes it back after
+    // three passes once its queue drains.
+    let mut cfg = world(vec![leaf("s", 5, 4, 1000, Dist::constant(2e6).unwrap())], 400.0, 120);
+    cfg.faults.push(FaultConfig {
+        name: "slow".into(),
+        service: ServiceId(0),
+        share: 0.2,
+        start: SimTime(30 * 1_000_000_000),
+        end: SimTime(60 * 1_000_000_000),
+        kind: FaultKind::Slow { factor: 50.0 },
+    });
+    let base = run(&cfg);
+    cfg.services[0].lb.health_check = Some(HealthCheckConfig {
+        check: ProbeCheck::QueueBelow(20),
+        interval: dur(1),
+        timeout: dur(1),
+        unhealthy_threshold: 2,
+        healthy_threshold: 3,
+    });
+    let out = run(&cfg);
+    let f = &out.services[0].fleet;
+    assert!(f.health_check_failures >= 1, "{} failures", f.health_check_failures);
+    // Without checks the slow instance keeps its fifth of the traffic, whose queue grows for
+    // the whole fault; with them its share goes to the others within seconds.
+    let p99 = |o: &RunOutput| o.clients[0].latency_ok.value_at_quantile(0.99);
+    assert!(p99(&out) * 3 < p99(&base), "p99 with checks {} vs {}", p99(&out), p99(&base));
+    // Before and after the fault every instance serves.
+    let c = &out.clients[0];
+    assert_eq!(c.outcomes.get(Outcome::Ok), c.outcomes.total());
 }

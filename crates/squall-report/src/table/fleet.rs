@@ -55,7 +55,7 @@ fn fleet_block(f: &FleetStats<'_>) -> String {
     let o = f.out;
     format!(
         "{}restarts {}  crashes {} ({} by probes)  created {}  refused not accepting {}  ejections {}  \
-         skew {} in {} window{}\n",
+         health-check failures {}  skew {} in {} window{}\n",
         align(&rows),
         thousands(o.restarts),
         thousands(o.crashes),
@@ -63,6 +63,7 @@ fn fleet_block(f: &FleetStats<'_>) -> String {
         thousands(o.created),
         thousands(o.refused_not_accepting),
         thousands(o.ejections),
+        thousands(o.health_check_failures),
         seconds(f.skew_s),
         o.skew_windows.len(),
         if o.skew_windows.len() == 1 { "" } else { "s" }
@@ -149,7 +150,7 @@ mod tests {
         assert_eq!(rows[2], "v2 0 400 10.00% server_error 40");
         assert_eq!(
             rows[3],
-            "restarts 1 crashes 1 (0 by probes) created 1 refused not accepting 3 ejections 0 skew 10.000 s in 1 window"
+            "restarts 1 crashes 1 (0 by probes) created 1 refused not accepting 3 ejections 0 health-check failures 0 skew 10.000 s in 1 window"
         );
         assert!(!t.contains("fleet db"), "{t}");
     }

@@ -74,54 +74,46 @@ impl World {
     /// rest) the request goes to. With outlier detection or health checks it picks among the
     /// eligible endpoints (`lb_pool`).
     fn pick_instance(&mut self, service: ServiceId, r: ReqRef, now: SimTime) -> Option<u32> {
-        let svc = &mut self.services[service.0 as usize];
-        if svc.health.panic {
-            svc.fleet.panic_picks += 1;
+        let s = service.0 as usize;
+        if self.services[s].health.panic {
+            self.services[s].fleet.panic_picks += 1;
         }
-        if let Some(h) = &self.services[service.0 as usize].hash {
+        let side = self.routed_side(service);
+        if self.services[s].hash.is_some() {
             let key = self.session_key(r);
-            let svc = &self.services[service.0 as usize];
-            return match svc.routed {
-                // With traffic routing, the routed side is chosen first; the key picks within it.
-                Some(_) => self.pick_routed(service).map(|pool| pool[(key % pool.len() as u64) as usize]),
-                None => Some(self.lb_pool(service)[h.pick(key)]),
-            };
-        }
-        let svc = &mut self.services[service.0 as usize];
-        if let Some((_, weight)) = svc.routed {
-            let to_routed = svc.routing_rng.random_range(0..100) < weight;
-            let side = usize::from(!to_routed);
-            if !svc.split[side].is_empty() {
-                let pool = std::mem::take(&mut svc.split[side]);
-                let pick = self.balance(service, &pool, now);
-                self.services[service.0 as usize].split[side] = pool;
-                return Some(pick);
+            let svc = &self.services[s];
+            let h = svc.hash.as_ref().expect("a hash balancer");
+            if svc.routed.is_none() {
+                return Some(self.lb_pool(service)[h.pick(key)]);
             }
+            // With traffic routing, the routed side is chosen first; the key picks within it.
+            let pool = side.map_or_else(|| self.lb_pool(service), |k| &svc.split[k]);
+            return (!pool.is_empty()).then(|| pool[(key % pool.len() as u64) as usize]);
         }
-        let outlier = svc.health.outlier.is_some() || svc.health.hc.is_some();
-        let svc = &mut self.services[service.0 as usize];
-        let list = if outlier { &mut svc.health.eligible } else { &mut svc.endpoints };
-        if list.is_empty() {
-            return None;
-        }
-        let pool = std::mem::take(list);
-        let pick = self.balance(service, &pool, now);
-        let svc = &mut self.services[service.0 as usize];
-        *(if outlier { &mut svc.health.eligible } else { &mut svc.endpoints }) = pool;
-        Some(pick)
+        let pool = std::mem::take(self.pool_mut(service, side));
+        let pick = (!pool.is_empty()).then(|| self.balance(service, &pool, now));
+        *self.pool_mut(service, side) = pool;
+        pick
     }
 
-    /// The side of traffic-routed weights a request goes to (`None`: no endpoints at all).
-    fn pick_routed(&mut self, service: ServiceId) -> Option<&[u32]> {
+    /// With traffic-routed weights, a draw of which side a request goes to: `Some(0)` the
+    /// routed version's endpoints, `Some(1)` the others; `None` without routing or when the
+    /// side drawn has no endpoint (the balancer's whole pool then).
+    fn routed_side(&mut self, service: ServiceId) -> Option<usize> {
         let svc = &mut self.services[service.0 as usize];
         let (_, weight) = svc.routed?;
-        let to_routed = svc.routing_rng.random_range(0..100) < weight;
-        let side = usize::from(!to_routed);
-        if !svc.split[side].is_empty() {
-            return Some(self.services[service.0 as usize].split[side].as_slice());
+        let side = usize::from(svc.routing_rng.random_range(0..100) >= weight);
+        (!svc.split[side].is_empty()).then_some(side)
+    }
+
+    /// The list a balancer picks from: a routed side, or the balancer's pool.
+    fn pool_mut(&mut self, service: ServiceId, side: Option<usize>) -> &mut Vec<u32> {
+        let svc = &mut self.services[service.0 as usize];
+        match side {
+            Some(k) => &mut svc.split[k],
+            None if svc.health.outlier.is_some() || svc.health.hc.is_some() => &mut svc.health.eligible,
+            None => &mut svc.endpoints,
         }
-        let pool = self.lb_pool(service);
-        (!pool.is_empty()).then_some(pool)
     }
 
     /// A request's session key: a flow run's, shared by its steps; a call inherits its

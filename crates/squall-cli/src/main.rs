@@ -17,6 +17,8 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod explore;
+
 #[derive(Parser)]
 #[command(name = "squall", version, about = "Deterministic simulation of distributed-system incidents")]
 struct Cli {
@@ -42,6 +44,9 @@ enum Command {
         /// Print the summary only; write no files.
         #[arg(long)]
         no_report: bool,
+        /// Run a variant the file defines instead of the scenario as written.
+        #[arg(long)]
+        variant: Option<String>,
     },
     /// Run variants of a scenario in parallel, print them side by side and write a comparison.
     Compare {
@@ -63,6 +68,57 @@ enum Command {
         /// it.
         #[arg(long)]
         jobs: Option<NonZeroUsize>,
+    },
+    /// Run a scenario over many seeds and the parameter ranges it declares (`explore`),
+    /// judge every run against its `invariants`, shrink each failure to the smallest failing
+    /// case and print the command that reproduces it. Exits with 1 when an invariant fails.
+    Check {
+        /// Scenario file (RON).
+        file: PathBuf,
+        /// Cases to run (all shards together).
+        #[arg(long, default_value_t = 100)]
+        cases: usize,
+        /// Runs at once [default: the number of cores]. The results do not depend on it.
+        #[arg(long)]
+        jobs: Option<NonZeroUsize>,
+        /// Report directory [default: reports/<file stem>-check].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The variant to check [default: baseline].
+        #[arg(long)]
+        variant: Option<String>,
+        /// Override a field in every case (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
+        /// Seed of the case generator, overriding the scenario's `seed`.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Run only the cases I, I+N, I+2N, ... (0 <= I < N) and write a shard file for
+        /// `squall merge`.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<squall_explore::Shard>,
+        /// Failing cases to replay first, and where new ones are saved
+        /// [default: <scenario dir>/<stem>.regressions].
+        #[arg(long, value_name = "FILE")]
+        regressions: Option<PathBuf>,
+        /// Neither replay nor save failing cases.
+        #[arg(long)]
+        no_regressions: bool,
+        /// Most runs spent shrinking each failing invariant.
+        #[arg(long, default_value_t = 64)]
+        max_shrinks: u32,
+    },
+    /// Combine the shard files of a check run with `--shard` into one report.
+    Merge {
+        /// Shard files, or directories holding them (shard-I-of-N.json).
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Report directory [default: as the check's, reports/<file stem>-check].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Do not save failing cases to the scenario's regression file.
+        #[arg(long)]
+        no_regressions: bool,
     },
     /// Check a scenario without running it.
     Validate {
@@ -90,6 +146,10 @@ enum Command {
     },
 }
 
+fn parse_shard(text: &str) -> Result<squall_explore::Shard, String> {
+    squall_explore::Shard::parse(text)
+}
+
 /// A run that stopped before its duration: the report is still written, the exit code says so.
 const EXIT_STOPPED_EARLY: u8 = 3;
 
@@ -106,8 +166,15 @@ fn main() -> ExitCode {
 
 fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Run { file, seed, out, set, no_report } => {
-            let mut scenario = load(&file, &set)?;
+        Command::Run { file, seed, out, set, no_report, variant } => {
+            let mut scenario = match variant {
+                None => load(&file, &set)?,
+                Some(v) => {
+                    let mut all =
+                        squall_scenario::load_variants(&file, &set, Some(std::slice::from_ref(&v)))?;
+                    all.remove(0).scenario
+                }
+            };
             if let Some(seed) = seed {
                 scenario.config.seed = seed;
             }
@@ -127,6 +194,32 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Compare { file, variants, out, seed, set, jobs } => {
             compare(&file, variants.as_deref(), out, seed, &set, jobs)
         }
+        Command::Check {
+            file,
+            cases,
+            jobs,
+            out,
+            variant,
+            set,
+            seed,
+            shard,
+            regressions,
+            no_regressions,
+            max_shrinks,
+        } => explore::check(explore::CheckArgs {
+            file,
+            cases,
+            jobs,
+            out,
+            variant: explore::variant_or_baseline(variant),
+            set,
+            seed,
+            shard,
+            regressions,
+            no_regressions,
+            max_shrinks,
+        }),
+        Command::Merge { shards, out, no_regressions } => explore::merge(&shards, out, no_regressions),
         Command::Validate { file, set } => {
             let scenario = load(&file, &set)?;
             let c = &scenario.config;

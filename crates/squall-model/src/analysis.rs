@@ -187,6 +187,7 @@ mod tests {
             what: "down".to_string(),
             start: SimTime(start_s * 1_000_000_000),
             end: SimTime(end_s * 1_000_000_000),
+            fired: 1,
         }
     }
 

@@ -17,6 +17,7 @@
 //! - `compare`: the same for several variants of a scenario side by side:
 //!   [`comparison_table`], [`comparison_json`], [`comparison_csv`] and the overlay charts of
 //!   [`comparison_plots`], from `(variant name, RunOutput)` pairs and a [`CompareMeta`].
+//! - `check`: a check's verdict table, [`check_json`] and the per-case CSVs.
 //! - `write`: [`write_report`] and [`write_comparison`], the only functions here that touch
 //!   the file system.
 //! - `error`: [`ReportError`].
@@ -30,6 +31,7 @@
 //! table a `-`, and the plots leave a gap.
 #![warn(missing_docs)]
 
+mod check;
 mod compare;
 mod error;
 mod fleet;
@@ -43,6 +45,7 @@ mod table;
 mod timeseries;
 mod write;
 
+pub use check::{check_cases_csv, check_json, check_passed, check_regressions_csv, check_table};
 pub use compare::{
     comparison_csv, comparison_json, comparison_plots, comparison_table, CompareMeta, Emphasis,
 };
@@ -51,7 +54,7 @@ pub use json::summary_json;
 pub use plot::plots;
 pub use table::summary_table;
 pub use timeseries::{fleet_csv, flows_csv, timeseries_csv};
-pub use write::{write_comparison, write_report};
+pub use write::{write_check, write_comparison, write_report};
 
 /// Identifies the run in every file header.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

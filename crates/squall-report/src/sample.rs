@@ -222,6 +222,7 @@ pub(crate) fn sample_output() -> RunOutput {
             what: "slow x5".to_string(),
             start: SimTime(20 * NS_PER_S),
             end: SimTime(40 * NS_PER_S),
+            fired: 1,
         }],
         conservation: Conservation { issued: 1_510, ended: 1_500, in_flight: 10 },
         deploys: Vec::new(),
@@ -456,6 +457,7 @@ pub(crate) fn policy_output() -> RunOutput {
         what: what.to_string(),
         start: SimTime(start_s * NS_PER_S),
         end: SimTime(end_s * NS_PER_S),
+        fired: 1,
     };
     out.faults = vec![
         window("cold-start", "api", "slow x2", 0, 5),

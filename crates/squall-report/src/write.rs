@@ -98,6 +98,29 @@ pub fn write_comparison(
     Ok(written)
 }
 
+/// Writes a check into `dir`: `check.json`, `cases.csv`, `summary.txt` (the verdict table)
+/// and, when saved failures were replayed, `regressions.csv`. Returns the paths written.
+///
+/// # Errors
+/// [`ReportError::CreateDir`] or [`ReportError::Write`] naming the path.
+pub fn write_check(
+    dir: &Path,
+    meta: &squall_explore::CheckMeta,
+    result: &squall_explore::CheckResult,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut files = vec![
+        ("check.json".to_string(), crate::check_json(meta, result)),
+        ("cases.csv".to_string(), crate::check_cases_csv(meta, result)),
+        ("summary.txt".to_string(), crate::check_table(meta, result)),
+    ];
+    if !result.regressions.is_empty() {
+        files.push(("regressions.csv".to_string(), crate::check_regressions_csv(meta, result)));
+    }
+    let mut written = Vec::with_capacity(files.len());
+    write_files(dir, files, &mut written)?;
+    Ok(written)
+}
+
 /// Top-level files of a comparison, which no variant directory may be named.
 const COMPARISON_FILES: [&str; 6] = [
     "comparison.json",

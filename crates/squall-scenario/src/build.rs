@@ -46,13 +46,13 @@ use crate::spec::{
 
 /// A problem before it is given an origin: the paths it concerns (the first is shown) and
 /// the quoted name to point at in the source, if any.
-struct Pending {
-    paths: Vec<Vec<Seg>>,
-    anchor: Option<String>,
-    message: String,
+pub(crate) struct Pending {
+    pub paths: Vec<Vec<Seg>>,
+    pub anchor: Option<String>,
+    pub message: String,
 }
 
-fn key(s: &str) -> Seg {
+pub(crate) fn key(s: &str) -> Seg {
     Seg::Key(s.to_string())
 }
 
@@ -61,21 +61,21 @@ fn path(segs: &[&str]) -> Vec<Seg> {
 }
 
 /// `base` followed by the fields `more`.
-fn under(base: &[Seg], more: &[&str]) -> Vec<Seg> {
+pub(crate) fn under(base: &[Seg], more: &[&str]) -> Vec<Seg> {
     let mut p = base.to_vec();
     p.extend(more.iter().map(|s| key(s)));
     p
 }
 
 /// `base[i]`.
-fn index(base: &[Seg], i: usize) -> Vec<Seg> {
+pub(crate) fn index(base: &[Seg], i: usize) -> Vec<Seg> {
     let mut p = base.to_vec();
     p.push(Seg::Index(i));
     p
 }
 
 /// Records a problem at one path.
-fn problem(pending: &mut Vec<Pending>, at: Vec<Seg>, message: String) {
+pub(crate) fn problem(pending: &mut Vec<Pending>, at: Vec<Seg>, message: String) {
     pending.push(Pending { paths: vec![at], anchor: None, message });
 }
 
@@ -112,7 +112,7 @@ impl Context<'_> {
 ///
 /// # Errors
 /// [`ScenarioError::Invalid`] with every problem found.
-pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfig, ScenarioError> {
+pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<Built, ScenarioError> {
     let mut pending = Vec::new();
     let flags = collect_flags(spec, &mut pending);
     let services = build_services(spec, &flags, &mut pending);
@@ -120,6 +120,8 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfi
     let clients = build_clients(spec, &services, &flags, &mut pending);
     let faults = build_faults(spec, &mut pending);
     let deploys = build_deploys(spec, &services, &mut pending);
+    let invariants = crate::checks::build_invariants(spec, &faults, &deploys, &mut pending);
+    let explore = crate::checks::build_explore(spec);
     if !pending.is_empty() {
         let problems = pending
             .iter()
@@ -140,7 +142,7 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfi
     let bucket_width = bucket_width(duration, spec.timeseries.bucket.0.ns, spec.timeseries.max_buckets.0);
     let max_in_flight =
         u32::try_from(spec.limits.max_in_flight.0).expect("max_in_flight is bounded by u32::MAX when read");
-    Ok(ModelConfig {
+    let config = ModelConfig {
         seed: spec.seed.0,
         duration,
         bucket_width,
@@ -150,7 +152,15 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfi
         faults,
         deploys,
         flags,
-    })
+    };
+    Ok(Built { config, invariants, explore })
+}
+
+/// What a scenario file builds into: the model, and what checks assert and explore.
+pub(crate) struct Built {
+    pub config: ModelConfig,
+    pub invariants: Vec<squall_explore::Invariant>,
+    pub explore: Vec<squall_explore::Axis>,
 }
 
 /// The effective bucket width: at least `bucket_ns`, wide enough that `duration` needs at

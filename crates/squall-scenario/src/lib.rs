@@ -25,12 +25,14 @@
 #![warn(missing_docs)]
 
 mod build;
+mod checks;
 mod error;
 mod fields;
 mod locate;
 mod overrides;
 mod read;
 mod spec;
+mod spec_checks;
 
 use std::io::Read as _;
 use std::path::Path;
@@ -39,6 +41,7 @@ use indexmap::IndexMap;
 
 use crate::locate::Seg;
 use crate::overrides::Change;
+use crate::spec::ScenarioSpec;
 
 pub use error::{Origin, Problem, ScenarioError, VariantOrigin};
 pub use fields::{explain, reference, suggest_fields};
@@ -71,6 +74,10 @@ pub struct Scenario {
     pub source_hash: u64,
     /// The world to build, with overrides applied.
     pub config: squall_model::ModelConfig,
+    /// What a check asserts about every run (the always-on invariants not included).
+    pub invariants: Vec<squall_explore::Invariant>,
+    /// The parameters a check explores, in file order.
+    pub explore: Vec<squall_explore::Axis>,
     /// The overrides applied, as `path=value`, in the order they applied: a variant's
     /// entries first, then the `--set` overrides.
     pub overrides: Vec<String>,
@@ -178,60 +185,18 @@ pub fn parse_variants(
     overrides: &[Override],
     select: Option<&[String]>,
 ) -> Result<Vec<Variant>, ScenarioError> {
-    read::check_text(source, file)?;
-    let spec = read::read_spec(source, file)?;
-    let names: Vec<String> = spec.variants.0.keys().cloned().collect();
+    let template = Template::parse(source, file)?;
+    let names: Vec<String> = template.spec.variants.0.keys().cloned().collect();
     // A typo in a selection should not wait for every variant to build.
     let chosen = select_names(file, &names, select)?;
     let cli: Vec<Change> = overrides.iter().map(Change::cli).collect();
-    let source_hash = squall_kernel::rng::fnv1a64(source.as_bytes(), SOURCE_HASH_SEED);
-    let scenario = |changes: &[Change], fallback: Option<Origin>| -> Result<Scenario, ScenarioError> {
-        let applied = overrides::apply_overrides(&spec, changes)?;
-        let ctx = build::Context { source, file, changes, fallback };
-        let config = build::build(&applied, &ctx)?;
-        Ok(Scenario {
-            name: applied.name.0,
-            description: applied.description,
-            file: file.to_string(),
-            source_hash,
-            config,
-            overrides: changes.iter().map(|c| c.ov.to_string()).collect(),
-            variant_names: names.clone(),
-        })
-    };
     // The baseline first: a problem in the file itself is reported once, as the file's.
-    let baseline = scenario(&cli, None)?;
+    let baseline = template.build(&cli, None)?;
+    template.check_explore(&cli)?;
     let mut built = vec![Variant { name: BASELINE.to_string(), scenario: baseline }];
     let mut errors = Vec::new();
-    // Positions are found only for the errors reported: locating scans the whole source.
-    let locate_variant = |origin: Origin| match origin {
-        Origin::Variant(mut v) if v.at.is_none() => {
-            let mut at = vec![Seg::Key("variants".to_string()), Seg::Key(v.variant.clone())];
-            at.extend(v.entry.iter().map(|e| Seg::Key(e.clone())));
-            v.at = locate::locate(source, &at, None).map(|i| locate::line_col(source, i));
-            Origin::Variant(v)
-        }
-        other => other,
-    };
-    for (name, entries) in &spec.variants.0 {
-        let place = |entry: Option<&str>| {
-            Origin::Variant(Box::new(VariantOrigin {
-                file: file.to_string(),
-                at: None,
-                variant: name.clone(),
-                entry: entry.map(str::to_string),
-            }))
-        };
-        let mut changes: Vec<Change> = entries
-            .0
-            .iter()
-            .map(|(path, value)| Change {
-                ov: Override { path: path.clone(), value: value.clone() },
-                origin: place(Some(path)),
-            })
-            .collect();
-        changes.extend(cli.iter().cloned());
-        match scenario(&changes, Some(place(None))) {
+    for name in &names {
+        match template.build_variant(name, &cli) {
             Ok(s) => {
                 let base = &built[0].scenario.config;
                 // Reading refuses variant paths that touch these; a second look is cheap.
@@ -240,7 +205,7 @@ pub fn parse_variants(
                 assert_eq!(s.config.bucket_width, base.bucket_width, "variant {name} changed the buckets");
                 built.push(Variant { name: name.clone(), scenario: s });
             }
-            Err(e) => errors.push(e.map_origins(locate_variant)),
+            Err(e) => errors.push(e),
         }
     }
     if errors.len() == 1 {
@@ -256,6 +221,137 @@ pub fn parse_variants(
         .iter()
         .map(|n| by_name.shift_remove(n).expect("selected names were checked against the file"))
         .collect())
+}
+
+/// A scenario file read once, to build many times: a variant with overrides per case of a
+/// check or a sweep, without parsing the file again.
+#[derive(Clone, Debug)]
+pub struct Template {
+    source: String,
+    file: String,
+    spec: ScenarioSpec,
+    source_hash: u64,
+}
+
+impl Template {
+    /// Reads scenario source text; `file` is the name used in messages. Nothing is built yet.
+    ///
+    /// # Errors
+    /// [`ScenarioError::NotText`], [`ScenarioError::Syntax`] and [`ScenarioError::Field`]
+    /// located by ron.
+    pub fn parse(source: &str, file: &str) -> Result<Template, ScenarioError> {
+        read::check_text(source, file)?;
+        let spec = read::read_spec(source, file)?;
+        let source_hash = squall_kernel::rng::fnv1a64(source.as_bytes(), SOURCE_HASH_SEED);
+        Ok(Template { source: source.to_string(), file: file.to_string(), spec, source_hash })
+    }
+
+    /// Reads a scenario file; see [`Template::parse`].
+    ///
+    /// # Errors
+    /// As [`load`] before parsing, then as [`Template::parse`].
+    pub fn load(path: &Path) -> Result<Template, ScenarioError> {
+        let source = read_source(path)?;
+        Template::parse(&source, &path.display().to_string())
+    }
+
+    /// Names of the variants the file defines, in file order, not counting [`BASELINE`].
+    pub fn variant_names(&self) -> Vec<String> {
+        self.spec.variants.0.keys().cloned().collect()
+    }
+
+    /// Builds the variant `name` ([`BASELINE`] for the file as written) with `overrides`
+    /// applied after the variant's own.
+    ///
+    /// # Errors
+    /// [`ScenarioError::Selection`] for an unknown variant; otherwise as [`parse`].
+    pub fn instantiate(&self, name: &str, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+        let cli: Vec<Change> = overrides.iter().map(Change::cli).collect();
+        if name == BASELINE {
+            return self.build(&cli, None);
+        }
+        select_names(&self.file, &self.variant_names(), Some(&[name.to_string()]))?;
+        self.build_variant(name, &cli)
+    }
+
+    fn build(&self, changes: &[Change], fallback: Option<Origin>) -> Result<Scenario, ScenarioError> {
+        let applied = overrides::apply_overrides(&self.spec, changes)?;
+        let ctx = build::Context { source: &self.source, file: &self.file, changes, fallback };
+        let built = build::build(&applied, &ctx)?;
+        Ok(Scenario {
+            name: applied.name.0,
+            description: applied.description,
+            file: self.file.clone(),
+            source_hash: self.source_hash,
+            config: built.config,
+            invariants: built.invariants,
+            explore: built.explore,
+            overrides: changes.iter().map(|c| c.ov.to_string()).collect(),
+            variant_names: self.variant_names(),
+        })
+    }
+
+    /// Builds a variant: its entries, then `cli`; problems are blamed on the variant.
+    fn build_variant(&self, name: &str, cli: &[Change]) -> Result<Scenario, ScenarioError> {
+        let entries = &self.spec.variants.0[name];
+        let place = |entry: Option<&str>| {
+            Origin::Variant(Box::new(VariantOrigin {
+                file: self.file.clone(),
+                at: None,
+                variant: name.to_string(),
+                entry: entry.map(str::to_string),
+            }))
+        };
+        let mut changes: Vec<Change> = entries
+            .0
+            .iter()
+            .map(|(path, value)| Change {
+                ov: Override { path: path.clone(), value: value.clone() },
+                origin: place(Some(path)),
+            })
+            .collect();
+        changes.extend(cli.iter().cloned());
+        // Positions are found only for the errors reported: locating scans the whole source.
+        let locate_variant = |origin: Origin| match origin {
+            Origin::Variant(mut v) if v.at.is_none() => {
+                let mut at = vec![Seg::Key("variants".to_string()), Seg::Key(v.variant.clone())];
+                at.extend(v.entry.iter().map(|e| Seg::Key(e.clone())));
+                v.at = locate::locate(&self.source, &at, None).map(|i| locate::line_col(&self.source, i));
+                Origin::Variant(v)
+            }
+            other => other,
+        };
+        self.build(&changes, Some(place(None))).map_err(|e| e.map_origins(locate_variant))
+    }
+
+    /// Builds the scenario at both bounds of every explored parameter, so a range the
+    /// scenario cannot take is an error when the file is loaded, not in the middle of a check.
+    fn check_explore(&self, cli: &[Change]) -> Result<(), ScenarioError> {
+        for (path, (from, to)) in &self.spec.explore.0 {
+            for bound in [from, to] {
+                let ov = Override { path: path.clone(), value: bound.text.clone() };
+                let mut changes = cli.to_vec();
+                changes.push(Change::cli(&ov));
+                if let Err(e) = self.build(&changes, None) {
+                    let segs = [Seg::Key("explore".to_string()), Seg::Key(path.clone())];
+                    let origin = match locate::locate(&self.source, &segs, None) {
+                        Some(i) => {
+                            let (line, col) = locate::line_col(&self.source, i);
+                            Origin::Source { file: self.file.clone(), line, col }
+                        }
+                        None => Origin::File { file: self.file.clone() },
+                    };
+                    let reason = e.to_string();
+                    return Err(ScenarioError::Field {
+                        origin,
+                        path: locate::path_string(&segs),
+                        message: format!("the scenario cannot take the bound {}: {reason}", bound.text),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The names `select` asks for, checked, or every name (baseline first) without one.
@@ -420,6 +516,25 @@ mod tests {
                 strategy: BlueGreen(auto_promotion: "1s", scale_down_delay: "1m", abort_scale_down_delay: "10s",
                     analysis: (interval: "1s", failure_limit: 1, max_error_rate: 0.1, max_p99: "1s", min_samples: 2))),
         ],
+        invariants: [
+            SuccessRate(client: "p", at_least: 0.9),
+            SuccessRate(endpoint: (service: "a", endpoint: "x"), at_least: 0.9),
+            SuccessRate(flow: "f", at_least: 0.9),
+            SuccessRate(caller: "a", callee: "b", at_least: 0.9),
+            Latency(client: "p", quantile: 0.99, at_most: "1s"),
+            Recovers(to: 0.9, within: "1m"),
+            NoFailedFlows(client: "f"),
+            ErrorBudget(client: "p", objective: 0.999),
+            MaxVersions(service: "b", at_most: 2),
+            Sometimes(FaultFired(fault: "slow b")),
+            Sometimes(BreakerOpened(client: "p")),
+            Sometimes(BreakerOpened(caller: "a", callee: "b")),
+            Sometimes(Retried(client: "p")),
+            Sometimes(Retried(caller: "a", callee: "b")),
+            Sometimes(RolledBack(deploy: "r")),
+            Sometimes(Refused(service: "a")),
+        ],
+        explore: { "faults.0.for": ("1s", "5s"), "services.a.replicas": (1, 3), "clients.p.arrivals.rate": (1.0, 2.5) },
         variants: {
             "more": { "services.a.replicas": "2" },
         },

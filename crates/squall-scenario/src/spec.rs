@@ -108,6 +108,10 @@ pub(crate) struct ScenarioSpec {
     #[serde(default)]
     pub deploys: Vec<DeploySpec>,
     #[serde(default)]
+    pub invariants: Vec<crate::spec_checks::InvariantSpec>,
+    #[serde(default)]
+    pub explore: crate::spec_checks::ExploreSpec,
+    #[serde(default)]
     pub variants: VariantsSpec,
 }
 

@@ -337,6 +337,11 @@ pub struct FaultWindow {
     pub start: SimTime,
     /// End.
     pub end: SimTime,
+    /// What the window did: instances it hit when it opened (`Slow`, `Down`, `Crash`), caches
+    /// it emptied (`FlushCache`), failures it injected (`Fail`). Zero for a window that never
+    /// opened (it starts after the run's end) or found nothing to act on, the evidence a
+    /// "sometimes" assertion looks for.
+    pub fired: u64,
 }
 
 impl RunOutput {

@@ -24,6 +24,7 @@ impl World {
             let f = self.instances[inst as usize].failing[k] as usize;
             if let FaultKind::Fail { fraction, outcome } = self.cfg.faults[f].kind {
                 if self.faults[f].rng.random::<f64>() < fraction {
+                    self.faults[f].fired += 1;
                     return Some(outcome);
                 }
             }
@@ -38,7 +39,11 @@ impl World {
         let n = ((cfg.share * f64::from(m)).ceil() as u32).clamp(1, m.max(1)).min(m);
         let hit: Vec<u32> = members[..n as usize].to_vec();
         self.faults[fault as usize].hit = hit.clone();
-        match self.cfg.faults[fault as usize].kind {
+        let kind = self.cfg.faults[fault as usize].kind.clone();
+        if !matches!(kind, FaultKind::Fail { .. } | FaultKind::FlushCache) {
+            self.faults[fault as usize].fired += hit.len() as u64;
+        }
+        match kind {
             FaultKind::Slow { .. } | FaultKind::Fail { .. } => {
                 for inst in hit {
                     self.instances[inst as usize].failing.push(fault);
@@ -103,6 +108,9 @@ impl World {
         let service = self.cfg.faults[fault as usize].service;
         for (k, (s, _)) in self.plan.endpoint_caches.iter().enumerate() {
             if *s == service {
+                if delta > 0 {
+                    self.faults[fault as usize].fired += 1;
+                }
                 let c = &mut self.endpoint_caches[k];
                 c.down = c.down.checked_add_signed(delta).expect("cache fault count stays >= 0");
             }

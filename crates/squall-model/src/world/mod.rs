@@ -351,6 +351,8 @@ struct FaultState {
     /// Instances hit, chosen when the window opens.
     hit: Vec<u32>,
     rng: StreamRng,
+    /// What the window did so far: instances hit, caches emptied, failures injected.
+    fired: u64,
 }
 
 /// The simulated world.
@@ -615,7 +617,11 @@ impl World {
             .enumerate()
             .map(|(k, f)| {
                 let same_name = cfg.faults[..k].iter().filter(|g| g.name == f.name).count();
-                FaultState { hit: Vec::new(), rng: stream(seed, &format!("faults/{}/{same_name}", f.name)) }
+                FaultState {
+                    hit: Vec::new(),
+                    rng: stream(seed, &format!("faults/{}/{same_name}", f.name)),
+                    fired: 0,
+                }
             })
             .collect();
         let sites = policy_sites(cfg, &plan, n_buckets);
@@ -1079,12 +1085,14 @@ impl World {
             .cfg
             .faults
             .iter()
-            .map(|f| FaultWindow {
+            .zip(&self.faults)
+            .map(|(f, state)| FaultWindow {
                 name: f.name.clone(),
                 service: service_names[f.service.0 as usize].clone(),
                 what: faults::describe(&f.kind),
                 start: f.start,
                 end: f.end,
+                fired: state.fired,
             })
             .collect();
         let instances = &self.instances;

@@ -1,0 +1,300 @@
+//! `check` and `merge`: glue between the scenario template, the explorer and the reports,
+//! with a progress bar and the regression file.
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use squall_explore::{always, CheckMeta, CheckPlan, CheckResult, Setting, Shard};
+use squall_scenario::{Override, Template, BASELINE};
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// What `squall check` was asked to do.
+pub struct CheckArgs {
+    pub file: PathBuf,
+    pub cases: usize,
+    pub jobs: Option<NonZeroUsize>,
+    pub out: Option<PathBuf>,
+    pub variant: String,
+    pub set: Vec<Override>,
+    pub seed: Option<u64>,
+    pub shard: Option<Shard>,
+    pub regressions: Option<PathBuf>,
+    pub no_regressions: bool,
+    pub max_shrinks: u32,
+}
+
+/// Exit code of a check that found an invariant failing.
+const EXIT_CHECK_FAILED: u8 = 1;
+
+pub fn jobs_or_cores(jobs: Option<NonZeroUsize>) -> usize {
+    jobs.or_else(|| std::thread::available_parallelism().ok()).map_or(1, NonZeroUsize::get)
+}
+
+/// A bar of `total` runs with the rate and the time left; drawn only on a terminal.
+pub fn runs_bar(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} runs ({per_sec}, {eta} left)")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// The regression file of a scenario: `<dir>/<stem>.regressions`.
+fn default_regressions(file: &Path) -> PathBuf {
+    let stem =
+        file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
+    file.with_file_name(format!("{stem}.regressions"))
+}
+
+/// The settings saved in a regression file (none if it does not exist).
+fn read_regressions(path: &Path) -> Result<Vec<Setting>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading the regression file {}", path.display())),
+    };
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let s =
+            Setting::parse_line(line).map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), i + 1))?;
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// Appends the shrunk failures not saved yet to the regression file.
+fn save_regressions(path: &Path, meta: &CheckMeta, result: &CheckResult) -> Result<usize> {
+    let saved: Vec<Setting> = read_regressions(path)?;
+    let mut text = String::new();
+    let mut added: Vec<&Setting> = Vec::new();
+    for s in &result.shrunk {
+        if saved.contains(&s.setting) || added.contains(&&s.setting) {
+            continue;
+        }
+        added.push(&s.setting);
+        text.push_str(&format!(
+            "{} # {}: {}\n",
+            s.setting.line(),
+            meta.invariants[s.invariant],
+            s.verdict.shown()
+        ));
+    }
+    if added.is_empty() {
+        return Ok(0);
+    }
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening the regression file {}", path.display()))?;
+    if saved.is_empty() && f.metadata().map(|m| m.len() == 0).unwrap_or(true) {
+        f.write_all(
+            b"# Failing cases found by `squall check`, replayed before new cases on every check.\n\
+              # One per line: seed=N path=value ...; delete a line once it passes for good.\n",
+        )?;
+    }
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("writing the regression file {}", path.display()))?;
+    Ok(added.len())
+}
+
+pub fn check(a: CheckArgs) -> Result<ExitCode> {
+    let template = Template::load(&a.file)?;
+    let base = template.instantiate(&a.variant, &a.set)?;
+    // Every variant, and the explored bounds, must build before anything runs.
+    squall_scenario::load_variants(&a.file, &a.set, Some(std::slice::from_ref(&a.variant)))?;
+    let seed = a.seed.unwrap_or(base.config.seed);
+    let mut invariants = always();
+    invariants.extend(base.invariants.iter().cloned());
+    let shard = a.shard.unwrap_or(Shard::ALL);
+    let regressions_path = a.regressions.clone().unwrap_or_else(|| default_regressions(&a.file));
+    let regressions = if a.no_regressions { Vec::new() } else { read_regressions(&regressions_path)? };
+    let meta = CheckMeta {
+        scenario: base.name.clone(),
+        file: a.file.display().to_string(),
+        scenario_hash: base.source_hash,
+        variant: a.variant.clone(),
+        set: a.set.iter().map(ToString::to_string).collect(),
+        axes: base.explore.iter().map(|x| format!("{}={}", x.path, x.describe())).collect(),
+        invariants: invariants.iter().map(|i| i.label.clone()).collect(),
+        sometimes: invariants.iter().map(squall_explore::check::is_sometimes).collect(),
+        cases: a.cases,
+        seed,
+        max_shrinks: a.max_shrinks,
+    };
+    let plan = CheckPlan {
+        axes: &base.explore,
+        invariants: &invariants,
+        cases: a.cases,
+        seed,
+        shard,
+        regressions: &regressions,
+        max_shrinks: a.max_shrinks,
+        jobs: jobs_or_cores(a.jobs),
+    };
+    let run = |s: &Setting| -> Result<squall_model::RunOutput, String> {
+        let mut config = if s.values.is_empty() {
+            base.config.clone()
+        } else {
+            let mut set = a.set.clone();
+            set.extend(
+                s.values.iter().map(|(path, value)| Override { path: path.clone(), value: value.clone() }),
+            );
+            template.instantiate(&a.variant, &set).map_err(|e| e.to_string())?.config
+        };
+        config.seed = s.seed;
+        Ok(squall_model::run(&config))
+    };
+    let in_shard = (0..a.cases).filter(|i| shard.has(*i)).count();
+    let replays = if shard.index == 0 { regressions.len() } else { 0 };
+    let bar = runs_bar((in_shard + replays) as u64, &format!("checking {}", base.name));
+    let tick = || bar.inc(1);
+    let result = squall_explore::check(&plan, &run, &tick).map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+
+    let dir = a.out.unwrap_or_else(|| default_dir(&a.file, "check"));
+    if shard.count > 1 {
+        let path = dir.join(format!("shard-{}-of-{}.json", shard.index, shard.count));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::write(&path, squall_explore::check_to_json(&meta, shard, &result))
+            .with_context(|| format!("writing {}", path.display()))?;
+        let failed = result.cases.iter().filter(|c| c.verdicts.iter().any(|v| !v.passed)).count();
+        println!(
+            "shard {}/{}: {} cases, {failed} with a failing invariant; merge the shards with `squall merge {}`",
+            shard.index,
+            shard.count,
+            result.cases.len(),
+            dir.display()
+        );
+        println!("shard: {}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    finish_check(&dir, &meta, &result, (!a.no_regressions).then_some(regressions_path.as_path()))
+}
+
+/// Prints and writes a whole check, saves new failures, and gives its exit code.
+fn finish_check(
+    dir: &Path,
+    meta: &CheckMeta,
+    result: &CheckResult,
+    regressions: Option<&Path>,
+) -> Result<ExitCode> {
+    print!("{}", squall_report::check_table(meta, result));
+    let written = squall_report::write_check(dir, meta, result)
+        .with_context(|| format!("writing the check to {}", dir.display()))?;
+    println!("report: {} ({} files)", dir.display(), written.len());
+    if let Some(path) = regressions {
+        let added = save_regressions(path, meta, result)?;
+        if added > 0 {
+            println!("saved {added} failing cases to {}; they run first next time", path.display());
+        }
+    }
+    Ok(if squall_report::check_passed(meta, result) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_CHECK_FAILED)
+    })
+}
+
+/// The shard files among `paths`: files as given, directories scanned for `shard-*.json`.
+fn shard_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    name.starts_with("shard-") && name.ends_with(".json")
+                })
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if files.is_empty() {
+        bail!(
+            "no shard files (shard-I-of-N.json) found in {}",
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(files)
+}
+
+pub fn merge(paths: &[PathBuf], out: Option<PathBuf>, no_regressions: bool) -> Result<ExitCode> {
+    let files = shard_files(paths)?;
+    let mut meta: Option<CheckMeta> = None;
+    let mut seen: Vec<Option<PathBuf>> = Vec::new();
+    let mut parts = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let (m, shard, result) =
+            squall_explore::check_from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+        match &meta {
+            None => {
+                seen = vec![None; shard.count as usize];
+                meta = Some(m);
+            }
+            Some(first) if *first != m => {
+                bail!(
+                    "{} is a shard of another check (a different scenario, variant, settings or case count)",
+                    f.display()
+                )
+            }
+            Some(_) => {}
+        }
+        if seen.len() != shard.count as usize {
+            bail!("{} is one of {} shards, the others of {}", f.display(), shard.count, seen.len());
+        }
+        if let Some(other) = &seen[shard.index as usize] {
+            bail!(
+                "shard {}/{} is given twice: {} and {}",
+                shard.index,
+                shard.count,
+                other.display(),
+                f.display()
+            );
+        }
+        seen[shard.index as usize] = Some(f.clone());
+        parts.push(result);
+    }
+    let missing: Vec<String> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(i, _)| format!("{i}/{}", seen.len()))
+        .collect();
+    if !missing.is_empty() {
+        bail!("shards missing: {}", missing.join(", "));
+    }
+    let meta = meta.expect("at least one shard was read");
+    let result = CheckResult::merge(parts);
+    let file = PathBuf::from(&meta.file);
+    let dir = out.unwrap_or_else(|| default_dir(&file, "check"));
+    let regressions = default_regressions(&file);
+    let save = !no_regressions && file.exists();
+    finish_check(&dir, &meta, &result, save.then_some(regressions.as_path()))
+}
+
+/// `reports/<stem>-<what>`.
+pub fn default_dir(file: &Path, what: &str) -> PathBuf {
+    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+    Path::new("reports").join(format!("{stem}-{what}"))
+}
+
+/// The variant name, checked against the file.
+pub fn variant_or_baseline(v: Option<String>) -> String {
+    v.unwrap_or_else(|| BASELINE.to_string())
+}

@@ -1,0 +1,381 @@
+//! `check`: runs a scenario over many cases (a seed and a value of every explored parameter),
+//! judges each run against the invariants, and shrinks the first failure of each invariant to
+//! the smallest case that still fails.
+//!
+//! Cases come from a proptest strategy (a seed that does not shrink, and one step per
+//! parameter on its ladder, see [`crate::space`]) drawn by a `TestRunner` seeded from the
+//! scenario's seed, one after another, so case `i` is the same whatever `--cases`, `--jobs`
+//! or `--shard` is. Runs are independent and go to a thread pool; results are put back in
+//! case order. Shrinking walks proptest's value tree of the failing case (binary search of
+//! each parameter toward its first bound, the seed kept) exactly as proptest's own runner
+//! does: simplify while the run still fails the invariant, complicate when it passes.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use proptest::prelude::any;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use squall_model::RunOutput;
+
+use crate::invariant::{evaluate, Invariant, Rule, Verdict};
+use crate::space::Axis;
+use crate::stats::{wilson, Estimate};
+
+/// A run to make: the master seed and the override values of the explored parameters.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Setting {
+    /// Master seed.
+    pub seed: u64,
+    /// `(path, value)` overrides, in the order of the axes.
+    pub values: Vec<(String, String)>,
+}
+
+impl Setting {
+    /// The command-line arguments that make the same run: `--seed 7 --set faults.0.for=12s`.
+    pub fn args(&self) -> String {
+        let mut s = format!("--seed {}", self.seed);
+        for (path, value) in &self.values {
+            s.push_str(&format!(" --set {}", shell_word(&format!("{path}={value}"))));
+        }
+        s
+    }
+
+    /// The setting as a regression-file line: `seed=7 faults.0.for=12s`.
+    pub fn line(&self) -> String {
+        let mut s = format!("seed={}", self.seed);
+        for (path, value) in &self.values {
+            s.push_str(&format!(" {path}={value}"));
+        }
+        s
+    }
+
+    /// Reads a regression-file line (see [`Setting::line`]).
+    ///
+    /// # Errors
+    /// A message if a word is not `PATH=VALUE` or the seed is missing or not a number.
+    pub fn parse_line(line: &str) -> Result<Setting, String> {
+        let mut seed = None;
+        let mut values = Vec::new();
+        for word in line.split_whitespace() {
+            let Some((path, value)) = word.split_once('=') else {
+                return Err(format!("`{word}` is not PATH=VALUE"));
+            };
+            if path == "seed" {
+                seed = Some(value.parse().map_err(|_| format!("the seed `{value}` is not a number"))?);
+            } else {
+                values.push((path.to_string(), value.to_string()));
+            }
+        }
+        let seed = seed.ok_or_else(|| "the line has no `seed=N`".to_string())?;
+        Ok(Setting { seed, values })
+    }
+}
+
+/// `w`, quoted for a POSIX shell if it needs to be.
+pub(crate) fn shell_word(w: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-=/:+,@%".contains(c);
+    if w.chars().all(plain) {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
+/// How to make one run: builds the scenario with the setting's seed and overrides and runs it.
+/// An error (the scenario refused a value) stops the check.
+pub type RunFn<'a> = dyn Fn(&Setting) -> Result<RunOutput, String> + Sync + 'a;
+
+/// A deterministic share of the cases: those whose index is `index` modulo `count`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// From 0 to `count - 1`.
+    pub index: u32,
+    /// Shards in all, at least 1.
+    pub count: u32,
+}
+
+impl Shard {
+    /// The whole set of cases.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Reads `i/n` (`0/4` to `3/4`).
+    ///
+    /// # Errors
+    /// A message for anything else, or `i >= n`.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("`{text}` is not a shard; write I/N with 0 <= I < N, as in 0/4");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u32, u32) =
+            (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether case `i` is in this shard.
+    pub fn has(&self, i: usize) -> bool {
+        i % self.count as usize == self.index as usize
+    }
+}
+
+/// What a check does.
+pub struct CheckPlan<'a> {
+    /// Explored parameters.
+    pub axes: &'a [Axis],
+    /// Invariants, the always-on ones included.
+    pub invariants: &'a [Invariant],
+    /// Cases in the whole check (all shards).
+    pub cases: usize,
+    /// Seeds the case generator.
+    pub seed: u64,
+    /// Which cases to run.
+    pub shard: Shard,
+    /// Settings to replay before the cases (a regression file); run by shard 0 only.
+    pub regressions: &'a [Setting],
+    /// Most runs spent shrinking each failing invariant.
+    pub max_shrinks: u32,
+    /// Threads running cases.
+    pub jobs: usize,
+}
+
+/// One run and how it fared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseResult {
+    /// Case index (for a regression, its line's position in the file).
+    pub case: usize,
+    /// What ran.
+    pub setting: Setting,
+    /// One per invariant, in order.
+    pub verdicts: Vec<Verdict>,
+}
+
+/// The smallest failing case found for one invariant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shrunk {
+    /// Index of the invariant.
+    pub invariant: usize,
+    /// The case the shrinking started from (the invariant's first failure).
+    pub case: usize,
+    /// The smallest failing setting.
+    pub setting: Setting,
+    /// Its verdict on the invariant.
+    pub verdict: Verdict,
+    /// Runs the shrinking took.
+    pub runs: u32,
+}
+
+/// A check's results, for the whole check or one shard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckResult {
+    /// The cases run, by index.
+    pub cases: Vec<CaseResult>,
+    /// The regression settings replayed, in file order.
+    pub regressions: Vec<CaseResult>,
+    /// Per failing per-run invariant, the shrunk failure, by invariant index.
+    pub shrunk: Vec<Shrunk>,
+}
+
+/// One invariant over all the cases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvariantSummary {
+    /// Cases where it held.
+    pub passed: u64,
+    /// Cases where it did not.
+    pub failed: u64,
+    /// The pass rate with its 95 % Wilson interval (`None` without cases).
+    pub rate: Option<Estimate>,
+    /// Whether it is a "sometimes" assertion: it holds if any case shows the evidence.
+    pub sometimes: bool,
+    /// Whether the check passes on it: every case (and replayed regression) for a per-run
+    /// invariant, at least one case for a "sometimes" one.
+    pub holds: bool,
+    /// The first failing case, if any.
+    pub first_failure: Option<usize>,
+}
+
+/// Whether an invariant is a "sometimes" assertion.
+pub fn is_sometimes(inv: &Invariant) -> bool {
+    matches!(inv.rule, Rule::Sometimes(_))
+}
+
+impl CheckResult {
+    /// Each invariant (flagged `sometimes` by the caller, as the plan's order) over the cases.
+    pub fn summary(&self, sometimes: &[bool]) -> Vec<InvariantSummary> {
+        sometimes
+            .iter()
+            .enumerate()
+            .map(|(j, &sometimes)| {
+                let passed = self.cases.iter().filter(|c| c.verdicts[j].passed).count() as u64;
+                let failed = self.cases.len() as u64 - passed;
+                let regressions_pass = self.regressions.iter().all(|c| c.verdicts[j].passed);
+                let holds = if sometimes { passed > 0 } else { failed == 0 && regressions_pass };
+                InvariantSummary {
+                    passed,
+                    failed,
+                    rate: wilson(passed, self.cases.len() as u64),
+                    sometimes,
+                    holds,
+                    first_failure: self.cases.iter().find(|c| !c.verdicts[j].passed).map(|c| c.case),
+                }
+            })
+            .collect()
+    }
+
+    /// Puts shards back together: cases by index, the regressions of the shard that ran
+    /// them, and per invariant the shrink that started from the earliest case, which is the
+    /// one an unsharded check makes.
+    pub fn merge(parts: Vec<CheckResult>) -> CheckResult {
+        let mut cases = Vec::new();
+        let mut regressions = Vec::new();
+        let mut shrunk: BTreeMap<usize, Shrunk> = BTreeMap::new();
+        for part in parts {
+            cases.extend(part.cases);
+            if regressions.is_empty() {
+                regressions = part.regressions;
+            }
+            for s in part.shrunk {
+                match shrunk.get(&s.invariant) {
+                    Some(have) if have.case <= s.case => {}
+                    _ => {
+                        shrunk.insert(s.invariant, s);
+                    }
+                }
+            }
+        }
+        cases.sort_by_key(|c| c.case);
+        CheckResult { cases, regressions, shrunk: shrunk.into_values().collect() }
+    }
+}
+
+/// The value tree of one case: the seed, then a step per axis.
+type CaseTree = <(proptest::strategy::NoShrink<proptest::num::u64::Any>, Vec<std::ops::RangeInclusive<u64>>) as Strategy>::Tree;
+
+/// The trees of cases `0..n`, drawn in order from a generator seeded with `seed`.
+fn case_trees(axes: &[Axis], seed: u64, n: usize) -> Vec<CaseTree> {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key[8..16].copy_from_slice(b"squall-c");
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &key);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let strategy = (any::<u64>().no_shrink(), axes.iter().map(|a| 0..=a.steps()).collect::<Vec<_>>());
+    (0..n).map(|_| strategy.new_tree(&mut runner).expect("ranges always give a value")).collect()
+}
+
+/// The setting a case's steps stand for.
+fn setting(axes: &[Axis], (seed, steps): &(u64, Vec<u64>)) -> Setting {
+    let values = axes.iter().zip(steps).map(|(a, k)| (a.path.clone(), a.value(*k))).collect();
+    Setting { seed: *seed, values }
+}
+
+/// Runs the check: the regressions (shard 0), this shard's cases, then a shrink per failing
+/// per-run invariant. `progress` is called after every case run.
+///
+/// # Errors
+/// The first run error, by case order: a value the scenario refused.
+pub fn check(
+    plan: &CheckPlan<'_>,
+    run: &RunFn<'_>,
+    progress: &(dyn Fn() + Sync),
+) -> Result<CheckResult, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(plan.jobs.max(1))
+        .thread_name(|i| format!("squall-check-{i}"))
+        .build()
+        .map_err(|e| format!("starting the threads that run the cases: {e}"))?;
+    let trees = case_trees(plan.axes, plan.seed, plan.cases);
+    let judge = |case: usize, setting: Setting| -> Result<CaseResult, String> {
+        let out = run(&setting)?;
+        progress();
+        Ok(CaseResult { case, setting, verdicts: evaluate(plan.invariants, &out) })
+    };
+    let mut todo: Vec<(bool, usize, Setting)> = Vec::new();
+    if plan.shard.index == 0 {
+        todo.extend(plan.regressions.iter().enumerate().map(|(i, s)| (true, i, s.clone())));
+    }
+    for (i, tree) in trees.iter().enumerate().filter(|(i, _)| plan.shard.has(*i)) {
+        todo.push((false, i, setting(plan.axes, &tree.current())));
+    }
+    let done: Vec<(bool, Result<CaseResult, String>)> = pool.install(|| {
+        use rayon::prelude::*;
+        todo.into_par_iter().map(|(replay, i, s)| (replay, judge(i, s))).collect()
+    });
+    let mut result = CheckResult { cases: Vec::new(), regressions: Vec::new(), shrunk: Vec::new() };
+    for (replay, r) in done {
+        let r = r?;
+        if replay {
+            result.regressions.push(r)
+        } else {
+            result.cases.push(r)
+        }
+    }
+    let sometimes: Vec<bool> = plan.invariants.iter().map(is_sometimes).collect();
+    let summary = result.summary(&sometimes);
+    let failing: Vec<(usize, usize)> = summary
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.sometimes)
+        .filter_map(|(j, s)| s.first_failure.map(|case| (j, case)))
+        .collect();
+    let shrunk: Vec<Result<Shrunk, String>> = pool.install(|| {
+        use rayon::prelude::*;
+        failing
+            .into_par_iter()
+            .map(|(j, case)| {
+                let first = result.cases.iter().find(|c| c.case == case).expect("a failing case was run");
+                shrink(plan, run, j, case, first)
+            })
+            .collect()
+    });
+    result.shrunk = shrunk.into_iter().collect::<Result<_, _>>()?;
+    Ok(result)
+}
+
+/// Shrinks case `case` (whose result is `first`) while invariant `j` still fails.
+fn shrink(
+    plan: &CheckPlan<'_>,
+    run: &RunFn<'_>,
+    j: usize,
+    case: usize,
+    first: &CaseResult,
+) -> Result<Shrunk, String> {
+    // Regenerated rather than kept: trees are cheap to draw, and this keeps them off threads.
+    let mut tree = case_trees(plan.axes, plan.seed, case + 1).pop().expect("case + 1 trees");
+    let mut best = Shrunk {
+        invariant: j,
+        case,
+        setting: first.setting.clone(),
+        verdict: first.verdicts[j].clone(),
+        runs: 0,
+    };
+    let seen: Mutex<BTreeMap<Vec<u64>, Verdict>> = Mutex::new(BTreeMap::new());
+    if !tree.simplify() {
+        return Ok(best);
+    }
+    while best.runs < plan.max_shrinks {
+        let current = tree.current();
+        let known = seen.lock().expect("no panic holds the lock").get(&current.1).cloned();
+        let verdict = match known {
+            Some(v) => v,
+            None => {
+                best.runs += 1;
+                let out = run(&setting(plan.axes, &current))?;
+                let v = evaluate(std::slice::from_ref(&plan.invariants[j]), &out).remove(0);
+                seen.lock().expect("no panic holds the lock").insert(current.1.clone(), v.clone());
+                v
+            }
+        };
+        let more = if verdict.passed {
+            tree.complicate()
+        } else {
+            best.setting = setting(plan.axes, &current);
+            best.verdict = verdict;
+            tree.simplify()
+        };
+        if !more {
+            break;
+        }
+    }
+    Ok(best)
+}

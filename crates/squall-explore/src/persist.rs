@@ -1,0 +1,188 @@
+//! A check's results as a file, so shards run on different machines can be merged: every
+//! number that is not an integer is written as its shortest exact decimal text, so reading
+//! it back gives the same bits, and a merged check prints exactly what an unsharded one does.
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::{CaseResult, CheckResult, Setting, Shard, Shrunk};
+use crate::invariant::{Unit, Verdict};
+
+/// What a check ran, beyond its results: enough to report it and to tell shards of one check
+/// from shards of another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckMeta {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario file, as given.
+    pub file: String,
+    /// Hash of the scenario file's content.
+    pub scenario_hash: u64,
+    /// The variant checked.
+    pub variant: String,
+    /// `--set` overrides, as `path=value`.
+    pub set: Vec<String>,
+    /// Explored parameters, as `path=range`.
+    pub axes: Vec<String>,
+    /// Invariant labels, the always-on ones included.
+    pub invariants: Vec<String>,
+    /// Which invariants are "sometimes" assertions.
+    pub sometimes: Vec<bool>,
+    /// Cases in the whole check.
+    pub cases: usize,
+    /// The scenario's seed, which seeds the case generator.
+    pub seed: u64,
+    /// Most runs spent shrinking each failure.
+    pub max_shrinks: u32,
+}
+
+impl CheckMeta {
+    /// The one-line command that runs `setting` exactly as the check did.
+    pub fn command(&self, setting: &Setting) -> String {
+        let mut s = format!("squall run {}", crate::check::shell_word(&self.file));
+        if self.variant != "baseline" {
+            s.push_str(&format!(" --variant {}", crate::check::shell_word(&self.variant)));
+        }
+        for set in &self.set {
+            s.push_str(&format!(" --set {}", crate::check::shell_word(set)));
+        }
+        s.push(' ');
+        s.push_str(&setting.args());
+        s
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    meta: CheckMeta,
+    shard: (u32, u32),
+    cases: Vec<Row>,
+    regressions: Vec<Row>,
+    shrunk: Vec<ShrunkRow>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Row {
+    case: usize,
+    seed: u64,
+    values: Vec<(String, String)>,
+    verdicts: Vec<VerdictRow>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct VerdictRow {
+    passed: bool,
+    measured: Option<String>,
+    unit: String,
+    note: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ShrunkRow {
+    invariant: usize,
+    case: usize,
+    runs: u32,
+    row: Row,
+}
+
+fn unit_name(u: Unit) -> &'static str {
+    match u {
+        Unit::Ratio => "ratio",
+        Unit::Seconds => "seconds",
+        Unit::Count => "count",
+    }
+}
+
+fn verdict_row(v: &Verdict) -> VerdictRow {
+    VerdictRow {
+        passed: v.passed,
+        measured: v.measured.map(|m| format!("{m:?}")),
+        unit: unit_name(v.unit).to_string(),
+        note: v.note.clone(),
+    }
+}
+
+fn verdict(r: VerdictRow) -> Result<Verdict, String> {
+    let unit = match r.unit.as_str() {
+        "ratio" => Unit::Ratio,
+        "seconds" => Unit::Seconds,
+        "count" => Unit::Count,
+        other => return Err(format!("unknown unit `{other}`")),
+    };
+    let measured = match r.measured {
+        Some(t) => Some(t.parse::<f64>().map_err(|_| format!("`{t}` is not a number"))?),
+        None => None,
+    };
+    Ok(Verdict { passed: r.passed, measured, unit, note: r.note })
+}
+
+fn row(c: &CaseResult) -> Row {
+    Row {
+        case: c.case,
+        seed: c.setting.seed,
+        values: c.setting.values.clone(),
+        verdicts: c.verdicts.iter().map(verdict_row).collect(),
+    }
+}
+
+fn case(r: Row) -> Result<CaseResult, String> {
+    Ok(CaseResult {
+        case: r.case,
+        setting: Setting { seed: r.seed, values: r.values },
+        verdicts: r.verdicts.into_iter().map(verdict).collect::<Result<_, _>>()?,
+    })
+}
+
+/// A check's (or one shard's) results as JSON text.
+pub fn check_to_json(meta: &CheckMeta, shard: Shard, result: &CheckResult) -> String {
+    let file = File {
+        meta: meta.clone(),
+        shard: (shard.index, shard.count),
+        cases: result.cases.iter().map(row).collect(),
+        regressions: result.regressions.iter().map(row).collect(),
+        shrunk: result
+            .shrunk
+            .iter()
+            .map(|s| ShrunkRow {
+                invariant: s.invariant,
+                case: s.case,
+                runs: s.runs,
+                row: Row {
+                    case: s.case,
+                    seed: s.setting.seed,
+                    values: s.setting.values.clone(),
+                    verdicts: vec![verdict_row(&s.verdict)],
+                },
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&file).expect("plain data serializes");
+    text.push('\n');
+    text
+}
+
+/// Reads what [`check_to_json`] wrote.
+///
+/// # Errors
+/// A message if the text is not such a file.
+pub fn check_from_json(text: &str) -> Result<(CheckMeta, Shard, CheckResult), String> {
+    let file: File = serde_json::from_str(text).map_err(|e| format!("not a check shard file: {e}"))?;
+    let (index, count) = file.shard;
+    if count == 0 || index >= count {
+        return Err(format!("the shard {index}/{count} is not valid"));
+    }
+    let cases = file.cases.into_iter().map(case).collect::<Result<_, _>>()?;
+    let regressions = file.regressions.into_iter().map(case).collect::<Result<_, _>>()?;
+    let mut shrunk = Vec::new();
+    for s in file.shrunk {
+        let mut c = case(s.row)?;
+        let verdict = c.verdicts.pop().ok_or("a shrunk case has no verdict")?;
+        shrunk.push(Shrunk {
+            invariant: s.invariant,
+            case: s.case,
+            setting: c.setting,
+            verdict,
+            runs: s.runs,
+        });
+    }
+    Ok((file.meta, Shard { index, count }, CheckResult { cases, regressions, shrunk }))
+}

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 /// Why a report could not be produced.
 ///
-/// Numbers never cause an error: undefined values are written as `null`, empty cells or `-`.
-/// Only drawing and the file system can fail.
+/// Numbers from a run never cause an error: undefined values are written as `null`, empty
+/// cells or `-`. Only drawing, the file system and malformed chart input can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// The report directory (or one of its parents) could not be created.
@@ -36,9 +36,19 @@ pub enum ReportError {
     /// chart's layout or data, not an IO problem).
     #[error("cannot draw {plot}: {message}")]
     Plot {
-        /// File name of the plot, such as `latency.svg`.
+        /// File name of the plot, such as `latency.svg`, or a sweep chart's title.
         plot: String,
         /// plotters' explanation.
         message: String,
+    },
+    /// The data given to a sweep chart cannot be drawn: a number is NaN or infinite, a
+    /// heatmap's values do not fill its grid, the grid has more cells than a chart can hold,
+    /// or the values span more than an `f64` can.
+    #[error("cannot draw {chart}: {reason}")]
+    ChartData {
+        /// Title of the chart.
+        chart: String,
+        /// What is wrong, naming the series and point, or the cell.
+        reason: String,
     },
 }

@@ -79,6 +79,47 @@ pub(crate) fn seconds(v: f64) -> String {
     format!("{:.3} s", round_fixed(v))
 }
 
+/// A number in at most four significant digits, for chart labels where space is short:
+/// `0`, `0.25`, `12.35`, `1234`, `12.3k`, `4.5M`, `1.20e-5`. Magnitudes from 10^4 take a
+/// k/M/G suffix with three significant digits; below 10^-3 or from 10^12 it switches to
+/// scientific notation. Never prints `-0`.
+pub(crate) fn compact(v: f64) -> String {
+    assert!(v.is_finite(), "a non-finite number reached a chart label: {v}");
+    let a = v.abs();
+    let s = if a == 0.0 {
+        "0".to_string()
+    } else if !(1e-3..1e12).contains(&a) {
+        format!("{v:.2e}")
+    } else if a >= 1e4 {
+        // A value that rounds up to the next unit takes that unit: `1M`, not `1000k`.
+        let (scale, suffix) = [(1e9, "G"), (1e6, "M"), (1e3, "k")]
+            .into_iter()
+            .find(|(scale, _)| a >= *scale * 0.9995)
+            .map_or((1e3, "k"), |x| x);
+        format!("{}{suffix}", significant(v / scale, 3))
+    } else {
+        significant(v, 4)
+    };
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s
+    }
+}
+
+/// `v` (finite, non-zero, below 10^4 in magnitude) rounded to `digits` significant digits,
+/// trailing zeros dropped.
+fn significant(v: f64, digits: i32) -> String {
+    let magnitude = v.abs().log10().floor() as i32;
+    let decimals = (digits - 1 - magnitude).clamp(0, 12) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// A count with thousands separators: `1,234,567`.
 pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -158,6 +199,31 @@ mod tests {
         assert_eq!(percent(Some(0.000001)), "<0.01%");
         assert_eq!(percent(Some(0.0)), "0.00%");
         assert_eq!(percent(None), "-");
+    }
+
+    #[test]
+    fn compact_numbers_keep_four_significant_digits_or_take_a_suffix() {
+        let cases = [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (0.25, "0.25"),
+            (1.0 / 3.0, "0.3333"),
+            (12.345, "12.35"),
+            (1234.0, "1234"),
+            (9999.0, "9999"),
+            (12_345.0, "12.3k"),
+            (250_000.0, "250k"),
+            (999_999.0, "1M"),
+            (4_500_000.0, "4.5M"),
+            (-2.5e9, "-2.5G"),
+            (0.0005, "5.00e-4"),
+            (1.2e-5, "1.20e-5"),
+            (3e13, "3.00e13"),
+            (-0.00001, "-1.00e-5"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(compact(v), want, "{v}");
+        }
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! - `timeseries`: [`timeseries_csv`], one wide row per bucket; [`fleet_csv`] and
 //!   [`flows_csv`], long tables of versions and flows, for runs that have them.
 //! - `fleet`: fleets, versions, flows and deploys derived once, and when each is shown.
-//! - `plot`: [`plots`], SVG charts drawn with plotters.
+//! - `plot`: [`plots`], SVG charts drawn with plotters; `plot::sweep` adds the charts of
+//!   parameter sweeps, [`sweep_line_svg`] (a metric against one parameter, with confidence
+//!   bands) and [`heatmap_svg`] (a metric over a grid of two parameters).
 //! - `html`: the `index.html` page that ties the files together.
 //! - `compare`: the same for several variants of a scenario side by side:
 //!   [`comparison_table`], [`comparison_json`], [`comparison_csv`] and the overlay charts of
@@ -52,6 +54,7 @@ pub use compare::{
 pub use error::ReportError;
 pub use json::summary_json;
 pub use plot::plots;
+pub use plot::sweep::{heatmap_svg, sweep_line_svg, Heatmap, LineChart, LinePoint, LineSeries};
 pub use table::summary_table;
 pub use timeseries::{fleet_csv, flows_csv, timeseries_csv};
 pub use write::{write_check, write_comparison, write_report};

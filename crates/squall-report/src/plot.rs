@@ -27,6 +27,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use squall_model::{FaultWindow, Outcome, RunOutput};
 
 mod fleet;
+pub(crate) mod sweep;
 
 /// Width and height of every chart, px.
 const SIZE_PX: (u32, u32) = (900, 500);
@@ -34,6 +35,9 @@ const SIZE_PX: (u32, u32) = (900, 500);
 const LEGEND_WIDTH_PX: u32 = 230;
 /// Legend entries shown; the rest are summarised in one line, so the column never overflows.
 const LEGEND_ENTRIES_MAX: usize = 20;
+/// Centre of the first legend row, and the distance between rows, px.
+const LEGEND_TOP_PX: i32 = 24;
+const LEGEND_ROW_PX: i32 = 21;
 /// Characters of a legend label; longer labels are cut so they stay inside the column.
 const LEGEND_LABEL_CHARS_MAX: usize = 26;
 /// A y range wider than this ratio (max / min) is drawn on a log scale.
@@ -438,18 +442,29 @@ fn breakers_figure(meta: &ReportMeta, sites: &[PolicySite<'_>], spans: &[Span], 
 type DrawResult<T> = Result<T, DrawingAreaErrorKind<std::io::Error>>;
 
 fn render(fig: &Figure) -> DrawResult<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE_PX).into_drawing_area();
-        root.fill(&WHITE)?;
-        let body = root.titled(&fig.title, (FONT, 24).into_font().color(&BLACK))?;
-        let (charts, legend) = body.split_horizontally(SIZE_PX.0 - LEGEND_WIDTH_PX);
+    svg_page(&fig.title, |charts, legend| {
         let areas = charts.split_evenly((fig.panels.len().max(1), 1));
         for (i, (area, panel)) in areas.iter().zip(&fig.panels).enumerate() {
             let labels = if i == 0 { BandLabels::Shown } else { BandLabels::Hidden };
             draw_panel(area, fig, labels, panel)?;
         }
-        draw_legend(&legend, &fig.legend)?;
+        draw_legend(legend, &fig.legend)
+    })
+}
+
+/// A drawing area of an SVG page.
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// The page every chart shares: white, [`SIZE_PX`], `title` on top; `draw` gets the chart
+/// area and the legend column on its right.
+fn svg_page(title: &str, draw: impl FnOnce(&Area<'_>, &Area<'_>) -> DrawResult<()>) -> DrawResult<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE_PX).into_drawing_area();
+        root.fill(&WHITE)?;
+        let body = root.titled(title, (FONT, 24).into_font().color(&BLACK))?;
+        let (charts, legend) = body.split_horizontally(SIZE_PX.0 - LEGEND_WIDTH_PX);
+        draw(&charts, &legend)?;
         root.present()?;
     }
     Ok(svg)
@@ -490,8 +505,7 @@ fn draw_panel(
     panel: &Panel,
 ) -> DrawResult<()> {
     let x_max = fig.x_max;
-    let mut builder = ChartBuilder::on(area);
-    builder.margin(10).margin_right(20).x_label_area_size(40).y_label_area_size(70);
+    let mut builder = chart_builder(area);
     match y_range(panel) {
         YRange::Linear(hi) => {
             let mut chart = builder.build_cartesian_2d(0f64..x_max, 0f64..hi)?;
@@ -502,6 +516,13 @@ fn draw_panel(
             draw_lines(&mut chart, (x_max, lo, hi), fig, labels, panel)
         }
     }
+}
+
+/// A chart builder with the margins and label areas of every chart.
+fn chart_builder<'a, 'b>(area: &'a Area<'b>) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(area);
+    builder.margin(10).margin_right(20).x_label_area_size(40).y_label_area_size(70);
+    builder
 }
 
 /// A chart of one panel, with x in seconds.
@@ -519,18 +540,7 @@ fn draw_lines<Y>(
 where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    chart
-        .configure_mesh()
-        .x_desc(X_DESC)
-        .y_desc(&panel.y_desc)
-        .axis_desc_style((FONT, 17))
-        .label_style((FONT, 14))
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
-        .bold_line_style(BLACK.mix(0.12))
-        .light_line_style(BLACK.mix(0.04))
-        .max_light_lines(4)
-        .draw()?;
+    draw_mesh(chart, (X_DESC, &panel.y_desc), (&|v| tick(*v), &|v| tick(*v)))?;
     let band_style = BAND_COLOR.mix(BAND_OPACITY).filled();
     let label_style = (FONT, 12).into_font().color(&BAND_LABEL_COLOR).pos(Pos::new(HPos::Left, VPos::Top));
     // Windows outside the axis are clipped (or skipped) here: plotters would draw them over
@@ -564,13 +574,46 @@ where
         }
     }
     if !any_point {
-        let area = chart.plotting_area();
-        let (w, h) = area.dim_in_pixel();
-        let centre = ((w / 2) as i32, (h / 2) as i32);
-        let style = (FONT, 16).into_font().color(&PALETTE[7]).pos(Pos::new(HPos::Center, VPos::Center));
-        area.strip_coord_spec().draw_text("no data", &style, centre)?;
+        draw_no_data(chart.plotting_area())?;
     }
     Ok(())
+}
+
+/// A tick label formatter of one axis.
+type TickLabel<'a> = &'a dyn Fn(&f64) -> String;
+
+/// The axes, their descriptions `(x, y)` and faint grid lines, in the style of every chart.
+fn draw_mesh<X, Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
+    (x_desc, y_desc): (&str, &str),
+    (x_label, y_label): (TickLabel<'_>, TickLabel<'_>),
+) -> DrawResult<()>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style((FONT, 17))
+        .label_style((FONT, 14))
+        .x_label_formatter(x_label)
+        .y_label_formatter(y_label)
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(BLACK.mix(0.04))
+        .max_light_lines(4)
+        .draw()
+}
+
+/// "no data" in grey in the middle of a plotting area that has nothing to show.
+fn draw_no_data<X: Ranged, Y: Ranged>(
+    area: &DrawingArea<SVGBackend<'_>, Cartesian2d<X, Y>>,
+) -> DrawResult<()> {
+    let (w, h) = area.dim_in_pixel();
+    let centre = ((w / 2) as i32, (h / 2) as i32);
+    let style = (FONT, 16).into_font().color(&PALETTE[7]).pos(Pos::new(HPos::Center, VPos::Center));
+    area.strip_coord_spec().draw_text("no data", &style, centre)
 }
 
 /// Draws each mark within the axis as a vertical line, labelled at the foot of the panel
@@ -614,10 +657,8 @@ fn tick(v: f64) -> String {
 
 fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, entries: &[LegendEntry]) -> DrawResult<()> {
     let text = (FONT, 15).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
-    let row_px = 21;
-    let top_px = 24;
     for (i, e) in entries.iter().take(LEGEND_ENTRIES_MAX).enumerate() {
-        let y = top_px + row_px * i as i32;
+        let y = LEGEND_TOP_PX + LEGEND_ROW_PX * i as i32;
         let style = ShapeStyle { color: e.color.to_rgba(), filled: false, stroke_width: 2 };
         for (x0, x1) in sample_segments(e.dash, 4, 34) {
             area.draw(&PathElement::new(vec![(x0, y), (x1, y)], style))?;
@@ -625,7 +666,7 @@ fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, entries: &[LegendEntry
         area.draw_text(&shorten(&e.label), &text, (42, y))?;
     }
     if entries.len() > LEGEND_ENTRIES_MAX {
-        let y = top_px + row_px * LEGEND_ENTRIES_MAX as i32;
+        let y = LEGEND_TOP_PX + LEGEND_ROW_PX * LEGEND_ENTRIES_MAX as i32;
         let more = format!("... and {} more", entries.len() - LEGEND_ENTRIES_MAX);
         area.draw_text(&more, &text, (42, y))?;
     }

@@ -13,6 +13,14 @@ mod cli;
 /// `--jobs`, choosing variants, and exit codes.
 mod compare;
 
+/// `squall check` and `merge`: planted failures shrunk, passing checks, "sometimes"
+/// assertions, identical files at any `--jobs` and across shards, regression files.
+mod check;
+
+/// `squall sweep`: grids, seeds, intervals, charts, identical files at any `--jobs` and
+/// across shards.
+mod sweep;
+
 /// Byte-identical outputs for the same seed, different numbers for another seed, and common
 /// random numbers across a change to an unrelated service.
 mod determinism;

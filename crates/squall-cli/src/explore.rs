@@ -235,6 +235,13 @@ fn shard_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 pub fn merge(paths: &[PathBuf], out: Option<PathBuf>, no_regressions: bool) -> Result<ExitCode> {
     let files = shard_files(paths)?;
+    let first =
+        std::fs::read_to_string(&files[0]).with_context(|| format!("reading {}", files[0].display()))?;
+    let kind =
+        squall_explore::shard_kind(&first).map_err(|e| anyhow::anyhow!("{}: {e}", files[0].display()))?;
+    if kind == "sweep" {
+        return merge_sweep(&files, out);
+    }
     let mut meta: Option<CheckMeta> = None;
     let mut seen: Vec<Option<PathBuf>> = Vec::new();
     let mut parts = Vec::new();
@@ -297,4 +304,222 @@ pub fn default_dir(file: &Path, what: &str) -> PathBuf {
 /// The variant name, checked against the file.
 pub fn variant_or_baseline(v: Option<String>) -> String {
     v.unwrap_or_else(|| BASELINE.to_string())
+}
+
+/// What `squall sweep` was asked to do.
+pub struct SweepArgs {
+    pub file: PathBuf,
+    pub params: Vec<String>,
+    pub points: u64,
+    pub random: Option<usize>,
+    pub seeds: u64,
+    pub variants: Option<Vec<String>>,
+    pub metrics: Vec<String>,
+    pub set: Vec<Override>,
+    pub jobs: Option<NonZeroUsize>,
+    pub out: Option<PathBuf>,
+    pub shard: Option<Shard>,
+}
+
+/// `PATH=LOW..HIGH[:POINTS]` or `PATH=A,B,C`: the axis and its grid points.
+fn parse_param(text: &str, default_points: u64) -> Result<(squall_explore::Axis, u64)> {
+    let Some((path, range)) = text.split_once('=') else {
+        bail!("--param `{text}`: expected PATH=LOW..HIGH[:POINTS] or PATH=A,B,C, as in clients.users.arrivals.rate=100..900:9");
+    };
+    let (range, points) = match range.rsplit_once(':') {
+        Some((r, n)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => {
+            let n: u64 = n.parse().with_context(|| format!("--param `{text}`: the point count"))?;
+            if n < 2 {
+                bail!("--param `{text}`: a range needs at least 2 points");
+            }
+            (r, n)
+        }
+        _ => (range, default_points),
+    };
+    let axis = squall_explore::Axis::parse(path.trim(), range.trim())
+        .map_err(|e| anyhow::anyhow!("--param `{text}`: {e}"))?;
+    Ok((axis, points))
+}
+
+pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
+    use squall_explore::sweep::{measure, metric_names, n_runs, points};
+    if a.params.is_empty() {
+        bail!("give at least one --param PATH=LOW..HIGH[:POINTS], as in --param clients.users.arrivals.rate=100..900:9");
+    }
+    if a.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let template = Template::load(&a.file)?;
+    let all = squall_scenario::load_variants(&a.file, &a.set, a.variants.as_deref())?;
+    let variants: Vec<String> = all.iter().map(|v| v.name.clone()).collect();
+    let base = &all[0].scenario;
+    let parsed: Vec<(squall_explore::Axis, u64)> =
+        a.params.iter().map(|p| parse_param(p, a.points)).collect::<Result<_>>()?;
+    let (axes, grid): (Vec<_>, Vec<_>) = parsed.into_iter().unzip();
+    // Both ends of every range must build, for every variant, before anything runs.
+    for axis in &axes {
+        for k in [0, axis.steps()] {
+            for v in &variants {
+                let mut set = a.set.clone();
+                set.push(Override { path: axis.path.clone(), value: axis.value(k) });
+                template.instantiate(v, &set).with_context(|| {
+                    format!("--param {}: the value {} does not apply", axis.path, axis.value(k))
+                })?;
+            }
+        }
+    }
+    let pts = points(&axes, &grid, a.random, base.config.seed);
+    let clients: Vec<String> = base.config.clients.iter().map(|c| c.name.clone()).collect();
+    let names = metric_names(&clients);
+    let mut plot = if a.metrics.is_empty() {
+        let mut d = vec!["success_rate".to_string(), "goodput_per_s".to_string(), "p99_ms".to_string()];
+        if !base.config.faults.is_empty() {
+            d.push("recovered".to_string());
+        }
+        d
+    } else {
+        a.metrics.clone()
+    };
+    plot.dedup();
+    for m in &plot {
+        if !names.contains(m) {
+            bail!("unknown metric `{m}`; the metrics are {}", names.join(", "));
+        }
+    }
+    let shard = a.shard.unwrap_or(Shard::ALL);
+    let plan = squall_explore::SweepPlan {
+        axes: &axes,
+        points: &pts,
+        variants: &variants,
+        seeds: a.seeds,
+        seed: base.config.seed,
+        shard,
+        jobs: jobs_or_cores(a.jobs),
+    };
+    let meta = squall_explore::SweepMeta {
+        scenario: base.name.clone(),
+        file: a.file.display().to_string(),
+        scenario_hash: base.source_hash,
+        set: a.set.iter().map(ToString::to_string).collect(),
+        params: axes.iter().map(|x| x.path.clone()).collect(),
+        points: pts.iter().map(|p| axes.iter().zip(p).map(|(x, k)| x.value(*k)).collect()).collect(),
+        xs: pts
+            .iter()
+            .map(|p| axes.iter().zip(p).map(|(x, k)| format!("{:?}", x.number(*k))).collect())
+            .collect(),
+        variants: variants.clone(),
+        seeds: a.seeds,
+        seed: base.config.seed,
+        metrics: names,
+        plot,
+    };
+    let run = |v: usize, s: &Setting| -> Result<squall_model::RunOutput, String> {
+        let mut set = a.set.clone();
+        set.extend(
+            s.values.iter().map(|(path, value)| Override { path: path.clone(), value: value.clone() }),
+        );
+        let mut config = template.instantiate(&variants[v], &set).map_err(|e| e.to_string())?.config;
+        config.seed = s.seed;
+        Ok(squall_model::run(&config))
+    };
+    let total = n_runs(&plan);
+    let mine = (0..total).filter(|i| shard.has(*i)).count();
+    let bar = runs_bar(mine as u64, &format!("sweeping {}", base.name));
+    let tick = || bar.inc(1);
+    let rows =
+        squall_explore::sweep::sweep(&plan, &run, &measure, &tick).map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    let dir = a.out.unwrap_or_else(|| default_dir(&a.file, "sweep"));
+    if shard.count > 1 {
+        let path = dir.join(format!("shard-{}-of-{}.json", shard.index, shard.count));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::write(&path, squall_explore::sweep_to_json(&meta, shard, total, &rows))
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "shard {}/{}: {} runs; merge the shards with `squall merge {}`",
+            shard.index,
+            shard.count,
+            rows.len(),
+            dir.display()
+        );
+        println!("shard: {}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    finish_sweep(&dir, &meta, &rows)
+}
+
+fn finish_sweep(
+    dir: &Path,
+    meta: &squall_explore::SweepMeta,
+    rows: &[squall_explore::RunRow],
+) -> Result<ExitCode> {
+    print!("{}", squall_report::sweep_table(meta, rows));
+    let written = squall_report::write_sweep(dir, meta, rows)
+        .with_context(|| format!("writing the sweep to {}", dir.display()))?;
+    println!("report: {} ({} files)", dir.display(), written.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Merges the shards of a sweep.
+fn merge_sweep(files: &[PathBuf], out: Option<PathBuf>) -> Result<ExitCode> {
+    let mut meta: Option<(squall_explore::SweepMeta, usize)> = None;
+    let mut seen: Vec<Option<PathBuf>> = Vec::new();
+    let mut rows = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let (m, shard, total, part) =
+            squall_explore::sweep_from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+        match &meta {
+            None => {
+                seen = vec![None; shard.count as usize];
+                meta = Some((m, total));
+            }
+            Some(first) if first.0 != m || first.1 != total => {
+                bail!(
+                    "{} is a shard of another sweep (a different scenario, parameters or seeds)",
+                    f.display()
+                )
+            }
+            Some(_) => {}
+        }
+        check_shard(&mut seen, shard, f)?;
+        rows.extend(part);
+    }
+    missing_shards(&seen)?;
+    let (meta, _) = meta.expect("at least one shard was read");
+    rows.sort_by_key(|r| r.run);
+    let dir = out.unwrap_or_else(|| default_dir(Path::new(&meta.file), "sweep"));
+    finish_sweep(&dir, &meta, &rows)
+}
+
+/// Records that `f` holds `shard`, refusing a shard of another count or one given twice.
+fn check_shard(seen: &mut [Option<PathBuf>], shard: Shard, f: &Path) -> Result<()> {
+    if seen.len() != shard.count as usize {
+        bail!("{} is one of {} shards, the others of {}", f.display(), shard.count, seen.len());
+    }
+    if let Some(other) = &seen[shard.index as usize] {
+        bail!(
+            "shard {}/{} is given twice: {} and {}",
+            shard.index,
+            shard.count,
+            other.display(),
+            f.display()
+        );
+    }
+    seen[shard.index as usize] = Some(f.to_path_buf());
+    Ok(())
+}
+
+/// Refuses a merge with shards missing, naming them.
+fn missing_shards(seen: &[Option<PathBuf>]) -> Result<()> {
+    let missing: Vec<String> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(i, _)| format!("{i}/{}", seen.len()))
+        .collect();
+    if !missing.is_empty() {
+        bail!("shards missing: {}", missing.join(", "));
+    }
+    Ok(())
 }

@@ -108,7 +108,45 @@ enum Command {
         #[arg(long, default_value_t = 64)]
         max_shrinks: u32,
     },
-    /// Combine the shard files of a check run with `--shard` into one report.
+    /// Run a scenario over a grid (or random points) of parameter values, each variant and
+    /// several seeds, and write runs.csv, points.csv (means with 95 % intervals) and charts.
+    Sweep {
+        /// Scenario file (RON).
+        file: PathBuf,
+        /// A parameter and its values: PATH=LOW..HIGH[:POINTS] or PATH=A,B,C (repeatable),
+        /// e.g. `--param clients.users.arrivals.rate=100..900:9 --param faults.0.for=5s..60s`.
+        #[arg(long = "param", value_name = "PATH=RANGE", required = true)]
+        params: Vec<String>,
+        /// Grid points of a range given without `:POINTS`.
+        #[arg(long, default_value_t = 5)]
+        points: u64,
+        /// Draw this many points uniformly over the ranges instead of a grid.
+        #[arg(long, value_name = "N")]
+        random: Option<usize>,
+        /// Seeds per point and variant (the scenario's seed, then the next ones).
+        #[arg(long, default_value_t = 5)]
+        seeds: u64,
+        /// Variants to run at every point, comma-separated [default: all of them].
+        #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+        variants: Option<Vec<String>>,
+        /// A metric to tabulate and plot (repeatable) [default: success_rate, goodput_per_s,
+        /// p99_ms, and recovered when the scenario has faults].
+        #[arg(long = "metric", value_name = "NAME")]
+        metrics: Vec<String>,
+        /// Override a field in every run (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
+        /// Runs at once [default: the number of cores]. The results do not depend on it.
+        #[arg(long)]
+        jobs: Option<NonZeroUsize>,
+        /// Report directory [default: reports/<file stem>-sweep].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run only the runs I, I+N, ... (0 <= I < N) and write a shard file for `squall merge`.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<squall_explore::Shard>,
+    },
+    /// Combine the shard files of a check or a sweep run with `--shard` into one report.
     Merge {
         /// Shard files, or directories holding them (shard-I-of-N.json).
         #[arg(required = true)]
@@ -219,6 +257,21 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             no_regressions,
             max_shrinks,
         }),
+        Command::Sweep { file, params, points, random, seeds, variants, metrics, set, jobs, out, shard } => {
+            explore::sweep(explore::SweepArgs {
+                file,
+                params,
+                points,
+                random,
+                seeds,
+                variants,
+                metrics,
+                set,
+                jobs,
+                out,
+                shard,
+            })
+        }
         Command::Merge { shards, out, no_regressions } => explore::merge(&shards, out, no_regressions),
         Command::Validate { file, set } => {
             let scenario = load(&file, &set)?;

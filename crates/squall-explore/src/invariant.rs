@@ -169,6 +169,7 @@ impl Verdict {
     pub fn shown(&self) -> String {
         match (self.measured, self.unit) {
             (Some(m), Unit::Ratio) => format!("{}%", round_sig(m * 100.0, 4)),
+            (Some(m), Unit::Seconds) if m.abs() < 1.0 => format!("{}ms", round_sig(m * 1e3, 4)),
             (Some(m), Unit::Seconds) => format!("{}s", round_sig(m, 4)),
             (Some(m), Unit::Count) => format!("{m}"),
             (None, _) => self.note.clone().unwrap_or_else(|| "-".to_string()),

@@ -8,6 +8,8 @@
 //! - `check`: [`check`] over cases drawn by proptest, shrinking each invariant's first
 //!   failure; [`Shard`]s and [`CheckResult::merge`].
 //! - `persist`: a check's results as a file, for shards and `merge`.
+//! - `sweep`: [`sweep::sweep`] over grid or random points, variants and seeds, with
+//!   [`sweep::measure`]'s metrics per run and means with intervals per point.
 //! - `stats`: Wilson intervals for pass rates, Student-t intervals for means over seeds.
 //!
 //! Design choice: every case is a function of the plan alone (case `i` is drawn `i`-th from
@@ -20,9 +22,13 @@ pub mod invariant;
 pub mod persist;
 pub mod space;
 pub mod stats;
+pub mod sweep;
 
 pub use check::{check, CaseResult, CheckPlan, CheckResult, InvariantSummary, RunFn, Setting, Shard, Shrunk};
 pub use invariant::{always, evaluate, Evidence, Invariant, Rule, Scope, Site, Unit, Verdict};
-pub use persist::{check_from_json, check_to_json, CheckMeta};
+pub use persist::{
+    check_from_json, check_to_json, shard_kind, sweep_from_json, sweep_to_json, CheckMeta, SweepMeta,
+};
 pub use space::{Axis, Values};
 pub use stats::{mean_ci, wilson, Estimate};
+pub use sweep::{RunRow, SweepPlan};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::{CaseResult, CheckResult, Setting, Shard, Shrunk};
 use crate::invariant::{Unit, Verdict};
+use crate::sweep::RunRow;
 
 /// What a check ran, beyond its results: enough to report it and to tell shards of one check
 /// from shards of another.
@@ -53,6 +54,7 @@ impl CheckMeta {
 
 #[derive(Serialize, Deserialize)]
 struct File {
+    kind: String,
     meta: CheckMeta,
     shard: (u32, u32),
     cases: Vec<Row>,
@@ -135,6 +137,7 @@ fn case(r: Row) -> Result<CaseResult, String> {
 /// A check's (or one shard's) results as JSON text.
 pub fn check_to_json(meta: &CheckMeta, shard: Shard, result: &CheckResult) -> String {
     let file = File {
+        kind: "check".to_string(),
         meta: meta.clone(),
         shard: (shard.index, shard.count),
         cases: result.cases.iter().map(row).collect(),
@@ -166,6 +169,9 @@ pub fn check_to_json(meta: &CheckMeta, shard: Shard, result: &CheckResult) -> St
 /// A message if the text is not such a file.
 pub fn check_from_json(text: &str) -> Result<(CheckMeta, Shard, CheckResult), String> {
     let file: File = serde_json::from_str(text).map_err(|e| format!("not a check shard file: {e}"))?;
+    if file.kind != "check" {
+        return Err(format!("a shard of a {}, not of a check", file.kind));
+    }
     let (index, count) = file.shard;
     if count == 0 || index >= count {
         return Err(format!("the shard {index}/{count} is not valid"));
@@ -185,4 +191,119 @@ pub fn check_from_json(text: &str) -> Result<(CheckMeta, Shard, CheckResult), St
         });
     }
     Ok((file.meta, Shard { index, count }, CheckResult { cases, regressions, shrunk }))
+}
+
+/// What a sweep ran, beyond its rows: enough to report it and to match shards.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepMeta {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario file, as given.
+    pub file: String,
+    /// Hash of the scenario file's content.
+    pub scenario_hash: u64,
+    /// `--set` overrides, as `path=value`.
+    pub set: Vec<String>,
+    /// Swept paths.
+    pub params: Vec<String>,
+    /// Per point, each parameter's value as override text.
+    pub points: Vec<Vec<String>>,
+    /// Per point, each parameter's value as a number (exact decimal text), for plots.
+    pub xs: Vec<Vec<String>>,
+    /// Variants run at every point.
+    pub variants: Vec<String>,
+    /// Seeds per point and variant.
+    pub seeds: u64,
+    /// The first seed.
+    pub seed: u64,
+    /// Metric names, in the rows' order.
+    pub metrics: Vec<String>,
+    /// Metrics to plot.
+    pub plot: Vec<String>,
+}
+
+impl SweepMeta {
+    /// The numbers of point `p`.
+    pub fn x(&self, p: usize) -> Vec<f64> {
+        self.xs[p].iter().map(|t| t.parse().unwrap_or(f64::NAN)).collect()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SweepFile {
+    kind: String,
+    meta: SweepMeta,
+    shard: (u32, u32),
+    runs: usize,
+    rows: Vec<SweepRow>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SweepRow {
+    run: usize,
+    point: usize,
+    variant: usize,
+    seed: u64,
+    metrics: Vec<Option<String>>,
+}
+
+/// A sweep's (or one shard's) rows as JSON text; `runs` is the sweep's total.
+pub fn sweep_to_json(meta: &SweepMeta, shard: Shard, runs: usize, rows: &[RunRow]) -> String {
+    let file = SweepFile {
+        kind: "sweep".to_string(),
+        meta: meta.clone(),
+        shard: (shard.index, shard.count),
+        runs,
+        rows: rows
+            .iter()
+            .map(|r| SweepRow {
+                run: r.run,
+                point: r.point,
+                variant: r.variant,
+                seed: r.seed,
+                metrics: r.metrics.iter().map(|m| m.map(|x| format!("{x:?}"))).collect(),
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&file).expect("plain data serializes");
+    text.push('\n');
+    text
+}
+
+/// Reads what [`sweep_to_json`] wrote: meta, shard, total runs, rows.
+///
+/// # Errors
+/// A message if the text is not such a file.
+pub fn sweep_from_json(text: &str) -> Result<(SweepMeta, Shard, usize, Vec<RunRow>), String> {
+    let file: SweepFile = serde_json::from_str(text).map_err(|e| format!("not a sweep shard file: {e}"))?;
+    if file.kind != "sweep" {
+        return Err(format!("a shard of a {}, not of a sweep", file.kind));
+    }
+    let (index, count) = file.shard;
+    if count == 0 || index >= count {
+        return Err(format!("the shard {index}/{count} is not valid"));
+    }
+    let mut rows = Vec::with_capacity(file.rows.len());
+    for r in file.rows {
+        let metrics = r
+            .metrics
+            .into_iter()
+            .map(|m| m.map(|t| t.parse::<f64>().map_err(|_| format!("`{t}` is not a number"))).transpose())
+            .collect::<Result<_, _>>()?;
+        rows.push(RunRow { run: r.run, point: r.point, variant: r.variant, seed: r.seed, metrics });
+    }
+    Ok((file.meta, Shard { index, count }, file.runs, rows))
+}
+
+/// The kind of a shard file: `"check"` or `"sweep"`.
+///
+/// # Errors
+/// A message if it is neither.
+pub fn shard_kind(text: &str) -> Result<String, String> {
+    #[derive(Deserialize)]
+    struct Kind {
+        kind: String,
+    }
+    let k: Kind = serde_json::from_str(text).map_err(|e| format!("not a shard file: {e}"))?;
+    Ok(k.kind)
 }

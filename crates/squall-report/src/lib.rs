@@ -20,6 +20,7 @@
 //!   [`comparison_table`], [`comparison_json`], [`comparison_csv`] and the overlay charts of
 //!   [`comparison_plots`], from `(variant name, RunOutput)` pairs and a [`CompareMeta`].
 //! - `check`: a check's verdict table, [`check_json`] and the per-case CSVs.
+//! - `sweep`: a sweep's table, [`sweep_runs_csv`], [`sweep_points_csv`] and [`sweep_plots`].
 //! - `write`: [`write_report`] and [`write_comparison`], the only functions here that touch
 //!   the file system.
 //! - `error`: [`ReportError`].
@@ -43,6 +44,7 @@ mod json;
 mod plot;
 mod series;
 mod stats;
+mod sweep;
 mod table;
 mod timeseries;
 mod write;
@@ -55,9 +57,10 @@ pub use error::ReportError;
 pub use json::summary_json;
 pub use plot::plots;
 pub use plot::sweep::{heatmap_svg, sweep_line_svg, Heatmap, LineChart, LinePoint, LineSeries};
+pub use sweep::{sweep_plots, sweep_points_csv, sweep_runs_csv, sweep_table};
 pub use table::summary_table;
 pub use timeseries::{fleet_csv, flows_csv, timeseries_csv};
-pub use write::{write_check, write_comparison, write_report};
+pub use write::{write_check, write_comparison, write_report, write_sweep};
 
 /// Identifies the run in every file header.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

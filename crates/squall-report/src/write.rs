@@ -121,6 +121,28 @@ pub fn write_check(
     Ok(written)
 }
 
+/// Writes a sweep into `dir`: `points.csv`, `runs.csv`, `summary.txt` (the table) and the
+/// charts of [`crate::sweep_plots`]. Everything is rendered before the first file is written.
+/// Returns the paths written.
+///
+/// # Errors
+/// [`ReportError::CreateDir`] or [`ReportError::Write`] naming the path, or a chart error.
+pub fn write_sweep(
+    dir: &Path,
+    meta: &squall_explore::SweepMeta,
+    rows: &[squall_explore::RunRow],
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut files = vec![
+        ("points.csv".to_string(), crate::sweep_points_csv(meta, rows)),
+        ("runs.csv".to_string(), crate::sweep_runs_csv(meta, rows)),
+        ("summary.txt".to_string(), crate::sweep_table(meta, rows)),
+    ];
+    files.extend(crate::sweep_plots(meta, rows)?);
+    let mut written = Vec::with_capacity(files.len());
+    write_files(dir, files, &mut written)?;
+    Ok(written)
+}
+
 /// Top-level files of a comparison, which no variant directory may be named.
 const COMPARISON_FILES: [&str; 6] = [
     "comparison.json",

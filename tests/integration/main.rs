@@ -21,6 +21,9 @@ mod check;
 /// across shards.
 mod sweep;
 
+/// squall as a library in a user's own proptest: the example the README points to.
+mod api;
+
 /// Byte-identical outputs for the same seed, different numbers for another seed, and common
 /// random numbers across a change to an unrelated service.
 mod determinism;

@@ -85,6 +85,25 @@ pub struct Scenario {
     pub variant_names: Vec<String>,
 }
 
+impl Scenario {
+    /// Runs the scenario once, with its seed: the same as `squall run` without the files.
+    pub fn run(&self) -> squall_model::RunOutput {
+        squall_model::run(&self.config)
+    }
+
+    /// Every invariant a check judges (conservation and completion first, then the file's)
+    /// with its verdict on `out`.
+    pub fn judge(
+        &self,
+        out: &squall_model::RunOutput,
+    ) -> Vec<(squall_explore::Invariant, squall_explore::Verdict)> {
+        let mut all = squall_explore::always();
+        all.extend(self.invariants.iter().cloned());
+        let verdicts = squall_explore::evaluate(&all, out);
+        all.into_iter().zip(verdicts).collect()
+    }
+}
+
 /// One variant of a scenario, ready to run.
 #[derive(Clone, Debug)]
 pub struct Variant {

@@ -5,6 +5,7 @@
 //!
 //! One test binary for all of it: one link, and the helpers below are shared.
 
+mod checks; // `invariants` and `explore`: builds, overrides and errors.
 mod docs; // The committed reference equals `reference()`; `explain` and suggestions.
 mod errors; // One test per class of bad input: the whole rendered message.
 mod fleet; // Versions, lifecycles, probes, deploys and flows: builds, errors, overrides.

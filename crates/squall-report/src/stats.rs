@@ -6,10 +6,10 @@
 
 use hdrhistogram::Histogram;
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
-use squall_model::analysis::{recovery, Recovery};
+use squall_model::analysis::{recovery, steady_state, Recovery, SteadyState};
 use squall_model::{
     BreakerOutput, ClientOutput, DependencyOutput, Outcome, OutcomeCounts, PolicyOutput, RunOutput,
-    ServiceOutput, StopReason,
+    ServiceOutput, StopReason, Warmup,
 };
 
 /// `num / den`, or `None` when that is not a finite number (a zero denominator).
@@ -311,6 +311,8 @@ pub(crate) struct RunStats<'a> {
     pub(crate) dependencies: Vec<DependencyStats<'a>>,
     /// How goodput recovered after each fault window, in the windows' order.
     pub(crate) recovery: Vec<Recovery>,
+    /// Figures over the steady window, only when the run configures a warm-up.
+    pub(crate) steady: Option<SteadyState>,
 }
 
 impl<'a> RunStats<'a> {
@@ -321,6 +323,7 @@ impl<'a> RunStats<'a> {
             services: out.services.iter().map(|s| ServiceStats::of(s, elapsed_ns)).collect(),
             dependencies: out.dependencies.iter().map(DependencyStats::of).collect(),
             recovery: recovery(out),
+            steady: out.warmup.is_some().then(|| steady_state(out)),
         }
     }
 
@@ -351,6 +354,15 @@ impl<'a> RunStats<'a> {
             breaker_opens: self.policies().filter_map(|p| p.out.breaker.as_ref()).map(|b| b.opens).sum(),
             degraded: self.clients.iter().map(|c| c.out.outcomes.get(Outcome::Degraded)).sum(),
         }
+    }
+}
+
+/// Stable snake_case name of a warm-up rule, as in `summary.json`.
+pub(crate) fn warmup_kind(w: Option<Warmup>) -> &'static str {
+    match w {
+        None => "none",
+        Some(Warmup::Fixed(_)) => "fixed",
+        Some(Warmup::Mser5) => "mser5",
     }
 }
 

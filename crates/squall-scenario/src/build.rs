@@ -41,7 +41,7 @@ use crate::spec::{
 };
 use crate::spec::{
     CanaryStepSpec, FlowStepSpec, IntOrPercentSpec, LifecycleSpec, ProbeCheckSpec, ProbeSpec, ProbesSpec,
-    StrategySpec, WhenSpec,
+    StrategySpec, WarmupSpec, WhenSpec,
 };
 
 /// A problem before it is given an origin: the paths it concerns (the first is shown) and
@@ -150,6 +150,7 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<ModelConfi
         faults,
         deploys,
         flags,
+        warmup: spec.warmup.as_ref().map(WarmupSpec::to_model),
     })
 }
 

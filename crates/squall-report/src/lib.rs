@@ -16,7 +16,9 @@
 //! - `html`: the `index.html` page that ties the files together.
 //! - `compare`: the same for several variants of a scenario side by side:
 //!   [`comparison_table`], [`comparison_json`], [`comparison_csv`] and the overlay charts of
-//!   [`comparison_plots`], from `(variant name, RunOutput)` pairs and a [`CompareMeta`].
+//!   [`comparison_plots`], from `(variant name, RunOutput)` pairs and a [`CompareMeta`]; and,
+//!   for variants run over several seeds, [`OverSeeds`] with [`seeds_table`] and
+//!   [`seeds_csv`] (means and 95 % confidence intervals).
 //! - `write`: [`write_report`] and [`write_comparison`], the only functions here that touch
 //!   the file system.
 //! - `error`: [`ReportError`].
@@ -44,7 +46,8 @@ mod timeseries;
 mod write;
 
 pub use compare::{
-    comparison_csv, comparison_json, comparison_plots, comparison_table, CompareMeta, Emphasis,
+    comparison_csv, comparison_json, comparison_plots, comparison_table, seeds_csv, seeds_table, CompareMeta,
+    Emphasis, OverSeeds, SeedMetric, CONFIDENCE,
 };
 pub use error::ReportError;
 pub use json::summary_json;

@@ -1,6 +1,6 @@
 //! `squall compare` as a user runs it: the files it writes, byte-identical results at any
 //! `--jobs`, the choice of variants and its errors, and the exit code of a variant that stops
-//! early. Only the baseline variant exists until the scenario layer gains named variants.
+//! early, and means with confidence intervals over several seeds.
 
 use crate::cli::{root, squall, temp_dir};
 use std::path::Path;
@@ -208,4 +208,75 @@ fn zero_jobs_is_refused() {
     let o = squall(&["compare", "small.ron", "--jobs", "0"], &dir);
     assert_eq!(o.status.code(), Some(2), "clap's usage error: {}", text(&o));
     assert!(text(&o).contains("--jobs"), "{}", text(&o));
+}
+
+/// `--seeds K`: the same files at any `--jobs`, each variant's report from its first seed, and
+/// means with confidence intervals that hold the mean and narrow as seeds are added.
+#[test]
+fn compare_over_seeds_gives_the_same_files_at_any_job_count_and_intervals_that_narrow() {
+    let dir = temp_dir("compare-seeds");
+    std::fs::write(dir.join("small.ron"), SMALL.replace("seed: 3,", "seed: 3, warmup: Fixed(\"1s\"),"))
+        .unwrap();
+    let compare = |out: &str, extra: &[&str]| {
+        let mut args = vec!["compare", "small.ron", "--out", out];
+        args.extend_from_slice(extra);
+        let o = squall(&args, &dir);
+        assert!(o.status.success(), "{}", text(&o));
+        o
+    };
+    let one = compare("one", &["--seeds", "3", "--jobs", "1"]);
+    let two = compare("two", &["--seeds", "3", "--jobs", "2"]);
+    for f in ["comparison.json", "comparison.csv", "seeds.csv", "index.html", "baseline/summary.json"] {
+        assert!(read(&dir.join("one"), f) == read(&dir.join("two"), f), "{f} differs between --jobs 1 and 2");
+    }
+    let table = |o: &Output| String::from_utf8_lossy(&o.stdout).split("report: ").next().unwrap().to_string();
+    assert_eq!(table(&one), table(&two), "the tables do not depend on --jobs");
+    let stdout = table(&one);
+    assert!(stdout.contains("over 3 seeds, 3 to 5: mean [95% CI]"), "{stdout}");
+    assert!(stdout.contains("steady users"), "{stdout}");
+
+    // The variant's own report is its first seed's: what `--seeds 1` writes.
+    let single = compare("single", &[]);
+    assert!(!dir.join("single/seeds.csv").exists(), "one seed writes no seeds.csv");
+    assert!(!String::from_utf8_lossy(&single.stdout).contains("over "), "nor an over-seeds table");
+    assert!(
+        read(&dir.join("one"), "baseline/summary.json") == read(&dir.join("single"), "baseline/summary.json")
+    );
+    assert!(read(&dir.join("one"), "comparison.csv") == read(&dir.join("single"), "comparison.csv"));
+
+    let json: serde_json::Value = serde_json::from_slice(&read(&dir.join("one"), "comparison.json")).unwrap();
+    assert_eq!(json["seeds"]["list"], serde_json::json!([3, 4, 5]));
+    assert_eq!(json["seeds"]["confidence"], 0.95);
+    let single_json: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("single"), "comparison.json")).unwrap();
+    assert!(single_json.get("seeds").is_none());
+
+    // Goodput per seed, from each seed's own run, against the interval of seeds.csv.
+    let goodput_of = |seed: u64| {
+        let out = format!("seed-{seed}");
+        compare(&out, &["--seed", &seed.to_string()]);
+        let j: serde_json::Value = serde_json::from_slice(&read(&dir.join(&out), "comparison.json")).unwrap();
+        j["variants"]["baseline"]["clients"][0]["goodput_per_s"].as_f64().unwrap()
+    };
+    let row = |out: &str, metric: &str| -> Vec<f64> {
+        let csv = String::from_utf8(read(&dir.join(out), "seeds.csv")).unwrap();
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("baseline,client,users,{metric},")))
+            .unwrap_or_else(|| panic!("no {metric} row in {csv}"))
+            .to_string();
+        line.split(',').skip(4).map(|x| x.parse().unwrap()).collect()
+    };
+    let three = row("one", "goodput_per_s");
+    let mean = (goodput_of(3) + goodput_of(4) + goodput_of(5)) / 3.0;
+    assert!((three[0] - mean).abs() < 1e-5, "the mean of the seeds: {three:?} vs {mean}");
+    assert!(three[1] < three[0] && three[0] < three[2], "the interval holds the mean: {three:?}");
+    assert_eq!(three[3], 3.0);
+
+    compare("ten", &["--seeds", "10", "--jobs", "2"]);
+    for metric in ["goodput_per_s", "p99_ms"] {
+        let (a, b) = (row("one", metric), row("ten", metric));
+        assert!(b[2] - b[1] < a[2] - a[1], "{metric}: 10 seeds {b:?} narrower than 3 {a:?}");
+        assert_eq!(b[3], 10.0);
+    }
 }

@@ -10,7 +10,7 @@ mod theory;
 mod cli;
 
 /// `squall compare`: the comparison and per-variant reports it writes, identical files at any
-/// `--jobs`, choosing variants, and exit codes.
+/// `--jobs`, choosing variants, exit codes, and confidence intervals over `--seeds`.
 mod compare;
 
 /// `squall check` and `merge`: planted failures shrunk, passing checks, "sometimes"

@@ -185,6 +185,7 @@ impl System {
             faults: Vec::new(),
             deploys: Vec::new(),
             flags: Vec::new(),
+            warmup: None,
         }
     }
 

@@ -13,7 +13,7 @@ use squall_model::{ModelConfig, Run, RunOutput, StopReason};
 use squall_report::{CompareMeta, Emphasis, ReportMeta};
 use squall_scenario::{Override, Scenario};
 use std::io::IsTerminal as _;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -68,6 +68,12 @@ enum Command {
         /// it.
         #[arg(long)]
         jobs: Option<NonZeroUsize>,
+        /// Seeds per variant: each variant runs with the scenario's seed (or --seed), then
+        /// seed+1, ..., the same seeds for every variant, and the comparison adds each
+        /// variant's mean and 95 % confidence interval over them (`seeds.csv`). The report of
+        /// each variant is its first seed's.
+        #[arg(long, default_value = "1", value_name = "K")]
+        seeds: NonZeroU32,
     },
     /// Run a scenario over many seeds and the parameter ranges it declares (`explore`),
     /// judge every run against its `invariants`, shrink each failure to the smallest failing
@@ -229,8 +235,8 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             }
             Ok(stop_code(&output))
         }
-        Command::Compare { file, variants, out, seed, set, jobs } => {
-            compare(&file, variants.as_deref(), out, seed, &set, jobs)
+        Command::Compare { file, variants, out, seed, set, jobs, seeds } => {
+            compare(&file, variants.as_deref(), out, seed, &set, jobs, seeds)
         }
         Command::Check {
             file,
@@ -415,6 +421,7 @@ fn compare(
     seed: Option<u64>,
     set: &[Override],
     jobs: Option<NonZeroUsize>,
+    seeds: NonZeroU32,
 ) -> Result<ExitCode> {
     let mut variants = load_variants(file, set, select)?;
     anyhow::ensure!(!variants.is_empty(), "no variant to run");
@@ -424,53 +431,95 @@ fn compare(
         }
     }
     let jobs = jobs.or_else(|| std::thread::available_parallelism().ok()).map_or(1, NonZeroUsize::get);
-    let outputs = run_variants(&variants, jobs)?;
+    let k = seeds.get() as usize;
+    let mut outputs = run_seeds(&variants, k, jobs)?.into_iter();
 
     let meta = CompareMeta {
         scenario: meta(&variants[0].scenario),
         overrides: variants.iter().map(|v| v.overrides.clone()).collect(),
     };
-    let runs: Vec<(String, RunOutput)> = variants.iter().map(|v| v.name.clone()).zip(outputs).collect();
+    let per_variant: Vec<(String, Vec<RunOutput>)> =
+        variants.iter().map(|v| (v.name.clone(), outputs.by_ref().take(k).collect())).collect();
+    let over = (k > 1).then(|| squall_report::OverSeeds::of(&per_variant));
+    // Every run that stopped early is named, not only those of the first seed.
+    let warnings: Vec<String> = per_variant
+        .iter()
+        .flat_map(|(name, outs)| {
+            outs.iter().filter_map(move |o| {
+                let which = if k == 1 { format!("`{name}`") } else { format!("`{name}` seed {}", o.seed) };
+                stop_warning(o).map(|w| format!("variant {which}: {w}"))
+            })
+        })
+        .collect();
+    let runs: Vec<(String, RunOutput)> = per_variant
+        .into_iter()
+        .map(|(name, outs)| (name, outs.into_iter().next().expect("every variant ran at least one seed")))
+        .collect();
     let emphasis = if std::io::stdout().is_terminal() { Emphasis::Ansi } else { Emphasis::Plain };
     print!("{}", squall_report::comparison_table(&meta, &runs, emphasis));
+    if let Some(over) = &over {
+        print!("{}", squall_report::seeds_table(over));
+    }
     let dir = out.unwrap_or_else(|| default_compare_dir(file));
-    let written = squall_report::write_comparison(&dir, &meta, &runs)
+    let written = squall_report::write_comparison(&dir, &meta, &runs, over.as_ref())
         .with_context(|| format!("writing the comparison to {}", dir.display()))?;
     println!("report: {} ({} files)", dir.display(), written.len());
 
-    let mut code = ExitCode::SUCCESS;
-    for (name, output) in &runs {
-        if let Some(warning) = stop_warning(output) {
-            eprintln!("warning: variant `{name}`: {warning}");
-            code = ExitCode::from(EXIT_STOPPED_EARLY);
-        }
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
     }
-    Ok(code)
+    Ok(if warnings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_STOPPED_EARLY) })
+}
+
+/// Runs every variant with `k` seeds (its own seed, then seed+1, ...) on a pool of `jobs`
+/// threads and returns the outputs variant by variant, each variant's in seed order.
+fn run_seeds(variants: &[LoadedVariant], k: usize, jobs: usize) -> Result<Vec<RunOutput>> {
+    let runs: Vec<(String, ModelConfig)> = variants
+        .iter()
+        .flat_map(|v| {
+            (0..k as u64).map(move |j| {
+                let mut config = v.scenario.config.clone();
+                config.seed = config.seed.wrapping_add(j);
+                let label = if k == 1 { v.name.clone() } else { format!("{} seed {}", v.name, config.seed) };
+                (label, config)
+            })
+        })
+        .collect();
+    run_configs(&runs, jobs)
 }
 
 /// Runs every variant on a pool of `jobs` threads, one run per thread at a time, and returns
 /// the outputs in variant order.
+#[cfg(test)]
+fn run_variants(variants: &[LoadedVariant], jobs: usize) -> Result<Vec<RunOutput>> {
+    run_seeds(variants, 1, jobs)
+}
+
+/// Runs each `(label, config)` on a pool of `jobs` threads, one run per thread at a time, and
+/// returns the outputs in the order of `runs`.
 ///
-/// rayon's work-stealing pool hands the next variant to whichever thread is free, and its
-/// indexed `collect` puts each result at its variant's position. Each run is single-threaded
+/// rayon's work-stealing pool hands the next run to whichever thread is free, and its
+/// indexed `collect` puts each result at its run's position. Each run is single-threaded
 /// and depends only on its own config, so the outputs, and every file made from them, are
 /// the same for any `jobs`.
-fn run_variants(variants: &[LoadedVariant], jobs: usize) -> Result<Vec<RunOutput>> {
+fn run_configs(runs: &[(String, ModelConfig)], jobs: usize) -> Result<Vec<RunOutput>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .thread_name(|i| format!("squall-run-{i}"))
         .build()
         .context("starting the threads that run the variants")?;
     let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-    let width = variants.iter().map(|v| v.name.chars().count()).max().unwrap_or(0);
-    let runs: Vec<(&LoadedVariant, ProgressBar)> = variants
+    let width = runs.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0);
+    let runs: Vec<(&ModelConfig, ProgressBar)> = runs
         .iter()
-        .map(|v| (v, bars.add(progress_bar(ProgressDrawTarget::hidden(), &format!("{:<width$}", v.name)))))
+        .map(|(label, config)| {
+            (config, bars.add(progress_bar(ProgressDrawTarget::hidden(), &format!("{label:<width$}"))))
+        })
         .collect();
     let outputs = pool.install(|| {
         runs.par_iter()
-            .map(|(v, bar)| {
-                let output = run_chunked(&v.scenario.config, |per_mille| bar.set_position(per_mille));
+            .map(|(config, bar)| {
+                let output = run_chunked(config, |per_mille| bar.set_position(per_mille));
                 bar.finish();
                 output
             })

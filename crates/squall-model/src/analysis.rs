@@ -1,4 +1,5 @@
-//! Derived figures that need the whole run: how quickly goodput came back after each fault.
+//! Derived figures that need the whole run: how quickly goodput came back after each fault,
+//! and steady-state figures once the warm-up is removed.
 //!
 //! Pure functions over a [`RunOutput`]: no IO, no state, the same input gives the same answer.
 //!
@@ -15,7 +16,15 @@
 //! least [`RECOVERY_FRACTION`] of the baseline. A run that never gets there did not recover by
 //! its end: the sign of a metastable failure, where the system stays degraded after its
 //! trigger is gone (a retry storm that keeps itself going, a cache that never warms up).
+//!
+//! The *steady window* ([`steady_state`]) is the buckets from the end of the warm-up on:
+//! from bucket 0 without a configured [`Warmup`], from the first bucket that starts at or
+//! after a fixed warm-up, or from the truncation point [`mser`] picks on the goodput series
+//! in batches of [`MSER_BATCH`] buckets (MSER-5). Its figures are sums over those buckets, so
+//! a rate is over the time they cover (up to the run's end) and the mean latency of successes
+//! is exact, from the buckets' sums rather than from histograms.
 
+use crate::config::Warmup;
 use crate::output::RunOutput;
 use squall_kernel::{SimDuration, SimTime};
 
@@ -149,6 +158,150 @@ pub fn recovery_with(out: &RunOutput, params: &RecoveryParams) -> Vec<Recovery> 
         .collect()
 }
 
+/// Buckets per batch of MSER-5: 5.
+pub const MSER_BATCH: usize = 5;
+
+/// MSER truncation (White 1997; Franklin and White): how many leading observations of
+/// `series` to delete as the initial transient.
+///
+/// The series is cut into `n` batches of `batch` observations (a last, incomplete batch is
+/// left out) and each batch is replaced by its mean `x_1..x_n`. For each `d` from 0 to
+/// `n / 2` (deleting more than half is not allowed), the statistic is
+/// `sum_{i>d} (x_i - mean_d)^2 / (n - d)^2`, where `mean_d` is the mean of `x_{d+1}..x_n`: the
+/// squared marginal standard error of the mean of what remains. The `d` with the smallest
+/// statistic wins (the first of equals, so a flat series deletes nothing), and the answer is
+/// `d * batch`. `batch` 0 is taken as 1; fewer than two batches delete nothing. Non-finite
+/// values are not expected (goodput per bucket is finite) and make the answer meaningless.
+pub fn mser(series: &[f64], batch: usize) -> usize {
+    let batch = batch.max(1);
+    let means: Vec<f64> = series.chunks_exact(batch).map(|c| c.iter().sum::<f64>() / batch as f64).collect();
+    let n = means.len();
+    if n < 2 {
+        return 0;
+    }
+    let mut best = (0usize, f64::INFINITY);
+    for d in 0..=n / 2 {
+        let rest = &means[d..];
+        let k = rest.len() as f64;
+        let mean = rest.iter().sum::<f64>() / k;
+        let stat = rest.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (k * k);
+        if stat < best.1 {
+            best = (d, stat);
+        }
+    }
+    assert!(best.0 <= n / 2, "MSER deletes at most half the batches: {} of {n}", best.0);
+    best.0 * batch
+}
+
+/// Steady-state figures of one client group, or of all of them together, over the steady
+/// window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SteadyFigures {
+    /// Requests that ended in the window.
+    pub ended: u64,
+    /// Of those, successes (`Ok` and `Degraded`).
+    pub successes: u64,
+    /// Ended requests per second of the window; `None` for an empty window.
+    pub throughput_per_s: Option<f64>,
+    /// Successes per second of the window; `None` for an empty window.
+    pub goodput_per_s: Option<f64>,
+    /// Successes over ended requests; `None` when none ended.
+    pub success_rate: Option<f64>,
+    /// Exact mean latency of the successes, ns; `None` without successes.
+    pub latency_ok_mean_ns: Option<f64>,
+}
+
+/// The steady window of a run and its figures (see the module docs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SteadyState {
+    /// The warm-up rule applied; `None`: the whole run is the window.
+    pub warmup: Option<Warmup>,
+    /// Start of the steady window (the end of the warm-up), at a bucket boundary; the run's
+    /// end or later when no bucket is left.
+    pub start: SimTime,
+    /// Leading buckets deleted as warm-up.
+    pub buckets_deleted: usize,
+    /// Time the window covers, up to the run's end.
+    pub window: SimDuration,
+    /// Per client group, in run order, with its name.
+    pub clients: Vec<(String, SteadyFigures)>,
+    /// All client groups together.
+    pub all: SteadyFigures,
+}
+
+/// Sums of one client group (or of all) over a window, turned into figures.
+#[derive(Default)]
+struct SteadySums {
+    ended: u64,
+    successes: u64,
+    latency_count: u64,
+    latency_sum_ns: u128,
+}
+
+impl SteadySums {
+    fn add(&mut self, b: &crate::output::ClientBucket) {
+        self.ended += b.outcomes.total();
+        self.successes += b.outcomes.successes();
+        self.latency_count += b.latency_ok.count;
+        self.latency_sum_ns += b.latency_ok.sum_ns;
+    }
+
+    fn figures(&self, window_ns: u64) -> SteadyFigures {
+        let per_s = |n: u64| (window_ns > 0).then(|| n as f64 * 1e9 / window_ns as f64);
+        SteadyFigures {
+            ended: self.ended,
+            successes: self.successes,
+            throughput_per_s: per_s(self.ended),
+            goodput_per_s: per_s(self.successes),
+            success_rate: (self.ended > 0).then(|| self.successes as f64 / self.ended as f64),
+            latency_ok_mean_ns: (self.latency_count > 0)
+                .then(|| self.latency_sum_ns as f64 / self.latency_count as f64),
+        }
+    }
+}
+
+/// The steady window of `out` under its configured [`RunOutput::warmup`] and, over it, each
+/// client group's and all groups' throughput, goodput, success rate and mean latency of
+/// successes. The buckets are those [`goodput_per_s`] reports (starting before the run's
+/// end); a fixed warm-up past the end leaves an empty window, whose rates are `None`.
+pub fn steady_state(out: &RunOutput) -> SteadyState {
+    let width_ns = out.bucket_width.as_nanos();
+    let end_ns = out.end.as_nanos();
+    let n_buckets = goodput_per_s(out).len();
+    let buckets_deleted = match out.warmup {
+        None => 0,
+        Some(Warmup::Fixed(d)) if width_ns > 0 => {
+            usize::try_from(d.as_nanos().div_ceil(width_ns)).unwrap_or(usize::MAX)
+        }
+        Some(Warmup::Fixed(_)) => 0,
+        Some(Warmup::Mser5) => mser(&goodput_per_s(out), MSER_BATCH),
+    };
+    let start_ns = (buckets_deleted as u64).saturating_mul(width_ns);
+    let stored_end_ns = (n_buckets as u64).saturating_mul(width_ns).min(end_ns);
+    let window_ns = stored_end_ns.saturating_sub(start_ns);
+    let mut all = SteadySums::default();
+    let clients = out
+        .clients
+        .iter()
+        .map(|c| {
+            let mut sums = SteadySums::default();
+            for b in c.series.iter().take(n_buckets).skip(buckets_deleted) {
+                sums.add(b);
+                all.add(b);
+            }
+            (c.name.clone(), sums.figures(window_ns))
+        })
+        .collect();
+    SteadyState {
+        warmup: out.warmup,
+        start: SimTime(start_ns),
+        buckets_deleted,
+        window: SimDuration::from_nanos(window_ns),
+        clients,
+        all: all.figures(window_ns),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +361,7 @@ mod tests {
             faults,
             deploys: Vec::new(),
             conservation: Conservation { issued: 0, ended: 0, in_flight: 0 },
+            warmup: None,
         }
     }
 
@@ -311,5 +465,116 @@ mod tests {
         assert_eq!(recovery_with(&out, &lenient)[0].time_to_recover, Some(SimDuration::ZERO));
         let short = RecoveryParams { baseline_window: secs(2), ..RecoveryParams::default() };
         assert_eq!(recovery_with(&out, &short)[0].baseline_per_s, Some(10.0));
+    }
+
+    /// A fixed pseudo-random sequence in [-1, 1) (a 64-bit LCG), for noisy test series.
+    fn noise(n: usize, seed: u64) -> Vec<f64> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn mser_truncates_an_initial_transient_near_its_end() {
+        // 40 observations climbing from 0 to 100, then 400 at 100 with noise of +-10.
+        let mut series: Vec<f64> = (0..40).map(|i| f64::from(i) * 2.5).collect();
+        series.extend(noise(400, 7).iter().map(|e| 100.0 + 10.0 * e));
+        let d = mser(&series, MSER_BATCH);
+        assert_eq!(d % MSER_BATCH, 0, "whole batches: {d}");
+        assert!((30..=60).contains(&d), "the transient ends at 40: {d}");
+    }
+
+    #[test]
+    fn mser_keeps_nearly_all_of_a_stationary_series() {
+        for seed in 1..=5 {
+            let series: Vec<f64> = noise(500, seed).iter().map(|e| 50.0 + 5.0 * e).collect();
+            let d = mser(&series, MSER_BATCH);
+            assert!(d <= 50, "seed {seed}: at most a tenth deleted, got {d}");
+        }
+        assert_eq!(mser(&[3.0; 100], MSER_BATCH), 0, "a flat series deletes nothing");
+    }
+
+    #[test]
+    fn mser_needs_two_batches_and_deletes_at_most_half() {
+        assert_eq!(mser(&[], MSER_BATCH), 0);
+        assert_eq!(mser(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], MSER_BATCH), 0, "one whole batch");
+        // A series that only ever climbs would be cut late; the cut stops at half the batches.
+        let climbing: Vec<f64> = (0..100).map(f64::from).collect();
+        assert!(mser(&climbing, MSER_BATCH) <= 50);
+        assert_eq!(mser(&[0.0, 0.0, 9.0, 9.0, 9.0, 9.0], 0), 2, "batch 0 is taken as 1");
+    }
+
+    /// A bucket with `ok` successes of latency `ms` each and `failed` timeouts.
+    fn timed(ok: u64, failed: u64, ms: u64) -> ClientBucket {
+        let mut b = bucket(ok, 0, failed);
+        b.latency_ok.count = ok;
+        b.latency_ok.sum_ns = u128::from(ok * ms * 1_000_000);
+        b
+    }
+
+    #[test]
+    fn without_warmup_the_whole_run_is_steady() {
+        let out = run(1, &[10, 20], Vec::new());
+        let st = steady_state(&out);
+        assert_eq!(st.warmup, None);
+        assert_eq!(st.start, SimTime(0));
+        assert_eq!(st.buckets_deleted, 0);
+        assert_eq!(st.window, secs(2));
+        // 30 ok and 2 timeouts in 2 s.
+        assert_eq!(st.all.ended, 32);
+        assert_eq!(st.all.throughput_per_s, Some(16.0));
+        assert_eq!(st.all.goodput_per_s, Some(15.0));
+        assert_eq!(st.all.success_rate, Some(30.0 / 32.0));
+        assert_eq!(st.clients[0].0, "users");
+        assert_eq!(st.clients[0].1, st.all);
+    }
+
+    #[test]
+    fn a_fixed_warmup_starts_the_window_at_the_next_bucket_with_exact_latency_means() {
+        let mut out = run(2, &[0, 0, 0], Vec::new());
+        out.clients[0].series = vec![timed(5, 5, 100), timed(10, 0, 10), timed(10, 2, 20)];
+        out.clients.push(client("batch", vec![timed(1, 0, 1), timed(4, 0, 40), timed(0, 4, 0)]));
+        out.warmup = Some(Warmup::Fixed(SimDuration::from_millis(1_500)));
+        let st = steady_state(&out);
+        assert_eq!(st.start, SimTime(2_000_000_000), "1.5 s rounds up to the bucket at 2 s");
+        assert_eq!(st.buckets_deleted, 1);
+        assert_eq!(st.window, secs(4));
+        let users = &st.clients[0].1;
+        assert_eq!((users.ended, users.successes), (22, 20));
+        assert_eq!(users.throughput_per_s, Some(5.5));
+        assert_eq!(users.goodput_per_s, Some(5.0));
+        assert_eq!(users.latency_ok_mean_ns, Some(15e6));
+        let batch = &st.clients[1].1;
+        assert_eq!(batch.success_rate, Some(0.5));
+        assert_eq!(batch.latency_ok_mean_ns, Some(40e6));
+        // All: 24 successes of 30 ended, whose latencies add up to 100 + 200 + 160 ms.
+        assert_eq!(st.all.ended, 30);
+        assert_eq!(st.all.successes, 24);
+        assert_eq!(st.all.latency_ok_mean_ns, Some((100.0 + 200.0 + 160.0) * 1e6 / 24.0));
+        // A warm-up past the end leaves nothing.
+        out.warmup = Some(Warmup::Fixed(secs(100)));
+        let st = steady_state(&out);
+        assert_eq!(st.window, SimDuration::ZERO);
+        assert_eq!(st.all.goodput_per_s, None);
+        assert_eq!(st.all.success_rate, None);
+        assert_eq!(st.all.latency_ok_mean_ns, None);
+    }
+
+    #[test]
+    fn mser5_cuts_the_goodput_series_of_a_run_after_its_ramp() {
+        let mut oks: Vec<u64> = (0..20).map(|i| i * 5).collect();
+        oks.extend(noise(200, 3).iter().map(|e| (100.0 + 5.0 * e).round() as u64));
+        let mut out = run(1, &oks, Vec::new());
+        out.warmup = Some(Warmup::Mser5);
+        let st = steady_state(&out);
+        assert_eq!(st.warmup, Some(Warmup::Mser5));
+        assert!((15..=30).contains(&st.buckets_deleted), "{}", st.buckets_deleted);
+        assert_eq!(st.start, SimTime(st.buckets_deleted as u64 * 1_000_000_000));
+        let g = st.all.goodput_per_s.unwrap();
+        assert!((g - 100.0).abs() < 2.0, "steady goodput {g}");
     }
 }

@@ -21,6 +21,14 @@
 //! `conservation`. `dependencies`, `faults` and `recovery` are empty arrays when the run had
 //! none, so a reader needs no special case.
 //!
+//! When the scenario configures a `warmup`, `steady_state` follows `recovery`: `warmup`
+//! (`fixed` or `mser5`), `warmup_end_s` (start of the steady window), `buckets_deleted`,
+//! `window_s`, then per client group (`clients`, with `name`) and for all of them (`all`):
+//! `ended`, `successes`, `throughput_per_s`, `goodput_per_s` (successes, ok or degraded, per
+//! second), `success_rate` and `latency_ok_mean_ms` (exact mean latency of successes), all
+//! over the steady window (see [`squall_model::analysis::steady_state`]). Without a warm-up
+//! the key is absent, so older summaries keep their bytes.
+//!
 //! Fleets, flows and deploys appear only in runs that have them, so older summaries keep
 //! their bytes: a service's `fleet` (when it has more than one version, or instances created,
 //! crashed, restarted or refusing work, or version skew: `versions` — `name`, `answered`,
@@ -51,13 +59,13 @@
 
 use crate::format::round_fixed;
 use crate::stats::{
-    stop_detail, stop_kind, BreakerStats, ClientStats, DependencyStats, Latency, PolicyStats, PolicyTotals,
-    RunStats, ServiceStats,
+    stop_detail, stop_kind, warmup_kind, BreakerStats, ClientStats, DependencyStats, Latency, PolicyStats,
+    PolicyTotals, RunStats, ServiceStats,
 };
 use crate::ReportMeta;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
-use squall_model::analysis::{Recovery, RecoveryStatus};
+use squall_model::analysis::{Recovery, RecoveryStatus, SteadyFigures, SteadyState};
 use squall_model::{FaultWindow, Outcome, OutcomeCounts, RunOutput};
 
 mod fleet;
@@ -133,6 +141,8 @@ pub(crate) struct RunNumbers<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     deploys: Vec<fleet::Deploy<'a>>,
     recovery: Vec<RecoveryJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    steady_state: Option<SteadyJson>,
     policy_totals: Totals,
     conservation: Conservation,
 }
@@ -155,6 +165,7 @@ impl<'a> RunNumbers<'a> {
             faults: out.faults.iter().map(Fault::from).collect(),
             deploys: fleet::deploys(out),
             recovery: stats.recovery.iter().map(RecoveryJson::from).collect(),
+            steady_state: stats.steady.as_ref().map(SteadyJson::from),
             policy_totals: Totals::from(&stats.policy_totals()),
             conservation: Conservation {
                 issued: out.conservation.issued,
@@ -270,6 +281,63 @@ impl From<&Recovery> for RecoveryJson {
             baseline_per_s: Num(r.baseline_per_s),
             recovered_at_s: Num(r.recovered_at.map(|t| t.as_secs_f64())),
             time_to_recover_s: Num(r.time_to_recover.map(|d| d.as_secs_f64())),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SteadyJson {
+    warmup: &'static str,
+    warmup_end_s: Num,
+    buckets_deleted: usize,
+    window_s: Num,
+    clients: Vec<SteadyClient>,
+    all: SteadyNumbers,
+}
+
+#[derive(Serialize)]
+struct SteadyClient {
+    name: String,
+    #[serde(flatten)]
+    numbers: SteadyNumbers,
+}
+
+#[derive(Serialize)]
+struct SteadyNumbers {
+    ended: u64,
+    successes: u64,
+    throughput_per_s: Num,
+    goodput_per_s: Num,
+    success_rate: Num,
+    latency_ok_mean_ms: Num,
+}
+
+impl From<&SteadyFigures> for SteadyNumbers {
+    fn from(f: &SteadyFigures) -> Self {
+        SteadyNumbers {
+            ended: f.ended,
+            successes: f.successes,
+            throughput_per_s: Num(f.throughput_per_s),
+            goodput_per_s: Num(f.goodput_per_s),
+            success_rate: Num(f.success_rate),
+            latency_ok_mean_ms: Num(f.latency_ok_mean_ns.map(|ns| ns / 1e6)),
+        }
+    }
+}
+
+impl From<&SteadyState> for SteadyJson {
+    fn from(st: &SteadyState) -> Self {
+        SteadyJson {
+            warmup: warmup_kind(st.warmup),
+            warmup_end_s: Num::of(st.start.as_secs_f64()),
+            buckets_deleted: st.buckets_deleted,
+            window_s: Num::of(st.window.as_secs_f64()),
+            clients: st
+                .clients
+                .iter()
+                .map(|(name, f)| SteadyClient { name: name.clone(), numbers: SteadyNumbers::from(f) })
+                .collect(),
+            all: SteadyNumbers::from(&st.all),
         }
     }
 }
@@ -852,6 +920,41 @@ mod tests {
             for key in ["\"fleet\"", "\"served_by\"", "\"flow\"", "\"deploys\""] {
                 assert!(!text.contains(key), "{key} in {text}");
             }
+        }
+    }
+
+    #[test]
+    fn a_configured_warmup_adds_the_steady_state_after_recovery() {
+        let mut out = sample_output();
+        out.warmup = Some(squall_model::Warmup::Fixed(squall_kernel::SimDuration::from_secs(45)));
+        let text = summary_json(&meta(), &out);
+        assert!(text.find("\n  \"recovery\":").unwrap() < text.find("\n  \"steady_state\":").unwrap());
+        let j: Value = serde_json::from_str(&text).unwrap();
+        let st = &j["steady_state"];
+        assert_eq!(st["warmup"], "fixed");
+        assert_eq!(st["warmup_end_s"], 45.0);
+        assert_eq!(st["buckets_deleted"], 45);
+        assert_eq!(st["window_s"], 15.0);
+        // web, buckets 45 to 59: 5 x (16 ok + 1 timeout) then 10 x 15 ok.
+        let web = &st["clients"][0];
+        assert_eq!(web["name"], "web");
+        assert_eq!(web["ended"], 235);
+        assert_eq!(web["successes"], 230);
+        assert_eq!(web["throughput_per_s"], 15.666667);
+        assert_eq!(web["goodput_per_s"], 15.333333);
+        assert_eq!(web["success_rate"], 0.978723);
+        // 5 x 28 x 10 ms + 10 x 27 x 10 ms over 230 successes.
+        assert_eq!(web["latency_ok_mean_ms"], 17.826087);
+        assert_eq!(st["all"]["ended"], 285);
+        assert_eq!(st["all"]["successes"], 280);
+        assert!(st["all"].get("name").is_none());
+        let mser: Value = {
+            out.warmup = Some(squall_model::Warmup::Mser5);
+            serde_json::from_str(&summary_json(&meta(), &out)).unwrap()
+        };
+        assert_eq!(mser["steady_state"]["warmup"], "mser5");
+        for out in [sample_output(), policy_output(), zero_output()] {
+            assert!(!summary_json(&meta(), &out).contains("steady_state"), "no warm-up, no key");
         }
     }
 }

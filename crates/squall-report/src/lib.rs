@@ -18,7 +18,9 @@
 //! - `html`: the `index.html` page that ties the files together.
 //! - `compare`: the same for several variants of a scenario side by side:
 //!   [`comparison_table`], [`comparison_json`], [`comparison_csv`] and the overlay charts of
-//!   [`comparison_plots`], from `(variant name, RunOutput)` pairs and a [`CompareMeta`].
+//!   [`comparison_plots`], from `(variant name, RunOutput)` pairs and a [`CompareMeta`]; and,
+//!   for variants run over several seeds, [`OverSeeds`] with [`seeds_table`] and
+//!   [`seeds_csv`] (means and 95 % confidence intervals).
 //! - `check`: a check's verdict table, [`check_json`] and the per-case CSVs.
 //! - `sweep`: a sweep's table, [`sweep_runs_csv`], [`sweep_points_csv`] and [`sweep_plots`].
 //! - `write`: [`write_report`] and [`write_comparison`], the only functions here that touch
@@ -51,7 +53,8 @@ mod write;
 
 pub use check::{check_cases_csv, check_json, check_passed, check_regressions_csv, check_table};
 pub use compare::{
-    comparison_csv, comparison_json, comparison_plots, comparison_table, CompareMeta, Emphasis,
+    comparison_csv, comparison_json, comparison_plots, comparison_table, seeds_csv, seeds_table, CompareMeta,
+    Emphasis, OverSeeds, SeedMetric, CONFIDENCE,
 };
 pub use error::ReportError;
 pub use json::summary_json;

@@ -71,13 +71,19 @@ pub(crate) fn sample_output() -> RunOutput {
                 (Outcome::Timeout, timeouts),
                 (Outcome::QueueFull, queue_full),
             ]),
-            latency_ok: LatencySummary::of(&hist(3, &[(base, n_ok - 4), (2 * base, 3), (10 * base, 1)])),
+            latency_ok: LatencySummary::with_sum(
+                &hist(3, &[(base, n_ok - 4), (2 * base, 3), (10 * base, 1)]),
+                u128::from((n_ok + 12) * base),
+            ),
         });
         let batch_n = if i < 50 { 10 } else { 0 };
         batch_series.push(ClientBucket {
             issued: batch_n,
             outcomes: counts(&[(Outcome::Ok, batch_n)]),
-            latency_ok: LatencySummary::of(&hist(3, &[(5 * MS, batch_n)])),
+            latency_ok: LatencySummary::with_sum(
+                &hist(3, &[(5 * MS, batch_n)]),
+                u128::from(batch_n * 5 * MS),
+            ),
         });
         let arrivals = issued + batch_n;
         let busy_integral: u128 = if incident { 7_500_000_000 } else { 3_000_000_000 };
@@ -225,6 +231,7 @@ pub(crate) fn sample_output() -> RunOutput {
             fired: 1,
         }],
         conservation: Conservation { issued: 1_510, ended: 1_500, in_flight: 10 },
+        warmup: None,
         deploys: Vec::new(),
     }
 }
@@ -277,6 +284,7 @@ pub(crate) fn zero_output() -> RunOutput {
         dependencies: Vec::new(),
         faults: Vec::new(),
         conservation: Conservation { issued: 0, ended: 0, in_flight: 0 },
+        warmup: None,
         deploys: Vec::new(),
     }
 }
@@ -310,6 +318,7 @@ pub(crate) fn variants() -> Vec<(String, RunOutput)> {
         let l = &mut b.latency_ok;
         *l = LatencySummary {
             count: ok,
+            sum_ns: l.sum_ns * u128::from(ok) / u128::from(l.count.max(1)) / 2,
             p50_ns: l.p50_ns / 2,
             p90_ns: l.p90_ns / 2,
             p99_ns: l.p99_ns / 2,

@@ -6,10 +6,10 @@
 
 use hdrhistogram::Histogram;
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
-use squall_model::analysis::{recovery, Recovery};
+use squall_model::analysis::{recovery, steady_state, Recovery, SteadyState};
 use squall_model::{
     BreakerOutput, ClientOutput, DependencyOutput, Outcome, OutcomeCounts, PolicyOutput, RunOutput,
-    ServiceOutput, StopReason,
+    ServiceOutput, StopReason, Warmup,
 };
 
 /// `num / den`, or `None` when that is not a finite number (a zero denominator).
@@ -311,6 +311,8 @@ pub(crate) struct RunStats<'a> {
     pub(crate) dependencies: Vec<DependencyStats<'a>>,
     /// How goodput recovered after each fault window, in the windows' order.
     pub(crate) recovery: Vec<Recovery>,
+    /// Figures over the steady window, only when the run configures a warm-up.
+    pub(crate) steady: Option<SteadyState>,
 }
 
 impl<'a> RunStats<'a> {
@@ -321,6 +323,7 @@ impl<'a> RunStats<'a> {
             services: out.services.iter().map(|s| ServiceStats::of(s, elapsed_ns)).collect(),
             dependencies: out.dependencies.iter().map(DependencyStats::of).collect(),
             recovery: recovery(out),
+            steady: out.warmup.is_some().then(|| steady_state(out)),
         }
     }
 
@@ -352,6 +355,21 @@ impl<'a> RunStats<'a> {
             degraded: self.clients.iter().map(|c| c.out.outcomes.get(Outcome::Degraded)).sum(),
         }
     }
+}
+
+/// Stable snake_case name of a warm-up rule, as in `summary.json`.
+pub(crate) fn warmup_kind(w: Option<Warmup>) -> &'static str {
+    match w {
+        None => "none",
+        Some(Warmup::Fixed(_)) => "fixed",
+        Some(Warmup::Mser5) => "mser5",
+    }
+}
+
+/// Mean and 95 % confidence interval of `values` (Student's t with `n - 1` degrees of
+/// freedom); `None` for no values, and an interval only from two values on.
+pub(crate) fn mean_ci95(values: &[f64]) -> Option<(f64, Option<(f64, f64)>)> {
+    squall_explore::mean_ci(values.iter().copied()).map(|e| (e.mean, e.low.zip(e.high)))
 }
 
 /// Stable snake_case name of a stop reason, as in `summary.json`.
@@ -393,5 +411,18 @@ mod tests {
         assert_eq!(l.mean_ms, None);
         assert_eq!(l.p50_ms, None);
         assert_eq!(l.max_ms, None);
+    }
+
+    #[test]
+    fn a_confidence_interval_holds_the_mean_and_needs_two_values() {
+        assert_eq!(mean_ci95(&[]), None);
+        assert_eq!(mean_ci95(&[3.0]), Some((3.0, None)));
+        // Mean 2, sample sd 1, n 3: half-width t(0.975, 2) / sqrt(3) = 2.484.
+        let (mean, ci) = mean_ci95(&[1.0, 2.0, 3.0]).unwrap();
+        let (low, high) = ci.unwrap();
+        assert_eq!(mean, 2.0);
+        assert!((high - mean - 4.302653 / 3f64.sqrt()).abs() < 1e-5, "{low} {high}");
+        assert!((mean - low - (high - mean)).abs() < 1e-12);
+        assert_eq!(mean_ci95(&[5.0, 5.0]), Some((5.0, Some((5.0, 5.0)))));
     }
 }

@@ -4,8 +4,8 @@
 use crate::format::{decimal, human_ms, percent, seconds, thousands};
 use crate::stats::{stop_detail, stop_kind, PolicyStats, RunStats};
 use crate::ReportMeta;
-use squall_model::analysis::{Recovery, RecoveryStatus};
-use squall_model::{FaultWindow, Outcome, OutcomeCounts, RunOutput, StopReason};
+use squall_model::analysis::{Recovery, RecoveryStatus, SteadyState};
+use squall_model::{FaultWindow, Outcome, OutcomeCounts, RunOutput, StopReason, Warmup};
 use std::fmt::Write as _;
 
 mod fleet;
@@ -31,7 +31,10 @@ mod fleet;
 /// client group with a flow, its flows started, completed, failed and in flight with the
 /// success rate, its steps (run, skipped, failed, most frequent failures) and the paths of
 /// versions that served them; and the deploys (target, strategy, start, end, duration and
-/// result). A line with the conservation numbers follows when
+/// result). When the scenario configures a `warmup`, a steady-state section gives where the
+/// warm-up ended and, per client group and for all, the throughput, goodput, success rate and
+/// mean latency of successes over the steady window. A line with the conservation numbers
+/// follows when
 /// requests were still in flight at the end, or when the numbers do not add up. Undefined
 /// values print as `-`.
 pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
@@ -210,6 +213,10 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
         s.push_str(&align(&recovery));
     }
 
+    if let Some(st) = &stats.steady {
+        s.push_str(&steady_section(st));
+    }
+
     s.push_str(&fleet::fleet_sections(out));
 
     let c = &out.conservation;
@@ -232,6 +239,36 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
             thousands(c.in_flight)
         );
     }
+    s
+}
+
+/// The steady-state section: where the warm-up ended, then per client group and for all of
+/// them the figures over the steady window.
+fn steady_section(st: &SteadyState) -> String {
+    let how = match st.warmup {
+        Some(Warmup::Fixed(d)) => format!("fixed {d}"),
+        Some(Warmup::Mser5) => "MSER-5".to_string(),
+        None => "none".to_string(),
+    };
+    let mut s = format!(
+        "\nsteady state from {} (warm-up: {how}, {} buckets deleted), window {}\n",
+        seconds(st.start.as_secs_f64()),
+        st.buckets_deleted,
+        seconds(st.window.as_secs_f64())
+    );
+    let mut rows = vec![row(&["steady", "ended", "thru/s", "good/s", "success", "mean latency"])];
+    let groups = st.clients.iter().map(|(n, f)| (n.as_str(), f)).chain([("all", &st.all)]);
+    for (name, f) in groups {
+        rows.push(vec![
+            name.to_string(),
+            thousands(f.ended),
+            decimal(f.throughput_per_s, 2),
+            decimal(f.goodput_per_s, 2),
+            percent(f.success_rate),
+            human_ms(f.latency_ok_mean_ns.map(|ns| ns / 1e6)),
+        ]);
+    }
+    s.push_str(&align(&rows));
     s
 }
 
@@ -528,5 +565,28 @@ mod tests {
         assert!(nobody.contains(" - "), "{nobody}");
         let idle = line_starting(&t, "idle");
         assert!(idle.contains(" - "), "{idle}");
+    }
+
+    #[test]
+    fn a_configured_warmup_adds_a_steady_state_section() {
+        let mut out = sample_output();
+        assert!(!summary_table(&meta(), &out).contains("steady"), "no warm-up, no section");
+        out.warmup = Some(Warmup::Fixed(squall_kernel::SimDuration::from_secs(45)));
+        let t = summary_table(&meta(), &out);
+        assert!(
+            t.contains(
+                "steady state from 45.000 s (warm-up: fixed 45s, 45 buckets deleted), window 15.000 s"
+            ),
+            "{t}"
+        );
+        let rows = section(&t, "steady state from");
+        assert!(rows[1].starts_with("steady  ended"), "{}", rows[1]);
+        assert!(
+            rows[2].starts_with("web") && rows[2].contains("15.67") && rows[2].contains("97.87%"),
+            "{}",
+            rows[2]
+        );
+        assert!(rows[2].ends_with("17.8ms"), "{}", rows[2]);
+        assert!(rows[4].starts_with("all") && rows[4].contains("285"), "{}", rows[4]);
     }
 }

@@ -1,11 +1,11 @@
 //! Writing a report directory: the only part of this crate that touches the file system.
 
-use crate::compare::comparison_html;
+use crate::compare::{comparison_html, comparison_json_with};
 use crate::error::ReportError;
 use crate::html::index_html;
 use crate::{
-    comparison_csv, comparison_json, comparison_plots, fleet_csv, flows_csv, plots, summary_json,
-    timeseries_csv, CompareMeta, ReportMeta,
+    comparison_csv, comparison_plots, fleet_csv, flows_csv, plots, seeds_csv, summary_json, timeseries_csv,
+    CompareMeta, OverSeeds, ReportMeta,
 };
 use squall_model::RunOutput;
 use std::path::{Path, PathBuf};
@@ -58,10 +58,12 @@ pub fn write_report(dir: &Path, meta: &ReportMeta, out: &RunOutput) -> Result<Ve
     Ok(written)
 }
 
-/// Writes a comparison into `dir`: `comparison.json`, `comparison.csv`, the overlay SVGs and
-/// `index.html`, then each variant's own report (as [`write_report`] writes it) in
-/// `dir/<variant>/`, in variant order. `runs` are `(variant name, output)` pairs in variant
-/// order and `meta.overrides` has one entry per run. Returns the paths written, in order.
+/// Writes a comparison into `dir`: `comparison.json`, `comparison.csv`, `seeds.csv` (only
+/// with `seeds`), the overlay SVGs and `index.html`, then each variant's own report (as
+/// [`write_report`] writes it) in `dir/<variant>/`, in variant order. `runs` are `(variant
+/// name, output)` pairs in variant order (of the first seed, when there are several) and
+/// `meta.overrides` has one entry per run; `seeds`, the variants' figures over several seeds,
+/// also goes into `comparison.json` and the page. Returns the paths written, in order.
 ///
 /// Everything is rendered before the first file is written, so a drawing error leaves the
 /// directory untouched.
@@ -75,14 +77,18 @@ pub fn write_comparison(
     dir: &Path,
     meta: &CompareMeta,
     runs: &[(String, RunOutput)],
+    seeds: Option<&OverSeeds>,
 ) -> Result<Vec<PathBuf>, ReportError> {
     check_variants(meta, runs)?;
     let plots = comparison_plots(meta, runs)?;
     let mut top = vec![
-        ("comparison.json".to_string(), comparison_json(meta, runs)),
+        ("comparison.json".to_string(), comparison_json_with(meta, runs, seeds)),
         ("comparison.csv".to_string(), comparison_csv(meta, runs)),
     ];
-    let page = comparison_html(meta, runs, &plots);
+    if let Some(over) = seeds {
+        top.push(("seeds.csv".to_string(), seeds_csv(over)));
+    }
+    let page = comparison_html(meta, runs, seeds, &plots);
     top.extend(plots);
     top.push(("index.html".to_string(), page));
     let per_variant = runs
@@ -144,9 +150,10 @@ pub fn write_sweep(
 }
 
 /// Top-level files of a comparison, which no variant directory may be named.
-const COMPARISON_FILES: [&str; 6] = [
+const COMPARISON_FILES: [&str; 7] = [
     "comparison.json",
     "comparison.csv",
+    "seeds.csv",
     "compare_goodput.svg",
     "compare_errors.svg",
     "compare_p99.svg",
@@ -273,13 +280,40 @@ mod tests {
     }
 
     #[test]
+    fn a_comparison_over_seeds_also_writes_seeds_csv_and_the_seeds_key() {
+        use crate::sample::{compare_meta, variants};
+        let dir = temp_dir("compare-seeds");
+        let runs = variants();
+        let per_seed: Vec<(String, Vec<RunOutput>)> = runs
+            .iter()
+            .map(|(n, o)| (n.clone(), vec![o.clone(), RunOutput { seed: o.seed + 1, ..o.clone() }]))
+            .collect();
+        let over = OverSeeds::of(&per_seed);
+        let paths = write_comparison(&dir, &compare_meta(), &runs, Some(&over)).unwrap();
+        assert_eq!(paths[2], dir.join("seeds.csv"));
+        assert_eq!(std::fs::read_to_string(&paths[2]).unwrap(), seeds_csv(&over));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("comparison.json")).unwrap()).unwrap();
+        assert_eq!(json["seeds"]["list"], serde_json::json!([42, 43]));
+        assert_eq!(json["seeds"]["variants"]["db-x2"][0]["metric"], "success_rate");
+        assert_eq!(json["seeds"]["variants"]["db-x2"][0]["n"], 2);
+        let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
+        assert!(page.contains("Over the seeds") && page.contains("seeds.csv"), "{page}");
+        let plain = temp_dir("compare-one-seed");
+        write_comparison(&plain, &compare_meta(), &runs, None).unwrap();
+        assert!(!plain.join("seeds.csv").exists());
+        assert!(!std::fs::read_to_string(plain.join("comparison.json")).unwrap().contains("\"seeds\""));
+    }
+
+    #[test]
     fn a_comparison_writes_its_files_then_each_variants_report() {
         use crate::sample::{compare_meta, variants};
         let dir = temp_dir("compare");
-        let paths = write_comparison(&dir, &compare_meta(), &variants()).unwrap();
+        let paths = write_comparison(&dir, &compare_meta(), &variants(), None).unwrap();
         let names: Vec<String> =
             paths.iter().map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned()).collect();
-        let mut expected: Vec<String> = COMPARISON_FILES.iter().map(|f| f.to_string()).collect();
+        let mut expected: Vec<String> =
+            COMPARISON_FILES.iter().filter(|f| **f != "seeds.csv").map(|f| f.to_string()).collect();
         for v in ["baseline", "db-x2"] {
             for f in
                 ["summary.json", "timeseries.csv", "outcomes.svg", "latency.svg", "queues.svg", "index.html"]
@@ -306,8 +340,8 @@ mod tests {
         use crate::sample::{compare_meta, variants};
         let a = temp_dir("compare-same-1");
         let b = temp_dir("compare-same-2");
-        let pa = write_comparison(&a, &compare_meta(), &variants()).unwrap();
-        let pb = write_comparison(&b, &compare_meta(), &variants()).unwrap();
+        let pa = write_comparison(&a, &compare_meta(), &variants(), None).unwrap();
+        let pb = write_comparison(&b, &compare_meta(), &variants(), None).unwrap();
         assert_eq!(pa.len(), pb.len());
         for (x, y) in pa.iter().zip(&pb) {
             assert!(std::fs::read(x).unwrap() == std::fs::read(y).unwrap(), "{} differs", x.display());
@@ -330,12 +364,12 @@ mod tests {
             let dir = temp_dir("compare-bad");
             let mut runs = variants();
             runs[1].0 = name.to_string();
-            let err = write_comparison(&dir, &compare_meta(), &runs).unwrap_err();
+            let err = write_comparison(&dir, &compare_meta(), &runs, None).unwrap_err();
             assert!(matches!(err, ReportError::Variants { .. }), "{err:?}");
             assert!(err.to_string().contains(why), "{name:?}: {err}");
             assert!(!dir.exists(), "nothing is written");
         }
-        let err = write_comparison(&temp_dir("compare-none"), &compare_meta(), &[]).unwrap_err();
+        let err = write_comparison(&temp_dir("compare-none"), &compare_meta(), &[], None).unwrap_err();
         assert!(err.to_string().contains("no variants"), "{err}");
     }
 

@@ -41,7 +41,7 @@ use crate::spec::{
 };
 use crate::spec::{
     CanaryStepSpec, FlowStepSpec, IntOrPercentSpec, LifecycleSpec, ProbeCheckSpec, ProbeSpec, ProbesSpec,
-    StrategySpec, WhenSpec,
+    StrategySpec, WarmupSpec, WhenSpec,
 };
 
 /// A problem before it is given an origin: the paths it concerns (the first is shown) and
@@ -152,6 +152,7 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<Built, Sce
         faults,
         deploys,
         flags,
+        warmup: spec.warmup.as_ref().map(WarmupSpec::to_model),
     };
     Ok(Built { config, invariants, explore })
 }

@@ -107,6 +107,8 @@ pub(crate) const SECTIONS: &[(&str, &str, &[FieldDoc])] = &[
             f("limits", "struct", "`(max_events: 2000000000, max_in_flight: 1000000)`", "Bounds that stop a runaway run with an explanation instead of exhausting memory or time."),
             f("limits.max_events", "integer, >= 1", "`2000000000`", "Events handled in all before the run stops."),
             f("limits.max_in_flight", "integer, 1 to 4294967295", "`1000000`", "Requests alive at once (waiting, in service, or awaiting a downstream call) before the run stops."),
+            f("warmup", "`Fixed(...)`, `Mser5`, or `None`", "`None`", "How reports remove the initial transient before steady-state figures (throughput, goodput, success rate and mean latency of successes per client group and for all, from the first bucket of the steady window on, in the summary and in `compare`). `None`: the whole run counts and no steady-state section is written. `Mser5`: MSER-5 (White 1997; Franklin and White): the all-clients goodput per bucket in batches of 5 buckets, truncated where the marginal standard error `sum_{i>d} (x_i - mean_d)^2 / (n-d)^2` is smallest, over `d` in the first half of the batches. The run itself is the same either way."),
+            f("warmup.Fixed", "duration", "", "A fixed transient: `Fixed(\"30s\")`. The steady window starts with the first bucket that starts at or after it."),
         ],
     ),
     (

@@ -557,6 +557,7 @@ mod tests {
         variants: {
             "more": { "services.a.replicas": "2" },
         },
+        warmup: Fixed("10s"),
     )"#;
 
     /// Field paths of a serialized spec, in the documentation's notation.
@@ -609,6 +610,36 @@ mod tests {
         assert_eq!(lb.outlier_detection, Some(squall_model::OutlierConfig::default()));
         assert_eq!(lb.slow_start, Some(squall_kernel::SimDuration::from_secs(10)));
         assert_eq!(s.variant_names, ["more"]);
+        assert_eq!(
+            s.config.warmup,
+            Some(squall_model::Warmup::Fixed(squall_kernel::SimDuration::from_secs(10)))
+        );
+    }
+
+    #[test]
+    fn warmup_is_none_by_default_and_takes_mser5_from_the_file_or_an_override() {
+        const SMALL: &str = r#"Scenario(name: "w", seed: 1, duration: "1m",
+            services: { "s": (endpoints: { "e": (work: Constant("1ms")) }) },
+            clients: { "c": (target: (service: "s", endpoint: "e"), arrivals: Poisson(rate: 1)) }, WARMUP)"#;
+        let parse_with = |warmup: &str, set: &[&str]| {
+            let set: Vec<Override> = set.iter().map(|o| o.parse().unwrap()).collect();
+            parse(&SMALL.replace("WARMUP", warmup), "w.ron", &set)
+        };
+        assert_eq!(parse_with("", &[]).unwrap().config.warmup, None);
+        assert_eq!(
+            parse_with("warmup: Mser5", &[]).unwrap().config.warmup,
+            Some(squall_model::Warmup::Mser5)
+        );
+        assert_eq!(
+            parse_with("", &["warmup=Mser5"]).unwrap().config.warmup,
+            Some(squall_model::Warmup::Mser5)
+        );
+        assert_eq!(
+            parse_with("warmup: Mser5", &["warmup=Fixed(\"2s\")"]).unwrap().config.warmup,
+            Some(squall_model::Warmup::Fixed(squall_kernel::SimDuration::from_secs(2)))
+        );
+        let err = parse_with("warmup: Fixed(\"soon\")", &[]).unwrap_err().to_string();
+        assert!(err.starts_with("w.ron:"), "{err}");
     }
 
     #[test]

@@ -113,6 +113,26 @@ pub(crate) struct ScenarioSpec {
     pub explore: crate::spec_checks::ExploreSpec,
     #[serde(default)]
     pub variants: VariantsSpec,
+    #[serde(default)]
+    pub warmup: Option<WarmupSpec>,
+}
+
+/// `warmup: Fixed("30s")` or `warmup: Mser5`: how reports remove the initial transient.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename = "Warmup", expecting = "a warm-up: Fixed(\"30s\") or Mser5", deny_unknown_fields)]
+pub(crate) enum WarmupSpec {
+    Fixed(Dur),
+    Mser5,
+}
+
+impl WarmupSpec {
+    /// The model's warm-up rule.
+    pub(crate) fn to_model(&self) -> squall_model::Warmup {
+        match self {
+            WarmupSpec::Fixed(d) => squall_model::Warmup::Fixed(SimDuration::from_nanos(d.ns)),
+            WarmupSpec::Mser5 => squall_model::Warmup::Mser5,
+        }
+    }
 }
 
 /// `timeseries: (bucket: "1s", max_buckets: 3600)`.

@@ -48,6 +48,21 @@ pub struct ModelConfig {
     /// Names of the flags endpoints set on their answers ([`EndpointConfig::flags`] holds
     /// bits of this list; at most 64).
     pub flags: Vec<String>,
+    /// How reports find the end of the initial transient; `None`: the whole run counts.
+    /// It changes nothing in the run itself, only what [`crate::analysis::steady_state`]
+    /// reads as the steady window.
+    pub warmup: Option<Warmup>,
+}
+
+/// How the warm-up (the initial transient) is removed before steady-state figures.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Warmup {
+    /// A fixed transient: the steady window starts at the first bucket that starts at or
+    /// after this time.
+    Fixed(SimDuration),
+    /// MSER-5 (White 1997; Franklin and White): the truncation point that minimises the
+    /// marginal standard error of the all-clients goodput series in batches of 5 buckets.
+    Mser5,
 }
 
 /// Bounds on a run, so a scenario that explodes stops with a reason instead of running out

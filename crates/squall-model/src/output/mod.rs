@@ -7,6 +7,7 @@ mod fleet;
 
 pub use fleet::*;
 
+use crate::config::Warmup;
 use crate::outcome::OutcomeCounts;
 use hdrhistogram::Histogram;
 use squall_kernel::{SimDuration, SimTime};
@@ -41,6 +42,9 @@ pub struct RunOutput {
     pub deploys: Vec<DeployOutput>,
     /// The end-of-run conservation check, for the record.
     pub conservation: Conservation,
+    /// The configured warm-up removal, for reports of steady-state figures; `None`: the
+    /// scenario configures none and reports show whole-run figures only.
+    pub warmup: Option<Warmup>,
 }
 
 /// Why a run stopped.
@@ -176,6 +180,9 @@ pub struct ClientBucket {
 pub struct LatencySummary {
     /// Values recorded.
     pub count: u64,
+    /// Exact sum of the values recorded, ns (not from the histogram's buckets), for means
+    /// over several buckets; 0 when it was not tracked.
+    pub sum_ns: u128,
     /// Median.
     pub p50_ns: u64,
     /// 90th percentile.
@@ -196,12 +203,18 @@ impl LatencySummary {
         }
         LatencySummary {
             count: h.len(),
+            sum_ns: 0,
             p50_ns: h.value_at_quantile(0.5),
             p90_ns: h.value_at_quantile(0.9),
             p99_ns: h.value_at_quantile(0.99),
             p999_ns: h.value_at_quantile(0.999),
             max_ns: h.max(),
         }
+    }
+
+    /// [`LatencySummary::of`] `h`, with the exact sum of its values.
+    pub fn with_sum(h: &Histogram<u64>, sum_ns: u128) -> LatencySummary {
+        LatencySummary { sum_ns, ..LatencySummary::of(h) }
     }
 
     /// Quantile `q`, for `q` in {0.5, 0.9, 0.99, 0.999, 1.0}; `None` when nothing was

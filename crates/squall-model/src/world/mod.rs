@@ -155,6 +155,8 @@ struct ClientState {
     /// Successful latencies of the bucket `open_bucket`, summarised into the series when a
     /// later bucket starts: answers come in time order, so one histogram serves them all.
     open_latency: Histogram<u64>,
+    /// Exact sum of the latencies in `open_latency`, ns.
+    open_latency_sum_ns: u128,
     open_bucket: usize,
     /// Requests by the version that answered: `served[version_base[service] + v]`.
     served: Vec<OutcomeCounts>,
@@ -164,8 +166,10 @@ struct ClientState {
 
 impl ClientState {
     fn close_bucket(&mut self) {
-        self.series[self.open_bucket].latency_ok = LatencySummary::of(&self.open_latency);
+        self.series[self.open_bucket].latency_ok =
+            LatencySummary::with_sum(&self.open_latency, self.open_latency_sum_ns);
         self.open_latency.reset();
+        self.open_latency_sum_ns = 0;
     }
 }
 
@@ -582,6 +586,7 @@ impl World {
                 latency_all: hist(HIST_SIGFIG),
                 series: vec![ClientBucket::default(); n_buckets],
                 open_latency: hist(HIST_SIGFIG),
+                open_latency_sum_ns: 0,
                 open_bucket: 0,
                 served: vec![OutcomeCounts::default(); version_base as usize],
                 flow: cc
@@ -939,6 +944,7 @@ impl World {
                 cs.open_bucket = b;
             }
             record(&mut cs.open_latency, latency);
+            cs.open_latency_sum_ns += u128::from(latency);
         }
         if a.version != NONE {
             cs.served[(version_base + a.version) as usize].add(outcome);
@@ -1151,6 +1157,7 @@ impl World {
             faults,
             deploys,
             conservation,
+            warmup: self.cfg.warmup,
         }
     }
 

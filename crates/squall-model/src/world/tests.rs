@@ -37,6 +37,7 @@ pub(crate) fn single(
         faults: Vec::new(),
         deploys: Vec::new(),
         flags: Vec::new(),
+        warmup: None,
     }
 }
 
@@ -130,6 +131,7 @@ fn arb_config() -> impl Strategy<Value = ModelConfig> {
                 faults: Vec::new(),
                 deploys: Vec::new(),
                 flags: Vec::new(),
+                warmup: None,
             }
         })
 }
@@ -500,6 +502,7 @@ pub(super) fn world(services: Vec<ServiceConfig>, rate: f64, secs: u64) -> Model
         faults: Vec::new(),
         deploys: Vec::new(),
         flags: Vec::new(),
+        warmup: None,
     }
 }
 
@@ -888,4 +891,19 @@ fn faults_slow_down_stop_and_fail_instances_for_their_window() {
     assert_eq!(b(55).outcomes.get(Outcome::Ok), b(55).outcomes.total());
     assert_eq!(out.faults.len(), 3);
     assert_eq!(out.faults[1].what, "down");
+}
+
+#[test]
+fn buckets_keep_the_exact_sum_of_their_success_latencies() {
+    // Constant 5 ms of work and a worker for everyone: every latency is exactly 5 ms.
+    let out = run(&world(vec![leaf("s", 1, 1000, 0, constant_ms(5.0))], 200.0, 5));
+    let c = &out.clients[0];
+    let count: u64 = c.series.iter().map(|b| b.latency_ok.count).sum();
+    let sum_ns: u128 = c.series.iter().map(|b| b.latency_ok.sum_ns).sum();
+    assert_eq!(count, c.outcomes.successes());
+    assert!(count > 500, "{count}");
+    assert_eq!(sum_ns, u128::from(count) * 5_000_000);
+    for b in &c.series {
+        assert_eq!(b.latency_ok.sum_ns, u128::from(b.latency_ok.count) * 5_000_000);
+    }
 }

@@ -1,8 +1,9 @@
-//! The comparison's `index.html`: the side-by-side table, the overlays inlined as SVG, and
-//! links to the data files and to each variant's own report. Like a run's page, it loads
+//! The comparison's `index.html`: the side-by-side table (and the figures over the seeds,
+//! when there are several), the overlays inlined as SVG, and links to the data files and to
+//! each variant's own report. Like a run's page, it loads
 //! nothing from anywhere else.
 
-use super::{comparison_table, CompareMeta, Emphasis};
+use super::{comparison_table, seeds_table, CompareMeta, Emphasis, OverSeeds};
 use crate::format::{html_escape, url_segment};
 use squall_model::RunOutput;
 use std::fmt::Write as _;
@@ -19,6 +20,7 @@ const PLOT_HEADINGS: [(&str, &str); 3] = [
 pub(crate) fn comparison_html(
     meta: &CompareMeta,
     runs: &[(String, RunOutput)],
+    seeds: Option<&OverSeeds>,
     plots: &[(String, String)],
 ) -> String {
     let m = &meta.scenario;
@@ -67,6 +69,14 @@ pub(crate) fn comparison_html(
         "<h2>Side by side</h2>\n<pre>{}</pre>",
         html_escape(&comparison_table(meta, runs, Emphasis::Plain))
     );
+    if let Some(over) = seeds {
+        let _ = writeln!(
+            h,
+            "<h2>Over the seeds</h2>\n<p>Each variant ran with the same seeds; figures are the mean \
+             and its 95 % confidence interval (Student t), also in <a href=\"seeds.csv\">seeds.csv</a>.</p>\n<pre>{}</pre>",
+            html_escape(seeds_table(over).trim_start())
+        );
+    }
     for (name, svg) in plots {
         let heading = PLOT_HEADINGS.iter().find(|(n, _)| n == name).map_or(name.as_str(), |(_, t)| t);
         let name = html_escape(name);
@@ -89,7 +99,7 @@ mod tests {
     fn the_page_links_every_variant_and_the_data_and_inlines_the_overlays() {
         let runs = variants();
         let plots = super::super::comparison_plots(&compare_meta(), &runs).unwrap();
-        let page = comparison_html(&compare_meta(), &runs, &plots);
+        let page = comparison_html(&compare_meta(), &runs, None, &plots);
         assert!(page.starts_with("<!DOCTYPE html>"));
         assert!(page.contains("<title>squall compare: retry-storm (seed 42), 2 variants</title>"));
         assert!(page.contains("<a href=\"baseline/index.html\">baseline</a>: no overrides"));
@@ -110,7 +120,7 @@ mod tests {
     fn variant_names_are_escaped_in_text_and_encoded_in_links() {
         let mut runs = variants();
         runs[1].0 = "a b&<c>".to_string();
-        let page = comparison_html(&compare_meta(), &runs, &[]);
+        let page = comparison_html(&compare_meta(), &runs, None, &[]);
         assert!(page.contains("<a href=\"a%20b%26%3Cc%3E/index.html\">a b&amp;&lt;c&gt;</a>"), "{page}");
     }
 }

@@ -8,9 +8,14 @@
 //! script that reads one summary reads any variant, and the rules on `null` and fixed decimals
 //! are the same. (A JSON object's order is not significant to every reader; the file keeps
 //! variant order for the ones that respect it, such as Python's `json`.)
+//!
+//! A comparison over several seeds ([`crate::write_comparison`] given an
+//! [`OverSeeds`]) ends with `seeds`: `list` (the seeds), `confidence` (0.95) and `variants`,
+//! per variant the rows of `seeds.csv` as objects (`kind`, `name`, `metric`, `mean`,
+//! `ci_low`, `ci_high`, `n`). With one seed the key is absent.
 
-use super::{check_runs, CompareMeta};
-use crate::json::{to_json, Format, RunNumbers, FORMAT};
+use super::{check_runs, CompareMeta, OverSeeds, CONFIDENCE};
+use crate::json::{to_json, Format, Num, RunNumbers, FORMAT};
 use crate::stats::RunStats;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -24,6 +29,53 @@ struct Comparison<'a> {
     seed: u64,
     scenario_hash: String,
     variants: Variants<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seeds: Option<Seeds<'a>>,
+}
+
+/// `seeds`: the over-seeds figures, when the variants ran with several seeds.
+#[derive(Serialize)]
+struct Seeds<'a> {
+    list: &'a [u64],
+    confidence: Num,
+    variants: SeedVariants<'a>,
+}
+
+/// One metric of one variant over the seeds, as a row of `seeds.csv`.
+#[derive(Serialize)]
+struct SeedRow<'a> {
+    kind: &'a str,
+    name: &'a str,
+    metric: &'a str,
+    mean: Num,
+    ci_low: Num,
+    ci_high: Num,
+    n: usize,
+}
+
+/// Variants as one object keyed by name, written in variant order.
+struct SeedVariants<'a>(&'a OverSeeds);
+
+impl Serialize for SeedVariants<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.variants.len()))?;
+        for (name, metrics) in &self.0.variants {
+            let rows: Vec<SeedRow<'_>> = metrics
+                .iter()
+                .map(|x| SeedRow {
+                    kind: x.kind,
+                    name: &x.name,
+                    metric: x.metric,
+                    mean: Num(x.mean),
+                    ci_low: Num(x.ci.map(|c| c.0)),
+                    ci_high: Num(x.ci.map(|c| c.1)),
+                    n: x.values.len(),
+                })
+                .collect();
+            m.serialize_entry(name, &rows)?;
+        }
+        m.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -53,6 +105,20 @@ impl Serialize for Variants<'_> {
 /// # Panics
 /// If `meta.overrides` does not have one entry per run, or two runs share a name.
 pub fn comparison_json(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> String {
+    comparison_json_with(meta, runs, None)
+}
+
+/// [`comparison_json`] with, when `seeds` is given, a last key `seeds`: the seeds' `list`,
+/// the `confidence` (0.95) and per variant (keyed by name, in variant order) the rows of
+/// `seeds.csv` as objects (`kind`, `name`, `metric`, `mean`, `ci_low`, `ci_high`, `n`).
+///
+/// # Panics
+/// As [`comparison_json`].
+pub(crate) fn comparison_json_with(
+    meta: &CompareMeta,
+    runs: &[(String, RunOutput)],
+    seeds: Option<&OverSeeds>,
+) -> String {
     check_runs(meta, runs);
     let stats: Vec<RunStats<'_>> = runs.iter().map(|(_, out)| RunStats::of(out)).collect();
     let m = &meta.scenario;
@@ -71,6 +137,11 @@ pub fn comparison_json(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Stri
         seed: m.seed,
         scenario_hash: format!("{:016x}", m.scenario_hash),
         variants: Variants(variants),
+        seeds: seeds.map(|o| Seeds {
+            list: &o.seeds,
+            confidence: Num::of(CONFIDENCE),
+            variants: SeedVariants(o),
+        }),
     })
 }
 

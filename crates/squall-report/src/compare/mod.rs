@@ -6,6 +6,8 @@
 //! - `csv`: [`comparison_csv`], one row per variant and client or service.
 //! - `plot`: [`comparison_plots`], overlay charts with one line per variant.
 //! - `html`: the comparison's `index.html`.
+//! - `seeds`: [`OverSeeds`], each variant's headline figures over several seeds with their
+//!   95 % confidence intervals, and [`seeds_table`] and [`seeds_csv`] to show them.
 //!
 //! Every function takes the runs as `(variant name, RunOutput)` pairs in variant order (the
 //! baseline first, by convention) and keeps that order everywhere, so the same runs give the
@@ -16,12 +18,15 @@ mod csv;
 mod html;
 mod json;
 mod plot;
+mod seeds;
 mod table;
 
 pub use csv::comparison_csv;
 pub(crate) use html::comparison_html;
 pub use json::comparison_json;
+pub(crate) use json::comparison_json_with;
 pub use plot::comparison_plots;
+pub use seeds::{seeds_csv, seeds_table, OverSeeds, SeedMetric, CONFIDENCE};
 pub use table::{comparison_table, Emphasis};
 
 use crate::ReportMeta;

@@ -11,7 +11,6 @@
 //! does: simplify while the run still fails the invariant, complicate when it passes.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 use proptest::prelude::any;
 use proptest::strategy::{Strategy, ValueTree};
@@ -341,7 +340,7 @@ fn shrink(
     first: &CaseResult,
 ) -> Result<Shrunk, String> {
     // Regenerated rather than kept: trees are cheap to draw, and this keeps them off threads.
-    let mut tree = case_trees(plan.axes, plan.seed, case + 1).pop().expect("case + 1 trees");
+    let tree = case_trees(plan.axes, plan.seed, case + 1).pop().expect("case + 1 trees");
     let mut best = Shrunk {
         invariant: j,
         case,
@@ -349,33 +348,111 @@ fn shrink(
         verdict: first.verdicts[j].clone(),
         runs: 0,
     };
-    let seen: Mutex<BTreeMap<Vec<u64>, Verdict>> = Mutex::new(BTreeMap::new());
-    if !tree.simplify() {
-        return Ok(best);
-    }
-    while best.runs < plan.max_shrinks {
-        let current = tree.current();
-        let known = seen.lock().expect("no panic holds the lock").get(&current.1).cloned();
-        let verdict = match known {
-            Some(v) => v,
+    // Cases met again on the walk are not run again.
+    let mut seen: BTreeMap<Vec<u64>, Verdict> = BTreeMap::new();
+    let mut runs = 0;
+    walk(tree, plan.max_shrinks, |current| {
+        let verdict = match seen.get(&current.1) {
+            Some(v) => v.clone(),
             None => {
-                best.runs += 1;
-                let out = run(&setting(plan.axes, &current))?;
+                runs += 1;
+                let out = run(&setting(plan.axes, current))?;
                 let v = evaluate(std::slice::from_ref(&plan.invariants[j]), &out).remove(0);
-                seen.lock().expect("no panic holds the lock").insert(current.1.clone(), v.clone());
+                seen.insert(current.1.clone(), v.clone());
                 v
             }
         };
-        let more = if verdict.passed {
-            tree.complicate()
-        } else {
-            best.setting = setting(plan.axes, &current);
+        let failed = !verdict.passed;
+        if failed {
+            best.setting = setting(plan.axes, current);
             best.verdict = verdict;
-            tree.simplify()
-        };
+        }
+        Ok(failed)
+    })?;
+    best.runs = runs;
+    Ok(best)
+}
+
+/// proptest's shrinking walk over `tree`, as its `TestRunner` does it: simplify while the
+/// current value still fails, complicate when it passes, until neither can move or
+/// `max_steps` values were tried. `fails` judges a value.
+fn walk<T: ValueTree>(
+    mut tree: T,
+    max_steps: u32,
+    mut fails: impl FnMut(&T::Value) -> Result<bool, String>,
+) -> Result<(), String> {
+    if !tree.simplify() {
+        return Ok(());
+    }
+    for _ in 0..max_steps {
+        let more = if fails(&tree.current())? { tree.simplify() } else { tree.complicate() };
         if !more {
             break;
         }
     }
-    Ok(best)
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axes() -> Vec<Axis> {
+        vec![Axis::range("faults.0.for", "1s", "30s").unwrap(), Axis::range("rate", "0.5", "1.5").unwrap()]
+    }
+
+    #[test]
+    fn case_i_does_not_depend_on_how_many_cases_are_drawn() {
+        let few: Vec<_> = case_trees(&axes(), 7, 3).iter().map(|t| t.current()).collect();
+        let many: Vec<_> = case_trees(&axes(), 7, 50).iter().map(|t| t.current()).collect();
+        assert_eq!(few[..], many[..3]);
+        assert!(many.windows(2).all(|w| w[0] != w[1]), "cases differ");
+        let other: Vec<_> = case_trees(&axes(), 8, 3).iter().map(|t| t.current()).collect();
+        assert_ne!(few, other, "another seed, other cases");
+        assert!(many.iter().all(|(_, ks)| ks[0] <= 29 && ks[1] <= 1000));
+    }
+
+    #[test]
+    fn shrinking_walks_each_parameter_toward_its_first_bound_and_keeps_the_seed() {
+        // A failure whenever the slowdown lasts 10 s or more: binary search finds exactly 10 s.
+        let fails = |ks: &[u64]| ks[0] >= 9;
+        let tree = (0..)
+            .map(|seed| case_trees(&axes(), seed, 1).pop().unwrap())
+            .find(|t| fails(&t.current().1) && t.current().1[0] > 20)
+            .expect("some seed draws a long slowdown");
+        let (seed, start) = tree.current();
+        let mut best = start.clone();
+        walk(tree, 1000, |(s, ks)| {
+            assert_eq!(*s, seed, "the seed never shrinks");
+            if fails(ks) {
+                best = ks.clone();
+            }
+            Ok(fails(ks))
+        })
+        .unwrap();
+        assert_eq!(best[0], 9, "{best:?}");
+        assert_eq!(best[1], 0, "the other parameter goes to its first bound: {best:?}");
+        assert_eq!(setting(&axes(), &(seed, best)).values[0].1, "10s");
+    }
+
+    #[test]
+    fn settings_read_back_from_their_regression_line_and_shards_split_the_cases() {
+        let s = Setting {
+            seed: 42,
+            values: vec![("faults.0.for".into(), "12s".into()), ("a.b".into(), "0.5".into())],
+        };
+        assert_eq!(Setting::parse_line(&s.line()).unwrap(), s);
+        assert_eq!(s.args(), "--seed 42 --set faults.0.for=12s --set a.b=0.5");
+        assert!(Setting::parse_line("faults.0.for=1s").unwrap_err().contains("seed"));
+        assert!(Setting::parse_line("seed=x").is_err());
+        let shards: Vec<Shard> = (0..3).map(|i| Shard::parse(&format!("{i}/3")).unwrap()).collect();
+        for case in 0..30 {
+            assert_eq!(shards.iter().filter(|s| s.has(case)).count(), 1, "case {case} is in one shard");
+        }
+        for bad in ["3/3", "1/0", "a/b", "2"] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("x=Poisson(rate: 5)"), "'x=Poisson(rate: 5)'");
+    }
 }

@@ -9,7 +9,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha12Rng;
-use squall_model::analysis::{recovery, RecoveryStatus};
+use squall_model::analysis::{recovery, steady_state, RecoveryStatus};
 use squall_model::{OutcomeCounts, RunOutput};
 
 use crate::check::{Setting, Shard};
@@ -131,11 +131,21 @@ pub fn aggregate(
 
 /// Names of the metrics [`measure`] gives for clients named `clients`, in its order.
 pub fn metric_names(clients: &[String]) -> Vec<String> {
-    let mut names: Vec<String> =
-        ["success_rate", "goodput_per_s", "p50_ms", "p99_ms", "amplification", "recovered", "recovery_s"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let mut names: Vec<String> = [
+        "success_rate",
+        "goodput_per_s",
+        "p50_ms",
+        "p99_ms",
+        "amplification",
+        "recovered",
+        "recovery_s",
+        "steady_goodput_per_s",
+        "steady_success_rate",
+        "steady_latency_ms",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for c in clients {
         names.push(format!("{c}.success_rate"));
         names.push(format!("{c}.p99_ms"));
@@ -147,7 +157,9 @@ pub fn metric_names(clients: &[String]) -> Vec<String> {
 /// (successes per simulated second), the median and 99th percentile latency of successes,
 /// attempts per request; `recovered` is 1 if goodput came back after every fault that had a
 /// baseline and 0 if it never did after one (the metastable map), `recovery_s` the slowest
-/// recovery; then per client group its success rate and p99.
+/// recovery; the `steady_` figures are over the steady window after the scenario's `warmup`
+/// (the whole run without one): goodput, success rate and exact mean latency of successes;
+/// then per client group its success rate and p99.
 pub fn measure(out: &RunOutput) -> Vec<Option<f64>> {
     let mut counts = OutcomeCounts::default();
     let mut hist: Option<hdrhistogram::Histogram<u64>> = None;
@@ -195,6 +207,8 @@ pub fn measure(out: &RunOutput) -> Vec<Option<f64>> {
         recovered,
         slowest,
     ];
+    let steady = steady_state(out).all;
+    m.extend([steady.goodput_per_s, steady.success_rate, steady.latency_ok_mean_ns.map(|ns| ns / 1e6)]);
     for c in &out.clients {
         m.push(ratio(c.outcomes.successes() as f64, c.outcomes.total() as f64));
         m.push(quantile_ms(&c.latency_ok, 0.99));

@@ -132,7 +132,16 @@ fn file_stem(parts: &[&str]) -> String {
 pub fn sweep_plots(meta: &SweepMeta, rows: &[RunRow]) -> Result<Vec<(String, String)>, ReportError> {
     let agg = points(meta, rows);
     let mut out = Vec::new();
-    let title = |m: &str| format!("{}: {m} (mean of {} seeds, 95% CI)", meta.scenario, meta.seeds);
+    let title = |m: &str| format!("{}: {m} (mean of {} seeds)", meta.scenario, meta.seeds);
+    // Durations are plotted in seconds; say so.
+    let label = |i: usize| {
+        let text = meta.points.first().map_or("", |p| p[i].as_str());
+        if text.parse::<f64>().is_ok() {
+            meta.params[i].clone()
+        } else {
+            format!("{} (s)", meta.params[i])
+        }
+    };
     for name in &meta.plot {
         let Some(m) = meta.metrics.iter().position(|x| x == name) else { continue };
         match meta.params.len() {
@@ -186,8 +195,8 @@ pub fn sweep_plots(meta: &SweepMeta, rows: &[RunRow]) -> Result<Vec<(String, Str
                     }
                     let chart = Heatmap {
                         title: format!("{} [{vname}]", title(name)),
-                        x_label: meta.params[0].clone(),
-                        y_label: meta.params[1].clone(),
+                        x_label: label(0),
+                        y_label: label(1),
                         value_label: name.clone(),
                         xs: xs.clone(),
                         ys: ys.clone(),

@@ -10,18 +10,46 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// What `squall check` was asked to do.
+#[derive(clap::Args)]
 pub struct CheckArgs {
+    /// Scenario file (RON).
     pub file: PathBuf,
+    /// Cases to run (all shards together).
+    #[arg(long, default_value_t = 100)]
     pub cases: usize,
+    /// Runs at once [default: the number of cores]. The results do not depend on it.
+    #[arg(long)]
     pub jobs: Option<NonZeroUsize>,
+    /// Report directory [default: reports/<file stem>-check].
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    pub variant: String,
+    /// The variant to check [default: baseline].
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Override a field in every case (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<Override>,
+    /// Seed of the case generator, overriding the scenario's `seed`.
+    #[arg(long)]
     pub seed: Option<u64>,
-    pub shard: Option<Shard>,
+    /// Run only the cases I, I+N, I+2N, ... (0 <= I < N) and write a shard file for
+    /// `squall merge`.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<squall_explore::Shard>,
+    /// Failing cases to replay first, and where new ones are saved
+    /// [default: <scenario dir>/<stem>.regressions].
+    #[arg(long, value_name = "FILE")]
     pub regressions: Option<PathBuf>,
+    /// Neither replay nor save failing cases.
+    #[arg(long)]
     pub no_regressions: bool,
+    /// Most runs spent shrinking each failing invariant.
+    #[arg(long, default_value_t = 64)]
     pub max_shrinks: u32,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    Shard::parse(text)
 }
 
 /// Exit code of a check that found an invariant failing.
@@ -108,10 +136,14 @@ fn save_regressions(path: &Path, meta: &CheckMeta, result: &CheckResult) -> Resu
 }
 
 pub fn check(a: CheckArgs) -> Result<ExitCode> {
+    if a.cases == 0 {
+        bail!("--cases must be at least 1");
+    }
     let template = Template::load(&a.file)?;
-    let base = template.instantiate(&a.variant, &a.set)?;
+    let variant = a.variant.clone().unwrap_or_else(|| BASELINE.to_string());
+    let base = template.instantiate(&variant, &a.set)?;
     // Every variant, and the explored bounds, must build before anything runs.
-    squall_scenario::load_variants(&a.file, &a.set, Some(std::slice::from_ref(&a.variant)))?;
+    squall_scenario::load_variants(&a.file, &a.set, Some(std::slice::from_ref(&variant)))?;
     let seed = a.seed.unwrap_or(base.config.seed);
     let mut invariants = always();
     invariants.extend(base.invariants.iter().cloned());
@@ -122,7 +154,7 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
         scenario: base.name.clone(),
         file: a.file.display().to_string(),
         scenario_hash: base.source_hash,
-        variant: a.variant.clone(),
+        variant: variant.clone(),
         set: a.set.iter().map(ToString::to_string).collect(),
         axes: base.explore.iter().map(|x| format!("{}={}", x.path, x.describe())).collect(),
         invariants: invariants.iter().map(|i| i.label.clone()).collect(),
@@ -149,7 +181,7 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
             set.extend(
                 s.values.iter().map(|(path, value)| Override { path: path.clone(), value: value.clone() }),
             );
-            template.instantiate(&a.variant, &set).map_err(|e| e.to_string())?.config
+            template.instantiate(&variant, &set).map_err(|e| e.to_string())?.config
         };
         config.seed = s.seed;
         Ok(squall_model::run(&config))
@@ -262,30 +294,10 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>, no_regressions: bool) -> R
             }
             Some(_) => {}
         }
-        if seen.len() != shard.count as usize {
-            bail!("{} is one of {} shards, the others of {}", f.display(), shard.count, seen.len());
-        }
-        if let Some(other) = &seen[shard.index as usize] {
-            bail!(
-                "shard {}/{} is given twice: {} and {}",
-                shard.index,
-                shard.count,
-                other.display(),
-                f.display()
-            );
-        }
-        seen[shard.index as usize] = Some(f.clone());
+        check_shard(&mut seen, shard, f)?;
         parts.push(result);
     }
-    let missing: Vec<String> = seen
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.is_none())
-        .map(|(i, _)| format!("{i}/{}", seen.len()))
-        .collect();
-    if !missing.is_empty() {
-        bail!("shards missing: {}", missing.join(", "));
-    }
+    missing_shards(&seen)?;
     let meta = meta.expect("at least one shard was read");
     let result = CheckResult::merge(parts);
     let file = PathBuf::from(&meta.file);
@@ -301,24 +313,43 @@ pub fn default_dir(file: &Path, what: &str) -> PathBuf {
     Path::new("reports").join(format!("{stem}-{what}"))
 }
 
-/// The variant name, checked against the file.
-pub fn variant_or_baseline(v: Option<String>) -> String {
-    v.unwrap_or_else(|| BASELINE.to_string())
-}
-
 /// What `squall sweep` was asked to do.
+#[derive(clap::Args)]
 pub struct SweepArgs {
+    /// Scenario file (RON).
     pub file: PathBuf,
+    /// A parameter and its values: PATH=LOW..HIGH[:POINTS] or PATH=A,B,C (repeatable),
+    /// e.g. `--param clients.users.arrivals.rate=100..900:9 --param faults.0.for=5s..60s`.
+    #[arg(long = "param", value_name = "PATH=RANGE", required = true)]
     pub params: Vec<String>,
+    /// Grid points of a range given without `:POINTS`.
+    #[arg(long, default_value_t = 5)]
     pub points: u64,
+    /// Draw this many points uniformly over the ranges instead of a grid.
+    #[arg(long, value_name = "N")]
     pub random: Option<usize>,
+    /// Seeds per point and variant (the scenario's seed, then the next ones).
+    #[arg(long, default_value_t = 5)]
     pub seeds: u64,
+    /// Variants to run at every point, comma-separated [default: all of them].
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub variants: Option<Vec<String>>,
+    /// A metric to tabulate and plot (repeatable) [default: success_rate, goodput_per_s,
+    /// p99_ms, and recovered when the scenario has faults].
+    #[arg(long = "metric", value_name = "NAME")]
     pub metrics: Vec<String>,
+    /// Override a field in every run (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<Override>,
+    /// Runs at once [default: the number of cores]. The results do not depend on it.
+    #[arg(long)]
     pub jobs: Option<NonZeroUsize>,
+    /// Report directory [default: reports/<file stem>-sweep].
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    pub shard: Option<Shard>,
+    /// Run only the runs I, I+N, ... (0 <= I < N) and write a shard file for `squall merge`.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<squall_explore::Shard>,
 }
 
 /// `PATH=LOW..HIGH[:POINTS]` or `PATH=A,B,C`: the axis and its grid points.

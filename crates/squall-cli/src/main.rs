@@ -78,80 +78,10 @@ enum Command {
     /// Run a scenario over many seeds and the parameter ranges it declares (`explore`),
     /// judge every run against its `invariants`, shrink each failure to the smallest failing
     /// case and print the command that reproduces it. Exits with 1 when an invariant fails.
-    Check {
-        /// Scenario file (RON).
-        file: PathBuf,
-        /// Cases to run (all shards together).
-        #[arg(long, default_value_t = 100)]
-        cases: usize,
-        /// Runs at once [default: the number of cores]. The results do not depend on it.
-        #[arg(long)]
-        jobs: Option<NonZeroUsize>,
-        /// Report directory [default: reports/<file stem>-check].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// The variant to check [default: baseline].
-        #[arg(long)]
-        variant: Option<String>,
-        /// Override a field in every case (repeatable).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        set: Vec<Override>,
-        /// Seed of the case generator, overriding the scenario's `seed`.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Run only the cases I, I+N, I+2N, ... (0 <= I < N) and write a shard file for
-        /// `squall merge`.
-        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
-        shard: Option<squall_explore::Shard>,
-        /// Failing cases to replay first, and where new ones are saved
-        /// [default: <scenario dir>/<stem>.regressions].
-        #[arg(long, value_name = "FILE")]
-        regressions: Option<PathBuf>,
-        /// Neither replay nor save failing cases.
-        #[arg(long)]
-        no_regressions: bool,
-        /// Most runs spent shrinking each failing invariant.
-        #[arg(long, default_value_t = 64)]
-        max_shrinks: u32,
-    },
+    Check(explore::CheckArgs),
     /// Run a scenario over a grid (or random points) of parameter values, each variant and
     /// several seeds, and write runs.csv, points.csv (means with 95 % intervals) and charts.
-    Sweep {
-        /// Scenario file (RON).
-        file: PathBuf,
-        /// A parameter and its values: PATH=LOW..HIGH[:POINTS] or PATH=A,B,C (repeatable),
-        /// e.g. `--param clients.users.arrivals.rate=100..900:9 --param faults.0.for=5s..60s`.
-        #[arg(long = "param", value_name = "PATH=RANGE", required = true)]
-        params: Vec<String>,
-        /// Grid points of a range given without `:POINTS`.
-        #[arg(long, default_value_t = 5)]
-        points: u64,
-        /// Draw this many points uniformly over the ranges instead of a grid.
-        #[arg(long, value_name = "N")]
-        random: Option<usize>,
-        /// Seeds per point and variant (the scenario's seed, then the next ones).
-        #[arg(long, default_value_t = 5)]
-        seeds: u64,
-        /// Variants to run at every point, comma-separated [default: all of them].
-        #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
-        variants: Option<Vec<String>>,
-        /// A metric to tabulate and plot (repeatable) [default: success_rate, goodput_per_s,
-        /// p99_ms, and recovered when the scenario has faults].
-        #[arg(long = "metric", value_name = "NAME")]
-        metrics: Vec<String>,
-        /// Override a field in every run (repeatable).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        set: Vec<Override>,
-        /// Runs at once [default: the number of cores]. The results do not depend on it.
-        #[arg(long)]
-        jobs: Option<NonZeroUsize>,
-        /// Report directory [default: reports/<file stem>-sweep].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Run only the runs I, I+N, ... (0 <= I < N) and write a shard file for `squall merge`.
-        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
-        shard: Option<squall_explore::Shard>,
-    },
+    Sweep(explore::SweepArgs),
     /// Combine the shard files of a check or a sweep run with `--shard` into one report.
     Merge {
         /// Shard files, or directories holding them (shard-I-of-N.json).
@@ -188,10 +118,6 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeat: u32,
     },
-}
-
-fn parse_shard(text: &str) -> Result<squall_explore::Shard, String> {
-    squall_explore::Shard::parse(text)
 }
 
 /// A run that stopped before its duration: the report is still written, the exit code says so.
@@ -238,46 +164,8 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Compare { file, variants, out, seed, set, jobs, seeds } => {
             compare(&file, variants.as_deref(), out, seed, &set, jobs, seeds)
         }
-        Command::Check {
-            file,
-            cases,
-            jobs,
-            out,
-            variant,
-            set,
-            seed,
-            shard,
-            regressions,
-            no_regressions,
-            max_shrinks,
-        } => explore::check(explore::CheckArgs {
-            file,
-            cases,
-            jobs,
-            out,
-            variant: explore::variant_or_baseline(variant),
-            set,
-            seed,
-            shard,
-            regressions,
-            no_regressions,
-            max_shrinks,
-        }),
-        Command::Sweep { file, params, points, random, seeds, variants, metrics, set, jobs, out, shard } => {
-            explore::sweep(explore::SweepArgs {
-                file,
-                params,
-                points,
-                random,
-                seeds,
-                variants,
-                metrics,
-                set,
-                jobs,
-                out,
-                shard,
-            })
-        }
+        Command::Check(args) => explore::check(args),
+        Command::Sweep(args) => explore::sweep(args),
         Command::Merge { shards, out, no_regressions } => explore::merge(&shards, out, no_regressions),
         Command::Validate { file, set } => {
             let scenario = load(&file, &set)?;

@@ -189,3 +189,40 @@ fn failures_are_saved_and_replayed_first() {
     assert!(out.contains("replayed 1 saved failures first: 0 still fail"), "{out}");
     assert!(read(&dir, "reports/planted-check/regressions.csv").lines().count() == 2);
 }
+
+#[test]
+fn merge_refuses_shards_that_do_not_add_up_without_panicking() {
+    let dir = temp_dir("check-tampered");
+    write(&dir, "planted.ron", PLANTED);
+    for i in 0..2 {
+        let args = [
+            "check",
+            "planted.ron",
+            "--cases",
+            "4",
+            "--no-regressions",
+            "--shard",
+            &format!("{i}/2"),
+            "--out",
+            "s",
+        ];
+        assert_eq!(squall(&args, &dir).status.code(), Some(0));
+    }
+    // A shard of another check (more cases) is refused.
+    let other = ["check", "planted.ron", "--cases", "6", "--no-regressions", "--shard", "1/2", "--out", "t"];
+    assert_eq!(squall(&other, &dir).status.code(), Some(0));
+    std::fs::copy(dir.join("t/shard-1-of-2.json"), dir.join("s/shard-1-of-2.json")).unwrap();
+    let msg = text(&squall(&["merge", "s", "--no-regressions"], &dir));
+    assert!(msg.contains("a shard of another check"), "{msg}");
+    // A shard with a verdict cut off is refused, not a crash.
+    let shard = read(&dir, "t/shard-1-of-2.json");
+    let cut = shard.replacen("\"passed\": true,", "", 1);
+    std::fs::write(dir.join("t/shard-1-of-2.json"), cut).unwrap();
+    let msg = text(&squall(&["merge", "t/shard-1-of-2.json"], &dir));
+    assert!(msg.starts_with("error: "), "{msg}");
+    assert!(!msg.contains("panicked"), "{msg}");
+    // Not a shard at all.
+    std::fs::write(dir.join("junk.json"), "{}").unwrap();
+    let msg = text(&squall(&["merge", "junk.json"], &dir));
+    assert!(msg.contains("not a shard file"), "{msg}");
+}

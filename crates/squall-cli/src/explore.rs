@@ -300,6 +300,9 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>, no_regressions: bool) -> R
     missing_shards(&seen)?;
     let meta = meta.expect("at least one shard was read");
     let result = CheckResult::merge(parts);
+    if result.cases.len() != meta.cases || result.cases.iter().enumerate().any(|(i, c)| c.case != i) {
+        bail!("the shards hold {} distinct cases, not the check's {} cases", result.cases.len(), meta.cases);
+    }
     let file = PathBuf::from(&meta.file);
     let dir = out.unwrap_or_else(|| default_dir(&file, "check"));
     let regressions = default_regressions(&file);
@@ -517,8 +520,11 @@ fn merge_sweep(files: &[PathBuf], out: Option<PathBuf>) -> Result<ExitCode> {
         rows.extend(part);
     }
     missing_shards(&seen)?;
-    let (meta, _) = meta.expect("at least one shard was read");
+    let (meta, total) = meta.expect("at least one shard was read");
     rows.sort_by_key(|r| r.run);
+    if rows.len() != total || rows.iter().enumerate().any(|(i, r)| r.run != i) {
+        bail!("the shards hold {} distinct runs, not the sweep's {total} runs", rows.len());
+    }
     let dir = out.unwrap_or_else(|| default_dir(Path::new(&meta.file), "sweep"));
     finish_sweep(&dir, &meta, &rows)
 }

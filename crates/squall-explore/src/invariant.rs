@@ -238,7 +238,9 @@ fn judge(rule: &Rule, out: &RunOutput) -> Verdict {
             let most = s.map(|s| {
                 let versions = &s.fleet.versions;
                 let n_buckets = versions.iter().map(|v| v.series.len()).max().unwrap_or(0);
-                let serving = |i: usize| versions.iter().filter(|v| v.series[i].answers > 0).count();
+                let serving = |i: usize| {
+                    versions.iter().filter(|v| v.series.get(i).is_some_and(|b| b.answers > 0)).count()
+                };
                 // A fleet of one version reports no series.
                 (0..n_buckets).map(serving).max().unwrap_or(usize::from(s.arrivals > 0)) as f64
             });

@@ -176,6 +176,16 @@ pub fn check_from_json(text: &str) -> Result<(CheckMeta, Shard, CheckResult), St
     if count == 0 || index >= count {
         return Err(format!("the shard {index}/{count} is not valid"));
     }
+    let n = file.meta.invariants.len();
+    if file.meta.sometimes.len() != n {
+        return Err("the invariants and their kinds do not match".to_string());
+    }
+    if let Some(r) = file.cases.iter().chain(&file.regressions).find(|r| r.verdicts.len() != n) {
+        return Err(format!("case {} has {} verdicts for {n} invariants", r.case, r.verdicts.len()));
+    }
+    if let Some(s) = file.shrunk.iter().find(|s| s.invariant >= n || s.row.verdicts.len() != 1) {
+        return Err(format!("the shrunk case of invariant {} is not valid", s.invariant));
+    }
     let cases = file.cases.into_iter().map(case).collect::<Result<_, _>>()?;
     let regressions = file.regressions.into_iter().map(case).collect::<Result<_, _>>()?;
     let mut shrunk = Vec::new();
@@ -283,8 +293,15 @@ pub fn sweep_from_json(text: &str) -> Result<(SweepMeta, Shard, usize, Vec<RunRo
     if count == 0 || index >= count {
         return Err(format!("the shard {index}/{count} is not valid"));
     }
+    let m = &file.meta;
+    if m.xs.len() != m.points.len() || m.points.iter().chain(&m.xs).any(|p| p.len() != m.params.len()) {
+        return Err("the points do not match the parameters".to_string());
+    }
     let mut rows = Vec::with_capacity(file.rows.len());
     for r in file.rows {
+        if r.point >= m.points.len() || r.variant >= m.variants.len() || r.metrics.len() != m.metrics.len() {
+            return Err(format!("run {} does not match the sweep's points, variants or metrics", r.run));
+        }
         let metrics = r
             .metrics
             .into_iter()

@@ -164,12 +164,8 @@ pub fn sweep_plots(meta: &SweepMeta, rows: &[RunRow]) -> Result<Vec<(String, Str
                             .collect(),
                     })
                     .collect();
-                let chart = LineChart {
-                    title: title(name),
-                    x_label: meta.params[0].clone(),
-                    y_label: name.clone(),
-                    series,
-                };
+                let chart =
+                    LineChart { title: title(name), x_label: label(0), y_label: name.clone(), series };
                 out.push((format!("{}.svg", file_stem(&[name])), sweep_line_svg(&chart)?));
             }
             2 => {

@@ -174,15 +174,10 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
         jobs: jobs_or_cores(a.jobs),
     };
     let run = |s: &Setting| -> Result<squall_model::RunOutput, String> {
-        let mut config = if s.values.is_empty() {
-            base.config.clone()
-        } else {
-            let mut set = a.set.clone();
-            set.extend(
-                s.values.iter().map(|(path, value)| Override { path: path.clone(), value: value.clone() }),
-            );
-            template.instantiate(&variant, &set).map_err(|e| e.to_string())?.config
-        };
+        if !s.values.is_empty() {
+            return run_setting(&template, &variant, &a.set, s);
+        }
+        let mut config = base.config.clone();
         config.seed = s.seed;
         Ok(squall_model::run(&config))
     };
@@ -193,12 +188,9 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     let result = squall_explore::check(&plan, &run, &tick).map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();
 
-    let dir = a.out.unwrap_or_else(|| default_dir(&a.file, "check"));
+    let dir = a.out.unwrap_or_else(|| crate::report_dir(&a.file, "-check"));
     if shard.count > 1 {
-        let path = dir.join(format!("shard-{}-of-{}.json", shard.index, shard.count));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        std::fs::write(&path, squall_explore::check_to_json(&meta, shard, &result))
-            .with_context(|| format!("writing {}", path.display()))?;
+        let path = write_shard(&dir, shard, &squall_explore::check_to_json(&meta, shard, &result))?;
         let failed = result.cases.iter().filter(|c| c.verdicts.iter().any(|v| !v.passed)).count();
         println!(
             "shard {}/{}: {} cases, {failed} with a failing invariant; merge the shards with `squall merge {}`",
@@ -304,16 +296,32 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>, no_regressions: bool) -> R
         bail!("the shards hold {} distinct cases, not the check's {} cases", result.cases.len(), meta.cases);
     }
     let file = PathBuf::from(&meta.file);
-    let dir = out.unwrap_or_else(|| default_dir(&file, "check"));
+    let dir = out.unwrap_or_else(|| crate::report_dir(&file, "-check"));
     let regressions = default_regressions(&file);
     let save = !no_regressions && file.exists();
     finish_check(&dir, &meta, &result, save.then_some(regressions.as_path()))
 }
 
-/// `reports/<stem>-<what>`.
-pub fn default_dir(file: &Path, what: &str) -> PathBuf {
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
-    Path::new("reports").join(format!("{stem}-{what}"))
+/// Builds `variant` with `set` and the setting's values, and runs it with the setting's seed.
+fn run_setting(
+    template: &Template,
+    variant: &str,
+    set: &[Override],
+    s: &Setting,
+) -> Result<squall_model::RunOutput, String> {
+    let mut set = set.to_vec();
+    set.extend(s.values.iter().map(|(path, value)| Override { path: path.clone(), value: value.clone() }));
+    let mut config = template.instantiate(variant, &set).map_err(|e| e.to_string())?.config;
+    config.seed = s.seed;
+    Ok(squall_model::run(&config))
+}
+
+/// Writes a shard file, `dir/shard-I-of-N.json`, and returns its path.
+fn write_shard(dir: &Path, shard: Shard, text: &str) -> Result<PathBuf> {
+    let path = dir.join(format!("shard-{}-of-{}.json", shard.index, shard.count));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
 }
 
 /// What `squall sweep` was asked to do.
@@ -447,15 +455,7 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         metrics: names,
         plot,
     };
-    let run = |v: usize, s: &Setting| -> Result<squall_model::RunOutput, String> {
-        let mut set = a.set.clone();
-        set.extend(
-            s.values.iter().map(|(path, value)| Override { path: path.clone(), value: value.clone() }),
-        );
-        let mut config = template.instantiate(&variants[v], &set).map_err(|e| e.to_string())?.config;
-        config.seed = s.seed;
-        Ok(squall_model::run(&config))
-    };
+    let run = |v: usize, s: &Setting| run_setting(&template, &variants[v], &a.set, s);
     let total = n_runs(&plan);
     let mine = (0..total).filter(|i| shard.has(*i)).count();
     let bar = runs_bar(mine as u64, &format!("sweeping {}", base.name));
@@ -463,12 +463,9 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
     let rows =
         squall_explore::sweep::sweep(&plan, &run, &measure, &tick).map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();
-    let dir = a.out.unwrap_or_else(|| default_dir(&a.file, "sweep"));
+    let dir = a.out.unwrap_or_else(|| crate::report_dir(&a.file, "-sweep"));
     if shard.count > 1 {
-        let path = dir.join(format!("shard-{}-of-{}.json", shard.index, shard.count));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        std::fs::write(&path, squall_explore::sweep_to_json(&meta, shard, total, &rows))
-            .with_context(|| format!("writing {}", path.display()))?;
+        let path = write_shard(&dir, shard, &squall_explore::sweep_to_json(&meta, shard, total, &rows))?;
         println!(
             "shard {}/{}: {} runs; merge the shards with `squall merge {}`",
             shard.index,
@@ -525,7 +522,7 @@ fn merge_sweep(files: &[PathBuf], out: Option<PathBuf>) -> Result<ExitCode> {
     if rows.len() != total || rows.iter().enumerate().any(|(i, r)| r.run != i) {
         bail!("the shards hold {} distinct runs, not the sweep's {total} runs", rows.len());
     }
-    let dir = out.unwrap_or_else(|| default_dir(Path::new(&meta.file), "sweep"));
+    let dir = out.unwrap_or_else(|| crate::report_dir(Path::new(&meta.file), "-sweep"));
     finish_sweep(&dir, &meta, &rows)
 }
 

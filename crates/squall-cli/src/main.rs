@@ -154,7 +154,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             let meta = meta(&scenario);
             print!("{}", squall_report::summary_table(&meta, &output));
             if !no_report {
-                let dir = out.unwrap_or_else(|| default_report_dir(&file));
+                let dir = out.unwrap_or_else(|| report_dir(&file, ""));
                 let written = squall_report::write_report(&dir, &meta, &output)
                     .with_context(|| format!("writing the report to {}", dir.display()))?;
                 println!("report: {} ({} files)", dir.display(), written.len());
@@ -221,9 +221,10 @@ fn meta(s: &Scenario) -> ReportMeta {
     }
 }
 
-fn default_report_dir(file: &Path) -> PathBuf {
+/// The default report directory of a command on `file`: `reports/<file stem><suffix>`.
+fn report_dir(file: &Path, suffix: &str) -> PathBuf {
     let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
-    Path::new("reports").join(stem)
+    Path::new("reports").join(format!("{stem}{suffix}"))
 }
 
 fn stop_code(output: &RunOutput) -> ExitCode {
@@ -348,7 +349,7 @@ fn compare(
     if let Some(over) = &over {
         print!("{}", squall_report::seeds_table(over));
     }
-    let dir = out.unwrap_or_else(|| default_compare_dir(file));
+    let dir = out.unwrap_or_else(|| report_dir(file, "-compare"));
     let written = squall_report::write_comparison(&dir, &meta, &runs, over.as_ref())
         .with_context(|| format!("writing the comparison to {}", dir.display()))?;
     println!("report: {} ({} files)", dir.display(), written.len());
@@ -416,11 +417,6 @@ fn run_configs(runs: &[(String, ModelConfig)], jobs: usize) -> Result<Vec<RunOut
     // Progress display only: failing to clear it must not fail the comparison.
     let _ = bars.clear();
     Ok(outputs)
-}
-
-fn default_compare_dir(file: &Path) -> PathBuf {
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
-    Path::new("reports").join(format!("{stem}-compare"))
 }
 
 #[expect(clippy::disallowed_methods, reason = "benchmark timing is wall-clock by nature")]

@@ -9,7 +9,7 @@
 
 use squall_kernel::SimDuration;
 use squall_model::analysis::{recovery_with, RecoveryParams, RecoveryStatus};
-use squall_model::{OutcomeCounts, RunOutput, StopReason};
+use squall_model::{ClientOutput, OutcomeCounts, RunOutput, StopReason};
 
 /// One invariant and the words that name it in reports.
 #[derive(Clone, Debug, PartialEq)]
@@ -208,14 +208,7 @@ fn judge(rule: &Rule, out: &RunOutput) -> Verdict {
             Verdict::check(rate, Unit::Ratio, |r| r >= *at_least, &format!("no {what} ended"))
         }
         Rule::Latency { clients, quantile, at_most } => {
-            let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
-            for c in out.clients.iter().filter(|c| clients.contains(&c.name)) {
-                match &mut merged {
-                    None => merged = Some(c.latency_ok.clone()),
-                    Some(h) => h.add(&c.latency_ok).expect("client histograms share their bounds"),
-                }
-            }
-            let value = merged
+            let value = merged_latency_ok(out.clients.iter().filter(|c| clients.contains(&c.name)))
                 .filter(|h| !h.is_empty())
                 .map(|h| SimDuration::from_nanos(h.value_at_quantile(*quantile)).as_secs_f64());
             let limit = at_most.as_secs_f64();
@@ -291,29 +284,59 @@ fn successes(of: &Scope, out: &RunOutput) -> (u64, u64, &'static str) {
     }
 }
 
-/// The worst time to recover over the fault windows that ran and had a baseline.
-fn recovers(out: &RunOutput, fraction: f64, within: SimDuration) -> Verdict {
+/// The latency of successes of `clients` together; `None` without clients.
+pub(crate) fn merged_latency_ok<'a>(
+    clients: impl Iterator<Item = &'a ClientOutput>,
+) -> Option<hdrhistogram::Histogram<u64>> {
+    let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
+    for c in clients {
+        match &mut merged {
+            None => merged = Some(c.latency_ok.clone()),
+            Some(h) => h.add(&c.latency_ok).expect("client histograms share their bounds"),
+        }
+    }
+    merged
+}
+
+/// How goodput came back after the fault windows that opened before the run's end.
+pub(crate) struct Recoveries {
+    /// Windows with a baseline to judge by.
+    pub judged: usize,
+    /// The first window after which goodput never came back.
+    pub never: Option<String>,
+    /// The slowest recovery, s, over the windows after which it came back.
+    pub slowest: Option<f64>,
+}
+
+/// [`Recoveries`] with `fraction` of the baseline counting as recovered.
+pub(crate) fn recoveries(out: &RunOutput, fraction: f64) -> Recoveries {
     let params = RecoveryParams { fraction, ..RecoveryParams::default() };
-    let mut worst: Option<f64> = None;
-    let mut judged = 0;
-    for (r, f) in recovery_with(out, &params).iter().zip(&out.faults) {
+    let mut r = Recoveries { judged: 0, never: None, slowest: None };
+    for (rec, f) in recovery_with(out, &params).iter().zip(&out.faults) {
         if f.start >= out.end {
             continue;
         }
-        match r.status() {
+        match rec.status() {
             RecoveryStatus::NoBaseline => continue,
             RecoveryStatus::Never => {
-                let note = format!("never recovered after `{}`", r.fault);
-                return Verdict { passed: false, measured: None, unit: Unit::Seconds, note: Some(note) };
+                r.never.get_or_insert_with(|| rec.fault.clone());
             }
-            RecoveryStatus::Recovered(d) => {
-                judged += 1;
-                worst = Some(worst.unwrap_or(0.0).max(d.as_secs_f64()));
-            }
+            RecoveryStatus::Recovered(d) => r.slowest = Some(r.slowest.unwrap_or(0.0).max(d.as_secs_f64())),
         }
+        r.judged += 1;
     }
-    let undefined = if judged == 0 { "no fault ran after a whole bucket of baseline" } else { "" };
-    Verdict::check(worst, Unit::Seconds, |w| w <= within.as_secs_f64(), undefined)
+    r
+}
+
+/// The worst time to recover over the fault windows that ran and had a baseline.
+fn recovers(out: &RunOutput, fraction: f64, within: SimDuration) -> Verdict {
+    let r = recoveries(out, fraction);
+    if let Some(fault) = r.never {
+        let note = format!("never recovered after `{fault}`");
+        return Verdict { passed: false, measured: None, unit: Unit::Seconds, note: Some(note) };
+    }
+    let undefined = if r.judged == 0 { "no fault ran after a whole bucket of baseline" } else { "" };
+    Verdict::check(r.slowest, Unit::Seconds, |w| w <= within.as_secs_f64(), undefined)
 }
 
 /// How often the evidence showed; `None` if the entity is not in the output.

@@ -134,6 +134,14 @@ fn case(r: Row) -> Result<CaseResult, String> {
     })
 }
 
+/// The shard a file says it holds, checked.
+fn shard_of((index, count): (u32, u32)) -> Result<Shard, String> {
+    if count == 0 || index >= count {
+        return Err(format!("the shard {index}/{count} is not valid"));
+    }
+    Ok(Shard { index, count })
+}
+
 /// A check's (or one shard's) results as JSON text.
 pub fn check_to_json(meta: &CheckMeta, shard: Shard, result: &CheckResult) -> String {
     let file = File {
@@ -172,10 +180,7 @@ pub fn check_from_json(text: &str) -> Result<(CheckMeta, Shard, CheckResult), St
     if file.kind != "check" {
         return Err(format!("a shard of a {}, not of a check", file.kind));
     }
-    let (index, count) = file.shard;
-    if count == 0 || index >= count {
-        return Err(format!("the shard {index}/{count} is not valid"));
-    }
+    let shard = shard_of(file.shard)?;
     let n = file.meta.invariants.len();
     if file.meta.sometimes.len() != n {
         return Err("the invariants and their kinds do not match".to_string());
@@ -200,7 +205,7 @@ pub fn check_from_json(text: &str) -> Result<(CheckMeta, Shard, CheckResult), St
             runs: s.runs,
         });
     }
-    Ok((file.meta, Shard { index, count }, CheckResult { cases, regressions, shrunk }))
+    Ok((file.meta, shard, CheckResult { cases, regressions, shrunk }))
 }
 
 /// What a sweep ran, beyond its rows: enough to report it and to match shards.
@@ -289,10 +294,7 @@ pub fn sweep_from_json(text: &str) -> Result<(SweepMeta, Shard, usize, Vec<RunRo
     if file.kind != "sweep" {
         return Err(format!("a shard of a {}, not of a sweep", file.kind));
     }
-    let (index, count) = file.shard;
-    if count == 0 || index >= count {
-        return Err(format!("the shard {index}/{count} is not valid"));
-    }
+    let shard = shard_of(file.shard)?;
     let m = &file.meta;
     if m.xs.len() != m.points.len() || m.points.iter().chain(&m.xs).any(|p| p.len() != m.params.len()) {
         return Err("the points do not match the parameters".to_string());
@@ -309,7 +311,7 @@ pub fn sweep_from_json(text: &str) -> Result<(SweepMeta, Shard, usize, Vec<RunRo
             .collect::<Result<_, _>>()?;
         rows.push(RunRow { run: r.run, point: r.point, variant: r.variant, seed: r.seed, metrics });
     }
-    Ok((file.meta, Shard { index, count }, file.runs, rows))
+    Ok((file.meta, shard, file.runs, rows))
 }
 
 /// The kind of a shard file: `"check"` or `"sweep"`.

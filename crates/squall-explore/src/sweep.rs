@@ -9,7 +9,9 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha12Rng;
-use squall_model::analysis::{recovery, steady_state, RecoveryStatus};
+use squall_model::analysis::{steady_state, RecoveryParams};
+
+use crate::invariant::{merged_latency_ok, recoveries};
 use squall_model::{OutcomeCounts, RunOutput};
 
 use crate::check::{Setting, Shard};
@@ -162,42 +164,21 @@ pub fn metric_names(clients: &[String]) -> Vec<String> {
 /// then per client group its success rate and p99.
 pub fn measure(out: &RunOutput) -> Vec<Option<f64>> {
     let mut counts = OutcomeCounts::default();
-    let mut hist: Option<hdrhistogram::Histogram<u64>> = None;
     let (mut attempts, mut issued) = (0u64, 0u64);
     for c in &out.clients {
         counts.merge(&c.outcomes);
         attempts += c.policy.attempts;
         issued += c.issued;
-        match &mut hist {
-            None => hist = Some(c.latency_ok.clone()),
-            Some(h) => h.add(&c.latency_ok).expect("client histograms share their bounds"),
-        }
     }
     let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
     let quantile_ms = |h: &hdrhistogram::Histogram<u64>, q: f64| {
         (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1e6)
     };
-    let hist = hist.unwrap_or_else(|| hdrhistogram::Histogram::new(3).expect("3 significant figures"));
-    let (mut recovered, mut slowest, mut judged) = (Some(1.0), None::<f64>, 0);
-    for r in recovery(out) {
-        match r.status() {
-            RecoveryStatus::NoBaseline => {}
-            RecoveryStatus::Never => {
-                recovered = Some(0.0);
-                judged += 1;
-            }
-            RecoveryStatus::Recovered(d) => {
-                slowest = Some(slowest.unwrap_or(0.0).max(d.as_secs_f64()));
-                judged += 1;
-            }
-        }
-    }
-    if judged == 0 {
-        recovered = None;
-    }
-    if recovered == Some(0.0) {
-        slowest = None;
-    }
+    let hist = merged_latency_ok(out.clients.iter())
+        .unwrap_or_else(|| hdrhistogram::Histogram::new(3).expect("3 significant figures"));
+    let r = recoveries(out, RecoveryParams::default().fraction);
+    let recovered = (r.judged > 0).then(|| if r.never.is_some() { 0.0 } else { 1.0 });
+    let slowest = r.slowest.filter(|_| r.never.is_none());
     let mut m = vec![
         ratio(counts.successes() as f64, counts.total() as f64),
         ratio(counts.successes() as f64, out.end.as_secs_f64()),

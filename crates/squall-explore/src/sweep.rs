@@ -171,11 +171,10 @@ pub fn measure(out: &RunOutput) -> Vec<Option<f64>> {
         issued += c.issued;
     }
     let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
-    let quantile_ms = |h: &hdrhistogram::Histogram<u64>, q: f64| {
-        (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1e6)
-    };
+    let quantile_ms =
+        |h: &squall_model::Latencies, q: f64| (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1e6);
     let hist = merged_latency_ok(out.clients.iter())
-        .unwrap_or_else(|| hdrhistogram::Histogram::new(3).expect("3 significant figures"));
+        .unwrap_or_else(|| squall_model::Latencies::new(squall_model::HIST_SIGFIG));
     let r = recoveries(out, RecoveryParams::default().fraction);
     let recovered = (r.judged > 0).then(|| if r.never.is_some() { 0.0 } else { 1.0 });
     let slowest = r.slowest.filter(|_| r.never.is_none());

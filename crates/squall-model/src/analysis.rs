@@ -305,9 +305,9 @@ pub fn steady_state(out: &RunOutput) -> SteadyState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::latency::Latencies;
     use crate::outcome::{Outcome, OutcomeCounts};
     use crate::output::{ClientBucket, ClientOutput, Conservation, FaultWindow, PolicyOutput, StopReason};
-    use hdrhistogram::Histogram;
 
     fn bucket(ok: u64, degraded: u64, failed: u64) -> ClientBucket {
         let mut outcomes = OutcomeCounts::default();
@@ -324,8 +324,8 @@ mod tests {
             name: name.to_string(),
             issued: series.iter().map(|b| b.issued).sum(),
             outcomes: OutcomeCounts::default(),
-            latency_ok: Histogram::new(3).unwrap(),
-            latency_all: Histogram::new(3).unwrap(),
+            latency_ok: Latencies::new(3),
+            latency_all: Latencies::new(3),
             series,
             policy: PolicyOutput::default(),
             served_by: Vec::new(),

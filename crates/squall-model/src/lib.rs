@@ -15,11 +15,13 @@
 
 pub mod analysis;
 pub mod config;
+pub mod latency;
 pub mod outcome;
 pub mod output;
 mod world;
 
 pub use config::*;
+pub use latency::Latencies;
 pub use outcome::{Outcome, OutcomeCounts};
 pub use output::*;
 pub use world::{run, Run};

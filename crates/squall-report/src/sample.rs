@@ -1,8 +1,8 @@
 //! Hand-built run outputs for the tests: the engine is not needed to test its reports.
 
-use hdrhistogram::Histogram;
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
 use squall_kernel::{SimDuration, SimTime};
+use squall_model::Latencies;
 use squall_model::{
     BreakerOutput, ClientBucket, ClientOutput, Conservation, DependencyOutput, DeployEvent, DeployOutput,
     DeployResult, FaultWindow, FleetOutput, FlowBucket, FlowOutput, FlowPath, FlowStepOutput, LatencySummary,
@@ -19,10 +19,10 @@ pub(crate) fn meta() -> crate::ReportMeta {
     }
 }
 
-fn hist(sigfig: u8, samples: &[(u64, u64)]) -> Histogram<u64> {
-    let mut h = Histogram::<u64>::new(sigfig).unwrap();
+fn hist(sigfig: u8, samples: &[(u64, u64)]) -> Latencies {
+    let mut h = Latencies::new(sigfig);
     for &(value_ns, n) in samples {
-        h.record_n(value_ns, n).unwrap();
+        h.record_n(value_ns, n);
     }
     h
 }
@@ -238,7 +238,7 @@ pub(crate) fn sample_output() -> RunOutput {
 
 /// A run that did nothing: zero elapsed time, zero workers, empty histograms and series.
 pub(crate) fn zero_output() -> RunOutput {
-    let empty = || Histogram::<u64>::new(HIST_SIGFIG).unwrap();
+    let empty = || Latencies::new(HIST_SIGFIG);
     RunOutput {
         seed: 0,
         duration: SimDuration::ZERO,

@@ -4,9 +4,9 @@
 //! (no elapsed time, no ended requests, no workers) or its histogram is empty. No NaN or
 //! infinity is ever produced here.
 
-use hdrhistogram::Histogram;
 use squall_kernel::time::{NS_PER_MS, NS_PER_S};
 use squall_model::analysis::{recovery, steady_state, Recovery, SteadyState};
+use squall_model::Latencies;
 use squall_model::{
     BreakerOutput, ClientOutput, DependencyOutput, Outcome, OutcomeCounts, PolicyOutput, RunOutput,
     ServiceOutput, StopReason, Warmup,
@@ -32,7 +32,7 @@ pub(crate) fn ns_to_s(ns: u128) -> f64 {
 }
 
 /// The quantile `q` of `h`, in ms; `None` if `h` is empty.
-pub(crate) fn quantile_ms(h: &Histogram<u64>, q: f64) -> Option<f64> {
+pub(crate) fn quantile_ms(h: &Latencies, q: f64) -> Option<f64> {
     (!h.is_empty()).then(|| ns_to_ms(h.value_at_quantile(q)))
 }
 
@@ -54,7 +54,7 @@ pub(crate) struct Latency {
 }
 
 impl Latency {
-    pub(crate) fn of(h: &Histogram<u64>) -> Latency {
+    pub(crate) fn of(h: &Latencies) -> Latency {
         let mean_ms = (!h.is_empty()).then(|| h.mean() / NS_PER_MS as f64);
         Latency {
             mean_ms: mean_ms.filter(|m| m.is_finite()),
@@ -149,7 +149,7 @@ pub(crate) struct ServiceStats<'a> {
 impl<'a> ServiceStats<'a> {
     pub(crate) fn of(out: &'a ServiceOutput, elapsed_ns: u64) -> ServiceStats<'a> {
         let elapsed = elapsed_ns as f64;
-        let mean_ms = |sum_ns: u128, h: &Histogram<u64>| {
+        let mean_ms = |sum_ns: u128, h: &Latencies| {
             ratio(sum_ns as f64, h.len() as f64).map(|ns| ns / NS_PER_MS as f64)
         };
         ServiceStats {
@@ -406,7 +406,7 @@ mod tests {
 
     #[test]
     fn an_empty_histogram_has_no_latency_figures() {
-        let h = Histogram::<u64>::new(3).unwrap();
+        let h = Latencies::new(3);
         let l = Latency::of(&h);
         assert_eq!(l.mean_ms, None);
         assert_eq!(l.p50_ms, None);

@@ -8,8 +8,8 @@ mod fleet;
 pub use fleet::*;
 
 use crate::config::Warmup;
+use crate::latency::Latencies;
 use crate::outcome::OutcomeCounts;
-use hdrhistogram::Histogram;
 use squall_kernel::{SimDuration, SimTime};
 
 /// Significant digits of whole-run latency histograms (0.1 % relative error).
@@ -86,9 +86,9 @@ pub struct ClientOutput {
     /// How they ended.
     pub outcomes: OutcomeCounts,
     /// Latency of successful requests, ns.
-    pub latency_ok: Histogram<u64>,
+    pub latency_ok: Latencies,
     /// Latency of every ended request (time to the outcome), ns.
-    pub latency_all: Histogram<u64>,
+    pub latency_all: Latencies,
     /// Per time bucket.
     pub series: Vec<ClientBucket>,
     /// What the group's client policy did: attempts, retries, breaker, throttling.
@@ -197,23 +197,16 @@ pub struct LatencySummary {
 
 impl LatencySummary {
     /// The quantiles of `h` (all zero when it is empty).
-    pub fn of(h: &Histogram<u64>) -> LatencySummary {
+    pub fn of(h: &Latencies) -> LatencySummary {
         if h.is_empty() {
             return LatencySummary::default();
         }
-        LatencySummary {
-            count: h.len(),
-            sum_ns: 0,
-            p50_ns: h.value_at_quantile(0.5),
-            p90_ns: h.value_at_quantile(0.9),
-            p99_ns: h.value_at_quantile(0.99),
-            p999_ns: h.value_at_quantile(0.999),
-            max_ns: h.max(),
-        }
+        let [p50_ns, p90_ns, p99_ns, p999_ns] = h.values_at_quantiles([0.5, 0.9, 0.99, 0.999]);
+        LatencySummary { count: h.len(), sum_ns: 0, p50_ns, p90_ns, p99_ns, p999_ns, max_ns: h.max() }
     }
 
     /// [`LatencySummary::of`] `h`, with the exact sum of its values.
-    pub fn with_sum(h: &Histogram<u64>, sum_ns: u128) -> LatencySummary {
+    pub fn with_sum(h: &Latencies, sum_ns: u128) -> LatencySummary {
         LatencySummary { sum_ns, ..LatencySummary::of(h) }
     }
 
@@ -264,11 +257,11 @@ pub struct ServiceOutput {
     /// Requests that had to wait for a worker.
     pub waited: u64,
     /// Time from arrival to getting a worker, for requests that got one, ns.
-    pub wait: Histogram<u64>,
+    pub wait: Latencies,
     /// Sum of those waits, ns (exact, for means).
     pub wait_ns_sum: u128,
     /// Time from arrival to leaving the service, for requests served, ns.
-    pub sojourn: Histogram<u64>,
+    pub sojourn: Latencies,
     /// Sum of sojourn times, ns (exact, for means).
     pub sojourn_ns_sum: u128,
     /// Integral of busy workers over time, worker-ns.
@@ -330,7 +323,7 @@ pub struct DependencyOutput {
     /// Calls that waited for a bulkhead permit or a pooled connection.
     pub waited: u64,
     /// Latency of successful calls, ns.
-    pub latency_ok: Histogram<u64>,
+    pub latency_ok: Latencies,
     /// What the caller's policy for this dependency did.
     pub policy: PolicyOutput,
     /// Logical calls made per time bucket (by issue time), for amplification over time.

@@ -55,14 +55,14 @@ pub(super) struct Window {
     pub answers: u64,
     pub errors: u64,
     /// Latency of successful answers (time at the service), ns.
-    pub latency: Histogram<u64>,
+    pub latency: crate::latency::Latencies,
 }
 
 impl Window {
     pub fn reset(&mut self) {
         self.answers = 0;
         self.errors = 0;
-        self.latency.reset();
+        self.latency.clear();
     }
 }
 
@@ -447,7 +447,7 @@ impl World {
             vs.series[b].errors += 1;
             vs.window.errors += 1;
         } else if let (true, Some(l)) = (outcome.is_success(), latency) {
-            record(&mut vs.window.latency, l);
+            vs.window.latency.record(l);
         }
     }
 

@@ -33,12 +33,12 @@ use crate::config::{
 use crate::config::{
     BalancerKind, BulkheadConfig, ConcurrencyLimitConfig, QueueConfig, ShedMetric, TokenBucket,
 };
+use crate::latency::Latencies;
 use crate::outcome::{Outcome, OutcomeCounts};
 use crate::output::{
     ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, PolicyBucket,
     RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
-use hdrhistogram::Histogram;
 use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
 use policy::{BreakerSlot, ScopeState, Site};
@@ -149,12 +149,15 @@ struct ClientState {
     think_rng: StreamRng,
     issued: u64,
     outcomes: OutcomeCounts,
-    latency_ok: Histogram<u64>,
-    latency_all: Histogram<u64>,
+    /// Latencies of successes in buckets already closed (the open bucket's join it when it
+    /// closes, so a success is recorded once).
+    latency_ok: Latencies,
+    /// Latencies of answers that were not successes (`latency_all` is both together).
+    latency_failed: Latencies,
     series: Vec<ClientBucket>,
     /// Successful latencies of the bucket `open_bucket`, summarised into the series when a
     /// later bucket starts: answers come in time order, so one histogram serves them all.
-    open_latency: Histogram<u64>,
+    open_latency: Latencies,
     /// Exact sum of the latencies in `open_latency`, ns.
     open_latency_sum_ns: u128,
     open_bucket: usize,
@@ -168,7 +171,8 @@ impl ClientState {
     fn close_bucket(&mut self) {
         self.series[self.open_bucket].latency_ok =
             LatencySummary::with_sum(&self.open_latency, self.open_latency_sum_ns);
-        self.open_latency.reset();
+        self.latency_ok.add(&self.open_latency);
+        self.open_latency.clear();
         self.open_latency_sum_ns = 0;
     }
 }
@@ -282,7 +286,7 @@ struct ServiceState {
     endpoints: Vec<u32>,
     next_ordinal: u32,
     versions: Vec<fleet::VersionState>,
-    /// Index of its first version in client groups' `served`.
+    /// Index of its first version in client groups' `served` (`NONE` with one version).
     version_base: u32,
     /// Count answers by version: the service has several versions, is deployed, probed or
     /// crashed (otherwise its one version's figures are not reported, and cost time).
@@ -327,9 +331,9 @@ struct ServiceState {
     useful_work_ns: u128,
     wasted_work_ns: u128,
     waited: u64,
-    wait: Histogram<u64>,
+    wait: Latencies,
     wait_ns_sum: u128,
-    sojourn: Histogram<u64>,
+    sojourn: Latencies,
     sojourn_ns_sum: u128,
     series: Vec<ServiceBucket>,
 }
@@ -340,7 +344,7 @@ struct EdgeStats {
     outcomes: OutcomeCounts,
     cache_hits: u64,
     waited: u64,
-    latency_ok: Histogram<u64>,
+    latency_ok: Latencies,
 }
 
 /// A cache in front of an endpoint.
@@ -389,18 +393,8 @@ struct World {
 /// Events between two conservation checks in debug builds (each scans the request table).
 const CONSERVATION_CHECK_EVERY: u64 = 1 << 12;
 
-fn hist(sigfig: u8) -> Histogram<u64> {
-    Histogram::new(sigfig).expect("sigfig is in 0..=5")
-}
-
-/// Records `v`, letting the histogram grow to hold it. (`saturating_record` would clamp to
-/// the histogram's current range, which starts tiny, instead of growing it.)
-#[inline]
-fn record(h: &mut Histogram<u64>, v: u64) {
-    if h.record(v).is_err() {
-        // Only values beyond what any resize can hold (near u64::MAX) end up here.
-        h.saturating_record(v);
-    }
+fn hist(sigfig: u8) -> Latencies {
+    Latencies::new(sigfig)
 }
 
 fn rate_limiter(b: &TokenBucket) -> RateLimiter {
@@ -518,7 +512,9 @@ impl World {
                 endpoints: Vec::new(),
                 next_ordinal: 0,
                 versions: (0..n_versions).map(|_| fleet::VersionState::new(n_buckets)).collect(),
-                version_base,
+                // Answers by version are reported only for services with several versions:
+                // the others take no room in client groups' `served`.
+                version_base: if n_versions > 1 { version_base } else { NONE },
                 track_versions: n_versions > 1
                     || cfg.deploys.iter().any(|d| d.service.0 as usize == services.len())
                     || cfg.faults.iter().any(|f| {
@@ -563,7 +559,9 @@ impl World {
                 sojourn_ns_sum: 0,
                 series: vec![ServiceBucket::default(); n_buckets],
             });
-            version_base += n_versions as u32;
+            if n_versions > 1 {
+                version_base += n_versions as u32;
+            }
         }
         let clients = cfg
             .clients
@@ -583,7 +581,7 @@ impl World {
                 issued: 0,
                 outcomes: OutcomeCounts::default(),
                 latency_ok: hist(HIST_SIGFIG),
-                latency_all: hist(HIST_SIGFIG),
+                latency_failed: hist(HIST_SIGFIG),
                 series: vec![ClientBucket::default(); n_buckets],
                 open_latency: hist(HIST_SIGFIG),
                 open_latency_sum_ns: 0,
@@ -935,18 +933,18 @@ impl World {
         let cs = &mut self.clients[c.0 as usize];
         let outcome = a.outcome;
         cs.outcomes.add(outcome);
-        record(&mut cs.latency_all, latency);
         cs.series[b].outcomes.add(outcome);
         if outcome.is_success() {
-            record(&mut cs.latency_ok, latency);
             if b != cs.open_bucket {
                 cs.close_bucket();
                 cs.open_bucket = b;
             }
-            record(&mut cs.open_latency, latency);
+            cs.open_latency.record(latency);
             cs.open_latency_sum_ns += u128::from(latency);
+        } else {
+            cs.latency_failed.record(latency);
         }
-        if a.version != NONE {
+        if a.version != NONE && version_base != NONE {
             cs.served[(version_base + a.version) as usize].add(outcome);
         }
         if flow != NONE {
@@ -1060,8 +1058,12 @@ impl World {
                 name: c.name,
                 issued: c.issued,
                 outcomes: c.outcomes,
+                latency_all: {
+                    let mut all = c.latency_ok.clone();
+                    all.add(&c.latency_failed);
+                    all
+                },
                 latency_ok: c.latency_ok,
-                latency_all: c.latency_all,
                 series: c.series,
                 policy: policies.next().expect("a site per client"),
                 served_by,

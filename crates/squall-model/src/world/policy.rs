@@ -602,7 +602,7 @@ impl World {
                 }
                 stats.outcomes.add(outcome);
                 if outcome.is_success() {
-                    record(&mut stats.latency_ok, now.since(issued).as_nanos());
+                    stats.latency_ok.record(now.since(issued).as_nanos());
                 }
                 if failover == NONE {
                     return self.on_call_answered(sched, p, seq, outcome.is_success());

@@ -395,7 +395,7 @@ impl World {
         if first_start {
             let wait_ns = now.since(arrived).as_nanos();
             let svc = &mut self.services[service.0 as usize];
-            record(&mut svc.wait, wait_ns);
+            svc.wait.record(wait_ns);
             svc.wait_ns_sum += u128::from(wait_ns);
         }
         self.add_busy(service, now, 1);
@@ -585,7 +585,7 @@ impl World {
         svc.series[b].completed += 1;
         if how == Ending::Served {
             let sojourn = now.since(arrived).as_nanos();
-            record(&mut svc.sojourn, sojourn);
+            svc.sojourn.record(sojourn);
             svc.sojourn_ns_sum += u128::from(sojourn);
         }
         if useful {

@@ -91,7 +91,7 @@ impl World {
             return (!pool.is_empty()).then(|| pool[(key % pool.len() as u64) as usize]);
         }
         let pool = std::mem::take(self.pool_mut(service, side));
-        let pick = (!pool.is_empty()).then(|| self.balance(service, &pool, now));
+        let pick = (!pool.is_empty()).then(|| self.balance(service, &pool, side, now));
         *self.pool_mut(service, side) = pool;
         pick
     }
@@ -140,9 +140,12 @@ impl World {
         }
     }
 
-    /// The balancer's algorithm over `pool` (not empty), weighted while an endpoint is in
-    /// slow start.
-    fn balance(&mut self, service: ServiceId, pool: &[u32], now: SimTime) -> u32 {
+    /// The balancer's algorithm over `pool` (not empty; the routed `side`'s list, or the
+    /// balancer's pool), weighted while an endpoint is in slow start.
+    fn balance(&mut self, service: ServiceId, pool: &[u32], side: Option<usize>, now: SimTime) -> u32 {
+        // Slow start's weighted draw stays O(n) per pick: it runs only while an endpoint
+        // ramps (a window after it joins), and its weights move with time, so an index would
+        // be rebuilt on every pick anyway.
         if let Some(local) = self.slow_start_pick(service, pool, now) {
             return pool[local as usize];
         }
@@ -156,17 +159,21 @@ impl World {
             }
             BalancerKind::Random => svc.lb_rng.random_range(0..n),
             BalancerKind::LeastOutstanding => {
-                // Scan from after the last pick, so ties rotate instead of piling on index 0.
+                // The first least loaded from after the last pick, so ties rotate instead of
+                // piling on index 0; an index finds it in O(log n) (`least`).
                 let start = svc.rr_next % n;
-                let mut best = start;
-                let mut best_load = u32::MAX;
-                for k in 0..n {
-                    let i = (start + k) % n;
-                    let load = self.instances[pool[i as usize] as usize].outstanding;
-                    if load < best_load {
-                        best = i;
-                        best_load = load;
-                    }
+                let indexes = svc.least.as_mut().expect("a least-outstanding balancer has its indexes");
+                let ix = &mut indexes[least_slot(side)];
+                if !ix.is_fresh() {
+                    ix.rebuild(pool, |i| self.instances[i as usize].outstanding);
+                }
+                let best = u32::try_from(ix.pick(start as usize)).expect("a pool position fits u32");
+                // Tests (also in release builds) hold every pick to the scan the index replaced:
+                // a pool change that forgot to make the index stale shows up here.
+                if cfg!(any(test, debug_assertions)) {
+                    assert_eq!(ix.pool(), pool, "least-outstanding index of service {} is stale", service.0);
+                    let scan = least_outstanding_scan(&self.instances, pool, start);
+                    assert_eq!(best, scan, "index picked {best}, the scan {scan}, from {start} of {n}");
                 }
                 svc.rr_next = (best + 1) % n;
                 best
@@ -287,12 +294,12 @@ impl World {
         let service = i.service;
         let capacity = self.services[service.0 as usize].queue_cfg.capacity;
         if i.busy < i.workers {
-            i.outstanding += 1;
+            self.add_outstanding(inst, 1);
             self.reqs.get_mut(r).instance = inst;
             self.start_worker(sched, r, inst);
         } else if (i.queue.items.len() as u64) < u64::from(capacity) {
-            i.outstanding += 1;
             i.queue.items.push_back(r);
+            self.add_outstanding(inst, 1);
             let req = self.reqs.get_mut(r);
             req.instance = inst;
             req.in_queue = true;
@@ -353,7 +360,7 @@ impl World {
             self.refuse(sched, r, outcome);
             return;
         }
-        self.instances[inst as usize].outstanding += 1;
+        self.add_outstanding(inst, 1);
         self.reqs.get_mut(r).instance = inst;
         self.start_worker(sched, r, inst);
     }
@@ -597,9 +604,7 @@ impl World {
             svc.wasted_work_ns += u128::from(work_ns);
             svc.series[b].wasted_work_ns += u128::from(work_ns);
         }
-        let i = &mut self.instances[inst as usize];
-        assert!(i.outstanding > 0, "instance {inst} finished work it did not hold");
-        i.outstanding -= 1;
+        self.add_outstanding(inst, -1);
         let sample = if useful { LimitOutcome::Success } else { LimitOutcome::Dropped };
         self.release_permit(r, inst, now.since(arrived), sample);
         if answered {
@@ -735,7 +740,7 @@ impl World {
         svc.dropped += 1;
         svc.series[b].dropped += 1;
         if inst != NO_INSTANCE {
-            self.instances[inst as usize].outstanding -= 1;
+            self.add_outstanding(inst, -1);
             self.release_permit(r, inst, now.since(arrived), LimitOutcome::Dropped);
         }
         let maybe_gone = inst != NO_INSTANCE;
@@ -747,4 +752,58 @@ impl World {
             self.maybe_gone(sched, inst);
         }
     }
+
+    /// The one place an instance's requests assigned change, so that a least-outstanding
+    /// balancer's index follows them (O(log n) per list it indexes).
+    ///
+    /// # Panics
+    /// If the count would go below zero (work finished that the instance did not hold) or
+    /// overflow.
+    pub(super) fn add_outstanding(&mut self, inst: u32, delta: i32) {
+        let i = &mut self.instances[inst as usize];
+        let held = i.outstanding;
+        i.outstanding = held
+            .checked_add_signed(delta)
+            .unwrap_or_else(|| panic!("instance {inst} holds {held} requests and cannot take {delta}"));
+        let (load, s) = (i.outstanding, i.service.0 as usize);
+        if let Some(indexes) = self.services[s].least.as_mut() {
+            for ix in indexes {
+                ix.set_load(inst, load);
+            }
+        }
+    }
+
+    /// A list a balancer of `s` picks from changed (endpoints, eligible endpoints or a
+    /// traffic-routed side): its least-outstanding indexes are rebuilt at their next pick.
+    pub(super) fn least_stale(&mut self, s: ServiceId) {
+        if let Some(indexes) = self.services[s.0 as usize].least.as_mut() {
+            for ix in indexes {
+                ix.invalidate();
+            }
+        }
+    }
+}
+
+/// Which of a service's least-outstanding indexes serves a pick: 0 for the balancer's pool,
+/// `k + 1` for the traffic-routed side `k`.
+fn least_slot(side: Option<usize>) -> usize {
+    side.map_or(0, |k| k + 1)
+}
+
+/// The least-outstanding pick by its definition: the first position of minimal requests
+/// assigned scanning cyclically from `start`. Only tests and debug builds run it, to check
+/// the index.
+fn least_outstanding_scan(instances: &[InstanceState], pool: &[u32], start: u32) -> u32 {
+    let n = pool.len() as u32;
+    let mut best = start;
+    let mut best_load = u32::MAX;
+    for k in 0..n {
+        let i = (start + k) % n;
+        let load = instances[pool[i as usize] as usize].outstanding;
+        if load < best_load {
+            best = i;
+            best_load = load;
+        }
+    }
+    best
 }

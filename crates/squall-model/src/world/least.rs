@@ -2,28 +2,34 @@
 //! endpoints, knowing nothing of the world (it is told loads and asked for a position).
 //!
 //! The semantics it must reproduce exactly (committed reports depend on every choice): over
-//! `pool` (instance indices, increasing) and a start position, the pick is the first position
+//! a pool (a list of endpoints) and a start position, the pick is the first position
 //! scanning cyclically from the start whose load is minimal. With `m` the minimum, that is the
 //! first position at or after the start whose load is `m`, else the first position overall
 //! whose load is `m`; both are a descent from the root, so a pick costs O(log n).
 //!
-//! Leaves are keyed by position in the pool, not by instance: the pick is then a position with
-//! no mapping back, and a load change finds its leaf by binary search in the pool (it is
-//! sorted), also O(log n). A change of the pool shifts positions, so the index is marked stale
-//! and rebuilt, O(n), at its next pick. Pools change only when endpoints join or leave,
-//! ejections or health change, or a traffic split moves; each of those already costs O(n)
-//! (the vectors are rebuilt or shifted), and at time zero thousands of joins cost one rebuild.
-//! The index keeps its own copy of the pool so that it stands alone and can be tested against
-//! a scan.
+//! Leaves are in pool order, so the pick is a position with no mapping back, and the pool's
+//! order is whatever the caller's list has. Endpoints are named by a dense key (the engine
+//! uses an instance's ordinal, its creation rank in its service), and a table from key to position finds a load change's leaf in O(1); updating
+//! the path to the root is O(log n), and usually stops early. A change of the pool shifts
+//! positions, so the index is marked stale and rebuilt, O(n), at its next pick. Pools change
+//! only when endpoints join or leave, ejections or health change, or a traffic split moves;
+//! each of those already costs O(n) (the lists are rebuilt or shifted), and at time zero
+//! thousands of joins cost one rebuild. The index keeps the pool's keys, so that it stands
+//! alone and can be tested against a scan.
 
 /// A leaf beyond the pool: never the minimum, since every real load is below it.
 const PADDING: u32 = u32::MAX;
 
+/// In the key-to-position table: the key is not in the pool.
+const ABSENT: u32 = u32::MAX;
+
 /// Min segment tree over the loads of one pool, in pool order.
 #[derive(Default)]
 pub(super) struct LeastIndex {
-    /// The pool it was built over: instance indices, increasing.
-    pool: Vec<u32>,
+    /// The keys of the pool it was built over, in pool order.
+    keys: Vec<u32>,
+    /// Position in the pool of each key, or `ABSENT`; as long as the largest key seen.
+    position: Vec<u32>,
     /// Built over the current pool; a stale index ignores load changes until rebuilt.
     fresh: bool,
     /// Where leaves start: the least power of two holding the pool (at least 1).
@@ -44,29 +50,35 @@ impl LeastIndex {
         self.fresh
     }
 
-    /// The pool it was built over.
-    pub fn pool(&self) -> &[u32] {
-        &self.pool
+    /// The keys of the pool it was built over, in pool order.
+    pub fn keys(&self) -> &[u32] {
+        &self.keys
     }
 
-    /// Builds the index over `pool` with each instance's current `load`, in O(n).
+    /// Builds the index over a pool given as `(key, load)` in pool order, in O(n + largest
+    /// key). Keys should be dense (small integers), since the table from key to position is
+    /// as long as the largest.
     ///
     /// # Panics
-    /// If `pool` is not strictly increasing (load changes find instances by binary search),
-    /// or a load is `u32::MAX` (the padding value).
-    pub fn rebuild(&mut self, pool: &[u32], load: impl Fn(u32) -> u32) {
-        for w in pool.windows(2) {
-            assert!(w[0] < w[1], "pool not in increasing order: {} then {}", w[0], w[1]);
+    /// If a key appears twice, or a load is `u32::MAX` (the padding value).
+    pub fn rebuild(&mut self, pool: impl ExactSizeIterator<Item = (u32, u32)>) {
+        for &k in &self.keys {
+            self.position[k as usize] = ABSENT;
         }
-        self.pool.clear();
-        self.pool.extend_from_slice(pool);
+        self.keys.clear();
         self.cap = pool.len().next_power_of_two();
         self.tree.clear();
         self.tree.resize(2 * self.cap, PADDING);
-        for (p, &inst) in pool.iter().enumerate() {
-            let l = load(inst);
-            assert!(l < PADDING, "instance {inst} has load {l}, the padding value");
-            self.tree[self.cap + p] = l;
+        for (p, (key, load)) in pool.enumerate() {
+            let k = key as usize;
+            if k >= self.position.len() {
+                self.position.resize(k + 1, ABSENT);
+            }
+            assert!(self.position[k] == ABSENT, "key {key} twice in the pool");
+            assert!(load < PADDING, "key {key} has load {load}, the padding value");
+            self.position[k] = u32::try_from(p).expect("a pool position fits u32");
+            self.keys.push(key);
+            self.tree[self.cap + p] = load;
         }
         for k in (1..self.cap).rev() {
             self.tree[k] = self.tree[2 * k].min(self.tree[2 * k + 1]);
@@ -74,18 +86,21 @@ impl LeastIndex {
         self.fresh = true;
     }
 
-    /// `inst` now has `load`, in O(log n). Ignored if `inst` is not in the pool, or the index
-    /// is stale (its rebuild will read the load).
+    /// The endpoint named `key` now has `load`, in O(log n). Ignored if it is not in the pool,
+    /// or the index is stale (its rebuild will read the load).
     ///
     /// # Panics
     /// If `load` is `u32::MAX` (the padding value).
-    pub fn set_load(&mut self, inst: u32, load: u32) {
+    pub fn set_load(&mut self, key: u32, load: u32) {
         if !self.fresh {
             return;
         }
-        let Ok(p) = self.pool.binary_search(&inst) else { return };
-        assert!(load < PADDING, "instance {inst} has load {load}, the padding value");
-        let mut k = self.cap + p;
+        let p = self.position.get(key as usize).copied().unwrap_or(ABSENT);
+        if p == ABSENT {
+            return;
+        }
+        assert!(load < PADDING, "key {key} has load {load}, the padding value");
+        let mut k = self.cap + p as usize;
         self.tree[k] = load;
         while k > 1 {
             k /= 2;
@@ -105,11 +120,11 @@ impl LeastIndex {
     /// If the index is stale, the pool empty, or `start` not a position in it.
     pub fn pick(&self, start: usize) -> usize {
         assert!(self.fresh, "least-outstanding index used while stale");
-        assert!(start < self.pool.len(), "start {start} outside a pool of {}", self.pool.len());
+        assert!(start < self.keys.len(), "start {start} outside a pool of {}", self.keys.len());
         let m = self.tree[1];
         let p = self.first_at_or_after(start, m).or_else(|| self.first_at_or_after(0, m));
         let p = p.expect("the minimum is some leaf's load");
-        assert!(p < self.pool.len(), "picked position {p} of {}", self.pool.len());
+        assert!(p < self.keys.len(), "picked position {p} of {}", self.keys.len());
         p
     }
 
@@ -164,9 +179,14 @@ mod tests {
         best
     }
 
+    /// In these tests an instance's key is its index in `loads`.
+    fn rebuild(ix: &mut LeastIndex, pool: &[u32], loads: &[u32]) {
+        ix.rebuild(pool.iter().map(|&i| (i, loads[i as usize])));
+    }
+
     fn built(pool: &[u32], loads: &[u32]) -> LeastIndex {
         let mut ix = LeastIndex::default();
-        ix.rebuild(pool, |i| loads[i as usize]);
+        rebuild(&mut ix, pool, loads);
         ix
     }
 
@@ -174,9 +194,9 @@ mod tests {
     fn a_new_index_is_stale_and_a_built_one_is_fresh() {
         let mut ix = LeastIndex::default();
         assert!(!ix.is_fresh());
-        ix.rebuild(&[3, 5], |_| 0);
+        rebuild(&mut ix, &[3, 5], &[0; 6]);
         assert!(ix.is_fresh());
-        assert_eq!(ix.pool(), &[3, 5]);
+        assert_eq!(ix.keys(), &[3, 5]);
         ix.invalidate();
         assert!(!ix.is_fresh());
     }
@@ -225,8 +245,9 @@ mod tests {
         ix.set_load(10, 2);
         assert_eq!(ix.pick(1), 2);
         assert_eq!(ix.pick(0), 0);
-        // An instance outside the pool changes nothing.
+        // An instance outside the pool changes nothing, even beyond the largest key.
         ix.set_load(15, 0);
+        ix.set_load(99, 0);
         assert_eq!(ix.pick(0), 0);
     }
 
@@ -240,7 +261,7 @@ mod tests {
         loads[2] = 4;
         loads[3] = 1;
         // Instance 3 joins and instance 0 is still idle as far as the rebuild knows.
-        ix.rebuild(&[0, 1, 2, 3], |i| loads[i as usize]);
+        rebuild(&mut ix, &[0, 1, 2, 3], &loads);
         assert_eq!(ix.pick(1), 0);
     }
 
@@ -249,9 +270,12 @@ mod tests {
         let loads: Vec<u32> = (0..20).map(|i| 20 - i).collect();
         let mut ix = built(&(0..9).collect::<Vec<_>>(), &loads);
         assert_eq!(ix.pick(0), 8);
-        ix.rebuild(&(0..17).collect::<Vec<_>>(), |i| loads[i as usize]);
+        rebuild(&mut ix, &(0..17).collect::<Vec<_>>(), &loads);
         assert_eq!(ix.pick(0), 16);
-        ix.rebuild(&[2, 3], |i| loads[i as usize]);
+        rebuild(&mut ix, &[2, 3], &loads);
+        assert_eq!(ix.pick(0), 1);
+        // Keys that left the pool are forgotten.
+        ix.set_load(16, 0);
         assert_eq!(ix.pick(0), 1);
     }
 
@@ -314,9 +338,9 @@ mod tests {
                             continue;
                         }
                         if !ix.is_fresh() {
-                            ix.rebuild(&pool, |i| loads[i as usize]);
+                            rebuild(&mut ix, &pool, &loads);
                         }
-                        prop_assert_eq!(ix.pool(), &pool[..]);
+                        prop_assert_eq!(ix.keys(), &pool[..]);
                         let start = start as usize % pool.len();
                         prop_assert_eq!(ix.pick(start), scan(&pool, &loads, start));
                     }

@@ -164,15 +164,24 @@ impl World {
                 let start = svc.rr_next % n;
                 let indexes = svc.least.as_mut().expect("a least-outstanding balancer has its indexes");
                 let ix = &mut indexes[least_slot(side)];
+                let instances = &self.instances;
                 if !ix.is_fresh() {
-                    ix.rebuild(pool, |i| self.instances[i as usize].outstanding);
+                    ix.rebuild(pool.iter().map(|&i| {
+                        let i = &instances[i as usize];
+                        (i.ordinal, i.outstanding)
+                    }));
                 }
                 let best = u32::try_from(ix.pick(start as usize)).expect("a pool position fits u32");
                 // Tests (also in release builds) hold every pick to the scan the index replaced:
                 // a pool change that forgot to make the index stale shows up here.
                 if cfg!(any(test, debug_assertions)) {
-                    assert_eq!(ix.pool(), pool, "least-outstanding index of service {} is stale", service.0);
-                    let scan = least_outstanding_scan(&self.instances, pool, start);
+                    let keys = pool.iter().map(|&i| instances[i as usize].ordinal);
+                    assert!(
+                        ix.keys().iter().copied().eq(keys),
+                        "least-outstanding index of {} is stale",
+                        service.0
+                    );
+                    let scan = least_outstanding_scan(instances, pool, start);
                     assert_eq!(best, scan, "index picked {best}, the scan {scan}, from {start} of {n}");
                 }
                 svc.rr_next = (best + 1) % n;
@@ -754,7 +763,8 @@ impl World {
     }
 
     /// The one place an instance's requests assigned change, so that a least-outstanding
-    /// balancer's index follows them (O(log n) per list it indexes).
+    /// balancer's indexes follow them (O(log n) per list indexed). An index knows instances
+    /// by ordinal: dense within a service, so its table from key to position stays short.
     ///
     /// # Panics
     /// If the count would go below zero (work finished that the instance did not hold) or
@@ -765,10 +775,10 @@ impl World {
         i.outstanding = held
             .checked_add_signed(delta)
             .unwrap_or_else(|| panic!("instance {inst} holds {held} requests and cannot take {delta}"));
-        let (load, s) = (i.outstanding, i.service.0 as usize);
+        let (load, ordinal, s) = (i.outstanding, i.ordinal, i.service.0 as usize);
         if let Some(indexes) = self.services[s].least.as_mut() {
             for ix in indexes {
-                ix.set_load(inst, load);
+                ix.set_load(ordinal, load);
             }
         }
     }

@@ -46,6 +46,7 @@ impl LeastIndex {
     }
 
     /// Whether it describes the pool it was last built over, or must be rebuilt first.
+    #[inline]
     pub fn is_fresh(&self) -> bool {
         self.fresh
     }

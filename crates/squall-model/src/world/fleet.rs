@@ -345,6 +345,7 @@ impl World {
             _ => unreachable!("endpoint list out of step with in_endpoints"),
         }
         let after = svc.versions.iter().filter(|x| x.in_endpoints > 0).count();
+        self.least_stale(ServiceId(s as u32));
         self.lb_membership(now, inst, add);
         self.refresh_eligible(ServiceId(s as u32));
         self.refresh_split(ServiceId(s as u32));
@@ -362,6 +363,7 @@ impl World {
     /// Recomputes the two sides of traffic-routed weights from the endpoints (those the
     /// balancer may pick: see `lb_pool`).
     pub(super) fn refresh_split(&mut self, s: ServiceId) {
+        self.least_stale(s);
         let mut split = std::mem::take(&mut self.services[s.0 as usize].split);
         let [routed, rest] = &mut split;
         routed.clear();

@@ -251,6 +251,9 @@ impl World {
         if let Some(d) = &h.outlier {
             h.changes = d.changes();
         }
+        if let Some(indexes) = svc.least.as_mut() {
+            indexes.iter_mut().for_each(least::LeastIndex::invalidate);
+        }
         h.eligible.clear();
         for &i in &svc.endpoints {
             let inst = &self.instances[i as usize];

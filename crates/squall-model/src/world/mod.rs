@@ -20,6 +20,7 @@ mod faults;
 mod fleet;
 mod flows;
 mod lb;
+mod least;
 mod logical;
 mod plan;
 mod policy;
@@ -310,6 +311,10 @@ struct ServiceState {
     balancer: BalancerKind,
     lb_rng: StreamRng,
     rr_next: u32,
+    /// A least-outstanding balancer's indexes, one per list it picks from: `[lb_pool, split[0],
+    /// split[1]]` (see `least_slot`). `None` for other balancers, and with a shared queue,
+    /// which picks no endpoint.
+    least: Option<[least::LeastIndex; 3]>,
     shared_queue: WaitQueue,
     /// A rate limiter for the whole service.
     rate: Option<RateLimiter>,
@@ -537,6 +542,8 @@ impl World {
                 balancer: sc.balancer,
                 lb_rng: stream(seed, &format!("services/{}/balancer", sc.name)),
                 rr_next: 0,
+                least: (sc.balancer == BalancerKind::LeastOutstanding && !sc.queue.shared)
+                    .then(Default::default),
                 shared_queue: WaitQueue::new(&sc.queue),
                 rate: adm.rate_limit.as_ref().filter(|r| !r.per_instance).map(|r| rate_limiter(&r.bucket)),
                 shedder: adm.shedding.as_ref().map(|c| (shedder(c), c.metric)),

@@ -318,3 +318,43 @@ fn active_health_checks_take_a_failing_endpoint_out_and_bring_it_back() {
     let c = &out.clients[0];
     assert_eq!(c.outcomes.get(Outcome::Ok), c.outcomes.total());
 }
+
+#[test]
+fn least_outstanding_picks_follow_every_change_of_the_pools() {
+    // Every list a least-outstanding balancer picks from changes here: endpoints join (a
+    // canary with traffic routing, so both routed sides are indexed), outlier detection ejects
+    // the failing instance, and health checks take the downed ones out and back. In tests every
+    // pick of the index is checked against the scan (`balance`), so a pool change that left
+    // an index fresh would fail this run.
+    let mut cfg = canary(BalancerKind::LeastOutstanding, None);
+    if let DeployStrategy::Canary(c) = &mut cfg.deploys[0].strategy {
+        c.traffic_routing = true;
+    }
+    let s = &mut cfg.services[0];
+    s.propagation_delay = SimDuration::from_millis(500);
+    s.lb.outlier_detection = Some(detection(50));
+    s.lb.health_check = Some(HealthCheckConfig {
+        check: ProbeCheck::Process,
+        interval: dur(1),
+        timeout: dur(1),
+        unhealthy_threshold: 2,
+        healthy_threshold: 3,
+    });
+    let window = |share, start, end, kind| FaultConfig {
+        name: format!("f{start}"),
+        service: ServiceId(0),
+        share,
+        start: secs(start),
+        end: secs(end),
+        kind,
+    };
+    cfg.faults.push(window(0.25, 5, 15, FaultKind::Fail { fraction: 1.0, outcome: Outcome::ServerError }));
+    cfg.faults.push(window(0.5, 40, 60, FaultKind::Down));
+    let out = run(&cfg);
+    let f = &out.services[0].fleet;
+    assert!(f.ejections >= 1, "{} ejections", f.ejections);
+    assert!(f.health_check_failures >= 1, "{} health-check failures", f.health_check_failures);
+    let (v1, v2) = (f.versions[0].answers.total(), f.versions[1].answers.total());
+    assert!(v1 > 0, "v1 answered {v1}");
+    assert!(v2 > 0, "the routed side answered {v2}");
+}

@@ -110,7 +110,9 @@ impl OutcomeCounts {
     pub fn total(&self) -> u64 {
         self.0.iter().sum()
     }
-    /// Ok plus Degraded.
+    /// Ok plus Degraded: a fallback is a usable answer. This is squall's one definition of
+    /// goodput (successes per second), used by the summary, recovery, the steady state,
+    /// sweeps and invariants alike; `Ok` alone is reported apart as `ok_per_s`.
     pub fn successes(&self) -> u64 {
         Outcome::ALL.iter().filter(|o| o.is_success()).map(|o| self.get(*o)).sum()
     }

@@ -7,8 +7,9 @@
 //! the same bytes on every machine.
 //!
 //! After the header (`squall`, `scenario`, `file`, `seed`, `scenario_hash`) come the run's
-//! numbers: `clients` (outcomes, success rate, error rate, degraded rate, goodput of ok
-//! answers per second, latencies, policy),
+//! numbers: `clients` (outcomes, success rate, error rate, degraded rate, `goodput_per_s`
+//! (successes, ok or degraded, per second: the one definition of goodput), `ok_per_s` (ok
+//! answers alone, only when fallbacks were served), latencies, policy),
 //! `services` (counts, refusals by outcome with zeros, dropped, throughput against goodput,
 //! utilisation, queues, waits, useful and wasted worker seconds and their shares of busy
 //! time), `dependencies` (calls from one service to another: outcomes and rates as for
@@ -192,6 +193,10 @@ struct Client<'a> {
     error_rate: Num,
     degraded_rate: Num,
     goodput_per_s: Num,
+    /// Present only when the group was served fallbacks (otherwise it equals goodput), so
+    /// summaries of runs without fallbacks keep their bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ok_per_s: Option<Num>,
     outcomes: Outcomes<'a>,
     latency_ok_ms: LatencyMs,
     latency_all_ms: LatencyMs,
@@ -469,6 +474,7 @@ impl<'a> From<&ClientStats<'a>> for Client<'a> {
             error_rate: Num(c.error_rate),
             degraded_rate: Num(c.degraded_rate),
             goodput_per_s: Num(c.goodput_per_s),
+            ok_per_s: (c.out.outcomes.get(Outcome::Degraded) > 0).then_some(Num(c.ok_per_s)),
             outcomes: Outcomes(&c.out.outcomes),
             latency_ok_ms: (&c.latency_ok).into(),
             latency_all_ms: (&c.latency_all).into(),
@@ -771,8 +777,12 @@ mod tests {
         assert_eq!(web["success_rate"], 0.96);
         assert_eq!(web["degraded_rate"], 0.01);
         assert_eq!(web["error_rate"], 0.04);
-        // Goodput counts ok answers only: 950 in 60 s.
-        assert_eq!(web["goodput_per_s"], 15.833333);
+        // Goodput counts successes, fallbacks included: 960 in 60 s; ok alone 950, written
+        // apart because the group was served fallbacks.
+        assert_eq!(web["goodput_per_s"], 16.0);
+        assert_eq!(web["ok_per_s"], 15.833333);
+        let sample = parse(&sample_output());
+        assert!(sample["clients"][0].get("ok_per_s").is_none(), "no fallbacks, no ok_per_s");
         // Of api's 1,490 calls to db, 8 were served by the fallback and 2 timed out.
         let d = &j["dependencies"][0];
         assert_eq!(d["success_rate"], 0.998658);

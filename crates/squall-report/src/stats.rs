@@ -82,8 +82,11 @@ pub(crate) struct ClientStats<'a> {
     pub(crate) latency_ok: Latency,
     /// Every ended request.
     pub(crate) latency_all: Latency,
-    /// Ok answers per simulated second (fallbacks are not goodput).
+    /// Successes (`Ok` and `Degraded`) per simulated second: the one definition of goodput
+    /// (see `OutcomeCounts::successes`).
     pub(crate) goodput_per_s: Option<f64>,
+    /// `Ok` answers alone per simulated second (goodput less the fallbacks served).
+    pub(crate) ok_per_s: Option<f64>,
     /// What the group's client policy did; its logical requests are the issued ones.
     pub(crate) policy: PolicyStats<'a>,
 }
@@ -99,7 +102,8 @@ impl<'a> ClientStats<'a> {
             error_rate: rates.error,
             degraded_rate: rates.degraded,
             policy: PolicyStats::of(&out.policy, out.issued),
-            goodput_per_s: ratio(out.outcomes.get(Outcome::Ok) as f64 * NS_PER_S as f64, elapsed_ns as f64),
+            goodput_per_s: ratio(out.outcomes.successes() as f64 * NS_PER_S as f64, elapsed_ns as f64),
+            ok_per_s: ratio(out.outcomes.get(Outcome::Ok) as f64 * NS_PER_S as f64, elapsed_ns as f64),
             latency_ok: Latency::of(&out.latency_ok),
             latency_all: Latency::of(&out.latency_all),
         }

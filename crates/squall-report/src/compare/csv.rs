@@ -6,7 +6,7 @@
 //! (a dependency is named `caller->callee`); then the client columns, which a dependency row
 //! fills with its logical calls (`issued`), their outcomes and latency:
 //! `issued`, `ended`, `success_rate`, `p50_ms`, `p99_ms`, `p999_ms` (successful requests);
-//! `goodput_per_s` for both kinds (a client's ok answers, a service's useful requests, per
+//! `goodput_per_s` for both kinds (a client's successes, ok or degraded; a service's useful requests; per
 //! second); the service columns `arrivals`, `completed`, `useful`, `rejected`, `dropped`,
 //! `throughput_per_s`, `utilisation`, `useful_work_s`, `wasted_work_s`, `wasted_share`; and
 //! one `outcome.<name>` per outcome in `Outcome::ALL` order: for a client the requests that

@@ -4,7 +4,7 @@
 //! numbers across variants). [`OverSeeds::of`] reduces each variant's runs to one value per
 //! seed of each headline metric and summarises them by their mean and a Student t interval
 //! with `n - 1` degrees of freedom (`n` the seeds where the metric is defined): per client
-//! group (matched by name) the success rate, the goodput of ok answers per second, the p99
+//! group (matched by name) the success rate, the goodput (successes, ok or degraded, per second), the p99
 //! latency of successes and the amplification of the group's policy (attempts per request);
 //! the amplification of all groups together; and, when the scenario configures a warm-up,
 //! the end of the warm-up and the steady-state throughput, goodput, success rate and mean

@@ -63,8 +63,8 @@ enum Row {
 ///
 /// A header names the scenario and seed and lists each variant's overrides; a variant that
 /// stopped before its configured duration gets a line starting with `!!`. Then, for each
-/// client group (matched by name across variants): requests issued, success rate, ok answers
-/// per second, each failure outcome that occurred in any variant (count and share of ended
+/// client group (matched by name across variants): requests issued, success rate, goodput
+/// (successes per second), each failure outcome that occurred in any variant (count and share of ended
 /// requests) and latency percentiles of successful requests; for each service: utilisation,
 /// throughput, goodput, wasted share of worker time, drops and each refusal outcome that
 /// occurred. For each call site (a client group, or `caller->callee`) whose policy does

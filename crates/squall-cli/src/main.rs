@@ -439,7 +439,9 @@ fn bench(file: &Path, set: &[Override], repeat: u32) -> Result<ExitCode> {
     println!("scenario           {}", scenario.name);
     println!("simulated          {:.1} s", out.end.as_secs_f64());
     println!("wall (best of {repeat})    {best:.3} s");
+    println!("model              {} services, {} client groups", out.services.len(), out.clients.len());
     println!("events             {} ({:.2} M/s)", out.n_events, out.n_events as f64 / best / 1e6);
+    println!("wall per event     {:.0} ns", best * 1e9 / out.n_events.max(1) as f64);
     println!("client requests    {requests} ({:.2} M/s)", requests as f64 / best / 1e6);
     println!("service requests   {attempts} ({:.2} M/s)", attempts as f64 / best / 1e6);
     println!(

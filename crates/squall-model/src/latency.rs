@@ -33,10 +33,8 @@ pub struct Latencies {
     sigfig: u8,
     /// The values, in the order recorded, while the histogram is not in use.
     few: Vec<u64>,
-    /// Holds every value once in use; kept allocated (and reset) by [`Latencies::clear`], so
-    /// a distribution reused for each time bucket does not allocate again.
+    /// Once there, holds every value for good (see [`Latencies::clear`]).
     many: Option<Box<Histogram<u64>>>,
-    in_many: bool,
 }
 
 impl Latencies {
@@ -46,7 +44,7 @@ impl Latencies {
     /// If `sigfig` is above 5.
     pub fn new(sigfig: u8) -> Latencies {
         assert!(sigfig <= 5, "sigfig {sigfig} is above 5");
-        Latencies { sigfig, few: Vec::new(), many: None, in_many: false }
+        Latencies { sigfig, few: Vec::new(), many: None }
     }
 
     fn scale(&self) -> &'static Histogram<u64> {
@@ -56,8 +54,8 @@ impl Latencies {
     /// Records one value.
     #[inline]
     pub fn record(&mut self, v: u64) {
-        if self.in_many {
-            record_into(self.many.as_mut().expect("in_many means a histogram"), v, 1);
+        if let Some(h) = &mut self.many {
+            record_into(h, v, 1);
         } else if self.few.len() < FEW_MAX {
             self.few.push(v);
         } else {
@@ -68,7 +66,7 @@ impl Latencies {
 
     /// Records `v` `n` times.
     pub fn record_n(&mut self, v: u64, n: u64) {
-        if !self.in_many && self.few.len() as u64 + n <= FEW_MAX as u64 {
+        if self.many.is_none() && self.few.len() as u64 + n <= FEW_MAX as u64 {
             self.few.extend(std::iter::repeat_n(v, n as usize));
             return;
         }
@@ -78,35 +76,30 @@ impl Latencies {
 
     /// Moves the values into the histogram (no-op when already there).
     fn spill(&mut self) {
-        if self.in_many {
+        if self.many.is_some() {
             return;
         }
-        let sigfig = self.sigfig;
-        let h =
-            self.many.get_or_insert_with(|| Box::new(Histogram::new(sigfig).expect("sigfig is in 0..=5")));
+        let mut h = Box::new(Histogram::new(self.sigfig).expect("sigfig is in 0..=5"));
         for &v in &self.few {
-            record_into(h, v, 1);
+            record_into(&mut h, v, 1);
         }
-        self.in_many = true;
+        self.many = Some(h);
         self.few = Vec::new();
     }
 
-    /// Forgets every value, keeping the histogram's memory if it had one.
+    /// Forgets every value. A distribution that had become a histogram stays one: a time
+    /// bucket that filled it is likely followed by another, whose first values would otherwise
+    /// be recorded twice (kept, then moved), and the histogram's memory is held either way.
     pub fn clear(&mut self) {
         self.few.clear();
-        if self.in_many {
-            self.many.as_mut().expect("in_many means a histogram").reset();
-            self.in_many = false;
+        if let Some(h) = &mut self.many {
+            h.reset();
         }
     }
 
     /// Values recorded.
     pub fn len(&self) -> u64 {
-        if self.in_many {
-            self.hist().len()
-        } else {
-            self.few.len() as u64
-        }
+        self.many.as_ref().map_or(self.few.len() as u64, |h| h.len())
     }
 
     /// Nothing was recorded.
@@ -114,16 +107,12 @@ impl Latencies {
         self.len() == 0
     }
 
-    fn hist(&self) -> &Histogram<u64> {
-        self.many.as_deref().expect("in_many means a histogram")
-    }
-
     /// The value at quantile `q` (in `[0, 1]`), as `Histogram::value_at_quantile` gives it:
     /// the highest value equivalent to the `ceil(q * len)`-th smallest (at least the first).
     /// Zero when empty.
     pub fn value_at_quantile(&self, q: f64) -> u64 {
-        if self.in_many {
-            return self.hist().value_at_quantile(q);
+        if let Some(h) = &self.many {
+            return h.value_at_quantile(q);
         }
         let mut sorted = self.few.clone();
         sorted.sort_unstable();
@@ -147,8 +136,8 @@ impl Latencies {
     /// The values at several quantiles (each in `[0, 1]`, in increasing order), in one pass.
     pub fn values_at_quantiles<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
         let mut out = [0; N];
-        if self.in_many {
-            for (o, v) in out.iter_mut().zip(self.hist().value_at_quantiles(qs)) {
+        if let Some(h) = &self.many {
+            for (o, v) in out.iter_mut().zip(h.value_at_quantiles(qs)) {
                 *o = v;
             }
         } else {
@@ -163,8 +152,8 @@ impl Latencies {
 
     /// The highest value equivalent to the largest recorded (zero when empty).
     pub fn max(&self) -> u64 {
-        if self.in_many {
-            return self.hist().max();
+        if let Some(h) = &self.many {
+            return h.max();
         }
         self.few.iter().max().map_or(0, |&v| self.scale().highest_equivalent(v))
     }
@@ -172,8 +161,8 @@ impl Latencies {
     /// The mean over equivalence classes (each counted at its middle value), summed in
     /// increasing order of value exactly as `Histogram::mean` sums it. Zero when empty.
     pub fn mean(&self) -> f64 {
-        if self.in_many {
-            return self.hist().mean();
+        if let Some(h) = &self.many {
+            return h.mean();
         }
         if self.few.is_empty() {
             return 0.0;
@@ -201,12 +190,12 @@ impl Latencies {
     /// If the precisions differ.
     pub fn add(&mut self, other: &Latencies) {
         assert_eq!(self.sigfig, other.sigfig, "distributions of different precisions");
-        if other.in_many {
+        if let Some(o) = &other.many {
             self.spill();
             self.many
                 .as_mut()
                 .expect("spill made a histogram")
-                .add(other.hist())
+                .add(o.as_ref())
                 .expect("an auto-resizing histogram takes any values");
         } else {
             for &v in &other.few {
@@ -217,8 +206,8 @@ impl Latencies {
 
     /// The same values in an `hdrhistogram::Histogram`.
     pub fn to_histogram(&self) -> Histogram<u64> {
-        if self.in_many {
-            return self.hist().clone();
+        if let Some(h) = &self.many {
+            return h.as_ref().clone();
         }
         let mut h = Histogram::new(self.sigfig).expect("sigfig is in 0..=5");
         for &v in &self.few {
@@ -312,14 +301,15 @@ mod tests {
     }
 
     #[test]
-    fn a_cleared_distribution_is_empty_and_records_again_in_either_form() {
+    fn a_cleared_distribution_is_empty_and_records_again() {
         let mut l = Latencies::new(3);
         for v in 0..(FEW_MAX as u64 + 10) {
             l.record(v * 1_000);
         }
-        assert!(l.in_many, "more than FEW_MAX values fill the histogram");
+        assert!(l.many.is_some(), "more than FEW_MAX values fill the histogram");
         l.clear();
         assert!(l.is_empty());
+        assert!(l.many.is_some(), "a cleared histogram stays one");
         assert_eq!(l.value_at_quantile(0.5), 0);
         l.record(5_000_000);
         let mut h = Histogram::<u64>::new(3).unwrap();

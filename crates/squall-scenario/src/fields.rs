@@ -883,4 +883,109 @@ mod tests {
         paths.dedup();
         assert_eq!(paths.len(), n);
     }
+
+    /// A scenario in which every optional struct that has defaults for all its fields is
+    /// present, so that an override can reach the fields beneath it.
+    const DEFAULTS_BASE: &str = r#"Scenario(
+        name: "defaults", seed: 1, duration: "2s",
+        timeseries: (), limits: (),
+        services: {
+            "s": (
+                queue: (codel: ()), lifecycle: (restart: ()), outlier_detection: (),
+                health_check: (), slow_start: None,
+                endpoints: {"e": (work: Constant("1ms"), calls: [(service: "d", endpoint: "q")])},
+                dependencies: {"d": (retry: (), propagate_deadline: ())},
+            ),
+            "d": (endpoints: {"q": (work: Constant("1ms"))}),
+        },
+        clients: {
+            "c": (target: (service: "s", endpoint: "e"), arrivals: Poisson(rate: 10), retry: ()),
+            "c2": (
+                target: (service: "d", endpoint: "q"), arrivals: Poisson(rate: 10),
+                retry: (), budget: Finagle(), breaker: Resilience4j(), throttle: (),
+            ),
+            "c3": (
+                target: (service: "d", endpoint: "q"), arrivals: Poisson(rate: 10),
+                retry: (), budget: AwsQuota(), breaker: Consecutive(),
+            ),
+            "c4": (target: (service: "d", endpoint: "q"), arrivals: Poisson(rate: 10), retry: (), budget: Envoy()),
+            "c5": (target: (service: "d", endpoint: "q"), arrivals: Poisson(rate: 10), retry: (), budget: MaxRetries()),
+        },
+    )"#;
+
+    /// Documented fields that `DEFAULTS_BASE` sets to something other than their default, to
+    /// reach the fields beneath them: their own defaults are not checked here.
+    const SET_IN_BASE: &[&str] = &[
+        "services.*.queue",
+        "services.*.queue.codel",
+        "services.*.outlier_detection",
+        "services.*.health_check",
+        "services.*.dependencies",
+        "services.*.dependencies.*.propagate_deadline",
+        "services.*.dependencies.*.retry",
+        "clients.*.retry",
+        "clients.*.budget",
+        "clients.*.breaker",
+        "clients.*.throttle",
+    ];
+
+    /// Where a field documented once by its shape is tried: `retry.max_attempts` as
+    /// `clients.c.retry.max_attempts`.
+    const SHAPE_AT: &[(&str, &[&str])] = &[
+        ("retry.", &["clients.c.retry."]),
+        (
+            "budget.",
+            &["clients.c2.budget.", "clients.c3.budget.", "clients.c4.budget.", "clients.c5.budget."],
+        ),
+        ("breaker.", &["clients.c2.breaker.", "clients.c3.breaker."]),
+        ("throttle.", &["clients.c2.throttle."]),
+    ];
+
+    /// The documented default of a field, when it is one RON value in backticks.
+    fn documented_value(default: &str) -> Option<&str> {
+        let v = default.strip_prefix('`')?.strip_suffix('`')?;
+        (!v.contains('`')).then_some(v)
+    }
+
+    #[test]
+    fn documented_defaults_are_the_defaults_the_parser_applies() {
+        let base = format!("{:?}", crate::parse(DEFAULTS_BASE, "defaults.ron", &[]).unwrap().config);
+        let (mut checked, mut wrong) = (Vec::new(), Vec::new());
+        for doc in all() {
+            let Some(value) = documented_value(doc.default) else { continue };
+            if SET_IN_BASE.contains(&doc.path) {
+                continue;
+            }
+            let mut path =
+                doc.path.replace("services.*.endpoints.*.calls[*]", "services.s.endpoints.e.calls.0");
+            path = path.replace("services.*.endpoints.*", "services.s.endpoints.e");
+            path = path.replace("services.*.dependencies.*", "services.s.dependencies.d");
+            path = path.replace("services.*", "services.s").replace("clients.*", "clients.c");
+            let mut tries = vec![path.clone()];
+            for (shape, places) in SHAPE_AT {
+                if let Some(rest) = path.strip_prefix(shape) {
+                    tries = places.iter().map(|at| format!("{at}{rest}")).collect();
+                }
+            }
+            // A field beneath an absent optional part, or of another enum variant than the
+            // base's, cannot be set on its own: it is not checked here.
+            let Some(with) = tries.iter().filter(|p| !p.contains('*')).find_map(|p| {
+                let set: crate::Override = format!("{p}={value}").parse().unwrap();
+                crate::parse(DEFAULTS_BASE, "defaults.ron", &[set]).ok()
+            }) else {
+                continue;
+            };
+            checked.push(doc.path);
+            if format!("{:?}", with.config) != base {
+                wrong.push(format!("{} documents `{value}`", doc.path));
+            }
+        }
+        assert!(wrong.is_empty(), "documented defaults that are not the parser's:\n{}", wrong.join("\n"));
+        // 121 of the 220 single-value defaults are reachable from the base today.
+        assert!(
+            checked.len() >= 121,
+            "only {} documented defaults could be checked: {checked:?}",
+            checked.len()
+        );
+    }
 }

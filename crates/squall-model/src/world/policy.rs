@@ -392,6 +392,7 @@ impl World {
     }
 
     /// Takes the request `r` off the attempts `l` has out.
+    #[inline]
     pub(super) fn detach_attempt(&mut self, l: LogRef, r: ReqRef) {
         let lg = self.logicals.get_mut(l);
         let n = lg.n_out as usize;

@@ -720,6 +720,7 @@ impl RateSchedule {
     }
 
     /// Rate at `t`.
+    #[inline]
     pub fn rate_at(&self, t: SimTime) -> f64 {
         // A constant rate (one point), the common case, needs no search: the rate is the
         // same before and after its only point. Open-loop arrivals ask on every arrival.

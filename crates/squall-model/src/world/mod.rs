@@ -800,9 +800,11 @@ impl World {
                     if t > end as f64 {
                         return None;
                     }
-                    let r = rate.rate_at(SimTime(round_ns(t)));
+                    // Rounded once: the rate is asked and the arrival made at the same instant.
+                    let at = SimTime(round_ns(t));
+                    let r = rate.rate_at(at);
                     if r >= max_rate || c.arrivals_rng.random::<f64>() * max_rate < r {
-                        return Some(SimTime(round_ns(t)));
+                        return Some(at);
                     }
                 }
                 ArrivalProcess::Constant => {

@@ -1252,7 +1252,8 @@ impl Model for World {
 /// does not depend on the width, so neither do the results.
 fn slot_shift(rate_per_s: f64) -> u32 {
     const WIDEST: u32 = 34;
-    if !(rate_per_s > 0.0) {
+    // A NaN rate takes the default too, as a zero or negative one does.
+    if rate_per_s.is_nan() || rate_per_s <= 0.0 {
         return DEFAULT_SLOT_SHIFT;
     }
     let width_ns = 2.0e9 / rate_per_s;

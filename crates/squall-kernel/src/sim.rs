@@ -140,11 +140,7 @@ impl<E> Scheduler<E> {
             let gens = &self.timer_gens;
             let live =
                 |e: &Entry<E>| e.timer_index == NO_TIMER || gens[e.timer_index as usize] == e.timer_gen;
-            let time = self.queue.peek_time(&live)?;
-            if time > until.0 {
-                return None;
-            }
-            let entry = self.queue.pop(&live).expect("peeked");
+            let entry = self.queue.pop_until(until.0, &live)?;
             if entry.timer_index != NO_TIMER {
                 let gen = &mut self.timer_gens[entry.timer_index as usize];
                 if *gen != entry.timer_gen {

@@ -720,7 +720,13 @@ impl RateSchedule {
     }
 
     /// Rate at `t`.
+    #[inline]
     pub fn rate_at(&self, t: SimTime) -> f64 {
+        // A constant rate (one point), the common case, needs no search: the rate is the
+        // same before and after its only point. Open-loop arrivals ask on every arrival.
+        if let [(_, r)] = self.points[..] {
+            return r;
+        }
         let i = self.points.partition_point(|(at, _)| *at <= t);
         if i == 0 {
             return self.points[0].1;

@@ -429,6 +429,7 @@ impl World {
 
     /// Counts an answer an instance of version `v` of `service` gave.
     /// `latency` is the time the request spent at the service, for a served request.
+    #[inline]
     pub(super) fn count_version_answer(
         &mut self,
         now: SimTime,
@@ -440,6 +441,19 @@ impl World {
         if v == NONE || !self.services[service.0 as usize].track_versions {
             return;
         }
+        self.count_tracked_version_answer(now, service, v, outcome, latency);
+    }
+
+    /// `count_version_answer` for a service that tracks its versions: kept out of line so
+    /// that the check above, all most services need, inlines into every answer.
+    fn count_tracked_version_answer(
+        &mut self,
+        now: SimTime,
+        service: ServiceId,
+        v: u32,
+        outcome: Outcome,
+        latency: Option<u64>,
+    ) {
         let b = self.bucket(now);
         let vs = &mut self.services[service.0 as usize].versions[v as usize];
         vs.answers.add(outcome);
@@ -516,6 +530,7 @@ impl World {
 
     /// A stopping instance that holds nothing more exits: gone if it is being deleted,
     /// else restarted.
+    #[inline]
     pub(super) fn maybe_gone(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
         let i = &self.instances[inst as usize];
         if i.phase == Phase::Stopping && i.outstanding == 0 {

@@ -178,6 +178,7 @@ impl Logicals {
     }
 
     /// Frees a logical request that has ended (no attempt out, no timer set).
+    #[inline]
     pub fn release(&mut self, l: LogRef) {
         let x = self.get_mut(l);
         debug_assert!(x.n_out == 0 && x.timer.is_none() && x.next_timer.is_none(), "{x:?}");

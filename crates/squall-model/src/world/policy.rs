@@ -172,9 +172,13 @@ impl World {
             lg.deadline = deadline;
             lg.timer = Some(sched.timer_at(deadline, Event::Deadline { log: l }));
         }
-        let st = &mut self.states[s.state(scope)];
-        if let Some(b) = st.budget.as_mut() {
-            b.record_request(now);
+        // Only a tracked site (one with a retry, hedge, breaker, throttle, fallback or budget
+        // policy) has a budget: the others skip the lookup of their scope's state.
+        if s.tracked {
+            let st = &mut self.states[s.state(scope)];
+            if let Some(b) = st.budget.as_mut() {
+                b.record_request(now);
+            }
         }
         let hedges = self.sites[site as usize].policy.hedge.is_some();
         self.send_attempt(sched, l, AttemptKind::First);
@@ -267,8 +271,10 @@ impl World {
                 AttemptKind::Hedge => sb.hedges += 1,
             }
         }
+        // An untracked site has neither a throttle nor a breaker (see `Site::tracked`).
+        let tracked = s.tracked;
         let st = &mut self.states[s.state(scope)];
-        if let Some(t) = st.throttle.as_mut() {
+        if let (true, Some(t)) = (tracked, st.throttle.as_mut()) {
             t.record_request(now);
             let p = t.reject_probability(now);
             if p > 0.0 && s.rng.random::<f64>() < p {
@@ -279,7 +285,8 @@ impl World {
                 return self.attempt_refused(sched, l, Outcome::Throttled);
             }
         }
-        let permit = match self.sites[site as usize].breaker_index(scope) {
+        let breaker = if tracked { self.sites[site as usize].breaker_index(scope) } else { None };
+        let permit = match breaker {
             None => None,
             Some(k) => {
                 let p = self.with_breaker(k, now, |br| br.try_acquire(now));
@@ -392,6 +399,7 @@ impl World {
     }
 
     /// Takes the request `r` off the attempts `l` has out.
+    #[inline]
     pub(super) fn detach_attempt(&mut self, l: LogRef, r: ReqRef) {
         let lg = self.logicals.get_mut(l);
         let n = lg.n_out as usize;
@@ -416,6 +424,18 @@ impl World {
         let s = &mut self.sites[site as usize];
         s.stats.attempt_outcomes.add(end.outcome);
         let success = end.outcome.is_success();
+        // An untracked site has no budget, throttle, breaker, hedge or retry (see
+        // `Site::tracked`), and `held` stays zero without a budget: its attempt only decides
+        // the end of its logical request.
+        if !s.tracked {
+            if ending {
+                return;
+            }
+            if !success {
+                self.logicals.get_mut(l).last_failure = end.outcome;
+            }
+            return self.end_logical(sched, l, end.outcome, Outcome::Cancelled);
+        }
         let st = &mut self.states[s.state(scope)];
         if end.sent {
             if let Some(b) = st.budget.as_mut() {

@@ -205,6 +205,7 @@ impl Requests {
     }
 
     /// Frees the slot once both the caller and the server are done with the request.
+    #[inline]
     pub fn release_if_done(&mut self, r: ReqRef) {
         let req = self.get_mut(r);
         if req.answered && req.server_done {

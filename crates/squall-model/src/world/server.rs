@@ -253,6 +253,7 @@ impl World {
     /// A request reaches the process of `inst`, which refuses it if it is not accepting work
     /// (`ConnectionReset`: the balancer still had it) or its version lacks the endpoint
     /// (`Unsupported`). The request learns the version either way.
+    #[inline]
     fn reach(&mut self, r: ReqRef, inst: u32) -> Option<Outcome> {
         let i = &self.instances[inst as usize];
         let (version, accepting) = (i.version, i.phase == fleet::Phase::Running);
@@ -427,6 +428,7 @@ impl World {
     }
 
     /// The request gives its worker back.
+    #[inline]
     pub(super) fn release_worker(&mut self, now: SimTime, r: ReqRef) -> u32 {
         let req = self.reqs.get_mut(r);
         debug_assert!(req.holds_worker);
@@ -564,6 +566,7 @@ impl World {
 
     /// Whether `r`'s deadline has passed by the clock of `inst`, on a service that honours
     /// deadlines.
+    #[inline]
     fn expired(&self, r: ReqRef, inst: u32, now: SimTime) -> bool {
         let i = &self.instances[inst as usize];
         if !self.services[i.service.0 as usize].honor_deadlines {
@@ -739,6 +742,7 @@ impl World {
     }
 
     /// Gives back the request's concurrency-limiter permit, if it holds one, with its sample.
+    #[inline]
     fn release_permit(&mut self, r: ReqRef, inst: u32, rtt: SimDuration, sample: LimitOutcome) {
         if let Some(p) = self.reqs.get_mut(r).permit.take() {
             let l = self.instances[inst as usize].limiter.as_mut().expect("a permit has a limiter");
@@ -777,6 +781,7 @@ impl World {
     /// # Panics
     /// If the count would go below zero (work finished that the instance did not hold) or
     /// overflow.
+    #[inline]
     pub(super) fn add_outstanding(&mut self, inst: u32, delta: i32) {
         let i = &mut self.instances[inst as usize];
         let held = i.outstanding;

@@ -21,17 +21,20 @@ impl World {
         // A relative deadline became a local one on arrival: the caller's clock does not move it.
         let skew = if relative { 0 } else { i.skew };
         let site = self.clients.len() as u32 + edge;
+        let parent_deadline =
+            (deadline != i64::MAX).then_some(CallerDeadline { at_ns: deadline, skew_ns: skew });
         self.start_logical(
             sched,
-            Owner::Parent { req: p, seq },
-            (service, endpoint, criticality),
-            site,
-            scope,
-            call,
-            caller_instance,
-            timeout,
-            deadline,
-            skew,
+            LogicalStart {
+                owner: Owner::Parent { req: p, seq },
+                target: (service, endpoint, criticality),
+                site,
+                scope,
+                call,
+                caller_instance,
+                timeout,
+                parent_deadline,
+            },
         );
     }
 

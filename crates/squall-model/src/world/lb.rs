@@ -191,18 +191,9 @@ impl World {
                     return self.health_result(inst, seq, false);
                 }
                 let site = self.probe_site();
-                self.start_logical(
-                    sched,
-                    logical::Owner::HealthCheck { inst, seq },
-                    (service, endpoint, Criticality::CriticalPlus),
-                    site,
-                    0,
-                    NONE,
-                    NO_INSTANCE,
-                    Some(cfg.timeout),
-                    i64::MAX,
-                    0,
-                );
+                let owner = logical::Owner::HealthCheck { inst, seq };
+                let target = (service, endpoint, Criticality::CriticalPlus);
+                self.start_logical(sched, LogicalStart::outside(owner, target, site, Some(cfg.timeout)));
             }
         }
     }

@@ -42,7 +42,7 @@ use crate::output::{
 };
 use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
-use policy::{BreakerSlot, ScopeState, Site};
+use policy::{BreakerSlot, CallerDeadline, LogicalStart, ScopeState, Site};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 use requests::{ReqRef, Requests, NO_INSTANCE};
@@ -915,15 +915,7 @@ impl World {
         let timeout = self.sites[client.0 as usize].policy.timeout;
         self.start_logical(
             sched,
-            Owner::Client { client, flow },
-            target,
-            client.0,
-            0,
-            NONE,
-            NO_INSTANCE,
-            timeout,
-            i64::MAX,
-            0,
+            LogicalStart::outside(Owner::Client { client, flow }, target, client.0, timeout),
         );
     }
 

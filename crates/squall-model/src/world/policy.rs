@@ -128,24 +128,61 @@ pub(super) struct AttemptEnd {
     pub flags: u64,
 }
 
-impl World {
-    /// A logical request starts: its deadline, then its first attempt (and hedges).
-    /// `timeout` is the call's own timeout; `parent_deadline` the caller's deadline on its
-    /// own wall clock (`i64::MAX` for none), which runs `skew` ns ahead of true time.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn start_logical(
-        &mut self,
-        sched: &mut Scheduler<Event>,
+/// A caller's deadline as its own clock reads it: `at_ns` on a wall clock that runs
+/// `skew_ns` ahead of true time (instances may have skewed clocks).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) struct CallerDeadline {
+    pub at_ns: i64,
+    pub skew_ns: i64,
+}
+
+/// What starts a logical request: who waits for it, what it asks, and under which policy.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct LogicalStart {
+    pub owner: Owner,
+    pub target: (ServiceId, crate::config::EndpointId, Criticality),
+    /// Its policy site, and the scope within the site (the caller instance's ordinal; 0 for
+    /// a client group's, a probe's or a health check's request).
+    pub site: u32,
+    pub scope: u32,
+    /// The plan call it makes (`NONE` for a request that is not a call) and the instance
+    /// making it (`NO_INSTANCE` for none).
+    pub call: u32,
+    pub caller_instance: u32,
+    /// Its own timeout, over all attempts.
+    pub timeout: Option<SimDuration>,
+    /// The caller's deadline, which a site that propagates deadlines shortens it to.
+    pub parent_deadline: Option<CallerDeadline>,
+}
+
+impl LogicalStart {
+    /// A request no instance makes (a client group's, a probe's, a health check's), so
+    /// with no call, no caller and no deadline to inherit.
+    pub(super) fn outside(
         owner: Owner,
         target: (ServiceId, crate::config::EndpointId, Criticality),
         site: u32,
-        scope: u32,
-        call: u32,
-        caller_instance: u32,
         timeout: Option<SimDuration>,
-        parent_deadline: i64,
-        skew: i64,
-    ) {
+    ) -> LogicalStart {
+        LogicalStart {
+            owner,
+            target,
+            site,
+            scope: 0,
+            call: NONE,
+            caller_instance: NO_INSTANCE,
+            timeout,
+            parent_deadline: None,
+        }
+    }
+}
+
+impl World {
+    /// A logical request starts: its deadline (its own timeout, or what propagation leaves
+    /// of the caller's), then its first attempt (and hedges).
+    pub(super) fn start_logical(&mut self, sched: &mut Scheduler<Event>, start: LogicalStart) {
+        let LogicalStart { owner, target, site, scope, call, caller_instance, timeout, parent_deadline } =
+            start;
         let now = sched.now();
         let l = self.logicals.alloc(owner, site, scope, call, now);
         let lg = self.logicals.get_mut(l);
@@ -157,8 +194,8 @@ impl World {
             s.calls_series[b] += 1;
         }
         let mut budget = timeout.map_or(u64::MAX, SimDuration::as_nanos);
-        if let (Some(p), true) = (s.policy.propagate_deadline, parent_deadline != i64::MAX) {
-            let remaining = parent_deadline.saturating_sub((now.as_nanos() as i64).saturating_add(skew));
+        if let (Some(p), Some(d)) = (s.policy.propagate_deadline, parent_deadline) {
+            let remaining = d.at_ns.saturating_sub((now.as_nanos() as i64).saturating_add(d.skew_ns));
             if remaining <= 0 {
                 // Nothing left of the caller's deadline: the call is not even sent.
                 self.end_logical(sched, l, Outcome::DeadlineExceeded, Outcome::Cancelled);
@@ -636,17 +673,20 @@ impl World {
                 let skew =
                     if parent.deadline_relative { 0 } else { self.instances[caller_instance as usize].skew };
                 let site = self.clients.len() as u32 + f_edge;
+                let parent_deadline =
+                    (deadline != i64::MAX).then_some(CallerDeadline { at_ns: deadline, skew_ns: skew });
                 self.start_logical(
                     sched,
-                    Owner::Parent { req: p, seq },
-                    target,
-                    site,
-                    scope,
-                    failover,
-                    caller_instance,
-                    timeout,
-                    deadline,
-                    skew,
+                    LogicalStart {
+                        owner: Owner::Parent { req: p, seq },
+                        target,
+                        site,
+                        scope,
+                        call: failover,
+                        caller_instance,
+                        timeout,
+                        parent_deadline,
+                    },
                 );
             }
         }

@@ -133,18 +133,10 @@ impl World {
                 let timeout = self.probe_spec(inst, kind).config.timeout_seconds;
                 let seq = self.instances[inst as usize].probes[k].seq;
                 let site = self.probe_site();
-                self.start_logical(
-                    sched,
-                    Owner::Probe { inst, seq, kind },
-                    (service, endpoint, Criticality::CriticalPlus),
-                    site,
-                    0,
-                    NONE,
-                    NO_INSTANCE,
-                    Some(timeout),
-                    i64::MAX,
-                    0,
-                );
+                let target = (service, endpoint, Criticality::CriticalPlus);
+                let start =
+                    LogicalStart::outside(Owner::Probe { inst, seq, kind }, target, site, Some(timeout));
+                self.start_logical(sched, start);
             }
         }
     }

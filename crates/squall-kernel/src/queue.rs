@@ -195,6 +195,37 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// Drops every entry for which `live` is false, wherever it waits, and returns how many
+    /// went. The order of the rest is untouched (it is by key, not by position). Slot buffers
+    /// that held mostly dead entries give their memory back, so a burst of cancelled timers
+    /// leaves no lasting footprint.
+    pub(crate) fn compact(&mut self, live: &impl Fn(&Entry<E>) -> bool) -> usize {
+        let before = self.len;
+        self.near.retain(|e| live(e));
+        self.far.retain(|e| live(e));
+        for heap in [&mut self.near, &mut self.far] {
+            if heap.capacity() > 4 * heap.len() + 64 {
+                heap.shrink_to(2 * heap.len());
+            }
+        }
+        let mut kept = self.near.len() + self.far.len();
+        for (slot, events) in self.slots.iter_mut().enumerate() {
+            if events.capacity() == 0 {
+                continue;
+            }
+            events.retain(|e| live(e));
+            if events.is_empty() {
+                self.occupied[slot / 64] &= !(1 << (slot % 64));
+            }
+            if events.capacity() > 4 * events.len() + 64 {
+                events.shrink_to(2 * events.len());
+            }
+            kept += events.len();
+        }
+        self.len = kept;
+        before - kept
+    }
+
     /// The first bucket in `cur+1 .. cur+N` whose slot holds events.
     fn next_occupied_bucket(&self) -> Option<u64> {
         let limit = N_SLOTS - 1;
@@ -279,6 +310,42 @@ mod tests {
                 prop_assert_eq!((got.time, got.seq), want);
             }
             prop_assert!(q.pop(&|_| true).is_none());
+        }
+
+        /// A sweep drops exactly the dead entries, from the heaps, the ring and the far heap
+        /// alike, and the live ones still come out in reference order.
+        #[test]
+        fn compaction_keeps_live_entries_in_order(
+            shift in 0u32..10,
+            pops in 0usize..50,
+            times in prop::collection::vec((0u64..5_000_000, any::<bool>()), 1..300),
+        ) {
+            let mut q = EventQueue::new(shift);
+            let mut reference = std::collections::BTreeSet::new();
+            for (seq, &(t, dead)) in times.iter().enumerate() {
+                let mut e = entry(t, seq as u64);
+                e.timer_gen = u32::from(dead);
+                q.push(e);
+                if !dead {
+                    reference.insert((t, seq as u64));
+                }
+            }
+            let is_live = |e: &Entry<u64>| e.timer_gen == 0;
+            for _ in 0..pops {
+                match q.pop(&is_live) {
+                    Some(e) if e.timer_gen == 0 => {
+                        let want = *reference.iter().next().unwrap();
+                        reference.remove(&want);
+                        prop_assert_eq!((e.time, e.seq), want);
+                    }
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+            q.compact(&is_live);
+            prop_assert_eq!(q.len(), reference.len());
+            let rest: Vec<(u64, u64)> = std::iter::from_fn(|| q.pop(&is_live).map(|e| (e.time, e.seq))).collect();
+            prop_assert_eq!(rest, reference.into_iter().collect::<Vec<_>>());
         }
 
         /// Dead entries (cancelled timers) may be dropped while slots are poured but never

@@ -33,8 +33,16 @@ pub struct Scheduler<E> {
     timer_gens: Vec<u32>,
     free_timers: Vec<u32>,
     n_timers_live: usize,
+    /// Plain (not cancellable) events in the queue; with the live timers, what is not dead.
+    n_plain: usize,
     halt: Option<String>,
 }
+
+/// Cancelled timers may wait in the queue until their time comes; once they number more than
+/// this and more than the live entries, the queue is swept, so memory follows what is pending
+/// rather than how many timers were ever cancelled. Each sweep costs O(entries) and follows at
+/// least as many cancellations, so a cancel stays O(1) amortised.
+const SWEEP_MIN_DEAD: usize = 1 << 16;
 
 impl<E> Scheduler<E> {
     /// An empty scheduler at time zero, with slots of `2^slot_shift` ns in its timer ring.
@@ -46,6 +54,7 @@ impl<E> Scheduler<E> {
             timer_gens: Vec::new(),
             free_timers: Vec::new(),
             n_timers_live: 0,
+            n_plain: 0,
             halt: None,
         }
     }
@@ -62,12 +71,14 @@ impl<E> Scheduler<E> {
     /// If `time` is before now: an event in the past would silently reorder history.
     #[inline]
     pub fn at(&mut self, time: SimTime, event: E) {
+        self.n_plain += 1;
         self.push(time, NO_TIMER, 0, event);
     }
 
     /// Schedules `event` after `delay`. Delays that would pass `SimTime::MAX` saturate there.
     #[inline]
     pub fn after(&mut self, delay: SimDuration, event: E) {
+        self.n_plain += 1;
         self.push(self.now.saturating_add(delay), NO_TIMER, 0, event);
     }
 
@@ -105,7 +116,20 @@ impl<E> Scheduler<E> {
         *gen = gen.wrapping_add(1);
         self.free_timers.push(timer.index);
         self.n_timers_live -= 1;
+        let dead = self.queue.len() - self.n_timers_live - self.n_plain;
+        if dead > SWEEP_MIN_DEAD && dead > self.n_timers_live + self.n_plain {
+            self.sweep();
+        }
         true
+    }
+
+    /// Drops every cancelled timer from the queue (see [`SWEEP_MIN_DEAD`]).
+    #[cold]
+    fn sweep(&mut self) {
+        let gens = &self.timer_gens;
+        self.queue.compact(&|e: &Entry<E>| {
+            e.timer_index == NO_TIMER || gens[e.timer_index as usize] == e.timer_gen
+        });
     }
 
     /// Asks the run loop to stop after the current event, with a reason for the user.
@@ -141,7 +165,9 @@ impl<E> Scheduler<E> {
             let live =
                 |e: &Entry<E>| e.timer_index == NO_TIMER || gens[e.timer_index as usize] == e.timer_gen;
             let entry = self.queue.pop_until(until.0, &live)?;
-            if entry.timer_index != NO_TIMER {
+            if entry.timer_index == NO_TIMER {
+                self.n_plain -= 1;
+            } else {
                 let gen = &mut self.timer_gens[entry.timer_index as usize];
                 if *gen != entry.timer_gen {
                     continue; // Cancelled: its index is already free.
@@ -314,6 +340,47 @@ mod tests {
         sim.scheduler().at(SimTime(0), 10);
         assert_eq!(sim.run_until(SimTime::MAX), Pause::EventLimit);
         assert_eq!(sim.model.seen.len(), 3);
+    }
+
+    /// Each event arms a timeout a second away and cancels it at once (a request refused
+    /// before its timeout could matter); every tenth timer stays live.
+    struct Refuser {
+        fired: Vec<u64>,
+        peak_pending: usize,
+    }
+
+    impl Model for Refuser {
+        type Event = u64;
+        fn on_event(&mut self, now: SimTime, event: u64, sched: &mut Scheduler<u64>) {
+            if event >= 1 << 40 {
+                self.fired.push(event - (1 << 40));
+                return;
+            }
+            let t = sched.timer_at(now + SimDuration(1_000_000_000), (1 << 40) + event);
+            if event % 10 != 0 {
+                assert!(sched.cancel(t));
+            }
+            if event + 1 < 1_000_000 {
+                sched.after(SimDuration(100), event + 1);
+            }
+            self.peak_pending = self.peak_pending.max(sched.n_pending());
+        }
+    }
+
+    #[test]
+    fn cancelled_timers_do_not_pile_up_and_live_ones_still_fire_in_order() {
+        let mut sim = Simulation::new(Refuser { fired: vec![], peak_pending: 0 }, u64::MAX);
+        sim.scheduler().at(SimTime(0), 0);
+        assert_eq!(sim.run_until(SimTime::MAX), Pause::Idle);
+        // 1 M timers armed within 0.1 s, each pending for 1 s: without sweeps all would wait.
+        let live = 100_000;
+        assert!(
+            sim.model.peak_pending <= 2 * (live + SWEEP_MIN_DEAD) + 2,
+            "{} entries pending at the peak",
+            sim.model.peak_pending
+        );
+        assert_eq!(sim.model.fired, (0..1_000_000).step_by(10).collect::<Vec<u64>>());
+        assert_eq!(sim.scheduler().n_pending(), 0);
     }
 
     #[test]

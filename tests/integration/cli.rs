@@ -114,6 +114,27 @@ fn a_malformed_file_points_at_the_syntax_error() {
 }
 
 #[test]
+fn a_byte_order_mark_is_read_past_and_errors_keep_their_columns() {
+    let dir = temp_dir("bom");
+    std::fs::write(dir.join("s.ron"), [b"\xEF\xBB\xBF", GOOD.as_bytes()].concat()).unwrap();
+    let o = squall(&["validate", "s.ron"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let bad = GOOD.replace("seed: 1,", "sed: 1,");
+    let msg = validate_fails("bom-bad", [b"\xEF\xBB\xBF", bad.as_bytes()].concat().as_slice());
+    assert!(msg.contains("s.ron:3:5"), "{msg}");
+}
+
+#[test]
+fn more_jobs_than_runs_start_no_more_threads_than_runs() {
+    // Each thread reserves its stack: a hundred thousand of them for two runs used to take
+    // minutes, or fail to start.
+    let dir = temp_dir("jobs");
+    std::fs::write(dir.join("s.ron"), GOOD.replace("\"10s\"", "\"1s\"")).unwrap();
+    let o = squall(&["compare", "s.ron", "--seeds", "2", "--jobs", "100000", "--out", "out"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
 fn a_runaway_scenario_stops_and_names_the_limit() {
     let dir = temp_dir("runaway");
     std::fs::write(dir.join("s.ron"), GOOD).unwrap();

@@ -116,6 +116,7 @@ fn bad_sweeps_are_refused_with_a_reason() {
         (vec!["--param", "clients.users.arrivals.rate"], "expected PATH=LOW..HIGH"),
         (vec!["--param", "clients.users.arrivals.rate=1..2", "--metric", "sucess_rate"], "unknown metric"),
         (vec!["--param", "clients.users.arrivals.rate=1..2", "--seeds", "0"], "at least 1"),
+        (vec!["--param", "clients.users.arrivals.rate=1..2", "--random", "0"], "--random must be at least 1"),
     ] {
         let o = squall(&[&["sweep", "small.ron"][..], &args].concat(), &dir);
         let msg = text(&o);

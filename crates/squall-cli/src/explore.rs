@@ -391,6 +391,9 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
     if a.seeds == 0 {
         bail!("--seeds must be at least 1");
     }
+    if a.random == Some(0) {
+        bail!("--random must be at least 1 (or leave it out for a grid)");
+    }
     let template = Template::load(&a.file)?;
     let all = squall_scenario::load_variants(&a.file, &a.set, a.variants.as_deref())?;
     let variants: Vec<String> = all.iter().map(|v| v.name.clone()).collect();

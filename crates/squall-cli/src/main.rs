@@ -393,7 +393,7 @@ fn run_variants(variants: &[LoadedVariant], jobs: usize) -> Result<Vec<RunOutput
 /// the same for any `jobs`.
 fn run_configs(runs: &[(String, ModelConfig)], jobs: usize) -> Result<Vec<RunOutput>> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
+        .num_threads(jobs.clamp(1, runs.len().max(1)))
         .thread_name(|i| format!("squall-run-{i}"))
         .build()
         .context("starting the threads that run the variants")?;

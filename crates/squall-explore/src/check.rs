@@ -279,7 +279,7 @@ pub fn check(
     progress: &(dyn Fn() + Sync),
 ) -> Result<CheckResult, String> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(plan.jobs.max(1))
+        .num_threads(plan.jobs.clamp(1, (plan.cases + plan.regressions.len()).max(1)))
         .thread_name(|i| format!("squall-check-{i}"))
         .build()
         .map_err(|e| format!("starting the threads that run the cases: {e}"))?;

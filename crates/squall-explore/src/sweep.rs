@@ -93,7 +93,7 @@ pub fn sweep(
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<RunRow>, String> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(plan.jobs.max(1))
+        .num_threads(plan.jobs.clamp(1, n_runs(plan).max(1)))
         .thread_name(|i| format!("squall-sweep-{i}"))
         .build()
         .map_err(|e| format!("starting the threads that run the sweep: {e}"))?;

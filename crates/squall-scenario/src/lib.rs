@@ -136,7 +136,11 @@ fn read_source(path: &Path) -> Result<String, ScenarioError> {
         return Err(too_large(n_bytes));
     }
     match String::from_utf8(bytes) {
-        Ok(s) => Ok(s),
+        // A byte-order mark, as some editors write, is not part of the text.
+        Ok(s) => Ok(match s.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => s,
+        }),
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let prefix = std::str::from_utf8(&e.as_bytes()[..valid]).expect("valid up to this byte");

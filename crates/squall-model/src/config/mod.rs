@@ -740,6 +740,26 @@ impl RateSchedule {
         r0 + (r1 - r0) * ((t.0 - t0.0) as f64 / span)
     }
 
+    /// The piece of the schedule that holds `t`: the highest rate on it (a piece is linear,
+    /// so that is one of its ends) and where it ends (`None` for the last, which lasts for
+    /// ever). Arrivals are thinned piece by piece at this bound, so a peak elsewhere in the
+    /// schedule, or past the end of the run, costs nothing here.
+    #[inline]
+    pub fn piece_at(&self, t: SimTime) -> (f64, Option<SimTime>) {
+        if let [(_, r)] = self.points[..] {
+            return (r, None);
+        }
+        let i = self.points.partition_point(|(at, _)| *at <= t);
+        if i == 0 {
+            return (self.points[0].1, Some(self.points[0].0));
+        }
+        if i == self.points.len() {
+            return (self.points[i - 1].1, None);
+        }
+        let ((_, r0), (t1, r1)) = (self.points[i - 1], self.points[i]);
+        (r0.max(r1), Some(t1))
+    }
+
     /// The highest rate anywhere in the schedule.
     pub fn max_rate(&self) -> f64 {
         self.points.iter().map(|p| p.1).fold(0.0, f64::max)
@@ -759,5 +779,23 @@ mod tests {
         assert_eq!(r.rate_at(s(20)), 50.0);
         assert_eq!(r.rate_at(s(99)), 50.0);
         assert_eq!(r.max_rate(), 200.0);
+    }
+
+    #[test]
+    fn pieces_bound_the_rate_on_them_and_say_where_they_end() {
+        let s = |x: u64| SimTime(x);
+        let r = RateSchedule { points: vec![(s(10), 100.0), (s(20), 200.0), (s(20), 50.0), (s(30), 0.0)] };
+        assert_eq!(r.piece_at(s(0)), (100.0, Some(s(10))));
+        assert_eq!(r.piece_at(s(10)), (200.0, Some(s(20))));
+        assert_eq!(r.piece_at(s(19)), (200.0, Some(s(20))));
+        // At a step the piece after it holds: the two points share the instant.
+        assert_eq!(r.piece_at(s(20)), (50.0, Some(s(30))));
+        assert_eq!(r.piece_at(s(30)), (0.0, None));
+        assert_eq!(RateSchedule::constant(7.0).piece_at(s(5)), (7.0, None));
+        for t in 0..40 {
+            let (bound, end) = r.piece_at(s(t));
+            assert!(r.rate_at(s(t)) <= bound, "t = {t}");
+            assert!(end.is_none_or(|e| e > s(t)), "t = {t}: a piece ends after the time it holds");
+        }
     }
 }

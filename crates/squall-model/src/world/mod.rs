@@ -146,7 +146,7 @@ struct ClientState {
     endpoint: crate::config::EndpointId,
     criticality: Criticality,
     load: Load,
-    /// Peak of the open-loop rate schedule (0 for closed loops), the thinning bound.
+    /// Peak of the open-loop rate schedule (0 for closed loops), for sizing the timer ring.
     max_rate: f64,
     arrivals_rng: StreamRng,
     think_rng: StreamRng,
@@ -780,30 +780,51 @@ impl World {
     }
 
     /// The next open-loop arrival strictly after `after` (or at it, for the first), by
-    /// thinning a Poisson process at the schedule's peak rate, or by stepping 1/rate for
-    /// constant spacing. `None` when no arrival falls within the run.
+    /// thinning a Poisson process at the peak rate of the schedule's current piece (moving to
+    /// the next piece when a candidate falls past this one's end, which the process's lack of
+    /// memory allows), or by stepping 1/rate for constant spacing. `None` when no arrival
+    /// falls within the run.
     fn next_arrival(&mut self, client: ClientId, after: SimTime, first: bool) -> Option<SimTime> {
         let end = self.cfg.duration.as_nanos();
         let c = &mut self.clients[client.0 as usize];
         let Load::Open { process, rate } = &c.load else { unreachable!("closed loop has no arrivals") };
-        let max_rate = c.max_rate;
-        if max_rate <= 0.0 {
+        if c.max_rate <= 0.0 {
             return None;
         }
         let mut t = after.as_nanos() as f64;
-        // Bounded: every step moves time forward by at least 1 ns or ends the search.
+        // Bounded: every step moves time forward by at least 1 ns, to the next piece of the
+        // schedule, or ends the search.
         loop {
             match process {
                 ArrivalProcess::Poisson => {
+                    let (bound, piece_end) = rate.piece_at(SimTime(round_ns(t)));
+                    let piece_end = piece_end.map(|e| e.as_nanos() as f64);
+                    if bound <= 0.0 {
+                        match piece_end {
+                            Some(e) if e <= end as f64 => {
+                                t = e;
+                                continue;
+                            }
+                            _ => return None,
+                        }
+                    }
                     let e: f64 = Exp1.sample(&mut c.arrivals_rng);
-                    t += e * 1e9 / max_rate;
+                    let next = t + e * 1e9 / bound;
+                    if let Some(e) = piece_end.filter(|e| next >= *e) {
+                        if e > end as f64 {
+                            return None;
+                        }
+                        t = e;
+                        continue;
+                    }
+                    t = next;
                     if t > end as f64 {
                         return None;
                     }
                     // Rounded once: the rate is asked and the arrival made at the same instant.
                     let at = SimTime(round_ns(t));
                     let r = rate.rate_at(at);
-                    if r >= max_rate || c.arrivals_rng.random::<f64>() * max_rate < r {
+                    if r >= bound || c.arrivals_rng.random::<f64>() * bound < r {
                         return Some(at);
                     }
                 }
@@ -811,10 +832,20 @@ impl World {
                     let now = SimTime(round_ns(t));
                     let r = rate.rate_at(now);
                     if r > 0.0 {
-                        if !first {
-                            t += 1e9 / r;
+                        if first {
+                            return (t <= end as f64).then_some(now);
                         }
-                        return (t <= end as f64).then(|| SimTime(round_ns(t)));
+                        t += 1e9 / r;
+                        if t > end as f64 {
+                            return None;
+                        }
+                        let at = SimTime(round_ns(t));
+                        if rate.rate_at(at) > 0.0 {
+                            return Some(at);
+                        }
+                        // The rate fell to zero before the gap ran out: no arrival until
+                        // it rises again (the next pass finds where).
+                        continue;
                     }
                     // A zero rate: jump to the next schedule point with a positive rate.
                     let next = rate.points.iter().find(|(at, r)| *at > now && *r > 0.0)?;

@@ -907,3 +907,42 @@ fn buckets_keep_the_exact_sum_of_their_success_latencies() {
         assert_eq!(b.latency_ok.sum_ns, u128::from(b.latency_ok.count) * 5_000_000);
     }
 }
+
+/// `single` with a fast service and the client's rate schedule replaced.
+fn scheduled(process: ArrivalProcess, points: Vec<(SimTime, f64)>, secs: u64) -> ModelConfig {
+    let mut cfg = single(1.0, 0.001, 1, 1000, 1000, false);
+    cfg.duration = SimDuration::from_secs(secs);
+    cfg.bucket_width = SimDuration::from_secs(1);
+    cfg.clients[0].load = Load::Open { process, rate: RateSchedule { points } };
+    cfg
+}
+
+#[test]
+fn a_peak_past_the_end_of_the_run_costs_nothing() {
+    // Thinning at the peak of the whole schedule drew 5e9 candidates for 500 arrivals.
+    let s = |x: u64| SimTime(x * 1_000_000_000);
+    let cfg = scheduled(ArrivalProcess::Poisson, vec![(s(0), 100.0), (s(3600), 100.0), (s(3600), 1e9)], 5);
+    let issued = run(&cfg).conservation.issued as f64;
+    // 500 expected, standard deviation about 22.
+    assert!((issued - 500.0).abs() < 5.0 * 22.4, "{issued} arrivals");
+}
+
+#[test]
+fn thinning_piece_by_piece_gives_the_integral_of_the_rate() {
+    // 1,000/s for 10 s, a step to 10,000/s, then a ramp down to 0 over 10 s: 10,000 +
+    // 50,000 arrivals expected, standard deviation sqrt(60,000) = 245 (Poisson).
+    let s = |x: u64| SimTime(x * 1_000_000_000);
+    let points = vec![(s(0), 1000.0), (s(10), 1000.0), (s(10), 10_000.0), (s(20), 0.0)];
+    let issued = run(&scheduled(ArrivalProcess::Poisson, points, 30)).conservation.issued as f64;
+    assert!((issued - 60_000.0).abs() < 5.0 * 245.0, "{issued} arrivals");
+}
+
+#[test]
+fn constant_arrivals_stop_at_a_step_to_zero() {
+    // 10/s from 0 to 1 s: arrivals at 0, 0.1, ..., 0.9 s and none at 1 s, when the rate is 0.
+    let s = |x: u64| SimTime(x * 1_000_000_000);
+    let points = vec![(s(0), 10.0), (s(1), 10.0), (s(1), 0.0), (s(2), 0.0), (s(2), 10.0)];
+    let cfg = scheduled(ArrivalProcess::Constant, points, 3);
+    // ... and again from 2 s: 2.0, 2.1, ..., 3.0 s (the end is inclusive).
+    assert_eq!(run(&cfg).conservation.issued, 10 + 11);
+}

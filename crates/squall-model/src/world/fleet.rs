@@ -380,14 +380,22 @@ impl World {
         self.services[s.0 as usize].split = split;
     }
 
-    /// Rebuilds a consistent-hash balancer's table over the endpoints; hosts are named by
-    /// service and ordinal, so a replaced instance is a new host.
+    /// Marks a consistent-hash balancer's table out of date after its endpoints changed;
+    /// the next pick rebuilds it ([`World::build_hash`]).
     pub(super) fn refresh_hash(&mut self, s: ServiceId) {
-        let svc = &self.services[s.0 as usize];
         let kind = self.cfg.services[s.0 as usize].balancer;
-        if !matches!(kind, BalancerKind::RingHash | BalancerKind::Maglev) {
-            return;
+        if matches!(kind, BalancerKind::RingHash | BalancerKind::Maglev) {
+            self.services[s.0 as usize].hash_stale = true;
         }
+    }
+
+    /// Rebuilds a consistent-hash balancer's table over the endpoints; hosts are named by
+    /// service and ordinal, so a replaced instance is a new host. The table depends only on
+    /// the endpoints, so building it late picks exactly as building it at each change did.
+    #[cold]
+    pub(super) fn build_hash(&mut self, s: ServiceId) {
+        let kind = self.cfg.services[s.0 as usize].balancer;
+        let svc = &self.services[s.0 as usize];
         let names: Vec<String> = self
             .lb_pool(s)
             .iter()
@@ -398,7 +406,10 @@ impl World {
             BalancerKind::RingHash => HashTable::Ring(squall_policy::RingHash::new(&hosts)),
             _ => HashTable::Maglev(squall_policy::Maglev::new(&hosts)),
         });
-        self.services[s.0 as usize].hash = table;
+        let svc = &mut self.services[s.0 as usize];
+        svc.hash = table;
+        svc.hash_stale = false;
+        svc.hash_builds += 1;
     }
 
     /// Recounts `inst` in its version's series.

@@ -299,8 +299,14 @@ struct ServiceState {
     routed: Option<(u32, u32)>,
     /// With `routed`: the endpoints of the routed version, and the others.
     split: [Vec<u32>; 2],
-    /// Consistent-hash balancers: the table over the endpoints, rebuilt when they change.
+    /// Consistent-hash balancers: the table over the endpoints (`None` while there are
+    /// none), rebuilt at the first pick after they change, so that instances joining one
+    /// after another (a fleet starting, a rollout) cost one build rather than one each.
     hash: Option<fleet::HashTable>,
+    /// The endpoints changed since `hash` was built.
+    hash_stale: bool,
+    /// Tables built, for the tests.
+    hash_builds: u64,
     /// Outlier detection, the panic threshold and slow start.
     health: lb::LbHealth,
     routing_rng: StreamRng,
@@ -533,6 +539,8 @@ impl World {
                 routed: None,
                 split: [Vec::new(), Vec::new()],
                 hash: None,
+                hash_stale: false,
+                hash_builds: 0,
                 health: lb::LbHealth::new(sc, seed),
                 routing_rng: stream(seed, &format!("services/{}/routing", sc.name)),
                 skew_since: None,

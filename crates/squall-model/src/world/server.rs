@@ -79,6 +79,9 @@ impl World {
             self.services[s].fleet.panic_picks += 1;
         }
         let side = self.routed_side(service);
+        if self.services[s].hash_stale {
+            self.build_hash(service);
+        }
         if self.services[s].hash.is_some() {
             let key = self.session_key(r);
             let svc = &self.services[s];

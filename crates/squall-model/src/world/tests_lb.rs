@@ -358,3 +358,19 @@ fn least_outstanding_picks_follow_every_change_of_the_pools() {
     assert!(v1 > 0, "v1 answered {v1}");
     assert!(v2 > 0, "the routed side answered {v2}");
 }
+
+#[test]
+fn a_hash_table_is_built_once_for_a_fleet_that_joins_together() {
+    // 200 instances join at the start, one after another: one table, built at the first
+    // pick, where a build per join made start-up quadratic.
+    for kind in [BalancerKind::RingHash, BalancerKind::Maglev] {
+        let mut cfg = world(vec![leaf("s", 200, 1, 10, constant_ms(1.0))], 1000.0, 5);
+        cfg.services[0].balancer = kind;
+        let mut r = Run::new(&cfg);
+        at(&mut r, 2, |w| {
+            assert_eq!(w.services[0].hash_builds, 1, "{kind:?}");
+            assert!(!w.services[0].hash_stale);
+            assert_eq!(w.services[0].endpoints.len(), 200);
+        });
+    }
+}

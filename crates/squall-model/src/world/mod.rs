@@ -1020,14 +1020,15 @@ impl World {
     /// Each client group's requests by the version that answered them, for services with
     /// more than one version.
     fn served_by(&self) -> Vec<Vec<crate::output::ServedBy>> {
+        // Found once, not per client: clients x services was quadratic in a large model.
+        let versioned: Vec<usize> =
+            (0..self.services.len()).filter(|&s| self.services[s].versions.len() >= 2).collect();
         self.clients
             .iter()
             .map(|c| {
                 let mut out = Vec::new();
-                for (s, svc) in self.services.iter().enumerate() {
-                    if svc.versions.len() < 2 {
-                        continue;
-                    }
+                for &s in &versioned {
+                    let svc = &self.services[s];
                     for v in 0..svc.versions.len() {
                         let counts = &c.served[svc.version_base as usize + v];
                         if counts.total() > 0 {
@@ -1060,14 +1061,14 @@ impl World {
             ended + in_flight,
             "requests leaked or duplicated: issued {issued}, ended {ended}, in flight {in_flight}"
         );
-        for (s, svc) in self.services.iter().enumerate() {
-            let held: u64 = self
-                .instances
-                .iter()
-                .filter(|i| i.service.0 as usize == s)
-                .map(|i| u64::from(i.outstanding))
-                .sum::<u64>()
-                + svc.shared_queue.items.len() as u64;
+        // What each service's instances hold, in one pass over the instances (a pass per
+        // service made the check quadratic in the size of the model).
+        let mut held: Vec<u64> =
+            self.services.iter().map(|svc| svc.shared_queue.items.len() as u64).collect();
+        for i in &self.instances {
+            held[i.service.0 as usize] += u64::from(i.outstanding);
+        }
+        for ((s, svc), held) in self.services.iter().enumerate().zip(held) {
             assert_eq!(
                 svc.arrivals,
                 svc.completed + svc.rejected + svc.dropped + held,
@@ -1303,6 +1304,8 @@ pub struct Run {
     max_events: u64,
     stop: Option<StopReason>,
     footprint_max: usize,
+    /// Events handled when the footprint was last measured.
+    footprint_events: u64,
 }
 
 impl Run {
@@ -1319,6 +1322,7 @@ impl Run {
             max_events: config.limits.max_events,
             stop: None,
             footprint_max: 0,
+            footprint_events: 0,
         }
     }
 
@@ -1330,9 +1334,17 @@ impl Run {
         }
         let target = until.min(self.duration);
         let pause = self.sim.run_until(target);
-        let n_pending = self.sim.scheduler().n_pending();
-        let footprint = self.sim.model.footprint_bytes(n_pending);
-        self.footprint_max = self.footprint_max.max(footprint);
+        // Measuring visits every instance and service, so it waits until at least that many
+        // events have run since the last time: a thousand progress steps over a model of
+        // 10,000 services would otherwise cost more than the run.
+        let w = &self.sim.model;
+        let n_events = self.sim.n_events();
+        if n_events - self.footprint_events >= (w.instances.len() + w.services.len()) as u64 {
+            self.footprint_events = n_events;
+            let n_pending = self.sim.scheduler().n_pending();
+            let footprint = self.sim.model.footprint_bytes(n_pending);
+            self.footprint_max = self.footprint_max.max(footprint);
+        }
         let stop = match pause {
             Pause::Reached | Pause::Idle if target >= self.duration => StopReason::Completed,
             Pause::Idle => {

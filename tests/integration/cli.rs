@@ -135,6 +135,28 @@ fn more_jobs_than_runs_start_no_more_threads_than_runs() {
 }
 
 #[test]
+fn a_closed_stdout_ends_quietly_with_the_report_written() {
+    // `squall run FILE | head -1`: the reader goes away after one line.
+    let dir = temp_dir("pipe");
+    std::fs::write(dir.join("s.ron"), GOOD).unwrap();
+    for args in [&["run", "s.ron", "--out", "out"][..], &["explain"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_squall"))
+            .args(args)
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // closed before anything is read
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+    }
+    assert!(dir.join("out/summary.json").exists());
+}
+
+#[test]
 fn a_runaway_scenario_stops_and_names_the_limit() {
     let dir = temp_dir("runaway");
     std::fs::write(dir.join("s.ron"), GOOD).unwrap();

@@ -192,14 +192,14 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     if shard.count > 1 {
         let path = write_shard(&dir, shard, &squall_explore::check_to_json(&meta, shard, &result))?;
         let failed = result.cases.iter().filter(|c| c.verdicts.iter().any(|v| !v.passed)).count();
-        println!(
+        sayln!(
             "shard {}/{}: {} cases, {failed} with a failing invariant; merge the shards with `squall merge {}`",
             shard.index,
             shard.count,
             result.cases.len(),
             dir.display()
         );
-        println!("shard: {}", path.display());
+        sayln!("shard: {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
     finish_check(&dir, &meta, &result, (!a.no_regressions).then_some(regressions_path.as_path()))
@@ -212,14 +212,14 @@ fn finish_check(
     result: &CheckResult,
     regressions: Option<&Path>,
 ) -> Result<ExitCode> {
-    print!("{}", squall_report::check_table(meta, result));
     let written = squall_report::write_check(dir, meta, result)
         .with_context(|| format!("writing the check to {}", dir.display()))?;
-    println!("report: {} ({} files)", dir.display(), written.len());
+    say!("{}", squall_report::check_table(meta, result));
+    sayln!("report: {} ({} files)", dir.display(), written.len());
     if let Some(path) = regressions {
         let added = save_regressions(path, meta, result)?;
         if added > 0 {
-            println!("saved {added} failing cases to {}; they run first next time", path.display());
+            sayln!("saved {added} failing cases to {}; they run first next time", path.display());
         }
     }
     Ok(if squall_report::check_passed(meta, result) {
@@ -469,14 +469,14 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
     let dir = a.out.unwrap_or_else(|| crate::report_dir(&a.file, "-sweep"));
     if shard.count > 1 {
         let path = write_shard(&dir, shard, &squall_explore::sweep_to_json(&meta, shard, total, &rows))?;
-        println!(
+        sayln!(
             "shard {}/{}: {} runs; merge the shards with `squall merge {}`",
             shard.index,
             shard.count,
             rows.len(),
             dir.display()
         );
-        println!("shard: {}", path.display());
+        sayln!("shard: {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
     finish_sweep(&dir, &meta, &rows)
@@ -487,10 +487,10 @@ fn finish_sweep(
     meta: &squall_explore::SweepMeta,
     rows: &[squall_explore::RunRow],
 ) -> Result<ExitCode> {
-    print!("{}", squall_report::sweep_table(meta, rows));
     let written = squall_report::write_sweep(dir, meta, rows)
         .with_context(|| format!("writing the sweep to {}", dir.display()))?;
-    println!("report: {} ({} files)", dir.display(), written.len());
+    say!("{}", squall_report::sweep_table(meta, rows));
+    sayln!("report: {} ({} files)", dir.display(), written.len());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,8 +16,36 @@ use std::io::IsTerminal as _;
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `print!` that never panics: once stdout is closed (`squall run FILE | head -3`), what
+/// follows is dropped quietly, and the command still finishes its work (its report is
+/// written first anyway) and exits with its own code.
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::say_fmt(format_args!($($arg)*)) };
+}
+
+/// `println!` that never panics; see [`say!`].
+macro_rules! sayln {
+    () => { $crate::say_fmt(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::say_fmt(format_args!("{}\n", format_args!($($arg)*))) };
+}
 
 mod explore;
+
+/// Set once writing to stdout failed (a closed pipe): nothing more is printed.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+fn say_fmt(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if out.write_fmt(args).and_then(|()| out.flush()).is_err() {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
 
 #[derive(Parser)]
 #[command(name = "squall", version, about = "Deterministic simulation of distributed-system incidents")]
@@ -152,12 +180,18 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             let output = run_chunked(&scenario.config, |per_mille| bar.set_position(per_mille));
             bar.finish_and_clear();
             let meta = meta(&scenario);
-            print!("{}", squall_report::summary_table(&meta, &output));
-            if !no_report {
+            // The report first: whatever happens to stdout, it is on disk.
+            let report = if no_report {
+                None
+            } else {
                 let dir = out.unwrap_or_else(|| report_dir(&file, ""));
                 let written = squall_report::write_report(&dir, &meta, &output)
                     .with_context(|| format!("writing the report to {}", dir.display()))?;
-                println!("report: {} ({} files)", dir.display(), written.len());
+                Some((dir, written.len()))
+            };
+            say!("{}", squall_report::summary_table(&meta, &output));
+            if let Some((dir, n)) = report {
+                sayln!("report: {} ({n} files)", dir.display());
             }
             Ok(stop_code(&output))
         }
@@ -170,7 +204,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Validate { file, set } => {
             let scenario = load(&file, &set)?;
             let c = &scenario.config;
-            println!(
+            sayln!(
                 "{}: ok: scenario `{}`, {} services, {} client groups, duration {}, seed {}",
                 file.display(),
                 scenario.name,
@@ -182,12 +216,12 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { field: None } => {
-            print!("{}", squall_scenario::reference());
+            say!("{}", squall_scenario::reference());
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { field: Some(field) } => match squall_scenario::explain(&field) {
             Some(text) => {
-                println!("{text}");
+                sayln!("{text}");
                 Ok(ExitCode::SUCCESS)
             }
             None => {
@@ -345,14 +379,14 @@ fn compare(
         .map(|(name, outs)| (name, outs.into_iter().next().expect("every variant ran at least one seed")))
         .collect();
     let emphasis = if std::io::stdout().is_terminal() { Emphasis::Ansi } else { Emphasis::Plain };
-    print!("{}", squall_report::comparison_table(&meta, &runs, emphasis));
-    if let Some(over) = &over {
-        print!("{}", squall_report::seeds_table(over));
-    }
     let dir = out.unwrap_or_else(|| report_dir(file, "-compare"));
     let written = squall_report::write_comparison(&dir, &meta, &runs, over.as_ref())
         .with_context(|| format!("writing the comparison to {}", dir.display()))?;
-    println!("report: {} ({} files)", dir.display(), written.len());
+    say!("{}", squall_report::comparison_table(&meta, &runs, emphasis));
+    if let Some(over) = &over {
+        say!("{}", squall_report::seeds_table(over));
+    }
+    sayln!("report: {} ({} files)", dir.display(), written.len());
 
     for warning in &warnings {
         eprintln!("warning: {warning}");
@@ -436,20 +470,20 @@ fn bench(file: &Path, set: &[Override], repeat: u32) -> Result<ExitCode> {
     let (out, footprint) = last.expect("repeat >= 1");
     let requests: u64 = out.clients.iter().map(|c| c.issued).sum();
     let attempts: u64 = out.services.iter().map(|s| s.arrivals).sum();
-    println!("scenario           {}", scenario.name);
-    println!("simulated          {:.1} s", out.end.as_secs_f64());
-    println!("wall (best of {repeat})    {best:.3} s");
-    println!("model              {} services, {} client groups", out.services.len(), out.clients.len());
-    println!("events             {} ({:.2} M/s)", out.n_events, out.n_events as f64 / best / 1e6);
-    println!("wall per event     {:.0} ns", best * 1e9 / out.n_events.max(1) as f64);
-    println!("client requests    {requests} ({:.2} M/s)", requests as f64 / best / 1e6);
-    println!("service requests   {attempts} ({:.2} M/s)", attempts as f64 / best / 1e6);
-    println!(
+    sayln!("scenario           {}", scenario.name);
+    sayln!("simulated          {:.1} s", out.end.as_secs_f64());
+    sayln!("wall (best of {repeat})    {best:.3} s");
+    sayln!("model              {} services, {} client groups", out.services.len(), out.clients.len());
+    sayln!("events             {} ({:.2} M/s)", out.n_events, out.n_events as f64 / best / 1e6);
+    sayln!("wall per event     {:.0} ns", best * 1e9 / out.n_events.max(1) as f64);
+    sayln!("client requests    {requests} ({:.2} M/s)", requests as f64 / best / 1e6);
+    sayln!("service requests   {attempts} ({:.2} M/s)", attempts as f64 / best / 1e6);
+    sayln!(
         "state footprint    {:.1} MiB (request table, queues, pending events)",
         footprint as f64 / 1048576.0
     );
     if let Some(kib) = peak_rss_kib() {
-        println!("peak RSS           {:.1} MiB", kib as f64 / 1024.0);
+        sayln!("peak RSS           {:.1} MiB", kib as f64 / 1024.0);
     }
     Ok(stop_code(&out))
 }

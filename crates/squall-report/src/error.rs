@@ -24,6 +24,16 @@ pub enum ReportError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// The output directory exists and holds files, but none that a report writes: it is
+    /// not replaced, so that `--out` pointed at the wrong place loses nothing.
+    #[error(
+        "{} is not a squall report directory (it holds other files); choose a new or empty directory for --out",
+        path.display()
+    )]
+    NotAReport {
+        /// The directory asked for.
+        path: PathBuf,
+    },
     /// The variants of a comparison cannot be written as given: there are none, two share a
     /// name, or a name cannot be a directory name (empty, `.` or `..`, a path separator or a
     /// control character, or the name of a comparison file).

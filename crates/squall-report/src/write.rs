@@ -40,9 +40,75 @@ fn write_files(dir: &Path, files: Files, written: &mut Vec<PathBuf>) -> Result<(
     Ok(())
 }
 
+/// Files whose presence marks a directory as one a report wrote (and may replace).
+const REPORT_MARKERS: [&str; 5] =
+    ["summary.json", "comparison.json", "check.json", "points.csv", "index.html"];
+
+/// Writes a whole report into `dir` at once: `fill` writes it into a fresh staging directory
+/// beside `dir`, which then takes `dir`'s place. An earlier report there is replaced as a
+/// whole (no stale file of it stays), and a run killed while writing leaves the staging
+/// directory (`.NAME.partial-PID`), never a half-written report under the real name. Returns
+/// the paths written, as they are once in place.
+///
+/// A `dir` that holds files but none a report writes is refused ([`ReportError::NotAReport`]).
+fn write_staged(
+    dir: &Path,
+    fill: impl FnOnce(&Path, &mut Vec<PathBuf>) -> Result<(), ReportError>,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let create_err = |source| ReportError::CreateDir { path: dir.to_path_buf(), source };
+    let name = match dir.file_name() {
+        Some(name) => name.to_string_lossy().into_owned(),
+        // `.`, `..` or a root: there is no sibling to stage in, nor a name to swap.
+        None => {
+            let abs = std::path::absolute(dir).map_err(create_err)?;
+            if abs.file_name().is_none() {
+                return Err(ReportError::NotAReport { path: dir.to_path_buf() });
+            }
+            return write_staged(&abs, fill);
+        }
+    };
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(create_err)?;
+    let existing = match std::fs::read_dir(dir) {
+        Ok(entries) => Some(entries.filter_map(Result::ok).map(|e| e.file_name()).collect::<Vec<_>>()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(create_err(e)),
+    };
+    if let Some(names) = &existing {
+        if !names.is_empty() && !names.iter().any(|n| REPORT_MARKERS.iter().any(|m| n == *m)) {
+            return Err(ReportError::NotAReport { path: dir.to_path_buf() });
+        }
+    }
+    let pid = std::process::id();
+    let staging = parent.join(format!(".{name}.partial-{pid}"));
+    let _ = std::fs::remove_dir_all(&staging);
+    let mut written = Vec::new();
+    if let Err(e) = fill(&staging, &mut written) {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if existing.is_some() {
+        let old = parent.join(format!(".{name}.old-{pid}"));
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(dir, &old).map_err(create_err)?;
+        if let Err(e) = std::fs::rename(&staging, dir) {
+            let _ = std::fs::rename(&old, dir);
+            return Err(create_err(e));
+        }
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&staging, dir).map_err(create_err)?;
+    }
+    Ok(written
+        .into_iter()
+        .map(|p| dir.join(p.strip_prefix(&staging).expect("written under staging")))
+        .collect())
+}
+
 /// Writes `summary.json`, `timeseries.csv` (then `fleet.csv` and `flows.csv` when the run
 /// has versions or flows), the SVG plots and `index.html` into `dir`
-/// (created with its parents if missing; existing files of those names are replaced) and
+/// (created with its parents if missing; a report already there is replaced as a whole: see
+/// `write_staged`) and
 /// returns the paths written, in that order.
 ///
 /// Everything is rendered before the first file is written, so a drawing error leaves the
@@ -53,9 +119,7 @@ fn write_files(dir: &Path, files: Files, written: &mut Vec<PathBuf>) -> Result<(
 /// [`ReportError::Plot`] if a chart cannot be drawn.
 pub fn write_report(dir: &Path, meta: &ReportMeta, out: &RunOutput) -> Result<Vec<PathBuf>, ReportError> {
     let files = render_report(meta, out)?;
-    let mut written = Vec::with_capacity(files.len());
-    write_files(dir, files, &mut written)?;
-    Ok(written)
+    write_staged(dir, |d, written| write_files(d, files, written))
 }
 
 /// Writes a comparison into `dir`: `comparison.json`, `comparison.csv`, `seeds.csv` (only
@@ -96,12 +160,13 @@ pub fn write_comparison(
         .map(|(name, out)| Ok((name, render_report(&meta.variant_meta(out), out)?)))
         .collect::<Result<Vec<_>, ReportError>>()?;
 
-    let mut written = Vec::new();
-    write_files(dir, top, &mut written)?;
-    for (name, files) in per_variant {
-        write_files(&dir.join(name), files, &mut written)?;
-    }
-    Ok(written)
+    write_staged(dir, |d, written| {
+        write_files(d, top, written)?;
+        for (name, files) in per_variant {
+            write_files(&d.join(name), files, written)?;
+        }
+        Ok(())
+    })
 }
 
 /// Writes a check into `dir`: `check.json`, `cases.csv`, `summary.txt` (the verdict table)
@@ -122,9 +187,7 @@ pub fn write_check(
     if !result.regressions.is_empty() {
         files.push(("regressions.csv".to_string(), crate::check_regressions_csv(meta, result)));
     }
-    let mut written = Vec::with_capacity(files.len());
-    write_files(dir, files, &mut written)?;
-    Ok(written)
+    write_staged(dir, |d, written| write_files(d, files, written))
 }
 
 /// Writes a sweep into `dir`: `points.csv`, `runs.csv`, `summary.txt` (the table) and the
@@ -144,9 +207,7 @@ pub fn write_sweep(
         ("summary.txt".to_string(), crate::sweep_table(meta, rows)),
     ];
     files.extend(crate::sweep_plots(meta, rows)?);
-    let mut written = Vec::with_capacity(files.len());
-    write_files(dir, files, &mut written)?;
-    Ok(written)
+    write_staged(dir, |d, written| write_files(d, files, written))
 }
 
 /// Top-level files of a comparison, which no variant directory may be named.
@@ -371,6 +432,40 @@ mod tests {
         }
         let err = write_comparison(&temp_dir("compare-none"), &compare_meta(), &[], None).unwrap_err();
         assert!(err.to_string().contains("no variants"), "{err}");
+    }
+
+    #[test]
+    fn a_new_report_replaces_the_old_one_whole_and_leaves_nothing_beside_it() {
+        let parent = temp_dir("replace");
+        let dir = parent.join("r");
+        write_report(&dir, &meta(), &policy_output()).unwrap();
+        std::fs::write(dir.join("stale.svg"), "from an earlier run").unwrap();
+        let written = write_report(&dir, &meta(), &sample_output()).unwrap();
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut expected = file_names(&written);
+        expected.sort();
+        assert_eq!(on_disk, expected, "only the new report's files");
+        assert!(written.iter().all(|p| p.starts_with(&dir) && p.exists()));
+        let beside: Vec<_> = std::fs::read_dir(&parent).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(beside, vec![std::ffi::OsString::from("r")], "no staging or old directory left");
+        std::fs::remove_dir_all(&parent).unwrap();
+    }
+
+    #[test]
+    fn a_directory_of_other_files_is_not_replaced() {
+        let dir = temp_dir("not-a-report");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+        let err = write_report(&dir, &meta(), &sample_output()).unwrap_err();
+        assert!(matches!(err, ReportError::NotAReport { .. }), "{err:?}");
+        assert!(err.to_string().contains("not a squall report directory"), "{err}");
+        assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::build::{index, key, problem, under, Pending};
 use crate::error::unknown_name;
 use crate::locate::Seg;
 use crate::spec::ScenarioSpec;
-use crate::spec_checks::{EvidenceSpec, InvariantSpec};
+use crate::spec::{EvidenceSpec, InvariantSpec};
 
 /// The invariants of `spec`, in file order; problems go to `pending`.
 pub(crate) fn build_invariants(

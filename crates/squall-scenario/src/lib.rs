@@ -32,7 +32,6 @@ mod locate;
 mod overrides;
 mod read;
 mod spec;
-mod spec_checks;
 
 use std::io::Read as _;
 use std::path::Path;

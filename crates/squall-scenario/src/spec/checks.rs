@@ -7,7 +7,7 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-use crate::spec::{PosDur, TargetSpec};
+use super::{PosDur, TargetSpec};
 
 /// Most explored parameters.
 pub(crate) const N_AXES_MAX: usize = 32;

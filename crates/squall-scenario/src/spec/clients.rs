@@ -2,6 +2,16 @@
 
 use super::*;
 
+use squall_kernel::SimTime;
+use squall_model::{
+    ArrivalProcess, ClientConfig, Criticality, EndpointId, Load, RateSchedule, ServiceConfig, ServiceId,
+};
+use squall_model::{FlowCondition, FlowConfig, FlowStep};
+
+use crate::build::{id_of, index, path, problem, u32_of, under, Pending};
+use crate::error::{unknown_name, unknown_name_in};
+use crate::locate::Seg;
+
 with_call_policy! {
     /// One client group.
     #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -165,4 +175,287 @@ impl From<ScheduleSpec> for Vec<ScheduleEntrySpec> {
     fn from(s: ScheduleSpec) -> Self {
         s.0
     }
+}
+
+// Building: checks across fields and entities, and the conversion to the model's
+// configuration.
+
+pub(crate) fn build_clients(
+    spec: &ScenarioSpec,
+    services: &[ServiceConfig],
+    flags: &[String],
+    pending: &mut Vec<Pending>,
+) -> Vec<ClientConfig> {
+    if spec.clients.0.is_empty() {
+        problem(pending, path(&["clients"]), "at least one client group is needed".to_string());
+    }
+    let mut clients = Vec::with_capacity(spec.clients.0.len());
+    for (name, c) in &spec.clients.0 {
+        let at = path(&["clients", name]);
+        let (target, flow) = match (&c.target, &c.flow) {
+            (Some(t), None) => {
+                (resolve(spec, &t.service, &t.endpoint, &under(&at, &["target"]), pending), None)
+            }
+            (None, Some(steps)) => {
+                let flow = build_flow(spec, services, steps, &under(&at, &["flow"]), flags, pending);
+                let first = flow.as_ref().map(|f| (f.steps[0].service, f.steps[0].endpoint));
+                (first, flow)
+            }
+            (Some(_), Some(_)) => {
+                pending.push(Pending {
+                    paths: vec![under(&at, &["flow"]), under(&at, &["target"])],
+                    anchor: None,
+                    message: "give either `target` (one request per arrival) or `flow` (a multi-step user \
+                              flow), not both"
+                        .to_string(),
+                });
+                (None, None)
+            }
+            (None, None) => {
+                problem(
+                    pending,
+                    at.clone(),
+                    "missing `target`: a client group needs a `target`, or a `flow` of steps".to_string(),
+                );
+                (None, None)
+            }
+        };
+        let load = match &c.arrivals {
+            ArrivalsSpec::Poisson { rate } => open(ArrivalProcess::Poisson, rate.0, &c.schedule.0),
+            ArrivalsSpec::Constant { rate } => open(ArrivalProcess::Constant, rate.0, &c.schedule.0),
+            ArrivalsSpec::Closed { users, think } => {
+                if !c.schedule.0.is_empty() {
+                    pending.push(Pending {
+                        paths: vec![
+                            path(&["clients", name, "schedule"]),
+                            path(&["clients", name, "arrivals"]),
+                        ],
+                        anchor: None,
+                        message: "a schedule changes the rate of open-loop arrivals (Poisson or Constant); \
+                                  Closed arrivals have no rate to change"
+                            .to_string(),
+                    });
+                }
+                Load::Closed { users: u32_of(users.0, "users"), think: think.dist.clone() }
+            }
+        };
+        if c.propagate_deadline.is_some() {
+            problem(
+                pending,
+                path(&["clients", name, "propagate_deadline"]),
+                "a client group has no caller, so it has no deadline to pass on; give it a `timeout`, \
+                 and `propagate_deadline` to the `dependencies` of the services it calls"
+                    .to_string(),
+            );
+        }
+        if let Some(FallbackSpec::Failover { .. }) = &c.fallback {
+            problem(
+                pending,
+                path(&["clients", name, "fallback"]),
+                "a client group has one target and no caller to fail over for it; give `Failover` to \
+                 the `dependencies` of the service that calls the provider"
+                    .to_string(),
+            );
+        }
+        let policy = call_policy(c.policy(), &path(&["clients", name]), pending);
+        // An unresolved client is left out; the problem recorded for it fails the build.
+        if let Some((service, endpoint)) = target {
+            clients.push(ClientConfig {
+                name: name.clone(),
+                service,
+                endpoint,
+                load,
+                policy,
+                criticality: match c.criticality {
+                    CriticalitySpec::CriticalPlus => Criticality::CriticalPlus,
+                    CriticalitySpec::Critical => Criticality::Critical,
+                    CriticalitySpec::SheddablePlus => Criticality::SheddablePlus,
+                    CriticalitySpec::Sheddable => Criticality::Sheddable,
+                },
+                flow,
+            });
+        }
+    }
+    clients
+}
+
+/// A client's flow; `at` is `clients.NAME.flow`. `None` when a step does not resolve.
+pub(crate) fn build_flow(
+    spec: &ScenarioSpec,
+    services: &[ServiceConfig],
+    steps: &[FlowStepSpec],
+    at: &[Seg],
+    flags: &[String],
+    pending: &mut Vec<Pending>,
+) -> Option<FlowConfig> {
+    if steps.is_empty() {
+        problem(pending, at.to_vec(), "a flow needs at least one step".to_string());
+        return None;
+    }
+    let mut out = Vec::with_capacity(steps.len());
+    // Each step's target, once resolved, to check that the flags conditions name can be set.
+    let mut targets: Vec<Option<(ServiceId, EndpointId)>> = Vec::with_capacity(steps.len());
+    for (i, st) in steps.iter().enumerate() {
+        let s_at = index(at, i);
+        if let Err(e) = crate::spec::check_name(&st.name) {
+            problem(pending, under(&s_at, &["name"]), e);
+        } else if let Some(j) = steps[..i].iter().position(|o| o.name == st.name) {
+            problem(
+                pending,
+                under(&s_at, &["name"]),
+                format!("the step name `{}` is also used by flow[{j}]; give each step its own name", st.name),
+            );
+        }
+        let target =
+            resolve(spec, &st.target.service, &st.target.endpoint, &under(&s_at, &["target"]), pending);
+        let when = match &st.when {
+            WhenSpec::Always => Some(FlowCondition::Always),
+            WhenSpec::ServedBy { step, version } | WhenSpec::NotServedBy { step, version } => {
+                let (variant, is) = match &st.when {
+                    WhenSpec::ServedBy { .. } => ("ServedBy", true),
+                    _ => ("NotServedBy", false),
+                };
+                let w_at = under(&s_at, &["when", variant]);
+                let step_index = earlier_step(steps, i, step, &w_at, pending);
+                let version_index = step_index.and_then(|j| targets[j]).and_then(|(service, _)| {
+                    let s = &services[service.0 as usize];
+                    let names: Vec<&str> = (0..s.n_versions()).map(|v| s.version_name(v)).collect();
+                    let found = names.iter().position(|n| n == version);
+                    if found.is_none() {
+                        pending.push(Pending {
+                            paths: vec![under(&w_at, &["version"])],
+                            anchor: Some(version.clone()),
+                            message: unknown_name_in(
+                                "version",
+                                version,
+                                &format!(" of service `{}`", s.name),
+                                &names,
+                            ),
+                        });
+                    }
+                    found
+                });
+                match (step_index, version_index) {
+                    (Some(step), Some(version)) => {
+                        Some(FlowCondition::ServedBy { step: id_of(step), version: id_of(version), is })
+                    }
+                    _ => None,
+                }
+            }
+            WhenSpec::Flag { step, flag } | WhenSpec::NotFlag { step, flag } => {
+                let (variant, set) = match &st.when {
+                    WhenSpec::Flag { .. } => ("Flag", true),
+                    _ => ("NotFlag", false),
+                };
+                let w_at = under(&s_at, &["when", variant]);
+                let step_index = earlier_step(steps, i, step, &w_at, pending);
+                let flag_index = flags.iter().position(|f| f == flag);
+                if flag_index.is_none() {
+                    let known: Vec<&str> = flags.iter().map(String::as_str).collect();
+                    let message = if known.is_empty() {
+                        format!(
+                            "unknown flag `{flag}`: no endpoint sets any flag (see an endpoint's `flags`)"
+                        )
+                    } else {
+                        unknown_name("flag", flag, &known)
+                    };
+                    pending.push(Pending {
+                        paths: vec![under(&w_at, &["flag"])],
+                        anchor: Some(flag.clone()),
+                        message,
+                    });
+                }
+                if let (Some(j), Some(f)) = (step_index, flag_index) {
+                    if let Some((service, endpoint)) = targets[j] {
+                        let s = &services[service.0 as usize];
+                        let e = endpoint.0 as usize;
+                        let sets = (0..s.n_versions())
+                            .filter_map(|v| s.version_endpoint(v, e))
+                            .any(|ep| ep.flags & (1u64 << f) != 0);
+                        if !sets {
+                            let (target, what) =
+                                (&steps[j].target, if set { "never hold" } else { "always hold" });
+                            pending.push(Pending {
+                                paths: vec![under(&w_at, &["flag"])],
+                                anchor: Some(flag.clone()),
+                                message: format!(
+                                    "no version of `{}.{}`, which step `{step}` calls, sets `{flag}`, so this \
+                                     condition would {what}",
+                                    target.service, target.endpoint
+                                ),
+                            });
+                        }
+                    }
+                }
+                match (step_index, flag_index) {
+                    (Some(step), Some(flag)) => {
+                        Some(FlowCondition::Flag { step: id_of(step), flag: id_of(flag), set })
+                    }
+                    _ => None,
+                }
+            }
+        };
+        targets.push(target);
+        if let (Some((service, endpoint)), Some(when)) = (target, when) {
+            out.push(FlowStep {
+                name: st.name.clone(),
+                service,
+                endpoint,
+                delay: st.delay.dist.clone(),
+                when,
+            });
+        }
+    }
+    (out.len() == steps.len()).then_some(FlowConfig { steps: out })
+}
+
+/// The index of the earlier step a condition of step `i` names, or a located problem.
+pub(crate) fn earlier_step(
+    steps: &[FlowStepSpec],
+    i: usize,
+    step: &str,
+    w_at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> Option<usize> {
+    let earlier: Vec<&str> = steps[..i].iter().map(|o| o.name.as_str()).collect();
+    let found = earlier.iter().position(|n| *n == step);
+    if found.is_none() {
+        let message = match steps[i..].iter().position(|o| o.name == step) {
+            Some(0) => format!("a step cannot depend on itself: `{step}` is this step"),
+            Some(k) => {
+                format!(
+                    "a condition may only name an earlier step, but `{step}` is flow[{}], after this one",
+                    i + k
+                )
+            }
+            None if earlier.is_empty() => {
+                format!("unknown step `{step}`: the first step has no earlier step to depend on")
+            }
+            None => unknown_name("step", step, &earlier),
+        };
+        pending.push(Pending {
+            paths: vec![under(w_at, &["step"])],
+            anchor: Some(step.to_string()),
+            message,
+        });
+    }
+    found
+}
+
+/// The rate schedule: `(0, rate)`, then for each entry the current rate at its start and the
+/// new rate at its end (the same instant for a step).
+pub(crate) fn open(process: ArrivalProcess, rate: f64, schedule: &[ScheduleEntrySpec]) -> Load {
+    let mut points = vec![(SimTime::ZERO, rate)];
+    let mut current = rate;
+    for step in schedule {
+        let (start, end, next) = match step {
+            ScheduleEntrySpec::Step { at, rate } => (at.ns, at.ns, rate.0),
+            ScheduleEntrySpec::Ramp { start, end, rate } => (start.ns, end.ns, rate.0),
+        };
+        points.push((SimTime(start), current));
+        points.push((SimTime(end), next));
+        current = next;
+    }
+    debug_assert!(points.windows(2).all(|w| w[0].0 <= w[1].0), "schedule points sorted: {points:?}");
+    Load::Open { process, rate: RateSchedule { points } }
 }

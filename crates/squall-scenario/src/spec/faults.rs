@@ -2,6 +2,14 @@
 
 use super::*;
 
+use std::collections::BTreeMap;
+
+use squall_kernel::SimTime;
+use squall_model::{FaultConfig, FaultKind, ServiceId};
+
+use crate::build::{id_of, index, key, problem, under, Pending};
+use crate::error::unknown_name;
+
 /// `(name: "db-slow", service: "db", at: "2m", for: "20s", share: 1.0, what: Slow(factor: 5.0))`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
@@ -86,4 +94,78 @@ impl From<FailOutcome> for OutcomeName {
     fn from(o: FailOutcome) -> Self {
         o.0
     }
+}
+
+// Building: checks across fields and entities, and the conversion to the model's
+// configuration.
+
+pub(crate) fn build_faults(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<FaultConfig> {
+    let mut faults = Vec::with_capacity(spec.faults.len());
+    // Name -> index of the first fault with it.
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, f) in spec.faults.iter().enumerate() {
+        let at = index(&[key("faults")], i);
+        let name = match &f.name {
+            Some(n) => n.0.clone(),
+            None => format!("{} {}", f.what.label(), f.service),
+        };
+        if let Some(first) = names.get(&name) {
+            let at = if f.name.is_some() { under(&at, &["name"]) } else { at.clone() };
+            problem(
+                pending,
+                at,
+                format!("the name `{name}` is also used by faults[{first}]; give each fault its own `name`"),
+            );
+        } else {
+            names.insert(name.clone(), i);
+        }
+        let Some((s_index, _, s)) = spec.services.0.get_full(&f.service) else {
+            let known: Vec<&str> = spec.services.0.keys().map(String::as_str).collect();
+            pending.push(Pending {
+                paths: vec![under(&at, &["service"])],
+                anchor: Some(f.service.clone()),
+                message: unknown_name("service", &f.service, &known),
+            });
+            continue;
+        };
+        let kind = match &f.what {
+            FaultKindSpec::Slow { factor } => FaultKind::Slow { factor: factor.0 },
+            FaultKindSpec::Down => FaultKind::Down,
+            FaultKindSpec::Fail { fraction, outcome } => {
+                FaultKind::Fail { fraction: fraction.0, outcome: outcome.0.outcome() }
+            }
+            FaultKindSpec::Crash => FaultKind::Crash,
+            FaultKindSpec::FlushCache => {
+                if !all_endpoint_specs(s).any(|e| e.cache.is_some()) {
+                    problem(
+                        pending,
+                        under(&at, &["what"]),
+                        format!("FlushCache empties the caches in front of `{}`'s endpoints, but none has a `cache`", f.service),
+                    );
+                }
+                FaultKind::FlushCache
+            }
+        };
+        let start = f.at.ns;
+        let Some(end) = start.checked_add(f.lasting.0.ns) else {
+            problem(
+                pending,
+                under(&at, &["for"]),
+                format!(
+                    "the fault would end past the largest time that can be simulated (about 584 years): at \"{}\" for \"{}\"",
+                    f.at.text, f.lasting.0.text
+                ),
+            );
+            continue;
+        };
+        faults.push(FaultConfig {
+            name,
+            service: ServiceId(id_of(s_index)),
+            share: f.share.0,
+            start: SimTime(start),
+            end: SimTime(end),
+            kind,
+        });
+    }
+    faults
 }

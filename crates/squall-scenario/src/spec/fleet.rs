@@ -3,6 +3,19 @@
 
 use super::*;
 
+use std::collections::BTreeSet;
+
+use squall_kernel::SimTime;
+use squall_model::{
+    AnalysisConfig, BlueGreenParams, CanaryParams, CanaryStepConfig, DeployConfig, DeployStrategy,
+    DeployTrigger, IntOrPercent, Lifecycle, ProbeCheck, ProbeConfig, Probes, RestartBackoff, RollingParams,
+};
+use squall_model::{ServiceConfig, ServiceId};
+
+use crate::build::{duration_of, id_of, index, key, problem, u32_of, under, Pending};
+use crate::error::{unknown_name, unknown_name_in};
+use crate::locate::Seg;
+
 /// `lifecycle: (startup: Constant("20s"), warmup: "30s", warmup_factor: 3.0, ...)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
@@ -413,5 +426,352 @@ impl Serialize for IntOrPercentSpec {
             IntOrPercentSpec::Int(n) => s.serialize_u32(*n),
             IntOrPercentSpec::Percent(p) => s.serialize_str(&format!("{p}%")),
         }
+    }
+}
+
+// Building: checks across fields and entities, and the conversion to the model's
+// configuration.
+
+pub(crate) fn lifecycle(l: &LifecycleSpec, at: &[Seg], pending: &mut Vec<Pending>) -> Lifecycle {
+    if l.warmup_factor.0 > 1.0 && l.warmup.ns == 0 {
+        problem(
+            pending,
+            under(at, &["warmup_factor"]),
+            format!(
+                "warmup_factor ({}) has no effect with a warmup of \"{}\": work would be at normal speed at once; \
+                 give a warmup",
+                l.warmup_factor.0, l.warmup.text
+            ),
+        );
+    }
+    let r = &l.restart;
+    if r.max.0.ns < r.initial.0.ns {
+        problem(
+            pending,
+            under(at, &["restart", "max"]),
+            format!(
+                "max (\"{}\") must not be below initial (\"{}\"): every delay is at most max",
+                r.max.0.text, r.initial.0.text
+            ),
+        );
+    }
+    Lifecycle {
+        startup: l.startup.dist.clone(),
+        warmup: duration_of(&l.warmup),
+        warmup_factor: l.warmup_factor.0,
+        pre_stop: duration_of(&l.pre_stop),
+        grace_period: duration_of(&l.grace_period),
+        restart: RestartBackoff {
+            initial: duration_of(&r.initial.0),
+            max: duration_of(&r.max.0),
+            reset_after: duration_of(&r.reset_after.0),
+        },
+    }
+}
+
+pub(crate) fn probes(spec: &ScenarioSpec, p: &ProbesSpec, at: &[Seg], pending: &mut Vec<Pending>) -> Probes {
+    let mut one = |kind: &str, probe_spec: &Option<ProbeSpec>| {
+        probe_spec.as_ref().and_then(|ps| probe(spec, kind, ps, &under(at, &[kind]), pending))
+    };
+    Probes {
+        liveness: one("liveness", &p.liveness),
+        readiness: one("readiness", &p.readiness),
+        startup: one("startup", &p.startup),
+    }
+}
+
+/// One probe; `None` when its dependency does not resolve.
+pub(crate) fn probe(
+    spec: &ScenarioSpec,
+    kind: &str,
+    p: &ProbeSpec,
+    at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> Option<squall_model::ProbeSpec> {
+    if kind != "readiness" && p.success_threshold.0 != 1 {
+        problem(
+            pending,
+            under(at, &["success_threshold"]),
+            format!(
+                "must be 1 for a {kind} probe, as Kubernetes requires, got {}: only a readiness probe may \
+                 wait for several successes",
+                p.success_threshold.0
+            ),
+        );
+    }
+    let check = probe_check(spec, &p.check, at, pending)?;
+    Some(squall_model::ProbeSpec {
+        check,
+        config: ProbeConfig {
+            initial_delay_seconds: duration_of(&p.initial_delay),
+            period_seconds: duration_of(&p.period.0),
+            timeout_seconds: duration_of(&p.timeout.0),
+            success_threshold: u32_of(p.success_threshold.0, "success_threshold"),
+            failure_threshold: u32_of(p.failure_threshold.0, "failure_threshold"),
+        },
+    })
+}
+
+/// What a probe or a health check checks; `None` when its dependency does not resolve.
+pub(crate) fn probe_check(
+    spec: &ScenarioSpec,
+    c: &ProbeCheckSpec,
+    at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> Option<ProbeCheck> {
+    Some(match c {
+        ProbeCheckSpec::Process => ProbeCheck::Process,
+        ProbeCheckSpec::Dependency { service, endpoint } => {
+            let (service, endpoint) =
+                resolve(spec, service, endpoint, &under(at, &["check", "Dependency"]), pending)?;
+            ProbeCheck::Dependency { service, endpoint }
+        }
+        ProbeCheckSpec::QueueBelow(n) => ProbeCheck::QueueBelow(u32_of(n.0, "QueueBelow")),
+    })
+}
+
+pub(crate) fn int_or_percent(v: IntOrPercentSpec) -> IntOrPercent {
+    match v {
+        IntOrPercentSpec::Int(n) => IntOrPercent::Int(n),
+        IntOrPercentSpec::Percent(p) => IntOrPercent::Percent(p),
+    }
+}
+
+pub(crate) fn build_deploys(
+    spec: &ScenarioSpec,
+    services: &[ServiceConfig],
+    pending: &mut Vec<Pending>,
+) -> Vec<DeployConfig> {
+    let names: Vec<&str> = spec.deploys.iter().map(|d| d.name.0.as_str()).collect();
+    let mut out = Vec::with_capacity(spec.deploys.len());
+    // Index of the deploy each one waits for, to find cycles once every name is known.
+    let mut waits_for: Vec<Option<usize>> = vec![None; spec.deploys.len()];
+    for (i, d) in spec.deploys.iter().enumerate() {
+        let at = index(&[key("deploys")], i);
+        if let Some(first) = names[..i].iter().position(|n| *n == d.name.0) {
+            problem(
+                pending,
+                under(&at, &["name"]),
+                format!(
+                    "the name `{}` is also used by deploys[{first}]; give each deploy its own `name`",
+                    d.name.0
+                ),
+            );
+        }
+        let service = match spec.services.0.get_index_of(&d.service) {
+            Some(s_index) => Some(s_index),
+            None => {
+                let known: Vec<&str> = spec.services.0.keys().map(String::as_str).collect();
+                pending.push(Pending {
+                    paths: vec![under(&at, &["service"])],
+                    anchor: Some(d.service.clone()),
+                    message: unknown_name("service", &d.service, &known),
+                });
+                None
+            }
+        };
+        let version = service.and_then(|s_index| {
+            let s = &services[s_index];
+            let known: Vec<&str> = (0..s.n_versions()).map(|v| s.version_name(v)).collect();
+            let found = known.iter().position(|v| *v == d.version);
+            if found.is_none() {
+                let owner = format!(" of service `{}`", d.service);
+                let mut message = unknown_name_in("version", &d.version, &owner, &known);
+                if s.versions.is_empty() {
+                    message.push_str(" (a service without `versions` has one, `v1`)");
+                }
+                pending.push(Pending {
+                    paths: vec![under(&at, &["version"])],
+                    anchor: Some(d.version.clone()),
+                    message,
+                });
+            }
+            found
+        });
+        let trigger = match (&d.at, &d.after) {
+            (Some(t), None) => {
+                if d.delay.is_some() {
+                    pending.push(Pending {
+                        paths: vec![under(&at, &["delay"]), under(&at, &["at"])],
+                        anchor: None,
+                        message:
+                            "`delay` counts from the end of the deploy named in `after`; with `at`, give the \
+                                  start time itself"
+                                .to_string(),
+                    });
+                }
+                Some(DeployTrigger::At(SimTime(t.ns)))
+            }
+            (None, Some(after)) => match names.iter().position(|n| n == after) {
+                Some(j) if j == i => {
+                    pending.push(Pending {
+                        paths: vec![under(&at, &["after"])],
+                        anchor: Some(after.clone()),
+                        message: format!("a deploy cannot wait for itself: `{after}` is this deploy"),
+                    });
+                    None
+                }
+                Some(j) => {
+                    waits_for[i] = Some(j);
+                    let delay = d.delay.as_ref().map_or(SimDuration::ZERO, duration_of);
+                    Some(DeployTrigger::After { deploy: id_of(j), delay })
+                }
+                None => {
+                    pending.push(Pending {
+                        paths: vec![under(&at, &["after"])],
+                        anchor: Some(after.clone()),
+                        message: unknown_name("deploy", after, &names),
+                    });
+                    None
+                }
+            },
+            (Some(_), Some(_)) => {
+                pending.push(Pending {
+                    paths: vec![under(&at, &["after"]), under(&at, &["at"])],
+                    anchor: None,
+                    message: "give either `at` (a time) or `after` (the deploy this one follows), not both"
+                        .to_string(),
+                });
+                None
+            }
+            (None, None) => {
+                problem(
+                    pending,
+                    at.clone(),
+                    "missing `at`: give the time the deploy starts, or `after` with the deploy it follows"
+                        .to_string(),
+                );
+                None
+            }
+        };
+        let strategy = deploy_strategy(&d.strategy, &under(&at, &["strategy"]), pending);
+        if let (Some(s_index), Some(version), Some(trigger), Some(strategy)) =
+            (service, version, trigger, strategy)
+        {
+            out.push(DeployConfig {
+                name: d.name.0.clone(),
+                service: ServiceId(id_of(s_index)),
+                version: id_of(version),
+                trigger,
+                strategy,
+            });
+        }
+    }
+    deploy_cycles(spec, &waits_for, pending);
+    out
+}
+
+/// Reports each cycle of `after` once, at its first deploy in file order. Each deploy waits
+/// for at most one other, so following the chain from each deploy finds every cycle.
+pub(crate) fn deploy_cycles(spec: &ScenarioSpec, waits_for: &[Option<usize>], pending: &mut Vec<Pending>) {
+    let mut reported: BTreeSet<usize> = BTreeSet::new();
+    for start in 0..waits_for.len() {
+        let mut chain = vec![start];
+        let mut cur = start;
+        while let Some(next) = waits_for[cur] {
+            if let Some(pos) = chain.iter().position(|&c| c == next) {
+                let cycle = &chain[pos..];
+                let first = *cycle.iter().min().expect("a cycle has members");
+                if first == start && !reported.contains(&first) {
+                    reported.extend(cycle.iter().copied());
+                    let rotate = cycle.iter().position(|&c| c == first).expect("first is in the cycle");
+                    let mut names: Vec<&str> = cycle[rotate..]
+                        .iter()
+                        .chain(&cycle[..rotate])
+                        .map(|&c| spec.deploys[c].name.0.as_str())
+                        .collect();
+                    names.push(names[0]);
+                    pending.push(Pending {
+                        paths: vec![index(&[key("deploys")], first)
+                            .into_iter()
+                            .chain([key("after")])
+                            .collect()],
+                        anchor: None,
+                        message: format!(
+                            "`after` forms a cycle: {}; none of these deploys would ever start",
+                            names.join(" -> ")
+                        ),
+                    });
+                }
+                break;
+            }
+            chain.push(next);
+            cur = next;
+        }
+    }
+}
+
+pub(crate) fn deploy_strategy(
+    s: &StrategySpec,
+    at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> Option<DeployStrategy> {
+    match s {
+        StrategySpec::Rolling { max_surge, max_unavailable, min_ready, progress_deadline } => {
+            if max_surge.is_zero() && max_unavailable.is_zero() {
+                pending.push(Pending {
+                    paths: vec![
+                        under(at, &["Rolling", "max_unavailable"]),
+                        under(at, &["Rolling", "max_surge"]),
+                    ],
+                    anchor: None,
+                    message:
+                        "max_surge and max_unavailable cannot both be 0, as Kubernetes requires: the rollout \
+                              could neither add an instance nor take one down"
+                            .to_string(),
+                });
+                return None;
+            }
+            Some(DeployStrategy::Rolling(RollingParams {
+                max_surge: int_or_percent(*max_surge),
+                max_unavailable: int_or_percent(*max_unavailable),
+                min_ready: duration_of(min_ready),
+                progress_deadline: duration_of(&progress_deadline.0),
+            }))
+        }
+        StrategySpec::Canary { steps, traffic_routing, analysis } => {
+            let analysis =
+                analysis.as_ref().map(|a| analysis_config(a, &under(at, &["Canary", "analysis"]), pending));
+            Some(DeployStrategy::Canary(CanaryParams {
+                steps: steps
+                    .iter()
+                    .map(|st| match st {
+                        CanaryStepSpec::SetWeight(w) => CanaryStepConfig::SetWeight(u32_of(w.0, "SetWeight")),
+                        CanaryStepSpec::Pause(d) => CanaryStepConfig::Pause(d.as_ref().map(duration_of)),
+                    })
+                    .collect(),
+                traffic_routing: *traffic_routing,
+                analysis,
+            }))
+        }
+        StrategySpec::BlueGreen { auto_promotion, scale_down_delay, abort_scale_down_delay, analysis } => {
+            Some(DeployStrategy::BlueGreen(BlueGreenParams {
+                auto_promotion: duration_of(auto_promotion),
+                scale_down_delay: duration_of(scale_down_delay),
+                abort_scale_down_delay: duration_of(abort_scale_down_delay),
+                analysis: analysis
+                    .as_ref()
+                    .map(|a| analysis_config(a, &under(at, &["BlueGreen", "analysis"]), pending)),
+            }))
+        }
+    }
+}
+
+/// An analysis of the new version's answers; one that checks nothing is refused.
+pub(crate) fn analysis_config(a: &AnalysisSpec, at: &[Seg], pending: &mut Vec<Pending>) -> AnalysisConfig {
+    if a.max_error_rate.is_none() && a.max_p99.is_none() {
+        problem(
+            pending,
+            at.to_vec(),
+            "the analysis checks nothing, so it would never fail; give `max_error_rate`, `max_p99`, or both"
+                .to_string(),
+        );
+    }
+    AnalysisConfig {
+        interval: duration_of(&a.interval.0),
+        failure_limit: u32_of(a.failure_limit.0, "failure_limit"),
+        max_error_rate: a.max_error_rate.map(|r| r.0),
+        max_p99: a.max_p99.as_ref().map(|d| duration_of(&d.0)),
+        min_samples: u32_of(a.min_samples.0, "min_samples"),
     }
 }

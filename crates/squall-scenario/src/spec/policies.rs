@@ -5,6 +5,20 @@
 
 use super::*;
 
+use std::collections::BTreeSet;
+
+use squall_model::{
+    AdaptiveThrottleConfig, AimdConfig, Backoff, BreakerConfig, BreakerPolicy, BulkheadConfig, CallPolicy,
+    ConcurrencyLimitConfig, ConsecutiveConfig, DeadlineFormat, DeadlinePropagation, DependencyConfig,
+    FallbackConfig, Gradient2Config, GrpcJitter, HedgePolicy, Jitter, PoolConfig, QueueSize, RateLimitConfig,
+    Resilience4jConfig, RetryBudgetConfig, RetryPolicy, ServiceId, ShedMetric, SheddingConfig, SlidingWindow,
+    TokenBucket,
+};
+
+use crate::build::{duration_of, id_of, path, problem, u32_of, under, Pending};
+use crate::error::unknown_name;
+use crate::locate::Seg;
+
 /// Declares a struct with, after its own fields, the call-policy fields that a client group
 /// and a dependency share, and its [`PolicyFields`]: both accept exactly the same policy,
 /// and `build` turns it into a `CallPolicy` in one place.
@@ -702,4 +716,485 @@ pub(crate) enum CriticalitySpec {
     Critical,
     SheddablePlus,
     Sheddable,
+}
+
+// Building: checks across fields and entities, and the conversion to the model's
+// configuration.
+
+pub(crate) fn build_dependencies(
+    spec: &ScenarioSpec,
+    name: &str,
+    s: &ServiceSpec,
+    pending: &mut Vec<Pending>,
+) -> Vec<DependencyConfig> {
+    let mut called: BTreeSet<&str> = all_endpoint_specs(s).flat_map(called_names).collect();
+    // A failover target is called when a call it backs fails.
+    for (callee, d) in &s.dependencies.0 {
+        if let (true, Some(FallbackSpec::Failover { service, .. })) =
+            (called.contains(callee.as_str()), &d.fallback)
+        {
+            called.insert(service);
+        }
+    }
+    // A call to a misspelt service is reported already; do not also call its policy unused.
+    let all_known = called.iter().all(|n| spec.services.0.contains_key(*n));
+    let mut out = Vec::with_capacity(s.dependencies.0.len());
+    for (callee, d) in &s.dependencies.0 {
+        let at = path(&["services", name, "dependencies", callee]);
+        let Some(callee_index) = spec.services.0.get_index_of(callee) else {
+            let names: Vec<&str> = spec.services.0.keys().map(String::as_str).collect();
+            problem(pending, at, unknown_name("service", callee, &names));
+            continue;
+        };
+        if all_known && !called.contains(callee.as_str()) {
+            problem(
+                pending,
+                at.clone(),
+                format!("`{name}` never calls `{callee}`, so this policy would have no effect"),
+            );
+        }
+        let mut dep = dependency(ServiceId(id_of(callee_index)), d, &at, pending);
+        if let Some(FallbackSpec::Failover { service, endpoint }) = &d.fallback {
+            let f_at = under(&at, &["fallback", "Failover"]);
+            dep.policy.fallback = resolve(spec, service, endpoint, &f_at, pending)
+                .map(|(service, endpoint)| FallbackConfig::Failover { service, endpoint });
+            if service == callee {
+                pending.push(Pending {
+                    paths: vec![under(&f_at, &["service"])],
+                    anchor: Some(service.clone()),
+                    message: format!(
+                        "a failover to `{callee}` itself would only repeat the call; use `retry` for that"
+                    ),
+                });
+            }
+        }
+        out.push(dep);
+    }
+    out
+}
+
+pub(crate) fn dependency(
+    service: ServiceId,
+    d: &DependencySpec,
+    at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> DependencyConfig {
+    let bulkhead = d.bulkhead.as_ref().map(|b| match b {
+        BulkheadSpec::Semaphore { max_concurrent_calls, max_wait_duration } => BulkheadConfig::Semaphore {
+            max_concurrent_calls: u32_of(max_concurrent_calls.0, "max_concurrent_calls"),
+            max_wait_duration: duration_of(max_wait_duration),
+        },
+        BulkheadSpec::ThreadPool {
+            max_thread_pool_size,
+            core_thread_pool_size,
+            queue_capacity,
+            keep_alive_duration,
+        } => {
+            let max = max_thread_pool_size.0;
+            // Resilience4j's default: one thread fewer than the maximum, at least one.
+            let core = core_thread_pool_size.map_or(max.saturating_sub(1).max(1), |c| c.0);
+            if core > max {
+                problem(
+                    pending,
+                    under(at, &["bulkhead", "ThreadPool", "core_thread_pool_size"]),
+                    format!("core_thread_pool_size ({core}) must not exceed max_thread_pool_size ({max})"),
+                );
+            }
+            BulkheadConfig::ThreadPool {
+                core_thread_pool_size: u32_of(core, "core_thread_pool_size"),
+                max_thread_pool_size: u32_of(max, "max_thread_pool_size"),
+                queue_capacity: u32_of(queue_capacity.0, "queue_capacity"),
+                keep_alive_duration: duration_of(keep_alive_duration),
+            }
+        }
+    });
+    let pool = d.pool.as_ref().map(|p| pool(p, &under(at, &["pool"]), pending));
+    DependencyConfig { service, policy: call_policy(d.policy(), at, pending), bulkhead, pool }
+}
+
+/// The call policy of a client group or a dependency at `at`, with the checks between its
+/// fields.
+pub(crate) fn call_policy(p: PolicyFields<'_>, at: &[Seg], pending: &mut Vec<Pending>) -> CallPolicy {
+    if let (Some(timeout), Some(per_try)) = (p.timeout, p.per_try_timeout) {
+        if per_try.0.ns >= timeout.0.ns {
+            pending.push(Pending {
+                paths: vec![under(at, &["per_try_timeout"]), under(at, &["timeout"])],
+                anchor: None,
+                message: format!(
+                    "per_try_timeout (\"{}\") must be less than timeout (\"{}\"): the overall timeout would \
+                     always end the call first, so the per-try timeout would never fire",
+                    per_try.0.text, timeout.0.text
+                ),
+            });
+        }
+    }
+    if p.retry.is_some() && p.hedge.is_some() {
+        pending.push(Pending {
+            paths: vec![under(at, &["hedge"]), under(at, &["retry"])],
+            anchor: None,
+            message: "give either `retry` or `hedge`, not both: as in gRPC, a call has a retry policy or a \
+                      hedging policy (hedges already resend after the failures listed in `non_fatal`)"
+                .to_string(),
+        });
+    }
+    if p.budget.is_some() && p.retry.is_none() && p.hedge.is_none() {
+        pending.push(Pending {
+            paths: vec![under(at, &["budget"]), under(at, &["retry"]), under(at, &["hedge"])],
+            anchor: None,
+            message: "a budget limits retries and hedges, but there is no `retry` or `hedge`, so it would \
+                      have no effect"
+                .to_string(),
+        });
+    }
+    CallPolicy {
+        timeout: p.timeout.map(|t| duration_of(&t.0)),
+        per_try_timeout: p.per_try_timeout.map(|t| duration_of(&t.0)),
+        propagate_deadline: p.propagate_deadline.map(|d| DeadlinePropagation {
+            factor: d.factor.0,
+            format: match d.format {
+                DeadlineFormatSpec::Absolute => DeadlineFormat::Absolute,
+                DeadlineFormatSpec::Relative => DeadlineFormat::Relative,
+            },
+        }),
+        retry: p.retry.map(|r| retry(r, &under(at, &["retry"]), pending)),
+        budget: p.budget.map(budget),
+        breaker: p.breaker.map(breaker),
+        throttle: p.throttle.map(|t| AdaptiveThrottleConfig { window: duration_of(&t.window.0), k: t.k.0 }),
+        hedge: p.hedge.map(hedge),
+        // A failover names a service: resolved by the dependency that has it.
+        fallback: p.fallback.and_then(|f| match f {
+            FallbackSpec::Static => Some(FallbackConfig::Static),
+            FallbackSpec::Cache { hit_ratio } => Some(FallbackConfig::Cache { hit_ratio: hit_ratio.0 }),
+            FallbackSpec::Failover { .. } => None,
+        }),
+    }
+}
+
+pub(crate) fn retry(r: &RetrySpec, at: &[Seg], pending: &mut Vec<Pending>) -> RetryPolicy {
+    if r.retry_on.0.is_empty() {
+        problem(
+            pending,
+            under(at, &["retry_on"]),
+            "retry_on is empty, so nothing would be retried; list the failures to retry, or remove `retry`"
+                .to_string(),
+        );
+    }
+    RetryPolicy {
+        max_attempts: u32_of(r.max_attempts.0, "max_attempts"),
+        retry_on: r.retry_on.0.iter().map(|o| o.0.outcome()).collect(),
+        backoff: backoff(&r.backoff, &under(at, &["backoff"]), pending),
+        honor_retry_after: r.honor_retry_after,
+    }
+}
+
+pub(crate) fn backoff(b: &BackoffSpec, at: &[Seg], pending: &mut Vec<Pending>) -> Backoff {
+    match b {
+        BackoffSpec::Immediate => Backoff::Immediate,
+        BackoffSpec::Constant { delay } => Backoff::Constant { delay: duration_of(delay) },
+        BackoffSpec::Exponential { base, cap, jitter } => {
+            if cap.0.ns < base.0.ns {
+                problem(
+                    pending,
+                    under(at, &["Exponential", "cap"]),
+                    format!(
+                        "cap (\"{}\") must not be below base (\"{}\"): every wait is at most cap",
+                        cap.0.text, base.0.text
+                    ),
+                );
+            }
+            Backoff::Exponential {
+                base: duration_of(&base.0),
+                cap: duration_of(&cap.0),
+                jitter: match jitter {
+                    None => Jitter::None,
+                    Some(JitterSpec::Full) => Jitter::Full,
+                    Some(JitterSpec::Equal) => Jitter::Equal,
+                    Some(JitterSpec::Decorrelated) => Jitter::Decorrelated,
+                },
+            }
+        }
+        BackoffSpec::Grpc { initial_backoff, max_backoff, multiplier, jitter } => Backoff::Grpc {
+            initial_backoff: duration_of(&initial_backoff.0),
+            max_backoff: duration_of(&max_backoff.0),
+            multiplier: multiplier.0,
+            jitter: match jitter {
+                GrpcJitterSpec::Full => GrpcJitter::Full,
+                GrpcJitterSpec::CCore => GrpcJitter::CCore,
+            },
+        },
+        BackoffSpec::Envoy { base_interval, max_interval } => {
+            let base = base_interval.0.ns;
+            // Envoy's default: ten times the base interval.
+            let max = max_interval.as_ref().map_or(base.saturating_mul(10), |m| m.0.ns);
+            if let Some(m) = max_interval.as_ref().filter(|m| m.0.ns < base) {
+                problem(
+                    pending,
+                    under(at, &["Envoy", "max_interval"]),
+                    format!(
+                        "max_interval (\"{}\") must not be below base_interval (\"{}\"), as Envoy requires",
+                        m.0.text, base_interval.0.text
+                    ),
+                );
+            }
+            Backoff::Envoy {
+                base_interval: SimDuration::from_nanos(base),
+                max_interval: SimDuration::from_nanos(max),
+            }
+        }
+    }
+}
+
+pub(crate) fn budget(b: &BudgetSpec) -> RetryBudgetConfig {
+    match b {
+        BudgetSpec::Finagle { ttl, min_retries_per_sec, percent_can_retry } => RetryBudgetConfig::Finagle {
+            ttl: duration_of(&ttl.0),
+            min_retries_per_sec: u32_of(min_retries_per_sec.0, "min_retries_per_sec"),
+            percent_can_retry: percent_can_retry.0,
+        },
+        BudgetSpec::Envoy { budget_percent, min_retry_concurrency } => RetryBudgetConfig::Envoy {
+            budget_percent: budget_percent.0,
+            min_retry_concurrency: u32_of(min_retry_concurrency.0, "min_retry_concurrency"),
+        },
+        BudgetSpec::MaxRetries { max_retries } => {
+            RetryBudgetConfig::MaxRetries { max_retries: u32_of(max_retries.0, "max_retries") }
+        }
+        BudgetSpec::GrpcThrottle { max_tokens, token_ratio } => RetryBudgetConfig::GrpcThrottle {
+            max_tokens: u32_of(max_tokens.0, "max_tokens"),
+            token_ratio: token_ratio.0,
+        },
+        BudgetSpec::AwsQuota { initial_capacity, retry_cost, timeout_retry_cost, no_retry_increment } => {
+            RetryBudgetConfig::AwsQuota {
+                initial_capacity: u32_of(initial_capacity.0, "initial_capacity"),
+                retry_cost: u32_of(retry_cost.0, "retry_cost"),
+                timeout_retry_cost: u32_of(timeout_retry_cost.0, "timeout_retry_cost"),
+                no_retry_increment: u32_of(no_retry_increment.0, "no_retry_increment"),
+            }
+        }
+    }
+}
+
+pub(crate) fn breaker(b: &BreakerSpec) -> BreakerPolicy {
+    match b {
+        BreakerSpec::Resilience4j {
+            failure_rate_threshold,
+            slow_call_rate_threshold,
+            slow_call_duration_threshold,
+            sliding_window_type,
+            sliding_window_size,
+            minimum_number_of_calls,
+            permitted_number_of_calls_in_half_open_state,
+            wait_duration_in_open_state,
+            automatic_transition_from_open_to_half_open_enabled,
+            shared,
+        } => BreakerPolicy {
+            config: BreakerConfig::Resilience4j(Resilience4jConfig {
+                failure_rate_threshold: failure_rate_threshold.0,
+                slow_call_rate_threshold: slow_call_rate_threshold.0,
+                slow_call_duration_threshold: duration_of(&slow_call_duration_threshold.0),
+                sliding_window_type: match sliding_window_type {
+                    SlidingWindowSpec::CountBased => SlidingWindow::CountBased,
+                    SlidingWindowSpec::TimeBased => SlidingWindow::TimeBased,
+                },
+                sliding_window_size: u32_of(sliding_window_size.0, "sliding_window_size"),
+                minimum_number_of_calls: u32_of(minimum_number_of_calls.0, "minimum_number_of_calls"),
+                permitted_number_of_calls_in_half_open_state: u32_of(
+                    permitted_number_of_calls_in_half_open_state.0,
+                    "permitted_number_of_calls_in_half_open_state",
+                ),
+                wait_duration_in_open_state: duration_of(&wait_duration_in_open_state.0),
+                automatic_transition_from_open_to_half_open_enabled:
+                    *automatic_transition_from_open_to_half_open_enabled,
+            }),
+            shared: *shared,
+        },
+        BreakerSpec::Consecutive { failure_threshold, break_duration, shared } => BreakerPolicy {
+            config: BreakerConfig::Consecutive(ConsecutiveConfig {
+                failure_threshold: u32_of(failure_threshold.0, "failure_threshold"),
+                break_duration: duration_of(&break_duration.0),
+            }),
+            shared: *shared,
+        },
+    }
+}
+
+pub(crate) fn hedge(h: &HedgeSpec) -> HedgePolicy {
+    HedgePolicy {
+        max_attempts: u32_of(h.max_attempts.0, "max_attempts"),
+        hedging_delay: duration_of(&h.hedging_delay),
+        non_fatal: h.non_fatal.0.iter().map(|o| o.0.outcome()).collect(),
+    }
+}
+
+pub(crate) fn pool(p: &PoolSpec, at: &[Seg], pending: &mut Vec<Pending>) -> PoolConfig {
+    let max = p.maximum_pool_size.0;
+    // HikariCP's default: a fixed-size pool.
+    let min_idle = p.minimum_idle.map_or(max, |m| m.0);
+    if min_idle > max {
+        problem(
+            pending,
+            under(at, &["minimum_idle"]),
+            format!("minimum_idle ({min_idle}) must not exceed maximum_pool_size ({max})"),
+        );
+    }
+    PoolConfig {
+        maximum_pool_size: u32_of(max, "maximum_pool_size"),
+        minimum_idle: u32_of(min_idle, "minimum_idle"),
+        connection_timeout: duration_of(&p.connection_timeout.0),
+    }
+}
+
+pub(crate) fn rate_limit(r: &RateLimitSpec) -> RateLimitConfig {
+    match r {
+        RateLimitSpec::TokenBucket { rate, burst, per_instance } => RateLimitConfig {
+            bucket: TokenBucket::Continuous { rate: rate.0, burst: u32_of(burst.0, "burst") },
+            per_instance: *per_instance,
+        },
+        RateLimitSpec::Discrete { max_tokens, tokens_per_fill, fill_interval, per_instance } => {
+            RateLimitConfig {
+                bucket: TokenBucket::Discrete {
+                    max_tokens: u32_of(max_tokens.0, "max_tokens"),
+                    tokens_per_fill: u32_of(tokens_per_fill.0, "tokens_per_fill"),
+                    fill_interval: duration_of(&fill_interval.0),
+                },
+                per_instance: *per_instance,
+            }
+        }
+    }
+}
+
+/// Checks `min <= initial <= max`; `at` is the variant's path.
+pub(crate) fn check_limits(
+    at: &[Seg],
+    (min, initial, max): (u64, u64, u64),
+    max_name: &str,
+    pending: &mut Vec<Pending>,
+) {
+    if min > max {
+        problem(
+            pending,
+            under(at, &["min_limit"]),
+            format!("min_limit ({min}) must not exceed {max_name} ({max})"),
+        );
+    } else if !(min..=max).contains(&initial) {
+        problem(
+            pending,
+            under(at, &["initial_limit"]),
+            format!("initial_limit ({initial}) must be from min_limit ({min}) to {max_name} ({max})"),
+        );
+    }
+}
+
+pub(crate) fn concurrency_limit(
+    c: &ConcurrencyLimitSpec,
+    at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> ConcurrencyLimitConfig {
+    match c {
+        ConcurrencyLimitSpec::Aimd { initial_limit, min_limit, max_limit, backoff_ratio, timeout } => {
+            let limits = (min_limit.0, initial_limit.0, max_limit.0);
+            check_limits(&under(at, &["Aimd"]), limits, "max_limit", pending);
+            ConcurrencyLimitConfig::Aimd(AimdConfig {
+                initial_limit: u32_of(initial_limit.0, "initial_limit"),
+                min_limit: u32_of(min_limit.0, "min_limit"),
+                max_limit: u32_of(max_limit.0, "max_limit"),
+                backoff_ratio: backoff_ratio.0,
+                timeout: duration_of(&timeout.0),
+            })
+        }
+        ConcurrencyLimitSpec::Gradient2 {
+            initial_limit,
+            min_limit,
+            max_concurrency,
+            smoothing,
+            queue_size,
+            long_window,
+            rtt_tolerance,
+        } => {
+            let limits = (min_limit.0, initial_limit.0, max_concurrency.0);
+            check_limits(&under(at, &["Gradient2"]), limits, "max_concurrency", pending);
+            ConcurrencyLimitConfig::Gradient2(Gradient2Config {
+                initial_limit: u32_of(initial_limit.0, "initial_limit"),
+                min_limit: u32_of(min_limit.0, "min_limit"),
+                max_concurrency: u32_of(max_concurrency.0, "max_concurrency"),
+                smoothing: smoothing.0,
+                queue_size: QueueSize::Fixed(u32_of(queue_size.0, "queue_size")),
+                long_window: u32_of(long_window.0, "long_window"),
+                rtt_tolerance: rtt_tolerance.0,
+            })
+        }
+    }
+}
+
+/// The shedding config; `None` (with a problem recorded) when `at` and `classes` do not
+/// give exactly one set of thresholds.
+pub(crate) fn shedding(sh: &SheddingSpec, at: &[Seg], pending: &mut Vec<Pending>) -> Option<SheddingConfig> {
+    // (variant, metric, at, classes) with thresholds in requests or nanoseconds, and the
+    // text of each class threshold for messages.
+    let (variant, metric, threshold, classes, retry_after) = match sh {
+        SheddingSpec::QueueLength { at, retry_after, classes } => (
+            "QueueLength",
+            ShedMetric::QueueLength,
+            at.map(|a| a.0),
+            classes.as_ref().map(|c| class_values(c, |n| (n.0, n.0.to_string()))),
+            retry_after,
+        ),
+        SheddingSpec::QueueDelay { at, retry_after, classes } => (
+            "QueueDelay",
+            ShedMetric::QueueDelay,
+            at.as_ref().map(|a| a.0.ns),
+            classes.as_ref().map(|c| class_values(c, |d| (d.0.ns, format!("\"{}\"", d.0.text)))),
+            retry_after,
+        ),
+    };
+    let at = under(at, &[variant]);
+    let (critical, per_class) = match (threshold, &classes) {
+        (Some(_), Some(_)) => {
+            pending.push(Pending {
+                paths: vec![under(&at, &["classes"]), under(&at, &["at"])],
+                anchor: None,
+                message:
+                    "give either `at` (the threshold for Critical work; the other classes follow from it) \
+                          or `classes` (all four thresholds), not both"
+                        .to_string(),
+            });
+            return None;
+        }
+        (None, None) => {
+            problem(
+                pending,
+                at,
+                "missing `at`: give the threshold at which Critical work is shed, or `classes` with one \
+                 threshold per class"
+                    .to_string(),
+            );
+            return None;
+        }
+        (Some(t), None) => (t, None),
+        (None, Some(values)) => {
+            let names = ["critical_plus", "critical", "sheddable_plus", "sheddable"];
+            for i in 1..4 {
+                let ((hi, hi_text), (lo, lo_text)) = (&values[i - 1], &values[i]);
+                if lo > hi {
+                    problem(
+                        pending,
+                        under(&at, &["classes", names[i]]),
+                        format!(
+                            "{} ({lo_text}) must not be above {} ({hi_text}): less critical work is shed first, \
+                             so thresholds must not increase from critical_plus to sheddable",
+                            names[i],
+                            names[i - 1]
+                        ),
+                    );
+                    return None;
+                }
+            }
+            (values[1].0, Some([values[0].0, values[1].0, values[2].0, values[3].0]))
+        }
+    };
+    Some(SheddingConfig { metric, at: critical, per_class, retry_after: duration_of(retry_after) })
+}
+
+/// The four class thresholds as (value, text), most critical first.
+pub(crate) fn class_values<T>(c: &ClassesSpec<T>, f: impl Fn(&T) -> (u64, String)) -> [(u64, String); 4] {
+    [f(&c.critical_plus), f(&c.critical), f(&c.sheddable_plus), f(&c.sheddable)]
 }

@@ -3,6 +3,19 @@
 
 use super::*;
 
+use std::collections::BTreeSet;
+
+use indexmap::IndexSet;
+use squall_model::{
+    AdmissionConfig, BalancerKind, CacheConfig, CallConfig, ClockSkew, CodelConfig, Discipline,
+    EndpointConfig, EndpointId, QueueConfig, ServiceConfig, ServiceId, Step,
+};
+use squall_model::{BalancerHealth, HealthCheckConfig, OutlierConfig, VersionConfig};
+
+use crate::build::{duration_of, id_of, index, path, problem, u32_of, under, Pending};
+use crate::error::{unknown_name, unknown_name_in};
+use crate::locate::Seg;
+
 /// One service.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
@@ -356,4 +369,579 @@ fn thirty_seconds_pos() -> PosDur {
 }
 fn three_hundred_seconds() -> PosDur {
     PosDur(dur(300 * NS_PER_S, "300s"))
+}
+
+// Building: checks across fields and entities, and the conversion to the model's
+// configuration.
+
+pub(crate) fn build_services(
+    spec: &ScenarioSpec,
+    flags: &[String],
+    pending: &mut Vec<Pending>,
+) -> Vec<ServiceConfig> {
+    if spec.services.0.is_empty() {
+        problem(pending, path(&["services"]), "at least one service is needed".to_string());
+    }
+    let mut services = Vec::with_capacity(spec.services.0.len());
+    for (name, s) in &spec.services.0 {
+        let at = path(&["services", name]);
+        if s.endpoints.0.is_empty() {
+            problem(pending, under(&at, &["endpoints"]), "a service needs at least one endpoint".to_string());
+        }
+        // Every endpoint gets a config, even a broken one, so endpoint ids stay in file order.
+        let mut endpoints: Vec<EndpointConfig> = s
+            .endpoints
+            .0
+            .iter()
+            .map(|(ep_name, ep)| {
+                build_endpoint(spec, &under(&at, &["endpoints", ep_name]), ep_name, ep, flags, pending)
+            })
+            .collect();
+        let versions = build_versions(spec, name, s, &mut endpoints, flags, pending);
+        let dependencies = build_dependencies(spec, name, s, pending);
+        let admission = AdmissionConfig {
+            rate_limit: s.rate_limit.as_ref().map(rate_limit),
+            concurrency_limit: s
+                .concurrency_limit
+                .as_ref()
+                .map(|c| concurrency_limit(c, &under(&at, &["concurrency_limit"]), pending)),
+            shedding: s.shedding.as_ref().and_then(|sh| shedding(sh, &under(&at, &["shedding"]), pending)),
+        };
+        services.push(ServiceConfig {
+            name: name.clone(),
+            replicas: u32_of(s.replicas.0, "replicas"),
+            workers: u32_of(s.workers.0, "workers"),
+            queue: queue(&s.queue),
+            balancer: match s.balancer {
+                BalancerSpec::RoundRobin => BalancerKind::RoundRobin,
+                BalancerSpec::Random => BalancerKind::Random,
+                BalancerSpec::LeastOutstanding => BalancerKind::LeastOutstanding,
+                BalancerSpec::PowerOfTwoChoices => BalancerKind::PowerOfTwoChoices,
+                BalancerSpec::RingHash => BalancerKind::RingHash,
+                BalancerSpec::Maglev => BalancerKind::Maglev,
+            },
+            endpoints,
+            dependencies,
+            admission,
+            max_connections: s.max_connections.map(|n| u32_of(n.0, "max_connections")),
+            honor_deadlines: s.honor_deadlines,
+            clock_skew: clock_skew(s.clock_skew.as_ref(), &under(&at, &["clock_skew"]), pending),
+            versions,
+            lifecycle: lifecycle(&s.lifecycle, &under(&at, &["lifecycle"]), pending),
+            probes: probes(spec, &s.probes, &under(&at, &["probes"]), pending),
+            propagation_delay: duration_of(&s.propagation_delay),
+            lb: BalancerHealth {
+                outlier_detection: s.outlier_detection.as_ref().map(outlier_detection),
+                healthy_panic_threshold: u32_of(s.healthy_panic_threshold.0, "healthy_panic_threshold"),
+                slow_start: s.slow_start.as_ref().map(|d| duration_of(&d.0)),
+                health_check: s.health_check.as_ref().and_then(|h| {
+                    let at = under(&at, &["health_check"]);
+                    Some(HealthCheckConfig {
+                        check: probe_check(spec, &h.check, &at, pending)?,
+                        interval: duration_of(&h.interval.0),
+                        timeout: duration_of(&h.timeout.0),
+                        unhealthy_threshold: u32_of(h.unhealthy_threshold.0, "unhealthy_threshold"),
+                        healthy_threshold: u32_of(h.healthy_threshold.0, "healthy_threshold"),
+                    })
+                }),
+            },
+        });
+    }
+    services
+}
+
+pub(crate) fn clock_skew(c: Option<&ClockSkewSpec>, at: &[Seg], pending: &mut Vec<Pending>) -> ClockSkew {
+    match c {
+        None => ClockSkew::None,
+        Some(ClockSkewSpec::Offsets(offsets)) => {
+            if offsets.is_empty() {
+                problem(
+                    pending,
+                    under(at, &["Offsets"]),
+                    "`Offsets` needs at least one offset: instance i is off by offsets[i % len]".to_string(),
+                );
+            }
+            ClockSkew::Offsets(offsets.iter().map(|o| o.ns).collect())
+        }
+        Some(ClockSkewSpec::Uniform { max }) => ClockSkew::Uniform { max: duration_of(&max.0) },
+    }
+}
+
+pub(crate) fn queue(q: &QueueSpec) -> QueueConfig {
+    QueueConfig {
+        capacity: u32_of(q.capacity.0, "capacity"),
+        shared: q.shared,
+        discipline: match q.discipline {
+            DisciplineSpec::Fifo => Discipline::Fifo,
+            DisciplineSpec::Lifo => Discipline::Lifo,
+            DisciplineSpec::AdaptiveLifo => Discipline::AdaptiveLifo,
+        },
+        codel: q
+            .codel
+            .as_ref()
+            .map(|c| CodelConfig { target: duration_of(&c.target.0), interval: duration_of(&c.interval.0) }),
+        drop_abandoned: q.drop_abandoned,
+    }
+}
+
+/// One endpoint, from either form. `at` is `services.NAME.endpoints.NAME`.
+pub(crate) fn build_endpoint(
+    spec: &ScenarioSpec,
+    at: &[Seg],
+    name: &str,
+    ep: &EndpointSpec,
+    flags: &[String],
+    pending: &mut Vec<Pending>,
+) -> EndpointConfig {
+    let mut steps = Vec::new();
+    if let Some(given) = &ep.steps {
+        let shorthand: Vec<&str> = [("work", ep.work.is_some()), ("calls", ep.calls.is_some())]
+            .iter()
+            .filter(|f| f.1)
+            .map(|f| f.0)
+            .collect();
+        if !shorthand.is_empty() {
+            let mut paths = vec![under(at, &["steps"])];
+            paths.extend(shorthand.iter().map(|f| under(at, &[f])));
+            pending.push(Pending {
+                paths,
+                anchor: None,
+                message: format!(
+                    "`steps` cannot be combined with `{}`: `steps` is the general form of `work` then `calls`, \
+                     so write the work as a `Work(...)` step and each call as a `Call(...)` step",
+                    shorthand.join("` or `")
+                ),
+            });
+        }
+        if given.is_empty() {
+            problem(pending, under(at, &["steps"]), "an endpoint needs at least one step".to_string());
+        }
+        let steps_at = under(at, &["steps"]);
+        for (i, step) in given.iter().enumerate() {
+            if let Some(s) = build_step(spec, &index(&steps_at, i), step, pending) {
+                steps.push(s);
+            }
+        }
+    } else if let Some(work) = &ep.work {
+        // The shorthand: the work, then each call on its own, one after another.
+        steps.push(Step::Work(work.dist.clone()));
+        let calls_at = under(at, &["calls"]);
+        for (i, call) in ep.calls.iter().flatten().enumerate() {
+            if let Some(c) = build_call(spec, &index(&calls_at, i), call, pending) {
+                steps.push(Step::Calls { calls: vec![c], need: 1 });
+            }
+        }
+    } else {
+        problem(
+            pending,
+            at.to_vec(),
+            "missing `work`: an endpoint needs `work` (then, optionally, `calls`) or `steps`".to_string(),
+        );
+    }
+    let cache = ep.cache.as_ref().map(|c| cache(c, &under(at, &["cache"]), pending));
+    // `collect_flags` holds every flag named, at most 64 of them.
+    let bits = ep
+        .flags
+        .0
+        .iter()
+        .filter_map(|f| flags.iter().position(|g| g == f))
+        .fold(0u64, |bits, i| bits | (1u64 << i));
+    EndpointConfig {
+        name: name.to_string(),
+        steps,
+        blocking: ep.blocking,
+        cache,
+        error_rate: ep.error_rate.0,
+        flags: bits,
+    }
+}
+
+/// One entry of `steps`; `at` is `...steps[i]`. `None` when a call in it did not resolve.
+pub(crate) fn build_step(
+    spec: &ScenarioSpec,
+    at: &[Seg],
+    step: &StepSpec,
+    pending: &mut Vec<Pending>,
+) -> Option<Step> {
+    match step {
+        StepSpec::Work(d) => Some(Step::Work(d.dist.clone())),
+        StepSpec::Call { service, endpoint, timeout, cache } => {
+            let call = CallSpec {
+                service: service.clone(),
+                endpoint: endpoint.clone(),
+                timeout: timeout.clone(),
+                cache: cache.clone(),
+            };
+            let c = build_call(spec, &under(at, &["Call"]), &call, pending)?;
+            Some(Step::Calls { calls: vec![c], need: 1 })
+        }
+        StepSpec::Parallel { calls, need } => {
+            let at = under(at, &["Parallel"]);
+            let n_calls = calls.len();
+            if n_calls == 0 {
+                problem(
+                    pending,
+                    under(&at, &["calls"]),
+                    "a Parallel step needs at least one call".to_string(),
+                );
+            }
+            let need_n = need.map_or(n_calls as u64, |n| n.0);
+            if n_calls > 0 && need_n > n_calls as u64 {
+                problem(
+                    pending,
+                    under(&at, &["need"]),
+                    format!(
+                        "need ({need_n}) must be from 1 to the number of calls ({n_calls}): the step cannot \
+                         succeed with more successes than calls"
+                    ),
+                );
+            }
+            let calls_at = under(&at, &["calls"]);
+            let built: Vec<CallConfig> = calls
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| build_call(spec, &index(&calls_at, i), c, pending))
+                .collect();
+            // Left out when broken; the problem recorded fails the build.
+            (built.len() == n_calls && n_calls > 0 && need_n <= n_calls as u64)
+                .then(|| Step::Calls { calls: built, need: u32_of(need_n, "need") })
+        }
+    }
+}
+
+/// A call; `at` is the call's own path (`...calls[i]` or `...steps[i].Call`).
+pub(crate) fn build_call(
+    spec: &ScenarioSpec,
+    at: &[Seg],
+    call: &CallSpec,
+    pending: &mut Vec<Pending>,
+) -> Option<CallConfig> {
+    let cache = call.cache.as_ref().map(|c| cache(c, &under(at, &["cache"]), pending));
+    let (service, endpoint) = resolve(spec, &call.service, &call.endpoint, at, pending)?;
+    Some(CallConfig { service, endpoint, timeout: call.timeout.as_ref().map(|t| duration_of(&t.0)), cache })
+}
+
+pub(crate) fn cache(c: &CacheSpec, at: &[Seg], pending: &mut Vec<Pending>) -> CacheConfig {
+    if c.cold_start && c.warmup.ns == 0 {
+        problem(
+            pending,
+            under(at, &["cold_start"]),
+            format!(
+                "cold_start has no effect with a warmup of \"{}\": the cache would be warm at once; give a warmup",
+                c.warmup.text
+            ),
+        );
+    }
+    CacheConfig {
+        hit_ratio: c.hit_ratio.0,
+        hit_latency: c.hit_latency.dist.clone(),
+        warmup: duration_of(&c.warmup),
+        cold_start: c.cold_start,
+    }
+}
+
+/// The services an endpoint's calls name, as written (resolved or not), so a typo in a
+/// call's endpoint does not also make its dependency look unused.
+pub(crate) fn called_names(ep: &EndpointSpec) -> Vec<&str> {
+    let mut names: Vec<&str> = ep.calls.iter().flatten().map(|c| c.service.as_str()).collect();
+    for step in ep.steps.iter().flatten() {
+        match step {
+            StepSpec::Work(_) => {}
+            StepSpec::Call { service, .. } => names.push(service),
+            StepSpec::Parallel { calls, .. } => names.extend(calls.iter().map(|c| c.service.as_str())),
+        }
+    }
+    names
+}
+
+/// Resolves a `(service, endpoint)` reference made at `at`, or records why it does not.
+pub(crate) fn resolve(
+    spec: &ScenarioSpec,
+    service: &str,
+    endpoint: &str,
+    at: &[Seg],
+    pending: &mut Vec<Pending>,
+) -> Option<(ServiceId, EndpointId)> {
+    let Some((s_index, _, s)) = spec.services.0.get_full(service) else {
+        let names: Vec<&str> = spec.services.0.keys().map(String::as_str).collect();
+        pending.push(Pending {
+            paths: vec![under(at, &["service"])],
+            anchor: Some(service.to_string()),
+            message: unknown_name("service", service, &names),
+        });
+        return None;
+    };
+    let reg = registry(s);
+    let Some(e_index) = reg.get_index_of(endpoint) else {
+        let names: Vec<&str> = reg.iter().copied().collect();
+        pending.push(Pending {
+            paths: vec![under(at, &["endpoint"])],
+            anchor: Some(endpoint.to_string()),
+            message: unknown_name_in("endpoint", endpoint, &format!(" of service `{service}`"), &names),
+        });
+        return None;
+    };
+    Some((ServiceId(id_of(s_index)), EndpointId(id_of(e_index))))
+}
+
+/// Finds call cycles with an iterative depth-first search (a recursive one could overflow the
+/// stack on a long chain) and reports each cycle once, from the endpoint that comes first in
+/// the file.
+pub(crate) fn check_cycles(spec: &ScenarioSpec, services: &[ServiceConfig], pending: &mut Vec<Pending>) {
+    // Node = (service, endpoint); index nodes densely in file order.
+    let mut first_node = Vec::with_capacity(services.len());
+    let mut n_nodes = 0usize;
+    for s in services {
+        first_node.push(n_nodes);
+        n_nodes += s.endpoints.len();
+    }
+    let node_of = |s: ServiceId, e: EndpointId| first_node[s.0 as usize] + e.0 as usize;
+    let mut names = Vec::with_capacity(n_nodes);
+    let mut edges: Vec<Vec<usize>> = Vec::with_capacity(n_nodes);
+    for s in services {
+        for (e_index, e) in s.endpoints.iter().enumerate() {
+            names.push((s.name.clone(), e.name.clone()));
+            // A call any version makes: versions run side by side during a deploy.
+            let calls = (0..s.n_versions())
+                .filter_map(|v| s.version_endpoint(v, e_index))
+                .flat_map(EndpointConfig::calls)
+                .map(|c| node_of(c.service, c.endpoint));
+            let mut callees: Vec<usize> = Vec::new();
+            for c in calls {
+                if !callees.contains(&c) {
+                    callees.push(c);
+                }
+            }
+            edges.push(callees);
+        }
+    }
+    assert_eq!(names.len(), n_nodes, "every endpoint is a node");
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum Color {
+        White,
+        Grey,
+        Black,
+    }
+    let mut color = vec![Color::White; n_nodes];
+    let mut seen_cycles: BTreeSet<Vec<usize>> = BTreeSet::new();
+    for root in 0..n_nodes {
+        if color[root] != Color::White {
+            continue;
+        }
+        // (node, next edge to follow); the stack is the current call path.
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        color[root] = Color::Grey;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            let Some(&callee) = edges[node].get(*next) else {
+                color[node] = Color::Black;
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            match color[callee] {
+                Color::White => {
+                    color[callee] = Color::Grey;
+                    stack.push((callee, 0));
+                }
+                Color::Grey => {
+                    let start =
+                        stack.iter().position(|&(n, _)| n == callee).expect("a grey node is on the stack");
+                    let cycle: Vec<usize> = stack[start..].iter().map(|&(n, _)| n).collect();
+                    // Rotate so the cycle starts at its first node in file order.
+                    let min_at = cycle.iter().enumerate().min_by_key(|&(_, n)| n).map_or(0, |(i, _)| i);
+                    let mut canonical = cycle[min_at..].to_vec();
+                    canonical.extend_from_slice(&cycle[..min_at]);
+                    if seen_cycles.insert(canonical.clone()) {
+                        pending.push(cycle_problem(spec, &canonical, &names));
+                    }
+                }
+                Color::Black => {}
+            }
+        }
+    }
+}
+
+pub(crate) fn cycle_problem(spec: &ScenarioSpec, cycle: &[usize], names: &[(String, String)]) -> Pending {
+    let mut chain: Vec<String> = cycle.iter().map(|&n| format!("{}.{}", names[n].0, names[n].1)).collect();
+    chain.push(chain[0].clone());
+    let paths = cycle.iter().map(|&n| calls_path(spec, &names[n].0, &names[n].1)).collect();
+    Pending { paths, anchor: None, message: format!("call cycle {}", chain.join(" -> ")) }
+}
+
+/// The field that holds an endpoint's calls (`steps` in the general form, else `calls`), in
+/// the first definition of the endpoint that makes calls: the service's own, or a version's.
+pub(crate) fn calls_path(spec: &ScenarioSpec, service: &str, endpoint: &str) -> Vec<Seg> {
+    let Some(s) = spec.services.0.get(service) else { return path(&["services", service]) };
+    let mut definitions: Vec<(Vec<Seg>, &EndpointSpec)> = Vec::new();
+    if let Some(ep) = s.endpoints.0.get(endpoint) {
+        definitions.push((path(&["services", service, "endpoints", endpoint]), ep));
+    }
+    for (v_name, v) in s.versions.iter().flat_map(|vs| vs.0.iter()) {
+        if let Some(ep) = v.endpoints.0.get(endpoint) {
+            definitions.push((path(&["services", service, "versions", v_name, "endpoints", endpoint]), ep));
+        }
+    }
+    let chosen = definitions.iter().find(|(_, ep)| !called_names(ep).is_empty()).or(definitions.first());
+    match chosen {
+        Some((at, ep)) => under(at, &[if ep.steps.is_some() { "steps" } else { "calls" }]),
+        None => path(&["services", service, "endpoints", endpoint]),
+    }
+}
+
+/// Most flags a scenario may name: each is a bit of an answer.
+pub(crate) const N_FLAGS_MAX: usize = 64;
+
+/// Every flag the endpoints name, in first-appearance order: services in file order, each
+/// service's `endpoints`, then its versions' endpoints. Past [`N_FLAGS_MAX`] is an error.
+pub(crate) fn collect_flags(spec: &ScenarioSpec, pending: &mut Vec<Pending>) -> Vec<String> {
+    let mut flags: Vec<String> = Vec::new();
+    let mut reported = false;
+    for (s_name, s) in &spec.services.0 {
+        let base = s.endpoints.0.iter().map(|(e, ep)| (path(&["services", s_name, "endpoints", e]), ep));
+        let versioned = s.versions.iter().flat_map(|vs| vs.0.iter()).flat_map(|(v_name, v)| {
+            v.endpoints
+                .0
+                .iter()
+                .map(move |(e, ep)| (path(&["services", s_name, "versions", v_name, "endpoints", e]), ep))
+        });
+        for (at, ep) in base.chain(versioned) {
+            for flag in &ep.flags.0 {
+                if flags.contains(flag) {
+                    continue;
+                }
+                if flags.len() == N_FLAGS_MAX {
+                    if !reported {
+                        pending.push(Pending {
+                            paths: vec![under(&at, &["flags"])],
+                            anchor: Some(flag.clone()),
+                            message: format!(
+                                "`{flag}` would be flag number {}: a scenario may name at most {N_FLAGS_MAX} \
+                                 flags, each a bit of an answer",
+                                N_FLAGS_MAX + 1
+                            ),
+                        });
+                        reported = true;
+                    }
+                    continue;
+                }
+                flags.push(flag.clone());
+            }
+        }
+    }
+    flags
+}
+
+/// The names that give a service's endpoint ids: its `endpoints` in file order, then the
+/// endpoints its versions add, in order of first appearance.
+pub(crate) fn registry(s: &ServiceSpec) -> IndexSet<&str> {
+    let mut reg: IndexSet<&str> = s.endpoints.0.keys().map(String::as_str).collect();
+    for v in s.versions.iter().flat_map(|vs| vs.0.values()) {
+        reg.extend(v.endpoints.0.keys().map(String::as_str));
+    }
+    reg
+}
+
+/// Every endpoint definition of a service: its own, then its versions'.
+pub(crate) fn all_endpoint_specs(s: &ServiceSpec) -> impl Iterator<Item = &EndpointSpec> {
+    s.endpoints
+        .0
+        .values()
+        .chain(s.versions.iter().flat_map(|vs| vs.0.values()).flat_map(|v| v.endpoints.0.values()))
+}
+
+/// The versions of service `name`, each its service's `endpoints` with its own added or
+/// replaced and its removals taken out. Endpoints that only versions define are appended to
+/// `endpoints` (the registry), with the definition of the first version that has them.
+pub(crate) fn build_versions(
+    spec: &ScenarioSpec,
+    name: &str,
+    s: &ServiceSpec,
+    endpoints: &mut Vec<EndpointConfig>,
+    flags: &[String],
+    pending: &mut Vec<Pending>,
+) -> Vec<VersionConfig> {
+    let Some(versions) = &s.versions else { return Vec::new() };
+    let at = path(&["services", name, "versions"]);
+    if versions.0.is_empty() {
+        problem(
+            pending,
+            at.clone(),
+            "a service with `versions` needs at least one; leave `versions` out for one version, `v1`, \
+             serving `endpoints`"
+                .to_string(),
+        );
+    }
+    let reg = registry(s);
+    let n_base = endpoints.len();
+    let base_names: Vec<&str> = s.endpoints.0.keys().map(String::as_str).collect();
+    let mut out = Vec::with_capacity(versions.0.len());
+    for (v_name, v) in &versions.0 {
+        let v_at = under(&at, &[v_name]);
+        let mut eps: Vec<Option<EndpointConfig>> =
+            (0..reg.len()).map(|i| endpoints.get(i).filter(|_| i < n_base).cloned()).collect();
+        for (ep_name, ep) in &v.endpoints.0 {
+            let built =
+                build_endpoint(spec, &under(&v_at, &["endpoints", ep_name]), ep_name, ep, flags, pending);
+            let i = reg.get_index_of(ep_name.as_str()).expect("the registry holds every version's endpoints");
+            eps[i] = Some(built);
+        }
+        let remove_at = under(&v_at, &["remove"]);
+        for (k, removed) in v.remove.iter().enumerate() {
+            let r_at = index(&remove_at, k);
+            let message = if v.remove[..k].contains(removed) {
+                format!("`{removed}` is listed twice")
+            } else if v.endpoints.0.contains_key(removed) {
+                format!(
+                    "`{removed}` is both defined in this version's `endpoints` and removed; keep one or the other"
+                )
+            } else if let Some(i) = s.endpoints.0.get_index_of(removed) {
+                eps[i] = None;
+                continue;
+            } else {
+                let owner = format!(" in the `endpoints` of service `{name}`");
+                unknown_name_in("endpoint", removed, &owner, &base_names)
+            };
+            pending.push(Pending { paths: vec![r_at], anchor: Some(removed.clone()), message });
+        }
+        out.push(VersionConfig { name: v_name.clone(), endpoints: eps });
+    }
+    for i in n_base..reg.len() {
+        let first = out.iter().find_map(|v| v.endpoints[i].clone());
+        endpoints.push(first.expect("an endpoint only versions define is defined by one"));
+    }
+    out
+}
+
+/// Envoy outlier detection, field for field.
+pub(crate) fn outlier_detection(o: &OutlierSpec) -> OutlierConfig {
+    let n = |c: u64, what| u32_of(c, what);
+    OutlierConfig {
+        consecutive_5xx: n(o.consecutive_5xx.0, "consecutive_5xx"),
+        enforcing_consecutive_5xx: n(o.enforcing_consecutive_5xx.0, "enforcing_consecutive_5xx"),
+        consecutive_gateway_failure: n(o.consecutive_gateway_failure.0, "consecutive_gateway_failure"),
+        enforcing_consecutive_gateway_failure: n(
+            o.enforcing_consecutive_gateway_failure.0,
+            "enforcing_consecutive_gateway_failure",
+        ),
+        interval: duration_of(&o.interval.0),
+        base_ejection_time: duration_of(&o.base_ejection_time.0),
+        max_ejection_time: duration_of(&o.max_ejection_time.0),
+        max_ejection_percent: n(o.max_ejection_percent.0, "max_ejection_percent"),
+        always_eject_one_host: o.always_eject_one_host,
+        success_rate_minimum_hosts: n(o.success_rate_minimum_hosts.0, "success_rate_minimum_hosts"),
+        success_rate_request_volume: n(o.success_rate_request_volume.0, "success_rate_request_volume"),
+        success_rate_stdev_factor: n(o.success_rate_stdev_factor.0, "success_rate_stdev_factor"),
+        enforcing_success_rate: n(o.enforcing_success_rate.0, "enforcing_success_rate"),
+        failure_percentage_threshold: n(o.failure_percentage_threshold.0, "failure_percentage_threshold"),
+        enforcing_failure_percentage: n(o.enforcing_failure_percentage.0, "enforcing_failure_percentage"),
+        failure_percentage_minimum_hosts: n(
+            o.failure_percentage_minimum_hosts.0,
+            "failure_percentage_minimum_hosts",
+        ),
+        failure_percentage_request_volume: n(
+            o.failure_percentage_request_volume.0,
+            "failure_percentage_request_volume",
+        ),
+    }
 }

@@ -16,10 +16,67 @@ use squall_model::{DeployConfig, FaultConfig};
 use super::{PosDur, ScenarioSpec, TargetSpec};
 use crate::build::{index, key, problem, under, Pending};
 use crate::error::unknown_name;
+use crate::fields::{f, Section, REQ};
 use crate::locate::Seg;
 
 /// Most explored parameters.
 pub(crate) const N_AXES_MAX: usize = 32;
+
+/// The reference section "Invariants (`invariants`)".
+pub(crate) const INVARIANTS_DOC: Section = (
+    "Invariants (`invariants`)",
+    "`invariants` lists what must hold in every run, for `squall check` (which also always checks conservation of requests and that the run reaches its `duration`). Each run gets a verdict per invariant with the value it measured. An invariant that measures nothing (no request ended, no successful request) fails: it was never exercised.\n\n\
+     ```ron\n\
+     invariants: [\n\
+     \x20   SuccessRate(client: \"users\", at_least: 0.99),\n\
+     \x20   Latency(client: \"users\", quantile: 0.99, at_most: \"500ms\"),\n\
+     \x20   Recovers(to: 0.9, within: \"60s\"),\n\
+     \x20   Sometimes(FaultFired(fault: \"db down\")),\n\
+     ],\n\
+     ```",
+    &[
+        f("invariants", "list of invariants", "`[]`", "Checked on every run by `squall check`; a `Sometimes(...)` assertion is checked over all the runs instead: it holds if at least one run shows the evidence."),
+        f("invariants[*].SuccessRate", "struct variant", "", "Successes (`Ok` and `Degraded`) over ended requests are at least `at_least`, for exactly one of: a client group, an endpoint (the client groups that target it, together), a client group's flows (completed over completed and failed), or a service's calls to a dependency."),
+        f("invariants[*].SuccessRate.client", "client group name", "`None`", "The client group."),
+        f("invariants[*].SuccessRate.endpoint", "`(service: ..., endpoint: ...)`", "`None`", "The endpoint: every client group that targets it."),
+        f("invariants[*].SuccessRate.endpoint.service", "service name", REQ, "Service of the endpoint."),
+        f("invariants[*].SuccessRate.endpoint.endpoint", "endpoint name", REQ, "The endpoint."),
+        f("invariants[*].SuccessRate.flow", "client group name", "`None`", "The client group whose flows count."),
+        f("invariants[*].SuccessRate.caller", "service name", "`None`", "The calling service (with `callee`)."),
+        f("invariants[*].SuccessRate.callee", "service name", "`None`", "The called service (with `caller`)."),
+        f("invariants[*].SuccessRate.at_least", "number, 0 to 1", REQ, "Lowest acceptable success rate."),
+        f("invariants[*].Latency", "struct variant", "", "The `quantile` of the latency of the client group's successful requests is at most `at_most`."),
+        f("invariants[*].Latency.client", "client group name", REQ, "The client group."),
+        f("invariants[*].Latency.quantile", "number, > 0 and <= 1", "`0.99`", "Which quantile."),
+        f("invariants[*].Latency.at_most", "duration, > 0", REQ, "Highest acceptable latency."),
+        f("invariants[*].Recovers", "struct variant", "", "The metastability check: after every fault window that ran, goodput (all client groups' successes per second) is back to `to` of its level in the minute before the fault within `within` of the fault's end (and stays there for 5 buckets). Measures the slowest recovery."),
+        f("invariants[*].Recovers.to", "number, > 0 and <= 1", "`0.9`", "Share of the pre-fault goodput that counts as recovered."),
+        f("invariants[*].Recovers.within", "duration, > 0", REQ, "Longest acceptable time to recover after a fault ends."),
+        f("invariants[*].NoFailedFlows", "struct variant", "", "No flow of the client group fails."),
+        f("invariants[*].NoFailedFlows.client", "client group name, with a `flow`", REQ, "The client group."),
+        f("invariants[*].ErrorBudget", "struct variant", "", "Failures of the client group stay within the error budget of an availability `objective`: at most `(1 - objective)` of ended requests. Measures the share of the budget used (100 % is exhausted)."),
+        f("invariants[*].ErrorBudget.client", "client group name", REQ, "The client group."),
+        f("invariants[*].ErrorBudget.objective", "number, > 0 and < 1", REQ, "The availability objective, as `0.999`."),
+        f("invariants[*].MaxVersions", "struct variant", "", "At most `at_most` versions of the service answer requests within the same time bucket (version skew)."),
+        f("invariants[*].MaxVersions.service", "service name", REQ, "The service."),
+        f("invariants[*].MaxVersions.at_most", "integer, >= 1", REQ, "Most versions serving at once."),
+        f("invariants[*].Sometimes", "one of `FaultFired(...)`, `BreakerOpened(...)`, `Retried(...)`, `RolledBack(...)`, `Refused(...)`", "", "Holds when at least one run of the check shows the evidence, so a check cannot pass by never exercising what it claims to test. Measures how often it showed in each run."),
+        f("invariants[*].Sometimes.FaultFired", "struct variant", "", "The fault acted on something: instances hit when it opened (`Slow`, `Down`, `Crash`), caches emptied (`FlushCache`), failures injected (`Fail`). A window that opens after the run's end never fires."),
+        f("invariants[*].Sometimes.FaultFired.fault", "fault name", REQ, "The fault, by its `name` (or its default name, as `\"slow db\"`)."),
+        f("invariants[*].Sometimes.BreakerOpened", "struct variant", "", "A breaker of the call site opened: a client group (`client`), or a service's calls to a dependency (`caller` and `callee`)."),
+        f("invariants[*].Sometimes.BreakerOpened.client", "client group name", "`None`", "The client group."),
+        f("invariants[*].Sometimes.BreakerOpened.caller", "service name", "`None`", "The calling service."),
+        f("invariants[*].Sometimes.BreakerOpened.callee", "service name", "`None`", "The called service."),
+        f("invariants[*].Sometimes.Retried", "struct variant", "", "The call site retried or hedged at least once; named as for `BreakerOpened`."),
+        f("invariants[*].Sometimes.Retried.client", "client group name", "`None`", "The client group."),
+        f("invariants[*].Sometimes.Retried.caller", "service name", "`None`", "The calling service."),
+        f("invariants[*].Sometimes.Retried.callee", "service name", "`None`", "The called service."),
+        f("invariants[*].Sometimes.RolledBack", "struct variant", "", "The deploy was aborted and rolled back."),
+        f("invariants[*].Sometimes.RolledBack.deploy", "deploy name", REQ, "The deploy."),
+        f("invariants[*].Sometimes.Refused", "struct variant", "", "The service refused requests (queue full, rate limited, shed, down)."),
+        f("invariants[*].Sometimes.Refused.service", "service name", REQ, "The service."),
+    ],
+);
 
 /// One invariant.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -109,6 +166,22 @@ pub(crate) enum EvidenceSpec {
         service: String,
     },
 }
+
+/// The reference section "Exploration (`explore`)".
+pub(crate) const EXPLORE_DOC: Section = (
+    "Exploration (`explore`)",
+    "`explore` declares the parameters `squall check` varies, each a range over a path written as for `--set`. Every case of a check draws a seed and a value of each parameter; a failure is shrunk toward the first bound of each range, so write the simpler end first (the shorter trigger, the lower load, the fewer replicas).\n\n\
+     ```ron\n\
+     explore: {\n\
+     \x20   \"faults.0.for\": (\"5s\", \"60s\"),\n\
+     \x20   \"clients.users.arrivals.rate\": (200.0, 600.0),\n\
+     \x20   \"services.api.replicas\": (2, 10),\n\
+     },\n\
+     ```",
+    &[
+        f("explore", "map of override path to `(from, to)`, at most 32", "`{}`", "Integers range over every whole number between the bounds; decimals (either bound written with a point) over a grid of a thousandth of the range; durations in steps of the largest unit dividing both bounds (`\"5s\"` to `\"60s\"` in seconds, `\"500ms\"` to `\"2s\"` in milliseconds). The scenario must build at both bounds. Values are applied as `--set` overrides, so the one-line reproduction of a failure is exact."),
+    ],
+);
 
 /// `explore: {"faults.0.for": ("5s", "60s"), "services.api.replicas": (2, 10)}`: override
 /// paths to ranges, in file order.

@@ -12,6 +12,63 @@ use crate::build::{id_of, index, path, problem, u32_of, under, Pending};
 use crate::error::{unknown_name, unknown_name_in};
 use crate::locate::Seg;
 
+/// The reference section "Clients".
+pub(crate) const CLIENTS_DOC: Section = (
+    "Clients",
+    "`clients` maps names to client groups. File order gives the client ids.",
+    &[
+        f("clients", "map of name to client group, at least one", REQ, "The sources of load."),
+        f("clients.*.target", "struct, or `None`", "required unless `flow` is given", "The endpoint the group calls: one request per arrival (or per user's turn). Not allowed with `flow`."),
+        f("clients.*.target.service", "service name", REQ, "Service called."),
+        f("clients.*.target.endpoint", "endpoint name", REQ, "Endpoint called, of that service."),
+        f("clients.*.flow", "list of flow steps, at least one, or `None`", "`None`", "A multi-step user flow instead of a `target`: each arrival (or each user's turn) runs the steps in order, each a request, each after its `delay`. The flow fails when a step fails for good (after the group's policy has retried it) and completes when its last step succeeds or is skipped. Not allowed with `target`."),
+        f("clients.*.flow[*].name", "name, unique in the flow", REQ, "Name of the step, used in outputs and in later steps' `when`."),
+        f("clients.*.flow[*].target", "struct", REQ, "The endpoint the step calls."),
+        f("clients.*.flow[*].target.service", "service name", REQ, "Service called."),
+        f("clients.*.flow[*].target.endpoint", "endpoint name", REQ, "Endpoint called, of that service."),
+        f("clients.*.flow[*].delay", "distribution", "`Constant(\"0s\")`", "Time between the end of the previous step (or the start of the flow) and this request. See `dist`."),
+        f("clients.*.flow[*].when", "`Always`, `Flag(...)`, `NotFlag(...)`, `ServedBy(...)` or `NotServedBy(...)`", "`Always`", "The step runs only if this holds; otherwise it is skipped (and carries no flags)."),
+        f("clients.*.flow[*].when.Flag", "struct variant", "", "An earlier step's answer carried a flag: `Flag(step: \"signup\", flag: \"needs_confirmation\")`."),
+        f("clients.*.flow[*].when.Flag.step", "step name", REQ, "An earlier step of the flow."),
+        f("clients.*.flow[*].when.Flag.flag", "flag name", REQ, "A flag that the earlier step's endpoint sets in some version of its service (see `services.*.endpoints.*.flags`); otherwise the condition could never hold."),
+        f("clients.*.flow[*].when.NotFlag", "struct variant", "", "An earlier step's answer did not carry a flag (a skipped step carries none): `NotFlag(step: \"signup\", flag: \"needs_confirmation\")`."),
+        f("clients.*.flow[*].when.NotFlag.step", "step name", REQ, "An earlier step of the flow."),
+        f("clients.*.flow[*].when.NotFlag.flag", "flag name", REQ, "A flag that the earlier step's endpoint sets in some version of its service; otherwise the condition would always hold."),
+        f("clients.*.flow[*].when.ServedBy", "struct variant", "", "An earlier step was answered by a given version of its service: `ServedBy(step: \"signup\", version: \"v2\")`."),
+        f("clients.*.flow[*].when.ServedBy.step", "step name", REQ, "An earlier step of the flow."),
+        f("clients.*.flow[*].when.ServedBy.version", "version name", REQ, "A version of the service the earlier step calls."),
+        f("clients.*.flow[*].when.NotServedBy", "struct variant", "", "An earlier step was not answered by that version (a skipped step, or one no instance answered, was answered by none): `NotServedBy(step: \"signup\", version: \"v2\")`."),
+        f("clients.*.flow[*].when.NotServedBy.step", "step name", REQ, "An earlier step of the flow."),
+        f("clients.*.flow[*].when.NotServedBy.version", "version name", REQ, "A version of the service the earlier step calls."),
+        f("clients.*.arrivals", "one of `Poisson(...)`, `Constant(...)`, `Closed(...)`", REQ, "How requests are generated."),
+        f("clients.*.arrivals.Poisson", "struct variant", "", "Open loop, exponential gaps between requests (a non-homogeneous Poisson process when a schedule varies the rate)."),
+        f("clients.*.arrivals.Poisson.rate", "number, > 0 and <= 1e9", REQ, "Requests per second at the start of the run."),
+        f("clients.*.arrivals.Constant", "struct variant", "", "Open loop, gaps of exactly 1/rate."),
+        f("clients.*.arrivals.Constant.rate", "number, > 0 and <= 1e9", REQ, "Requests per second at the start of the run."),
+        f("clients.*.arrivals.Closed", "struct variant", "", "Closed loop: each user sends a request, waits for its end, thinks, and sends the next."),
+        f("clients.*.arrivals.Closed.users", "integer, 1 to 10000000", REQ, "Number of users."),
+        f("clients.*.arrivals.Closed.think", "distribution", REQ, "Think time between a response and the user's next request. See `dist`."),
+        f("clients.*.schedule", "list of `Step(...)` or `Ramp(...)`", "`[]`", "Changes to the rate of open-loop arrivals over time, in time order and not overlapping. Not allowed with `Closed`. Times past `duration` are allowed and never reached."),
+        f("clients.*.schedule[*].Step", "struct variant", "", "The rate jumps to a new value."),
+        f("clients.*.schedule[*].Step.at", "duration", REQ, "When the rate changes."),
+        f("clients.*.schedule[*].Step.rate", "number, >= 0", REQ, "Requests per second from then on; 0 pauses arrivals."),
+        f("clients.*.schedule[*].Ramp", "struct variant", "", "The rate changes linearly from its current value to a new one."),
+        f("clients.*.schedule[*].Ramp.start", "duration", REQ, "When the ramp starts."),
+        f("clients.*.schedule[*].Ramp.end", "duration, > start", REQ, "When the ramp reaches `rate`."),
+        f("clients.*.schedule[*].Ramp.rate", "number, >= 0", REQ, "Requests per second at the end of the ramp, and from then on."),
+        f("clients.*.timeout", "duration > 0, or `None`", "`None`", "Overall deadline of each request, over every attempt and back-off: the client gives up after this long; `None` waits forever."),
+        f("clients.*.per_try_timeout", "duration > 0 and < `timeout`, or `None`", "`None`", "Each attempt gives up after this long, so that a retry can follow; the last attempt gets only what is left of `timeout`."),
+        f("clients.*.propagate_deadline", "not allowed", "`None`", "Refused: a client group has no caller whose deadline it could pass on. Give it a `timeout`, and `propagate_deadline` to the `dependencies` of the services it calls."),
+        f("clients.*.retry", "struct, or `None`", "`None`", "Retries of failed requests. Not with `hedge`. See `retry`."),
+        f("clients.*.budget", "`Finagle(...)`, `Envoy(...)`, `MaxRetries(...)`, `GrpcThrottle(...)`, `AwsQuota(...)`, or `None`", "`None`", "What limits the group's retries and hedges, across requests: one budget for the group. Needs `retry` or `hedge`. See `budget`."),
+        f("clients.*.breaker", "`Resilience4j(...)`, `Consecutive(...)`, or `None`", "`None`", "A circuit breaker in front of the group's attempts. A group has one breaker, so its `shared` changes nothing. See `breaker`."),
+        f("clients.*.throttle", "struct, or `None`", "`None`", "Adaptive throttling of the group's attempts. See `throttle`."),
+        f("clients.*.hedge", "struct, or `None`", "`None`", "Parallel attempts (gRPC hedging). Not with `retry`. See `hedge`."),
+        f("clients.*.fallback", "`Static`, `Cache(...)`, or `None`", "`None`", "What a failed request falls back to, answered `Degraded` instead of failing. See `fallback`."),
+        f("clients.*.criticality", "one of `CriticalPlus`, `Critical`, `SheddablePlus`, `Sheddable`", "`Critical`", "How important the group's requests are; the calls they cause inherit it. Load shedding refuses the least critical first."),
+    ],
+);
+
 with_call_policy! {
     /// One client group.
     #[derive(Clone, Debug, Serialize, Deserialize)]

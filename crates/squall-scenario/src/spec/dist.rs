@@ -12,6 +12,45 @@ pub(super) fn default_startup() -> DistField {
     DistField { spec, dist, mixture_depth }
 }
 
+/// The reference section "Distributions (`dist`)".
+pub(crate) const DIST_DOC: Section = (
+    "Distributions (`dist`)",
+    "Fields of type distribution (`work`, `think`, a `Work` step, a cache's `hit_latency`, and a mixture's `dist`) take one of these. \
+     All times are duration strings; samples are whole nanoseconds and never negative.",
+    &[
+        f("dist.Constant", "duration", "", "Always this value: `Constant(\"5ms\")`."),
+        f("dist.Uniform", "struct variant", "", "Uniform between two values: `Uniform(low: \"1ms\", high: \"5ms\")`."),
+        f("dist.Uniform.low", "duration", REQ, "Lower bound."),
+        f("dist.Uniform.high", "duration, >= low", REQ, "Upper bound."),
+        f("dist.Exponential", "struct variant", "", "Exponential: `Exponential(mean: \"5ms\")`."),
+        f("dist.Exponential.mean", "duration, > 0", REQ, "Mean."),
+        f("dist.Normal", "struct variant", "", "Normal, truncated at zero (negative draws are redrawn): `Normal(mean: \"10ms\", std_dev: \"2ms\")`."),
+        f("dist.Normal.mean", "duration, > 0", REQ, "Mean of the untruncated normal."),
+        f("dist.Normal.std_dev", "duration", REQ, "Standard deviation of the untruncated normal."),
+        f("dist.LogNormal", "struct variant", "", "Log-normal, given either as `LogNormal(median: \"8ms\", p99: \"40ms\")` or as `LogNormal(mu: 1.5, sigma: 0.5, unit: \"ms\")`; exactly one of the two forms."),
+        f("dist.LogNormal.median", "duration, > 0", "", "Median (first form, with `p99`)."),
+        f("dist.LogNormal.p99", "duration, > median", "", "99th percentile (first form, with `median`)."),
+        f("dist.LogNormal.mu", "number", "", "Mean of the natural logarithm of the value measured in `unit` (second form)."),
+        f("dist.LogNormal.sigma", "number, >= 0", "", "Standard deviation of that logarithm (second form)."),
+        f("dist.LogNormal.unit", "one of `ns`, `us`, `ms`, `s`, `m`, `h`", "", "Unit in which `mu` and `sigma` describe the value (second form)."),
+        f("dist.Pareto", "struct variant", "", "Bounded Pareto: `Pareto(scale: \"1ms\", shape: 1.5, max: \"1s\")`."),
+        f("dist.Pareto.scale", "duration, > 0", REQ, "Smallest value."),
+        f("dist.Pareto.shape", "number, > 0", REQ, "Tail index; smaller means a heavier tail."),
+        f("dist.Pareto.max", "duration, > scale", REQ, "Largest value."),
+        f("dist.Gamma", "struct variant", "", "Gamma: `Gamma(shape: 2.0, scale: \"5ms\")`, mean `shape * scale`."),
+        f("dist.Gamma.shape", "number, > 0", REQ, "Shape k."),
+        f("dist.Gamma.scale", "duration, > 0", REQ, "Scale theta."),
+        f("dist.Erlang", "struct variant", "", "Erlang, the sum of k exponentials: `Erlang(k: 3, mean: \"6ms\")`."),
+        f("dist.Erlang.k", "integer, 1 to 10000", REQ, "Number of exponential phases."),
+        f("dist.Erlang.mean", "duration, > 0", REQ, "Mean of the sum."),
+        f("dist.Mixture", "list of `(weight, dist)`", "", "Picks a component with probability proportional to its weight, then samples it: `Mixture([(weight: 0.9, dist: Exponential(mean: \"5ms\")), (weight: 0.1, dist: Constant(\"100ms\"))])`. Mixtures nest at most 8 deep."),
+        f("dist.Mixture[*].weight", "number, >= 0", REQ, "Relative weight; weights need not sum to 1 but must not all be 0."),
+        f("dist.Mixture[*].dist", "distribution", REQ, "The component."),
+        f("dist.Empirical", "list of durations, at least one", "", "One of the values, each equally likely: `Empirical([\"1ms\", \"2ms\", \"5ms\"])`."),
+        f("dist.Quantiles", "list of `(quantile, duration)`", "", "Piecewise-linear inverse CDF: `Quantiles([(0.0, \"1ms\"), (0.5, \"3ms\"), (1.0, \"50ms\")])`. Quantiles increase from 0 to 1; values do not decrease."),
+    ],
+);
+
 /// A distribution as written; [`DistField`] checks it and builds the kernel's [`Dist`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(

@@ -10,6 +10,26 @@ use squall_model::{FaultConfig, FaultKind, ServiceId};
 use crate::build::{id_of, index, key, problem, under, Pending};
 use crate::error::unknown_name;
 
+/// The reference section "Faults".
+pub(crate) const FAULTS_DOC: Section = (
+    "Faults",
+    "`faults` lists faults, each active over a window of time on some instances of one service. Their order names their random streams, so adding a fault at the end changes no other fault's draws.",
+    &[
+        f("faults", "list of faults", "`[]`", "Faults injected during the run."),
+        f("faults[*].name", "string, not empty, or `None`", "`None` (`\"<kind> <service>\"`, as in `\"slow db\"`)", "Label in outputs and plots. Faults must have distinct names."),
+        f("faults[*].service", "service name", REQ, "Service affected."),
+        f("faults[*].at", "duration", REQ, "When the window opens."),
+        f("faults[*].for", "duration, > 0", REQ, "How long the window stays open. It may extend past `duration`."),
+        f("faults[*].share", "number, > 0 and <= 1", FAULT_SHARE_DEFAULT, "Share of the service's instances affected: the first `ceil(share * replicas)`, at least one."),
+        f("faults[*].what", "one of `Slow(...)`, `Down`, `Fail(...)`, `FlushCache`, `Crash`", REQ, "What goes wrong. `Down`: the process is gone; requests it holds fail with `ConnectionReset` when the window opens, and new ones are refused (`NoEndpoint`) until it closes. `Crash`: the process crashes when the window opens (requests it holds fail with `ConnectionReset`), is restarted after the crash-loop back-off (`lifecycle.restart`), and crashes again as soon as it starts while the window is open. `FlushCache`: the caches in front of the service's endpoints are emptied when the window opens and warm up again after it closes (see `cache.warmup`); the service needs an endpoint with a `cache`."),
+        f("faults[*].what.Slow", "struct variant", "", "Work started during the window takes `factor` times as long: `Slow(factor: 5.0)`."),
+        f("faults[*].what.Slow.factor", "number, 1 to 1000000", REQ, "Work multiplier."),
+        f("faults[*].what.Fail", "struct variant", "", "A share of the requests reaching the affected instances fail at once: `Fail(fraction: 0.3, outcome: ServerError)`."),
+        f("faults[*].what.Fail.fraction", "number, 0 to 1", REQ, "Probability that a request fails."),
+        f("faults[*].what.Fail.outcome", "one of `Degraded`, `Timeout`, `DeadlineExceeded`, `RateLimited`, `Shed`, `QueueFull`, `BulkheadFull`, `CircuitOpen`, `Throttled`, `ServerError`, `Unsupported`, `NoEndpoint`, `ConnectionReset`, `Cancelled`", "`ServerError`", "The outcome a failed request ends with (any outcome but `Ok`)."),
+    ],
+);
+
 /// `(name: "db-slow", service: "db", at: "2m", for: "20s", share: 1.0, what: Slow(factor: 5.0))`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
@@ -29,9 +49,7 @@ pub(crate) struct FaultSpec {
     pub what: FaultKindSpec,
 }
 
-fn whole_share() -> Share {
-    Share(1.0)
-}
+default_value!(FAULT_SHARE_DEFAULT, fn whole_share() -> Share = Share(1.0));
 
 /// What goes wrong during a fault.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -16,6 +16,38 @@ use crate::build::{duration_of, id_of, index, key, problem, u32_of, under, Pendi
 use crate::error::{unknown_name, unknown_name_in};
 use crate::locate::Seg;
 
+/// The reference section "Lifecycle and probes".
+pub(crate) const LIFECYCLE_DOC: Section = (
+    "Lifecycle and probes",
+    "How instances start, warm up, stop and restart, and the probes an orchestrator runs on them, with Kubernetes' semantics and defaults. The three probes share one shape, documented as `probe`.",
+    &[
+        f("services.*.lifecycle", "struct", "`(startup: Constant(\"0s\"), warmup: \"0s\", warmup_factor: 1.0, pre_stop: \"0s\", grace_period: \"30s\", restart: (...))`", "How the service's instances start, warm up, stop and restart."),
+        f("services.*.lifecycle.startup", "distribution", "`Constant(\"0s\")`", "Time from the creation of an instance (or a restart of its process) until the process accepts work. See `dist`."),
+        f("services.*.lifecycle.warmup", "duration", "`\"0s\"`", "After the process starts, work is slower for this long: it takes `warmup_factor` times as long at first, falling linearly to normal. Caches local to the instance start empty after every start."),
+        f("services.*.lifecycle.warmup_factor", "number, 1 to 1000000", WARMUP_FACTOR_DEFAULT, "Work multiplier at the start of warm-up; 1 is none. Above 1 it needs a `warmup`."),
+        f("services.*.lifecycle.pre_stop", "duration", "`\"0s\"`", "The `preStop` hook: after termination begins the process keeps serving, new requests included, for this long before it is told to stop (SIGTERM)."),
+        f("services.*.lifecycle.grace_period", "duration", GRACE_PERIOD_DEFAULT, "`terminationGracePeriodSeconds`: from the start of termination, time allowed for `pre_stop` and the drain of the work in progress; whatever remains then is killed (`ConnectionReset`)."),
+        f("services.*.lifecycle.restart", "struct", "`(initial: \"10s\", max: \"300s\", reset_after: \"600s\")`", "kubelet's crash-loop back-off: the delay before the n-th restart in a row is `initial * 2^(n-1)`, at most `max`."),
+        f("services.*.lifecycle.restart.initial", "duration, > 0", "`\"10s\"`", "First delay."),
+        f("services.*.lifecycle.restart.max", "duration, >= `initial`", RESTART_MAX_DEFAULT, "Largest delay."),
+        f("services.*.lifecycle.restart.reset_after", "duration, > 0", RESET_AFTER_DEFAULT, "A process that ran this long without crashing starts over at `initial`."),
+        f("services.*.probes", "struct", "`(liveness: None, readiness: None, startup: None)`", "Probes the orchestrator runs on each instance. See `probe`."),
+        f("services.*.probes.liveness", "probe, or `None`", "`None`", "Failure restarts the process. Its `success_threshold` must be 1."),
+        f("services.*.probes.readiness", "probe, or `None`", "`None`", "Failure takes the instance out of load balancing until it passes again. Without one, an instance is ready as soon as its process accepts work."),
+        f("services.*.probes.startup", "probe, or `None`", "`None`", "Holds the other probes back until it passes; failure restarts the process. Its `success_threshold` must be 1."),
+        f("probe.check", "`Process`, `Dependency(...)`, or `QueueBelow(...)`", "`Process`", "What an answer depends on. `Process`: the process answers (it is up and not stopped)."),
+        f("probe.check.Dependency", "struct variant", "", "The process answers and a call to a dependency's endpoint succeeds within the probe's `timeout`, with no client policy: `Dependency(service: \"cache\", endpoint: \"get\")`."),
+        f("probe.check.Dependency.service", "service name", REQ, "Service called."),
+        f("probe.check.Dependency.endpoint", "endpoint name", REQ, "Endpoint called, of that service."),
+        f("probe.check.QueueBelow", "integer, 1 to 4294967295", "", "The process answers and its queue holds fewer than this many requests: `QueueBelow(100)`."),
+        f("probe.initial_delay", "duration", "`\"0s\"`", "`initialDelaySeconds`: probes earlier than this after the process starts are skipped."),
+        f("probe.period", "duration, > 0", "`\"10s\"`", "`periodSeconds`: time between probes."),
+        f("probe.timeout", "duration, > 0", "`\"1s\"`", "`timeoutSeconds`: a probe that takes longer fails."),
+        f("probe.success_threshold", "integer, 1 to 4294967295", "`1`", "`successThreshold`: successes in a row that make the probe pass. Must be 1 for liveness and startup probes, as Kubernetes requires."),
+        f("probe.failure_threshold", "integer, 1 to 4294967295", "`3`", "`failureThreshold`: failures in a row that make the probe fail."),
+    ],
+);
+
 /// `lifecycle: (startup: Constant("20s"), warmup: "30s", warmup_factor: 3.0, ...)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
@@ -51,13 +83,9 @@ impl Default for LifecycleSpec {
     }
 }
 
-fn no_slowdown() -> SlowFactor {
-    SlowFactor(1.0)
-}
+default_value!(WARMUP_FACTOR_DEFAULT, fn no_slowdown() -> SlowFactor = SlowFactor(1.0));
 
-fn default_grace_period() -> Dur {
-    dur(30 * NS_PER_S, "30s")
-}
+default_value!(GRACE_PERIOD_DEFAULT, fn default_grace_period() -> Dur = dur "30s");
 
 /// `restart: (initial: "10s", max: "300s", reset_after: "600s")`: kubelet's crash-loop back-off.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -81,13 +109,9 @@ impl Default for RestartSpec {
     }
 }
 
-fn default_restart_max() -> PosDur {
-    PosDur(dur(300 * NS_PER_S, "300s"))
-}
+default_value!(RESTART_MAX_DEFAULT, fn default_restart_max() -> PosDur = PosDur(dur "300s"));
 
-fn default_reset_after() -> PosDur {
-    PosDur(dur(600 * NS_PER_S, "600s"))
-}
+default_value!(RESET_AFTER_DEFAULT, fn default_reset_after() -> PosDur = PosDur(dur "600s"));
 
 /// `probes: (liveness: (...), readiness: (...), startup: (...))`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -145,6 +169,54 @@ pub(crate) enum ProbeCheckSpec {
     },
     QueueBelow(Count<1, U32_MAX>),
 }
+
+/// The reference section "Deploys".
+pub(crate) const DEPLOYS_DOC: Section = (
+    "Deploys",
+    "`deploys` lists changes of a service's version, each rolled out over time, in the order declared.\n\n\
+     ```ron\n\
+     deploys: [\n\
+     \x20   (name: \"v2\", service: \"web\", version: \"v2\", at: \"10m\", strategy: Rolling(max_surge: 1, max_unavailable: 0)),\n\
+     \x20   (name: \"v3\", service: \"web\", version: \"v3\", after: \"v2\", delay: \"1m\", strategy: Canary(steps: [SetWeight(20), Pause(\"10m\"), SetWeight(100)])),\n\
+     ],\n\
+     ```",
+    &[
+        f("deploys", "list of deploys", "`[]`", "Deploys during the run."),
+        f("deploys[*].name", "string, not empty", REQ, "Label in outputs and plots, and the name `after` refers to. Deploys must have distinct names."),
+        f("deploys[*].service", "service name", REQ, "Service deployed."),
+        f("deploys[*].version", "version name", REQ, "Version deployed, one of the service's `versions` (`v1` for a service without them)."),
+        f("deploys[*].at", "duration, or `None`", "required unless `after` is given", "When the deploy starts. Not with `after`."),
+        f("deploys[*].after", "deploy name, or `None`", "`None`", "Start when this other deploy completes (plus `delay`) instead of at a time; one that never completes (aborted, or still running at the end) never starts this one. No deploy may wait for itself, directly or through others. Not with `at`."),
+        f("deploys[*].delay", "duration, or `None`", "`None` (`\"0s\"`)", "With `after`: time between the other deploy's completion and this start."),
+        f("deploys[*].strategy", "`Rolling(...)`, `Canary(...)` or `BlueGreen(...)`", "`Rolling()`", "How the deploy replaces instances."),
+        f("deploys[*].strategy.Rolling", "struct variant", "", "A Kubernetes Deployment's `RollingUpdate`: `Rolling(max_surge: 1, max_unavailable: 0, min_ready: \"10s\")`."),
+        f("deploys[*].strategy.Rolling.max_surge", "integer, or percentage string `\"0%\"` to `\"100%\"`", "`\"25%\"`", "`maxSurge`: instances above `replicas` during the rollout, a percentage rounded up."),
+        f("deploys[*].strategy.Rolling.max_unavailable", "integer, or percentage string `\"0%\"` to `\"100%\"`", "`\"25%\"`", "`maxUnavailable`: instances below `replicas` during the rollout, a percentage rounded down. Not 0 when `max_surge` is 0, as Kubernetes requires."),
+        f("deploys[*].strategy.Rolling.min_ready", "duration", "`\"0s\"`", "`minReadySeconds`: time a new instance must stay ready before it counts as available."),
+        f("deploys[*].strategy.Rolling.progress_deadline", "duration, > 0", PROGRESS_DEADLINE_DEFAULT, "`progressDeadlineSeconds`: a rollout that makes no progress for this long is reported as stalled (Kubernetes does not roll back by itself)."),
+        f("deploys[*].strategy.Canary", "struct variant", "", "An Argo Rollouts canary: `Canary(steps: [SetWeight(20), Pause(\"10m\"), SetWeight(100)], traffic_routing: true, analysis: (...))`."),
+        f("deploys[*].strategy.Canary.steps", "list of `SetWeight(...)` or `Pause(...)`", "`[]`", "The steps, in order; after the last one the canary is promoted."),
+        f("deploys[*].strategy.Canary.steps[*].SetWeight", "integer, 0 to 100", "", "`setWeight`: percent of the traffic (or of the replicas) on the new version."),
+        f("deploys[*].strategy.Canary.steps[*].Pause", "duration, or nothing", "", "`pause`: `Pause(\"10m\")` waits that long; `Pause()` waits until the end of the run."),
+        f("deploys[*].strategy.Canary.traffic_routing", "bool", "`false`", "`trafficRouting`: the balancer sends the canary exactly its weight of the requests, instead of the weight following from replica counts."),
+        f("deploys[*].strategy.Canary.analysis", "struct, or `None`", "`None`", "Background analysis over the whole canary: every `interval`, a measurement of the answers the canary's instances gave since the last one; when more than `failure_limit` measurements fail, the rollout aborts and goes back to the stable version. It must check `max_error_rate`, `max_p99` or both."),
+        f("deploys[*].strategy.Canary.analysis.interval", "duration, > 0", "`\"60s\"`", "Time between measurements (`interval`)."),
+        f("deploys[*].strategy.Canary.analysis.failure_limit", "integer, 0 to 4294967295", "`0`", "Failed measurements allowed before the analysis fails (`failureLimit`)."),
+        f("deploys[*].strategy.Canary.analysis.max_error_rate", "number 0 to 1, or `None`", "`None`", "Highest share of errors among the answers a measurement may show."),
+        f("deploys[*].strategy.Canary.analysis.max_p99", "duration > 0, or `None`", "`None`", "Highest p99 latency of successful answers a measurement may show."),
+        f("deploys[*].strategy.Canary.analysis.min_samples", "integer, 1 to 4294967295", "`1`", "Fewest answers a measurement needs; fewer make it inconclusive (counted neither way)."),
+        f("deploys[*].strategy.BlueGreen", "struct variant", "", "An Argo Rollouts blue-green: a full set of the new version comes up as a preview that receives no traffic; once it is available, all traffic switches to it; the old version stays up for `scale_down_delay`, and a failed analysis meanwhile switches back: `BlueGreen(scale_down_delay: \"5m\", analysis: (...))`."),
+        f("deploys[*].strategy.BlueGreen.auto_promotion", "duration", "`\"0s\"`", "`autoPromotionSeconds`: wait this long after the preview is available before the switch (0: at once)."),
+        f("deploys[*].strategy.BlueGreen.scale_down_delay", "duration", "`\"30s\"`", "`scaleDownDelaySeconds`: the old version stays up this long after the switch."),
+        f("deploys[*].strategy.BlueGreen.abort_scale_down_delay", "duration", "`\"30s\"`", "`abortScaleDownDelaySeconds`: after an abort, the new version is scaled down this long later."),
+        f("deploys[*].strategy.BlueGreen.analysis", "struct, or `None`", "`None`", "Post-promotion analysis of the new version's answers, from the switch until the old version is scaled down; written as the canary's `analysis`, whose fields it shares. A failure switches all traffic back."),
+        f("deploys[*].strategy.BlueGreen.analysis.interval", "duration, > 0", "`\"60s\"`", "As in the canary's analysis."),
+        f("deploys[*].strategy.BlueGreen.analysis.failure_limit", "integer, 0 to 4294967295", "`0`", "As in the canary's analysis."),
+        f("deploys[*].strategy.BlueGreen.analysis.max_error_rate", "number 0 to 1, or `None`", "`None`", "As in the canary's analysis."),
+        f("deploys[*].strategy.BlueGreen.analysis.max_p99", "duration > 0, or `None`", "`None`", "As in the canary's analysis."),
+        f("deploys[*].strategy.BlueGreen.analysis.min_samples", "integer, 1 to 4294967295", "`1`", "As in the canary's analysis."),
+    ],
+);
 
 /// `(name: "v2", service: "web", version: "v2", at: "10m", strategy: Rolling(...))`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -220,9 +292,7 @@ fn quarter() -> IntOrPercentSpec {
     IntOrPercentSpec::Percent(25)
 }
 
-fn default_progress_deadline() -> PosDur {
-    PosDur(dur(600 * NS_PER_S, "600s"))
-}
+default_value!(PROGRESS_DEADLINE_DEFAULT, fn default_progress_deadline() -> PosDur = PosDur(dur "600s"));
 
 /// One canary step: `SetWeight(20)`, `Pause("10m")`, or `Pause()` (until the end of the run).
 ///

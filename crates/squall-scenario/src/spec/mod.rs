@@ -54,6 +54,27 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::error::did_you_mean;
+use crate::fields::{f, Section, REQ};
+
+/// The reference section "Scenario".
+pub(crate) const SCENARIO_DOC: Section = (
+    "Scenario",
+    "The file holds one `Scenario(...)`. Field order does not matter; unknown fields are errors.",
+    &[
+        f("name", "string, not empty", REQ, "Name of the scenario, shown in reports."),
+        f("description", "string", "`\"\"`", "Free text shown in reports."),
+        f("seed", "integer, 0 to 2^64-1", REQ, "Master seed. Every random stream derives from it and a stable name, so the same seed gives the same run. The CLI's `--seed` overrides it."),
+        f("duration", "duration, > 0", REQ, "Simulated time to run for. Requests still in flight at the end are reported as such."),
+        f("timeseries", "struct", "`(bucket: \"1s\", max_buckets: 3600)`", "Time-series resolution."),
+        f("timeseries.bucket", "duration, > 0", BUCKET_DEFAULT, "Width of one time-series bucket. The width used is `max(bucket, ceil(duration / max_buckets))`, rounded up to a whole millisecond, so memory stays bounded however long the run."),
+        f("timeseries.max_buckets", "integer, 1 to 10000000", MAX_BUCKETS_DEFAULT, "Most buckets a run keeps; longer runs get wider buckets."),
+        f("limits", "struct", "`(max_events: 2000000000, max_in_flight: 1000000)`", "Bounds that stop a runaway run with an explanation instead of exhausting memory or time."),
+        f("limits.max_events", "integer, >= 1", "`2000000000`", "Events handled in all before the run stops."),
+        f("limits.max_in_flight", "integer, 1 to 4294967295", "`1000000`", "Requests alive at once (waiting, in service, or awaiting a downstream call) before the run stops."),
+        f("warmup", "`Fixed(...)`, `Mser5`, or `None`", "`None`", "How reports remove the initial transient before steady-state figures (throughput, goodput, success rate and mean latency of successes per client group and for all, from the first bucket of the steady window on, in the summary and in `compare`). `None`: the whole run counts and no steady-state section is written. `Mser5`: MSER-5 (White 1997; Franklin and White): the all-clients goodput per bucket in batches of 5 buckets, truncated where the marginal standard error `sum_{i>d} (x_i - mean_d)^2 / (n-d)^2` is smallest, over `d` in the first half of the batches. The run itself is the same either way."),
+        f("warmup.Fixed", "duration", "", "A fixed transient: `Fixed(\"30s\")`. The steady window starts with the first bucket that starts at or after it."),
+    ],
+);
 
 /// The whole file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -126,13 +147,9 @@ impl Default for TimeseriesSpec {
     }
 }
 
-fn default_bucket() -> PosDur {
-    PosDur(Dur { ns: NS_PER_S, text: "1s".to_string() })
-}
+default_value!(BUCKET_DEFAULT, fn default_bucket() -> PosDur = PosDur(dur "1s"));
 
-fn default_max_buckets() -> Count<1, 10_000_000> {
-    Count(3600)
-}
+default_value!(MAX_BUCKETS_DEFAULT, fn default_max_buckets() -> Count<1, 10_000_000> = Count(3600));
 
 /// `limits: (max_events: ..., max_in_flight: ...)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -161,6 +178,21 @@ fn default_max_events() -> Count<1, { u64::MAX }> {
 fn default_max_in_flight() -> Count<1, { u32::MAX as u64 }> {
     Count(u64::from(squall_model::Limits::default().max_in_flight))
 }
+
+/// The reference section "Variants".
+pub(crate) const VARIANTS_DOC: Section = (
+    "Variants",
+    "`variants` names sets of overrides: variations of the scenario to run and compare with the scenario as written, which is called `baseline`.\n\n\
+     ```ron\n\
+     variants: {\n\
+     \x20   \"small-bulkhead\": { \"services.api.dependencies.db.bulkhead\": \"Semaphore(max_concurrent_calls: 10)\" },\n\
+     \x20   \"more-replicas\": { \"services.api.replicas\": \"8\", \"services.db.replicas\": \"4\" },\n\
+     },\n\
+     ```",
+    &[
+        f("variants", "map of name to (map of override path to value), at most 1000 variants", "`{}`", "Each variant applies its overrides, in order, to the file; then the command line's `--set` overrides apply, and win. Paths and values are written as for `--set`, each value as a string. Names must be unique and not empty, contain no `/`, and not be `baseline`. A variant may not change `seed`, `duration` or `timeseries`, so its runs compare with the baseline's. A dependency policy may be added by its path (`services.api.dependencies.db.timeout`); anything else must already exist. Every variant is built whenever the file is loaded, so a broken one is an error even when it is not run."),
+    ],
+);
 
 /// Top-level fields a variant may not change: runs are compared over the same time axis
 /// and the same random streams. `variants` itself is not an override target either.

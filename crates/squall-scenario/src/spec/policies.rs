@@ -73,6 +73,39 @@ macro_rules! with_call_policy {
 
 pub(crate) use with_call_policy;
 
+/// The reference section "Dependencies".
+pub(crate) const DEPENDENCIES_DOC: Section = (
+    "Dependencies",
+    "`services.*.dependencies` maps the names of services this service calls to its policy for those calls. Each key must name a service that some endpoint of this service calls: a policy that nothing uses is an error, since it would mislead. Each instance of the caller has its own bulkhead, pool, budget, throttle and breaker (unless the breaker is `shared`), as each process does. An attempt passes adaptive throttling, then the breaker, then the bulkhead and the pool. The call-policy fields (`timeout` to `fallback`) are those of a client group, plus `propagate_deadline`; `retry`, `budget`, `breaker`, `throttle`, `hedge` and `fallback` are documented once, in their own sections. Names follow Resilience4j (bulkheads, breakers), HikariCP (pools), gRPC (deadlines, retries, hedging) and Envoy.",
+    &[
+        f("services.*.dependencies", "map of service name to policy", "`{}`", "How this service's instances call other services; a callee not listed is called with no policy."),
+        f("services.*.dependencies.*.timeout", "duration > 0, or `None`", "`None`", "Overall deadline of each call to the callee that does not set its own (a call's `timeout` wins), over every attempt and back-off, as gRPC's deadline and Envoy's route `timeout`."),
+        f("services.*.dependencies.*.per_try_timeout", "duration > 0 and < `timeout`, or `None`", "`None`", "Each attempt gives up after this long (Envoy's `per_try_timeout`), so that a retry can follow; the last attempt gets only what is left of `timeout`."),
+        f("services.*.dependencies.*.propagate_deadline", "struct, or `None`", "`None`", "Pass the caller's own deadline on: a call gets `min(remaining * factor, timeout)`, and fails at once with `DeadlineExceeded` if nothing remains. The callee refuses expired work only with `honor_deadlines`. `propagate_deadline: ()` takes the defaults."),
+        f("services.*.dependencies.*.propagate_deadline.factor", "number, > 0 and <= 1", "`0.9`", "Share of the caller's remaining time given to the call, leaving headroom for the reply (a common practice, not a default of gRPC or Envoy)."),
+        f("services.*.dependencies.*.propagate_deadline.format", "`Absolute` or `Relative`", "`Absolute`", "`Absolute`: the deadline travels as a wall-clock time of the caller (a custom deadline header), which the callee compares with its own clock, so `clock_skew` moves it. `Relative`: it travels as a duration (gRPC's `grpc-timeout`), counted from arrival, which no clock skew affects."),
+        f("services.*.dependencies.*.retry", "struct, or `None`", "`None`", "Retries of failed attempts. Not with `hedge`. See `retry`."),
+        f("services.*.dependencies.*.budget", "`Finagle(...)`, `Envoy(...)`, `MaxRetries(...)`, `GrpcThrottle(...)`, `AwsQuota(...)`, or `None`", "`None`", "What limits the instance's retries and hedges to the callee, across calls. Needs `retry` or `hedge`. See `budget`."),
+        f("services.*.dependencies.*.breaker", "`Resilience4j(...)`, `Consecutive(...)`, or `None`", "`None`", "A circuit breaker in front of the attempts: one per caller instance, or one for the whole service if `shared`. See `breaker`."),
+        f("services.*.dependencies.*.throttle", "struct, or `None`", "`None`", "Adaptive throttling of the instance's attempts to the callee. See `throttle`."),
+        f("services.*.dependencies.*.hedge", "struct, or `None`", "`None`", "Parallel attempts (gRPC hedging). Not with `retry`. See `hedge`."),
+        f("services.*.dependencies.*.fallback", "`Static`, `Cache(...)`, or `None`", "`None`", "What a failed call falls back to, answered `Degraded` instead of failing. See `fallback`."),
+        f("services.*.dependencies.*.bulkhead", "`Semaphore(...)`, `ThreadPool(...)`, or `None`", "`None`", "Limits the calls out to the callee at once; a call that cannot get in fails with `BulkheadFull`."),
+        f("services.*.dependencies.*.bulkhead.Semaphore", "struct variant", "", "A counting semaphore (Resilience4j `Bulkhead`): `Semaphore(max_concurrent_calls: 25, max_wait_duration: \"0s\")`."),
+        f("services.*.dependencies.*.bulkhead.Semaphore.max_concurrent_calls", "integer, 1 to 4294967295", MAX_CONCURRENT_CALLS_DEFAULT, "Calls out at once (`maxConcurrentCalls`)."),
+        f("services.*.dependencies.*.bulkhead.Semaphore.max_wait_duration", "duration", "`\"0s\"`", "How long a call may wait for a permit (`maxWaitDuration`); 0 fails at once."),
+        f("services.*.dependencies.*.bulkhead.ThreadPool", "struct variant", "", "A thread pool with Java `ThreadPoolExecutor` rules (Resilience4j `ThreadPoolBulkhead`): below the core size a call gets a new thread; otherwise it waits in the queue; when the queue is full the pool grows up to the maximum; past that the call fails."),
+        f("services.*.dependencies.*.bulkhead.ThreadPool.max_thread_pool_size", "integer, 1 to 4294967295", REQ, "Threads at most (`maxThreadPoolSize`)."),
+        f("services.*.dependencies.*.bulkhead.ThreadPool.core_thread_pool_size", "integer, 1 to `max_thread_pool_size`, or `None`", "`None` (`max_thread_pool_size` - 1, at least 1)", "Threads kept even when idle (`coreThreadPoolSize`)."),
+        f("services.*.dependencies.*.bulkhead.ThreadPool.queue_capacity", "integer, 0 to 4294967295", BULKHEAD_QUEUE_CAPACITY_DEFAULT, "Calls that may wait for a thread (`queueCapacity`)."),
+        f("services.*.dependencies.*.bulkhead.ThreadPool.keep_alive_duration", "duration", KEEP_ALIVE_DEFAULT, "Idle time after which a thread above the core size ends (`keepAliveDuration`)."),
+        f("services.*.dependencies.*.pool", "struct, or `None`", "`None`", "A connection pool: a call holds a connection while it is out. `pool: ()` takes the defaults."),
+        f("services.*.dependencies.*.pool.maximum_pool_size", "integer, 1 to 4294967295", POOL_SIZE_DEFAULT, "Connections at most (`maximumPoolSize`)."),
+        f("services.*.dependencies.*.pool.minimum_idle", "integer, 0 to `maximum_pool_size`, or `None`", "`None` (`maximum_pool_size`)", "Connections opened at the start and kept open (`minimumIdle`); HikariCP's default makes a fixed-size pool."),
+        f("services.*.dependencies.*.pool.connection_timeout", "duration, > 0", CONNECTION_TIMEOUT_DEFAULT, "How long a call waits for a connection before failing (`connectionTimeout`)."),
+    ],
+);
+
 with_call_policy! {
     /// A caller's policy for calls to one service: `dependencies: {"db": (timeout: ..., ...)}`.
     #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -129,6 +162,32 @@ pub(crate) enum DeadlineFormatSpec {
 fn default_deadline_factor() -> Share {
     Share(squall_model::DeadlinePropagation::default().factor)
 }
+
+/// The reference section "Retries (`retry`)".
+pub(crate) const RETRY_DOC: Section = (
+    "Retries (`retry`)",
+    "Fields of type retry (a client group's or a dependency's `retry`) take `(max_attempts: 3, backoff: Constant(delay: \"500ms\"), retry_on: [Timeout, ServerError, Shed, QueueFull, ConnectionReset], honor_retry_after: true)`; `retry: ()` takes these defaults: Resilience4j's attempts and wait, and retries of timeouts, 5xx, 503-style refusals and connection resets (never of 4xx-like refusals). Each retry must also pass the `budget`, if there is one, and the overall `timeout` spans every attempt and back-off.",
+    &[
+        f("retry.max_attempts", "integer, 1 to 100", "`3`", "Attempts at most, the first included (Resilience4j's and gRPC's `maxAttempts`; gRPC itself caps it at 5)."),
+        f("retry.backoff", "`Immediate`, `Constant(...)`, `Exponential(...)`, `Grpc(...)`, or `Envoy(...)`", "`Constant(delay: \"500ms\")`", "The wait before each retry. `Immediate` retries at once (the naive client)."),
+        f("retry.backoff.Constant", "struct variant", "", "The same wait every time (Resilience4j's `waitDuration`): `Constant(delay: \"500ms\")`."),
+        f("retry.backoff.Constant.delay", "duration", RETRY_DELAY_DEFAULT, "The wait."),
+        f("retry.backoff.Exponential", "struct variant", "", "AWS's exponential back-off and jitter: the wait before retry n (from 0) is drawn below the ceiling `min(cap, base * 2^n)`: `Exponential(base: \"100ms\", cap: \"20s\", jitter: Full)`. The formulas have no defaults, so `base` and `cap` are required."),
+        f("retry.backoff.Exponential.base", "duration, > 0", REQ, "First ceiling."),
+        f("retry.backoff.Exponential.cap", "duration, >= `base`", REQ, "Largest ceiling."),
+        f("retry.backoff.Exponential.jitter", "one of `None`, `Full`, `Equal`, `Decorrelated`", "`Full`", "How the wait is drawn below the ceiling `t`: exactly `t` (retries stay in lockstep); `U(0, t)`; `t/2 + U(0, t/2)`; or `min(cap, U(base, 3 * previous wait))`."),
+        f("retry.backoff.Grpc", "struct variant", "", "gRPC's retry back-off (gRFC A6): the ceiling starts at `initial_backoff` and is multiplied by `multiplier` after each retry, up to `max_backoff`. As in gRPC's service config, the three are required: `Grpc(initial_backoff: \"100ms\", max_backoff: \"1s\", multiplier: 2.0)`."),
+        f("retry.backoff.Grpc.initial_backoff", "duration, > 0", REQ, "First ceiling (`initialBackoff`)."),
+        f("retry.backoff.Grpc.max_backoff", "duration, > 0", REQ, "Largest ceiling (`maxBackoff`)."),
+        f("retry.backoff.Grpc.multiplier", "number, > 0", REQ, "Growth of the ceiling per retry (`backoffMultiplier`)."),
+        f("retry.backoff.Grpc.jitter", "one of `Full`, `CCore`", "`Full`", "`Full` waits `U(0, ceiling)`, as grpc-go and grpc-java do; `CCore` waits `ceiling * U(0.8, 1.2)`, as gRPC C-core (C++, Python, Ruby, PHP) does, which may exceed `max_backoff` by 20 %."),
+        f("retry.backoff.Envoy", "struct variant", "", "Envoy's back-off: retry n (from 1) waits `U[0, min(base_interval * 2^(n-1), max_interval))`, in whole milliseconds: `Envoy(base_interval: \"25ms\")`."),
+        f("retry.backoff.Envoy.base_interval", "duration, > 0", BASE_INTERVAL_DEFAULT, "`retry_back_off.base_interval`."),
+        f("retry.backoff.Envoy.max_interval", "duration >= `base_interval`, or `None`", "`None` (10 * `base_interval`)", "`retry_back_off.max_interval`."),
+        f("retry.retry_on", "list of outcomes, each once, at least one", "`[Timeout, ServerError, Shed, QueueFull, ConnectionReset]`", "Outcomes of an attempt that are retried; any other ends the call. Any failure may be listed; `Ok` and `Degraded` are answers and `Cancelled` ends only the caller's own abandoned attempts, so they may not."),
+        f("retry.honor_retry_after", "bool", "`true`", "When a refusal carries a Retry-After (as `shedding`'s 503s do), wait exactly that long instead of the back-off, and start the back-off over (gRPC's pushback)."),
+    ],
+);
 
 /// `retry: (max_attempts: 3, backoff: Constant(delay: "500ms"), retry_on: [...], honor_retry_after: true)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -196,19 +255,15 @@ impl Default for BackoffSpec {
     }
 }
 
-/// Resilience4j's `waitDuration`.
-fn default_retry_delay() -> Dur {
-    dur(500 * NS_PER_MS, "500ms")
-}
+// Resilience4j's `waitDuration`.
+default_value!(RETRY_DELAY_DEFAULT, fn default_retry_delay() -> Dur = dur "500ms");
 
 fn full_jitter() -> Option<JitterSpec> {
     Some(JitterSpec::Full)
 }
 
-/// Envoy's `retry_back_off.base_interval`.
-fn default_base_interval() -> PosDur {
-    PosDur(dur(25 * NS_PER_MS, "25ms"))
-}
+// Envoy's `retry_back_off.base_interval`.
+default_value!(BASE_INTERVAL_DEFAULT, fn default_base_interval() -> PosDur = PosDur(dur "25ms"));
 
 /// The jitter of AWS's exponential back-off, other than none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,6 +282,31 @@ pub(crate) enum GrpcJitterSpec {
     Full,
     CCore,
 }
+
+/// The reference section "Retry budgets (`budget`)".
+pub(crate) const BUDGET_DOC: Section = (
+    "Retry budgets (`budget`)",
+    "Fields of type budget (a client group's or a dependency's `budget`) limit retries, and hedges after the first attempt, across calls: a retry the budget refuses is not sent, and the call ends with the failure it had. A budget needs a `retry` or a `hedge` beside it.",
+    &[
+        f("budget.Finagle", "struct variant", "", "Finagle's `RetryBudget` (also Linkerd's): within any `ttl`, retries are at most `min_retries_per_sec * ttl + percent_can_retry * requests`. `Finagle()` takes Finagle's defaults."),
+        f("budget.Finagle.ttl", "duration, 1s to 60s", FINAGLE_TTL_DEFAULT, "Window over which requests and retries count (`ttl`)."),
+        f("budget.Finagle.min_retries_per_sec", "integer, 0 to 4294967295", "`10`", "Retries always allowed per second (`minRetriesPerSec`)."),
+        f("budget.Finagle.percent_can_retry", "number, 0 to 1000", PERCENT_CAN_RETRY_DEFAULT, "Retries allowed per request (`percentCanRetry`). With this and `min_retries_per_sec` both 0, nothing is retried."),
+        f("budget.Envoy", "struct variant", "", "Envoy's `retry_budget`: retries in flight at most `max(budget_percent / 100 * requests in flight, min_retry_concurrency)`."),
+        f("budget.Envoy.budget_percent", "number, 0 to 100", BUDGET_PERCENT_DEFAULT, "`budget_percent`."),
+        f("budget.Envoy.min_retry_concurrency", "integer, 0 to 4294967295", "`3`", "`min_retry_concurrency`."),
+        f("budget.MaxRetries", "struct variant", "", "Envoy's `max_retries` circuit-breaker threshold: retries in flight at most `max_retries`. With Envoy's default of 3, most retries are refused in a broad outage."),
+        f("budget.MaxRetries.max_retries", "integer, 0 to 4294967295", "`3`", "`max_retries`."),
+        f("budget.GrpcThrottle", "struct variant", "", "gRPC's `retryThrottling`: a bucket of `max_tokens` tokens, full at the start; a retried failure takes one, a success gives back `token_ratio`, and a retry (or hedge) goes only while more than half the tokens remain. As in gRPC's service config, both fields are required: `GrpcThrottle(max_tokens: 10, token_ratio: 0.1)`."),
+        f("budget.GrpcThrottle.max_tokens", "integer, 1 to 1000", REQ, "`maxTokens`."),
+        f("budget.GrpcThrottle.token_ratio", "number, > 0", REQ, "`tokenRatio`; gRPC keeps three decimals."),
+        f("budget.AwsQuota", "struct variant", "", "The AWS SDKs' standard-mode retry quota: each retry costs `retry_cost` (`timeout_retry_cost` after a timeout) from a capacity of `initial_capacity`; a success gives back what its call took, or `no_retry_increment` if it needed no retry. `AwsQuota()` takes the SDKs' values."),
+        f("budget.AwsQuota.initial_capacity", "integer, 1 to 4294967295", INITIAL_CAPACITY_DEFAULT, "`INITIAL_CAPACITY`, also the most the quota holds."),
+        f("budget.AwsQuota.retry_cost", "integer, 0 to 4294967295", "`5`", "`RETRY_COST`."),
+        f("budget.AwsQuota.timeout_retry_cost", "integer, 0 to 4294967295", "`10`", "`TIMEOUT_RETRY_COST`, for a retry after a timeout."),
+        f("budget.AwsQuota.no_retry_increment", "integer, 0 to 4294967295", "`1`", "`NO_RETRY_INCREMENT`: given back by a success that needed no retry."),
+    ],
+);
 
 /// What limits retries (and hedges) across calls.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -270,21 +350,13 @@ pub(crate) enum BudgetSpec {
     },
 }
 
-fn default_finagle_ttl() -> FinagleTtl {
-    FinagleTtl(dur(10 * NS_PER_S, "10s"))
-}
+default_value!(FINAGLE_TTL_DEFAULT, fn default_finagle_ttl() -> FinagleTtl = FinagleTtl(dur "10s"));
 
-fn default_percent_can_retry() -> PercentCanRetry {
-    PercentCanRetry(0.2)
-}
+default_value!(PERCENT_CAN_RETRY_DEFAULT, fn default_percent_can_retry() -> PercentCanRetry = PercentCanRetry(0.2));
 
-fn default_budget_percent() -> Percent {
-    Percent(20.0)
-}
+default_value!(BUDGET_PERCENT_DEFAULT, fn default_budget_percent() -> Percent = Percent(20.0));
 
-fn default_initial_capacity() -> Count<1, U32_MAX> {
-    count(500)
-}
+default_value!(INITIAL_CAPACITY_DEFAULT, fn default_initial_capacity() -> Count<1, U32_MAX> = Count(500));
 
 fn one_or_more<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
     count(1)
@@ -312,6 +384,29 @@ impl Serialize for FinagleTtl {
         self.0.serialize(s)
     }
 }
+
+/// The reference section "Circuit breakers (`breaker`)".
+pub(crate) const BREAKER_DOC: Section = (
+    "Circuit breakers (`breaker`)",
+    "Fields of type breaker (a client group's or a dependency's `breaker`) put a circuit breaker in front of the attempts: while it is open, attempts fail at once with `CircuitOpen`. `Resilience4j()` and `Consecutive()` take their defaults.",
+    &[
+        f("breaker.Resilience4j", "struct variant", "", "Resilience4j's `CircuitBreaker`: it opens when, over a sliding window holding at least `minimum_number_of_calls` calls, the failure rate or the slow-call rate reaches its threshold; after `wait_duration_in_open_state` it lets `permitted_number_of_calls_in_half_open_state` trial calls through, whose rates decide whether it closes or opens again."),
+        f("breaker.Resilience4j.failure_rate_threshold", "number, > 0 and <= 100", FAILURE_RATE_THRESHOLD_DEFAULT, "`failureRateThreshold`, percent."),
+        f("breaker.Resilience4j.slow_call_rate_threshold", "number, > 0 and <= 100", SLOW_CALL_RATE_THRESHOLD_DEFAULT, "`slowCallRateThreshold`, percent; at 100 slowness opens the breaker only if every call in the window is slow."),
+        f("breaker.Resilience4j.slow_call_duration_threshold", "duration, > 0", "`\"60s\"`", "`slowCallDurationThreshold`: a call that takes longer is slow."),
+        f("breaker.Resilience4j.sliding_window_type", "one of `CountBased`, `TimeBased`", "`CountBased`", "`slidingWindowType`: the last `sliding_window_size` calls, or the calls of the last `sliding_window_size` seconds."),
+        f("breaker.Resilience4j.sliding_window_size", "integer, 1 to 4294967295", "`100`", "`slidingWindowSize`, in calls or seconds."),
+        f("breaker.Resilience4j.minimum_number_of_calls", "integer, 1 to 4294967295", "`100`", "`minimumNumberOfCalls`: calls recorded before the rates count; capped at `sliding_window_size` when count-based, as in Resilience4j."),
+        f("breaker.Resilience4j.permitted_number_of_calls_in_half_open_state", "integer, 1 to 4294967295", "`10`", "`permittedNumberOfCallsInHalfOpenState`: trial calls let through when half-open."),
+        f("breaker.Resilience4j.wait_duration_in_open_state", "duration, > 0", "`\"60s\"`", "`waitDurationInOpenState`: time open before turning half-open."),
+        f("breaker.Resilience4j.automatic_transition_from_open_to_half_open_enabled", "bool", "`false`", "`automaticTransitionFromOpenToHalfOpenEnabled`: turn half-open as soon as the wait ends, rather than at the first call after it."),
+        f("breaker.Resilience4j.shared", "bool", "`false`", "One breaker for all instances of the calling service instead of one per instance. A client group has one breaker anyway, so there it changes nothing."),
+        f("breaker.Consecutive", "struct variant", "", "Opens after `failure_threshold` failures in a row, stays open for `break_duration`, then lets one trial call through (Polly's consecutive-count `CircuitBreaker`, Hystrix's single-probe half-open)."),
+        f("breaker.Consecutive.failure_threshold", "integer, 1 to 4294967295", "`5`", "Failures in a row that open it."),
+        f("breaker.Consecutive.break_duration", "duration, > 0", BREAK_DURATION_DEFAULT, "Time open before the trial call."),
+        f("breaker.Consecutive.shared", "bool", "`false`", "As `Resilience4j.shared`."),
+    ],
+);
 
 /// A circuit breaker, and whether the caller's instances share it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -353,17 +448,11 @@ pub(crate) enum BreakerSpec {
     },
 }
 
-fn default_failure_rate_threshold() -> Threshold {
-    Threshold(50.0)
-}
+default_value!(FAILURE_RATE_THRESHOLD_DEFAULT, fn default_failure_rate_threshold() -> Threshold = Threshold(50.0));
 
-fn default_slow_call_rate_threshold() -> Threshold {
-    Threshold(100.0)
-}
+default_value!(SLOW_CALL_RATE_THRESHOLD_DEFAULT, fn default_slow_call_rate_threshold() -> Threshold = Threshold(100.0));
 
-fn default_break_duration() -> PosDur {
-    PosDur(dur(5 * NS_PER_S, "5s"))
-}
+default_value!(BREAK_DURATION_DEFAULT, fn default_break_duration() -> PosDur = PosDur(dur "5s"));
 
 /// Resilience4j's `slidingWindowType`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -373,6 +462,27 @@ pub(crate) enum SlidingWindowSpec {
     CountBased,
     TimeBased,
 }
+
+/// The reference section "Throttling, hedging and fallbacks (`throttle`, `hedge`, `fallback`)".
+pub(crate) const THROTTLE_HEDGE_FALLBACK_DOC: Section = (
+    "Throttling, hedging and fallbacks (`throttle`, `hedge`, `fallback`)",
+    "Fields of type throttle, hedge and fallback, of a client group or a dependency.\n\n\
+     `throttle: (window: \"2m\", k: 2.0)` is the Google SRE book's client-side adaptive throttling: over the last `window` the caller counts the attempts it made (`requests`, including those it refused) and those the callee accepted (`accepts`), and refuses an attempt itself, as `Throttled`, with probability `max(0, (requests - k * accepts) / (requests + 1))`. `throttle: ()` takes these defaults.\n\n\
+     `hedge: (max_attempts: 3, hedging_delay: \"10ms\", non_fatal: [ServerError])` is gRPC hedging: the first attempt goes at once and another every `hedging_delay` while none has succeeded, up to `max_attempts`; the first success wins and the others are cancelled. A call hedges or retries, not both.\n\n\
+     `fallback` is `Static`, a static answer always available, or `Cache(hit_ratio: 0.9)`, a stale cached answer for a share of the failed calls. A call served by its fallback is answered `Degraded`. On a dependency, `Failover(service: \"provider-b\", endpoint: \"charge\")` instead calls another service when the call fails (or its breaker refuses it), under the caller's policy for that service; its answer is the call's answer (`Ok` when it succeeds), and a failover is not failed over again.",
+    &[
+        f("throttle.window", "duration, > 0", THROTTLE_WINDOW_DEFAULT, "The window over which requests and accepts count."),
+        f("throttle.k", "number, > 0", THROTTLE_K_DEFAULT, "`K`: the callee may refuse up to `1 - 1/k` of attempts before the caller starts refusing its own; closer to 1 is more aggressive."),
+        f("hedge.max_attempts", "integer, 2 to 5", REQ, "Attempts at most, the first included (`maxAttempts`; gRPC caps it at 5)."),
+        f("hedge.hedging_delay", "duration", "`\"0s\"`", "Time between hedges (`hedgingDelay`); 0 sends them all at once."),
+        f("hedge.non_fatal", "list of outcomes, each once", "`[]`", "Failures after which the next hedge goes at once (`nonFatalStatusCodes`); any other failure ends the call. As in `retry.retry_on`, `Ok`, `Degraded` and `Cancelled` may not be listed."),
+        f("fallback.Cache", "struct variant", "", "A stale cached answer for a share of the failed calls; the others fail as they would have: `Cache(hit_ratio: 0.9)`."),
+        f("fallback.Cache.hit_ratio", "number, 0 to 1", REQ, "Share of failed calls the cache covers."),
+        f("fallback.Failover", "struct variant", "", "Dependencies only: call another service instead: `Failover(service: \"provider-b\", endpoint: \"charge\")`."),
+        f("fallback.Failover.service", "service name", REQ, "The service called instead; it may have its own entry in `dependencies`."),
+        f("fallback.Failover.endpoint", "endpoint name", REQ, "Its endpoint."),
+    ],
+);
 
 /// `throttle: (window: "2m", k: 2.0)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -388,13 +498,9 @@ pub(crate) struct ThrottleSpec {
     pub k: PosNumber,
 }
 
-fn default_throttle_window() -> PosDur {
-    PosDur(dur(2 * 60 * NS_PER_S, "2m"))
-}
+default_value!(THROTTLE_WINDOW_DEFAULT, fn default_throttle_window() -> PosDur = PosDur(dur "2m"));
 
-fn default_throttle_k() -> PosNumber {
-    PosNumber(2.0)
-}
+default_value!(THROTTLE_K_DEFAULT, fn default_throttle_k() -> PosNumber = PosNumber(2.0));
 
 /// `hedge: (max_attempts: 3, hedging_delay: "10ms", non_fatal: [ServerError])`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -538,17 +644,11 @@ pub(crate) enum BulkheadSpec {
     },
 }
 
-fn default_max_concurrent_calls() -> Count<1, U32_MAX> {
-    Count(25)
-}
+default_value!(MAX_CONCURRENT_CALLS_DEFAULT, fn default_max_concurrent_calls() -> Count<1, U32_MAX> = Count(25));
 
-fn default_queue_capacity() -> Count<0, U32_MAX> {
-    Count(100)
-}
+default_value!(BULKHEAD_QUEUE_CAPACITY_DEFAULT, fn default_queue_capacity() -> Count<0, U32_MAX> = Count(100));
 
-fn default_keep_alive() -> Dur {
-    dur(20 * NS_PER_MS, "20ms")
-}
+default_value!(KEEP_ALIVE_DEFAULT, fn default_keep_alive() -> Dur = dur "20ms");
 
 /// A HikariCP-style connection pool.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -566,13 +666,59 @@ pub(crate) struct PoolSpec {
     pub connection_timeout: PosDur,
 }
 
-fn default_pool_size() -> Count<1, U32_MAX> {
-    Count(10)
-}
+default_value!(POOL_SIZE_DEFAULT, fn default_pool_size() -> Count<1, U32_MAX> = Count(10));
 
-fn default_connection_timeout() -> PosDur {
-    PosDur(dur(30 * NS_PER_S, "30s"))
-}
+default_value!(CONNECTION_TIMEOUT_DEFAULT, fn default_connection_timeout() -> PosDur = PosDur(dur "30s"));
+
+/// The reference section "Admission control".
+pub(crate) const ADMISSION_DOC: Section = (
+    "Admission control",
+    "Checks a request passes on reaching an instance, before it may wait for a worker, in this order: `rate_limit` (429, `RateLimited`), `concurrency_limit` (503, `Shed`), `shedding` (503, `Shed`). All are off by default.",
+    &[
+        f("services.*.rate_limit", "`TokenBucket(...)`, `Discrete(...)`, or `None`", "`None`", "Refuses requests above a rate with `RateLimited` (429)."),
+        f("services.*.rate_limit.TokenBucket", "struct variant", "", "A token bucket refilled continuously (GCRA): `TokenBucket(rate: 100, burst: 10)`."),
+        f("services.*.rate_limit.TokenBucket.rate", "number, > 0 and <= 1e9", REQ, "Tokens added per second: the sustained rate let through."),
+        f("services.*.rate_limit.TokenBucket.burst", "integer, 1 to 4294967295", "`1`", "Bucket size: requests that may pass at once after a quiet spell."),
+        f("services.*.rate_limit.TokenBucket.per_instance", "bool", "`true`", "One bucket per instance (as Envoy's local rate limit), or one for the whole service."),
+        f("services.*.rate_limit.Discrete", "struct variant", "", "Envoy's token bucket, refilled in steps: `Discrete(max_tokens: 100, tokens_per_fill: 10, fill_interval: \"100ms\")`."),
+        f("services.*.rate_limit.Discrete.max_tokens", "integer, 1 to 4294967295", REQ, "Bucket size, and its initial fill (`max_tokens`)."),
+        f("services.*.rate_limit.Discrete.tokens_per_fill", "integer, 1 to 4294967295", "`1`", "Tokens added per fill (`tokens_per_fill`)."),
+        f("services.*.rate_limit.Discrete.fill_interval", "duration, > 0", REQ, "Time between fills (`fill_interval`; Envoy itself requires at least 50 ms)."),
+        f("services.*.rate_limit.Discrete.per_instance", "bool", "`true`", "One bucket per instance (as Envoy's local rate limit), or one for the whole service."),
+        f("services.*.concurrency_limit", "`Aimd(...)`, `Gradient2(...)`, or `None`", "`None`", "Refuses a request with `Shed` (503) when the instance already holds as many as an adaptive limit allows (Netflix concurrency-limits). `Aimd()` takes the defaults."),
+        f("services.*.concurrency_limit.Aimd", "struct variant", "", "Additive increase, multiplicative decrease (`AIMDLimit`): the limit grows by one while it is in use and is multiplied by `backoff_ratio` on a drop or a response slower than `timeout`."),
+        f("services.*.concurrency_limit.Aimd.initial_limit", "integer, `min_limit` to `max_limit`", LIMIT_START_DEFAULT, "Starting limit."),
+        f("services.*.concurrency_limit.Aimd.min_limit", "integer, 1 to `max_limit`", LIMIT_START_DEFAULT, "Floor of the limit."),
+        f("services.*.concurrency_limit.Aimd.max_limit", "integer, 1 to 4294967295", LIMIT_MAX_DEFAULT, "Ceiling of the limit."),
+        f("services.*.concurrency_limit.Aimd.backoff_ratio", "number, >= 0.5 and < 1", BACKOFF_RATIO_DEFAULT, "Factor applied to the limit on a drop."),
+        f("services.*.concurrency_limit.Aimd.timeout", "duration, > 0", AIMD_TIMEOUT_DEFAULT, "A response slower than this counts as a drop."),
+        f("services.*.concurrency_limit.Gradient2", "struct variant", "", "Follows the gradient of long-term to short-term round-trip time (`Gradient2Limit`)."),
+        f("services.*.concurrency_limit.Gradient2.initial_limit", "integer, `min_limit` to `max_concurrency`", LIMIT_START_DEFAULT, "Starting limit."),
+        f("services.*.concurrency_limit.Gradient2.min_limit", "integer, 1 to `max_concurrency`", LIMIT_START_DEFAULT, "Floor of the limit."),
+        f("services.*.concurrency_limit.Gradient2.max_concurrency", "integer, 1 to 4294967295", LIMIT_MAX_DEFAULT, "Ceiling of the limit."),
+        f("services.*.concurrency_limit.Gradient2.smoothing", "number, > 0 and <= 1", SMOOTHING_DEFAULT, "Weight of a new estimate when the limit is updated."),
+        f("services.*.concurrency_limit.Gradient2.queue_size", "integer, 0 to 4294967295", GRADIENT_QUEUE_SIZE_DEFAULT, "Headroom added to the estimated limit."),
+        f("services.*.concurrency_limit.Gradient2.long_window", "integer, 1 to 4294967295", LONG_WINDOW_DEFAULT, "Samples in the long-term round-trip-time average."),
+        f("services.*.concurrency_limit.Gradient2.rtt_tolerance", "number, >= 1", RTT_TOLERANCE_DEFAULT, "How far the short-term round-trip time may exceed the long-term one before the limit drops."),
+        f("services.*.shedding", "`QueueLength(...)`, `QueueDelay(...)`, or `None`", "`None`", "Refuses requests with `Shed` (503) by queue length or queue delay, least critical first (the SRE book's criticality classes; see `clients.*.criticality`). Give a threshold with `at` (for `Critical` work; `CriticalPlus` is shed at 125 % of it, `SheddablePlus` at 75 %, `Sheddable` at 50 %) or all four with `classes`, not both."),
+        f("services.*.shedding.QueueLength", "struct variant", "", "Sheds by the number of requests waiting at the instance (or the service, for a shared queue): `QueueLength(at: 100)`."),
+        f("services.*.shedding.QueueLength.at", "integer, 1 to 4294967295, or `None`", "required unless `classes` is given", "Queue length at which `Critical` work is shed."),
+        f("services.*.shedding.QueueLength.retry_after", "duration", SHED_RETRY_AFTER_DEFAULT, "Retry-After sent with the 503."),
+        f("services.*.shedding.QueueLength.classes", "struct, or `None`", "`None`", "One threshold per class, in requests; they must not increase from `critical_plus` to `sheddable`."),
+        f("services.*.shedding.QueueLength.classes.critical_plus", "integer, 1 to 4294967295", REQ, "Threshold for `CriticalPlus` work."),
+        f("services.*.shedding.QueueLength.classes.critical", "integer, 1 to 4294967295", REQ, "Threshold for `Critical` work."),
+        f("services.*.shedding.QueueLength.classes.sheddable_plus", "integer, 1 to 4294967295", REQ, "Threshold for `SheddablePlus` work."),
+        f("services.*.shedding.QueueLength.classes.sheddable", "integer, 1 to 4294967295", REQ, "Threshold for `Sheddable` work."),
+        f("services.*.shedding.QueueDelay", "struct variant", "", "Sheds by how long the oldest waiting request has waited: `QueueDelay(at: \"50ms\")`."),
+        f("services.*.shedding.QueueDelay.at", "duration > 0, or `None`", "required unless `classes` is given", "Queue delay at which `Critical` work is shed."),
+        f("services.*.shedding.QueueDelay.retry_after", "duration", SHED_RETRY_AFTER_DEFAULT, "Retry-After sent with the 503."),
+        f("services.*.shedding.QueueDelay.classes", "struct, or `None`", "`None`", "One threshold per class, as durations; they must not increase from `critical_plus` to `sheddable`."),
+        f("services.*.shedding.QueueDelay.classes.critical_plus", "duration, > 0", REQ, "Threshold for `CriticalPlus` work."),
+        f("services.*.shedding.QueueDelay.classes.critical", "duration, > 0", REQ, "Threshold for `Critical` work."),
+        f("services.*.shedding.QueueDelay.classes.sheddable_plus", "duration, > 0", REQ, "Threshold for `SheddablePlus` work."),
+        f("services.*.shedding.QueueDelay.classes.sheddable", "duration, > 0", REQ, "Threshold for `Sheddable` work."),
+    ],
+);
 
 /// A rate limiter: `rate_limit: TokenBucket(rate: 100)` or `Discrete(max_tokens: 10, ...)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -633,37 +779,21 @@ pub(crate) enum ConcurrencyLimitSpec {
     },
 }
 
-fn twenty() -> Count<1, U32_MAX> {
-    Count(20)
-}
+default_value!(LIMIT_START_DEFAULT, fn twenty() -> Count<1, U32_MAX> = Count(20));
 
-fn two_hundred() -> Count<1, U32_MAX> {
-    Count(200)
-}
+default_value!(LIMIT_MAX_DEFAULT, fn two_hundred() -> Count<1, U32_MAX> = Count(200));
 
-fn default_backoff_ratio() -> BackoffRatio {
-    BackoffRatio(0.9)
-}
+default_value!(BACKOFF_RATIO_DEFAULT, fn default_backoff_ratio() -> BackoffRatio = BackoffRatio(0.9));
 
-fn default_aimd_timeout() -> PosDur {
-    PosDur(dur(5 * NS_PER_S, "5s"))
-}
+default_value!(AIMD_TIMEOUT_DEFAULT, fn default_aimd_timeout() -> PosDur = PosDur(dur "5s"));
 
-fn default_smoothing() -> Smoothing {
-    Smoothing(0.2)
-}
+default_value!(SMOOTHING_DEFAULT, fn default_smoothing() -> Smoothing = Smoothing(0.2));
 
-fn default_queue_size() -> Count<0, U32_MAX> {
-    Count(4)
-}
+default_value!(GRADIENT_QUEUE_SIZE_DEFAULT, fn default_queue_size() -> Count<0, U32_MAX> = Count(4));
 
-fn default_long_window() -> Count<1, U32_MAX> {
-    Count(600)
-}
+default_value!(LONG_WINDOW_DEFAULT, fn default_long_window() -> Count<1, U32_MAX> = Count(600));
 
-fn default_rtt_tolerance() -> Tolerance {
-    Tolerance(1.5)
-}
+default_value!(RTT_TOLERANCE_DEFAULT, fn default_rtt_tolerance() -> Tolerance = Tolerance(1.5));
 
 /// Load shedding by queue length or queue delay. `at` and `classes` are alternatives; that
 /// exactly one is given, and that class thresholds do not increase, is checked when
@@ -689,9 +819,7 @@ pub(crate) enum SheddingSpec {
     },
 }
 
-fn default_retry_after() -> Dur {
-    dur(NS_PER_S, "1s")
-}
+default_value!(SHED_RETRY_AFTER_DEFAULT, fn default_retry_after() -> Dur = dur "1s");
 
 /// One shedding threshold per criticality class, most critical first.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -16,6 +16,59 @@ use crate::build::{duration_of, id_of, index, path, problem, u32_of, under, Pend
 use crate::error::{unknown_name, unknown_name_in};
 use crate::locate::Seg;
 
+/// The reference section "Services".
+pub(crate) const SERVICES_DOC: Section = (
+    "Services",
+    "`services` maps names to services. File order gives the service ids; names must be unique, non-empty, and contain no `/` or `.`.",
+    &[
+        f("services", "map of name to service, at least one", REQ, "The services of the system."),
+        f("services.*.replicas", "integer, 1 to 100000", "`1`", "Instances of the service at the start of the run."),
+        f("services.*.workers", "integer, 1 to 1000000", "`1`", "Requests one instance serves at once."),
+        f("services.*.queue", "struct", "`(capacity: 1000, shared: false, discipline: Fifo, codel: None, drop_abandoned: false)`", "Where requests wait when every worker is busy."),
+        f("services.*.queue.capacity", "integer, 0 to 4294967295", QUEUE_CAPACITY_DEFAULT, "Requests that may wait at once, per instance (or for the whole service if `shared`). 0 means no waiting: a request that finds no idle worker is refused (`QueueFull`)."),
+        f("services.*.queue.shared", "bool", "`false`", "One queue for the whole service, served by every instance's workers (the M/M/c model of Erlang C), instead of one queue per instance behind the balancer."),
+        f("services.*.queue.discipline", "one of `Fifo`, `Lifo`, `AdaptiveLifo`", "`Fifo`", "Which waiting request a free worker takes: the oldest; the newest; or the oldest until CoDel's detector says the queue is standing, then the newest (Facebook's adaptive LIFO, with `codel`'s settings, or 5 ms and 100 ms if `codel` is `None`)."),
+        f("services.*.queue.codel", "struct, or `None`", "`None`", "Facebook's CoDel variant (folly `Codel`): once the shortest wait seen over an `interval` exceeds `target`, requests that waited longer than twice `target` are dropped as they leave the queue, answered `Shed`. `codel: ()` takes the defaults."),
+        f("services.*.queue.codel.target", "duration, > 0", CODEL_TARGET_DEFAULT, "Acceptable standing queue delay (folly's `codel_target_delay`)."),
+        f("services.*.queue.codel.interval", "duration, > 0", CODEL_INTERVAL_DEFAULT, "Window over which the shortest wait is compared with `target` (folly's `codel_interval`)."),
+        f("services.*.queue.drop_abandoned", "bool", "`false`", "Drop a waiting request whose caller has already given up, instead of serving it (a deadline-aware server). Its caller was already answered, so nothing more is sent."),
+        f("services.*.balancer", "one of `RoundRobin`, `Random`, `LeastOutstanding`, `PowerOfTwoChoices`, `RingHash`, `Maglev`", "`RoundRobin`", "How callers pick an instance among the endpoints: each in turn; uniformly at random; the one with the fewest requests assigned; the less loaded of two picked at random; or by consistent hashing of the request's session key (Envoy's ring hash or Maglev over xxHash): the steps of a client's flow share a key, and calls inherit their caller's, so a user's requests stick to one instance while it stays in the endpoints (sticky sessions)."),
+        f("services.*.outlier_detection", "struct, or `None`", "`None`", "Envoy passive outlier detection by the service's balancer (one view shared by its callers): every answer an instance gives counts for it (`ServerError` as a 5xx; `ConnectionReset`, `NoEndpoint`, `Timeout`, `Shed` and `QueueFull` as gateway failures; other answers as successes), and ejected instances are skipped. `outlier_detection: ()` takes Envoy's defaults. Not applied to a shared queue."),
+        f("services.*.outlier_detection.consecutive_5xx", "integer", "`5`", "5xx answers in a row that eject an instance; 0 turns this detector off."),
+        f("services.*.outlier_detection.enforcing_consecutive_5xx", "percent, 0 to 100", "`100`", "Chance that a detection by consecutive 5xx ejects."),
+        f("services.*.outlier_detection.consecutive_gateway_failure", "integer", "`5`", "Gateway failures (502, 503, 504 and local failures) in a row that detect an instance; 0 turns this detector off."),
+        f("services.*.outlier_detection.enforcing_consecutive_gateway_failure", "percent, 0 to 100", "`0`", "Chance that a detection by consecutive gateway failures ejects (0: detect only, as Envoy's default)."),
+        f("services.*.outlier_detection.interval", "duration, > 0", "`\"10s\"`", "Time between sweeps, which un-eject, and run the success-rate and failure-percentage detectors."),
+        f("services.*.outlier_detection.base_ejection_time", "duration, > 0", BASE_EJECTION_TIME_DEFAULT, "An ejection lasts this long times the number of times the instance has been ejected (decaying while it is not)."),
+        f("services.*.outlier_detection.max_ejection_time", "duration, > 0", MAX_EJECTION_TIME_DEFAULT, "Cap on an ejection's length."),
+        f("services.*.outlier_detection.max_ejection_percent", "percent, 0 to 100", MAX_EJECTION_PERCENT_DEFAULT, "Most of the endpoints ejected at once: a detection is ejected only if 100 x (ejected + 1) <= this x endpoints."),
+        f("services.*.outlier_detection.always_eject_one_host", "bool", "`false`", "Eject a detected instance when none is ejected, whatever `max_ejection_percent` says."),
+        f("services.*.outlier_detection.success_rate_minimum_hosts", "integer", "`5`", "Instances with enough requests needed before the success-rate detector runs."),
+        f("services.*.outlier_detection.success_rate_request_volume", "integer", "`100`", "Requests an instance needs in an interval to count for the success-rate detector."),
+        f("services.*.outlier_detection.success_rate_stdev_factor", "integer, thousandths", STDEV_FACTOR_DEFAULT, "An instance is an outlier if its success rate is below mean - factor/1000 x stdev."),
+        f("services.*.outlier_detection.enforcing_success_rate", "percent, 0 to 100", "`100`", "Chance that a success-rate detection ejects."),
+        f("services.*.outlier_detection.failure_percentage_threshold", "percent, 0 to 100", FAILURE_PERCENTAGE_THRESHOLD_DEFAULT, "An instance failing at least this share of its requests in an interval is an outlier."),
+        f("services.*.outlier_detection.enforcing_failure_percentage", "percent, 0 to 100", "`0`", "Chance that a failure-percentage detection ejects (0: detect only)."),
+        f("services.*.outlier_detection.failure_percentage_minimum_hosts", "integer", "`5`", "Instances with enough requests needed before the failure-percentage detector runs."),
+        f("services.*.outlier_detection.failure_percentage_request_volume", "integer", FAILURE_PERCENTAGE_REQUEST_VOLUME_DEFAULT, "Requests an instance needs in an interval to count for the failure-percentage detector."),
+        f("services.*.health_check", "struct, or `None`", "`None`", "Envoy active health checking by the service's balancer: each endpoint is checked every `interval` from when it joins the endpoints, is skipped until its first check passes, then leaves the balancer's choice after `unhealthy_threshold` failures in a row and comes back after `healthy_threshold` successes. Not applied to a shared queue."),
+        f("services.*.health_check.check", "`Process`, `Dependency(service: ..., endpoint: ...)` or `QueueBelow(n)`", "`Process`", "What a check depends on, as for probes: the process answers; it answers and a call to a dependency succeeds within `timeout`; or its queue is shorter than `n`."),
+        f("services.*.health_check.interval", "duration, > 0", "`\"5s\"`", "`interval` between checks of an endpoint (Envoy requires it; the default is a common choice)."),
+        f("services.*.health_check.timeout", "duration, > 0", "`\"1s\"`", "`timeout` of one check; a slower answer is a failure."),
+        f("services.*.health_check.unhealthy_threshold", "integer, >= 1", "`3`", "`unhealthy_threshold`: failures in a row that take a healthy endpoint out."),
+        f("services.*.health_check.healthy_threshold", "integer, >= 1", "`2`", "`healthy_threshold`: successes in a row that bring an unhealthy endpoint back."),
+        f("services.*.healthy_panic_threshold", "percent, 0 to 100", PANIC_THRESHOLD_DEFAULT, "Envoy's panic threshold: when fewer than this share of the endpoints are healthy (not ejected), the balancer ignores health and uses all of them. 0 turns panic mode off."),
+        f("services.*.slow_start", "duration > 0, or `None`", "`None`", "Envoy slow start: an instance joining the endpoints gets a weight that ramps from 10 % to full over this window (aggression 1.0). For `RoundRobin`, `Random` and `LeastOutstanding`; picks during a ramp are a weighted draw."),
+        f("services.*.max_connections", "integer, 1 to 4294967295, or `None`", "`None`", "Connections the service accepts from all callers' connection pools together (a database's `max_connections`); `None` is unlimited. See `dependencies.*.pool`."),
+        f("services.*.honor_deadlines", "bool", "`false`", "Refuse on arrival, and drop when taken from the queue, requests whose propagated deadline (see `dependencies.*.propagate_deadline`) has passed by this instance's clock, answering `DeadlineExceeded`, instead of serving them."),
+        f("services.*.clock_skew", "`Offsets([...])`, `Uniform(...)`, or `None`", "`None`", "How far each instance's wall clock is off true time. Only absolute deadlines that cross instances see it (`honor_deadlines` compares a propagated deadline with this clock); timeouts run on local timers and are exact."),
+        f("services.*.clock_skew.Offsets", "list of signed durations, at least one", "", "Instance `i` is off by `offsets[i % len]`: `Offsets([\"0s\", \"+1500ms\", \"-200ms\"])`. A signed duration is a duration with an optional sign: `+` (or none) is ahead of true time, `-` behind."),
+        f("services.*.clock_skew.Uniform", "struct variant", "", "Each instance is off by an amount drawn uniformly from `[-max, +max]`: `Uniform(max: \"1s\")`."),
+        f("services.*.clock_skew.Uniform.max", "duration, > 0", REQ, "Largest offset either way."),
+        f("services.*.propagation_delay", "duration", "`\"0s\"`", "Time for a change of an instance's readiness to reach the balancers of its callers (endpoints propagation): a terminating instance keeps receiving requests, and a new one receives none, for this long."),
+    ],
+);
+
 /// One service.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
@@ -65,6 +118,23 @@ pub(crate) struct ServiceSpec {
     #[serde(default)]
     pub health_check: Option<HealthCheckSpec>,
 }
+
+/// The reference section "Versions".
+pub(crate) const VERSIONS_DOC: Section = (
+    "Versions",
+    "`services.*.versions` maps version names to what each version serves, in order: the first runs at the start, and `deploys` move the service to the others. Without `versions` a service has one version, `v1`, serving `endpoints`. Each version serves the service's `endpoints` with its own `endpoints` added or replacing those of the same name, and without those in `remove`; versions do not build on one another. The ids of the endpoints (what clients and calls name) are the service's `endpoints` in file order, then those that only versions define, in order of first appearance; a request for an endpoint the running version lacks fails with `Unsupported`.\n\n\
+     ```ron\n\
+     versions: {\n\
+     \x20   \"v1\": (),\n\
+     \x20   \"v2\": (endpoints: { \"confirm\": (work: Exponential(mean: \"3ms\")) }, remove: [\"legacy\"]),\n\
+     },\n\
+     ```",
+    &[
+        f("services.*.versions", "map of name to version, at least one, or `None`", "`None` (one version, `v1`)", "The versions of the service, in order; the first runs at the start."),
+        f("services.*.versions.*.endpoints", "map of name to endpoint", "`{}`", "Endpoints this version adds, or serves differently: whole endpoint definitions, with the fields of `services.*.endpoints.*`. Their calls are checked as the service's own (known targets, no cycles, whichever versions run together)."),
+        f("services.*.versions.*.remove", "list of endpoint names", "`[]`", "Endpoints of the service's `endpoints` this version does not serve; requests for them fail with `Unsupported`."),
+    ],
+);
 
 /// One version of a service: the service's `endpoints`, with these added or replaced and
 /// those in `remove` taken out.
@@ -153,17 +223,11 @@ pub(crate) struct CodelSpec {
     pub interval: PosDur,
 }
 
-fn default_codel_target() -> PosDur {
-    PosDur(dur(5 * NS_PER_MS, "5ms"))
-}
+default_value!(CODEL_TARGET_DEFAULT, fn default_codel_target() -> PosDur = PosDur(dur "5ms"));
 
-fn default_codel_interval() -> PosDur {
-    PosDur(dur(100 * NS_PER_MS, "100ms"))
-}
+default_value!(CODEL_INTERVAL_DEFAULT, fn default_codel_interval() -> PosDur = PosDur(dur "100ms"));
 
-fn default_capacity() -> Count<0, { u32::MAX as u64 }> {
-    Count(1000)
-}
+default_value!(QUEUE_CAPACITY_DEFAULT, fn default_capacity() -> Count<0, U32_MAX> = Count(1000));
 
 /// Load-balancing algorithm.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +241,44 @@ pub(crate) enum BalancerSpec {
     RingHash,
     Maglev,
 }
+
+/// The reference section "Endpoints".
+pub(crate) const ENDPOINTS_DOC: Section = (
+    "Endpoints",
+    "`services.*.endpoints` maps names to endpoints. File order gives the endpoint ids. An endpoint is written either in the shorthand `work` then `calls`, or in the general form `steps`; not both. These two are the same endpoint:\n\n\
+     ```ron\n\
+     \"feed\": (work: Exponential(mean: \"2ms\"), calls: [(service: \"db\", endpoint: \"query\", timeout: \"100ms\")])\n\
+     \"feed\": (steps: [Work(Exponential(mean: \"2ms\")), Call(service: \"db\", endpoint: \"query\", timeout: \"100ms\")])\n\
+     ```\n\n\
+     Calls must not form a cycle (`a.x -> b.y -> a.x`), whichever form they are written in.",
+    &[
+        f("services.*.endpoints", "map of name to endpoint, at least one", REQ, "The endpoints of the service."),
+        f("services.*.endpoints.*.work", "distribution, or `None`", "required unless `steps` is given", "Worker time per request, before the `calls`. Not allowed with `steps`. See `dist`."),
+        f("services.*.endpoints.*.calls", "list of calls, or `None`", "`None` (no calls)", "Downstream calls made one after another after `work`, each waited for before the next. Not allowed with `steps`."),
+        f("services.*.endpoints.*.calls[*].service", "service name", REQ, "Callee service."),
+        f("services.*.endpoints.*.calls[*].endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
+        f("services.*.endpoints.*.calls[*].timeout", "duration > 0, or `None`", "`None`", "The caller gives up on the call after this long. `None` takes the `timeout` of the caller's `dependencies` entry for the callee, or waits forever if there is none."),
+        f("services.*.endpoints.*.calls[*].cache", "cache, or `None`", "`None`", "A cache local to each caller instance, in front of this call: a hit answers without calling. See `cache`."),
+        f("services.*.endpoints.*.steps", "list of `Work(...)`, `Call(...)`, `Parallel(...)`, or `None`", "`None`", "What serving a request does, in order: the general form of `work` and `calls`, and not allowed with them. At least one step."),
+        f("services.*.endpoints.*.steps[*].Work", "distribution", "", "Worker time: `Work(Exponential(mean: \"5ms\"))`. See `dist`."),
+        f("services.*.endpoints.*.steps[*].Call", "struct variant", "", "One call, waited for before the next step: `Call(service: \"db\", endpoint: \"query\", timeout: \"100ms\")`. The step fails if the call does."),
+        f("services.*.endpoints.*.steps[*].Call.service", "service name", REQ, "Callee service."),
+        f("services.*.endpoints.*.steps[*].Call.endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
+        f("services.*.endpoints.*.steps[*].Call.timeout", "duration > 0, or `None`", "`None`", "As `calls[*].timeout`."),
+        f("services.*.endpoints.*.steps[*].Call.cache", "cache, or `None`", "`None`", "As `calls[*].cache`. See `cache`."),
+        f("services.*.endpoints.*.steps[*].Parallel", "struct variant", "", "Calls sent at once: `Parallel(calls: [(service: \"a\", endpoint: \"x\"), (service: \"b\", endpoint: \"y\")], need: 1)`. The step succeeds once `need` calls have succeeded and fails as soon as that cannot happen; calls still out then are abandoned (their servers carry on, but nobody waits for them)."),
+        f("services.*.endpoints.*.steps[*].Parallel.calls", "list of calls, at least one", REQ, "The calls, written as in `calls`."),
+        f("services.*.endpoints.*.steps[*].Parallel.calls[*].service", "service name", REQ, "Callee service."),
+        f("services.*.endpoints.*.steps[*].Parallel.calls[*].endpoint", "endpoint name", REQ, "Callee endpoint, of the callee service."),
+        f("services.*.endpoints.*.steps[*].Parallel.calls[*].timeout", "duration > 0, or `None`", "`None`", "As `calls[*].timeout`."),
+        f("services.*.endpoints.*.steps[*].Parallel.calls[*].cache", "cache, or `None`", "`None`", "As `calls[*].cache`. See `cache`."),
+        f("services.*.endpoints.*.steps[*].Parallel.need", "integer, 1 to the number of calls, or `None`", "`None` (all of them)", "Successes the step needs."),
+        f("services.*.endpoints.*.blocking", "bool", "`true`", "`true`: the endpoint holds its worker while it waits on calls (a thread-per-request server). `false`: an event-loop server, which frees its worker while it waits and needs one again for any work after the calls."),
+        f("services.*.endpoints.*.cache", "cache, or `None`", "`None`", "A cache shared by every caller, in front of the endpoint: a hit is answered in `hit_latency` instead of running the steps. See `cache`."),
+        f("services.*.endpoints.*.error_rate", "number, 0 to 1", "`0.0`", "Share of the requests that run every step and then fail with `ServerError`: a bug of the version serving them."),
+        f("services.*.endpoints.*.flags", "list of names, each once", "`[]`", "Flags a successful answer carries, which a client's `flow` may depend on (`clients.*.flow[*].when`). A scenario may name at most 64 flags in all."),
+    ],
+);
 
 /// One endpoint: either the shorthand `work` then `calls`, or the general `steps`. Which
 /// one is given, and that not both are, is checked when building, where both fields are
@@ -269,6 +371,18 @@ pub(crate) enum StepSpec {
     },
 }
 
+/// The reference section "Caches (`cache`)".
+pub(crate) const CACHE_DOC: Section = (
+    "Caches (`cache`)",
+    "Fields of type cache (an endpoint's `cache`, a call's `cache`) take `(hit_ratio: 0.9, hit_latency: Constant(\"1ms\"), warmup: \"0s\", cold_start: false)`.",
+    &[
+        f("cache.hit_ratio", "number, 0 to 1", REQ, "Share of requests answered by the cache once it is warm."),
+        f("cache.hit_latency", "distribution", "`Constant(\"1ms\")`", "Time to answer a hit. See `dist`."),
+        f("cache.warmup", "duration", "`\"0s\"`", "After a flush (a `FlushCache` fault) or a cold start, the hit ratio grows linearly from 0 to `hit_ratio` over this long."),
+        f("cache.cold_start", "bool", "`false`", "The cache starts empty at time zero and warms up over `warmup`, which must then be more than zero."),
+    ],
+);
+
 /// `cache: (hit_ratio: 0.9, hit_latency: Constant("1ms"), warmup: "0s", cold_start: false)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
@@ -304,9 +418,7 @@ pub(crate) enum ClockSkewSpec {
     Uniform { max: PosDur },
 }
 
-fn fifty() -> Count<0, 100> {
-    Count(50)
-}
+default_value!(PANIC_THRESHOLD_DEFAULT, fn fifty() -> Count<0, 100> = Count(50));
 
 /// Envoy passive outlier detection, with the names and defaults of `outlier_detection`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -352,24 +464,12 @@ pub(crate) struct OutlierSpec {
     pub failure_percentage_request_volume: Count<0, U32_MAX>,
 }
 
-fn fifty_any() -> Count<0, U32_MAX> {
-    Count(50)
-}
-fn ten_percent() -> Count<0, 100> {
-    Count(10)
-}
-fn eighty_five() -> Count<0, 100> {
-    Count(85)
-}
-fn stdev_factor() -> Count<0, U32_MAX> {
-    Count(1900)
-}
-fn thirty_seconds_pos() -> PosDur {
-    PosDur(thirty_seconds())
-}
-fn three_hundred_seconds() -> PosDur {
-    PosDur(dur(300 * NS_PER_S, "300s"))
-}
+default_value!(FAILURE_PERCENTAGE_REQUEST_VOLUME_DEFAULT, fn fifty_any() -> Count<0, U32_MAX> = Count(50));
+default_value!(MAX_EJECTION_PERCENT_DEFAULT, fn ten_percent() -> Count<0, 100> = Count(10));
+default_value!(FAILURE_PERCENTAGE_THRESHOLD_DEFAULT, fn eighty_five() -> Count<0, 100> = Count(85));
+default_value!(STDEV_FACTOR_DEFAULT, fn stdev_factor() -> Count<0, U32_MAX> = Count(1900));
+default_value!(BASE_EJECTION_TIME_DEFAULT, fn thirty_seconds_pos() -> PosDur = PosDur(dur "30s"));
+default_value!(MAX_EJECTION_TIME_DEFAULT, fn three_hundred_seconds() -> PosDur = PosDur(dur "300s"));
 
 // Building: checks across fields and entities, and the conversion to the model's
 // configuration.

@@ -761,6 +761,35 @@ impl<T: Serialize> Serialize for NamedMap<T> {
     }
 }
 
+/// Declares a default once, from one literal: the function serde calls (`fn $f`) and the
+/// text the reference shows for it (`$doc`, a RON value in backticks), so the two cannot
+/// disagree. `dur "30s"` is a duration, shown quoted.
+macro_rules! default_value {
+    ($doc:ident, fn $f:ident() -> $ty:ty = dur $text:literal) => {
+        #[doc = concat!("The documented default of `", stringify!($f), "`.")]
+        pub(crate) const $doc: &str = concat!("`\"", $text, "\"`");
+        fn $f() -> $ty {
+            parse_duration($text).expect("a default duration parses")
+        }
+    };
+    ($doc:ident, fn $f:ident() -> $ty:ty = $wrap:ident(dur $text:literal)) => {
+        #[doc = concat!("The documented default of `", stringify!($f), "`.")]
+        pub(crate) const $doc: &str = concat!("`\"", $text, "\"`");
+        fn $f() -> $ty {
+            $wrap(parse_duration($text).expect("a default duration parses"))
+        }
+    };
+    ($doc:ident, fn $f:ident() -> $ty:ty = $wrap:ident($value:literal)) => {
+        #[doc = concat!("The documented default of `", stringify!($f), "`.")]
+        pub(crate) const $doc: &str = concat!("`", stringify!($value), "`");
+        fn $f() -> $ty {
+            $wrap($value)
+        }
+    };
+}
+
+pub(crate) use default_value;
+
 #[cfg(test)]
 mod tests {
     use super::*;

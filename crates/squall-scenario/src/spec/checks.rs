@@ -13,7 +13,7 @@ use squall_explore::{Axis, Evidence, Invariant, Rule, Scope, Site};
 use squall_kernel::SimDuration;
 use squall_model::{DeployConfig, FaultConfig};
 
-use super::{PosDur, ScenarioSpec, TargetSpec};
+use super::{default_value, PosDur, ScenarioSpec, TargetSpec};
 use crate::build::{index, key, problem, under, Pending};
 use crate::error::unknown_name;
 use crate::fields::{f, Section, REQ};
@@ -47,10 +47,10 @@ pub(crate) const INVARIANTS_DOC: Section = (
         f("invariants[*].SuccessRate.at_least", "number, 0 to 1", REQ, "Lowest acceptable success rate."),
         f("invariants[*].Latency", "struct variant", "", "The `quantile` of the latency of the client group's successful requests is at most `at_most`."),
         f("invariants[*].Latency.client", "client group name", REQ, "The client group."),
-        f("invariants[*].Latency.quantile", "number, > 0 and <= 1", "`0.99`", "Which quantile."),
+        f("invariants[*].Latency.quantile", "number, > 0 and <= 1", LATENCY_QUANTILE_DEFAULT, "Which quantile."),
         f("invariants[*].Latency.at_most", "duration, > 0", REQ, "Highest acceptable latency."),
         f("invariants[*].Recovers", "struct variant", "", "The metastability check: after every fault window that ran, goodput (all client groups' successes per second) is back to `to` of its level in the minute before the fault within `within` of the fault's end (and stays there for 5 buckets). Measures the slowest recovery."),
-        f("invariants[*].Recovers.to", "number, > 0 and <= 1", "`0.9`", "Share of the pre-fault goodput that counts as recovered."),
+        f("invariants[*].Recovers.to", "number, > 0 and <= 1", RECOVERS_TO_DEFAULT, "Share of the pre-fault goodput that counts as recovered."),
         f("invariants[*].Recovers.within", "duration, > 0", REQ, "Longest acceptable time to recover after a fault ends."),
         f("invariants[*].NoFailedFlows", "struct variant", "", "No flow of the client group fails."),
         f("invariants[*].NoFailedFlows.client", "client group name, with a `flow`", REQ, "The client group."),
@@ -124,13 +124,8 @@ pub(crate) enum InvariantSpec {
     Sometimes(EvidenceSpec),
 }
 
-fn p99() -> f64 {
-    0.99
-}
-
-fn ninety_percent() -> f64 {
-    0.9
-}
+default_value!(LATENCY_QUANTILE_DEFAULT, fn p99() -> f64 = 0.99);
+default_value!(RECOVERS_TO_DEFAULT, fn ninety_percent() -> f64 = 0.9);
 
 /// What a "sometimes" assertion looks for.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -4,9 +4,9 @@ use super::*;
 
 use squall_kernel::SimTime;
 use squall_model::{
-    ArrivalProcess, ClientConfig, Criticality, EndpointId, Load, RateSchedule, ServiceConfig, ServiceId,
+    ArrivalProcess, ClientConfig, Criticality, EndpointId, FlowCondition, FlowConfig, FlowStep, Load,
+    RateSchedule, ServiceConfig, ServiceId,
 };
-use squall_model::{FlowCondition, FlowConfig, FlowStep};
 
 use crate::build::{id_of, index, path, problem, u32_of, under, Pending};
 use crate::error::{unknown_name, unknown_name_in};

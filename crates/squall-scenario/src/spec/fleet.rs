@@ -9,8 +9,8 @@ use squall_kernel::SimTime;
 use squall_model::{
     AnalysisConfig, BlueGreenParams, CanaryParams, CanaryStepConfig, DeployConfig, DeployStrategy,
     DeployTrigger, IntOrPercent, Lifecycle, ProbeCheck, ProbeConfig, Probes, RestartBackoff, RollingParams,
+    ServiceConfig, ServiceId,
 };
-use squall_model::{ServiceConfig, ServiceId};
 
 use crate::build::{duration_of, id_of, index, key, problem, u32_of, under, Pending};
 use crate::error::{unknown_name, unknown_name_in};
@@ -23,12 +23,12 @@ pub(crate) const LIFECYCLE_DOC: Section = (
     &[
         f("services.*.lifecycle", "struct", "`(startup: Constant(\"0s\"), warmup: \"0s\", warmup_factor: 1.0, pre_stop: \"0s\", grace_period: \"30s\", restart: (...))`", "How the service's instances start, warm up, stop and restart."),
         f("services.*.lifecycle.startup", "distribution", "`Constant(\"0s\")`", "Time from the creation of an instance (or a restart of its process) until the process accepts work. See `dist`."),
-        f("services.*.lifecycle.warmup", "duration", "`\"0s\"`", "After the process starts, work is slower for this long: it takes `warmup_factor` times as long at first, falling linearly to normal. Caches local to the instance start empty after every start."),
+        f("services.*.lifecycle.warmup", "duration", LIFECYCLE_WARMUP_DEFAULT, "After the process starts, work is slower for this long: it takes `warmup_factor` times as long at first, falling linearly to normal. Caches local to the instance start empty after every start."),
         f("services.*.lifecycle.warmup_factor", "number, 1 to 1000000", WARMUP_FACTOR_DEFAULT, "Work multiplier at the start of warm-up; 1 is none. Above 1 it needs a `warmup`."),
-        f("services.*.lifecycle.pre_stop", "duration", "`\"0s\"`", "The `preStop` hook: after termination begins the process keeps serving, new requests included, for this long before it is told to stop (SIGTERM)."),
+        f("services.*.lifecycle.pre_stop", "duration", LIFECYCLE_PRE_STOP_DEFAULT, "The `preStop` hook: after termination begins the process keeps serving, new requests included, for this long before it is told to stop (SIGTERM)."),
         f("services.*.lifecycle.grace_period", "duration", GRACE_PERIOD_DEFAULT, "`terminationGracePeriodSeconds`: from the start of termination, time allowed for `pre_stop` and the drain of the work in progress; whatever remains then is killed (`ConnectionReset`)."),
         f("services.*.lifecycle.restart", "struct", "`(initial: \"10s\", max: \"300s\", reset_after: \"600s\")`", "kubelet's crash-loop back-off: the delay before the n-th restart in a row is `initial * 2^(n-1)`, at most `max`."),
-        f("services.*.lifecycle.restart.initial", "duration, > 0", "`\"10s\"`", "First delay."),
+        f("services.*.lifecycle.restart.initial", "duration, > 0", RESTART_INITIAL_DEFAULT, "First delay."),
         f("services.*.lifecycle.restart.max", "duration, >= `initial`", RESTART_MAX_DEFAULT, "Largest delay."),
         f("services.*.lifecycle.restart.reset_after", "duration, > 0", RESET_AFTER_DEFAULT, "A process that ran this long without crashing starts over at `initial`."),
         f("services.*.probes", "struct", "`(liveness: None, readiness: None, startup: None)`", "Probes the orchestrator runs on each instance. See `probe`."),
@@ -40,11 +40,11 @@ pub(crate) const LIFECYCLE_DOC: Section = (
         f("probe.check.Dependency.service", "service name", REQ, "Service called."),
         f("probe.check.Dependency.endpoint", "endpoint name", REQ, "Endpoint called, of that service."),
         f("probe.check.QueueBelow", "integer, 1 to 4294967295", "", "The process answers and its queue holds fewer than this many requests: `QueueBelow(100)`."),
-        f("probe.initial_delay", "duration", "`\"0s\"`", "`initialDelaySeconds`: probes earlier than this after the process starts are skipped."),
-        f("probe.period", "duration, > 0", "`\"10s\"`", "`periodSeconds`: time between probes."),
-        f("probe.timeout", "duration, > 0", "`\"1s\"`", "`timeoutSeconds`: a probe that takes longer fails."),
-        f("probe.success_threshold", "integer, 1 to 4294967295", "`1`", "`successThreshold`: successes in a row that make the probe pass. Must be 1 for liveness and startup probes, as Kubernetes requires."),
-        f("probe.failure_threshold", "integer, 1 to 4294967295", "`3`", "`failureThreshold`: failures in a row that make the probe fail."),
+        f("probe.initial_delay", "duration", PROBE_INITIAL_DELAY_DEFAULT, "`initialDelaySeconds`: probes earlier than this after the process starts are skipped."),
+        f("probe.period", "duration, > 0", PROBE_PERIOD_DEFAULT, "`periodSeconds`: time between probes."),
+        f("probe.timeout", "duration, > 0", PROBE_TIMEOUT_DEFAULT, "`timeoutSeconds`: a probe that takes longer fails."),
+        f("probe.success_threshold", "integer, 1 to 4294967295", PROBE_SUCCESS_THRESHOLD_DEFAULT, "`successThreshold`: successes in a row that make the probe pass. Must be 1 for liveness and startup probes, as Kubernetes requires."),
+        f("probe.failure_threshold", "integer, 1 to 4294967295", PROBE_FAILURE_THRESHOLD_DEFAULT, "`failureThreshold`: failures in a row that make the probe fail."),
     ],
 );
 
@@ -58,11 +58,11 @@ pub(crate) const LIFECYCLE_DOC: Section = (
 pub(crate) struct LifecycleSpec {
     #[serde(default = "default_startup")]
     pub startup: DistField,
-    #[serde(default = "zero")]
+    #[serde(default = "default_lifecycle_warmup")]
     pub warmup: Dur,
     #[serde(default = "no_slowdown")]
     pub warmup_factor: SlowFactor,
-    #[serde(default = "zero")]
+    #[serde(default = "default_lifecycle_pre_stop")]
     pub pre_stop: Dur,
     #[serde(default = "default_grace_period")]
     pub grace_period: Dur,
@@ -70,13 +70,16 @@ pub(crate) struct LifecycleSpec {
     pub restart: RestartSpec,
 }
 
+default_value!(LIFECYCLE_WARMUP_DEFAULT, fn default_lifecycle_warmup() -> Dur = dur "0s");
+default_value!(LIFECYCLE_PRE_STOP_DEFAULT, fn default_lifecycle_pre_stop() -> Dur = dur "0s");
+
 impl Default for LifecycleSpec {
     fn default() -> Self {
         LifecycleSpec {
             startup: default_startup(),
-            warmup: zero(),
+            warmup: default_lifecycle_warmup(),
             warmup_factor: no_slowdown(),
-            pre_stop: zero(),
+            pre_stop: default_lifecycle_pre_stop(),
             grace_period: default_grace_period(),
             restart: RestartSpec::default(),
         }
@@ -95,7 +98,7 @@ default_value!(GRACE_PERIOD_DEFAULT, fn default_grace_period() -> Dur = dur "30s
     deny_unknown_fields
 )]
 pub(crate) struct RestartSpec {
-    #[serde(default = "ten_seconds")]
+    #[serde(default = "default_restart_initial")]
     pub initial: PosDur,
     #[serde(default = "default_restart_max")]
     pub max: PosDur,
@@ -103,9 +106,15 @@ pub(crate) struct RestartSpec {
     pub reset_after: PosDur,
 }
 
+default_value!(RESTART_INITIAL_DEFAULT, fn default_restart_initial() -> PosDur = PosDur(dur "10s"));
+
 impl Default for RestartSpec {
     fn default() -> Self {
-        RestartSpec { initial: ten_seconds(), max: default_restart_max(), reset_after: default_reset_after() }
+        RestartSpec {
+            initial: default_restart_initial(),
+            max: default_restart_max(),
+            reset_after: default_reset_after(),
+        }
     }
 }
 
@@ -141,17 +150,23 @@ pub(crate) struct ProbesSpec {
 pub(crate) struct ProbeSpec {
     #[serde(default)]
     pub check: ProbeCheckSpec,
-    #[serde(default = "zero")]
+    #[serde(default = "default_probe_initial_delay")]
     pub initial_delay: Dur,
-    #[serde(default = "ten_seconds")]
+    #[serde(default = "default_probe_period")]
     pub period: PosDur,
-    #[serde(default = "one_second")]
+    #[serde(default = "default_probe_timeout")]
     pub timeout: PosDur,
-    #[serde(default = "one")]
+    #[serde(default = "default_probe_success_threshold")]
     pub success_threshold: Count<1, U32_MAX>,
-    #[serde(default = "three")]
+    #[serde(default = "default_probe_failure_threshold")]
     pub failure_threshold: Count<1, U32_MAX>,
 }
+
+default_value!(PROBE_INITIAL_DELAY_DEFAULT, fn default_probe_initial_delay() -> Dur = dur "0s");
+default_value!(PROBE_PERIOD_DEFAULT, fn default_probe_period() -> PosDur = PosDur(dur "10s"));
+default_value!(PROBE_TIMEOUT_DEFAULT, fn default_probe_timeout() -> PosDur = PosDur(dur "1s"));
+default_value!(PROBE_SUCCESS_THRESHOLD_DEFAULT, fn default_probe_success_threshold() -> Count<1, U32_MAX> = Count(1));
+default_value!(PROBE_FAILURE_THRESHOLD_DEFAULT, fn default_probe_failure_threshold() -> Count<1, U32_MAX> = Count(3));
 
 /// What a probe checks.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -192,7 +207,7 @@ pub(crate) const DEPLOYS_DOC: Section = (
         f("deploys[*].strategy.Rolling", "struct variant", "", "A Kubernetes Deployment's `RollingUpdate`: `Rolling(max_surge: 1, max_unavailable: 0, min_ready: \"10s\")`."),
         f("deploys[*].strategy.Rolling.max_surge", "integer, or percentage string `\"0%\"` to `\"100%\"`", "`\"25%\"`", "`maxSurge`: instances above `replicas` during the rollout, a percentage rounded up."),
         f("deploys[*].strategy.Rolling.max_unavailable", "integer, or percentage string `\"0%\"` to `\"100%\"`", "`\"25%\"`", "`maxUnavailable`: instances below `replicas` during the rollout, a percentage rounded down. Not 0 when `max_surge` is 0, as Kubernetes requires."),
-        f("deploys[*].strategy.Rolling.min_ready", "duration", "`\"0s\"`", "`minReadySeconds`: time a new instance must stay ready before it counts as available."),
+        f("deploys[*].strategy.Rolling.min_ready", "duration", ROLLING_MIN_READY_DEFAULT, "`minReadySeconds`: time a new instance must stay ready before it counts as available."),
         f("deploys[*].strategy.Rolling.progress_deadline", "duration, > 0", PROGRESS_DEADLINE_DEFAULT, "`progressDeadlineSeconds`: a rollout that makes no progress for this long is reported as stalled (Kubernetes does not roll back by itself)."),
         f("deploys[*].strategy.Canary", "struct variant", "", "An Argo Rollouts canary: `Canary(steps: [SetWeight(20), Pause(\"10m\"), SetWeight(100)], traffic_routing: true, analysis: (...))`."),
         f("deploys[*].strategy.Canary.steps", "list of `SetWeight(...)` or `Pause(...)`", "`[]`", "The steps, in order; after the last one the canary is promoted."),
@@ -200,21 +215,21 @@ pub(crate) const DEPLOYS_DOC: Section = (
         f("deploys[*].strategy.Canary.steps[*].Pause", "duration, or nothing", "", "`pause`: `Pause(\"10m\")` waits that long; `Pause()` waits until the end of the run."),
         f("deploys[*].strategy.Canary.traffic_routing", "bool", "`false`", "`trafficRouting`: the balancer sends the canary exactly its weight of the requests, instead of the weight following from replica counts."),
         f("deploys[*].strategy.Canary.analysis", "struct, or `None`", "`None`", "Background analysis over the whole canary: every `interval`, a measurement of the answers the canary's instances gave since the last one; when more than `failure_limit` measurements fail, the rollout aborts and goes back to the stable version. It must check `max_error_rate`, `max_p99` or both."),
-        f("deploys[*].strategy.Canary.analysis.interval", "duration, > 0", "`\"60s\"`", "Time between measurements (`interval`)."),
+        f("deploys[*].strategy.Canary.analysis.interval", "duration, > 0", ANALYSIS_INTERVAL_DEFAULT, "Time between measurements (`interval`)."),
         f("deploys[*].strategy.Canary.analysis.failure_limit", "integer, 0 to 4294967295", "`0`", "Failed measurements allowed before the analysis fails (`failureLimit`)."),
         f("deploys[*].strategy.Canary.analysis.max_error_rate", "number 0 to 1, or `None`", "`None`", "Highest share of errors among the answers a measurement may show."),
         f("deploys[*].strategy.Canary.analysis.max_p99", "duration > 0, or `None`", "`None`", "Highest p99 latency of successful answers a measurement may show."),
-        f("deploys[*].strategy.Canary.analysis.min_samples", "integer, 1 to 4294967295", "`1`", "Fewest answers a measurement needs; fewer make it inconclusive (counted neither way)."),
+        f("deploys[*].strategy.Canary.analysis.min_samples", "integer, 1 to 4294967295", ANALYSIS_MIN_SAMPLES_DEFAULT, "Fewest answers a measurement needs; fewer make it inconclusive (counted neither way)."),
         f("deploys[*].strategy.BlueGreen", "struct variant", "", "An Argo Rollouts blue-green: a full set of the new version comes up as a preview that receives no traffic; once it is available, all traffic switches to it; the old version stays up for `scale_down_delay`, and a failed analysis meanwhile switches back: `BlueGreen(scale_down_delay: \"5m\", analysis: (...))`."),
-        f("deploys[*].strategy.BlueGreen.auto_promotion", "duration", "`\"0s\"`", "`autoPromotionSeconds`: wait this long after the preview is available before the switch (0: at once)."),
-        f("deploys[*].strategy.BlueGreen.scale_down_delay", "duration", "`\"30s\"`", "`scaleDownDelaySeconds`: the old version stays up this long after the switch."),
-        f("deploys[*].strategy.BlueGreen.abort_scale_down_delay", "duration", "`\"30s\"`", "`abortScaleDownDelaySeconds`: after an abort, the new version is scaled down this long later."),
+        f("deploys[*].strategy.BlueGreen.auto_promotion", "duration", BLUE_GREEN_AUTO_PROMOTION_DEFAULT, "`autoPromotionSeconds`: wait this long after the preview is available before the switch (0: at once)."),
+        f("deploys[*].strategy.BlueGreen.scale_down_delay", "duration", BLUE_GREEN_SCALE_DOWN_DELAY_DEFAULT, "`scaleDownDelaySeconds`: the old version stays up this long after the switch."),
+        f("deploys[*].strategy.BlueGreen.abort_scale_down_delay", "duration", BLUE_GREEN_ABORT_SCALE_DOWN_DELAY_DEFAULT, "`abortScaleDownDelaySeconds`: after an abort, the new version is scaled down this long later."),
         f("deploys[*].strategy.BlueGreen.analysis", "struct, or `None`", "`None`", "Post-promotion analysis of the new version's answers, from the switch until the old version is scaled down; written as the canary's `analysis`, whose fields it shares. A failure switches all traffic back."),
-        f("deploys[*].strategy.BlueGreen.analysis.interval", "duration, > 0", "`\"60s\"`", "As in the canary's analysis."),
+        f("deploys[*].strategy.BlueGreen.analysis.interval", "duration, > 0", ANALYSIS_INTERVAL_DEFAULT, "As in the canary's analysis."),
         f("deploys[*].strategy.BlueGreen.analysis.failure_limit", "integer, 0 to 4294967295", "`0`", "As in the canary's analysis."),
         f("deploys[*].strategy.BlueGreen.analysis.max_error_rate", "number 0 to 1, or `None`", "`None`", "As in the canary's analysis."),
         f("deploys[*].strategy.BlueGreen.analysis.max_p99", "duration > 0, or `None`", "`None`", "As in the canary's analysis."),
-        f("deploys[*].strategy.BlueGreen.analysis.min_samples", "integer, 1 to 4294967295", "`1`", "As in the canary's analysis."),
+        f("deploys[*].strategy.BlueGreen.analysis.min_samples", "integer, 1 to 4294967295", ANALYSIS_MIN_SAMPLES_DEFAULT, "As in the canary's analysis."),
     ],
 );
 
@@ -252,7 +267,7 @@ pub(crate) enum StrategySpec {
         max_surge: IntOrPercentSpec,
         #[serde(default = "quarter")]
         max_unavailable: IntOrPercentSpec,
-        #[serde(default = "zero")]
+        #[serde(default = "default_rolling_min_ready")]
         min_ready: Dur,
         #[serde(default = "default_progress_deadline")]
         progress_deadline: PosDur,
@@ -266,23 +281,28 @@ pub(crate) enum StrategySpec {
         analysis: Option<AnalysisSpec>,
     },
     BlueGreen {
-        #[serde(default = "zero")]
+        #[serde(default = "default_blue_green_auto_promotion")]
         auto_promotion: Dur,
-        #[serde(default = "thirty_seconds")]
+        #[serde(default = "default_blue_green_scale_down_delay")]
         scale_down_delay: Dur,
-        #[serde(default = "thirty_seconds")]
+        #[serde(default = "default_blue_green_abort_scale_down_delay")]
         abort_scale_down_delay: Dur,
         #[serde(default)]
         analysis: Option<AnalysisSpec>,
     },
 }
 
+default_value!(ROLLING_MIN_READY_DEFAULT, fn default_rolling_min_ready() -> Dur = dur "0s");
+default_value!(BLUE_GREEN_AUTO_PROMOTION_DEFAULT, fn default_blue_green_auto_promotion() -> Dur = dur "0s");
+default_value!(BLUE_GREEN_SCALE_DOWN_DELAY_DEFAULT, fn default_blue_green_scale_down_delay() -> Dur = dur "30s");
+default_value!(BLUE_GREEN_ABORT_SCALE_DOWN_DELAY_DEFAULT, fn default_blue_green_abort_scale_down_delay() -> Dur = dur "30s");
+
 impl Default for StrategySpec {
     fn default() -> Self {
         StrategySpec::Rolling {
             max_surge: quarter(),
             max_unavailable: quarter(),
-            min_ready: zero(),
+            min_ready: default_rolling_min_ready(),
             progress_deadline: default_progress_deadline(),
         }
     }
@@ -430,7 +450,7 @@ impl<'de> Visitor<'de> for PauseArgVisitor {
     deny_unknown_fields
 )]
 pub(crate) struct AnalysisSpec {
-    #[serde(default = "one_minute")]
+    #[serde(default = "default_analysis_interval")]
     pub interval: PosDur,
     #[serde(default)]
     pub failure_limit: Count<0, U32_MAX>,
@@ -438,9 +458,12 @@ pub(crate) struct AnalysisSpec {
     pub max_error_rate: Option<Fraction>,
     #[serde(default)]
     pub max_p99: Option<PosDur>,
-    #[serde(default = "one")]
+    #[serde(default = "default_analysis_min_samples")]
     pub min_samples: Count<1, U32_MAX>,
 }
+
+default_value!(ANALYSIS_INTERVAL_DEFAULT, fn default_analysis_interval() -> PosDur = PosDur(dur "60s"));
+default_value!(ANALYSIS_MIN_SAMPLES_DEFAULT, fn default_analysis_min_samples() -> Count<1, U32_MAX> = Count(1));
 
 /// Kubernetes `IntOrString` for `maxSurge` and `maxUnavailable`: a count (`1`) or a
 /// percentage of the replicas (`"25%"`, at most 100 %).

@@ -93,7 +93,7 @@ pub(crate) const DEPENDENCIES_DOC: Section = (
         f("services.*.dependencies.*.bulkhead", "`Semaphore(...)`, `ThreadPool(...)`, or `None`", "`None`", "Limits the calls out to the callee at once; a call that cannot get in fails with `BulkheadFull`."),
         f("services.*.dependencies.*.bulkhead.Semaphore", "struct variant", "", "A counting semaphore (Resilience4j `Bulkhead`): `Semaphore(max_concurrent_calls: 25, max_wait_duration: \"0s\")`."),
         f("services.*.dependencies.*.bulkhead.Semaphore.max_concurrent_calls", "integer, 1 to 4294967295", MAX_CONCURRENT_CALLS_DEFAULT, "Calls out at once (`maxConcurrentCalls`)."),
-        f("services.*.dependencies.*.bulkhead.Semaphore.max_wait_duration", "duration", "`\"0s\"`", "How long a call may wait for a permit (`maxWaitDuration`); 0 fails at once."),
+        f("services.*.dependencies.*.bulkhead.Semaphore.max_wait_duration", "duration", SEMAPHORE_MAX_WAIT_DURATION_DEFAULT, "How long a call may wait for a permit (`maxWaitDuration`); 0 fails at once."),
         f("services.*.dependencies.*.bulkhead.ThreadPool", "struct variant", "", "A thread pool with Java `ThreadPoolExecutor` rules (Resilience4j `ThreadPoolBulkhead`): below the core size a call gets a new thread; otherwise it waits in the queue; when the queue is full the pool grows up to the maximum; past that the call fails."),
         f("services.*.dependencies.*.bulkhead.ThreadPool.max_thread_pool_size", "integer, 1 to 4294967295", REQ, "Threads at most (`maxThreadPoolSize`)."),
         f("services.*.dependencies.*.bulkhead.ThreadPool.core_thread_pool_size", "integer, 1 to `max_thread_pool_size`, or `None`", "`None` (`max_thread_pool_size` - 1, at least 1)", "Threads kept even when idle (`coreThreadPoolSize`)."),
@@ -168,7 +168,7 @@ pub(crate) const RETRY_DOC: Section = (
     "Retries (`retry`)",
     "Fields of type retry (a client group's or a dependency's `retry`) take `(max_attempts: 3, backoff: Constant(delay: \"500ms\"), retry_on: [Timeout, ServerError, Shed, QueueFull, ConnectionReset], honor_retry_after: true)`; `retry: ()` takes these defaults: Resilience4j's attempts and wait, and retries of timeouts, 5xx, 503-style refusals and connection resets (never of 4xx-like refusals). Each retry must also pass the `budget`, if there is one, and the overall `timeout` spans every attempt and back-off.",
     &[
-        f("retry.max_attempts", "integer, 1 to 100", "`3`", "Attempts at most, the first included (Resilience4j's and gRPC's `maxAttempts`; gRPC itself caps it at 5)."),
+        f("retry.max_attempts", "integer, 1 to 100", RETRY_MAX_ATTEMPTS_DEFAULT, "Attempts at most, the first included (Resilience4j's and gRPC's `maxAttempts`; gRPC itself caps it at 5)."),
         f("retry.backoff", "`Immediate`, `Constant(...)`, `Exponential(...)`, `Grpc(...)`, or `Envoy(...)`", "`Constant(delay: \"500ms\")`", "The wait before each retry. `Immediate` retries at once (the naive client)."),
         f("retry.backoff.Constant", "struct variant", "", "The same wait every time (Resilience4j's `waitDuration`): `Constant(delay: \"500ms\")`."),
         f("retry.backoff.Constant.delay", "duration", RETRY_DELAY_DEFAULT, "The wait."),
@@ -185,7 +185,7 @@ pub(crate) const RETRY_DOC: Section = (
         f("retry.backoff.Envoy.base_interval", "duration, > 0", BASE_INTERVAL_DEFAULT, "`retry_back_off.base_interval`."),
         f("retry.backoff.Envoy.max_interval", "duration >= `base_interval`, or `None`", "`None` (10 * `base_interval`)", "`retry_back_off.max_interval`."),
         f("retry.retry_on", "list of outcomes, each once, at least one", "`[Timeout, ServerError, Shed, QueueFull, ConnectionReset]`", "Outcomes of an attempt that are retried; any other ends the call. Any failure may be listed; `Ok` and `Degraded` are answers and `Cancelled` ends only the caller's own abandoned attempts, so they may not."),
-        f("retry.honor_retry_after", "bool", "`true`", "When a refusal carries a Retry-After (as `shedding`'s 503s do), wait exactly that long instead of the back-off, and start the back-off over (gRPC's pushback)."),
+        f("retry.honor_retry_after", "bool", RETRY_HONOR_RETRY_AFTER_DEFAULT, "When a refusal carries a Retry-After (as `shedding`'s 503s do), wait exactly that long instead of the back-off, and start the back-off over (gRPC's pushback)."),
     ],
 );
 
@@ -197,15 +197,18 @@ pub(crate) const RETRY_DOC: Section = (
     deny_unknown_fields
 )]
 pub(crate) struct RetrySpec {
-    #[serde(default = "three")]
+    #[serde(default = "default_retry_max_attempts")]
     pub max_attempts: Count<1, 100>,
     #[serde(default)]
     pub backoff: BackoffSpec,
     #[serde(default = "default_retry_on")]
     pub retry_on: FailureList,
-    #[serde(default = "yes")]
+    #[serde(default = "default_retry_honor_retry_after")]
     pub honor_retry_after: bool,
 }
+
+default_value!(RETRY_MAX_ATTEMPTS_DEFAULT, fn default_retry_max_attempts() -> Count<1, 100> = Count(3));
+default_value!(RETRY_HONOR_RETRY_AFTER_DEFAULT, fn default_retry_honor_retry_after() -> bool = true);
 
 fn default_retry_on() -> FailureList {
     let names = squall_model::RetryPolicy::DEFAULT_RETRY_ON.iter().map(|o| OutcomeName::of(*o));
@@ -290,21 +293,21 @@ pub(crate) const BUDGET_DOC: Section = (
     &[
         f("budget.Finagle", "struct variant", "", "Finagle's `RetryBudget` (also Linkerd's): within any `ttl`, retries are at most `min_retries_per_sec * ttl + percent_can_retry * requests`. `Finagle()` takes Finagle's defaults."),
         f("budget.Finagle.ttl", "duration, 1s to 60s", FINAGLE_TTL_DEFAULT, "Window over which requests and retries count (`ttl`)."),
-        f("budget.Finagle.min_retries_per_sec", "integer, 0 to 4294967295", "`10`", "Retries always allowed per second (`minRetriesPerSec`)."),
+        f("budget.Finagle.min_retries_per_sec", "integer, 0 to 4294967295", FINAGLE_MIN_RETRIES_PER_SEC_DEFAULT, "Retries always allowed per second (`minRetriesPerSec`)."),
         f("budget.Finagle.percent_can_retry", "number, 0 to 1000", PERCENT_CAN_RETRY_DEFAULT, "Retries allowed per request (`percentCanRetry`). With this and `min_retries_per_sec` both 0, nothing is retried."),
         f("budget.Envoy", "struct variant", "", "Envoy's `retry_budget`: retries in flight at most `max(budget_percent / 100 * requests in flight, min_retry_concurrency)`."),
         f("budget.Envoy.budget_percent", "number, 0 to 100", BUDGET_PERCENT_DEFAULT, "`budget_percent`."),
-        f("budget.Envoy.min_retry_concurrency", "integer, 0 to 4294967295", "`3`", "`min_retry_concurrency`."),
+        f("budget.Envoy.min_retry_concurrency", "integer, 0 to 4294967295", ENVOY_BUDGET_MIN_RETRY_CONCURRENCY_DEFAULT, "`min_retry_concurrency`."),
         f("budget.MaxRetries", "struct variant", "", "Envoy's `max_retries` circuit-breaker threshold: retries in flight at most `max_retries`. With Envoy's default of 3, most retries are refused in a broad outage."),
-        f("budget.MaxRetries.max_retries", "integer, 0 to 4294967295", "`3`", "`max_retries`."),
+        f("budget.MaxRetries.max_retries", "integer, 0 to 4294967295", MAX_RETRIES_MAX_RETRIES_DEFAULT, "`max_retries`."),
         f("budget.GrpcThrottle", "struct variant", "", "gRPC's `retryThrottling`: a bucket of `max_tokens` tokens, full at the start; a retried failure takes one, a success gives back `token_ratio`, and a retry (or hedge) goes only while more than half the tokens remain. As in gRPC's service config, both fields are required: `GrpcThrottle(max_tokens: 10, token_ratio: 0.1)`."),
         f("budget.GrpcThrottle.max_tokens", "integer, 1 to 1000", REQ, "`maxTokens`."),
         f("budget.GrpcThrottle.token_ratio", "number, > 0", REQ, "`tokenRatio`; gRPC keeps three decimals."),
         f("budget.AwsQuota", "struct variant", "", "The AWS SDKs' standard-mode retry quota: each retry costs `retry_cost` (`timeout_retry_cost` after a timeout) from a capacity of `initial_capacity`; a success gives back what its call took, or `no_retry_increment` if it needed no retry. `AwsQuota()` takes the SDKs' values."),
         f("budget.AwsQuota.initial_capacity", "integer, 1 to 4294967295", INITIAL_CAPACITY_DEFAULT, "`INITIAL_CAPACITY`, also the most the quota holds."),
-        f("budget.AwsQuota.retry_cost", "integer, 0 to 4294967295", "`5`", "`RETRY_COST`."),
-        f("budget.AwsQuota.timeout_retry_cost", "integer, 0 to 4294967295", "`10`", "`TIMEOUT_RETRY_COST`, for a retry after a timeout."),
-        f("budget.AwsQuota.no_retry_increment", "integer, 0 to 4294967295", "`1`", "`NO_RETRY_INCREMENT`: given back by a success that needed no retry."),
+        f("budget.AwsQuota.retry_cost", "integer, 0 to 4294967295", AWS_QUOTA_RETRY_COST_DEFAULT, "`RETRY_COST`."),
+        f("budget.AwsQuota.timeout_retry_cost", "integer, 0 to 4294967295", AWS_QUOTA_TIMEOUT_RETRY_COST_DEFAULT, "`TIMEOUT_RETRY_COST`, for a retry after a timeout."),
+        f("budget.AwsQuota.no_retry_increment", "integer, 0 to 4294967295", AWS_QUOTA_NO_RETRY_INCREMENT_DEFAULT, "`NO_RETRY_INCREMENT`: given back by a success that needed no retry."),
     ],
 );
 
@@ -319,7 +322,7 @@ pub(crate) enum BudgetSpec {
     Finagle {
         #[serde(default = "default_finagle_ttl")]
         ttl: FinagleTtl,
-        #[serde(default = "ten")]
+        #[serde(default = "default_finagle_min_retries_per_sec")]
         min_retries_per_sec: Count<0, U32_MAX>,
         #[serde(default = "default_percent_can_retry")]
         percent_can_retry: PercentCanRetry,
@@ -327,11 +330,11 @@ pub(crate) enum BudgetSpec {
     Envoy {
         #[serde(default = "default_budget_percent")]
         budget_percent: Percent,
-        #[serde(default = "three")]
+        #[serde(default = "default_envoy_budget_min_retry_concurrency")]
         min_retry_concurrency: Count<0, U32_MAX>,
     },
     MaxRetries {
-        #[serde(default = "three")]
+        #[serde(default = "default_max_retries_max_retries")]
         max_retries: Count<0, U32_MAX>,
     },
     GrpcThrottle {
@@ -341,14 +344,21 @@ pub(crate) enum BudgetSpec {
     AwsQuota {
         #[serde(default = "default_initial_capacity")]
         initial_capacity: Count<1, U32_MAX>,
-        #[serde(default = "five")]
+        #[serde(default = "default_aws_quota_retry_cost")]
         retry_cost: Count<0, U32_MAX>,
-        #[serde(default = "ten")]
+        #[serde(default = "default_aws_quota_timeout_retry_cost")]
         timeout_retry_cost: Count<0, U32_MAX>,
-        #[serde(default = "one_or_more")]
+        #[serde(default = "default_aws_quota_no_retry_increment")]
         no_retry_increment: Count<0, U32_MAX>,
     },
 }
+
+default_value!(FINAGLE_MIN_RETRIES_PER_SEC_DEFAULT, fn default_finagle_min_retries_per_sec() -> Count<0, U32_MAX> = Count(10));
+default_value!(ENVOY_BUDGET_MIN_RETRY_CONCURRENCY_DEFAULT, fn default_envoy_budget_min_retry_concurrency() -> Count<0, U32_MAX> = Count(3));
+default_value!(MAX_RETRIES_MAX_RETRIES_DEFAULT, fn default_max_retries_max_retries() -> Count<0, U32_MAX> = Count(3));
+default_value!(AWS_QUOTA_RETRY_COST_DEFAULT, fn default_aws_quota_retry_cost() -> Count<0, U32_MAX> = Count(5));
+default_value!(AWS_QUOTA_TIMEOUT_RETRY_COST_DEFAULT, fn default_aws_quota_timeout_retry_cost() -> Count<0, U32_MAX> = Count(10));
+default_value!(AWS_QUOTA_NO_RETRY_INCREMENT_DEFAULT, fn default_aws_quota_no_retry_increment() -> Count<0, U32_MAX> = Count(1));
 
 default_value!(FINAGLE_TTL_DEFAULT, fn default_finagle_ttl() -> FinagleTtl = FinagleTtl(dur "10s"));
 
@@ -357,10 +367,6 @@ default_value!(PERCENT_CAN_RETRY_DEFAULT, fn default_percent_can_retry() -> Perc
 default_value!(BUDGET_PERCENT_DEFAULT, fn default_budget_percent() -> Percent = Percent(20.0));
 
 default_value!(INITIAL_CAPACITY_DEFAULT, fn default_initial_capacity() -> Count<1, U32_MAX> = Count(500));
-
-fn one_or_more<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
-    count(1)
-}
 
 /// Finagle's `ttl`: from 1 s to 60 s, as `RetryBudget` requires.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -393,16 +399,16 @@ pub(crate) const BREAKER_DOC: Section = (
         f("breaker.Resilience4j", "struct variant", "", "Resilience4j's `CircuitBreaker`: it opens when, over a sliding window holding at least `minimum_number_of_calls` calls, the failure rate or the slow-call rate reaches its threshold; after `wait_duration_in_open_state` it lets `permitted_number_of_calls_in_half_open_state` trial calls through, whose rates decide whether it closes or opens again."),
         f("breaker.Resilience4j.failure_rate_threshold", "number, > 0 and <= 100", FAILURE_RATE_THRESHOLD_DEFAULT, "`failureRateThreshold`, percent."),
         f("breaker.Resilience4j.slow_call_rate_threshold", "number, > 0 and <= 100", SLOW_CALL_RATE_THRESHOLD_DEFAULT, "`slowCallRateThreshold`, percent; at 100 slowness opens the breaker only if every call in the window is slow."),
-        f("breaker.Resilience4j.slow_call_duration_threshold", "duration, > 0", "`\"60s\"`", "`slowCallDurationThreshold`: a call that takes longer is slow."),
+        f("breaker.Resilience4j.slow_call_duration_threshold", "duration, > 0", RESILIENCE4J_SLOW_CALL_DURATION_THRESHOLD_DEFAULT, "`slowCallDurationThreshold`: a call that takes longer is slow."),
         f("breaker.Resilience4j.sliding_window_type", "one of `CountBased`, `TimeBased`", "`CountBased`", "`slidingWindowType`: the last `sliding_window_size` calls, or the calls of the last `sliding_window_size` seconds."),
-        f("breaker.Resilience4j.sliding_window_size", "integer, 1 to 4294967295", "`100`", "`slidingWindowSize`, in calls or seconds."),
-        f("breaker.Resilience4j.minimum_number_of_calls", "integer, 1 to 4294967295", "`100`", "`minimumNumberOfCalls`: calls recorded before the rates count; capped at `sliding_window_size` when count-based, as in Resilience4j."),
-        f("breaker.Resilience4j.permitted_number_of_calls_in_half_open_state", "integer, 1 to 4294967295", "`10`", "`permittedNumberOfCallsInHalfOpenState`: trial calls let through when half-open."),
-        f("breaker.Resilience4j.wait_duration_in_open_state", "duration, > 0", "`\"60s\"`", "`waitDurationInOpenState`: time open before turning half-open."),
+        f("breaker.Resilience4j.sliding_window_size", "integer, 1 to 4294967295", RESILIENCE4J_SLIDING_WINDOW_SIZE_DEFAULT, "`slidingWindowSize`, in calls or seconds."),
+        f("breaker.Resilience4j.minimum_number_of_calls", "integer, 1 to 4294967295", RESILIENCE4J_MINIMUM_NUMBER_OF_CALLS_DEFAULT, "`minimumNumberOfCalls`: calls recorded before the rates count; capped at `sliding_window_size` when count-based, as in Resilience4j."),
+        f("breaker.Resilience4j.permitted_number_of_calls_in_half_open_state", "integer, 1 to 4294967295", RESILIENCE4J_PERMITTED_NUMBER_OF_CALLS_IN_HALF_OPEN_STATE_DEFAULT, "`permittedNumberOfCallsInHalfOpenState`: trial calls let through when half-open."),
+        f("breaker.Resilience4j.wait_duration_in_open_state", "duration, > 0", RESILIENCE4J_WAIT_DURATION_IN_OPEN_STATE_DEFAULT, "`waitDurationInOpenState`: time open before turning half-open."),
         f("breaker.Resilience4j.automatic_transition_from_open_to_half_open_enabled", "bool", "`false`", "`automaticTransitionFromOpenToHalfOpenEnabled`: turn half-open as soon as the wait ends, rather than at the first call after it."),
         f("breaker.Resilience4j.shared", "bool", "`false`", "One breaker for all instances of the calling service instead of one per instance. A client group has one breaker anyway, so there it changes nothing."),
         f("breaker.Consecutive", "struct variant", "", "Opens after `failure_threshold` failures in a row, stays open for `break_duration`, then lets one trial call through (Polly's consecutive-count `CircuitBreaker`, Hystrix's single-probe half-open)."),
-        f("breaker.Consecutive.failure_threshold", "integer, 1 to 4294967295", "`5`", "Failures in a row that open it."),
+        f("breaker.Consecutive.failure_threshold", "integer, 1 to 4294967295", CONSECUTIVE_FAILURE_THRESHOLD_DEFAULT, "Failures in a row that open it."),
         f("breaker.Consecutive.break_duration", "duration, > 0", BREAK_DURATION_DEFAULT, "Time open before the trial call."),
         f("breaker.Consecutive.shared", "bool", "`false`", "As `Resilience4j.shared`."),
     ],
@@ -421,17 +427,17 @@ pub(crate) enum BreakerSpec {
         failure_rate_threshold: Threshold,
         #[serde(default = "default_slow_call_rate_threshold")]
         slow_call_rate_threshold: Threshold,
-        #[serde(default = "one_minute")]
+        #[serde(default = "default_resilience4j_slow_call_duration_threshold")]
         slow_call_duration_threshold: PosDur,
         #[serde(default)]
         sliding_window_type: SlidingWindowSpec,
-        #[serde(default = "hundred")]
+        #[serde(default = "default_resilience4j_sliding_window_size")]
         sliding_window_size: Count<1, U32_MAX>,
-        #[serde(default = "hundred")]
+        #[serde(default = "default_resilience4j_minimum_number_of_calls")]
         minimum_number_of_calls: Count<1, U32_MAX>,
-        #[serde(default = "ten")]
+        #[serde(default = "default_resilience4j_permitted_number_of_calls_in_half_open_state")]
         permitted_number_of_calls_in_half_open_state: Count<1, U32_MAX>,
-        #[serde(default = "one_minute")]
+        #[serde(default = "default_resilience4j_wait_duration_in_open_state")]
         wait_duration_in_open_state: PosDur,
         #[serde(default)]
         automatic_transition_from_open_to_half_open_enabled: bool,
@@ -439,7 +445,7 @@ pub(crate) enum BreakerSpec {
         shared: bool,
     },
     Consecutive {
-        #[serde(default = "five")]
+        #[serde(default = "default_consecutive_failure_threshold")]
         failure_threshold: Count<1, U32_MAX>,
         #[serde(default = "default_break_duration")]
         break_duration: PosDur,
@@ -447,6 +453,13 @@ pub(crate) enum BreakerSpec {
         shared: bool,
     },
 }
+
+default_value!(RESILIENCE4J_SLOW_CALL_DURATION_THRESHOLD_DEFAULT, fn default_resilience4j_slow_call_duration_threshold() -> PosDur = PosDur(dur "60s"));
+default_value!(RESILIENCE4J_SLIDING_WINDOW_SIZE_DEFAULT, fn default_resilience4j_sliding_window_size() -> Count<1, U32_MAX> = Count(100));
+default_value!(RESILIENCE4J_MINIMUM_NUMBER_OF_CALLS_DEFAULT, fn default_resilience4j_minimum_number_of_calls() -> Count<1, U32_MAX> = Count(100));
+default_value!(RESILIENCE4J_PERMITTED_NUMBER_OF_CALLS_IN_HALF_OPEN_STATE_DEFAULT, fn default_resilience4j_permitted_number_of_calls_in_half_open_state() -> Count<1, U32_MAX> = Count(10));
+default_value!(RESILIENCE4J_WAIT_DURATION_IN_OPEN_STATE_DEFAULT, fn default_resilience4j_wait_duration_in_open_state() -> PosDur = PosDur(dur "60s"));
+default_value!(CONSECUTIVE_FAILURE_THRESHOLD_DEFAULT, fn default_consecutive_failure_threshold() -> Count<1, U32_MAX> = Count(5));
 
 default_value!(FAILURE_RATE_THRESHOLD_DEFAULT, fn default_failure_rate_threshold() -> Threshold = Threshold(50.0));
 
@@ -474,7 +487,7 @@ pub(crate) const THROTTLE_HEDGE_FALLBACK_DOC: Section = (
         f("throttle.window", "duration, > 0", THROTTLE_WINDOW_DEFAULT, "The window over which requests and accepts count."),
         f("throttle.k", "number, > 0", THROTTLE_K_DEFAULT, "`K`: the callee may refuse up to `1 - 1/k` of attempts before the caller starts refusing its own; closer to 1 is more aggressive."),
         f("hedge.max_attempts", "integer, 2 to 5", REQ, "Attempts at most, the first included (`maxAttempts`; gRPC caps it at 5)."),
-        f("hedge.hedging_delay", "duration", "`\"0s\"`", "Time between hedges (`hedgingDelay`); 0 sends them all at once."),
+        f("hedge.hedging_delay", "duration", HEDGE_HEDGING_DELAY_DEFAULT, "Time between hedges (`hedgingDelay`); 0 sends them all at once."),
         f("hedge.non_fatal", "list of outcomes, each once", "`[]`", "Failures after which the next hedge goes at once (`nonFatalStatusCodes`); any other failure ends the call. As in `retry.retry_on`, `Ok`, `Degraded` and `Cancelled` may not be listed."),
         f("fallback.Cache", "struct variant", "", "A stale cached answer for a share of the failed calls; the others fail as they would have: `Cache(hit_ratio: 0.9)`."),
         f("fallback.Cache.hit_ratio", "number, 0 to 1", REQ, "Share of failed calls the cache covers."),
@@ -511,11 +524,13 @@ default_value!(THROTTLE_K_DEFAULT, fn default_throttle_k() -> PosNumber = PosNum
 )]
 pub(crate) struct HedgeSpec {
     pub max_attempts: HedgeAttempts,
-    #[serde(default = "zero")]
+    #[serde(default = "default_hedge_hedging_delay")]
     pub hedging_delay: Dur,
     #[serde(default)]
     pub non_fatal: FailureList,
 }
+
+default_value!(HEDGE_HEDGING_DELAY_DEFAULT, fn default_hedge_hedging_delay() -> Dur = dur "0s");
 
 /// Most attempts gRPC lets a hedging (or retry) policy make.
 pub(crate) const GRPC_ATTEMPTS_MAX: u64 = 5;
@@ -630,7 +645,7 @@ pub(crate) enum BulkheadSpec {
     Semaphore {
         #[serde(default = "default_max_concurrent_calls")]
         max_concurrent_calls: Count<1, U32_MAX>,
-        #[serde(default = "zero")]
+        #[serde(default = "default_semaphore_max_wait_duration")]
         max_wait_duration: Dur,
     },
     ThreadPool {
@@ -643,6 +658,8 @@ pub(crate) enum BulkheadSpec {
         keep_alive_duration: Dur,
     },
 }
+
+default_value!(SEMAPHORE_MAX_WAIT_DURATION_DEFAULT, fn default_semaphore_max_wait_duration() -> Dur = dur "0s");
 
 default_value!(MAX_CONCURRENT_CALLS_DEFAULT, fn default_max_concurrent_calls() -> Count<1, U32_MAX> = Count(25));
 
@@ -678,13 +695,13 @@ pub(crate) const ADMISSION_DOC: Section = (
         f("services.*.rate_limit", "`TokenBucket(...)`, `Discrete(...)`, or `None`", "`None`", "Refuses requests above a rate with `RateLimited` (429)."),
         f("services.*.rate_limit.TokenBucket", "struct variant", "", "A token bucket refilled continuously (GCRA): `TokenBucket(rate: 100, burst: 10)`."),
         f("services.*.rate_limit.TokenBucket.rate", "number, > 0 and <= 1e9", REQ, "Tokens added per second: the sustained rate let through."),
-        f("services.*.rate_limit.TokenBucket.burst", "integer, 1 to 4294967295", "`1`", "Bucket size: requests that may pass at once after a quiet spell."),
-        f("services.*.rate_limit.TokenBucket.per_instance", "bool", "`true`", "One bucket per instance (as Envoy's local rate limit), or one for the whole service."),
+        f("services.*.rate_limit.TokenBucket.burst", "integer, 1 to 4294967295", TOKEN_BUCKET_BURST_DEFAULT, "Bucket size: requests that may pass at once after a quiet spell."),
+        f("services.*.rate_limit.TokenBucket.per_instance", "bool", TOKEN_BUCKET_PER_INSTANCE_DEFAULT, "One bucket per instance (as Envoy's local rate limit), or one for the whole service."),
         f("services.*.rate_limit.Discrete", "struct variant", "", "Envoy's token bucket, refilled in steps: `Discrete(max_tokens: 100, tokens_per_fill: 10, fill_interval: \"100ms\")`."),
         f("services.*.rate_limit.Discrete.max_tokens", "integer, 1 to 4294967295", REQ, "Bucket size, and its initial fill (`max_tokens`)."),
-        f("services.*.rate_limit.Discrete.tokens_per_fill", "integer, 1 to 4294967295", "`1`", "Tokens added per fill (`tokens_per_fill`)."),
+        f("services.*.rate_limit.Discrete.tokens_per_fill", "integer, 1 to 4294967295", DISCRETE_TOKENS_PER_FILL_DEFAULT, "Tokens added per fill (`tokens_per_fill`)."),
         f("services.*.rate_limit.Discrete.fill_interval", "duration, > 0", REQ, "Time between fills (`fill_interval`; Envoy itself requires at least 50 ms)."),
-        f("services.*.rate_limit.Discrete.per_instance", "bool", "`true`", "One bucket per instance (as Envoy's local rate limit), or one for the whole service."),
+        f("services.*.rate_limit.Discrete.per_instance", "bool", DISCRETE_PER_INSTANCE_DEFAULT, "One bucket per instance (as Envoy's local rate limit), or one for the whole service."),
         f("services.*.concurrency_limit", "`Aimd(...)`, `Gradient2(...)`, or `None`", "`None`", "Refuses a request with `Shed` (503) when the instance already holds as many as an adaptive limit allows (Netflix concurrency-limits). `Aimd()` takes the defaults."),
         f("services.*.concurrency_limit.Aimd", "struct variant", "", "Additive increase, multiplicative decrease (`AIMDLimit`): the limit grows by one while it is in use and is multiplied by `backoff_ratio` on a drop or a response slower than `timeout`."),
         f("services.*.concurrency_limit.Aimd.initial_limit", "integer, `min_limit` to `max_limit`", LIMIT_START_DEFAULT, "Starting limit."),
@@ -730,20 +747,25 @@ pub(crate) const ADMISSION_DOC: Section = (
 pub(crate) enum RateLimitSpec {
     TokenBucket {
         rate: Rate,
-        #[serde(default = "one")]
+        #[serde(default = "default_token_bucket_burst")]
         burst: Count<1, U32_MAX>,
-        #[serde(default = "yes")]
+        #[serde(default = "default_token_bucket_per_instance")]
         per_instance: bool,
     },
     Discrete {
         max_tokens: Count<1, U32_MAX>,
-        #[serde(default = "one")]
+        #[serde(default = "default_discrete_tokens_per_fill")]
         tokens_per_fill: Count<1, U32_MAX>,
         fill_interval: PosDur,
-        #[serde(default = "yes")]
+        #[serde(default = "default_discrete_per_instance")]
         per_instance: bool,
     },
 }
+
+default_value!(TOKEN_BUCKET_BURST_DEFAULT, fn default_token_bucket_burst() -> Count<1, U32_MAX> = Count(1));
+default_value!(TOKEN_BUCKET_PER_INSTANCE_DEFAULT, fn default_token_bucket_per_instance() -> bool = true);
+default_value!(DISCRETE_TOKENS_PER_FILL_DEFAULT, fn default_discrete_tokens_per_fill() -> Count<1, U32_MAX> = Count(1));
+default_value!(DISCRETE_PER_INSTANCE_DEFAULT, fn default_discrete_per_instance() -> bool = true);
 
 /// Netflix concurrency-limits algorithms, with their parameter names and defaults.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 
 use indexmap::IndexSet;
 use squall_model::{
-    AdmissionConfig, BalancerKind, CacheConfig, CallConfig, ClockSkew, CodelConfig, Discipline,
-    EndpointConfig, EndpointId, QueueConfig, ServiceConfig, ServiceId, Step,
+    AdmissionConfig, BalancerHealth, BalancerKind, CacheConfig, CallConfig, ClockSkew, CodelConfig,
+    Discipline, EndpointConfig, EndpointId, HealthCheckConfig, OutlierConfig, QueueConfig, ServiceConfig,
+    ServiceId, Step, VersionConfig,
 };
-use squall_model::{BalancerHealth, HealthCheckConfig, OutlierConfig, VersionConfig};
 
 use crate::build::{duration_of, id_of, index, path, problem, u32_of, under, Pending};
 use crate::error::{unknown_name, unknown_name_in};
@@ -22,8 +22,8 @@ pub(crate) const SERVICES_DOC: Section = (
     "`services` maps names to services. File order gives the service ids; names must be unique, non-empty, and contain no `/` or `.`.",
     &[
         f("services", "map of name to service, at least one", REQ, "The services of the system."),
-        f("services.*.replicas", "integer, 1 to 100000", "`1`", "Instances of the service at the start of the run."),
-        f("services.*.workers", "integer, 1 to 1000000", "`1`", "Requests one instance serves at once."),
+        f("services.*.replicas", "integer, 1 to 100000", SERVICE_REPLICAS_DEFAULT, "Instances of the service at the start of the run."),
+        f("services.*.workers", "integer, 1 to 1000000", SERVICE_WORKERS_DEFAULT, "Requests one instance serves at once."),
         f("services.*.queue", "struct", "`(capacity: 1000, shared: false, discipline: Fifo, codel: None, drop_abandoned: false)`", "Where requests wait when every worker is busy."),
         f("services.*.queue.capacity", "integer, 0 to 4294967295", QUEUE_CAPACITY_DEFAULT, "Requests that may wait at once, per instance (or for the whole service if `shared`). 0 means no waiting: a request that finds no idle worker is refused (`QueueFull`)."),
         f("services.*.queue.shared", "bool", "`false`", "One queue for the whole service, served by every instance's workers (the M/M/c model of Erlang C), instead of one queue per instance behind the balancer."),
@@ -34,29 +34,29 @@ pub(crate) const SERVICES_DOC: Section = (
         f("services.*.queue.drop_abandoned", "bool", "`false`", "Drop a waiting request whose caller has already given up, instead of serving it (a deadline-aware server). Its caller was already answered, so nothing more is sent."),
         f("services.*.balancer", "one of `RoundRobin`, `Random`, `LeastOutstanding`, `PowerOfTwoChoices`, `RingHash`, `Maglev`", "`RoundRobin`", "How callers pick an instance among the endpoints: each in turn; uniformly at random; the one with the fewest requests assigned; the less loaded of two picked at random; or by consistent hashing of the request's session key (Envoy's ring hash or Maglev over xxHash): the steps of a client's flow share a key, and calls inherit their caller's, so a user's requests stick to one instance while it stays in the endpoints (sticky sessions)."),
         f("services.*.outlier_detection", "struct, or `None`", "`None`", "Envoy passive outlier detection by the service's balancer (one view shared by its callers): every answer an instance gives counts for it (`ServerError` as a 5xx; `ConnectionReset`, `NoEndpoint`, `Timeout`, `Shed` and `QueueFull` as gateway failures; other answers as successes), and ejected instances are skipped. `outlier_detection: ()` takes Envoy's defaults. Not applied to a shared queue."),
-        f("services.*.outlier_detection.consecutive_5xx", "integer", "`5`", "5xx answers in a row that eject an instance; 0 turns this detector off."),
-        f("services.*.outlier_detection.enforcing_consecutive_5xx", "percent, 0 to 100", "`100`", "Chance that a detection by consecutive 5xx ejects."),
-        f("services.*.outlier_detection.consecutive_gateway_failure", "integer", "`5`", "Gateway failures (502, 503, 504 and local failures) in a row that detect an instance; 0 turns this detector off."),
+        f("services.*.outlier_detection.consecutive_5xx", "integer", OUTLIER_CONSECUTIVE_5XX_DEFAULT, "5xx answers in a row that eject an instance; 0 turns this detector off."),
+        f("services.*.outlier_detection.enforcing_consecutive_5xx", "percent, 0 to 100", OUTLIER_ENFORCING_CONSECUTIVE_5XX_DEFAULT, "Chance that a detection by consecutive 5xx ejects."),
+        f("services.*.outlier_detection.consecutive_gateway_failure", "integer", OUTLIER_CONSECUTIVE_GATEWAY_FAILURE_DEFAULT, "Gateway failures (502, 503, 504 and local failures) in a row that detect an instance; 0 turns this detector off."),
         f("services.*.outlier_detection.enforcing_consecutive_gateway_failure", "percent, 0 to 100", "`0`", "Chance that a detection by consecutive gateway failures ejects (0: detect only, as Envoy's default)."),
-        f("services.*.outlier_detection.interval", "duration, > 0", "`\"10s\"`", "Time between sweeps, which un-eject, and run the success-rate and failure-percentage detectors."),
+        f("services.*.outlier_detection.interval", "duration, > 0", OUTLIER_INTERVAL_DEFAULT, "Time between sweeps, which un-eject, and run the success-rate and failure-percentage detectors."),
         f("services.*.outlier_detection.base_ejection_time", "duration, > 0", BASE_EJECTION_TIME_DEFAULT, "An ejection lasts this long times the number of times the instance has been ejected (decaying while it is not)."),
         f("services.*.outlier_detection.max_ejection_time", "duration, > 0", MAX_EJECTION_TIME_DEFAULT, "Cap on an ejection's length."),
         f("services.*.outlier_detection.max_ejection_percent", "percent, 0 to 100", MAX_EJECTION_PERCENT_DEFAULT, "Most of the endpoints ejected at once: a detection is ejected only if 100 x (ejected + 1) <= this x endpoints."),
         f("services.*.outlier_detection.always_eject_one_host", "bool", "`false`", "Eject a detected instance when none is ejected, whatever `max_ejection_percent` says."),
-        f("services.*.outlier_detection.success_rate_minimum_hosts", "integer", "`5`", "Instances with enough requests needed before the success-rate detector runs."),
-        f("services.*.outlier_detection.success_rate_request_volume", "integer", "`100`", "Requests an instance needs in an interval to count for the success-rate detector."),
+        f("services.*.outlier_detection.success_rate_minimum_hosts", "integer", OUTLIER_SUCCESS_RATE_MINIMUM_HOSTS_DEFAULT, "Instances with enough requests needed before the success-rate detector runs."),
+        f("services.*.outlier_detection.success_rate_request_volume", "integer", OUTLIER_SUCCESS_RATE_REQUEST_VOLUME_DEFAULT, "Requests an instance needs in an interval to count for the success-rate detector."),
         f("services.*.outlier_detection.success_rate_stdev_factor", "integer, thousandths", STDEV_FACTOR_DEFAULT, "An instance is an outlier if its success rate is below mean - factor/1000 x stdev."),
-        f("services.*.outlier_detection.enforcing_success_rate", "percent, 0 to 100", "`100`", "Chance that a success-rate detection ejects."),
+        f("services.*.outlier_detection.enforcing_success_rate", "percent, 0 to 100", OUTLIER_ENFORCING_SUCCESS_RATE_DEFAULT, "Chance that a success-rate detection ejects."),
         f("services.*.outlier_detection.failure_percentage_threshold", "percent, 0 to 100", FAILURE_PERCENTAGE_THRESHOLD_DEFAULT, "An instance failing at least this share of its requests in an interval is an outlier."),
         f("services.*.outlier_detection.enforcing_failure_percentage", "percent, 0 to 100", "`0`", "Chance that a failure-percentage detection ejects (0: detect only)."),
-        f("services.*.outlier_detection.failure_percentage_minimum_hosts", "integer", "`5`", "Instances with enough requests needed before the failure-percentage detector runs."),
+        f("services.*.outlier_detection.failure_percentage_minimum_hosts", "integer", OUTLIER_FAILURE_PERCENTAGE_MINIMUM_HOSTS_DEFAULT, "Instances with enough requests needed before the failure-percentage detector runs."),
         f("services.*.outlier_detection.failure_percentage_request_volume", "integer", FAILURE_PERCENTAGE_REQUEST_VOLUME_DEFAULT, "Requests an instance needs in an interval to count for the failure-percentage detector."),
         f("services.*.health_check", "struct, or `None`", "`None`", "Envoy active health checking by the service's balancer: each endpoint is checked every `interval` from when it joins the endpoints, is skipped until its first check passes, then leaves the balancer's choice after `unhealthy_threshold` failures in a row and comes back after `healthy_threshold` successes. Not applied to a shared queue."),
         f("services.*.health_check.check", "`Process`, `Dependency(service: ..., endpoint: ...)` or `QueueBelow(n)`", "`Process`", "What a check depends on, as for probes: the process answers; it answers and a call to a dependency succeeds within `timeout`; or its queue is shorter than `n`."),
-        f("services.*.health_check.interval", "duration, > 0", "`\"5s\"`", "`interval` between checks of an endpoint (Envoy requires it; the default is a common choice)."),
-        f("services.*.health_check.timeout", "duration, > 0", "`\"1s\"`", "`timeout` of one check; a slower answer is a failure."),
-        f("services.*.health_check.unhealthy_threshold", "integer, >= 1", "`3`", "`unhealthy_threshold`: failures in a row that take a healthy endpoint out."),
-        f("services.*.health_check.healthy_threshold", "integer, >= 1", "`2`", "`healthy_threshold`: successes in a row that bring an unhealthy endpoint back."),
+        f("services.*.health_check.interval", "duration, > 0", HEALTH_CHECK_INTERVAL_DEFAULT, "`interval` between checks of an endpoint (Envoy requires it; the default is a common choice)."),
+        f("services.*.health_check.timeout", "duration, > 0", HEALTH_CHECK_TIMEOUT_DEFAULT, "`timeout` of one check; a slower answer is a failure."),
+        f("services.*.health_check.unhealthy_threshold", "integer, >= 1", HEALTH_CHECK_UNHEALTHY_THRESHOLD_DEFAULT, "`unhealthy_threshold`: failures in a row that take a healthy endpoint out."),
+        f("services.*.health_check.healthy_threshold", "integer, >= 1", HEALTH_CHECK_HEALTHY_THRESHOLD_DEFAULT, "`healthy_threshold`: successes in a row that bring an unhealthy endpoint back."),
         f("services.*.healthy_panic_threshold", "percent, 0 to 100", PANIC_THRESHOLD_DEFAULT, "Envoy's panic threshold: when fewer than this share of the endpoints are healthy (not ejected), the balancer ignores health and uses all of them. 0 turns panic mode off."),
         f("services.*.slow_start", "duration > 0, or `None`", "`None`", "Envoy slow start: an instance joining the endpoints gets a weight that ramps from 10 % to full over this window (aggression 1.0). For `RoundRobin`, `Random` and `LeastOutstanding`; picks during a ramp are a weighted draw."),
         f("services.*.max_connections", "integer, 1 to 4294967295, or `None`", "`None`", "Connections the service accepts from all callers' connection pools together (a database's `max_connections`); `None` is unlimited. See `dependencies.*.pool`."),
@@ -65,7 +65,7 @@ pub(crate) const SERVICES_DOC: Section = (
         f("services.*.clock_skew.Offsets", "list of signed durations, at least one", "", "Instance `i` is off by `offsets[i % len]`: `Offsets([\"0s\", \"+1500ms\", \"-200ms\"])`. A signed duration is a duration with an optional sign: `+` (or none) is ahead of true time, `-` behind."),
         f("services.*.clock_skew.Uniform", "struct variant", "", "Each instance is off by an amount drawn uniformly from `[-max, +max]`: `Uniform(max: \"1s\")`."),
         f("services.*.clock_skew.Uniform.max", "duration, > 0", REQ, "Largest offset either way."),
-        f("services.*.propagation_delay", "duration", "`\"0s\"`", "Time for a change of an instance's readiness to reach the balancers of its callers (endpoints propagation): a terminating instance keeps receiving requests, and a new one receives none, for this long."),
+        f("services.*.propagation_delay", "duration", SERVICE_PROPAGATION_DELAY_DEFAULT, "Time for a change of an instance's readiness to reach the balancers of its callers (endpoints propagation): a terminating instance keeps receiving requests, and a new one receives none, for this long."),
     ],
 );
 
@@ -77,9 +77,9 @@ pub(crate) const SERVICES_DOC: Section = (
     deny_unknown_fields
 )]
 pub(crate) struct ServiceSpec {
-    #[serde(default = "one")]
+    #[serde(default = "default_service_replicas")]
     pub replicas: Count<1, 100_000>,
-    #[serde(default = "one")]
+    #[serde(default = "default_service_workers")]
     pub workers: Count<1, 1_000_000>,
     #[serde(default)]
     pub queue: QueueSpec,
@@ -107,7 +107,7 @@ pub(crate) struct ServiceSpec {
     pub lifecycle: LifecycleSpec,
     #[serde(default)]
     pub probes: ProbesSpec,
-    #[serde(default = "zero")]
+    #[serde(default = "default_service_propagation_delay")]
     pub propagation_delay: Dur,
     #[serde(default)]
     pub outlier_detection: Option<OutlierSpec>,
@@ -118,6 +118,10 @@ pub(crate) struct ServiceSpec {
     #[serde(default)]
     pub health_check: Option<HealthCheckSpec>,
 }
+
+default_value!(SERVICE_REPLICAS_DEFAULT, fn default_service_replicas() -> Count<1, 100_000> = Count(1));
+default_value!(SERVICE_WORKERS_DEFAULT, fn default_service_workers() -> Count<1, 1_000_000> = Count(1));
+default_value!(SERVICE_PROPAGATION_DELAY_DEFAULT, fn default_service_propagation_delay() -> Dur = dur "0s");
 
 /// The reference section "Versions".
 pub(crate) const VERSIONS_DOC: Section = (
@@ -161,15 +165,20 @@ pub(crate) struct VersionSpec {
 pub(crate) struct HealthCheckSpec {
     #[serde(default)]
     pub check: ProbeCheckSpec,
-    #[serde(default = "five_seconds")]
+    #[serde(default = "default_health_check_interval")]
     pub interval: PosDur,
-    #[serde(default = "one_second")]
+    #[serde(default = "default_health_check_timeout")]
     pub timeout: PosDur,
-    #[serde(default = "three")]
+    #[serde(default = "default_health_check_unhealthy_threshold")]
     pub unhealthy_threshold: Count<1, U32_MAX>,
-    #[serde(default = "two")]
+    #[serde(default = "default_health_check_healthy_threshold")]
     pub healthy_threshold: Count<1, U32_MAX>,
 }
+
+default_value!(HEALTH_CHECK_INTERVAL_DEFAULT, fn default_health_check_interval() -> PosDur = PosDur(dur "5s"));
+default_value!(HEALTH_CHECK_TIMEOUT_DEFAULT, fn default_health_check_timeout() -> PosDur = PosDur(dur "1s"));
+default_value!(HEALTH_CHECK_UNHEALTHY_THRESHOLD_DEFAULT, fn default_health_check_unhealthy_threshold() -> Count<1, U32_MAX> = Count(3));
+default_value!(HEALTH_CHECK_HEALTHY_THRESHOLD_DEFAULT, fn default_health_check_healthy_threshold() -> Count<1, U32_MAX> = Count(2));
 
 /// `queue: (capacity: 256, shared: false, discipline: Fifo, codel: None, drop_abandoned: false)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -273,7 +282,7 @@ pub(crate) const ENDPOINTS_DOC: Section = (
         f("services.*.endpoints.*.steps[*].Parallel.calls[*].timeout", "duration > 0, or `None`", "`None`", "As `calls[*].timeout`."),
         f("services.*.endpoints.*.steps[*].Parallel.calls[*].cache", "cache, or `None`", "`None`", "As `calls[*].cache`. See `cache`."),
         f("services.*.endpoints.*.steps[*].Parallel.need", "integer, 1 to the number of calls, or `None`", "`None` (all of them)", "Successes the step needs."),
-        f("services.*.endpoints.*.blocking", "bool", "`true`", "`true`: the endpoint holds its worker while it waits on calls (a thread-per-request server). `false`: an event-loop server, which frees its worker while it waits and needs one again for any work after the calls."),
+        f("services.*.endpoints.*.blocking", "bool", ENDPOINT_BLOCKING_DEFAULT, "`true`: the endpoint holds its worker while it waits on calls (a thread-per-request server). `false`: an event-loop server, which frees its worker while it waits and needs one again for any work after the calls."),
         f("services.*.endpoints.*.cache", "cache, or `None`", "`None`", "A cache shared by every caller, in front of the endpoint: a hit is answered in `hit_latency` instead of running the steps. See `cache`."),
         f("services.*.endpoints.*.error_rate", "number, 0 to 1", "`0.0`", "Share of the requests that run every step and then fail with `ServerError`: a bug of the version serving them."),
         f("services.*.endpoints.*.flags", "list of names, each once", "`[]`", "Flags a successful answer carries, which a client's `flow` may depend on (`clients.*.flow[*].when`). A scenario may name at most 64 flags in all."),
@@ -296,7 +305,7 @@ pub(crate) struct EndpointSpec {
     pub calls: Option<Vec<CallSpec>>,
     #[serde(default)]
     pub steps: Option<Vec<StepSpec>>,
-    #[serde(default = "yes")]
+    #[serde(default = "default_endpoint_blocking")]
     pub blocking: bool,
     #[serde(default)]
     pub cache: Option<CacheSpec>,
@@ -305,6 +314,8 @@ pub(crate) struct EndpointSpec {
     #[serde(default)]
     pub flags: FlagList,
 }
+
+default_value!(ENDPOINT_BLOCKING_DEFAULT, fn default_endpoint_blocking() -> bool = true);
 
 /// Flags an endpoint sets on its answers: names, each once.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -378,7 +389,7 @@ pub(crate) const CACHE_DOC: Section = (
     &[
         f("cache.hit_ratio", "number, 0 to 1", REQ, "Share of requests answered by the cache once it is warm."),
         f("cache.hit_latency", "distribution", "`Constant(\"1ms\")`", "Time to answer a hit. See `dist`."),
-        f("cache.warmup", "duration", "`\"0s\"`", "After a flush (a `FlushCache` fault) or a cold start, the hit ratio grows linearly from 0 to `hit_ratio` over this long."),
+        f("cache.warmup", "duration", CACHE_WARMUP_DEFAULT, "After a flush (a `FlushCache` fault) or a cold start, the hit ratio grows linearly from 0 to `hit_ratio` over this long."),
         f("cache.cold_start", "bool", "`false`", "The cache starts empty at time zero and warms up over `warmup`, which must then be more than zero."),
     ],
 );
@@ -394,11 +405,13 @@ pub(crate) struct CacheSpec {
     pub hit_ratio: Fraction,
     #[serde(default = "default_hit_latency")]
     pub hit_latency: DistField,
-    #[serde(default = "zero")]
+    #[serde(default = "default_cache_warmup")]
     pub warmup: Dur,
     #[serde(default)]
     pub cold_start: bool,
 }
+
+default_value!(CACHE_WARMUP_DEFAULT, fn default_cache_warmup() -> Dur = dur "0s");
 
 fn default_hit_latency() -> DistField {
     let spec = DistSpec::Constant(dur(NS_PER_MS, "1ms"));
@@ -428,15 +441,15 @@ default_value!(PANIC_THRESHOLD_DEFAULT, fn fifty() -> Count<0, 100> = Count(50))
     deny_unknown_fields
 )]
 pub(crate) struct OutlierSpec {
-    #[serde(default = "five")]
+    #[serde(default = "default_outlier_consecutive_5xx")]
     pub consecutive_5xx: Count<0, U32_MAX>,
-    #[serde(default = "hundred")]
+    #[serde(default = "default_outlier_enforcing_consecutive_5xx")]
     pub enforcing_consecutive_5xx: Count<0, 100>,
-    #[serde(default = "five")]
+    #[serde(default = "default_outlier_consecutive_gateway_failure")]
     pub consecutive_gateway_failure: Count<0, U32_MAX>,
     #[serde(default)]
     pub enforcing_consecutive_gateway_failure: Count<0, 100>,
-    #[serde(default = "ten_seconds")]
+    #[serde(default = "default_outlier_interval")]
     pub interval: PosDur,
     #[serde(default = "thirty_seconds_pos")]
     pub base_ejection_time: PosDur,
@@ -446,23 +459,32 @@ pub(crate) struct OutlierSpec {
     pub max_ejection_percent: Count<0, 100>,
     #[serde(default)]
     pub always_eject_one_host: bool,
-    #[serde(default = "five")]
+    #[serde(default = "default_outlier_success_rate_minimum_hosts")]
     pub success_rate_minimum_hosts: Count<0, U32_MAX>,
-    #[serde(default = "hundred")]
+    #[serde(default = "default_outlier_success_rate_request_volume")]
     pub success_rate_request_volume: Count<0, U32_MAX>,
     #[serde(default = "stdev_factor")]
     pub success_rate_stdev_factor: Count<0, U32_MAX>,
-    #[serde(default = "hundred")]
+    #[serde(default = "default_outlier_enforcing_success_rate")]
     pub enforcing_success_rate: Count<0, 100>,
     #[serde(default = "eighty_five")]
     pub failure_percentage_threshold: Count<0, 100>,
     #[serde(default)]
     pub enforcing_failure_percentage: Count<0, 100>,
-    #[serde(default = "five")]
+    #[serde(default = "default_outlier_failure_percentage_minimum_hosts")]
     pub failure_percentage_minimum_hosts: Count<0, U32_MAX>,
     #[serde(default = "fifty_any")]
     pub failure_percentage_request_volume: Count<0, U32_MAX>,
 }
+
+default_value!(OUTLIER_CONSECUTIVE_5XX_DEFAULT, fn default_outlier_consecutive_5xx() -> Count<0, U32_MAX> = Count(5));
+default_value!(OUTLIER_ENFORCING_CONSECUTIVE_5XX_DEFAULT, fn default_outlier_enforcing_consecutive_5xx() -> Count<0, 100> = Count(100));
+default_value!(OUTLIER_CONSECUTIVE_GATEWAY_FAILURE_DEFAULT, fn default_outlier_consecutive_gateway_failure() -> Count<0, U32_MAX> = Count(5));
+default_value!(OUTLIER_INTERVAL_DEFAULT, fn default_outlier_interval() -> PosDur = PosDur(dur "10s"));
+default_value!(OUTLIER_SUCCESS_RATE_MINIMUM_HOSTS_DEFAULT, fn default_outlier_success_rate_minimum_hosts() -> Count<0, U32_MAX> = Count(5));
+default_value!(OUTLIER_SUCCESS_RATE_REQUEST_VOLUME_DEFAULT, fn default_outlier_success_rate_request_volume() -> Count<0, U32_MAX> = Count(100));
+default_value!(OUTLIER_ENFORCING_SUCCESS_RATE_DEFAULT, fn default_outlier_enforcing_success_rate() -> Count<0, 100> = Count(100));
+default_value!(OUTLIER_FAILURE_PERCENTAGE_MINIMUM_HOSTS_DEFAULT, fn default_outlier_failure_percentage_minimum_hosts() -> Count<0, U32_MAX> = Count(5));
 
 default_value!(FAILURE_PERCENTAGE_REQUEST_VOLUME_DEFAULT, fn fifty_any() -> Count<0, U32_MAX> = Count(50));
 default_value!(MAX_EJECTION_PERCENT_DEFAULT, fn ten_percent() -> Count<0, 100> = Count(10));

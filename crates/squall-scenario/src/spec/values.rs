@@ -11,26 +11,6 @@ pub(crate) const NAME_BYTES_MAX: usize = 128;
 /// Highest arrival rate: one request per nanosecond.
 pub(crate) const RATE_PER_SEC_MAX: f64 = 1e9;
 
-pub(super) fn ten_seconds() -> PosDur {
-    PosDur(dur(10 * NS_PER_S, "10s"))
-}
-
-pub(super) fn one_second() -> PosDur {
-    PosDur(dur(NS_PER_S, "1s"))
-}
-
-pub(super) fn five_seconds() -> PosDur {
-    PosDur(dur(5 * NS_PER_S, "5s"))
-}
-
-pub(super) fn two<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
-    count(2)
-}
-
-pub(super) fn one<const MAX: u64>() -> Count<1, MAX> {
-    Count(1)
-}
-
 /// The largest `u32`, as a bound of [`Count`].
 pub(crate) const U32_MAX: u64 = u32::MAX as u64;
 
@@ -47,36 +27,6 @@ impl Default for Fraction {
     fn default() -> Self {
         Fraction(0.0)
     }
-}
-
-pub(super) fn yes() -> bool {
-    true
-}
-
-/// A whole number known to be in `MIN..=MAX`, for defaults.
-pub(super) fn count<const MIN: u64, const MAX: u64>(n: u64) -> Count<MIN, MAX> {
-    assert!((MIN..=MAX).contains(&n), "default {n} outside {MIN}..={MAX}");
-    Count(n)
-}
-
-pub(super) fn three<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
-    count(3)
-}
-
-pub(super) fn five<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
-    count(5)
-}
-
-pub(super) fn ten<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
-    count(10)
-}
-
-pub(super) fn hundred<const MIN: u64, const MAX: u64>() -> Count<MIN, MAX> {
-    count(100)
-}
-
-pub(super) fn one_minute() -> PosDur {
-    PosDur(dur(60 * NS_PER_S, "60s"))
 }
 
 /// Every outcome, by its variant name. `Ok` is here so that writing it gets a message
@@ -145,10 +95,6 @@ impl OutcomeName {
     pub fn of(outcome: Outcome) -> OutcomeName {
         *OutcomeName::ALL.iter().find(|n| n.outcome() == outcome).expect("every outcome has a name")
     }
-}
-
-pub(super) fn thirty_seconds() -> Dur {
-    dur(30 * NS_PER_S, "30s")
 }
 
 impl<const MAX: u64> Default for Count<0, MAX> {
@@ -763,7 +709,7 @@ impl<T: Serialize> Serialize for NamedMap<T> {
 
 /// Declares a default once, from one literal: the function serde calls (`fn $f`) and the
 /// text the reference shows for it (`$doc`, a RON value in backticks), so the two cannot
-/// disagree. `dur "30s"` is a duration, shown quoted.
+/// disagree. `dur "30s"` is a duration, shown quoted; a bare literal is its own value.
 macro_rules! default_value {
     ($doc:ident, fn $f:ident() -> $ty:ty = dur $text:literal) => {
         #[doc = concat!("The documented default of `", stringify!($f), "`.")]
@@ -784,6 +730,13 @@ macro_rules! default_value {
         pub(crate) const $doc: &str = concat!("`", stringify!($value), "`");
         fn $f() -> $ty {
             $wrap($value)
+        }
+    };
+    ($doc:ident, fn $f:ident() -> $ty:ty = $value:literal) => {
+        #[doc = concat!("The documented default of `", stringify!($f), "`.")]
+        pub(crate) const $doc: &str = concat!("`", stringify!($value), "`");
+        fn $f() -> $ty {
+            $value
         }
     };
 }

@@ -2,15 +2,17 @@
 //! variant ([`parse_variants`]). Nothing runs here, and the only IO is reading the file in
 //! [`load`] and [`load_variants`].
 //!
-//! - `spec`: the `*Spec` types that mirror the file format, with the checks on single
-//!   fields (durations, rates, counts, ratios, names, distributions, variant entries) run
-//!   while deserializing.
+//! - `spec`: the `*Spec` types that mirror the file format, one module per domain
+//!   (services, policies, fleet, clients, faults, checks, with leaf values and
+//!   distributions), with the checks on single fields (durations, rates, counts, ratios,
+//!   names, distributions, variant entries) run while deserializing, and each domain's
+//!   checks across fields and its part of the model config.
 //! - `read`: RON into a spec, every error with ron's position and serde's field path.
 //! - `overrides`: [`Override`] (`--set PATH=VALUE`, and a variant's entries), applied to a
 //!   spec as a JSON tree, each blamed on where it came from.
-//! - `build`: checks across entities and between fields (references, call cycles, unused
-//!   dependency policies, limits in order, ...), all collected, and the build of the model
-//!   config with names resolved to ids.
+//! - `build`: the build of the model config, calling each domain of `spec` in turn; their
+//!   checks across entities and between fields (references, call cycles, unused dependency
+//!   policies, limits in order, ...) are all collected before any is reported.
 //! - `locate`: best-effort source positions for those cross-entity problems.
 //! - `fields`: the documentation of every field, behind [`reference`], [`explain`] and
 //!   [`suggest_fields`].
@@ -25,14 +27,12 @@
 #![warn(missing_docs)]
 
 mod build;
-mod checks;
 mod error;
 mod fields;
 mod locate;
 mod overrides;
 mod read;
 mod spec;
-mod spec_checks;
 
 use std::io::Read as _;
 use std::path::Path;

@@ -229,6 +229,7 @@ pub struct Clients<'a> {
     merged_ok: OnceCell<Latencies>,
     merged_all: OnceCell<Latencies>,
     steady: OnceCell<SteadyState>,
+    recoveries: OnceCell<Recoveries>,
 }
 
 impl<'a> Clients<'a> {
@@ -259,6 +260,7 @@ impl<'a> Clients<'a> {
             merged_ok: OnceCell::new(),
             merged_all: OnceCell::new(),
             steady: OnceCell::new(),
+            recoveries: OnceCell::new(),
         }
     }
 
@@ -302,6 +304,10 @@ impl<'a> Clients<'a> {
 
     fn steady(&self) -> &SteadyState {
         self.steady.get_or_init(|| steady_state(self.run))
+    }
+
+    fn recoveries(&self) -> &Recoveries {
+        self.recoveries.get_or_init(|| recoveries(self.run, RecoveryParams::default().fraction))
     }
 }
 
@@ -447,11 +453,11 @@ fn r_breaker_opens(c: &Clients<'_>) -> Option<f64> {
     count(c.policies().map(breaker_opens).sum::<u64>() + deps)
 }
 fn r_recovered(c: &Clients<'_>) -> Option<f64> {
-    let r = recoveries(c.run, RecoveryParams::default().fraction);
+    let r = c.recoveries();
     (r.judged > 0).then(|| if r.never.is_some() { 0.0 } else { 1.0 })
 }
 fn r_recovery_s(c: &Clients<'_>) -> Option<f64> {
-    let r = recoveries(c.run, RecoveryParams::default().fraction);
+    let r = c.recoveries();
     r.slowest_s.filter(|_| r.never.is_none())
 }
 fn r_steady_goodput(c: &Clients<'_>) -> Option<f64> {

@@ -355,15 +355,18 @@ pub fn recoveries(out: &RunOutput, fraction: f64) -> Recoveries {
 
 // The measures. Each formula is written once; scopes that share it share the function.
 
-fn success_rate(o: &OutcomeCounts) -> Option<f64> {
+/// Successes (`Ok` and `Degraded`) over all outcomes; `None` when there are none.
+pub fn success_rate(o: &OutcomeCounts) -> Option<f64> {
     ratio(o.successes() as f64, o.total() as f64)
 }
 
-fn error_rate(o: &OutcomeCounts) -> Option<f64> {
+/// Failures (neither `Ok` nor `Degraded`) over all outcomes; `None` when there are none.
+pub fn error_rate(o: &OutcomeCounts) -> Option<f64> {
     ratio((o.total() - o.successes()) as f64, o.total() as f64)
 }
 
-fn degraded_rate(o: &OutcomeCounts) -> Option<f64> {
+/// `Degraded` answers over all outcomes; `None` when there are none.
+pub fn degraded_rate(o: &OutcomeCounts) -> Option<f64> {
     ratio(o.get(Outcome::Degraded) as f64, o.total() as f64)
 }
 

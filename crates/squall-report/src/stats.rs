@@ -286,7 +286,8 @@ pub(crate) struct PolicyTotals {
 
 /// Derived numbers of a whole run.
 pub(crate) struct RunStats<'a> {
-    out: &'a RunOutput,
+    /// The run.
+    pub(crate) out: &'a RunOutput,
     pub(crate) clients: Vec<ClientStats<'a>>,
     pub(crate) services: Vec<ServiceStats<'a>>,
     pub(crate) dependencies: Vec<DependencyStats<'a>>,

@@ -189,4 +189,20 @@ mod tests {
             assert!(squall_model::metrics::find(Scope::Client, name).is_some(), "client metric {name}");
         }
     }
+
+    #[test]
+    fn the_metrics_reference_names_every_sweep_metric() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/metrics.md");
+        let doc = std::fs::read_to_string(path).unwrap().replace('\n', " ");
+        let line = doc.split("Sweeps measure").nth(1).expect("a paragraph on sweeps");
+        for name in RUN_METRICS {
+            assert!(
+                line.contains(&format!("`{name}`")),
+                "docs/metrics.md does not list the sweep metric {name}"
+            );
+        }
+        for name in CLIENT_METRICS {
+            assert!(line.contains(&format!("`<client>.{name}`")), "docs/metrics.md does not list {name}");
+        }
+    }
 }

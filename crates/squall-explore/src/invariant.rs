@@ -8,8 +8,8 @@
 //! fails too: an invariant that was never exercised has not been shown to hold.
 
 use squall_kernel::SimDuration;
-use squall_model::analysis::{recovery_with, RecoveryParams, RecoveryStatus};
-use squall_model::{ClientOutput, OutcomeCounts, RunOutput, StopReason};
+use squall_model::metrics::{metric, recoveries, Clients, Ctx, Scope as MetricScope};
+use squall_model::{RunOutput, StopReason};
 
 /// One invariant and the words that name it in reports.
 #[derive(Clone, Debug, PartialEq)]
@@ -203,14 +203,14 @@ pub fn always() -> Vec<Invariant> {
 fn judge(rule: &Rule, out: &RunOutput) -> Verdict {
     match rule {
         Rule::SuccessRate { of, at_least } => {
-            let (ok, total, what) = successes(of, out);
-            let rate = (total > 0).then(|| ok as f64 / total as f64);
+            let (rate, what) = success_rate(of, out);
             Verdict::check(rate, Unit::Ratio, |r| r >= *at_least, &format!("no {what} ended"))
         }
         Rule::Latency { clients, quantile, at_most } => {
-            let value = merged_latency_ok(out.clients.iter().filter(|c| clients.contains(&c.name)))
-                .filter(|h| !h.is_empty())
-                .map(|h| SimDuration::from_nanos(h.value_at_quantile(*quantile)).as_secs_f64());
+            let group = Clients::named(out, clients);
+            let h = group.latency_ok();
+            let value = (!h.is_empty())
+                .then(|| SimDuration::from_nanos(h.value_at_quantile(*quantile)).as_secs_f64());
             let limit = at_most.as_secs_f64();
             Verdict::check(value, Unit::Seconds, |v| v <= limit, "no successful request")
         }
@@ -221,7 +221,8 @@ fn judge(rule: &Rule, out: &RunOutput) -> Verdict {
             Verdict::check(failed, Unit::Count, |f| f == 0.0, "the client runs no flow")
         }
         Rule::ErrorBudget { clients, objective } => {
-            let (ok, total, _) = successes(&Scope::Clients(clients.clone()), out);
+            let group = Clients::named(out, clients);
+            let (ok, total) = (group.outcomes().successes(), group.outcomes().total());
             let allowed = (1.0 - objective) * total as f64;
             let used = (total > 0 && allowed > 0.0).then(|| (total - ok) as f64 / allowed);
             Verdict::check(used, Unit::Ratio, |u| u <= 1.0, "no request ended")
@@ -263,69 +264,22 @@ fn judge(rule: &Rule, out: &RunOutput) -> Verdict {
     }
 }
 
-/// Successes, ended requests, and what they are called, for a scope.
-fn successes(of: &Scope, out: &RunOutput) -> (u64, u64, &'static str) {
+/// The success rate of a scope, by its catalogue definition, and what its requests are called.
+fn success_rate(of: &Scope, out: &RunOutput) -> (Option<f64>, &'static str) {
     match of {
         Scope::Clients(names) => {
-            let mut counts = OutcomeCounts::default();
-            for c in out.clients.iter().filter(|c| names.contains(&c.name)) {
-                counts.merge(&c.outcomes);
-            }
-            (counts.successes(), counts.total(), "request")
+            let group = Clients::named(out, names);
+            (metric(MetricScope::Client, "success_rate").of(Ctx::Clients(&group)), "request")
         }
         Scope::Flow(client) => {
             let flow = out.clients.iter().find(|c| &c.name == client).and_then(|c| c.flow.as_ref());
-            flow.map_or((0, 0, "flow"), |f| (f.completed, f.completed + f.failed, "flow"))
+            (flow.and_then(|f| metric(MetricScope::Flow, "success_rate").of(Ctx::Flow(f))), "flow")
         }
         Scope::Dependency { caller, callee } => {
             let d = out.dependencies.iter().find(|d| &d.caller == caller && &d.callee == callee);
-            d.map_or((0, 0, "call"), |d| (d.outcomes.successes(), d.outcomes.total(), "call"))
+            (d.and_then(|d| metric(MetricScope::Dependency, "success_rate").of(Ctx::Dependency(d))), "call")
         }
     }
-}
-
-/// The latency of successes of `clients` together; `None` without clients.
-pub(crate) fn merged_latency_ok<'a>(
-    clients: impl Iterator<Item = &'a ClientOutput>,
-) -> Option<squall_model::Latencies> {
-    let mut merged: Option<squall_model::Latencies> = None;
-    for c in clients {
-        match &mut merged {
-            None => merged = Some(c.latency_ok.clone()),
-            Some(h) => h.add(&c.latency_ok),
-        }
-    }
-    merged
-}
-
-/// How goodput came back after the fault windows that opened before the run's end.
-pub(crate) struct Recoveries {
-    /// Windows with a baseline to judge by.
-    pub judged: usize,
-    /// The first window after which goodput never came back.
-    pub never: Option<String>,
-    /// The slowest recovery, s, over the windows after which it came back.
-    pub slowest: Option<f64>,
-}
-
-/// [`Recoveries`] with `fraction` of the baseline counting as recovered.
-pub(crate) fn recoveries(out: &RunOutput, fraction: f64) -> Recoveries {
-    let params = RecoveryParams { fraction, ..RecoveryParams::default() };
-    let mut r = Recoveries { judged: 0, never: None, slowest: None };
-    for (rec, f) in recovery_with(out, &params).iter().zip(&out.faults) {
-        if f.start >= out.end {
-            continue;
-        }
-        match rec.status() {
-            RecoveryStatus::NoBaseline => continue,
-            RecoveryStatus::Never => {
-                r.never.get_or_insert_with(|| rec.fault.clone());
-            }
-            RecoveryStatus::Recovered(d) => r.slowest = Some(r.slowest.unwrap_or(0.0).max(d.as_secs_f64())),
-        }
-        r.judged += 1;
-    }
-    r
 }
 
 /// The worst time to recover over the fault windows that ran and had a baseline.
@@ -336,7 +290,7 @@ fn recovers(out: &RunOutput, fraction: f64, within: SimDuration) -> Verdict {
         return Verdict { passed: false, measured: None, unit: Unit::Seconds, note: Some(note) };
     }
     let undefined = if r.judged == 0 { "no fault ran after a whole bucket of baseline" } else { "" };
-    Verdict::check(r.slowest, Unit::Seconds, |w| w <= within.as_secs_f64(), undefined)
+    Verdict::check(r.slowest_s, Unit::Seconds, |w| w <= within.as_secs_f64(), undefined)
 }
 
 /// How often the evidence showed; `None` if the entity is not in the output.

@@ -9,10 +9,8 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha12Rng;
-use squall_model::analysis::{steady_state, RecoveryParams};
-
-use crate::invariant::{merged_latency_ok, recoveries};
-use squall_model::{OutcomeCounts, RunOutput};
+use squall_model::metrics::{metric, Clients, Ctx, Scope};
+use squall_model::RunOutput;
 
 use crate::check::{Setting, Shard};
 use crate::space::Axis;
@@ -131,67 +129,80 @@ pub fn aggregate(
     out
 }
 
-/// Names of the metrics [`measure`] gives for clients named `clients`, in its order.
+/// The whole-run metrics a sweep measures, by their catalogue names (scope `Run`), in the
+/// order of its columns.
+pub const RUN_METRICS: [&str; 10] = [
+    "success_rate",
+    "goodput_per_s",
+    "p50_ms",
+    "p99_ms",
+    "amplification",
+    "recovered",
+    "recovery_s",
+    "steady_goodput_per_s",
+    "steady_success_rate",
+    "steady_latency_ms",
+];
+
+/// The metrics a sweep measures per client group (scope `Client`), as `<client>.<name>`.
+pub const CLIENT_METRICS: [&str; 2] = ["success_rate", "p99_ms"];
+
+/// Names of the metrics [`measure`] gives for clients named `clients`, in its order: the
+/// [`RUN_METRICS`], then per client group its [`CLIENT_METRICS`].
 pub fn metric_names(clients: &[String]) -> Vec<String> {
-    let mut names: Vec<String> = [
-        "success_rate",
-        "goodput_per_s",
-        "p50_ms",
-        "p99_ms",
-        "amplification",
-        "recovered",
-        "recovery_s",
-        "steady_goodput_per_s",
-        "steady_success_rate",
-        "steady_latency_ms",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut names: Vec<String> = RUN_METRICS.iter().map(|s| s.to_string()).collect();
     for c in clients {
-        names.push(format!("{c}.success_rate"));
-        names.push(format!("{c}.p99_ms"));
+        names.extend(CLIENT_METRICS.iter().map(|m| format!("{c}.{m}")));
     }
     names
 }
 
-/// A run's metrics (see [`metric_names`]): over all client groups, the success rate, goodput
-/// (successes per simulated second), the median and 99th percentile latency of successes,
-/// attempts per request; `recovered` is 1 if goodput came back after every fault that had a
-/// baseline and 0 if it never did after one (the metastable map), `recovery_s` the slowest
-/// recovery; the `steady_` figures are over the steady window after the scenario's `warmup`
-/// (the whole run without one): goodput, success rate and exact mean latency of successes;
-/// then per client group its success rate and p99.
+/// A run's metrics (see [`metric_names`]), each measured by its definition in the metric
+/// catalogue (`docs/metrics.md`): over all client groups the success rate, goodput
+/// (successes, `Ok` and `Degraded`, per simulated second), the median and 99th percentile
+/// latency of successes, attempts per request; `recovered` is 1 if goodput came back after
+/// every fault that had a baseline and 0 if it never did after one (the metastable map),
+/// `recovery_s` the slowest recovery; the `steady_` figures are over the steady window after
+/// the scenario's `warmup` (the whole run without one): goodput, success rate and exact mean
+/// latency of successes; then per client group its success rate and p99.
 pub fn measure(out: &RunOutput) -> Vec<Option<f64>> {
-    let mut counts = OutcomeCounts::default();
-    let (mut attempts, mut issued) = (0u64, 0u64);
+    let all = Clients::all(out);
+    let mut m: Vec<Option<f64>> =
+        RUN_METRICS.iter().map(|name| metric(Scope::Run, name).of(Ctx::Clients(&all))).collect();
     for c in &out.clients {
-        counts.merge(&c.outcomes);
-        attempts += c.policy.attempts;
-        issued += c.issued;
-    }
-    let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
-    let quantile_ms =
-        |h: &squall_model::Latencies, q: f64| (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1e6);
-    let hist = merged_latency_ok(out.clients.iter())
-        .unwrap_or_else(|| squall_model::Latencies::new(squall_model::HIST_SIGFIG));
-    let r = recoveries(out, RecoveryParams::default().fraction);
-    let recovered = (r.judged > 0).then(|| if r.never.is_some() { 0.0 } else { 1.0 });
-    let slowest = r.slowest.filter(|_| r.never.is_none());
-    let mut m = vec![
-        ratio(counts.successes() as f64, counts.total() as f64),
-        ratio(counts.successes() as f64, out.end.as_secs_f64()),
-        quantile_ms(&hist, 0.5),
-        quantile_ms(&hist, 0.99),
-        ratio(attempts as f64, issued as f64),
-        recovered,
-        slowest,
-    ];
-    let steady = steady_state(out).all;
-    m.extend([steady.goodput_per_s, steady.success_rate, steady.latency_ok_mean_ns.map(|ns| ns / 1e6)]);
-    for c in &out.clients {
-        m.push(ratio(c.outcomes.successes() as f64, c.outcomes.total() as f64));
-        m.push(quantile_ms(&c.latency_ok, 0.99));
+        let one = Clients::one(out, c);
+        m.extend(CLIENT_METRICS.iter().map(|name| metric(Scope::Client, name).of(Ctx::Clients(&one))));
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sweep_metric_is_in_the_catalogue() {
+        for name in RUN_METRICS {
+            assert!(squall_model::metrics::find(Scope::Run, name).is_some(), "run metric {name}");
+        }
+        for name in CLIENT_METRICS {
+            assert!(squall_model::metrics::find(Scope::Client, name).is_some(), "client metric {name}");
+        }
+    }
+
+    #[test]
+    fn the_metrics_reference_names_every_sweep_metric() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/metrics.md");
+        let doc = std::fs::read_to_string(path).unwrap().replace('\n', " ");
+        let line = doc.split("Sweeps measure").nth(1).expect("a paragraph on sweeps");
+        for name in RUN_METRICS {
+            assert!(
+                line.contains(&format!("`{name}`")),
+                "docs/metrics.md does not list the sweep metric {name}"
+            );
+        }
+        for name in CLIENT_METRICS {
+            assert!(line.contains(&format!("`<client>.{name}`")), "docs/metrics.md does not list {name}");
+        }
+    }
 }

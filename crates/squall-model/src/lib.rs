@@ -8,6 +8,8 @@
 //! - `output`: [`RunOutput`], what a run hands to reports.
 //! - `analysis`: figures derived from a whole `RunOutput`, such as how fast goodput
 //!   recovered after each fault ([`analysis::recovery`]).
+//! - `metrics`: the metric catalogue, every reported figure defined once (name, unit, scope,
+//!   how it is computed), which the reports, sweeps and invariants read.
 //!
 //! Design choice: the model does no IO and knows no file format. It takes a `ModelConfig` and
 //! returns a `RunOutput`; the scenario layer and the reports sit on either side of it.
@@ -16,6 +18,7 @@
 pub mod analysis;
 pub mod config;
 pub mod latency;
+pub mod metrics;
 pub mod outcome;
 pub mod output;
 mod world;

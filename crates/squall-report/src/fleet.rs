@@ -7,8 +7,9 @@
 //! features writes the same files as before they existed.
 
 use crate::series::Span;
-use crate::stats::{ratio, Rates};
+use crate::stats::ratio;
 use squall_kernel::time::NS_PER_S;
+use squall_model::metrics::{error_rate, metric, Ctx, Scope};
 use squall_model::{
     DeployOutput, DeployResult, FleetOutput, FlowBucket, FlowOutput, Outcome, OutcomeCounts, RunOutput,
     ServiceOutput, VersionBucket, VersionOutput,
@@ -49,7 +50,7 @@ impl<'a> VersionStats<'a> {
         VersionStats {
             out,
             answered: out.answers.total(),
-            error_rate: Rates::of(&out.answers).error,
+            error_rate: error_rate(&out.answers),
             ready_at_end: out.series.last().map_or(0, |b| b.ready),
         }
     }
@@ -107,12 +108,12 @@ pub(crate) struct FlowStats<'a> {
 
 impl<'a> FlowStats<'a> {
     pub(crate) fn of(client: &'a str, out: &'a FlowOutput) -> FlowStats<'a> {
-        let ended = out.completed + out.failed;
+        let get = |name: &str| metric(Scope::Flow, name).of(Ctx::Flow(out));
         FlowStats {
             client,
             out,
-            in_flight: out.started.saturating_sub(ended),
-            success_rate: ratio(out.completed as f64, ended as f64),
+            in_flight: get("flow_in_flight").expect("a count is always defined") as u64,
+            success_rate: get("success_rate"),
         }
     }
 }

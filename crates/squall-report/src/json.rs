@@ -67,6 +67,7 @@ use crate::ReportMeta;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use squall_model::analysis::{Recovery, RecoveryStatus, SteadyFigures, SteadyState};
+use squall_model::metrics::{Ctx, Scope};
 use squall_model::{FaultWindow, Outcome, OutcomeCounts, RunOutput};
 
 mod fleet;
@@ -280,12 +281,13 @@ pub(crate) fn recovery_status(r: &Recovery) -> &'static str {
 
 impl From<&Recovery> for RecoveryJson {
     fn from(r: &Recovery) -> Self {
+        let fault = |name: &str| crate::stats::measure(Scope::Fault, name, Ctx::Fault(r));
         RecoveryJson {
             fault: r.fault.clone(),
             status: recovery_status(r),
-            baseline_per_s: Num(r.baseline_per_s),
-            recovered_at_s: Num(r.recovered_at.map(|t| t.as_secs_f64())),
-            time_to_recover_s: Num(r.time_to_recover.map(|d| d.as_secs_f64())),
+            baseline_per_s: Num(fault("baseline_per_s")),
+            recovered_at_s: Num(fault("recovered_at_s")),
+            time_to_recover_s: Num(fault("time_to_recover_s")),
         }
     }
 }

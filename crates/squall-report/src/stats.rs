@@ -1,39 +1,36 @@
 //! Whole-run numbers derived from a [`RunOutput`], computed once for the table and the JSON.
 //!
+//! Every figure is read from the metric catalogue ([`squall_model::metrics`]) by its scope
+//! and name, so the reports compute nothing the catalogue does not define.
+//!
 //! Every quantity that can be undefined is an `Option`: `None` when its denominator is zero
 //! (no elapsed time, no ended requests, no workers) or its histogram is empty. No NaN or
 //! infinity is ever produced here.
 
-use squall_kernel::time::{NS_PER_MS, NS_PER_S};
+use squall_kernel::time::NS_PER_MS;
 use squall_model::analysis::{recovery, steady_state, Recovery, SteadyState};
-use squall_model::Latencies;
+use squall_model::metrics::{metric, Clients, Ctx, Scope};
 use squall_model::{
-    BreakerOutput, ClientOutput, DependencyOutput, Outcome, OutcomeCounts, PolicyOutput, RunOutput,
-    ServiceOutput, StopReason, Warmup,
+    BreakerOutput, ClientOutput, DependencyOutput, Outcome, PolicyOutput, RunOutput, ServiceOutput,
+    StopReason, Warmup,
 };
 
-/// `num / den`, or `None` when that is not a finite number (a zero denominator).
-pub(crate) fn ratio(num: f64, den: f64) -> Option<f64> {
-    if den == 0.0 {
-        return None;
-    }
-    let r = num / den;
-    r.is_finite().then_some(r)
+pub(crate) use squall_model::metrics::{ns_to_s, ratio};
+
+/// The catalogue's metric `name` of `scope` on `ctx`.
+pub(crate) fn measure(scope: Scope, name: &str, ctx: Ctx<'_>) -> Option<f64> {
+    metric(scope, name).of(ctx)
+}
+
+/// A count of the catalogue (defined for every run) as an integer.
+fn count(scope: Scope, name: &str, ctx: Ctx<'_>) -> u64 {
+    let n = measure(scope, name, ctx).unwrap_or_else(|| panic!("the count {name} is always defined"));
+    n as u64
 }
 
 /// Nanoseconds as milliseconds.
 pub(crate) fn ns_to_ms(ns: u64) -> f64 {
     ns as f64 / NS_PER_MS as f64
-}
-
-/// Nanoseconds (a sum of worker time) as seconds.
-pub(crate) fn ns_to_s(ns: u128) -> f64 {
-    ns as f64 / NS_PER_S as f64
-}
-
-/// The quantile `q` of `h`, in ms; `None` if `h` is empty.
-pub(crate) fn quantile_ms(h: &Latencies, q: f64) -> Option<f64> {
-    (!h.is_empty()).then(|| ns_to_ms(h.value_at_quantile(q)))
 }
 
 /// Summary of a latency histogram recorded in ns, in ms. All `None` when it is empty.
@@ -54,15 +51,17 @@ pub(crate) struct Latency {
 }
 
 impl Latency {
-    pub(crate) fn of(h: &Latencies) -> Latency {
-        let mean_ms = (!h.is_empty()).then(|| h.mean() / NS_PER_MS as f64);
+    /// The catalogue's `<prefix>mean_ms`, `<prefix>p50_ms`, ... `<prefix>max_ms` of `scope` on
+    /// `ctx`.
+    fn of(scope: Scope, prefix: &str, ctx: Ctx<'_>) -> Latency {
+        let get = |name: &str| measure(scope, &format!("{prefix}{name}"), ctx);
         Latency {
-            mean_ms: mean_ms.filter(|m| m.is_finite()),
-            p50_ms: quantile_ms(h, 0.5),
-            p90_ms: quantile_ms(h, 0.9),
-            p99_ms: quantile_ms(h, 0.99),
-            p999_ms: quantile_ms(h, 0.999),
-            max_ms: (!h.is_empty()).then(|| ns_to_ms(h.max())),
+            mean_ms: get("mean_ms"),
+            p50_ms: get("p50_ms"),
+            p90_ms: get("p90_ms"),
+            p99_ms: get("p99_ms"),
+            p999_ms: get("p999_ms"),
+            max_ms: get("max_ms"),
         }
     }
 }
@@ -92,20 +91,21 @@ pub(crate) struct ClientStats<'a> {
 }
 
 impl<'a> ClientStats<'a> {
-    pub(crate) fn of(out: &'a ClientOutput, elapsed_ns: u64) -> ClientStats<'a> {
-        let ended = out.outcomes.total();
-        let rates = Rates::of(&out.outcomes);
+    pub(crate) fn of(run: &'a RunOutput, out: &'a ClientOutput) -> ClientStats<'a> {
+        let group = Clients::one(run, out);
+        let ctx = Ctx::Clients(&group);
+        let get = |name: &str| measure(Scope::Client, name, ctx);
         ClientStats {
             out,
-            ended,
-            success_rate: rates.success,
-            error_rate: rates.error,
-            degraded_rate: rates.degraded,
-            policy: PolicyStats::of(&out.policy, out.issued),
-            goodput_per_s: ratio(out.outcomes.successes() as f64 * NS_PER_S as f64, elapsed_ns as f64),
-            ok_per_s: ratio(out.outcomes.get(Outcome::Ok) as f64 * NS_PER_S as f64, elapsed_ns as f64),
-            latency_ok: Latency::of(&out.latency_ok),
-            latency_all: Latency::of(&out.latency_all),
+            ended: count(Scope::Client, "ended", ctx),
+            success_rate: get("success_rate"),
+            error_rate: get("error_rate"),
+            degraded_rate: get("degraded_rate"),
+            policy: PolicyStats::of(&out.policy, get("amplification")),
+            goodput_per_s: get("goodput_per_s"),
+            ok_per_s: get("ok_per_s"),
+            latency_ok: Latency::of(Scope::Client, "", ctx),
+            latency_all: Latency::of(Scope::Client, "all_", ctx),
         }
     }
 
@@ -152,29 +152,27 @@ pub(crate) struct ServiceStats<'a> {
 
 impl<'a> ServiceStats<'a> {
     pub(crate) fn of(out: &'a ServiceOutput, elapsed_ns: u64) -> ServiceStats<'a> {
-        let elapsed = elapsed_ns as f64;
-        let mean_ms = |sum_ns: u128, h: &Latencies| {
-            ratio(sum_ns as f64, h.len() as f64).map(|ns| ns / NS_PER_MS as f64)
-        };
+        let get = |name: &str| measure(Scope::Service, name, Ctx::Service(out, elapsed_ns));
+        let always = |name: &str| get(name).unwrap_or_else(|| panic!("{name} is always defined"));
         ServiceStats {
             out,
-            throughput_per_s: ratio(out.completed as f64 * NS_PER_S as f64, elapsed),
-            goodput_per_s: ratio(out.useful as f64 * NS_PER_S as f64, elapsed),
-            utilisation: ratio(out.busy_integral as f64, f64::from(out.workers) * elapsed),
-            queue_mean: ratio(out.queue_integral as f64, elapsed),
-            wait_mean_ms: mean_ms(out.wait_ns_sum, &out.wait),
-            wait_p50_ms: quantile_ms(&out.wait, 0.5),
-            wait_p99_ms: quantile_ms(&out.wait, 0.99),
-            wait_max_ms: (!out.wait.is_empty()).then(|| ns_to_ms(out.wait.max())),
-            prob_wait: ratio(out.waited as f64, out.arrivals as f64),
-            sojourn_mean_ms: mean_ms(out.sojourn_ns_sum, &out.sojourn),
-            sojourn_p50_ms: quantile_ms(&out.sojourn, 0.5),
-            sojourn_p99_ms: quantile_ms(&out.sojourn, 0.99),
-            in_system_mean: ratio(out.in_system_integral as f64, elapsed),
-            useful_work_s: ns_to_s(out.useful_work_ns),
-            useful_share: ratio(out.useful_work_ns as f64, out.busy_integral as f64),
-            wasted_work_s: ns_to_s(out.wasted_work_ns),
-            wasted_share: ratio(out.wasted_work_ns as f64, out.busy_integral as f64),
+            throughput_per_s: get("throughput_per_s"),
+            goodput_per_s: get("goodput_per_s"),
+            utilisation: get("utilisation"),
+            queue_mean: get("queue_mean"),
+            wait_mean_ms: get("wait_mean_ms"),
+            wait_p50_ms: get("wait_p50_ms"),
+            wait_p99_ms: get("wait_p99_ms"),
+            wait_max_ms: get("wait_max_ms"),
+            prob_wait: get("prob_wait"),
+            sojourn_mean_ms: get("sojourn_mean_ms"),
+            sojourn_p50_ms: get("sojourn_p50_ms"),
+            sojourn_p99_ms: get("sojourn_p99_ms"),
+            in_system_mean: get("in_system_mean"),
+            useful_work_s: always("useful_work_s"),
+            useful_share: get("useful_share"),
+            wasted_work_s: always("wasted_work_s"),
+            wasted_share: get("wasted_share"),
         }
     }
 }
@@ -198,16 +196,16 @@ pub(crate) struct DependencyStats<'a> {
 
 impl<'a> DependencyStats<'a> {
     pub(crate) fn of(out: &'a DependencyOutput) -> DependencyStats<'a> {
-        let ended = out.outcomes.total();
-        let rates = Rates::of(&out.outcomes);
+        let ctx = Ctx::Dependency(out);
+        let get = |name: &str| measure(Scope::Dependency, name, ctx);
         DependencyStats {
             out,
-            ended,
-            success_rate: rates.success,
-            error_rate: rates.error,
-            degraded_rate: rates.degraded,
-            latency_ok: Latency::of(&out.latency_ok),
-            policy: PolicyStats::of(&out.policy, out.calls),
+            ended: count(Scope::Dependency, "ended", ctx),
+            success_rate: get("success_rate"),
+            error_rate: get("error_rate"),
+            degraded_rate: get("degraded_rate"),
+            latency_ok: Latency::of(Scope::Dependency, "", ctx),
+            policy: PolicyStats::of(&out.policy, get("amplification")),
         }
     }
 
@@ -219,25 +217,6 @@ impl<'a> DependencyStats<'a> {
     /// `caller->callee`, the dependency's name in tables.
     pub(crate) fn name(&self) -> String {
         format!("{}->{}", self.out.caller, self.out.callee)
-    }
-}
-
-/// Shares of ended requests (or calls) by kind of answer; `None` when nothing ended.
-pub(crate) struct Rates {
-    pub(crate) success: Option<f64>,
-    pub(crate) error: Option<f64>,
-    pub(crate) degraded: Option<f64>,
-}
-
-impl Rates {
-    pub(crate) fn of(outcomes: &OutcomeCounts) -> Rates {
-        let ended = outcomes.total() as f64;
-        let successes = outcomes.successes();
-        Rates {
-            success: ratio(successes as f64, ended),
-            error: ratio((outcomes.total() - successes) as f64, ended),
-            degraded: ratio(outcomes.get(Outcome::Degraded) as f64, ended),
-        }
     }
 }
 
@@ -278,12 +257,9 @@ impl BreakerStats {
 }
 
 impl<'a> PolicyStats<'a> {
-    pub(crate) fn of(out: &'a PolicyOutput, logical: u64) -> PolicyStats<'a> {
-        PolicyStats {
-            out,
-            amplification: ratio(out.attempts as f64, logical as f64),
-            breaker: out.breaker.as_ref().map(BreakerStats::of),
-        }
+    /// `out`'s figures, with the site's `amplification` from the catalogue.
+    pub(crate) fn of(out: &'a PolicyOutput, amplification: Option<f64>) -> PolicyStats<'a> {
+        PolicyStats { out, amplification, breaker: out.breaker.as_ref().map(BreakerStats::of) }
     }
 
     /// Whether the site has a policy beyond a timeout: a series, a breaker, or anything a
@@ -310,6 +286,8 @@ pub(crate) struct PolicyTotals {
 
 /// Derived numbers of a whole run.
 pub(crate) struct RunStats<'a> {
+    /// The run.
+    pub(crate) out: &'a RunOutput,
     pub(crate) clients: Vec<ClientStats<'a>>,
     pub(crate) services: Vec<ServiceStats<'a>>,
     pub(crate) dependencies: Vec<DependencyStats<'a>>,
@@ -323,7 +301,8 @@ impl<'a> RunStats<'a> {
     pub(crate) fn of(out: &'a RunOutput) -> RunStats<'a> {
         let elapsed_ns = out.end.as_nanos();
         RunStats {
-            clients: out.clients.iter().map(|c| ClientStats::of(c, elapsed_ns)).collect(),
+            out,
+            clients: out.clients.iter().map(|c| ClientStats::of(out, c)).collect(),
             services: out.services.iter().map(|s| ServiceStats::of(s, elapsed_ns)).collect(),
             dependencies: out.dependencies.iter().map(DependencyStats::of).collect(),
             recovery: recovery(out),
@@ -350,13 +329,13 @@ impl<'a> RunStats<'a> {
     }
 
     pub(crate) fn policy_totals(&self) -> PolicyTotals {
-        let attempts: u64 = self.clients.iter().map(|c| c.policy.out.attempts).sum();
-        let issued: u64 = self.clients.iter().map(|c| c.out.issued).sum();
+        let all = Clients::all(self.out);
+        let ctx = Ctx::Clients(&all);
         PolicyTotals {
-            amplification: ratio(attempts as f64, issued as f64),
-            retries_denied: self.policies().map(|p| p.out.retries_denied).sum(),
-            breaker_opens: self.policies().filter_map(|p| p.out.breaker.as_ref()).map(|b| b.opens).sum(),
-            degraded: self.clients.iter().map(|c| c.out.outcomes.get(Outcome::Degraded)).sum(),
+            amplification: measure(Scope::Run, "amplification", ctx),
+            retries_denied: count(Scope::Run, "retries_denied", ctx),
+            breaker_opens: count(Scope::Run, "breaker_opens", ctx),
+            degraded: count(Scope::Run, "degraded", ctx),
         }
     }
 }
@@ -406,15 +385,6 @@ mod tests {
         assert_eq!(ratio(1.0, 0.0), None);
         assert_eq!(ratio(0.0, 0.0), None);
         assert_eq!(ratio(1.0, 4.0), Some(0.25));
-    }
-
-    #[test]
-    fn an_empty_histogram_has_no_latency_figures() {
-        let h = Latencies::new(3);
-        let l = Latency::of(&h);
-        assert_eq!(l.mean_ms, None);
-        assert_eq!(l.p50_ms, None);
-        assert_eq!(l.max_ms, None);
     }
 
     #[test]

@@ -29,6 +29,10 @@
 //! row per deploy (its result, as in `summary.json`, its start and end from its first and
 //! last events, and the time between, such as the time to roll back).
 //!
+//! Every row is built by column name: a figure goes in the column of its name in the metric
+//! catalogue (`docs/metrics.md`), of the row's scope (client, service, dependency, the run for
+//! `total`, flow, fault), so no row is padded to line up by position.
+//!
 //! An empty cell is a column that does not apply to the row's kind, or an undefined value
 //! (as in `timeseries.csv`). Rows come in variant order; within a variant clients, services,
 //! dependencies, the total, then faults, each in its run's order. Counts are integers and every float has
@@ -37,8 +41,9 @@
 use super::{check_runs, CompareMeta};
 use crate::format::{csv_field, fixed};
 use crate::json::recovery_status;
-use crate::stats::RunStats;
-use squall_model::{Outcome, RunOutput};
+use squall_model::analysis::recovery;
+use squall_model::metrics::{metric, Clients, Ctx, Scope, Unit};
+use squall_model::{Outcome, OutcomeCounts, RunOutput};
 
 mod fleet;
 
@@ -79,7 +84,8 @@ const POLICY_COLUMNS: [&str; 8] = [
 ];
 
 /// The comparison as CSV: a header row, then one row per variant and client group and one
-/// per variant and service (see the module docs).
+/// per variant and service (see the module docs). Every row is built by column name, each
+/// figure read from the metric catalogue under the column's name.
 ///
 /// # Panics
 /// If `meta.overrides` does not have one entry per run, or two runs share a name.
@@ -88,117 +94,145 @@ pub fn comparison_csv(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Strin
     let mut header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
     header.extend(Outcome::ALL.iter().map(|o| format!("outcome.{}", o.name())));
     header.extend(POLICY_COLUMNS.iter().map(|c| c.to_string()));
-    let n_cols = header.len();
     if runs.iter().any(|(_, out)| fleet::has_fleet_rows(out)) {
         header.extend(fleet::FLEET_COLUMNS.iter().map(|c| c.to_string()));
     }
-    let width = header.len();
     let mut csv = String::new();
-    push_row(&mut csv, header.clone(), width, width);
-
-    let num = |v: Option<f64>| v.map(fixed).unwrap_or_default();
-    let none = String::new;
+    push_row(&mut csv, &header);
     for (variant, out) in runs {
-        let stats = RunStats::of(out);
-        for c in &stats.clients {
-            let l = &c.latency_ok;
-            let mut row = vec![
-                variant.clone(),
-                "client".to_string(),
-                c.out.name.clone(),
-                c.out.issued.to_string(),
-                c.ended.to_string(),
-                num(c.success_rate),
-                num(l.p50_ms),
-                num(l.p99_ms),
-                num(l.p999_ms),
-                num(c.goodput_per_s),
-            ];
-            row.extend(std::iter::repeat_with(none).take(10));
-            row.extend(Outcome::ALL.iter().map(|o| c.out.outcomes.get(*o).to_string()));
-            let p = &c.policy;
-            row.extend([
-                num(p.amplification),
-                p.out.retries_denied.to_string(),
-                p.breaker.as_ref().map_or(0, |b| b.opens).to_string(),
-                c.out.outcomes.get(Outcome::Degraded).to_string(),
-            ]);
-            row.extend(std::iter::repeat_with(none).take(4));
-            push_row(&mut csv, row, n_cols, width);
+        let elapsed_ns = out.end.as_nanos();
+        for c in &out.clients {
+            let group = Clients::one(out, c);
+            let mut r = RowBuilder::new(&header, variant, "client", c.name.clone());
+            r.metrics(Scope::Client, &CLIENT_CELLS, Ctx::Clients(&group)).outcomes(&c.outcomes);
+            push_row(&mut csv, &r.cells);
         }
-        for v in &stats.services {
-            let o = v.out;
-            let mut row = vec![variant.clone(), "service".to_string(), o.name.clone()];
-            row.extend(std::iter::repeat_with(none).take(6));
-            row.extend([
-                num(v.goodput_per_s),
-                o.arrivals.to_string(),
-                o.completed.to_string(),
-                o.useful.to_string(),
-                o.rejected.to_string(),
-                o.dropped.to_string(),
-                num(v.throughput_per_s),
-                num(v.utilisation),
-                fixed(v.useful_work_s),
-                fixed(v.wasted_work_s),
-                num(v.wasted_share),
-            ]);
-            row.extend(Outcome::ALL.iter().map(|x| o.refusals.get(*x).to_string()));
-            row.extend(std::iter::repeat_with(none).take(POLICY_COLUMNS.len()));
-            push_row(&mut csv, row, n_cols, width);
+        for s in &out.services {
+            let mut r = RowBuilder::new(&header, variant, "service", s.name.clone());
+            r.metrics(Scope::Service, &SERVICE_CELLS, Ctx::Service(s, elapsed_ns)).outcomes(&s.refusals);
+            push_row(&mut csv, &r.cells);
         }
-        for d in &stats.dependencies {
-            let o = d.out;
-            let name = format!("{}->{}", o.caller, o.callee);
-            let mut row = vec![variant.clone(), "dependency".to_string(), name, o.calls.to_string()];
-            row.push(d.ended.to_string());
-            row.push(num(d.success_rate));
-            row.extend([num(d.latency_ok.p50_ms), num(d.latency_ok.p99_ms), num(d.latency_ok.p999_ms)]);
-            row.extend(std::iter::repeat_with(none).take(11));
-            row.extend(Outcome::ALL.iter().map(|x| o.outcomes.get(*x).to_string()));
-            let p = &d.policy;
-            row.extend([
-                num(p.amplification),
-                p.out.retries_denied.to_string(),
-                p.breaker.as_ref().map_or(0, |b| b.opens).to_string(),
-                o.outcomes.get(Outcome::Degraded).to_string(),
-            ]);
-            row.extend(std::iter::repeat_with(none).take(4));
-            push_row(&mut csv, row, n_cols, width);
+        for d in &out.dependencies {
+            let name = format!("{}->{}", d.caller, d.callee);
+            let mut r = RowBuilder::new(&header, variant, "dependency", name);
+            r.metrics(Scope::Dependency, &DEPENDENCY_CELLS, Ctx::Dependency(d)).outcomes(&d.outcomes);
+            push_row(&mut csv, &r.cells);
         }
-        let t = stats.policy_totals();
-        let mut row = vec![variant.clone(), "total".to_string(), "all".to_string()];
-        row.extend(std::iter::repeat_with(none).take(COLUMNS.len() - 3 + Outcome::COUNT));
-        row.extend([
-            num(t.amplification),
-            t.retries_denied.to_string(),
-            t.breaker_opens.to_string(),
-            t.degraded.to_string(),
-        ]);
-        row.extend(std::iter::repeat_with(none).take(4));
-        push_row(&mut csv, row, n_cols, width);
-        for r in &stats.recovery {
-            let mut row = vec![variant.clone(), "fault".to_string(), r.fault.clone()];
-            row.extend(std::iter::repeat_with(none).take(COLUMNS.len() - 3 + Outcome::COUNT + 4));
-            row.extend([
-                num(r.baseline_per_s),
-                num(r.recovered_at.map(|t| t.as_secs_f64())),
-                num(r.time_to_recover.map(|d| d.as_secs_f64())),
-                recovery_status(r).to_string(),
-            ]);
-            push_row(&mut csv, row, n_cols, width);
+        let all = Clients::all(out);
+        let mut r = RowBuilder::new(&header, variant, "total", "all".to_string());
+        r.metrics(Scope::Run, &TOTAL_CELLS, Ctx::Clients(&all));
+        push_row(&mut csv, &r.cells);
+        for rec in recovery(out) {
+            let mut r = RowBuilder::new(&header, variant, "fault", rec.fault.clone());
+            r.metrics(Scope::Fault, &FAULT_CELLS, Ctx::Fault(&rec)).set("recovery", recovery_status(&rec));
+            push_row(&mut csv, &r.cells);
         }
         for row in fleet::fleet_rows(&header, variant, out) {
-            push_row(&mut csv, row, width, width);
+            push_row(&mut csv, &row);
         }
     }
     csv
 }
 
-/// Writes `row`, which has `n_cols` cells, padded with empty cells to `width`.
-fn push_row(csv: &mut String, mut row: Vec<String>, n_cols: usize, width: usize) {
-    assert_eq!(row.len(), n_cols, "a CSV row has {} cells, the header {n_cols}", row.len());
-    row.resize(width, String::new());
+/// The catalogue metrics a client row fills, each in the column of its name.
+const CLIENT_CELLS: [&str; 11] = [
+    "issued",
+    "ended",
+    "success_rate",
+    "p50_ms",
+    "p99_ms",
+    "p999_ms",
+    "goodput_per_s",
+    "amplification",
+    "retries_denied",
+    "breaker_opens",
+    "degraded",
+];
+
+/// The catalogue metrics a service row fills.
+const SERVICE_CELLS: [&str; 11] = [
+    "goodput_per_s",
+    "arrivals",
+    "completed",
+    "useful",
+    "rejected",
+    "dropped",
+    "throughput_per_s",
+    "utilisation",
+    "useful_work_s",
+    "wasted_work_s",
+    "wasted_share",
+];
+
+/// The catalogue metrics a dependency row fills (`issued` is its calls).
+const DEPENDENCY_CELLS: [&str; 10] = [
+    "issued",
+    "ended",
+    "success_rate",
+    "p50_ms",
+    "p99_ms",
+    "p999_ms",
+    "amplification",
+    "retries_denied",
+    "breaker_opens",
+    "degraded",
+];
+
+/// The catalogue metrics of the whole run the `total` row fills.
+const TOTAL_CELLS: [&str; 4] = ["amplification", "retries_denied", "breaker_opens", "degraded"];
+
+/// The catalogue metrics a fault row fills.
+const FAULT_CELLS: [&str; 3] = ["baseline_per_s", "recovered_at_s", "time_to_recover_s"];
+
+/// A row of `header`'s width, filled by column name; the cells of other kinds stay empty.
+pub(super) struct RowBuilder<'a> {
+    header: &'a [String],
+    pub(super) cells: Vec<String>,
+}
+
+impl<'a> RowBuilder<'a> {
+    pub(super) fn new(header: &'a [String], variant: &str, kind: &str, name: String) -> RowBuilder<'a> {
+        let mut b = RowBuilder { header, cells: vec![String::new(); header.len()] };
+        b.set("variant", variant).set("kind", kind).set("name", &name);
+        b
+    }
+
+    /// Puts `value` in `column`.
+    ///
+    /// # Panics
+    /// If the header has no such column (a bug: columns are fixed in code).
+    pub(super) fn set(&mut self, column: &str, value: &str) -> &mut Self {
+        let i = self.header.iter().position(|h| h == column).unwrap_or_else(|| panic!("no column {column}"));
+        self.cells[i] = value.to_string();
+        self
+    }
+
+    /// Puts each catalogue metric `names` of `scope`, measured on `ctx`, in the column of its
+    /// name: a count as an integer, anything else at six decimals, empty when undefined.
+    pub(super) fn metrics(&mut self, scope: Scope, names: &[&str], ctx: Ctx<'_>) -> &mut Self {
+        for name in names {
+            let m = metric(scope, name);
+            let v = m.of(ctx);
+            let text = match m.unit {
+                Unit::Count | Unit::Flag => v.map(|n| (n as u64).to_string()),
+                _ => v.map(fixed),
+            };
+            self.set(name, &text.unwrap_or_default());
+        }
+        self
+    }
+
+    /// Puts each outcome's count of `counts` in its `outcome.<name>` column.
+    pub(super) fn outcomes(&mut self, counts: &OutcomeCounts) -> &mut Self {
+        for o in Outcome::ALL {
+            self.set(&format!("outcome.{}", o.name()), &counts.get(o).to_string());
+        }
+        self
+    }
+}
+
+/// Writes `row`, which has one cell per column of the header.
+fn push_row(csv: &mut String, row: &[String]) {
     let cells: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
     csv.push_str(&cells.join(","));
     csv.push('\n');

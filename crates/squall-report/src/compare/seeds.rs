@@ -16,8 +16,9 @@
 //! same rows go into `comparison.json` under `seeds`.
 
 use crate::format::{csv_field, fixed};
-use crate::stats::{mean_ci95, warmup_kind, ClientStats, RunStats};
+use crate::stats::{mean_ci95, measure, warmup_kind, RunStats};
 use squall_model::analysis::SteadyFigures;
+use squall_model::metrics::{Clients, Ctx, Scope};
 use squall_model::RunOutput;
 
 /// Confidence level of every interval: 95 %.
@@ -52,17 +53,15 @@ pub struct OverSeeds {
     pub variants: Vec<(String, Vec<SeedMetric>)>,
 }
 
-/// Picks one figure out of a client group's whole-run numbers.
-type ClientFigure = fn(&ClientStats<'_>) -> Option<f64>;
 /// Picks one figure out of steady-state figures.
 type SteadyFigure = fn(&SteadyFigures) -> Option<f64>;
 
 /// Where a metric's value comes from in one run's numbers.
 enum Pick {
-    /// A client group's whole-run figure.
-    Client(String, ClientFigure),
-    /// The amplification of all client groups together.
-    TotalAmplification,
+    /// A client group's whole-run metric, by its name in the catalogue.
+    Client(String, &'static str),
+    /// A metric of the whole run, by its name in the catalogue.
+    Run(&'static str),
     /// The start of the steady window.
     WarmupEnd,
     /// A steady-state figure of a client group, or of all (`None`).
@@ -73,8 +72,11 @@ impl Pick {
     /// The value in `st`; `None` when the run lacks the entity or the value is undefined.
     fn value(&self, st: &RunStats<'_>) -> Option<f64> {
         match self {
-            Pick::Client(name, f) => st.clients.iter().find(|c| c.out.name == *name).and_then(f),
-            Pick::TotalAmplification => st.policy_totals().amplification,
+            Pick::Client(name, metric) => {
+                let c = st.out.clients.iter().find(|c| c.name == *name)?;
+                measure(Scope::Client, metric, Ctx::Clients(&Clients::one(st.out, c)))
+            }
+            Pick::Run(metric) => measure(Scope::Run, metric, Ctx::Clients(&Clients::all(st.out))),
             Pick::WarmupEnd => st.steady.as_ref().map(|s| s.start.as_secs_f64()),
             Pick::Steady(group, f) => {
                 let s = st.steady.as_ref()?;
@@ -110,18 +112,14 @@ fn metrics(outs: &[RunOutput]) -> Vec<SeedMetric> {
     let stats: Vec<RunStats<'_>> = outs.iter().map(RunStats::of).collect();
     let first = &outs[0];
     let mut picks: Vec<(&'static str, String, &'static str, Pick)> = Vec::new();
-    let per_client: [(&'static str, ClientFigure); 4] = [
-        ("success_rate", |c| c.success_rate),
-        ("goodput_per_s", |c| c.goodput_per_s),
-        ("p99_ms", |c| c.latency_ok.p99_ms),
-        ("amplification", |c| c.policy.amplification),
-    ];
+    // Catalogue metrics, named as the catalogue names them.
+    let per_client = ["success_rate", "goodput_per_s", "p99_ms", "amplification"];
     for c in &first.clients {
-        for (metric, f) in per_client {
-            picks.push(("client", c.name.clone(), metric, Pick::Client(c.name.clone(), f)));
+        for metric in per_client {
+            picks.push(("client", c.name.clone(), metric, Pick::Client(c.name.clone(), metric)));
         }
     }
-    picks.push(("total", "all".to_string(), "amplification", Pick::TotalAmplification));
+    picks.push(("total", "all".to_string(), "amplification", Pick::Run("amplification")));
     if first.warmup.is_some() {
         picks.push(("warmup", warmup_kind(first.warmup).to_string(), "warmup_end_s", Pick::WarmupEnd));
         let per_group: [(&'static str, SteadyFigure); 4] = [

@@ -25,7 +25,8 @@ use crate::analysis::{recovery_with, steady_state, Recovery, RecoveryParams, Rec
 use crate::latency::Latencies;
 use crate::outcome::{Outcome, OutcomeCounts};
 use crate::output::{
-    ClientOutput, DependencyOutput, FlowOutput, PolicyOutput, RunOutput, ServiceOutput, HIST_SIGFIG,
+    ClientOutput, DependencyOutput, FlowOutput, PolicyOutput, RunOutput, ServiceOutput, VersionOutput,
+    HIST_SIGFIG,
 };
 
 /// What a metric is measured on.
@@ -42,14 +43,23 @@ pub enum Scope {
     Dependency,
     /// The flows of one client group.
     Flow,
+    /// One version of a service: the answers its instances gave.
+    Version,
     /// One fault window and how goodput recovered after it.
     Fault,
 }
 
 impl Scope {
     /// Every scope, in the order of the reference.
-    pub const ALL: [Scope; 6] =
-        [Scope::Run, Scope::Client, Scope::Service, Scope::Dependency, Scope::Flow, Scope::Fault];
+    pub const ALL: [Scope; 7] = [
+        Scope::Run,
+        Scope::Client,
+        Scope::Service,
+        Scope::Dependency,
+        Scope::Flow,
+        Scope::Version,
+        Scope::Fault,
+    ];
 
     /// The scope's name, as the reference writes it.
     pub fn name(self) -> &'static str {
@@ -59,6 +69,7 @@ impl Scope {
             Scope::Service => "service",
             Scope::Dependency => "dependency",
             Scope::Flow => "flow",
+            Scope::Version => "version",
             Scope::Fault => "fault",
         }
     }
@@ -109,6 +120,8 @@ pub enum Measure {
     Dependency(fn(&DependencyOutput) -> Option<f64>),
     /// Of a client group's flows.
     Flow(fn(&FlowOutput) -> Option<f64>),
+    /// Of a service version.
+    Version(fn(&VersionOutput) -> Option<f64>),
     /// Of a fault window's recovery.
     Fault(fn(&Recovery) -> Option<f64>),
 }
@@ -145,6 +158,8 @@ pub enum Ctx<'a> {
     Dependency(&'a DependencyOutput),
     /// A client group's flows.
     Flow(&'a FlowOutput),
+    /// A service version.
+    Version(&'a VersionOutput),
     /// A fault window's recovery.
     Fault(&'a Recovery),
 }
@@ -160,6 +175,7 @@ impl Metric {
             (Measure::Service(f), Ctx::Service(s, elapsed_ns)) => f(s, elapsed_ns),
             (Measure::Dependency(f), Ctx::Dependency(d)) => f(d),
             (Measure::Flow(f), Ctx::Flow(fl)) => f(fl),
+            (Measure::Version(f), Ctx::Version(v)) => f(v),
             (Measure::Fault(f), Ctx::Fault(r)) => f(r),
             _ => panic!("metric {}.{} measured on another scope", self.scope.name(), self.name),
         };
@@ -608,6 +624,19 @@ fn f_success_rate(f: &FlowOutput) -> Option<f64> {
     ratio(f.completed as f64, (f.completed + f.failed) as f64)
 }
 
+fn v_answers(v: &VersionOutput) -> Option<f64> {
+    count(v.answers.total())
+}
+fn v_errors(v: &VersionOutput) -> Option<f64> {
+    count(v.answers.total() - v.answers.successes())
+}
+fn v_error_rate(v: &VersionOutput) -> Option<f64> {
+    error_rate(&v.answers)
+}
+fn v_success_rate(v: &VersionOutput) -> Option<f64> {
+    error_rate(&v.answers).map(|e| 1.0 - e)
+}
+
 fn x_baseline(r: &Recovery) -> Option<f64> {
     r.baseline_per_s
 }
@@ -622,9 +651,10 @@ const fn m(name: &'static str, unit: Unit, scope: Scope, doc: &'static str, meas
     Metric { name, unit, scope, doc, measure }
 }
 
-use Measure::{Clients as C, Dependency as D, Fault as X, Flow as F, Service as S};
+use Measure::{Clients as C, Dependency as D, Fault as X, Flow as F, Service as S, Version as V};
 use Scope::{
     Client as CLIENT, Dependency as DEP, Fault as FAULT, Flow as FLOW, Run as RUN, Service as SERVICE,
+    Version as VERSION,
 };
 
 /// Every metric, by scope, in the order of the reference.
@@ -713,6 +743,11 @@ pub static CATALOGUE: &[Metric] = &[
     m("flow_failed", Unit::Count, FLOW, "Flows a step failed for good.", F(f_failed)),
     m("flow_in_flight", Unit::Count, FLOW, "Flows neither completed nor failed at the end.", F(f_in_flight)),
     m("success_rate", Unit::Ratio, FLOW, "Completed flows over ended (completed and failed) flows.", F(f_success_rate)),
+    // A service version.
+    m("answers", Unit::Count, VERSION, "Requests its instances served or refused (`answered` in `summary.json`).", V(v_answers)),
+    m("errors", Unit::Count, VERSION, "Answers that were failures (neither `Ok` nor `Degraded`).", V(v_errors)),
+    m("error_rate", Unit::Ratio, VERSION, "Failures over answers: the blast radius of a bad version.", V(v_error_rate)),
+    m("success_rate", Unit::Ratio, VERSION, "`1 - error_rate`.", V(v_success_rate)),
     // A fault window.
     m("baseline_per_s", Unit::PerSecond, FAULT, "Mean goodput of the whole buckets in the minute before the fault started.", X(x_baseline)),
     m("recovered_at_s", Unit::Seconds, FAULT, "Start of the bucket from which goodput stayed at 90 % of the baseline for five buckets.", X(x_recovered_at)),

@@ -9,7 +9,7 @@
 use crate::series::Span;
 use crate::stats::ratio;
 use squall_kernel::time::NS_PER_S;
-use squall_model::metrics::{error_rate, metric, Ctx, Scope};
+use squall_model::metrics::{metric, Ctx, Scope};
 use squall_model::{
     DeployOutput, DeployResult, FleetOutput, FlowBucket, FlowOutput, Outcome, OutcomeCounts, RunOutput,
     ServiceOutput, VersionBucket, VersionOutput,
@@ -47,17 +47,19 @@ pub(crate) struct VersionStats<'a> {
 
 impl<'a> VersionStats<'a> {
     fn of(out: &'a VersionOutput) -> VersionStats<'a> {
+        let get = |name: &str| metric(Scope::Version, name).of(Ctx::Version(out));
         VersionStats {
             out,
-            answered: out.answers.total(),
-            error_rate: error_rate(&out.answers),
+            answered: get("answers").expect("a count is always defined") as u64,
+            error_rate: get("error_rate"),
             ready_at_end: out.series.last().map_or(0, |b| b.ready),
         }
     }
 
     /// Answers that were failures.
     pub(crate) fn errors(&self) -> u64 {
-        self.answered - self.out.answers.successes()
+        let errors = metric(Scope::Version, "errors").of(Ctx::Version(self.out));
+        errors.expect("a count is always defined") as u64
     }
 }
 

@@ -25,6 +25,9 @@ pub(super) const FLEET_COLUMNS: [&str; 10] = [
 const FLOW_CELLS: [&str; 5] =
     ["success_rate", "flow_started", "flow_completed", "flow_failed", "flow_in_flight"];
 
+/// The catalogue metrics of a service version a `version` row fills.
+const VERSION_CELLS: [&str; 3] = ["success_rate", "answers", "errors"];
+
 /// Whether the run has anything for the fleet columns.
 pub(super) fn has_fleet_rows(out: &RunOutput) -> bool {
     !fleet_stats(out).is_empty() || !flow_clients(out).is_empty() || !out.deploys.is_empty()
@@ -48,10 +51,7 @@ pub(super) fn fleet_rows(header: &[String], variant: &str, out: &RunOutput) -> V
         for v in &fleet.versions {
             let mut r =
                 RowBuilder::new(header, variant, "version", format!("{}/{}", fleet.service, v.out.name));
-            r.set("success_rate", &num(v.error_rate.map(|e| 1.0 - e)))
-                .outcomes(&v.out.answers)
-                .set("answers", &v.answered.to_string())
-                .set("errors", &v.errors().to_string());
+            r.metrics(Scope::Version, &VERSION_CELLS, Ctx::Version(v.out)).outcomes(&v.out.answers);
             rows.push(r.cells);
         }
     }

@@ -19,6 +19,7 @@ mod deploy;
 mod faults;
 mod fleet;
 mod flows;
+mod ids;
 mod lb;
 mod least;
 mod logical;

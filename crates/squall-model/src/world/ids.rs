@@ -1,0 +1,268 @@
+//! Typed ids of the engine's tables and a vector indexed by them.
+//!
+//! An id is a `u32` index stored plus one in a `NonZeroU32`, so `Option<Id>` is 4 bytes and
+//! "none" is `None` rather than a sentinel value; indexing subtracts the one again, which the
+//! compiler folds into the address. An [`IdVec<I, T>`] is a `Vec<T>` that only its id type
+//! indexes, so an instance index cannot be used as a fault's by mistake.
+
+// The engine's tables move to these types one id kind at a time.
+#![allow(dead_code)]
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::num::NonZeroU32;
+use std::ops::{Index, IndexMut};
+
+/// An index into an [`IdVec`].
+pub(super) trait Id: Copy {
+    /// The id of index `i`.
+    ///
+    /// # Panics
+    /// If `i` does not fit (at least `u32::MAX`).
+    fn from_index(i: usize) -> Self;
+    /// The index this id names.
+    fn index(self) -> usize;
+}
+
+/// Defines newtype ids: `#[repr(transparent)]` over `NonZeroU32` (index + 1), `Copy`,
+/// ordered and hashable, printed as their index.
+macro_rules! define_ids {
+    ($($(#[$meta:meta])* $name:ident;)*) => {$(
+        $(#[$meta])*
+        #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(transparent)]
+        pub(super) struct $name(NonZeroU32);
+
+        impl $name {
+            /// The id of index `i`.
+            #[inline]
+            #[allow(dead_code)]
+            pub fn new(i: usize) -> $name {
+                <$name as Id>::from_index(i)
+            }
+
+            /// The index this id names.
+            #[inline]
+            #[allow(dead_code)]
+            pub fn idx(self) -> usize {
+                <$name as Id>::index(self)
+            }
+
+            /// The index as a `u32` (for a random stream's key, a sort key).
+            #[inline]
+            #[allow(dead_code)]
+            pub fn raw(self) -> u32 {
+                self.0.get() - 1
+            }
+        }
+
+        impl Id for $name {
+            #[inline]
+            fn from_index(i: usize) -> $name {
+                let n = u32::try_from(i).ok().and_then(|i| i.checked_add(1)).expect("id fits in u32");
+                // `n` is at least 1.
+                $name(NonZeroU32::new(n).expect("nonzero"))
+            }
+
+            #[inline]
+            fn index(self) -> usize {
+                (self.0.get() - 1) as usize
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.raw())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.raw())
+            }
+        }
+    )*};
+}
+
+define_ids! {
+    /// An instance: an index into `World::instances`, never reused.
+    InstanceId;
+}
+
+/// A `Vec<T>` indexed by the id type `I`.
+pub(super) struct IdVec<I, T> {
+    raw: Vec<T>,
+    _id: PhantomData<fn(I) -> I>,
+}
+
+impl<I: Id, T> IdVec<I, T> {
+    #[inline]
+    pub fn new() -> IdVec<I, T> {
+        IdVec { raw: Vec::new(), _id: PhantomData }
+    }
+
+    #[inline]
+    pub fn with_capacity(n: usize) -> IdVec<I, T> {
+        IdVec { raw: Vec::with_capacity(n), _id: PhantomData }
+    }
+
+    /// Appends `x` and returns its id.
+    #[inline]
+    pub fn push(&mut self, x: T) -> I {
+        let id = I::from_index(self.raw.len());
+        self.raw.push(x);
+        id
+    }
+
+    /// The id the next `push` returns.
+    #[inline]
+    pub fn next_id(&self) -> I {
+        I::from_index(self.raw.len())
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    #[inline]
+    pub fn get(&self, id: I) -> Option<&T> {
+        self.raw.get(id.index())
+    }
+
+    #[inline]
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.raw.iter()
+    }
+
+    #[inline]
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
+        self.raw.iter_mut()
+    }
+
+    /// The elements with their ids, in order.
+    #[inline]
+    pub fn iter_enumerated(&self) -> impl DoubleEndedIterator<Item = (I, &T)> + ExactSizeIterator {
+        self.raw.iter().enumerate().map(|(i, x)| (I::from_index(i), x))
+    }
+
+    /// The ids, in order.
+    #[inline]
+    pub fn ids(&self) -> impl DoubleEndedIterator<Item = I> + ExactSizeIterator {
+        (0..self.raw.len()).map(I::from_index)
+    }
+}
+
+impl<I: Id, T> Default for IdVec<I, T> {
+    #[inline]
+    fn default() -> IdVec<I, T> {
+        IdVec::new()
+    }
+}
+
+impl<I: Id, T> FromIterator<T> for IdVec<I, T> {
+    #[inline]
+    fn from_iter<It: IntoIterator<Item = T>>(it: It) -> IdVec<I, T> {
+        IdVec { raw: it.into_iter().collect(), _id: PhantomData }
+    }
+}
+
+impl<I: Id, T> From<Vec<T>> for IdVec<I, T> {
+    #[inline]
+    fn from(raw: Vec<T>) -> IdVec<I, T> {
+        IdVec { raw, _id: PhantomData }
+    }
+}
+
+impl<I: Id, T> Index<I> for IdVec<I, T> {
+    type Output = T;
+    #[inline]
+    fn index(&self, id: I) -> &T {
+        &self.raw[id.index()]
+    }
+}
+
+impl<I: Id, T> IndexMut<I> for IdVec<I, T> {
+    #[inline]
+    fn index_mut(&mut self, id: I) -> &mut T {
+        &mut self.raw[id.index()]
+    }
+}
+
+impl<'a, I: Id, T> IntoIterator for &'a IdVec<I, T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    #[inline]
+    fn into_iter(self) -> Self::IntoIter {
+        self.raw.iter()
+    }
+}
+
+impl<'a, I: Id, T> IntoIterator for &'a mut IdVec<I, T> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+    #[inline]
+    fn into_iter(self) -> Self::IntoIter {
+        self.raw.iter_mut()
+    }
+}
+
+impl<I, T: fmt::Debug> fmt::Debug for IdVec<I, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.raw.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    define_ids! {
+        TestId;
+    }
+
+    #[test]
+    fn an_optional_id_takes_no_more_room_than_the_id() {
+        assert_eq!(std::mem::size_of::<TestId>(), 4);
+        assert_eq!(std::mem::size_of::<Option<TestId>>(), 4);
+    }
+
+    #[test]
+    fn ids_round_trip_their_index_and_order_by_it() {
+        for i in [0usize, 1, 7, u32::MAX as usize - 1] {
+            assert_eq!(TestId::new(i).idx(), i);
+            assert_eq!(TestId::new(i).raw() as usize, i);
+        }
+        assert!(TestId::new(0) < TestId::new(1));
+        assert_eq!(format!("{:?}", TestId::new(3)), "TestId(3)");
+    }
+
+    #[test]
+    #[allow(clippy::should_panic_without_expect)]
+    fn the_largest_index_does_not_fit() {
+        assert!(std::panic::catch_unwind(|| TestId::new(u32::MAX as usize)).is_err());
+    }
+
+    #[test]
+    fn push_returns_the_id_that_indexes_the_element() {
+        let mut v: IdVec<TestId, &str> = IdVec::new();
+        assert!(v.is_empty());
+        assert_eq!(v.next_id(), TestId::new(0));
+        let a = v.push("a");
+        let b = v.push("b");
+        assert_eq!((a.idx(), b.idx()), (0, 1));
+        assert_eq!((v[a], v[b]), ("a", "b"));
+        v[b] = "c";
+        assert_eq!(v.get(b), Some(&"c"));
+        assert_eq!(v.get(TestId::new(2)), None);
+        assert_eq!(v.len(), 2);
+        let pairs: Vec<(TestId, &str)> = v.iter_enumerated().map(|(i, x)| (i, *x)).collect();
+        assert_eq!(pairs, vec![(a, "a"), (b, "c")]);
+        assert_eq!(v.ids().collect::<Vec<_>>(), vec![a, b]);
+    }
+}

@@ -11,12 +11,12 @@ impl World {
     pub(super) fn issue_call(&mut self, sched: &mut Scheduler<Event>, p: ReqRef, seq: u32, call: u32) {
         let parent = self.reqs.get(p);
         let (criticality, caller_instance, deadline) =
-            (parent.criticality, parent.instance, parent.deadline_wall);
+            (parent.criticality, parent.at(), parent.deadline_wall);
         let relative = parent.deadline_relative;
         let c = &self.plan.calls[call as usize];
         let (service, endpoint, timeout, edge) = (c.service, c.endpoint, c.timeout, c.edge);
         self.edges[edge as usize].calls += 1;
-        let i = &self.instances[caller_instance as usize];
+        let i = &self.instances[caller_instance];
         let scope = i.ordinal;
         // A relative deadline became a local one on arrival: the caller's clock does not move it.
         let skew = if relative { 0 } else { i.skew };
@@ -31,7 +31,7 @@ impl World {
                 site,
                 scope,
                 call,
-                caller_instance,
+                caller_instance: Some(caller_instance),
                 timeout,
                 parent_deadline,
             },
@@ -43,11 +43,11 @@ impl World {
     pub(super) fn issue_attempt(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
         let now = sched.now();
         let req = self.reqs.get(r);
-        let (call, caller_instance) = (req.call, req.caller_instance);
+        let (call, caller_instance) = (req.call, req.caller());
         let c = &self.plan.calls[call as usize];
         let (edge, cache) = (c.edge, c.cache);
         if cache != NONE {
-            let i = &mut self.instances[caller_instance as usize];
+            let i = &mut self.instances[caller_instance];
             let ratio = i.caches[cache as usize].hit_ratio_at(now);
             if ratio > 0.0 && i.cache_rng.random::<f64>() < ratio {
                 let cfg = &self.plan.call_caches[i.service.0 as usize][cache as usize];
@@ -64,7 +64,7 @@ impl World {
     fn dependency_of(&self, r: ReqRef) -> Option<usize> {
         let req = self.reqs.get(r);
         let d = self.plan.calls[req.call as usize].dependency;
-        (d != NONE).then(|| (self.instances[req.caller_instance as usize].dep_base + d) as usize)
+        (d != NONE).then(|| (self.instances[req.caller()].dep_base + d) as usize)
     }
 
     /// A call takes a bulkhead permit (or pool thread), waits for one, or is refused.
@@ -265,7 +265,7 @@ impl World {
         };
         let l = req.logical;
         let (service, host) = (req.service, req.host);
-        if host != NO_INSTANCE {
+        if let Some(host) = host {
             self.lb_result(now, service, host, outcome);
         }
         self.detach_attempt(l, r);

@@ -110,7 +110,7 @@ impl World {
         let stable = self.services[service.0 as usize]
             .members
             .iter()
-            .map(|&i| &self.instances[i as usize])
+            .map(|&i| &self.instances[i])
             .find(|i| !i.terminating)
             .map_or(0, |i| i.version);
         let st = &mut self.deploys[d];
@@ -409,7 +409,7 @@ impl World {
         let mut state = RolloutState::default();
         let mut wake = SimTime::MAX;
         for &m in &self.services[service.0 as usize].members {
-            let i = &self.instances[m as usize];
+            let i = &self.instances[m];
             if i.terminating {
                 continue;
             }
@@ -524,18 +524,18 @@ impl World {
             }
             return;
         }
-        let mut victims: Vec<u32> = self.services[service.0 as usize]
+        let mut victims: Vec<InstanceId> = self.services[service.0 as usize]
             .members
             .iter()
             .copied()
             .filter(|&m| {
-                let i = &self.instances[m as usize];
+                let i = &self.instances[m];
                 !i.terminating && (i.version == target) == new
             })
             .collect();
         let instances = &self.instances;
         victims.sort_by_key(|&m| {
-            let i = &instances[m as usize];
+            let i = &instances[m];
             let up = matches!(i.phase, Phase::Running | Phase::Stopping);
             (up, up && i.is_ready, std::cmp::Reverse(i.ready_since), std::cmp::Reverse(i.ordinal))
         });

@@ -20,13 +20,13 @@ impl World {
     /// The outcome an active `Fail` fault on `inst` gives a request, if one does.
     // Inlined: outside fault windows the list is empty, and every admission asks.
     #[inline]
-    pub(super) fn injected_failure(&mut self, inst: u32) -> Option<Outcome> {
-        let n = self.instances[inst as usize].failing.len();
+    pub(super) fn injected_failure(&mut self, inst: InstanceId) -> Option<Outcome> {
+        let n = self.instances[inst].failing.len();
         if n == 0 {
             return None;
         }
         for k in 0..n {
-            let f = self.instances[inst as usize].failing[k] as usize;
+            let f = self.instances[inst].failing[k] as usize;
             if let FaultKind::Fail { fraction, outcome } = self.cfg.faults[f].kind {
                 if self.faults[f].rng.random::<f64>() < fraction {
                     self.faults[f].fired += 1;
@@ -42,7 +42,7 @@ impl World {
         let members = &self.services[cfg.service.0 as usize].members;
         let m = members.len() as u32;
         let n = ((cfg.share * f64::from(m)).ceil() as u32).clamp(1, m.max(1)).min(m);
-        let hit: Vec<u32> = members[..n as usize].to_vec();
+        let hit: Vec<InstanceId> = members[..n as usize].to_vec();
         self.faults[fault as usize].hit = hit.clone();
         let kind = self.cfg.faults[fault as usize].kind.clone();
         if !matches!(kind, FaultKind::Fail { .. } | FaultKind::FlushCache) {
@@ -51,13 +51,13 @@ impl World {
         match kind {
             FaultKind::Slow { .. } | FaultKind::Fail { .. } => {
                 for inst in hit {
-                    self.instances[inst as usize].failing.push(fault);
+                    self.instances[inst].failing.push(fault);
                     self.refresh_faults(inst);
                 }
             }
             FaultKind::Down => {
                 for inst in hit {
-                    let i = &mut self.instances[inst as usize];
+                    let i = &mut self.instances[inst];
                     i.down += 1;
                     if i.down == 1 {
                         self.reset(sched, inst);
@@ -66,7 +66,7 @@ impl World {
             }
             FaultKind::Crash => {
                 for inst in hit {
-                    self.instances[inst as usize].crashing += 1;
+                    self.instances[inst].crashing += 1;
                     self.crash(sched, inst);
                 }
             }
@@ -79,7 +79,7 @@ impl World {
         match self.cfg.faults[fault as usize].kind {
             FaultKind::Slow { .. } | FaultKind::Fail { .. } => {
                 for &inst in &hit {
-                    let i = &mut self.instances[inst as usize];
+                    let i = &mut self.instances[inst];
                     let k = i.failing.iter().position(|&g| g == fault).expect("an active fault ends");
                     i.failing.remove(k);
                     self.refresh_faults(inst);
@@ -87,13 +87,13 @@ impl World {
             }
             FaultKind::Down => {
                 for &inst in &hit {
-                    self.instances[inst as usize].down -= 1;
+                    self.instances[inst].down -= 1;
                     self.pull_next(sched, inst);
                 }
             }
             FaultKind::Crash => {
                 for &inst in &hit {
-                    self.instances[inst as usize].crashing -= 1;
+                    self.instances[inst].crashing -= 1;
                 }
             }
             FaultKind::FlushCache => {
@@ -123,8 +123,8 @@ impl World {
     }
 
     /// Recomputes an instance's slow-down from its active faults.
-    fn refresh_faults(&mut self, inst: u32) {
-        let i = &mut self.instances[inst as usize];
+    fn refresh_faults(&mut self, inst: InstanceId) {
+        let i = &mut self.instances[inst];
         i.slow = i
             .failing
             .iter()
@@ -137,7 +137,7 @@ impl World {
 
     /// The process of `inst` dies: every request it holds fails with `ConnectionReset`
     /// (queued ones are dropped unserved), and its calls still out are abandoned.
-    pub(super) fn reset(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+    pub(super) fn reset(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let now = sched.now();
         // A scan of the request table: faults are rare, and this keeps the hot path free of
         // per-instance request lists.
@@ -146,10 +146,10 @@ impl World {
             .slots
             .iter()
             .enumerate()
-            .filter(|(_, q)| q.live && !q.server_done && q.instance == inst)
+            .filter(|(_, q)| q.live && !q.server_done && q.instance == Some(inst))
             .map(|(index, q)| ReqRef { index: index as u32, gen: q.gen })
             .collect();
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         let queued = i.queue.items.len() as i64;
         i.queue.items.clear();
         i.ready.clear();

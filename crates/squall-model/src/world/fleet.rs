@@ -123,7 +123,7 @@ impl World {
         sched: Option<&mut Scheduler<Event>>,
         service: ServiceId,
         version: u32,
-    ) -> u32 {
+    ) -> InstanceId {
         let s = service.0 as usize;
         let sc = &self.cfg.services[s];
         let seed = self.cfg.seed;
@@ -135,7 +135,6 @@ impl World {
             self.dependencies.push(dependency_state(d));
         }
         let adm = &sc.admission;
-        let inst = u32::try_from(self.instances.len()).expect("instance count fits u32");
         let skew = match &sc.clock_skew {
             ClockSkew::None => 0,
             ClockSkew::Offsets(v) if v.is_empty() => 0,
@@ -146,7 +145,7 @@ impl World {
             }
         };
         let up = sched.is_none();
-        self.instances.push(InstanceState {
+        let inst = self.instances.push(InstanceState {
             service,
             workers: sc.workers,
             busy: 0,
@@ -187,12 +186,12 @@ impl World {
         self.open_pools(inst);
         match sched {
             None => {
-                self.instances[inst as usize].want_endpoint = true;
+                self.instances[inst].want_endpoint = true;
                 self.apply_endpoint(SimTime::ZERO, inst, true);
                 // The fleet of the start is warm: it does not ramp.
-                self.instances[inst as usize].ramp_from = None;
+                self.instances[inst].ramp_from = None;
                 self.set_category(SimTime::ZERO, inst);
-                let workers = u64::from(self.instances[inst as usize].workers);
+                let workers = u64::from(self.instances[inst].workers);
                 self.add_capacity(service, SimTime::ZERO, workers as i64);
             }
             Some(sched) => {
@@ -207,9 +206,9 @@ impl World {
 
     /// Opens the `minimum_idle` connections of the instance's pools, as far as each callee's
     /// connection cap allows.
-    fn open_pools(&mut self, inst: u32) {
-        let sc = &self.cfg.services[self.instances[inst as usize].service.0 as usize];
-        let dep_base = self.instances[inst as usize].dep_base as usize;
+    fn open_pools(&mut self, inst: InstanceId) {
+        let sc = &self.cfg.services[self.instances[inst].service.0 as usize];
+        let dep_base = self.instances[inst].dep_base as usize;
         for (d, dc) in sc.dependencies.iter().enumerate() {
             let (Some(pc), Some(pool)) = (&dc.pool, &mut self.dependencies[dep_base + d].pool) else {
                 continue;
@@ -226,9 +225,9 @@ impl World {
     }
 
     /// Closes the connections of a gone instance's pools.
-    fn close_pools(&mut self, inst: u32) {
-        let sc = &self.cfg.services[self.instances[inst as usize].service.0 as usize];
-        let dep_base = self.instances[inst as usize].dep_base as usize;
+    fn close_pools(&mut self, inst: InstanceId) {
+        let sc = &self.cfg.services[self.instances[inst].service.0 as usize];
+        let dep_base = self.instances[inst].dep_base as usize;
         for (d, dc) in sc.dependencies.iter().enumerate() {
             if let Some(pool) = &self.dependencies[dep_base + d].pool {
                 let callee = &mut self.services[dc.service.0 as usize];
@@ -238,9 +237,9 @@ impl World {
     }
 
     /// The process of `inst` will be up after a start-up time.
-    fn schedule_start(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let s = self.instances[inst as usize].service.0 as usize;
-        let i = &mut self.instances[inst as usize];
+    fn schedule_start(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let s = self.instances[inst].service.0 as usize;
+        let i = &mut self.instances[inst];
         i.phase = Phase::Starting;
         i.inc += 1;
         let d = round_ns(self.cfg.services[s].lifecycle.startup.sample(&mut i.work_rng));
@@ -250,9 +249,9 @@ impl World {
 
     /// The process of `inst` is up: it accepts work, cold, and is ready unless a readiness
     /// probe must pass first.
-    pub(super) fn on_instance_up(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
+    pub(super) fn on_instance_up(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
         let now = sched.now();
-        let i = &self.instances[inst as usize];
+        let i = &self.instances[inst];
         if i.inc != inc || i.phase != Phase::Starting {
             return;
         }
@@ -263,7 +262,7 @@ impl World {
         } else {
             SimTime::ZERO
         };
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         i.phase = Phase::Running;
         i.started_at = now;
         i.warm_until = warm_until;
@@ -272,7 +271,7 @@ impl World {
         }
         let workers = i.workers;
         self.add_capacity(ServiceId(s as u32), now, i64::from(workers));
-        if self.instances[inst as usize].crashing > 0 {
+        if self.instances[inst].crashing > 0 {
             return self.crash(sched, inst);
         }
         let readiness = self.cfg.services[s].probes.readiness.is_some();
@@ -284,21 +283,21 @@ impl World {
 
     /// The readiness of `inst` changed (or was set): its endpoint follows, after the
     /// propagation delay, and running deploys of its service look again.
-    pub(super) fn set_ready(&mut self, sched: &mut Scheduler<Event>, inst: u32, ready: bool) {
+    pub(super) fn set_ready(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, ready: bool) {
         let now = sched.now();
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         if ready && !i.is_ready {
             i.ready_since = now;
         }
         i.is_ready = ready;
         self.update_endpoint(sched, inst);
-        let service = self.instances[inst as usize].service;
+        let service = self.instances[inst].service;
         self.fleet_changed(sched, service);
     }
 
     /// Sends the balancers the endpoint state `inst` should have now, if it changed.
-    fn update_endpoint(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let i = &mut self.instances[inst as usize];
+    fn update_endpoint(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let i = &mut self.instances[inst];
         let want = i.phase == Phase::Running && i.is_ready && !i.terminating;
         if want == i.want_endpoint {
             return;
@@ -313,8 +312,8 @@ impl World {
     }
 
     /// A change of `inst`'s endpoint reaches the balancers.
-    pub(super) fn on_endpoint_change(&mut self, sched: &mut Scheduler<Event>, inst: u32, add: bool) {
-        let joined = !self.instances[inst as usize].in_endpoints && add;
+    pub(super) fn on_endpoint_change(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, add: bool) {
+        let joined = !self.instances[inst].in_endpoints && add;
         self.apply_endpoint(sched.now(), inst, add);
         self.set_category(sched.now(), inst);
         if joined {
@@ -324,8 +323,8 @@ impl World {
 
     /// Adds `inst` to (or removes it from) its service's endpoints, kept in index order, and
     /// tracks the windows when two versions or more are in them.
-    fn apply_endpoint(&mut self, now: SimTime, inst: u32, add: bool) {
-        let i = &mut self.instances[inst as usize];
+    fn apply_endpoint(&mut self, now: SimTime, inst: InstanceId, add: bool) {
+        let i = &mut self.instances[inst];
         if i.in_endpoints == add {
             return;
         }
@@ -370,7 +369,7 @@ impl World {
         rest.clear();
         if let Some((version, _)) = self.services[s.0 as usize].routed {
             for &i in self.lb_pool(s) {
-                if self.instances[i as usize].version == version {
+                if self.instances[i].version == version {
                     routed.push(i);
                 } else {
                     rest.push(i);
@@ -388,11 +387,8 @@ impl World {
         if !matches!(kind, BalancerKind::RingHash | BalancerKind::Maglev) {
             return;
         }
-        let names: Vec<String> = self
-            .lb_pool(s)
-            .iter()
-            .map(|&i| format!("{}/{}", svc.name, self.instances[i as usize].ordinal))
-            .collect();
+        let names: Vec<String> =
+            self.lb_pool(s).iter().map(|&i| format!("{}/{}", svc.name, self.instances[i].ordinal)).collect();
         let hosts: Vec<(&str, u32)> = names.iter().map(|n| (n.as_str(), 1)).collect();
         let table = (!hosts.is_empty()).then(|| match kind {
             BalancerKind::RingHash => HashTable::Ring(squall_policy::RingHash::new(&hosts)),
@@ -402,8 +398,8 @@ impl World {
     }
 
     /// Recounts `inst` in its version's series.
-    pub(super) fn set_category(&mut self, now: SimTime, inst: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn set_category(&mut self, now: SimTime, inst: InstanceId) {
+        let i = &self.instances[inst];
         let cat = match i.phase {
             Phase::Gone => Category::Gone,
             _ if i.terminating => Category::Terminating,
@@ -415,7 +411,7 @@ impl World {
             return;
         }
         let (old, s, v) = (i.category, i.service.0 as usize, i.version as usize);
-        self.instances[inst as usize].category = cat;
+        self.instances[inst].category = cat;
         let b = self.bucket(now);
         let vs = &mut self.services[s].versions[v];
         if old != Category::Gone {
@@ -475,9 +471,9 @@ impl World {
     /// Deletion of `inst` begins (a deploy scaled it away): it leaves the endpoints (after
     /// the propagation delay), runs its pre-stop hook while still serving, is told to stop,
     /// drains, and is killed at the end of the grace period if work remains.
-    pub(super) fn terminate(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+    pub(super) fn terminate(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let now = sched.now();
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         if i.terminating || i.phase == Phase::Gone {
             return;
         }
@@ -509,8 +505,8 @@ impl World {
     }
 
     /// The pre-stop hook of `inst` is over: the process stops taking work and drains.
-    pub(super) fn on_stop(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
-        let i = &mut self.instances[inst as usize];
+    pub(super) fn on_stop(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
+        let i = &mut self.instances[inst];
         if i.inc != inc || i.phase != Phase::Running {
             return;
         }
@@ -519,8 +515,8 @@ impl World {
     }
 
     /// The grace period of `inst` is over: what it still holds fails, and it is gone.
-    pub(super) fn on_kill(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn on_kill(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
+        let i = &self.instances[inst];
         if i.inc != inc || !matches!(i.phase, Phase::Running | Phase::Stopping) {
             return;
         }
@@ -531,17 +527,17 @@ impl World {
     /// A stopping instance that holds nothing more exits: gone if it is being deleted,
     /// else restarted.
     #[inline]
-    pub(super) fn maybe_gone(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn maybe_gone(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let i = &self.instances[inst];
         if i.phase == Phase::Stopping && i.outstanding == 0 {
             self.exited(sched, inst);
         }
     }
 
     /// `inst` no longer exists.
-    fn gone(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+    fn gone(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let now = sched.now();
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         debug_assert_eq!(i.outstanding, 0, "an instance went with work");
         let was_up = matches!(i.phase, Phase::Running | Phase::Stopping);
         i.phase = Phase::Gone;
@@ -562,8 +558,8 @@ impl World {
     /// The process of `inst` dies (a fault): what it holds fails with `ConnectionReset`, it
     /// leaves the endpoints, and the kubelet restarts it after the crash-loop back-off
     /// (unless it is being deleted).
-    pub(super) fn crash(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn crash(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let i = &self.instances[inst];
         if !matches!(i.phase, Phase::Running | Phase::Stopping) {
             return;
         }
@@ -574,8 +570,8 @@ impl World {
 
     /// A failed liveness or startup probe: the kubelet stops the container gracefully (it
     /// leaves the endpoints and drains within the grace period), then restarts it.
-    pub(super) fn kill_for_restart(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let i = &mut self.instances[inst as usize];
+    pub(super) fn kill_for_restart(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let i = &mut self.instances[inst];
         if i.phase != Phase::Running {
             return;
         }
@@ -593,9 +589,9 @@ impl World {
 
     /// The process of `inst` has exited, holding nothing: gone if it is being deleted, else
     /// restarted after the crash-loop back-off.
-    fn exited(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+    fn exited(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let now = sched.now();
-        let i = &self.instances[inst as usize];
+        let i = &self.instances[inst];
         if !matches!(i.phase, Phase::Running | Phase::Stopping) {
             return;
         }
@@ -604,7 +600,7 @@ impl World {
         }
         let (service, s) = (i.service, i.service.0 as usize);
         let backoff = self.cfg.services[s].lifecycle.restart;
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         let workers = i.workers;
         i.phase = Phase::Crashed;
         i.inc += 1;
@@ -621,8 +617,8 @@ impl World {
     }
 
     /// The crash-loop back-off of `inst` is over: its process starts again.
-    pub(super) fn on_restart(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn on_restart(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
+        let i = &self.instances[inst];
         if i.inc != inc || i.phase != Phase::Crashed {
             return;
         }
@@ -633,8 +629,8 @@ impl World {
 
     /// Work multiplier of `inst` at `now`: 1, or more while it warms up.
     #[inline]
-    pub(super) fn warmup_factor(&self, inst: u32, now: SimTime) -> f64 {
-        let i = &self.instances[inst as usize];
+    pub(super) fn warmup_factor(&self, inst: InstanceId, now: SimTime) -> f64 {
+        let i = &self.instances[inst];
         if now >= i.warm_until {
             return 1.0;
         }

@@ -5,9 +5,6 @@
 //! compiler folds into the address. An [`IdVec<I, T>`] is a `Vec<T>` that only its id type
 //! indexes, so an instance index cannot be used as a fault's by mistake.
 
-// The engine's tables move to these types one id kind at a time.
-#![allow(dead_code)]
-
 use std::fmt;
 use std::marker::PhantomData;
 use std::num::NonZeroU32;
@@ -95,15 +92,11 @@ pub(super) struct IdVec<I, T> {
     _id: PhantomData<fn(I) -> I>,
 }
 
+#[allow(dead_code, reason = "a general vector: not every table needs every method")]
 impl<I: Id, T> IdVec<I, T> {
     #[inline]
     pub fn new() -> IdVec<I, T> {
         IdVec { raw: Vec::new(), _id: PhantomData }
-    }
-
-    #[inline]
-    pub fn with_capacity(n: usize) -> IdVec<I, T> {
-        IdVec { raw: Vec::with_capacity(n), _id: PhantomData }
     }
 
     /// Appends `x` and returns its id.
@@ -138,11 +131,6 @@ impl<I: Id, T> IdVec<I, T> {
     #[inline]
     pub fn iter(&self) -> std::slice::Iter<'_, T> {
         self.raw.iter()
-    }
-
-    #[inline]
-    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
-        self.raw.iter_mut()
     }
 
     /// The elements with their ids, in order.

@@ -59,7 +59,7 @@ pub(super) struct LbHealth {
     pub hc: Option<crate::config::HealthCheckConfig>,
     /// With outlier detection or health checks: the endpoints the balancer picks among, in
     /// index order.
-    pub eligible: Vec<u32>,
+    pub eligible: Vec<InstanceId>,
     /// Fewer than `panic_threshold` percent of the endpoints are healthy.
     pub panic: bool,
     panic_threshold: u32,
@@ -118,7 +118,7 @@ pub(super) fn host_result(o: Outcome) -> Option<HostResult> {
 impl World {
     /// The set the balancer of `s` picks among: `eligible` with outlier detection, else the
     /// endpoints.
-    pub(super) fn lb_pool(&self, s: ServiceId) -> &[u32] {
+    pub(super) fn lb_pool(&self, s: ServiceId) -> &[InstanceId] {
         let svc = &self.services[s.0 as usize];
         if svc.health.outlier.is_some() || svc.health.hc.is_some() {
             &svc.health.eligible
@@ -129,8 +129,8 @@ impl World {
 
     /// `inst` enters (or leaves) its service's endpoints: it joins (or leaves) the outlier
     /// detector's hosts, and starts its slow-start ramp.
-    pub(super) fn lb_membership(&mut self, now: SimTime, inst: u32, add: bool) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn lb_membership(&mut self, now: SimTime, inst: InstanceId, add: bool) {
+        let i = &self.instances[inst];
         let (s, host) = (i.service.0 as usize, HostIndex(i.ordinal));
         let h = &mut self.services[s].health;
         if let Some(d) = h.outlier.as_mut() {
@@ -143,10 +143,10 @@ impl World {
         let checked = h.hc.is_some();
         if let (true, Some(ss)) = (add, h.slow_start) {
             h.ramp_until = h.ramp_until.max(now.saturating_add(ss.window()));
-            self.instances[inst as usize].ramp_from = Some(now);
+            self.instances[inst].ramp_from = Some(now);
         }
         if checked {
-            let hc = &mut self.instances[inst as usize].hc;
+            let hc = &mut self.instances[inst].hc;
             hc.seq += 1;
             hc.in_flight = false;
             hc.healthy = false;
@@ -157,8 +157,8 @@ impl World {
     }
 
     /// Starts the health checks of an endpoint that joined: the first one at once.
-    pub(super) fn start_health_checks(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn start_health_checks(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let i = &self.instances[inst];
         if self.services[i.service.0 as usize].health.hc.is_none() || !i.hc.joined {
             return;
         }
@@ -167,8 +167,8 @@ impl World {
     }
 
     /// A health check of `inst` is due: sent, and the next one scheduled.
-    pub(super) fn on_health_check(&mut self, sched: &mut Scheduler<Event>, inst: u32, seq: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn on_health_check(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, seq: u32) {
+        let i = &self.instances[inst];
         let s = i.service.0 as usize;
         let Some(cfg) = self.services[s].health.hc.clone() else { return };
         if i.hc.seq != seq || !i.hc.joined {
@@ -179,11 +179,11 @@ impl World {
             return;
         }
         let up = i.phase == fleet::Phase::Running && i.down == 0;
-        self.instances[inst as usize].hc.in_flight = true;
+        self.instances[inst].hc.in_flight = true;
         match cfg.check {
             crate::config::ProbeCheck::Process => self.health_result(inst, seq, up),
             crate::config::ProbeCheck::QueueBelow(n) => {
-                let q = self.instances[inst as usize].queue.items.len() as u64;
+                let q = self.instances[inst].queue.items.len() as u64;
                 self.health_result(inst, seq, up && q < u64::from(n));
             }
             crate::config::ProbeCheck::Dependency { service, endpoint } => {
@@ -199,19 +199,19 @@ impl World {
     }
 
     /// Whether a health check's call is still awaited.
-    pub(super) fn health_check_wanted(&self, inst: u32, seq: u32) -> bool {
-        let hc = &self.instances[inst as usize].hc;
+    pub(super) fn health_check_wanted(&self, inst: InstanceId, seq: u32) -> bool {
+        let hc = &self.instances[inst].hc;
         hc.seq == seq && hc.in_flight
     }
 
     /// A health check of `inst` ended with `ok`: the host's health may change.
-    pub(super) fn health_result(&mut self, inst: u32, seq: u32, ok: bool) {
+    pub(super) fn health_result(&mut self, inst: InstanceId, seq: u32, ok: bool) {
         if !self.health_check_wanted(inst, seq) {
             return;
         }
-        let s = self.instances[inst as usize].service;
+        let s = self.instances[inst].service;
         let cfg = self.services[s.0 as usize].health.hc.clone().expect("health checks are configured");
-        let hc = &mut self.instances[inst as usize].hc;
+        let hc = &mut self.instances[inst].hc;
         hc.in_flight = false;
         hc.run = if hc.run.0 == ok { (ok, hc.run.1.saturating_add(1)) } else { (ok, 1) };
         let was = hc.healthy;
@@ -247,7 +247,7 @@ impl World {
         }
         h.eligible.clear();
         for &i in &svc.endpoints {
-            let inst = &self.instances[i as usize];
+            let inst = &self.instances[i];
             let ejected = h.outlier.as_ref().is_some_and(|d| d.is_ejected(HostIndex(inst.ordinal)));
             let failing = h.hc.is_some() && !inst.hc.healthy;
             if !ejected && !failing {
@@ -273,13 +273,13 @@ impl World {
     }
 
     /// An instance the balancer of `service` picked answered its caller with `outcome`.
-    pub(super) fn lb_result(&mut self, now: SimTime, service: ServiceId, inst: u32, outcome: Outcome) {
+    pub(super) fn lb_result(&mut self, now: SimTime, service: ServiceId, inst: InstanceId, outcome: Outcome) {
         let s = service.0 as usize;
         if self.services[s].health.outlier.is_none() {
             return;
         }
         let Some(result) = host_result(outcome) else { return };
-        let host = HostIndex(self.instances[inst as usize].ordinal);
+        let host = HostIndex(self.instances[inst].ordinal);
         let h = &mut self.services[s].health;
         let (Some(d), Some(rng)) = (h.outlier.as_mut(), h.rng.as_mut()) else { return };
         d.on_result(now, host, result, &mut || rng.random::<f64>());
@@ -308,8 +308,8 @@ impl World {
 
     /// Slow-start weight of `inst` at `now`, divided by its requests assigned plus one for
     /// a least-outstanding balancer.
-    fn lb_weight(&self, ss: &SlowStart, inst: u32, now: SimTime, least: bool) -> f64 {
-        let i = &self.instances[inst as usize];
+    fn lb_weight(&self, ss: &SlowStart, inst: InstanceId, now: SimTime, least: bool) -> f64 {
+        let i = &self.instances[inst];
         let w = match i.ramp_from {
             Some(t) if now.since(t) < ss.window() => ss.weight_factor(now, t),
             _ => 1.0,
@@ -323,7 +323,12 @@ impl World {
 
     /// The weighted pick (index into `pool`) while some endpoint of `service` is in slow
     /// start; `None` when none is, or the balancer does not ramp.
-    pub(super) fn slow_start_pick(&mut self, service: ServiceId, pool: &[u32], now: SimTime) -> Option<u32> {
+    pub(super) fn slow_start_pick(
+        &mut self,
+        service: ServiceId,
+        pool: &[InstanceId],
+        now: SimTime,
+    ) -> Option<u32> {
         let h = &self.services[service.0 as usize].health;
         let ss = h.slow_start?;
         if now >= h.ramp_until {

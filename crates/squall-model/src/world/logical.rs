@@ -2,6 +2,7 @@
 //! an endpoint step makes), which owns the attempts that try to fulfil it. Slots are reused
 //! through a free list, like the request table.
 
+use super::ids::InstanceId;
 use super::requests::ReqRef;
 use crate::config::{ClientId, Criticality, EndpointId, ServiceId};
 use crate::outcome::Outcome;
@@ -24,9 +25,9 @@ pub(super) enum Owner {
     /// A client group's request: on its own, or step `step` of flow run `flow` (`NONE`).
     Client { client: ClientId, flow: u32 },
     /// A dependency probe of an instance (its worker's `seq` when sent, and its kind).
-    Probe { inst: u32, seq: u32, kind: u8 },
+    Probe { inst: InstanceId, seq: u32, kind: u8 },
     /// An active health check of an instance by its service's balancer.
-    HealthCheck { inst: u32, seq: u32 },
+    HealthCheck { inst: InstanceId, seq: u32 },
     /// A request on another service, waiting on this call while its step number is `seq`.
     /// A later answer, after the parent moved on, reaches nobody.
     Parent { req: ReqRef, seq: u32 },
@@ -42,9 +43,9 @@ pub(super) struct Logical {
     pub site: u32,
     pub scope: u32,
     /// As a call: its call site in the plan (`NONE` for a client's request), and the caller
-    /// instance (`NO_INSTANCE` for a client).
+    /// instance (`None` for a client).
     pub call: u32,
-    pub caller_instance: u32,
+    pub caller_instance: Option<InstanceId>,
     /// What its attempts ask for.
     pub service: ServiceId,
     pub endpoint: EndpointId,
@@ -122,7 +123,7 @@ impl Logicals {
             site,
             scope,
             call,
-            caller_instance: u32::MAX,
+            caller_instance: None,
             service: ServiceId(0),
             endpoint: EndpointId(0),
             criticality: Criticality::default(),
@@ -154,7 +155,7 @@ impl Logicals {
                 x.site = site;
                 x.scope = scope;
                 x.call = call;
-                x.caller_instance = u32::MAX;
+                x.caller_instance = None;
                 x.issued_at = now;
                 x.deadline = SimTime::MAX;
                 x.timer = None;

@@ -41,12 +41,13 @@ use crate::output::{
     ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, PolicyBucket,
     RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
+use ids::{IdVec, InstanceId};
 use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
 use policy::{BreakerSlot, CallerDeadline, LogicalStart, ScopeState, Site};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
-use requests::{ReqRef, Requests, NO_INSTANCE};
+use requests::{ReqRef, Requests};
 use squall_kernel::time::round_ns;
 use squall_kernel::{
     stream, Model, Pause, Scheduler, SimDuration, SimTime, Simulation, StreamRng, DEFAULT_SLOT_SHIFT,
@@ -82,20 +83,20 @@ enum Event {
     /// A fault's window closes.
     FaultEnd { fault: u32 },
     /// An instance's process has started (incarnation `inc`).
-    InstanceUp { inst: u32, inc: u32 },
+    InstanceUp { inst: InstanceId, inc: u32 },
     /// A crashed instance's restart back-off is over.
-    Restart { inst: u32, inc: u32 },
+    Restart { inst: InstanceId, inc: u32 },
     /// A terminating instance's pre-stop hook is over: it stops taking work.
-    Stop { inst: u32, inc: u32 },
+    Stop { inst: InstanceId, inc: u32 },
     /// A terminating instance's grace period is over.
-    Kill { inst: u32, inc: u32 },
+    Kill { inst: InstanceId, inc: u32 },
     /// A change of an instance's readiness reaches the balancers.
-    EndpointChange { inst: u32, add: bool },
+    EndpointChange { inst: InstanceId, add: bool },
     /// A probe of an instance is due (`kind` indexes `probes::KINDS`; `seq` is the
     /// worker's, to recognise a stale tick).
-    ProbeTick { inst: u32, seq: u32, kind: u8 },
+    ProbeTick { inst: InstanceId, seq: u32, kind: u8 },
     /// An active health check of an instance by its service's balancer is due.
-    HealthCheck { inst: u32, seq: u32 },
+    HealthCheck { inst: InstanceId, seq: u32 },
     /// A deploy starts.
     DeployStart { deploy: u32 },
     /// A deploy's controller looks at the fleet again (a pause ended, a pod became
@@ -284,10 +285,10 @@ struct InstanceState {
 struct ServiceState {
     name: String,
     /// Its instances that are not gone, oldest first.
-    members: Vec<u32>,
+    members: Vec<InstanceId>,
     /// The instances the balancers pick among, in index order: those ready, as the
     /// balancers know it (after the propagation delay).
-    endpoints: Vec<u32>,
+    endpoints: Vec<InstanceId>,
     next_ordinal: u32,
     versions: Vec<fleet::VersionState>,
     /// Index of its first version in client groups' `served` (`NONE` with one version).
@@ -299,7 +300,7 @@ struct ServiceState {
     /// `routed.0`'s instances, the rest going to the others; `None` routes by endpoints.
     routed: Option<(u32, u32)>,
     /// With `routed`: the endpoints of the routed version, and the others.
-    split: [Vec<u32>; 2],
+    split: [Vec<InstanceId>; 2],
     /// Consistent-hash balancers: the table over the endpoints, rebuilt when they change.
     hash: Option<fleet::HashTable>,
     /// Outlier detection, the panic threshold and slow start.
@@ -365,7 +366,7 @@ struct EndpointCache {
 
 struct FaultState {
     /// Instances hit, chosen when the window opens.
-    hit: Vec<u32>,
+    hit: Vec<InstanceId>,
     rng: StreamRng,
     /// What the window did so far: instances hit, caches emptied, failures injected.
     fired: u64,
@@ -377,7 +378,7 @@ struct World {
     plan: Plan,
     clients: Vec<ClientState>,
     services: Vec<ServiceState>,
-    instances: Vec<InstanceState>,
+    instances: IdVec<InstanceId, InstanceState>,
     dependencies: Vec<DependencyState>,
     edges: Vec<EdgeStats>,
     endpoint_caches: Vec<EndpointCache>,
@@ -643,7 +644,7 @@ impl World {
             plan,
             clients,
             services,
-            instances: Vec::new(),
+            instances: IdVec::new(),
             dependencies: Vec::new(),
             edges,
             endpoint_caches,
@@ -747,7 +748,7 @@ impl World {
                 }
             }
         }
-        for inst in 0..self.instances.len() as u32 {
+        for inst in self.instances.ids() {
             self.start_probes(sched, inst);
             self.start_health_checks(sched, inst);
         }
@@ -1127,7 +1128,7 @@ impl World {
             .enumerate()
             .map(|(k, s)| ServiceOutput {
                 instances: s.members.len() as u32,
-                workers: s.members.iter().map(|&i| instances[i as usize].workers).sum(),
+                workers: s.members.iter().map(|&i| instances[i].workers).sum(),
                 fleet: crate::output::FleetOutput {
                     versions: s
                         .versions

@@ -146,9 +146,9 @@ pub(super) struct LogicalStart {
     pub site: u32,
     pub scope: u32,
     /// The plan call it makes (`NONE` for a request that is not a call) and the instance
-    /// making it (`NO_INSTANCE` for none).
+    /// making it (`None` for none).
     pub call: u32,
-    pub caller_instance: u32,
+    pub caller_instance: Option<InstanceId>,
     /// Its own timeout, over all attempts.
     pub timeout: Option<SimDuration>,
     /// The caller's deadline, which a site that propagates deadlines shortens it to.
@@ -170,7 +170,7 @@ impl LogicalStart {
             site,
             scope: 0,
             call: NONE,
-            caller_instance: NO_INSTANCE,
+            caller_instance: None,
             timeout,
             parent_deadline: None,
         }
@@ -340,8 +340,7 @@ impl World {
         };
         self.check_in_flight(sched);
         let r = self.reqs.alloc(l, service, endpoint, criticality, now);
-        let skew =
-            if caller_instance == NO_INSTANCE { 0 } else { self.instances[caller_instance as usize].skew };
+        let skew = caller_instance.map_or(0, |i| self.instances[i].skew);
         let per_try = self.sites[site as usize].policy.per_try_timeout;
         let propagate = self.sites[site as usize].policy.propagate_deadline;
         let req = self.reqs.get_mut(r);
@@ -670,8 +669,11 @@ impl World {
                 self.edges[f_edge as usize].calls += 1;
                 let parent = self.reqs.get(p);
                 let deadline = parent.deadline_wall;
-                let skew =
-                    if parent.deadline_relative { 0 } else { self.instances[caller_instance as usize].skew };
+                let skew = if parent.deadline_relative {
+                    0
+                } else {
+                    self.instances[caller_instance.expect("a call has a caller")].skew
+                };
                 let site = self.clients.len() as u32 + f_edge;
                 let parent_deadline =
                     (deadline != i64::MAX).then_some(CallerDeadline { at_ns: deadline, skew_ns: skew });

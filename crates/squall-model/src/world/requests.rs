@@ -2,6 +2,7 @@
 //! follows the number of requests in flight, not the number ever made. (Logical requests,
 //! which own attempts, have their own table in `logical`.)
 
+use super::ids::InstanceId;
 use super::logical::LogRef;
 use crate::config::{Criticality, EndpointId, ServiceId};
 use squall_kernel::{SimDuration, SimTime, TimerId};
@@ -23,9 +24,6 @@ pub(super) enum Waiting {
     /// A pooled connection.
     Connection,
 }
-
-/// No instance assigned (yet, or ever).
-pub(super) const NO_INSTANCE: u32 = u32::MAX;
 
 #[derive(Debug)]
 pub(super) struct Request {
@@ -53,10 +51,10 @@ pub(super) struct Request {
     pub arrived_at: SimTime,
     /// When it last entered a queue.
     pub enqueued_at: SimTime,
-    pub instance: u32,
-    /// The instance the balancer sent it to (`NO_INSTANCE` if none did): its answer is a
+    pub instance: Option<InstanceId>,
+    /// The instance the balancer sent it to (`None` if none did): its answer is a
     /// result for that instance's outlier detection.
-    pub host: u32,
+    pub host: Option<InstanceId>,
     /// The version of the instance that took or refused it (`NONE` before one did).
     pub version: u32,
     /// Flags its answer carries (set when it succeeds).
@@ -89,12 +87,32 @@ pub(super) struct Request {
     /// As a call: its call site in the plan, or `NONE`.
     pub call: u32,
     /// As a call: the caller's instance, whose bulkheads and pools it uses.
-    pub caller_instance: u32,
+    pub caller_instance: Option<InstanceId>,
     pub waiting: Waiting,
     pub holds_bulkhead: bool,
     pub holds_connection: bool,
     /// Admitted by its instance's concurrency limiter.
     pub permit: Option<Permit>,
+}
+
+impl Request {
+    /// The instance serving it.
+    ///
+    /// # Panics
+    /// If no instance took it.
+    #[inline]
+    pub fn at(&self) -> InstanceId {
+        self.instance.unwrap_or_else(|| panic!("request at no instance: {self:?}"))
+    }
+
+    /// The instance whose call it is.
+    ///
+    /// # Panics
+    /// If it is not a call.
+    #[inline]
+    pub fn caller(&self) -> InstanceId {
+        self.caller_instance.unwrap_or_else(|| panic!("request is not a call: {self:?}"))
+    }
 }
 
 pub(super) struct Requests {
@@ -163,8 +181,8 @@ impl Requests {
             issued_at: now,
             arrived_at: now,
             enqueued_at: now,
-            instance: NO_INSTANCE,
-            host: NO_INSTANCE,
+            instance: None,
+            host: None,
             version: super::plan::NONE,
             flags: 0,
             answered: false,
@@ -181,7 +199,7 @@ impl Requests {
             worker_since: now,
             work_ns: 0,
             call: super::plan::NONE,
-            caller_instance: NO_INSTANCE,
+            caller_instance: None,
             waiting: Waiting::Nothing,
             holds_bulkhead: false,
             holds_connection: false,

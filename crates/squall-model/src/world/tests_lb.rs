@@ -42,9 +42,14 @@ fn at(r: &mut Run, t: u64, check: impl FnOnce(&World)) {
     check(&r.sim.model);
 }
 
-fn ejected(w: &World, inst: u32) -> bool {
+/// Instance ids of the indexes `k`.
+fn ids(k: &[usize]) -> Vec<InstanceId> {
+    k.iter().map(|&k| InstanceId::new(k)).collect()
+}
+
+fn ejected(w: &World, inst: usize) -> bool {
     let d = w.services[0].health.outlier.as_ref().expect("outlier detection on");
-    d.is_ejected(HostIndex(w.instances[inst as usize].ordinal))
+    d.is_ejected(HostIndex(w.instances[InstanceId::new(inst)].ordinal))
 }
 
 #[test]
@@ -59,7 +64,7 @@ fn outlier_detection_ejects_a_failing_instance_and_lets_it_back_after_the_ejecti
     let mut r = Run::new(&cfg);
     at(&mut r, 11, |w| {
         assert!(ejected(w, 0), "the fifth error in a row ejects it");
-        assert_eq!(w.services[0].health.eligible, vec![1, 2, 3, 4]);
+        assert_eq!(w.services[0].health.eligible, ids(&[1, 2, 3, 4]));
     });
     // Ejected at about 10.1 s for 30 s: back at the 50 s sweep, still failing, so ejected
     // again after five errors, now for 60 s: back at the 120 s sweep.
@@ -73,7 +78,7 @@ fn outlier_detection_ejects_a_failing_instance_and_lets_it_back_after_the_ejecti
     at(&mut r, 119, |w| assert!(ejected(w, 0), "the fault ended at 60 s, the ejection lasts"));
     at(&mut r, 121, |w| {
         assert!(!ejected(w, 0));
-        assert_eq!(w.services[0].health.eligible, vec![0, 1, 2, 3, 4]);
+        assert_eq!(w.services[0].health.eligible, ids(&[0, 1, 2, 3, 4]));
     });
     while r.advance(SimTime::MAX).is_none() {}
     let out = r.finish();
@@ -111,7 +116,7 @@ fn max_ejection_percent_counts_the_current_hosts_and_always_ejects_one() {
     let mut r = Run::new(&cfg);
     at(&mut r, 20, |w| {
         assert!(ejected(w, 0) && ejected(w, 1));
-        assert_eq!(w.services[0].health.eligible, vec![2, 3, 4]);
+        assert_eq!(w.services[0].health.eligible, ids(&[2, 3, 4]));
         assert!(!w.services[0].health.panic, "3 of 5 healthy: 60 % ≥ 50 %");
     });
 }
@@ -124,7 +129,7 @@ fn below_the_panic_threshold_the_balancer_uses_every_endpoint() {
     at(&mut r, 20, |w| {
         assert_eq!(w.services[0].health.outlier.as_ref().unwrap().n_ejected(), 3);
         assert!(w.services[0].health.panic);
-        assert_eq!(w.services[0].health.eligible, vec![0, 1, 2, 3, 4]);
+        assert_eq!(w.services[0].health.eligible, ids(&[0, 1, 2, 3, 4]));
     });
     while r.advance(SimTime::MAX).is_none() {}
     let out = r.finish();

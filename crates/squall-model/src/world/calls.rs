@@ -50,7 +50,7 @@ impl World {
             let i = &mut self.instances[caller_instance];
             let ratio = i.caches[cache as usize].hit_ratio_at(now);
             if ratio > 0.0 && i.cache_rng.random::<f64>() < ratio {
-                let cfg = &self.plan.call_caches[i.service.0 as usize][cache as usize];
+                let cfg = &self.plan.call_caches[i.service.index()][cache as usize];
                 let d = round_ns(cfg.hit_latency.sample(&mut i.cache_rng));
                 self.edges[edge as usize].cache_hits += 1;
                 sched.after(SimDuration(d), Event::CacheHit { req: r });
@@ -101,7 +101,7 @@ impl World {
         let callee = self.reqs.get(r).service;
         let Some(pool) = &mut self.dependencies[d].pool else { return self.send(sched, r) };
         let c = &pool.connections;
-        let callee_state = &mut self.services[callee.0 as usize];
+        let callee_state = &mut self.services[callee];
         if c.in_use() >= c.permits()
             && c.permits() < pool.maximum
             && callee_state.connections < callee_state.max_connections

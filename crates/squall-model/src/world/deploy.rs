@@ -107,7 +107,7 @@ impl World {
                 self.note(k, now, format!("superseded by {name}"));
             }
         }
-        let stable = self.services[service.0 as usize]
+        let stable = self.services[service]
             .members
             .iter()
             .map(|&i| &self.instances[i])
@@ -134,7 +134,7 @@ impl World {
             self.deploys[d].canary = Some(canary);
             if let Some(a) = &c.analysis {
                 sched.after(a.interval, Event::DeployTick { deploy, what: Tick::Analysis });
-                self.services[service.0 as usize].versions[target as usize].window.reset();
+                self.services[service].versions[target as usize].window.reset();
             }
             return self.step_canary(sched, d);
         }
@@ -226,7 +226,7 @@ impl World {
     /// Sends `weight` % of the service's requests to `version` (the rest to the others).
     fn set_route(&mut self, d: usize, version: u32, weight: u32) {
         let s = self.cfg.deploys[d].service;
-        self.services[s.0 as usize].routed = Some((version, weight));
+        self.services[s].routed = Some((version, weight));
         self.refresh_split(s);
     }
 
@@ -252,7 +252,7 @@ impl World {
                     _ => None,
                 };
                 if let Some(interval) = analysis {
-                    let s = self.cfg.deploys[d].service.0 as usize;
+                    let s = self.cfg.deploys[d].service;
                     self.services[s].versions[target as usize].window.reset();
                     sched.after(interval, Event::DeployTick { deploy, what: Tick::Analysis });
                 }
@@ -280,7 +280,7 @@ impl World {
     /// available. Returns whether it changed the fleet.
     fn sync_bluegreen(&mut self, sched: &mut Scheduler<Event>, d: usize) -> bool {
         let now = sched.now();
-        let replicas = self.cfg.services[self.cfg.deploys[d].service.0 as usize].replicas;
+        let replicas = self.cfg.services[self.cfg.deploys[d].service.index()].replicas;
         let state = self.rollout_state(sched, d, SimDuration::ZERO);
         self.record_progress(now, d, &state);
         let bg = self.deploys[d].bluegreen.as_ref().expect("a blue-green");
@@ -315,7 +315,7 @@ impl World {
         if self.deploys[d].finishing || !switched {
             return;
         }
-        let s = self.cfg.deploys[d].service.0 as usize;
+        let s = self.cfg.deploys[d].service;
         let target = self.deploys[d].target as usize;
         let w = &mut self.services[s].versions[target].window;
         let (answers, errors) = (w.answers, w.errors);
@@ -375,7 +375,7 @@ impl World {
             return;
         }
         self.deploys[d].syncing = true;
-        let replicas = self.cfg.services[self.cfg.deploys[d].service.0 as usize].replicas;
+        let replicas = self.cfg.services[self.cfg.deploys[d].service.index()].replicas;
         // Each pass adds or removes pods; a few per replica are enough to settle.
         for _ in 0..4 * replicas + 8 {
             let st = &self.deploys[d];
@@ -408,7 +408,7 @@ impl World {
         let (service, target) = (self.cfg.deploys[d].service, self.deploys[d].target);
         let mut state = RolloutState::default();
         let mut wake = SimTime::MAX;
-        for &m in &self.services[service.0 as usize].members {
+        for &m in &self.services[service].members {
             let i = &self.instances[m];
             if i.terminating {
                 continue;
@@ -439,7 +439,7 @@ impl World {
         let now = sched.now();
         let p = rolling_params(&self.cfg.deploys[d].strategy);
         let service = self.cfg.deploys[d].service;
-        let replicas = self.cfg.services[service.0 as usize].replicas;
+        let replicas = self.cfg.services[service.index()].replicas;
         let ru = RollingUpdate {
             replicas,
             max_surge: p.max_surge,
@@ -478,7 +478,7 @@ impl World {
     fn sync_canary(&mut self, sched: &mut Scheduler<Event>, d: usize) -> bool {
         let now = sched.now();
         let service = self.cfg.deploys[d].service;
-        let replicas = self.cfg.services[service.0 as usize].replicas;
+        let replicas = self.cfg.services[service.index()].replicas;
         let DeployStrategy::Canary(c) = &self.cfg.deploys[d].strategy else { unreachable!("a canary") };
         let routed = c.traffic_routing;
         let weight = self.deploys[d].canary.as_ref().map_or(0, |c| c.weight());
@@ -524,7 +524,7 @@ impl World {
             }
             return;
         }
-        let mut victims: Vec<InstanceId> = self.services[service.0 as usize]
+        let mut victims: Vec<InstanceId> = self.services[service]
             .members
             .iter()
             .copied()
@@ -587,7 +587,7 @@ impl World {
         let rolled_back = st.rolled_back;
         st.result = if rolled_back { DeployResult::RolledBack } else { DeployResult::Completed };
         let s = self.cfg.deploys[d].service;
-        self.services[s.0 as usize].routed = None;
+        self.services[s].routed = None;
         self.refresh_split(s);
         self.note(d, now, if rolled_back { "rolled back" } else { "complete" }.to_string());
         for (k, c) in self.cfg.deploys.iter().enumerate() {
@@ -607,8 +607,8 @@ impl World {
             .zip(&mut self.deploys)
             .map(|(c, st)| DeployOutput {
                 name: c.name.clone(),
-                service: self.cfg.services[c.service.0 as usize].name.clone(),
-                version: self.cfg.services[c.service.0 as usize].version_name(c.version as usize).to_string(),
+                service: self.cfg.services[c.service.index()].name.clone(),
+                version: self.cfg.services[c.service.index()].version_name(c.version as usize).to_string(),
                 strategy: match c.strategy {
                     DeployStrategy::Rolling(_) => "rolling",
                     DeployStrategy::Canary(_) => "canary",

@@ -39,7 +39,7 @@ impl World {
 
     pub(super) fn on_fault_start(&mut self, sched: &mut Scheduler<Event>, fault: u32) {
         let cfg = &self.cfg.faults[fault as usize];
-        let members = &self.services[cfg.service.0 as usize].members;
+        let members = &self.services[cfg.service].members;
         let m = members.len() as u32;
         let n = ((cfg.share * f64::from(m)).ceil() as u32).clamp(1, m.max(1)).min(m);
         let hit: Vec<InstanceId> = members[..n as usize].to_vec();

@@ -124,8 +124,8 @@ impl World {
         service: ServiceId,
         version: u32,
     ) -> InstanceId {
-        let s = service.0 as usize;
-        let sc = &self.cfg.services[s];
+        let s = service;
+        let sc = &self.cfg.services[s.index()];
         let seed = self.cfg.seed;
         let ordinal = self.services[s].next_ordinal;
         self.services[s].next_ordinal += 1;
@@ -156,7 +156,7 @@ impl World {
             limiter: adm.concurrency_limit.as_ref().map(concurrency_limiter),
             work_rng: stream(seed, &key("work")),
             cache_rng: stream(seed, &key("cache")),
-            caches: self.plan.call_caches[s].iter().map(warmth).collect(),
+            caches: self.plan.call_caches[s.index()].iter().map(warmth).collect(),
             dep_base,
             down: 0,
             slow: 1.0,
@@ -207,13 +207,13 @@ impl World {
     /// Opens the `minimum_idle` connections of the instance's pools, as far as each callee's
     /// connection cap allows.
     fn open_pools(&mut self, inst: InstanceId) {
-        let sc = &self.cfg.services[self.instances[inst].service.0 as usize];
+        let sc = &self.cfg.services[self.instances[inst].service.index()];
         let dep_base = self.instances[inst].dep_base as usize;
         for (d, dc) in sc.dependencies.iter().enumerate() {
             let (Some(pc), Some(pool)) = (&dc.pool, &mut self.dependencies[dep_base + d].pool) else {
                 continue;
             };
-            let callee = &mut self.services[dc.service.0 as usize];
+            let callee = &mut self.services[dc.service];
             let n =
                 pc.minimum_idle.min(pc.maximum_pool_size).min(callee.max_connections - callee.connections);
             callee.connections += n;
@@ -226,11 +226,11 @@ impl World {
 
     /// Closes the connections of a gone instance's pools.
     fn close_pools(&mut self, inst: InstanceId) {
-        let sc = &self.cfg.services[self.instances[inst].service.0 as usize];
+        let sc = &self.cfg.services[self.instances[inst].service.index()];
         let dep_base = self.instances[inst].dep_base as usize;
         for (d, dc) in sc.dependencies.iter().enumerate() {
             if let Some(pool) = &self.dependencies[dep_base + d].pool {
-                let callee = &mut self.services[dc.service.0 as usize];
+                let callee = &mut self.services[dc.service];
                 callee.connections -= pool.connections.permits();
             }
         }
@@ -238,11 +238,11 @@ impl World {
 
     /// The process of `inst` will be up after a start-up time.
     fn schedule_start(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
-        let s = self.instances[inst].service.0 as usize;
+        let s = self.instances[inst].service;
         let i = &mut self.instances[inst];
         i.phase = Phase::Starting;
         i.inc += 1;
-        let d = round_ns(self.cfg.services[s].lifecycle.startup.sample(&mut i.work_rng));
+        let d = round_ns(self.cfg.services[s.index()].lifecycle.startup.sample(&mut i.work_rng));
         let inc = i.inc;
         sched.after(SimDuration(d), Event::InstanceUp { inst, inc });
     }
@@ -255,8 +255,8 @@ impl World {
         if i.inc != inc || i.phase != Phase::Starting {
             return;
         }
-        let s = i.service.0 as usize;
-        let lc = &self.cfg.services[s].lifecycle;
+        let s = i.service;
+        let lc = &self.cfg.services[s.index()].lifecycle;
         let warm_until = if lc.warmup > SimDuration::ZERO && lc.warmup_factor != 1.0 {
             now.saturating_add(lc.warmup)
         } else {
@@ -270,11 +270,11 @@ impl World {
             c.flush(now);
         }
         let workers = i.workers;
-        self.add_capacity(ServiceId(s as u32), now, i64::from(workers));
+        self.add_capacity(s, now, i64::from(workers));
         if self.instances[inst].crashing > 0 {
             return self.crash(sched, inst);
         }
-        let readiness = self.cfg.services[s].probes.readiness.is_some();
+        let readiness = self.cfg.services[s.index()].probes.readiness.is_some();
         self.set_ready(sched, inst, !readiness);
         self.start_probes(sched, inst);
         self.set_category(now, inst);
@@ -303,7 +303,7 @@ impl World {
             return;
         }
         i.want_endpoint = want;
-        let delay = self.cfg.services[i.service.0 as usize].propagation_delay;
+        let delay = self.cfg.services[i.service.index()].propagation_delay;
         if delay == SimDuration::ZERO {
             self.on_endpoint_change(sched, inst, want);
         } else {
@@ -329,7 +329,7 @@ impl World {
             return;
         }
         i.in_endpoints = add;
-        let (s, v) = (i.service.0 as usize, i.version as usize);
+        let (s, v) = (i.service, i.version as usize);
         let svc = &mut self.services[s];
         let before = svc.versions.iter().filter(|x| x.in_endpoints > 0).count();
         match svc.endpoints.binary_search(&inst) {
@@ -344,11 +344,11 @@ impl World {
             _ => unreachable!("endpoint list out of step with in_endpoints"),
         }
         let after = svc.versions.iter().filter(|x| x.in_endpoints > 0).count();
-        self.least_stale(ServiceId(s as u32));
+        self.least_stale(s);
         self.lb_membership(now, inst, add);
-        self.refresh_eligible(ServiceId(s as u32));
-        self.refresh_split(ServiceId(s as u32));
-        self.refresh_hash(ServiceId(s as u32));
+        self.refresh_eligible(s);
+        self.refresh_split(s);
+        self.refresh_hash(s);
         let svc = &mut self.services[s];
         if before < 2 && after >= 2 {
             svc.skew_since = Some(now);
@@ -363,11 +363,11 @@ impl World {
     /// balancer may pick: see `lb_pool`).
     pub(super) fn refresh_split(&mut self, s: ServiceId) {
         self.least_stale(s);
-        let mut split = std::mem::take(&mut self.services[s.0 as usize].split);
+        let mut split = std::mem::take(&mut self.services[s].split);
         let [routed, rest] = &mut split;
         routed.clear();
         rest.clear();
-        if let Some((version, _)) = self.services[s.0 as usize].routed {
+        if let Some((version, _)) = self.services[s].routed {
             for &i in self.lb_pool(s) {
                 if self.instances[i].version == version {
                     routed.push(i);
@@ -376,14 +376,14 @@ impl World {
                 }
             }
         }
-        self.services[s.0 as usize].split = split;
+        self.services[s].split = split;
     }
 
     /// Rebuilds a consistent-hash balancer's table over the endpoints; hosts are named by
     /// service and ordinal, so a replaced instance is a new host.
     pub(super) fn refresh_hash(&mut self, s: ServiceId) {
-        let svc = &self.services[s.0 as usize];
-        let kind = self.cfg.services[s.0 as usize].balancer;
+        let svc = &self.services[s];
+        let kind = self.cfg.services[s.index()].balancer;
         if !matches!(kind, BalancerKind::RingHash | BalancerKind::Maglev) {
             return;
         }
@@ -394,7 +394,7 @@ impl World {
             BalancerKind::RingHash => HashTable::Ring(squall_policy::RingHash::new(&hosts)),
             _ => HashTable::Maglev(squall_policy::Maglev::new(&hosts)),
         });
-        self.services[s.0 as usize].hash = table;
+        self.services[s].hash = table;
     }
 
     /// Recounts `inst` in its version's series.
@@ -410,7 +410,7 @@ impl World {
         if cat == i.category {
             return;
         }
-        let (old, s, v) = (i.category, i.service.0 as usize, i.version as usize);
+        let (old, s, v) = (i.category, i.service, i.version as usize);
         self.instances[inst].category = cat;
         let b = self.bucket(now);
         let vs = &mut self.services[s].versions[v];
@@ -434,7 +434,7 @@ impl World {
         outcome: Outcome,
         latency: Option<u64>,
     ) {
-        if v == NONE || !self.services[service.0 as usize].track_versions {
+        if v == NONE || !self.services[service].track_versions {
             return;
         }
         self.count_tracked_version_answer(now, service, v, outcome, latency);
@@ -451,7 +451,7 @@ impl World {
         latency: Option<u64>,
     ) {
         let b = self.bucket(now);
-        let vs = &mut self.services[service.0 as usize].versions[v as usize];
+        let vs = &mut self.services[service].versions[v as usize];
         vs.answers.add(outcome);
         vs.series[b].answers += 1;
         vs.window.answers += 1;
@@ -464,7 +464,7 @@ impl World {
     }
 
     fn add_capacity(&mut self, s: ServiceId, now: SimTime, delta: i64) {
-        let v = self.services[s.0 as usize].capacity.value.checked_add_signed(delta).expect("capacity >= 0");
+        let v = self.services[s].capacity.value.checked_add_signed(delta).expect("capacity >= 0");
         self.set_gauge(s, GaugeKind::Capacity, now, v);
     }
 
@@ -481,13 +481,13 @@ impl World {
         i.inc += 1;
         let inc = i.inc;
         let phase = i.phase;
-        let s = i.service.0 as usize;
+        let s = i.service;
         self.update_endpoint(sched, inst);
         self.set_category(now, inst);
         match phase {
             Phase::Starting | Phase::Crashed => self.gone(sched, inst),
             Phase::Running => {
-                let lc = &self.cfg.services[s].lifecycle;
+                let lc = &self.cfg.services[s.index()].lifecycle;
                 let (pre_stop, grace) = (lc.pre_stop, lc.grace_period);
                 // A pre-stop hook still running when the grace period ends gets 2 s more.
                 let kill = if pre_stop >= grace { grace + SimDuration::from_secs(2) } else { grace };
@@ -496,7 +496,7 @@ impl World {
             }
             Phase::Stopping => {
                 // Already stopping for a restart: it now goes for good, within a new grace period.
-                let grace = self.cfg.services[s].lifecycle.grace_period;
+                let grace = self.cfg.services[s.index()].lifecycle.grace_period;
                 sched.after(grace, Event::Kill { inst, inc });
                 self.maybe_gone(sched, inst);
             }
@@ -546,7 +546,7 @@ impl World {
         if was_up {
             self.add_capacity(service, now, -i64::from(workers));
         }
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         let k = svc.members.iter().position(|&m| m == inst).expect("a member goes");
         svc.members.remove(k);
         self.close_pools(inst);
@@ -563,7 +563,7 @@ impl World {
         if !matches!(i.phase, Phase::Running | Phase::Stopping) {
             return;
         }
-        self.services[i.service.0 as usize].fleet.crashes += 1;
+        self.services[i.service].fleet.crashes += 1;
         self.reset(sched, inst);
         self.exited(sched, inst);
     }
@@ -577,11 +577,11 @@ impl World {
         }
         i.phase = Phase::Stopping;
         i.inc += 1;
-        let (inc, s) = (i.inc, i.service.0 as usize);
+        let (inc, s) = (i.inc, i.service);
         let f = &mut self.services[s].fleet;
         f.crashes += 1;
         f.probe_kills += 1;
-        let grace = self.cfg.services[s].lifecycle.grace_period;
+        let grace = self.cfg.services[s.index()].lifecycle.grace_period;
         sched.after(grace, Event::Kill { inst, inc });
         self.set_ready(sched, inst, false);
         self.maybe_gone(sched, inst);
@@ -598,8 +598,8 @@ impl World {
         if i.terminating {
             return self.gone(sched, inst);
         }
-        let (service, s) = (i.service, i.service.0 as usize);
-        let backoff = self.cfg.services[s].lifecycle.restart;
+        let (service, s) = (i.service, i.service);
+        let backoff = self.cfg.services[s.index()].lifecycle.restart;
         let i = &mut self.instances[inst];
         let workers = i.workers;
         i.phase = Phase::Crashed;
@@ -622,7 +622,7 @@ impl World {
         if i.inc != inc || i.phase != Phase::Crashed {
             return;
         }
-        let s = i.service.0 as usize;
+        let s = i.service;
         self.services[s].fleet.restarts += 1;
         self.schedule_start(sched, inst);
     }
@@ -634,7 +634,7 @@ impl World {
         if now >= i.warm_until {
             return 1.0;
         }
-        let lc = &self.cfg.services[i.service.0 as usize].lifecycle;
+        let lc = &self.cfg.services[i.service.index()].lifecycle;
         let left = i.warm_until.since(now).as_nanos() as f64 / lc.warmup.as_nanos() as f64;
         1.0 + (lc.warmup_factor - 1.0) * left
     }

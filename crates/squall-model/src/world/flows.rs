@@ -47,7 +47,7 @@ impl FlowStats {
                 .steps
                 .iter()
                 .map(|s| {
-                    let sc = &services[s.service.0 as usize];
+                    let sc = &services[s.service.index()];
                     (0..sc.n_versions()).map(|v| sc.version_name(v).to_string()).collect()
                 })
                 .collect(),

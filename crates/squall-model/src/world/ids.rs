@@ -86,6 +86,25 @@ define_ids! {
     InstanceId;
 }
 
+/// The configuration's ids index the world's tables built from it, in the same order.
+macro_rules! config_ids {
+    ($($name:ident),*) => {$(
+        impl Id for crate::config::$name {
+            #[inline]
+            fn from_index(i: usize) -> Self {
+                crate::config::$name(u32::try_from(i).expect("id fits in u32"))
+            }
+
+            #[inline]
+            fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    )*};
+}
+
+config_ids!(ServiceId, ClientId);
+
 /// A `Vec<T>` indexed by the id type `I`.
 pub(super) struct IdVec<I, T> {
     raw: Vec<T>,
@@ -179,6 +198,15 @@ impl<I: Id, T> IndexMut<I> for IdVec<I, T> {
     #[inline]
     fn index_mut(&mut self, id: I) -> &mut T {
         &mut self.raw[id.index()]
+    }
+}
+
+impl<I: Id, T> IntoIterator for IdVec<I, T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    #[inline]
+    fn into_iter(self) -> Self::IntoIter {
+        self.raw.into_iter()
     }
 }
 

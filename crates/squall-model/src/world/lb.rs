@@ -119,7 +119,7 @@ impl World {
     /// The set the balancer of `s` picks among: `eligible` with outlier detection, else the
     /// endpoints.
     pub(super) fn lb_pool(&self, s: ServiceId) -> &[InstanceId] {
-        let svc = &self.services[s.0 as usize];
+        let svc = &self.services[s];
         if svc.health.outlier.is_some() || svc.health.hc.is_some() {
             &svc.health.eligible
         } else {
@@ -131,7 +131,7 @@ impl World {
     /// detector's hosts, and starts its slow-start ramp.
     pub(super) fn lb_membership(&mut self, now: SimTime, inst: InstanceId, add: bool) {
         let i = &self.instances[inst];
-        let (s, host) = (i.service.0 as usize, HostIndex(i.ordinal));
+        let (s, host) = (i.service, HostIndex(i.ordinal));
         let h = &mut self.services[s].health;
         if let Some(d) = h.outlier.as_mut() {
             if add {
@@ -159,7 +159,7 @@ impl World {
     /// Starts the health checks of an endpoint that joined: the first one at once.
     pub(super) fn start_health_checks(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let i = &self.instances[inst];
-        if self.services[i.service.0 as usize].health.hc.is_none() || !i.hc.joined {
+        if self.services[i.service].health.hc.is_none() || !i.hc.joined {
             return;
         }
         let seq = i.hc.seq;
@@ -169,7 +169,7 @@ impl World {
     /// A health check of `inst` is due: sent, and the next one scheduled.
     pub(super) fn on_health_check(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, seq: u32) {
         let i = &self.instances[inst];
-        let s = i.service.0 as usize;
+        let s = i.service;
         let Some(cfg) = self.services[s].health.hc.clone() else { return };
         if i.hc.seq != seq || !i.hc.joined {
             return;
@@ -210,7 +210,7 @@ impl World {
             return;
         }
         let s = self.instances[inst].service;
-        let cfg = self.services[s.0 as usize].health.hc.clone().expect("health checks are configured");
+        let cfg = self.services[s].health.hc.clone().expect("health checks are configured");
         let hc = &mut self.instances[inst].hc;
         hc.in_flight = false;
         hc.run = if hc.run.0 == ok { (ok, hc.run.1.saturating_add(1)) } else { (ok, 1) };
@@ -224,7 +224,7 @@ impl World {
         hc.checked |= ok;
         if hc.healthy != was {
             if !hc.healthy {
-                self.services[s.0 as usize].fleet.health_check_failures += 1;
+                self.services[s].fleet.health_check_failures += 1;
             }
             self.refresh_eligible(s);
             self.refresh_split(s);
@@ -234,7 +234,7 @@ impl World {
 
     /// Rebuilds the eligible endpoints of `s` from its endpoints and ejections.
     pub(super) fn refresh_eligible(&mut self, s: ServiceId) {
-        let svc = &mut self.services[s.0 as usize];
+        let svc = &mut self.services[s];
         let h = &mut svc.health;
         if h.outlier.is_none() && h.hc.is_none() {
             return;
@@ -264,7 +264,7 @@ impl World {
 
     /// After the detector of `s` may have changed: rebuilds what the balancer picks among.
     fn outlier_changed(&mut self, s: ServiceId) {
-        let h = &self.services[s.0 as usize].health;
+        let h = &self.services[s].health;
         if h.outlier.as_ref().is_some_and(|d| d.changes() != h.changes) {
             self.refresh_eligible(s);
             self.refresh_split(s);
@@ -274,7 +274,7 @@ impl World {
 
     /// An instance the balancer of `service` picked answered its caller with `outcome`.
     pub(super) fn lb_result(&mut self, now: SimTime, service: ServiceId, inst: InstanceId, outcome: Outcome) {
-        let s = service.0 as usize;
+        let s = service;
         if self.services[s].health.outlier.is_none() {
             return;
         }
@@ -287,21 +287,20 @@ impl World {
     }
 
     /// The outlier detector's interval timer for `service`.
-    pub(super) fn on_outlier_sweep(&mut self, sched: &mut Scheduler<Event>, service: u32) {
-        let s = service as usize;
-        let h = &mut self.services[s].health;
+    pub(super) fn on_outlier_sweep(&mut self, sched: &mut Scheduler<Event>, service: ServiceId) {
+        let h = &mut self.services[service].health;
         let (Some(d), Some(rng)) = (h.outlier.as_mut(), h.rng.as_mut()) else { return };
         d.sweep(sched.now(), &mut || rng.random::<f64>());
         let interval = d.config().interval;
-        self.outlier_changed(ServiceId(service));
+        self.outlier_changed(service);
         sched.after(interval, Event::OutlierSweep { service });
     }
 
     /// Schedules the first sweep of every service with outlier detection.
     pub(super) fn start_outlier_sweeps(&mut self, sched: &mut Scheduler<Event>) {
-        for (s, svc) in self.services.iter().enumerate() {
+        for (service, svc) in self.services.iter_enumerated() {
             if let Some(d) = &svc.health.outlier {
-                sched.at(SimTime::ZERO + d.config().interval, Event::OutlierSweep { service: s as u32 });
+                sched.at(SimTime::ZERO + d.config().interval, Event::OutlierSweep { service });
             }
         }
     }
@@ -329,14 +328,14 @@ impl World {
         pool: &[InstanceId],
         now: SimTime,
     ) -> Option<u32> {
-        let h = &self.services[service.0 as usize].health;
+        let h = &self.services[service].health;
         let ss = h.slow_start?;
         if now >= h.ramp_until {
             return None;
         }
-        let least = self.services[service.0 as usize].balancer == BalancerKind::LeastOutstanding;
+        let least = self.services[service].balancer == BalancerKind::LeastOutstanding;
         let total: f64 = pool.iter().map(|&i| self.lb_weight(&ss, i, now, least)).sum();
-        let mut u = self.services[service.0 as usize].lb_rng.random::<f64>() * total;
+        let mut u = self.services[service].lb_rng.random::<f64>() * total;
         for (k, &i) in pool.iter().enumerate() {
             u -= self.lb_weight(&ss, i, now, least);
             if u < 0.0 {

@@ -41,7 +41,7 @@ use crate::output::{
     ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, PolicyBucket,
     RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
-use ids::{IdVec, InstanceId};
+use ids::{Id, IdVec, InstanceId};
 use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
 use policy::{BreakerSlot, CallerDeadline, LogicalStart, ScopeState, Site};
@@ -105,7 +105,7 @@ enum Event {
     /// The next step of a flow run is due.
     FlowStep { flow: u32, gen: u32 },
     /// A service's outlier detector sweeps (its `interval` timer).
-    OutlierSweep { service: u32 },
+    OutlierSweep { service: ServiceId },
 }
 
 /// What a client group learns when one of its requests ends.
@@ -377,7 +377,7 @@ struct World {
     cfg: ModelConfig,
     plan: Plan,
     clients: Vec<ClientState>,
-    services: Vec<ServiceState>,
+    services: IdVec<ServiceId, ServiceState>,
     instances: IdVec<InstanceId, InstanceState>,
     dependencies: Vec<DependencyState>,
     edges: Vec<EdgeStats>,
@@ -477,8 +477,8 @@ fn policy_sites(cfg: &ModelConfig, plan: &Plan, n_buckets: usize) -> Vec<Site> {
     let seed = cfg.seed;
     let clients = cfg.clients.iter().map(|c| (c.policy.clone(), format!("clients/{}/policy", c.name), false));
     let edges = plan.edges.iter().map(|e| {
-        let caller = &cfg.services[e.caller.0 as usize];
-        let callee = &cfg.services[e.callee.0 as usize].name;
+        let caller = &cfg.services[e.caller.index()];
+        let callee = &cfg.services[e.callee.index()].name;
         let policy = caller
             .dependencies
             .iter()
@@ -510,7 +510,7 @@ impl World {
             .expect("bucket count fits in memory");
         let seed = cfg.seed;
         let plan = Plan::new(cfg);
-        let mut services: Vec<ServiceState> = Vec::with_capacity(cfg.services.len());
+        let mut services: IdVec<ServiceId, ServiceState> = IdVec::new();
         let mut version_base = 0;
         for sc in &cfg.services {
             let adm = &sc.admission;
@@ -622,7 +622,7 @@ impl World {
             .map(|(k, (s, c))| EndpointCache {
                 warmth: warmth(c),
                 down: 0,
-                rng: stream(seed, &format!("services/{}/cache/{k}", cfg.services[s.0 as usize].name)),
+                rng: stream(seed, &format!("services/{}/cache/{k}", cfg.services[s.index()].name)),
             })
             .collect();
         let faults = cfg
@@ -840,7 +840,7 @@ impl World {
     fn set_gauge(&mut self, s: ServiceId, kind: GaugeKind, now: SimTime, value: u64) {
         let bucket_ns = self.bucket_ns;
         let last_bucket = self.n_buckets - 1;
-        let svc = &mut self.services[s.0 as usize];
+        let svc = &mut self.services[s];
         let g = match kind {
             GaugeKind::Busy => &mut svc.busy,
             GaugeKind::Queue => &mut svc.queued,
@@ -877,13 +877,13 @@ impl World {
 
     #[inline]
     fn add_busy(&mut self, s: ServiceId, now: SimTime, delta: i64) {
-        let v = self.services[s.0 as usize].busy.value.checked_add_signed(delta).expect("busy >= 0");
+        let v = self.services[s].busy.value.checked_add_signed(delta).expect("busy >= 0");
         self.set_gauge(s, GaugeKind::Busy, now, v);
     }
 
     #[inline]
     fn add_queued(&mut self, s: ServiceId, now: SimTime, delta: i64) {
-        let v = self.services[s.0 as usize].queued.value.checked_add_signed(delta).expect("queued >= 0");
+        let v = self.services[s].queued.value.checked_add_signed(delta).expect("queued >= 0");
         self.set_gauge(s, GaugeKind::Queue, now, v);
     }
 
@@ -947,7 +947,7 @@ impl World {
         let now = sched.now();
         let latency = now.since(a.issued).as_nanos();
         let b = self.bucket(now);
-        let version_base = self.services[a.service.0 as usize].version_base;
+        let version_base = self.services[a.service].version_base;
         let cs = &mut self.clients[c.0 as usize];
         let outcome = a.outcome;
         cs.outcomes.add(outcome);
@@ -1044,9 +1044,8 @@ impl World {
 
     /// Closes the gauges at `end` and checks conservation by scanning live requests.
     fn into_output(mut self, end: SimTime, stop: StopReason, n_events: u64) -> RunOutput {
-        for s in 0..self.services.len() {
-            let id = ServiceId(s as u32);
-            let svc = &self.services[s];
+        for id in self.services.ids() {
+            let svc = &self.services[id];
             let (busy, queued, capacity) = (svc.busy.value, svc.queued.value, svc.capacity.value);
             self.set_gauge(id, GaugeKind::Busy, end, busy);
             self.set_gauge(id, GaugeKind::Queue, end, queued);
@@ -1096,8 +1095,8 @@ impl World {
             .zip(self.edges)
             .enumerate()
             .map(|(k, (e, st))| DependencyOutput {
-                caller: service_names[e.caller.0 as usize].clone(),
-                callee: service_names[e.callee.0 as usize].clone(),
+                caller: service_names[e.caller.index()].clone(),
+                callee: service_names[e.callee.index()].clone(),
                 calls: st.calls,
                 outcomes: st.outcomes,
                 cache_hits: st.cache_hits,
@@ -1114,7 +1113,7 @@ impl World {
             .zip(&self.faults)
             .map(|(f, state)| FaultWindow {
                 name: f.name.clone(),
-                service: service_names[f.service.0 as usize].clone(),
+                service: service_names[f.service.index()].clone(),
                 what: faults::describe(&f.kind),
                 start: f.start,
                 end: f.end,

@@ -2,6 +2,7 @@
 //! every reference resolved to an index, so the engine follows indices instead of searching
 //! or cloning configuration on the hot path.
 
+use super::ids::IdVec;
 use crate::config::{CacheConfig, EndpointId, FallbackConfig, ModelConfig, ServiceConfig, ServiceId, Step};
 use squall_kernel::{Dist, SimDuration};
 
@@ -66,8 +67,8 @@ pub(super) struct Plan {
     /// Endpoint plans; service `s`'s endpoint `e` in version `v` is at
     /// `endpoint_base[s] + v * n_endpoints[s] + e`.
     pub endpoints: Vec<EndpointPlan>,
-    pub endpoint_base: Vec<u32>,
-    pub n_endpoints: Vec<u32>,
+    pub endpoint_base: IdVec<ServiceId, u32>,
+    pub n_endpoints: IdVec<ServiceId, u32>,
     pub steps: Vec<PlanStep>,
     pub calls: Vec<PlanCall>,
     /// Caller-callee pairs with at least one call site, sorted.
@@ -97,8 +98,8 @@ impl Plan {
         edges.dedup();
         let mut plan = Plan {
             endpoints: Vec::new(),
-            endpoint_base: Vec::new(),
-            n_endpoints: Vec::new(),
+            endpoint_base: IdVec::new(),
+            n_endpoints: IdVec::new(),
             steps: Vec::new(),
             calls: Vec::new(),
             edges,
@@ -229,7 +230,6 @@ impl Plan {
     /// Endpoint `e` of service `s` as version `v` serves it.
     #[inline]
     pub fn endpoint(&self, s: ServiceId, v: u32, e: EndpointId) -> &EndpointPlan {
-        let s = s.0 as usize;
         &self.endpoints[(self.endpoint_base[s] + v * self.n_endpoints[s] + e.0) as usize]
     }
 }

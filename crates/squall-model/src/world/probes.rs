@@ -27,7 +27,7 @@ pub(super) struct ProbeState {
 
 impl World {
     fn probe_spec(&self, inst: InstanceId, kind: u8) -> &ProbeSpec {
-        let p = &self.cfg.services[self.instances[inst].service.0 as usize].probes;
+        let p = &self.cfg.services[self.instances[inst].service.index()].probes;
         match KINDS[kind as usize] {
             ProbeKind::Startup => p.startup.as_ref(),
             ProbeKind::Liveness => p.liveness.as_ref(),
@@ -40,7 +40,7 @@ impl World {
     pub(super) fn start_probes(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let now = sched.now();
         if self.instances[inst].probes.is_empty() {
-            let p = &self.cfg.services[self.instances[inst].service.0 as usize].probes;
+            let p = &self.cfg.services[self.instances[inst].service.index()].probes;
             let specs = [&p.startup, &p.liveness, &p.readiness];
             let workers: Vec<ProbeState> = (0..3u8)
                 .filter_map(|k| {

@@ -45,7 +45,7 @@ impl World {
             }
         }
         let b = self.bucket(now);
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         svc.arrivals += 1;
         svc.series[b].arrivals += 1;
         if svc.queue_cfg.shared {
@@ -74,7 +74,7 @@ impl World {
     /// rest) the request goes to. With outlier detection or health checks it picks among the
     /// eligible endpoints (`lb_pool`).
     fn pick_instance(&mut self, service: ServiceId, r: ReqRef, now: SimTime) -> Option<InstanceId> {
-        let s = service.0 as usize;
+        let s = service;
         if self.services[s].health.panic {
             self.services[s].fleet.panic_picks += 1;
         }
@@ -100,7 +100,7 @@ impl World {
     /// routed version's endpoints, `Some(1)` the others; `None` without routing or when the
     /// side drawn has no endpoint (the balancer's whole pool then).
     fn routed_side(&mut self, service: ServiceId) -> Option<usize> {
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         let (_, weight) = svc.routed?;
         let side = usize::from(svc.routing_rng.random_range(0..100) >= weight);
         (!svc.split[side].is_empty()).then_some(side)
@@ -108,7 +108,7 @@ impl World {
 
     /// The list a balancer picks from: a routed side, or the balancer's pool.
     fn pool_mut(&mut self, service: ServiceId, side: Option<usize>) -> &mut Vec<InstanceId> {
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         match side {
             Some(k) => &mut svc.split[k],
             None if svc.health.outlier.is_some() || svc.health.hc.is_some() => &mut svc.health.eligible,
@@ -155,7 +155,7 @@ impl World {
         if let Some(local) = self.slow_start_pick(service, pool, now) {
             return pool[local as usize];
         }
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         let n = pool.len() as u32;
         let local = match svc.balancer {
             BalancerKind::RoundRobin => {
@@ -265,7 +265,7 @@ impl World {
         let (version, accepting) = (i.version, i.phase == fleet::Phase::Running);
         let req = self.reqs.get_mut(r);
         if !accepting {
-            self.services[i.service.0 as usize].fleet.refused_not_accepting += 1;
+            self.services[i.service].fleet.refused_not_accepting += 1;
             return Some(Outcome::ConnectionReset);
         }
         req.version = version;
@@ -284,7 +284,7 @@ impl World {
         service: ServiceId,
         inst: Option<InstanceId>,
     ) -> Option<Outcome> {
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         let mut i = inst.map(|i| &mut self.instances[i]);
         let limiter = match i.as_deref_mut().and_then(|i| i.rate.as_mut()) {
             Some(l) => Some(l),
@@ -316,7 +316,7 @@ impl World {
         }
         let i = &mut self.instances[inst];
         let service = i.service;
-        let capacity = self.services[service.0 as usize].queue_cfg.capacity;
+        let capacity = self.services[service].queue_cfg.capacity;
         if i.busy < i.workers {
             self.add_outstanding(inst, 1);
             self.reqs.get_mut(r).instance = Some(inst);
@@ -328,7 +328,7 @@ impl World {
             req.instance = Some(inst);
             req.in_queue = true;
             req.enqueued_at = now;
-            self.services[service.0 as usize].waited += 1;
+            self.services[service].waited += 1;
             self.add_queued(service, now, 1);
         } else {
             self.release_permit(r, inst, SimDuration::ZERO, LimitOutcome::Ignored);
@@ -345,7 +345,7 @@ impl World {
             self.refuse(sched, r, outcome);
             return;
         }
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         let members = &svc.members;
         let n = members.len() as u32;
         let start = if n == 0 { 0 } else { svc.rr_next % n };
@@ -397,7 +397,7 @@ impl World {
         let (service, version) = (req.service, req.version);
         self.count_version_answer(sched.now(), service, version, outcome, None);
         let b = self.bucket(sched.now());
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         svc.rejected += 1;
         svc.refusals.add(outcome);
         svc.series[b].rejected += 1;
@@ -425,7 +425,7 @@ impl World {
         i.busy += 1;
         if first_start {
             let wait_ns = now.since(arrived).as_nanos();
-            let svc = &mut self.services[service.0 as usize];
+            let svc = &mut self.services[service];
             svc.wait.record(wait_ns);
             svc.wait_ns_sum += u128::from(wait_ns);
         }
@@ -575,7 +575,7 @@ impl World {
     #[inline]
     fn expired(&self, r: ReqRef, inst: InstanceId, now: SimTime) -> bool {
         let i = &self.instances[inst];
-        if !self.services[i.service.0 as usize].honor_deadlines {
+        if !self.services[i.service].honor_deadlines {
             return false;
         }
         let req = self.reqs.get(r);
@@ -613,7 +613,7 @@ impl World {
         let latency = (how == Ending::Served).then(|| now.since(arrived).as_nanos());
         self.count_version_answer(now, service, version, outcome, latency);
         let b = self.bucket(now);
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         svc.completed += 1;
         svc.series[b].completed += 1;
         if how == Ending::Served {
@@ -657,7 +657,7 @@ impl World {
                 continue;
             }
             let service = i.service;
-            let shared = self.services[service.0 as usize].queue_cfg.shared;
+            let shared = self.services[service].queue_cfg.shared;
             if shared && i.phase != fleet::Phase::Running {
                 // A stopping instance takes no new work from the shared queue.
                 return;
@@ -692,13 +692,13 @@ impl World {
     ) -> Option<(ReqRef, bool)> {
         let now = sched.now();
         let (discipline, drop_abandoned) = {
-            let q = &self.services[service.0 as usize].queue_cfg;
+            let q = &self.services[service].queue_cfg;
             (q.discipline, q.drop_abandoned)
         };
         loop {
             let q = match inst {
                 Some(i) => &mut self.instances[i].queue,
-                None => &mut self.services[service.0 as usize].shared_queue,
+                None => &mut self.services[service].shared_queue,
             };
             let lifo = match discipline {
                 Discipline::Fifo => false,
@@ -713,7 +713,7 @@ impl World {
             let delay = now.since(req.enqueued_at);
             let q = match inst {
                 Some(i) => &mut self.instances[i].queue,
-                None => &mut self.services[service.0 as usize].shared_queue,
+                None => &mut self.services[service].shared_queue,
             };
             if let Some(d) = q.detector.as_mut() {
                 let _ = d.on_dequeue(now, delay);
@@ -743,7 +743,7 @@ impl World {
     ) {
         let q = match inst {
             Some(i) => &mut self.instances[i].queue,
-            None => &mut self.services[service.0 as usize].shared_queue,
+            None => &mut self.services[service].shared_queue,
         };
         if at_back {
             q.items.push_back(r);
@@ -770,7 +770,7 @@ impl World {
         req.server_done = true;
         let (inst, service, answered, arrived) = (req.instance, req.service, req.answered, req.arrived_at);
         let b = self.bucket(now);
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         svc.dropped += 1;
         svc.series[b].dropped += 1;
         if let Some(inst) = inst {
@@ -800,7 +800,7 @@ impl World {
         i.outstanding = held
             .checked_add_signed(delta)
             .unwrap_or_else(|| panic!("instance {inst} holds {held} requests and cannot take {delta}"));
-        let (load, ordinal, s) = (i.outstanding, i.ordinal, i.service.0 as usize);
+        let (load, ordinal, s) = (i.outstanding, i.ordinal, i.service);
         if let Some(indexes) = self.services[s].least.as_mut() {
             // Most indexes are stale most of the time (a short pool, an unused routed side):
             // checked here so that they cost no call.
@@ -813,7 +813,7 @@ impl World {
     /// A list a balancer of `s` picks from changed (endpoints, eligible endpoints or a
     /// traffic-routed side): its least-outstanding indexes are rebuilt at their next pick.
     pub(super) fn least_stale(&mut self, s: ServiceId) {
-        if let Some(indexes) = self.services[s.0 as usize].least.as_mut() {
+        if let Some(indexes) = self.services[s].least.as_mut() {
             for ix in indexes {
                 ix.invalidate();
             }

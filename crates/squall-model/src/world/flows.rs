@@ -141,7 +141,7 @@ impl FlowRuns {
 
 impl World {
     fn flow_stats(&mut self, c: ClientId) -> &mut FlowStats {
-        self.clients[c.0 as usize].flow.as_mut().expect("a flow client has flow stats")
+        self.clients[c].flow.as_mut().expect("a flow client has flow stats")
     }
 
     /// A client group's arrival starts a flow run.
@@ -161,7 +161,7 @@ impl World {
         loop {
             let run = &self.flows.slots[flow as usize];
             let (client, step) = (run.client, run.step as usize);
-            let stats = self.clients[client.0 as usize].flow.as_mut().expect("flow stats");
+            let stats = self.clients[client].flow.as_mut().expect("flow stats");
             if step >= stats.cfg.steps.len() {
                 return self.end_flow(sched, flow, true);
             }

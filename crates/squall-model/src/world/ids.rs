@@ -152,6 +152,11 @@ impl<I: Id, T> IdVec<I, T> {
         self.raw.iter()
     }
 
+    #[inline]
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
+        self.raw.iter_mut()
+    }
+
     /// The elements with their ids, in order.
     #[inline]
     pub fn iter_enumerated(&self) -> impl DoubleEndedIterator<Item = (I, &T)> + ExactSizeIterator {

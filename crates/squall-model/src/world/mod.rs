@@ -376,7 +376,7 @@ struct FaultState {
 struct World {
     cfg: ModelConfig,
     plan: Plan,
-    clients: Vec<ClientState>,
+    clients: IdVec<ClientId, ClientState>,
     services: IdVec<ServiceId, ServiceState>,
     instances: IdVec<InstanceId, InstanceState>,
     dependencies: Vec<DependencyState>,
@@ -730,8 +730,8 @@ impl World {
 
     /// Schedules each client group's first request and each fault's window.
     fn start(&mut self, sched: &mut Scheduler<Event>) {
-        for c in 0..self.clients.len() {
-            let client = ClientId(c as u32);
+        for client in self.clients.ids() {
+            let c = client;
             match self.clients[c].load.clone() {
                 Load::Open { .. } => {
                     if let Some(t) = self.next_arrival(client, SimTime::ZERO, true) {
@@ -786,7 +786,7 @@ impl World {
     /// constant spacing. `None` when no arrival falls within the run.
     fn next_arrival(&mut self, client: ClientId, after: SimTime, first: bool) -> Option<SimTime> {
         let end = self.cfg.duration.as_nanos();
-        let c = &mut self.clients[client.0 as usize];
+        let c = &mut self.clients[client];
         let Load::Open { process, rate } = &c.load else { unreachable!("closed loop has no arrivals") };
         let max_rate = c.max_rate;
         if max_rate <= 0.0 {
@@ -891,10 +891,10 @@ impl World {
 
     /// A client group's arrival (or a user's wake-up): a request, or a new flow run.
     fn on_client_request(&mut self, sched: &mut Scheduler<Event>, client: ClientId) {
-        if self.clients[client.0 as usize].flow.is_some() {
+        if self.clients[client].flow.is_some() {
             return self.start_flow(sched, client);
         }
-        let cs = &self.clients[client.0 as usize];
+        let cs = &self.clients[client];
         let target = (cs.service, cs.endpoint);
         self.send_client_request(sched, client, NONE, target);
     }
@@ -909,7 +909,7 @@ impl World {
     ) {
         let now = sched.now();
         let b = self.bucket(now);
-        let cs = &mut self.clients[client.0 as usize];
+        let cs = &mut self.clients[client];
         cs.issued += 1;
         cs.series[b].issued += 1;
         let target = (service, endpoint, cs.criticality);
@@ -948,7 +948,7 @@ impl World {
         let latency = now.since(a.issued).as_nanos();
         let b = self.bucket(now);
         let version_base = self.services[a.service].version_base;
-        let cs = &mut self.clients[c.0 as usize];
+        let cs = &mut self.clients[c];
         let outcome = a.outcome;
         cs.outcomes.add(outcome);
         cs.series[b].outcomes.add(outcome);
@@ -973,7 +973,7 @@ impl World {
 
     /// A closed-loop user, done with a request or a flow, thinks before the next.
     fn user_thinks(&mut self, sched: &mut Scheduler<Event>, c: ClientId) {
-        let cs = &mut self.clients[c.0 as usize];
+        let cs = &mut self.clients[c];
         if let Load::Closed { think, .. } = &cs.load {
             let d = round_ns(think.sample(&mut cs.think_rng));
             sched.after(SimDuration(d), Event::UserWake { client: c });

@@ -26,8 +26,8 @@ impl World {
             return None;
         }
         for k in 0..n {
-            let f = self.instances[inst].failing[k] as usize;
-            if let FaultKind::Fail { fraction, outcome } = self.cfg.faults[f].kind {
+            let f = self.instances[inst].failing[k];
+            if let FaultKind::Fail { fraction, outcome } = self.cfg.faults[f.idx()].kind {
                 if self.faults[f].rng.random::<f64>() < fraction {
                     self.faults[f].fired += 1;
                     return Some(outcome);
@@ -37,16 +37,16 @@ impl World {
         None
     }
 
-    pub(super) fn on_fault_start(&mut self, sched: &mut Scheduler<Event>, fault: u32) {
-        let cfg = &self.cfg.faults[fault as usize];
+    pub(super) fn on_fault_start(&mut self, sched: &mut Scheduler<Event>, fault: FaultId) {
+        let cfg = &self.cfg.faults[fault.idx()];
         let members = &self.services[cfg.service].members;
         let m = members.len() as u32;
         let n = ((cfg.share * f64::from(m)).ceil() as u32).clamp(1, m.max(1)).min(m);
         let hit: Vec<InstanceId> = members[..n as usize].to_vec();
-        self.faults[fault as usize].hit = hit.clone();
-        let kind = self.cfg.faults[fault as usize].kind.clone();
+        self.faults[fault].hit = hit.clone();
+        let kind = self.cfg.faults[fault.idx()].kind.clone();
         if !matches!(kind, FaultKind::Fail { .. } | FaultKind::FlushCache) {
-            self.faults[fault as usize].fired += hit.len() as u64;
+            self.faults[fault].fired += hit.len() as u64;
         }
         match kind {
             FaultKind::Slow { .. } | FaultKind::Fail { .. } => {
@@ -74,9 +74,9 @@ impl World {
         }
     }
 
-    pub(super) fn on_fault_end(&mut self, sched: &mut Scheduler<Event>, fault: u32) {
-        let hit = std::mem::take(&mut self.faults[fault as usize].hit);
-        match self.cfg.faults[fault as usize].kind {
+    pub(super) fn on_fault_end(&mut self, sched: &mut Scheduler<Event>, fault: FaultId) {
+        let hit = std::mem::take(&mut self.faults[fault].hit);
+        match self.cfg.faults[fault.idx()].kind {
             FaultKind::Slow { .. } | FaultKind::Fail { .. } => {
                 for &inst in &hit {
                     let i = &mut self.instances[inst];
@@ -99,7 +99,7 @@ impl World {
             FaultKind::FlushCache => {
                 self.set_caches_down(fault, -1);
                 let now = sched.now();
-                let service = self.cfg.faults[fault as usize].service;
+                let service = self.cfg.faults[fault.idx()].service;
                 for (k, (s, _)) in self.plan.endpoint_caches.iter().enumerate() {
                     if *s == service {
                         self.endpoint_caches[k].warmth.flush(now);
@@ -109,12 +109,12 @@ impl World {
         }
     }
 
-    fn set_caches_down(&mut self, fault: u32, delta: i32) {
-        let service = self.cfg.faults[fault as usize].service;
+    fn set_caches_down(&mut self, fault: FaultId, delta: i32) {
+        let service = self.cfg.faults[fault.idx()].service;
         for (k, (s, _)) in self.plan.endpoint_caches.iter().enumerate() {
             if *s == service {
                 if delta > 0 {
-                    self.faults[fault as usize].fired += 1;
+                    self.faults[fault].fired += 1;
                 }
                 let c = &mut self.endpoint_caches[k];
                 c.down = c.down.checked_add_signed(delta).expect("cache fault count stays >= 0");
@@ -128,7 +128,7 @@ impl World {
         i.slow = i
             .failing
             .iter()
-            .map(|&f| match self.cfg.faults[f as usize].kind {
+            .map(|&f| match self.cfg.faults[f.idx()].kind {
                 FaultKind::Slow { factor } => factor,
                 _ => 1.0,
             })

@@ -84,6 +84,8 @@ macro_rules! define_ids {
 define_ids! {
     /// An instance: an index into `World::instances`, never reused.
     InstanceId;
+    /// A fault window: an index into `World::faults` and the configuration's faults.
+    FaultId;
 }
 
 /// The configuration's ids index the world's tables built from it, in the same order.

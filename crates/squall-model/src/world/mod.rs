@@ -41,7 +41,7 @@ use crate::output::{
     ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, PolicyBucket,
     RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
-use ids::{Id, IdVec, InstanceId};
+use ids::{FaultId, Id, IdVec, InstanceId};
 use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
 use policy::{BreakerSlot, CallerDeadline, LogicalStart, ScopeState, Site};
@@ -79,9 +79,9 @@ enum Event {
     /// A cache answered a request.
     CacheHit { req: ReqRef },
     /// A fault's window opens.
-    FaultStart { fault: u32 },
+    FaultStart { fault: FaultId },
     /// A fault's window closes.
-    FaultEnd { fault: u32 },
+    FaultEnd { fault: FaultId },
     /// An instance's process has started (incarnation `inc`).
     InstanceUp { inst: InstanceId, inc: u32 },
     /// A crashed instance's restart back-off is over.
@@ -247,7 +247,7 @@ struct InstanceState {
     /// Product of active `Slow` factors.
     slow: f64,
     /// Active `Fail` faults.
-    failing: Vec<u32>,
+    failing: Vec<FaultId>,
     /// How far its wall clock is ahead of true time, ns.
     skew: i64,
     /// The version it runs, and its creation rank within its service (its policy scope and
@@ -382,7 +382,7 @@ struct World {
     dependencies: Vec<DependencyState>,
     edges: Vec<EdgeStats>,
     endpoint_caches: Vec<EndpointCache>,
-    faults: Vec<FaultState>,
+    faults: IdVec<FaultId, FaultState>,
     deploys: Vec<deploy::DeployState>,
     flows: flows::FlowRuns,
     reqs: Requests,
@@ -758,7 +758,7 @@ impl World {
             }
         }
         for (k, f) in self.cfg.faults.iter().enumerate() {
-            let fault = k as u32;
+            let fault = FaultId::new(k);
             if f.end > f.start {
                 sched.at(f.start, Event::FaultStart { fault });
                 sched.at(f.end, Event::FaultEnd { fault });

@@ -86,6 +86,8 @@ define_ids! {
     InstanceId;
     /// A fault window: an index into `World::faults` and the configuration's faults.
     FaultId;
+    /// A flow run in progress: a slot of `FlowRuns`, reused once the run ends.
+    FlowId;
 }
 
 /// The configuration's ids index the world's tables built from it, in the same order.

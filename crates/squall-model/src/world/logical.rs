@@ -2,7 +2,7 @@
 //! an endpoint step makes), which owns the attempts that try to fulfil it. Slots are reused
 //! through a free list, like the request table.
 
-use super::ids::InstanceId;
+use super::ids::{FlowId, InstanceId};
 use super::requests::ReqRef;
 use crate::config::{ClientId, Criticality, EndpointId, ServiceId};
 use crate::outcome::Outcome;
@@ -22,8 +22,8 @@ pub(super) struct LogRef {
 /// Who waits for a logical request's outcome.
 #[derive(Copy, Clone, Debug)]
 pub(super) enum Owner {
-    /// A client group's request: on its own, or step `step` of flow run `flow` (`NONE`).
-    Client { client: ClientId, flow: u32 },
+    /// A client group's request: on its own (`flow` is `None`), or a step of a flow run.
+    Client { client: ClientId, flow: Option<FlowId> },
     /// A dependency probe of an instance (its worker's `seq` when sent, and its kind).
     Probe { inst: InstanceId, seq: u32, kind: u8 },
     /// An active health check of an instance by its service's balancer.

@@ -41,7 +41,7 @@ use crate::output::{
     ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, PolicyBucket,
     RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
-use ids::{FaultId, Id, IdVec, InstanceId};
+use ids::{FaultId, FlowId, Id, IdVec, InstanceId};
 use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
 use policy::{BreakerSlot, CallerDeadline, LogicalStart, ScopeState, Site};
@@ -103,7 +103,7 @@ enum Event {
     /// available, an analysis is due).
     DeployTick { deploy: u32, what: deploy::Tick },
     /// The next step of a flow run is due.
-    FlowStep { flow: u32, gen: u32 },
+    FlowStep { flow: FlowId, gen: u32 },
     /// A service's outlier detector sweeps (its `interval` timer).
     OutlierSweep { service: ServiceId },
 }
@@ -896,7 +896,7 @@ impl World {
         }
         let cs = &self.clients[client];
         let target = (cs.service, cs.endpoint);
-        self.send_client_request(sched, client, NONE, target);
+        self.send_client_request(sched, client, None, target);
     }
 
     /// A client group sends a request to `target`, on its own or as a step of flow run `flow`.
@@ -904,7 +904,7 @@ impl World {
         &mut self,
         sched: &mut Scheduler<Event>,
         client: ClientId,
-        flow: u32,
+        flow: Option<FlowId>,
         (service, endpoint): (ServiceId, crate::config::EndpointId),
     ) {
         let now = sched.now();
@@ -943,7 +943,13 @@ impl World {
     }
 
     /// A client group's request ended; a flow's step goes on with its flow.
-    fn client_answered(&mut self, sched: &mut Scheduler<Event>, c: ClientId, flow: u32, a: ClientAnswer) {
+    fn client_answered(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        c: ClientId,
+        flow: Option<FlowId>,
+        a: ClientAnswer,
+    ) {
         let now = sched.now();
         let latency = now.since(a.issued).as_nanos();
         let b = self.bucket(now);
@@ -965,7 +971,7 @@ impl World {
         if a.version != NONE && version_base != NONE {
             cs.served[(version_base + a.version) as usize].add(outcome);
         }
-        if flow != NONE {
+        if let Some(flow) = flow {
             return self.flow_step_answered(sched, flow, a);
         }
         self.user_thinks(sched, c);

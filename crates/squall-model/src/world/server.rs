@@ -124,7 +124,7 @@ impl World {
             let Some(req) = self.reqs.find(r) else { return 0 };
             let Some(lg) = self.logicals.find(req.logical) else { return 0 };
             let key = match lg.owner {
-                Owner::Client { client, flow } if flow != NONE => {
+                Owner::Client { client, flow: Some(flow) } => {
                     let run = self.flows.key(flow);
                     (u64::from(client.0) << 48) ^ run
                 }

@@ -10,19 +10,13 @@ impl World {
     /// caller's policy for that dependency.
     pub(super) fn issue_call(&mut self, sched: &mut Scheduler<Event>, p: ReqRef, seq: u32, call: u32) {
         let parent = self.reqs.get(p);
-        let (criticality, caller_instance, deadline) =
-            (parent.criticality, parent.at(), parent.deadline_wall);
-        let relative = parent.deadline_relative;
+        let (criticality, caller_instance) = (parent.criticality, parent.at());
+        let parent_deadline = (parent.deadline, parent.deadline_clock);
         let c = &self.plan.calls[call as usize];
         let (service, endpoint, timeout, edge) = (c.service, c.endpoint, c.timeout, c.edge);
         self.edges[edge as usize].calls += 1;
-        let i = &self.instances[caller_instance];
-        let scope = i.ordinal;
-        // A relative deadline became a local one on arrival: the caller's clock does not move it.
-        let skew = if relative { 0 } else { i.skew };
+        let scope = self.instances[caller_instance].ordinal;
         let site = self.clients.len() as u32 + edge;
-        let parent_deadline =
-            (deadline != i64::MAX).then_some(CallerDeadline { at_ns: deadline, skew_ns: skew });
         self.start_logical(
             sched,
             LogicalStart {

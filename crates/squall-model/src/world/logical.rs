@@ -2,6 +2,7 @@
 //! an endpoint step makes), which owns the attempts that try to fulfil it. Slots are reused
 //! through a free list, like the request table.
 
+use super::deadline::Deadline;
 use super::ids::{FlowId, InstanceId};
 use super::requests::ReqRef;
 use crate::config::{ClientId, Criticality, EndpointId, ServiceId};
@@ -51,8 +52,8 @@ pub(super) struct Logical {
     pub endpoint: EndpointId,
     pub criticality: Criticality,
     pub issued_at: SimTime,
-    /// The overall deadline in true time (`SimTime::MAX` for none), and its timer.
-    pub deadline: SimTime,
+    /// The overall deadline, in true time, and its timer.
+    pub deadline: Deadline,
     pub timer: Option<TimerId>,
     /// The timer of the next retry or hedge.
     pub next_timer: Option<TimerId>,
@@ -128,7 +129,7 @@ impl Logicals {
             endpoint: EndpointId(0),
             criticality: Criticality::default(),
             issued_at: now,
-            deadline: SimTime::MAX,
+            deadline: Deadline::NONE,
             timer: None,
             next_timer: None,
             attempts: 0,
@@ -157,7 +158,7 @@ impl Logicals {
                 x.call = call;
                 x.caller_instance = None;
                 x.issued_at = now;
-                x.deadline = SimTime::MAX;
+                x.deadline = Deadline::NONE;
                 x.timer = None;
                 x.next_timer = None;
                 x.attempts = 0;

@@ -15,6 +15,7 @@
 //! Faults (`faults`) change instances for a window of time.
 
 mod calls;
+mod deadline;
 mod deploy;
 mod faults;
 mod fleet;
@@ -41,10 +42,11 @@ use crate::output::{
     ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, PolicyBucket,
     RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
+use deadline::{Clock, Deadline};
 use ids::{FaultId, FlowId, Id, IdVec, InstanceId};
 use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
-use policy::{BreakerSlot, CallerDeadline, LogicalStart, ScopeState, Site};
+use policy::{BreakerSlot, LogicalStart, ScopeState, Site};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 use requests::{ReqRef, Requests};

@@ -128,14 +128,6 @@ pub(super) struct AttemptEnd {
     pub flags: u64,
 }
 
-/// A caller's deadline as its own clock reads it: `at_ns` on a wall clock that runs
-/// `skew_ns` ahead of true time (instances may have skewed clocks).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(super) struct CallerDeadline {
-    pub at_ns: i64,
-    pub skew_ns: i64,
-}
-
 /// What starts a logical request: who waits for it, what it asks, and under which policy.
 #[derive(Copy, Clone, Debug)]
 pub(super) struct LogicalStart {
@@ -152,7 +144,7 @@ pub(super) struct LogicalStart {
     /// Its own timeout, over all attempts.
     pub timeout: Option<SimDuration>,
     /// The caller's deadline, which a site that propagates deadlines shortens it to.
-    pub parent_deadline: Option<CallerDeadline>,
+    pub parent_deadline: (Deadline, Clock),
 }
 
 impl LogicalStart {
@@ -172,7 +164,7 @@ impl LogicalStart {
             call: NONE,
             caller_instance: None,
             timeout,
-            parent_deadline: None,
+            parent_deadline: (Deadline::NONE, Clock::Wall),
         }
     }
 }
@@ -194,8 +186,13 @@ impl World {
             s.calls_series[b] += 1;
         }
         let mut budget = timeout.map_or(u64::MAX, SimDuration::as_nanos);
-        if let (Some(p), Some(d)) = (s.policy.propagate_deadline, parent_deadline) {
-            let remaining = d.at_ns.saturating_sub((now.as_nanos() as i64).saturating_add(d.skew_ns));
+        // The caller reads its deadline on its own clock (instances may have skewed clocks).
+        let propagated = s.policy.propagate_deadline.and_then(|p| {
+            let (deadline, clock) = parent_deadline;
+            let skew = clock.skew_ns(caller_instance.map_or(0, |i| self.instances[i].skew));
+            Some((p, deadline.remaining_ns(now, skew)?))
+        });
+        if let Some((p, remaining)) = propagated {
             if remaining <= 0 {
                 // Nothing left of the caller's deadline: the call is not even sent.
                 self.end_logical(sched, l, Outcome::DeadlineExceeded, Outcome::Cancelled);
@@ -206,7 +203,7 @@ impl World {
         if budget != u64::MAX {
             let deadline = now.saturating_add(SimDuration(budget));
             let lg = self.logicals.get_mut(l);
-            lg.deadline = deadline;
+            lg.deadline = Deadline::at(deadline);
             lg.timer = Some(sched.timer_at(deadline, Event::Deadline { log: l }));
         }
         // Only a tracked site (one with a retry, hedge, breaker, throttle, fallback or budget
@@ -350,18 +347,23 @@ impl World {
         req.caller_instance = caller_instance;
         // The attempt carries the earlier of its own timeout and the call's deadline (as Envoy
         // tells the upstream its per-try timeout), on the sender's clock.
-        let mut until = deadline;
+        let mut until = deadline.time();
         if let Some(d) = per_try {
             let t = now.saturating_add(d);
-            if t < deadline {
+            if t < until.unwrap_or(SimTime::MAX) {
                 req.timer = Some(sched.timer_at(t, Event::Timeout { req: r }));
-                until = t;
+                until = Some(t);
             }
         }
-        if until != SimTime::MAX {
+        if let Some(until) = until {
+            // A relative deadline travels as a duration and becomes a time again on arrival:
+            // no clock moves it.
             let relative = propagate.is_some_and(|p| p.format == DeadlineFormat::Relative);
-            req.deadline_relative = relative;
-            req.deadline_wall = (until.as_nanos() as i64).saturating_add(if relative { 0 } else { skew });
+            (req.deadline, req.deadline_clock) = if relative {
+                (Deadline::at(until), Clock::True)
+            } else {
+                (Deadline::on_clock(until, skew), Clock::Wall)
+            };
         }
         let lg = self.logicals.get_mut(l);
         lg.out[lg.n_out as usize] = r;
@@ -552,7 +554,7 @@ impl World {
         } else {
             p.backoff.next_delay(&mut backoff, s.rng.random::<f64>())
         };
-        if now.saturating_add(delay) >= lg.deadline {
+        if now.saturating_add(delay) >= lg.deadline.time().unwrap_or(SimTime::MAX) {
             return false;
         }
         let in_retry = lg.in_retry;
@@ -668,15 +670,8 @@ impl World {
                 let (target, timeout, f_edge) = ((f.service, f.endpoint, criticality), f.timeout, f.edge);
                 self.edges[f_edge as usize].calls += 1;
                 let parent = self.reqs.get(p);
-                let deadline = parent.deadline_wall;
-                let skew = if parent.deadline_relative {
-                    0
-                } else {
-                    self.instances[caller_instance.expect("a call has a caller")].skew
-                };
+                let parent_deadline = (parent.deadline, parent.deadline_clock);
                 let site = self.clients.len() as u32 + f_edge;
-                let parent_deadline =
-                    (deadline != i64::MAX).then_some(CallerDeadline { at_ns: deadline, skew_ns: skew });
                 self.start_logical(
                     sched,
                     LogicalStart {

@@ -2,6 +2,7 @@
 //! follows the number of requests in flight, not the number ever made. (Logical requests,
 //! which own attempts, have their own table in `logical`.)
 
+use super::deadline::{Clock, Deadline};
 use super::ids::InstanceId;
 use super::logical::LogRef;
 use crate::config::{Criticality, EndpointId, ServiceId};
@@ -35,11 +36,10 @@ pub(super) struct Request {
     pub attempt: u8,
     /// A breaker's admission, handed back with the result.
     pub breaker_permit: Option<BreakerPermit>,
-    /// The deadline it carries, as a wall-clock time of the sender (ns; `i64::MAX` for none),
-    /// or, if `deadline_relative`, as a true time (a duration counted from arrival needs no
-    /// clock).
-    pub deadline_wall: i64,
-    pub deadline_relative: bool,
+    /// The deadline it carries, and the clock that reads it: the sender's wall clock, or
+    /// true time (a relative deadline, a duration counted from arrival, needs no clock).
+    pub deadline: Deadline,
+    pub deadline_clock: Clock,
     /// A Retry-After the service answered with (zero for none).
     pub retry_after: SimDuration,
     pub service: ServiceId,
@@ -172,8 +172,8 @@ impl Requests {
             logical,
             attempt: 0,
             breaker_permit: None,
-            deadline_wall: i64::MAX,
-            deadline_relative: false,
+            deadline: Deadline::NONE,
+            deadline_clock: Clock::Wall,
             retry_after: SimDuration::ZERO,
             service,
             endpoint,
@@ -235,3 +235,6 @@ impl Requests {
         }
     }
 }
+const _: () = assert!(std::mem::size_of::<Request>() <= 176);
+const _: () = assert!(std::mem::size_of::<super::logical::Logical>() <= 168);
+const _: () = assert!(std::mem::size_of::<super::Event>() <= 12);

@@ -579,8 +579,7 @@ impl World {
             return false;
         }
         let req = self.reqs.get(r);
-        let skew = if req.deadline_relative { 0 } else { i.skew };
-        req.deadline_wall != i64::MAX && req.deadline_wall <= (now.as_nanos() as i64).saturating_add(skew)
+        req.deadline.passed(now, req.deadline_clock.skew_ns(i.skew))
     }
 
     /// The server is done with the request: free its worker, classify its work as useful or

@@ -8,11 +8,11 @@ use requests::Waiting;
 impl World {
     /// Request `p`, in step `seq`, makes call `call` of the plan: a logical request of the
     /// caller's policy for that dependency.
-    pub(super) fn issue_call(&mut self, sched: &mut Scheduler<Event>, p: ReqRef, seq: u32, call: u32) {
+    pub(super) fn issue_call(&mut self, sched: &mut Scheduler<Event>, p: ReqRef, seq: u32, call: CallId) {
         let parent = self.reqs.get(p);
         let (criticality, caller_instance) = (parent.criticality, parent.at());
         let parent_deadline = (parent.deadline, parent.deadline_clock);
-        let c = &self.plan.calls[call as usize];
+        let c = &self.plan.calls[call];
         let (service, endpoint, timeout, edge) = (c.service, c.endpoint, c.timeout, c.edge);
         self.edges[edge as usize].calls += 1;
         let scope = self.instances[caller_instance].ordinal;
@@ -24,7 +24,7 @@ impl World {
                 target: (service, endpoint, criticality),
                 site,
                 scope,
-                call,
+                call: Some(call),
                 caller_instance: Some(caller_instance),
                 timeout,
                 parent_deadline,
@@ -37,8 +37,8 @@ impl World {
     pub(super) fn issue_attempt(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
         let now = sched.now();
         let req = self.reqs.get(r);
-        let (call, caller_instance) = (req.call, req.caller());
-        let c = &self.plan.calls[call as usize];
+        let c = &self.plan.calls[req.call()];
+        let caller_instance = req.caller();
         let (edge, cache) = (c.edge, c.cache);
         if cache != NONE {
             let i = &mut self.instances[caller_instance];
@@ -57,7 +57,7 @@ impl World {
     /// The dependency state of call `r`, if its call site has a policy.
     fn dependency_of(&self, r: ReqRef) -> Option<usize> {
         let req = self.reqs.get(r);
-        let d = self.plan.calls[req.call as usize].dependency;
+        let d = self.plan.calls[req.call()].dependency;
         (d != NONE).then(|| (self.instances[req.caller()].dep_base + d) as usize)
     }
 
@@ -125,7 +125,7 @@ impl World {
 
     fn start_waiting(&mut self, r: ReqRef, what: Waiting) {
         self.reqs.get_mut(r).waiting = what;
-        let edge = self.plan.calls[self.reqs.get(r).call as usize].edge;
+        let edge = self.plan.calls[self.reqs.get(r).call()].edge;
         self.edges[edge as usize].waited += 1;
     }
 

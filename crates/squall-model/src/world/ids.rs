@@ -88,6 +88,8 @@ define_ids! {
     FaultId;
     /// A flow run in progress: a slot of `FlowRuns`, reused once the run ends.
     FlowId;
+    /// A call site of an endpoint step: an index into `Plan::calls`.
+    CallId;
 }
 
 /// The configuration's ids index the world's tables built from it, in the same order.

@@ -3,7 +3,7 @@
 //! through a free list, like the request table.
 
 use super::deadline::Deadline;
-use super::ids::{FlowId, InstanceId};
+use super::ids::{CallId, FlowId, InstanceId};
 use super::requests::ReqRef;
 use crate::config::{ClientId, Criticality, EndpointId, ServiceId};
 use crate::outcome::Outcome;
@@ -43,9 +43,9 @@ pub(super) struct Logical {
     /// state within the site (the caller instance's index, 0 for clients).
     pub site: u32,
     pub scope: u32,
-    /// As a call: its call site in the plan (`NONE` for a client's request), and the caller
-    /// instance (`None` for a client).
-    pub call: u32,
+    /// As a call: its call site in the plan, and the caller instance (`None` for a request
+    /// that is not a call).
+    pub call: Option<CallId>,
     pub caller_instance: Option<InstanceId>,
     /// What its attempts ask for.
     pub service: ServiceId,
@@ -115,7 +115,14 @@ impl Logicals {
         (x.live && x.gen == l.gen).then_some(x)
     }
 
-    pub fn alloc(&mut self, owner: Owner, site: u32, scope: u32, call: u32, now: SimTime) -> LogRef {
+    pub fn alloc(
+        &mut self,
+        owner: Owner,
+        site: u32,
+        scope: u32,
+        call: Option<CallId>,
+        now: SimTime,
+    ) -> LogRef {
         let nobody = ReqRef { index: u32::MAX, gen: 0 };
         let fresh = || Logical {
             gen: 0,

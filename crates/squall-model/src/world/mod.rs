@@ -43,7 +43,7 @@ use crate::output::{
     RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
 use deadline::{Clock, Deadline};
-use ids::{FaultId, FlowId, Id, IdVec, InstanceId};
+use ids::{CallId, FaultId, FlowId, Id, IdVec, InstanceId};
 use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
 use policy::{BreakerSlot, LogicalStart, ScopeState, Site};

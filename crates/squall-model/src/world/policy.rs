@@ -137,9 +137,9 @@ pub(super) struct LogicalStart {
     /// a client group's, a probe's or a health check's request).
     pub site: u32,
     pub scope: u32,
-    /// The plan call it makes (`NONE` for a request that is not a call) and the instance
-    /// making it (`None` for none).
-    pub call: u32,
+    /// The plan call it makes and the instance making it (`None` for a request that is not
+    /// a call).
+    pub call: Option<CallId>,
     pub caller_instance: Option<InstanceId>,
     /// Its own timeout, over all attempts.
     pub timeout: Option<SimDuration>,
@@ -161,7 +161,7 @@ impl LogicalStart {
             target,
             site,
             scope: 0,
-            call: NONE,
+            call: None,
             caller_instance: None,
             timeout,
             parent_deadline: (Deadline::NONE, Clock::Wall),
@@ -370,10 +370,9 @@ impl World {
         lg.n_out += 1;
         let s = &self.sites[site as usize];
         self.states[s.state(scope)].active += 1;
-        if call == NONE {
-            self.send(sched, r);
-        } else {
-            self.issue_attempt(sched, r);
+        match call {
+            None => self.send(sched, r),
+            Some(_) => self.issue_attempt(sched, r),
         }
     }
 
@@ -600,7 +599,7 @@ impl World {
             st.retries_active -= 1;
         }
         let mut outcome = outcome;
-        let mut failover = NONE;
+        let mut failover = None;
         let s = &mut self.sites[site];
         if !outcome.is_success() {
             let served = match s.policy.fallback {
@@ -608,15 +607,14 @@ impl World {
                 Some(FallbackConfig::Static) => true,
                 Some(FallbackConfig::Cache { hit_ratio }) => s.rng.random::<f64>() < hit_ratio,
                 Some(FallbackConfig::Failover { .. }) => {
-                    let call = self.logicals.get(l).call;
-                    failover = if call == NONE { NONE } else { self.plan.calls[call as usize].failover };
+                    failover = self.logicals.get(l).call.and_then(|c| self.plan.calls[c].failover);
                     false
                 }
             };
             if served {
                 outcome = Outcome::Degraded;
             }
-            if served || failover != NONE {
+            if served || failover.is_some() {
                 let b = self.bucket(now);
                 let s = &mut self.sites[site];
                 s.stats.fallbacks += 1;
@@ -651,7 +649,8 @@ impl World {
             }
             Owner::HealthCheck { inst, seq } => self.health_result(inst, seq, outcome.is_success()),
             Owner::Parent { req: p, seq } => {
-                let edge = self.plan.calls[call as usize].edge as usize;
+                let call = call.expect("a parent's logical request is a call");
+                let edge = self.plan.calls[call].edge as usize;
                 let still_wanted = self.reqs.find(p).is_some_and(|q| !q.server_done && q.step_seq == seq);
                 let stats = &mut self.edges[edge];
                 if !still_wanted {
@@ -662,11 +661,11 @@ impl World {
                 if outcome.is_success() {
                     stats.latency_ok.record(now.since(issued).as_nanos());
                 }
-                if failover == NONE {
+                let Some(failover) = failover else {
                     return self.on_call_answered(sched, p, seq, outcome.is_success());
-                }
+                };
                 // The caller tries the other provider; its answer is the call's answer.
-                let f = &self.plan.calls[failover as usize];
+                let f = &self.plan.calls[failover];
                 let (target, timeout, f_edge) = ((f.service, f.endpoint, criticality), f.timeout, f.edge);
                 self.edges[f_edge as usize].calls += 1;
                 let parent = self.reqs.get(p);
@@ -679,7 +678,7 @@ impl World {
                         target,
                         site,
                         scope,
-                        call: failover,
+                        call: Some(failover),
                         caller_instance,
                         timeout,
                         parent_deadline,

@@ -3,7 +3,7 @@
 //! which own attempts, have their own table in `logical`.)
 
 use super::deadline::{Clock, Deadline};
-use super::ids::InstanceId;
+use super::ids::{CallId, InstanceId};
 use super::logical::LogRef;
 use crate::config::{Criticality, EndpointId, ServiceId};
 use squall_kernel::{SimDuration, SimTime, TimerId};
@@ -84,8 +84,8 @@ pub(super) struct Request {
     pub worker_since: SimTime,
     /// Worker time used so far, ns.
     pub work_ns: u64,
-    /// As a call: its call site in the plan, or `NONE`.
-    pub call: u32,
+    /// As a call: its call site in the plan.
+    pub call: Option<CallId>,
     /// As a call: the caller's instance, whose bulkheads and pools it uses.
     pub caller_instance: Option<InstanceId>,
     pub waiting: Waiting,
@@ -103,6 +103,15 @@ impl Request {
     #[inline]
     pub fn at(&self) -> InstanceId {
         self.instance.unwrap_or_else(|| panic!("request at no instance: {self:?}"))
+    }
+
+    /// The call site it is an attempt of.
+    ///
+    /// # Panics
+    /// If it is not a call.
+    #[inline]
+    pub fn call(&self) -> CallId {
+        self.call.unwrap_or_else(|| panic!("request is not a call: {self:?}"))
     }
 
     /// The instance whose call it is.
@@ -198,7 +207,7 @@ impl Requests {
             started: false,
             worker_since: now,
             work_ns: 0,
-            call: super::plan::NONE,
+            call: None,
             caller_instance: None,
             waiting: Waiting::Nothing,
             holds_bulkhead: false,

@@ -16,7 +16,7 @@ impl World {
         let (service, endpoint, timeout, edge) = (c.service, c.endpoint, c.timeout, c.edge);
         self.edges[edge as usize].calls += 1;
         let scope = self.instances[caller_instance].ordinal;
-        let site = self.clients.len() as u32 + edge;
+        let site = self.edge_site(edge);
         self.start_logical(
             sched,
             LogicalStart {

@@ -90,6 +90,9 @@ define_ids! {
     FlowId;
     /// A call site of an endpoint step: an index into `Plan::calls`.
     CallId;
+    /// A client policy site: one per client group (in order, so a group's site has its
+    /// index), one per plan edge, then the dependency probes'.
+    SiteId;
 }
 
 /// The configuration's ids index the world's tables built from it, in the same order.
@@ -161,6 +164,12 @@ impl<I: Id, T> IdVec<I, T> {
     #[inline]
     pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, T> {
         self.raw.iter_mut()
+    }
+
+    /// The elements from `from` on.
+    #[inline]
+    pub fn tail_mut(&mut self, from: I) -> &mut [T] {
+        &mut self.raw[from.index()..]
     }
 
     /// The elements with their ids, in order.

@@ -3,7 +3,7 @@
 //! through a free list, like the request table.
 
 use super::deadline::Deadline;
-use super::ids::{CallId, FlowId, InstanceId};
+use super::ids::{CallId, FlowId, InstanceId, SiteId};
 use super::requests::ReqRef;
 use crate::config::{ClientId, Criticality, EndpointId, ServiceId};
 use crate::outcome::Outcome;
@@ -41,7 +41,7 @@ pub(super) struct Logical {
     pub owner: Owner,
     /// Its policy site (a client group or a caller's dependency) and the scope of the policy
     /// state within the site (the caller instance's index, 0 for clients).
-    pub site: u32,
+    pub site: SiteId,
     pub scope: u32,
     /// As a call: its call site in the plan, and the caller instance (`None` for a request
     /// that is not a call).
@@ -118,7 +118,7 @@ impl Logicals {
     pub fn alloc(
         &mut self,
         owner: Owner,
-        site: u32,
+        site: SiteId,
         scope: u32,
         call: Option<CallId>,
         now: SimTime,

@@ -43,7 +43,7 @@ use crate::output::{
     RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
 use deadline::{Clock, Deadline};
-use ids::{CallId, FaultId, FlowId, Id, IdVec, InstanceId};
+use ids::{CallId, FaultId, FlowId, Id, IdVec, InstanceId, SiteId};
 use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
 use policy::{BreakerSlot, LogicalStart, ScopeState, Site};
@@ -390,7 +390,7 @@ struct World {
     reqs: Requests,
     logicals: Logicals,
     /// Client policies: one site per client group, then one per plan edge.
-    sites: Vec<Site>,
+    sites: IdVec<SiteId, Site>,
     states: Vec<ScopeState>,
     breakers: Vec<BreakerSlot>,
     bucket_ns: u64,
@@ -475,7 +475,7 @@ fn dependency_state(d: &crate::config::DependencyConfig) -> DependencyState {
 
 /// The policy sites of a world: client groups (one scope each), then plan edges (a scope
 /// per caller instance, added as instances are created).
-fn policy_sites(cfg: &ModelConfig, plan: &Plan, n_buckets: usize) -> Vec<Site> {
+fn policy_sites(cfg: &ModelConfig, plan: &Plan, n_buckets: usize) -> IdVec<SiteId, Site> {
     let seed = cfg.seed;
     let clients = cfg.clients.iter().map(|c| (c.policy.clone(), format!("clients/{}/policy", c.name), false));
     let edges = plan.edges.iter().map(|e| {
@@ -665,15 +665,14 @@ impl World {
             n_handled: 0,
         };
         // The site of dependency probes' calls: no policy, one scope.
-        world.sites.push(Site::new(CallPolicy::default(), stream(seed, "probes")));
-        let probe_site = world.sites.len() - 1;
+        let probe_site = world.sites.push(Site::new(CallPolicy::default(), stream(seed, "probes")));
         world.add_scope(probe_site);
         // Client groups have one scope each; a shared breaker is one per site.
-        for k in 0..probe_site {
+        for k in (0..probe_site.idx()).map(SiteId::new) {
             if world.sites[k].shared_breaker {
                 world.add_breaker(k);
             }
-            if k < world.clients.len() {
+            if k.idx() < world.clients.len() {
                 world.add_scope(k);
             }
         }
@@ -690,7 +689,7 @@ impl World {
 
     /// A new scope (a client group's, or a new caller instance's) of site `k`: its budget,
     /// throttle and, unless shared, breaker.
-    fn add_scope(&mut self, k: usize) {
+    fn add_scope(&mut self, k: SiteId) {
         let site = &self.sites[k];
         let p = &site.policy;
         self.states.push(ScopeState {
@@ -706,11 +705,11 @@ impl World {
         }
     }
 
-    fn add_breaker(&mut self, k: usize) {
+    fn add_breaker(&mut self, k: SiteId) {
         let config = self.sites[k].policy.breaker.as_ref().expect("a breaker policy").config;
         self.breakers.push(BreakerSlot {
             breaker: Breaker::new(config),
-            site: k as u32,
+            site: k,
             state: BreakerState::Closed,
             since: SimTime::ZERO,
             state_ns: [0; 3],
@@ -721,13 +720,25 @@ impl World {
 
     /// Scope `ordinal` of every dependency site of `service`, for a new instance.
     fn add_policy_scopes(&mut self, service: ServiceId, ordinal: u32) {
-        let n_clients = self.clients.len();
         for e in 0..self.plan.edges.len() {
             if self.plan.edges[e].caller == service {
-                debug_assert_eq!(self.sites[n_clients + e].scopes.len(), ordinal as usize);
-                self.add_scope(n_clients + e);
+                let site = self.edge_site(e as u32);
+                debug_assert_eq!(self.sites[site].scopes.len(), ordinal as usize);
+                self.add_scope(site);
             }
         }
+    }
+
+    /// The policy site of client group `c`: the sites start with one per group, in order.
+    #[inline]
+    fn client_site(c: ClientId) -> SiteId {
+        SiteId::new(c.index())
+    }
+
+    /// The policy site of the calls of plan edge `edge`, which come after the groups'.
+    #[inline]
+    fn edge_site(&self, edge: u32) -> SiteId {
+        SiteId::new(self.clients.len() + edge as usize)
     }
 
     /// Schedules each client group's first request and each fault's window.
@@ -915,11 +926,11 @@ impl World {
         cs.issued += 1;
         cs.series[b].issued += 1;
         let target = (service, endpoint, cs.criticality);
-        // The group's policy site has the same index as the group.
-        let timeout = self.sites[client.0 as usize].policy.timeout;
+        let site = World::client_site(client);
+        let timeout = self.sites[site].policy.timeout;
         self.start_logical(
             sched,
-            LogicalStart::outside(Owner::Client { client, flow }, target, client.0, timeout),
+            LogicalStart::outside(Owner::Client { client, flow }, target, site, timeout),
         );
     }
 
@@ -1066,7 +1077,10 @@ impl World {
             c.close_bucket();
         }
         let mut policies = self.policy_outputs(end).into_iter();
-        let mut calls_series: Vec<Vec<u64>> = self.sites[self.clients.len()..]
+        let first_edge_site = self.edge_site(0);
+        let mut calls_series: Vec<Vec<u64>> = self
+            .sites
+            .tail_mut(first_edge_site)
             .iter_mut()
             .map(|s| std::mem::take(&mut s.calls_series))
             .collect();

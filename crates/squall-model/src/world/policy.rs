@@ -107,7 +107,7 @@ pub(super) struct ScopeState {
 /// A breaker and the time it spent in each state, accounted up to `since`.
 pub(super) struct BreakerSlot {
     pub breaker: Breaker,
-    pub site: u32,
+    pub site: SiteId,
     pub state: BreakerState,
     pub since: SimTime,
     pub state_ns: [u128; 3],
@@ -135,7 +135,7 @@ pub(super) struct LogicalStart {
     pub target: (ServiceId, crate::config::EndpointId, Criticality),
     /// Its policy site, and the scope within the site (the caller instance's ordinal; 0 for
     /// a client group's, a probe's or a health check's request).
-    pub site: u32,
+    pub site: SiteId,
     pub scope: u32,
     /// The plan call it makes and the instance making it (`None` for a request that is not
     /// a call).
@@ -153,7 +153,7 @@ impl LogicalStart {
     pub(super) fn outside(
         owner: Owner,
         target: (ServiceId, crate::config::EndpointId, Criticality),
-        site: u32,
+        site: SiteId,
         timeout: Option<SimDuration>,
     ) -> LogicalStart {
         LogicalStart {
@@ -181,7 +181,7 @@ impl World {
         (lg.service, lg.endpoint, lg.criticality) = target;
         lg.caller_instance = caller_instance;
         let b = self.bucket(now);
-        let s = &mut self.sites[site as usize];
+        let s = &mut self.sites[site];
         if !s.calls_series.is_empty() {
             s.calls_series[b] += 1;
         }
@@ -214,7 +214,7 @@ impl World {
                 b.record_request(now);
             }
         }
-        let hedges = self.sites[site as usize].policy.hedge.is_some();
+        let hedges = self.sites[site].policy.hedge.is_some();
         self.send_attempt(sched, l, AttemptKind::First);
         if hedges {
             self.schedule_hedge(sched, l);
@@ -227,7 +227,7 @@ impl World {
         if lg.ending || lg.next_timer.is_some() {
             return;
         }
-        let Some(h) = &self.sites[lg.site as usize].policy.hedge else { return };
+        let Some(h) = &self.sites[lg.site].policy.hedge else { return };
         if u32::from(lg.attempts) >= h.max_attempts {
             return;
         }
@@ -239,7 +239,7 @@ impl World {
     pub(super) fn on_next_attempt(&mut self, sched: &mut Scheduler<Event>, l: LogRef) {
         let lg = self.logicals.get_mut(l);
         lg.next_timer = None;
-        let site = lg.site as usize;
+        let site = lg.site;
         if self.sites[site].policy.hedge.is_none() {
             self.send_attempt(sched, l, AttemptKind::Retry);
             return;
@@ -258,7 +258,7 @@ impl World {
     /// counted. `timeout`: the failure to retry was a timeout.
     fn budget_allows(&mut self, now: SimTime, l: LogRef, timeout: bool) -> bool {
         let lg = self.logicals.get(l);
-        let (site, scope, in_retry) = (lg.site as usize, lg.scope, lg.in_retry);
+        let (site, scope, in_retry) = (lg.site, lg.scope, lg.in_retry);
         let st = &mut self.states[self.sites[site].state(scope)];
         let Some(b) = st.budget.as_mut() else { return true };
         let others = st.retries_active - u32::from(in_retry);
@@ -289,7 +289,7 @@ impl World {
         let (service, endpoint, criticality, deadline) =
             (lg.service, lg.endpoint, lg.criticality, lg.deadline);
         let attempt = lg.attempts - 1;
-        let s = &mut self.sites[site as usize];
+        let s = &mut self.sites[site];
         s.stats.attempts += 1;
         match kind {
             AttemptKind::First => {}
@@ -319,13 +319,13 @@ impl World {
                 return self.attempt_refused(sched, l, Outcome::Throttled);
             }
         }
-        let breaker = if tracked { self.sites[site as usize].breaker_index(scope) } else { None };
+        let breaker = if tracked { self.sites[site].breaker_index(scope) } else { None };
         let permit = match breaker {
             None => None,
             Some(k) => {
                 let p = self.with_breaker(k, now, |br| br.try_acquire(now));
                 if p.is_none() {
-                    let s = &mut self.sites[site as usize];
+                    let s = &mut self.sites[site];
                     s.stats.short_circuited += 1;
                     if s.tracked {
                         s.stats.series[b].short_circuited += 1;
@@ -338,8 +338,8 @@ impl World {
         self.check_in_flight(sched);
         let r = self.reqs.alloc(l, service, endpoint, criticality, now);
         let skew = caller_instance.map_or(0, |i| self.instances[i].skew);
-        let per_try = self.sites[site as usize].policy.per_try_timeout;
-        let propagate = self.sites[site as usize].policy.propagate_deadline;
+        let per_try = self.sites[site].policy.per_try_timeout;
+        let propagate = self.sites[site].policy.propagate_deadline;
         let req = self.reqs.get_mut(r);
         req.attempt = attempt;
         req.breaker_permit = permit;
@@ -368,7 +368,7 @@ impl World {
         let lg = self.logicals.get_mut(l);
         lg.out[lg.n_out as usize] = r;
         lg.n_out += 1;
-        let s = &self.sites[site as usize];
+        let s = &self.sites[site];
         self.states[s.state(scope)].active += 1;
         match call {
             None => self.send(sched, r),
@@ -422,7 +422,7 @@ impl World {
         let to = to.max(from);
         slot.state_ns[state.index()] += u128::from(to.since(from).as_nanos());
         slot.since = to;
-        let s = &mut self.sites[slot.site as usize];
+        let s = &mut self.sites[slot.site];
         if !s.tracked || state == BreakerState::Closed {
             return;
         }
@@ -444,7 +444,7 @@ impl World {
         lg.out.copy_within(k + 1..n, k);
         lg.n_out -= 1;
         let (site, scope) = (lg.site, lg.scope);
-        self.states[self.sites[site as usize].state(scope)].active -= 1;
+        self.states[self.sites[site].state(scope)].active -= 1;
     }
 
     /// An attempt of `l` ended (and, if it was sent, was detached from `l`).
@@ -458,7 +458,7 @@ impl World {
             lg.version = end.version;
             lg.flags = end.flags;
         }
-        let s = &mut self.sites[site as usize];
+        let s = &mut self.sites[site];
         s.stats.attempt_outcomes.add(end.outcome);
         let success = end.outcome.is_success();
         // An untracked site has no budget, throttle, breaker, hedge or retry (see
@@ -494,7 +494,7 @@ impl World {
                 }
             }
         }
-        if let (Some(permit), Some(k)) = (end.permit, self.sites[site as usize].breaker_index(scope)) {
+        if let (Some(permit), Some(k)) = (end.permit, self.sites[site].breaker_index(scope)) {
             let cancelled = end.outcome == Outcome::Cancelled;
             self.with_breaker(k, now, |br| {
                 if cancelled {
@@ -511,7 +511,7 @@ impl World {
             return self.end_logical(sched, l, end.outcome, Outcome::Cancelled);
         }
         self.logicals.get_mut(l).last_failure = end.outcome;
-        let s = &self.sites[site as usize];
+        let s = &self.sites[site];
         if let Some(h) = &s.policy.hedge {
             let max = h.max_attempts;
             if !has(s.non_fatal_mask, end.outcome) {
@@ -540,7 +540,7 @@ impl World {
     fn retry(&mut self, sched: &mut Scheduler<Event>, l: LogRef, end: AttemptEnd) -> bool {
         let now = sched.now();
         let lg = self.logicals.get(l);
-        let (site, scope) = (lg.site as usize, lg.scope);
+        let (site, scope) = (lg.site, lg.scope);
         let s = &mut self.sites[site];
         let Some(p) = &s.policy.retry else { return false };
         if !has(s.retry_mask, end.outcome) || u32::from(lg.attempts) >= p.max_attempts {
@@ -593,7 +593,7 @@ impl World {
         for t in [lg.timer.take(), lg.next_timer.take()].into_iter().flatten() {
             sched.cancel(t);
         }
-        let (site, scope, in_retry) = (lg.site as usize, lg.scope, lg.in_retry);
+        let (site, scope, in_retry) = (lg.site, lg.scope, lg.in_retry);
         if in_retry {
             let st = &mut self.states[self.sites[site].state(scope)];
             st.retries_active -= 1;
@@ -670,7 +670,7 @@ impl World {
                 self.edges[f_edge as usize].calls += 1;
                 let parent = self.reqs.get(p);
                 let parent_deadline = (parent.deadline, parent.deadline_clock);
-                let site = self.clients.len() as u32 + f_edge;
+                let site = self.edge_site(f_edge);
                 self.start_logical(
                     sched,
                     LogicalStart {
@@ -698,7 +698,7 @@ impl World {
         let mut out: Vec<PolicyOutput> =
             self.sites.iter_mut().map(|s| std::mem::take(&mut s.stats)).collect();
         for slot in &self.breakers {
-            let o = &mut out[slot.site as usize];
+            let o = &mut out[slot.site.idx()];
             let b = o.breaker.get_or_insert_with(BreakerOutput::default);
             b.breakers += 1;
             b.opens += slot.breaker.opens();

@@ -148,8 +148,8 @@ impl World {
     }
 
     /// The site dependency probes' calls use: the last one, with no policy.
-    pub(super) fn probe_site(&self) -> u32 {
-        (self.sites.len() - 1) as u32
+    pub(super) fn probe_site(&self) -> SiteId {
+        SiteId::new(self.sites.len() - 1)
     }
 
     /// A dependency probe's call ended.

@@ -93,6 +93,8 @@ define_ids! {
     /// A client policy site: one per client group (in order, so a group's site has its
     /// index), one per plan edge, then the dependency probes'.
     SiteId;
+    /// A deploy: an index into `World::deploys` and the configuration's deploys.
+    DeployId;
 }
 
 /// The configuration's ids index the world's tables built from it, in the same order.

@@ -43,7 +43,7 @@ use crate::output::{
     RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
 use deadline::{Clock, Deadline};
-use ids::{CallId, FaultId, FlowId, Id, IdVec, InstanceId, SiteId};
+use ids::{CallId, DeployId, FaultId, FlowId, Id, IdVec, InstanceId, SiteId};
 use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
 use policy::{BreakerSlot, LogicalStart, ScopeState, Site};
@@ -100,10 +100,10 @@ enum Event {
     /// An active health check of an instance by its service's balancer is due.
     HealthCheck { inst: InstanceId, seq: u32 },
     /// A deploy starts.
-    DeployStart { deploy: u32 },
+    DeployStart { deploy: DeployId },
     /// A deploy's controller looks at the fleet again (a pause ended, a pod became
     /// available, an analysis is due).
-    DeployTick { deploy: u32, what: deploy::Tick },
+    DeployTick { deploy: DeployId, what: deploy::Tick },
     /// The next step of a flow run is due.
     FlowStep { flow: FlowId, gen: u32 },
     /// A service's outlier detector sweeps (its `interval` timer).
@@ -385,7 +385,7 @@ struct World {
     edges: Vec<EdgeStats>,
     endpoint_caches: Vec<EndpointCache>,
     faults: IdVec<FaultId, FaultState>,
-    deploys: Vec<deploy::DeployState>,
+    deploys: IdVec<DeployId, deploy::DeployState>,
     flows: flows::FlowRuns,
     reqs: Requests,
     logicals: Logicals,
@@ -767,7 +767,7 @@ impl World {
         }
         for (k, d) in self.cfg.deploys.iter().enumerate() {
             if let crate::config::DeployTrigger::At(t) = d.trigger {
-                sched.at(t, Event::DeployStart { deploy: k as u32 });
+                sched.at(t, Event::DeployStart { deploy: DeployId::new(k) });
             }
         }
         for (k, f) in self.cfg.faults.iter().enumerate() {

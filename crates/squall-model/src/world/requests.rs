@@ -244,6 +244,9 @@ impl Requests {
         }
     }
 }
+// The request and logical-request slots are touched on every event, and events fill the
+// queue: typed ids and deadlines must not make them larger than the bare integers they
+// replaced (an `Option` of an id is as small as the id; a deadline is one `i64`).
 const _: () = assert!(std::mem::size_of::<Request>() <= 176);
 const _: () = assert!(std::mem::size_of::<super::logical::Logical>() <= 168);
 const _: () = assert!(std::mem::size_of::<super::Event>() <= 12);

@@ -907,12 +907,3 @@ fn buckets_keep_the_exact_sum_of_their_success_latencies() {
         assert_eq!(b.latency_ok.sum_ns, u128::from(b.latency_ok.count) * 5_000_000);
     }
 }
-
-#[test]
-fn the_hot_slots_do_not_grow() {
-    // Typed ids keep `Option<Id>` as small as the bare index it replaced: the request and
-    // logical-request tables are walked on every event.
-    assert!(std::mem::size_of::<requests::Request>() <= 176, "{}", std::mem::size_of::<requests::Request>());
-    assert!(std::mem::size_of::<logical::Logical>() <= 168, "{}", std::mem::size_of::<logical::Logical>());
-    assert!(std::mem::size_of::<Event>() <= 12, "{}", std::mem::size_of::<Event>());
-}

@@ -45,6 +45,13 @@ macro_rules! define_ids {
                 <$name as Id>::index(self)
             }
 
+            /// The id `k` places after this one (the next entries of a table).
+            #[inline]
+            #[allow(dead_code)]
+            pub fn plus(self, k: u32) -> $name {
+                $name(self.0.checked_add(k).expect("id fits in u32"))
+            }
+
             /// The index as a `u32` (for a random stream's key, a sort key).
             #[inline]
             #[allow(dead_code)]
@@ -56,9 +63,10 @@ macro_rules! define_ids {
         impl Id for $name {
             #[inline]
             fn from_index(i: usize) -> $name {
-                let n = u32::try_from(i).ok().and_then(|i| i.checked_add(1)).expect("id fits in u32");
-                // `n` is at least 1.
-                $name(NonZeroU32::new(n).expect("nonzero"))
+                // One test on the hot path: `u32::MAX` wraps to zero and is refused. A larger
+                // index would need a table of 2^32 entries, which `IdVec::push` refuses.
+                debug_assert!(i < u32::MAX as usize, "id {i} does not fit in u32");
+                $name(NonZeroU32::new((i as u32).wrapping_add(1)).expect("id fits in u32"))
             }
 
             #[inline]
@@ -132,6 +140,7 @@ impl<I: Id, T> IdVec<I, T> {
     /// Appends `x` and returns its id.
     #[inline]
     pub fn push(&mut self, x: T) -> I {
+        assert!(self.raw.len() < u32::MAX as usize, "a table of ids holds fewer than 2^32 entries");
         let id = I::from_index(self.raw.len());
         self.raw.push(x);
         id
@@ -276,12 +285,12 @@ mod tests {
             assert_eq!(TestId::new(i).idx(), i);
             assert_eq!(TestId::new(i).raw() as usize, i);
         }
+        assert_eq!(TestId::new(5).plus(3), TestId::new(8));
         assert!(TestId::new(0) < TestId::new(1));
         assert_eq!(format!("{:?}", TestId::new(3)), "TestId(3)");
     }
 
     #[test]
-    #[allow(clippy::should_panic_without_expect)]
     fn the_largest_index_does_not_fit() {
         assert!(std::panic::catch_unwind(|| TestId::new(u32::MAX as usize)).is_err());
     }

@@ -498,7 +498,7 @@ impl World {
                         Some(q) if q.step_seq == seq && !q.server_done => {}
                         _ => break,
                     }
-                    self.issue_call(sched, r, seq, CallId::new(first.idx() + k as usize));
+                    self.issue_call(sched, r, seq, first.plus(k));
                 }
                 if let Some(inst) = freed {
                     self.pull_next(sched, inst);

@@ -1,9 +1,10 @@
 //! Typed ids of the engine's tables and a vector indexed by them.
 //!
-//! An id is a `u32` index stored plus one in a `NonZeroU32`, so `Option<Id>` is 4 bytes and
-//! "none" is `None` rather than a sentinel value; indexing subtracts the one again, which the
-//! compiler folds into the address. An [`IdVec<I, T>`] is a `Vec<T>` that only its id type
-//! indexes, so an instance index cannot be used as a fault's by mistake.
+//! An id that may be absent is a `u32` index stored plus one in a `NonZeroU32`, so
+//! `Option<Id>` is 4 bytes and "none" is `None` rather than a sentinel value; indexing
+//! subtracts the one again (one instruction). An id that is never optional is a plain `u32`.
+//! An [`IdVec<I, T>`] is a `Vec<T>` that only its id type indexes, so an instance index
+//! cannot be used as a fault's by mistake.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -92,12 +93,62 @@ macro_rules! define_ids {
 define_ids! {
     /// An instance: an index into `World::instances`, never reused.
     InstanceId;
-    /// A fault window: an index into `World::faults` and the configuration's faults.
-    FaultId;
     /// A flow run in progress: a slot of `FlowRuns`, reused once the run ends.
     FlowId;
     /// A call site of an endpoint step: an index into `Plan::calls`.
     CallId;
+}
+
+/// Defines newtype ids over a plain `u32` index, for ids that are never optional: indexing
+/// costs nothing over `v[i as usize]`, but `Option<Id>` takes 8 bytes.
+macro_rules! define_plain_ids {
+    ($($(#[$meta:meta])* $name:ident;)*) => {$(
+        $(#[$meta])*
+        #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(transparent)]
+        pub(super) struct $name(u32);
+
+        impl $name {
+            /// The id of index `i`.
+            #[inline]
+            #[allow(dead_code)]
+            pub fn new(i: usize) -> $name {
+                <$name as Id>::from_index(i)
+            }
+
+            /// The index this id names.
+            #[inline]
+            #[allow(dead_code)]
+            pub fn idx(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        impl Id for $name {
+            #[inline]
+            fn from_index(i: usize) -> $name {
+                // `IdVec::push` refuses tables of 2^32 entries, so every index fits.
+                debug_assert!(i < u32::MAX as usize, "id {i} does not fit in u32");
+                $name(i as u32)
+            }
+
+            #[inline]
+            fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+    )*};
+}
+
+define_plain_ids! {
+    /// A fault window: an index into `World::faults` and the configuration's faults.
+    FaultId;
     /// A client policy site: one per client group (in order, so a group's site has its
     /// index), one per plan edge, then the dependency probes'.
     SiteId;
@@ -293,6 +344,20 @@ mod tests {
     #[test]
     fn the_largest_index_does_not_fit() {
         assert!(std::panic::catch_unwind(|| TestId::new(u32::MAX as usize)).is_err());
+    }
+
+    define_plain_ids! {
+        PlainId;
+    }
+
+    #[test]
+    fn plain_ids_are_their_index() {
+        assert_eq!(std::mem::size_of::<PlainId>(), 4);
+        assert_eq!(PlainId::new(7).idx(), 7);
+        let mut v: IdVec<PlainId, u8> = IdVec::new();
+        let a = v.push(3);
+        assert_eq!((a, v[a]), (PlainId::new(0), 3));
+        assert_eq!(format!("{a:?}"), "PlainId(0)");
     }
 
     #[test]

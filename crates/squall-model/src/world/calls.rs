@@ -8,21 +8,15 @@ use requests::Waiting;
 impl World {
     /// Request `p`, in step `seq`, makes call `call` of the plan: a logical request of the
     /// caller's policy for that dependency.
-    pub(super) fn issue_call(&mut self, sched: &mut Scheduler<Event>, p: ReqRef, seq: u32, call: u32) {
+    pub(super) fn issue_call(&mut self, sched: &mut Scheduler<Event>, p: ReqRef, seq: u32, call: CallId) {
         let parent = self.reqs.get(p);
-        let (criticality, caller_instance, deadline) =
-            (parent.criticality, parent.instance, parent.deadline_wall);
-        let relative = parent.deadline_relative;
-        let c = &self.plan.calls[call as usize];
+        let (criticality, caller_instance) = (parent.criticality, parent.at());
+        let parent_deadline = (parent.deadline, parent.deadline_clock);
+        let c = &self.plan.calls[call];
         let (service, endpoint, timeout, edge) = (c.service, c.endpoint, c.timeout, c.edge);
         self.edges[edge as usize].calls += 1;
-        let i = &self.instances[caller_instance as usize];
-        let scope = i.ordinal;
-        // A relative deadline became a local one on arrival: the caller's clock does not move it.
-        let skew = if relative { 0 } else { i.skew };
-        let site = self.clients.len() as u32 + edge;
-        let parent_deadline =
-            (deadline != i64::MAX).then_some(CallerDeadline { at_ns: deadline, skew_ns: skew });
+        let scope = self.instances[caller_instance].ordinal;
+        let site = self.edge_site(edge);
         self.start_logical(
             sched,
             LogicalStart {
@@ -30,8 +24,8 @@ impl World {
                 target: (service, endpoint, criticality),
                 site,
                 scope,
-                call,
-                caller_instance,
+                call: Some(call),
+                caller_instance: Some(caller_instance),
                 timeout,
                 parent_deadline,
             },
@@ -43,14 +37,14 @@ impl World {
     pub(super) fn issue_attempt(&mut self, sched: &mut Scheduler<Event>, r: ReqRef) {
         let now = sched.now();
         let req = self.reqs.get(r);
-        let (call, caller_instance) = (req.call, req.caller_instance);
-        let c = &self.plan.calls[call as usize];
+        let c = &self.plan.calls[req.call()];
+        let caller_instance = req.caller();
         let (edge, cache) = (c.edge, c.cache);
         if cache != NONE {
-            let i = &mut self.instances[caller_instance as usize];
+            let i = &mut self.instances[caller_instance];
             let ratio = i.caches[cache as usize].hit_ratio_at(now);
             if ratio > 0.0 && i.cache_rng.random::<f64>() < ratio {
-                let cfg = &self.plan.call_caches[i.service.0 as usize][cache as usize];
+                let cfg = &self.plan.call_caches[i.service.index()][cache as usize];
                 let d = round_ns(cfg.hit_latency.sample(&mut i.cache_rng));
                 self.edges[edge as usize].cache_hits += 1;
                 sched.after(SimDuration(d), Event::CacheHit { req: r });
@@ -63,8 +57,8 @@ impl World {
     /// The dependency state of call `r`, if its call site has a policy.
     fn dependency_of(&self, r: ReqRef) -> Option<usize> {
         let req = self.reqs.get(r);
-        let d = self.plan.calls[req.call as usize].dependency;
-        (d != NONE).then(|| (self.instances[req.caller_instance as usize].dep_base + d) as usize)
+        let d = self.plan.calls[req.call()].dependency;
+        (d != NONE).then(|| (self.instances[req.caller()].dep_base + d) as usize)
     }
 
     /// A call takes a bulkhead permit (or pool thread), waits for one, or is refused.
@@ -101,7 +95,7 @@ impl World {
         let callee = self.reqs.get(r).service;
         let Some(pool) = &mut self.dependencies[d].pool else { return self.send(sched, r) };
         let c = &pool.connections;
-        let callee_state = &mut self.services[callee.0 as usize];
+        let callee_state = &mut self.services[callee];
         if c.in_use() >= c.permits()
             && c.permits() < pool.maximum
             && callee_state.connections < callee_state.max_connections
@@ -131,7 +125,7 @@ impl World {
 
     fn start_waiting(&mut self, r: ReqRef, what: Waiting) {
         self.reqs.get_mut(r).waiting = what;
-        let edge = self.plan.calls[self.reqs.get(r).call as usize].edge;
+        let edge = self.plan.calls[self.reqs.get(r).call()].edge;
         self.edges[edge as usize].waited += 1;
     }
 
@@ -265,7 +259,7 @@ impl World {
         };
         let l = req.logical;
         let (service, host) = (req.service, req.host);
-        if host != NO_INSTANCE {
+        if let Some(host) = host {
             self.lb_result(now, service, host, outcome);
         }
         self.detach_attempt(l, r);

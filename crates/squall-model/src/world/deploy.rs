@@ -86,31 +86,31 @@ fn rolling_params(strategy: &DeployStrategy) -> RollingParams {
 }
 
 impl World {
-    fn note(&mut self, d: usize, now: SimTime, what: String) {
+    fn note(&mut self, d: DeployId, now: SimTime, what: String) {
         self.deploys[d].events.push(DeployEvent { at: now, what });
     }
 
     /// A deploy starts: later deploys of the same service supersede it.
-    pub(super) fn on_deploy_start(&mut self, sched: &mut Scheduler<Event>, deploy: u32) {
+    pub(super) fn on_deploy_start(&mut self, sched: &mut Scheduler<Event>, deploy: DeployId) {
         let now = sched.now();
-        let d = deploy as usize;
+        let d = deploy;
         if self.deploys[d].result != DeployResult::NotStarted {
             return;
         }
-        let cfg = &self.cfg.deploys[d];
+        let cfg = &self.cfg.deploys[d.idx()];
         let service = cfg.service;
         let target = cfg.version;
-        for k in 0..self.deploys.len() {
-            if k != d && self.deploys[k].active && self.cfg.deploys[k].service == service {
+        for k in self.deploys.ids() {
+            if k != d && self.deploys[k].active && self.cfg.deploys[k.idx()].service == service {
                 self.deploys[k].active = false;
-                let name = self.cfg.deploys[d].name.clone();
+                let name = self.cfg.deploys[d.idx()].name.clone();
                 self.note(k, now, format!("superseded by {name}"));
             }
         }
-        let stable = self.services[service.0 as usize]
+        let stable = self.services[service]
             .members
             .iter()
-            .map(|&i| &self.instances[i as usize])
+            .map(|&i| &self.instances[i])
             .find(|i| !i.terminating)
             .map_or(0, |i| i.version);
         let st = &mut self.deploys[d];
@@ -120,7 +120,7 @@ impl World {
         st.stable = stable;
         st.last_progress = now;
         self.note(d, now, "start".to_string());
-        if let DeployStrategy::Canary(c) = &self.cfg.deploys[d].strategy {
+        if let DeployStrategy::Canary(c) = &self.cfg.deploys[d.idx()].strategy {
             let steps = c
                 .steps
                 .iter()
@@ -134,11 +134,11 @@ impl World {
             self.deploys[d].canary = Some(canary);
             if let Some(a) = &c.analysis {
                 sched.after(a.interval, Event::DeployTick { deploy, what: Tick::Analysis });
-                self.services[service.0 as usize].versions[target as usize].window.reset();
+                self.services[service].versions[target as usize].window.reset();
             }
             return self.step_canary(sched, d);
         }
-        if let DeployStrategy::BlueGreen(b) = &self.cfg.deploys[d].strategy {
+        if let DeployStrategy::BlueGreen(b) = &self.cfg.deploys[d.idx()].strategy {
             let config = BlueGreenConfig {
                 auto_promotion_enabled: true,
                 auto_promotion_seconds: b.auto_promotion,
@@ -152,8 +152,8 @@ impl World {
         self.sync(sched, d);
     }
 
-    pub(super) fn on_deploy_tick(&mut self, sched: &mut Scheduler<Event>, deploy: u32, what: Tick) {
-        let d = deploy as usize;
+    pub(super) fn on_deploy_tick(&mut self, sched: &mut Scheduler<Event>, deploy: DeployId, what: Tick) {
+        let d = deploy;
         if !self.deploys[d].active {
             return;
         }
@@ -171,17 +171,17 @@ impl World {
 
     /// Running deploys of `service` look at its fleet again.
     pub(super) fn fleet_changed(&mut self, sched: &mut Scheduler<Event>, service: ServiceId) {
-        for d in 0..self.deploys.len() {
-            if self.deploys[d].active && self.cfg.deploys[d].service == service {
+        for d in self.deploys.ids() {
+            if self.deploys[d].active && self.cfg.deploys[d.idx()].service == service {
                 self.sync(sched, d);
             }
         }
     }
 
     /// Runs the canary's steps as far as they go now.
-    fn step_canary(&mut self, sched: &mut Scheduler<Event>, d: usize) {
+    fn step_canary(&mut self, sched: &mut Scheduler<Event>, d: DeployId) {
         let now = sched.now();
-        let deploy = d as u32;
+        let deploy = d;
         loop {
             let canary = self.deploys[d].canary.as_mut().expect("a canary deploy");
             match canary.advance(now) {
@@ -216,24 +216,24 @@ impl World {
     }
 
     /// Sets the canary's share of traffic at the balancer, with traffic routing.
-    fn route(&mut self, d: usize, weight: u32) {
-        let DeployStrategy::Canary(c) = &self.cfg.deploys[d].strategy else { return };
+    fn route(&mut self, d: DeployId, weight: u32) {
+        let DeployStrategy::Canary(c) = &self.cfg.deploys[d.idx()].strategy else { return };
         if c.traffic_routing {
             self.set_route(d, self.deploys[d].target, weight);
         }
     }
 
     /// Sends `weight` % of the service's requests to `version` (the rest to the others).
-    fn set_route(&mut self, d: usize, version: u32, weight: u32) {
-        let s = self.cfg.deploys[d].service;
-        self.services[s.0 as usize].routed = Some((version, weight));
+    fn set_route(&mut self, d: DeployId, version: u32, weight: u32) {
+        let s = self.cfg.deploys[d.idx()].service;
+        self.services[s].routed = Some((version, weight));
         self.refresh_split(s);
     }
 
     /// Acts on what the blue-green machine did.
-    fn on_bluegreen(&mut self, sched: &mut Scheduler<Event>, d: usize, ev: BlueGreenEvent) {
+    fn on_bluegreen(&mut self, sched: &mut Scheduler<Event>, d: DeployId, ev: BlueGreenEvent) {
         let now = sched.now();
-        let deploy = d as u32;
+        let deploy = d;
         let (target, stable) = (self.deploys[d].target, self.deploys[d].stable);
         let at = |t: SimTime, strictly: bool| SimTime(t.as_nanos() + u64::from(strictly));
         match ev {
@@ -247,12 +247,12 @@ impl World {
                 self.note(d, now, "switch".to_string());
                 self.set_route(d, target, 100);
                 sched.at(at(scale_down_at, false), Event::DeployTick { deploy, what: Tick::Step });
-                let analysis = match &self.cfg.deploys[d].strategy {
+                let analysis = match &self.cfg.deploys[d.idx()].strategy {
                     DeployStrategy::BlueGreen(b) => b.analysis.as_ref().map(|a| a.interval),
                     _ => None,
                 };
                 if let Some(interval) = analysis {
-                    let s = self.cfg.deploys[d].service.0 as usize;
+                    let s = self.cfg.deploys[d.idx()].service;
                     self.services[s].versions[target as usize].window.reset();
                     sched.after(interval, Event::DeployTick { deploy, what: Tick::Analysis });
                 }
@@ -278,9 +278,9 @@ impl World {
 
     /// One blue-green sync: the preview set up to full size, and its promotion once it is
     /// available. Returns whether it changed the fleet.
-    fn sync_bluegreen(&mut self, sched: &mut Scheduler<Event>, d: usize) -> bool {
+    fn sync_bluegreen(&mut self, sched: &mut Scheduler<Event>, d: DeployId) -> bool {
         let now = sched.now();
-        let replicas = self.cfg.services[self.cfg.deploys[d].service.0 as usize].replicas;
+        let replicas = self.cfg.services[self.cfg.deploys[d.idx()].service.index()].replicas;
         let state = self.rollout_state(sched, d, SimDuration::ZERO);
         self.record_progress(now, d, &state);
         let bg = self.deploys[d].bluegreen.as_ref().expect("a blue-green");
@@ -300,9 +300,9 @@ impl World {
 
     /// An analysis measurement: the new version's answers since the last one (a canary's,
     /// or a blue-green's after the switch).
-    fn analyse(&mut self, sched: &mut Scheduler<Event>, d: usize) {
+    fn analyse(&mut self, sched: &mut Scheduler<Event>, d: DeployId) {
         let now = sched.now();
-        let a: AnalysisConfig = match &self.cfg.deploys[d].strategy {
+        let a: AnalysisConfig = match &self.cfg.deploys[d.idx()].strategy {
             DeployStrategy::Canary(c) => c.analysis.clone(),
             DeployStrategy::BlueGreen(b) => b.analysis.clone(),
             DeployStrategy::Rolling(_) => None,
@@ -315,13 +315,13 @@ impl World {
         if self.deploys[d].finishing || !switched {
             return;
         }
-        let s = self.cfg.deploys[d].service.0 as usize;
+        let s = self.cfg.deploys[d.idx()].service;
         let target = self.deploys[d].target as usize;
         let w = &mut self.services[s].versions[target].window;
         let (answers, errors) = (w.answers, w.errors);
         let p99 = (!w.latency.is_empty()).then(|| w.latency.value_at_quantile(0.99));
         w.reset();
-        sched.after(a.interval, Event::DeployTick { deploy: d as u32, what: Tick::Analysis });
+        sched.after(a.interval, Event::DeployTick { deploy: d, what: Tick::Analysis });
         if answers < u64::from(a.min_samples.max(1)) {
             return;
         }
@@ -351,7 +351,7 @@ impl World {
 
     /// Aborts: all traffic back to stable; a canary rolls back to it, a blue-green scales
     /// the new version down after its delay.
-    fn abort(&mut self, sched: &mut Scheduler<Event>, d: usize) {
+    fn abort(&mut self, sched: &mut Scheduler<Event>, d: DeployId) {
         let now = sched.now();
         if let Some(b) = self.deploys[d].bluegreen.as_mut() {
             let ev = b.abort(now);
@@ -370,12 +370,12 @@ impl World {
     }
 
     /// One controller pass over the deploy's service, repeated until nothing changes.
-    fn sync(&mut self, sched: &mut Scheduler<Event>, d: usize) {
+    fn sync(&mut self, sched: &mut Scheduler<Event>, d: DeployId) {
         if self.deploys[d].syncing || !self.deploys[d].active {
             return;
         }
         self.deploys[d].syncing = true;
-        let replicas = self.cfg.services[self.cfg.deploys[d].service.0 as usize].replicas;
+        let replicas = self.cfg.services[self.cfg.deploys[d.idx()].service.index()].replicas;
         // Each pass adds or removes pods; a few per replica are enough to settle.
         for _ in 0..4 * replicas + 8 {
             let st = &self.deploys[d];
@@ -401,15 +401,15 @@ impl World {
     fn rollout_state(
         &mut self,
         sched: &mut Scheduler<Event>,
-        d: usize,
+        d: DeployId,
         min_ready: SimDuration,
     ) -> RolloutState {
         let now = sched.now();
-        let (service, target) = (self.cfg.deploys[d].service, self.deploys[d].target);
+        let (service, target) = (self.cfg.deploys[d.idx()].service, self.deploys[d].target);
         let mut state = RolloutState::default();
         let mut wake = SimTime::MAX;
-        for &m in &self.services[service.0 as usize].members {
-            let i = &self.instances[m as usize];
+        for &m in &self.services[service].members {
+            let i = &self.instances[m];
             if i.terminating {
                 continue;
             }
@@ -429,17 +429,17 @@ impl World {
         st.max_pods = st.max_pods.max(state.total_replicas());
         if wake != SimTime::MAX && wake != self.deploys[d].wake {
             self.deploys[d].wake = wake;
-            sched.at(wake, Event::DeployTick { deploy: d as u32, what: Tick::Sync });
+            sched.at(wake, Event::DeployTick { deploy: d, what: Tick::Sync });
         }
         state
     }
 
     /// One rolling-update sync toward the target version. Returns whether it changed the fleet.
-    fn sync_rolling(&mut self, sched: &mut Scheduler<Event>, d: usize) -> bool {
+    fn sync_rolling(&mut self, sched: &mut Scheduler<Event>, d: DeployId) -> bool {
         let now = sched.now();
-        let p = rolling_params(&self.cfg.deploys[d].strategy);
-        let service = self.cfg.deploys[d].service;
-        let replicas = self.cfg.services[service.0 as usize].replicas;
+        let p = rolling_params(&self.cfg.deploys[d.idx()].strategy);
+        let service = self.cfg.deploys[d.idx()].service;
+        let replicas = self.cfg.services[service.index()].replicas;
         let ru = RollingUpdate {
             replicas,
             max_surge: p.max_surge,
@@ -475,11 +475,11 @@ impl World {
 
     /// One canary sync: pods to the counts the current weight asks for, keeping the
     /// fleet's availability within `maxUnavailable` (25 %).
-    fn sync_canary(&mut self, sched: &mut Scheduler<Event>, d: usize) -> bool {
+    fn sync_canary(&mut self, sched: &mut Scheduler<Event>, d: DeployId) -> bool {
         let now = sched.now();
-        let service = self.cfg.deploys[d].service;
-        let replicas = self.cfg.services[service.0 as usize].replicas;
-        let DeployStrategy::Canary(c) = &self.cfg.deploys[d].strategy else { unreachable!("a canary") };
+        let service = self.cfg.deploys[d.idx()].service;
+        let replicas = self.cfg.services[service.index()].replicas;
+        let DeployStrategy::Canary(c) = &self.cfg.deploys[d.idx()].strategy else { unreachable!("a canary") };
         let routed = c.traffic_routing;
         let weight = self.deploys[d].canary.as_ref().map_or(0, |c| c.weight());
         let (surge, unavailable) = resolve(IntOrPercent::Percent(25), IntOrPercent::Percent(25), replicas);
@@ -514,8 +514,8 @@ impl World {
     /// Scales the target version (`new`) or the others to `to` pods: new pods of the target
     /// (or stable) version, or deletions in the ReplicaSet controller's order: pods not up
     /// first, then not ready, then ready for the shortest time, newest first.
-    fn scale_version(&mut self, sched: &mut Scheduler<Event>, d: usize, new: bool, from: u32, to: u32) {
-        let service = self.cfg.deploys[d].service;
+    fn scale_version(&mut self, sched: &mut Scheduler<Event>, d: DeployId, new: bool, from: u32, to: u32) {
+        let service = self.cfg.deploys[d.idx()].service;
         let target = self.deploys[d].target;
         if to > from {
             let version = if new { target } else { self.deploys[d].stable };
@@ -524,18 +524,18 @@ impl World {
             }
             return;
         }
-        let mut victims: Vec<u32> = self.services[service.0 as usize]
+        let mut victims: Vec<InstanceId> = self.services[service]
             .members
             .iter()
             .copied()
             .filter(|&m| {
-                let i = &self.instances[m as usize];
+                let i = &self.instances[m];
                 !i.terminating && (i.version == target) == new
             })
             .collect();
         let instances = &self.instances;
         victims.sort_by_key(|&m| {
-            let i = &instances[m as usize];
+            let i = &instances[m];
             let up = matches!(i.phase, Phase::Running | Phase::Stopping);
             (up, up && i.is_ready, std::cmp::Reverse(i.ready_since), std::cmp::Reverse(i.ordinal))
         });
@@ -545,7 +545,7 @@ impl World {
     }
 
     /// Notes progress (a ReplicaSet scaled, more pods available) for the progress deadline.
-    fn record_progress(&mut self, now: SimTime, d: usize, state: &RolloutState) {
+    fn record_progress(&mut self, now: SimTime, d: DeployId, state: &RolloutState) {
         let p = (state.new.replicas, state.old.replicas, state.total_available());
         let st = &mut self.deploys[d];
         if p != st.progress {
@@ -556,13 +556,13 @@ impl World {
 
     /// Reports a rollout that has made no progress within its deadline (Kubernetes keeps
     /// trying and does not roll back), and schedules the check.
-    fn check_progress(&mut self, sched: &mut Scheduler<Event>, d: usize) {
+    fn check_progress(&mut self, sched: &mut Scheduler<Event>, d: DeployId) {
         let now = sched.now();
         let st = &self.deploys[d];
         if !st.active || st.stalled {
             return;
         }
-        let deadline = rolling_params(&self.cfg.deploys[d].strategy).progress_deadline;
+        let deadline = rolling_params(&self.cfg.deploys[d.idx()].strategy).progress_deadline;
         let paused = st.canary.as_ref().is_some_and(|c| {
             !st.finishing && matches!(c.status(), squall_policy::CanaryStatus::Paused { .. })
         });
@@ -574,26 +574,26 @@ impl World {
             self.deploys[d].stalled = true;
             self.note(d, now, "stalled: progress deadline exceeded".to_string());
         } else if self.deploys[d].wake != SimTime(at.as_nanos() + 1) {
-            sched.at(SimTime(at.as_nanos() + 1), Event::DeployTick { deploy: d as u32, what: Tick::Sync });
+            sched.at(SimTime(at.as_nanos() + 1), Event::DeployTick { deploy: d, what: Tick::Sync });
         }
     }
 
     /// The deploy is done: completed, or rolled back after an abort. Deploys waiting for it
     /// are scheduled.
-    fn complete(&mut self, sched: &mut Scheduler<Event>, d: usize) {
+    fn complete(&mut self, sched: &mut Scheduler<Event>, d: DeployId) {
         let now = sched.now();
         let st = &mut self.deploys[d];
         st.active = false;
         let rolled_back = st.rolled_back;
         st.result = if rolled_back { DeployResult::RolledBack } else { DeployResult::Completed };
-        let s = self.cfg.deploys[d].service;
-        self.services[s.0 as usize].routed = None;
+        let s = self.cfg.deploys[d.idx()].service;
+        self.services[s].routed = None;
         self.refresh_split(s);
         self.note(d, now, if rolled_back { "rolled back" } else { "complete" }.to_string());
         for (k, c) in self.cfg.deploys.iter().enumerate() {
             if let DeployTrigger::After { deploy, delay } = c.trigger {
-                if deploy as usize == d {
-                    sched.after(delay, Event::DeployStart { deploy: k as u32 });
+                if deploy as usize == d.idx() {
+                    sched.after(delay, Event::DeployStart { deploy: DeployId::new(k) });
                 }
             }
         }
@@ -607,8 +607,8 @@ impl World {
             .zip(&mut self.deploys)
             .map(|(c, st)| DeployOutput {
                 name: c.name.clone(),
-                service: self.cfg.services[c.service.0 as usize].name.clone(),
-                version: self.cfg.services[c.service.0 as usize].version_name(c.version as usize).to_string(),
+                service: self.cfg.services[c.service.index()].name.clone(),
+                version: self.cfg.services[c.service.index()].version_name(c.version as usize).to_string(),
                 strategy: match c.strategy {
                     DeployStrategy::Rolling(_) => "rolling",
                     DeployStrategy::Canary(_) => "canary",

@@ -20,14 +20,14 @@ impl World {
     /// The outcome an active `Fail` fault on `inst` gives a request, if one does.
     // Inlined: outside fault windows the list is empty, and every admission asks.
     #[inline]
-    pub(super) fn injected_failure(&mut self, inst: u32) -> Option<Outcome> {
-        let n = self.instances[inst as usize].failing.len();
+    pub(super) fn injected_failure(&mut self, inst: InstanceId) -> Option<Outcome> {
+        let n = self.instances[inst].failing.len();
         if n == 0 {
             return None;
         }
         for k in 0..n {
-            let f = self.instances[inst as usize].failing[k] as usize;
-            if let FaultKind::Fail { fraction, outcome } = self.cfg.faults[f].kind {
+            let f = self.instances[inst].failing[k];
+            if let FaultKind::Fail { fraction, outcome } = self.cfg.faults[f.idx()].kind {
                 if self.faults[f].rng.random::<f64>() < fraction {
                     self.faults[f].fired += 1;
                     return Some(outcome);
@@ -37,27 +37,27 @@ impl World {
         None
     }
 
-    pub(super) fn on_fault_start(&mut self, sched: &mut Scheduler<Event>, fault: u32) {
-        let cfg = &self.cfg.faults[fault as usize];
-        let members = &self.services[cfg.service.0 as usize].members;
+    pub(super) fn on_fault_start(&mut self, sched: &mut Scheduler<Event>, fault: FaultId) {
+        let cfg = &self.cfg.faults[fault.idx()];
+        let members = &self.services[cfg.service].members;
         let m = members.len() as u32;
         let n = ((cfg.share * f64::from(m)).ceil() as u32).clamp(1, m.max(1)).min(m);
-        let hit: Vec<u32> = members[..n as usize].to_vec();
-        self.faults[fault as usize].hit = hit.clone();
-        let kind = self.cfg.faults[fault as usize].kind.clone();
+        let hit: Vec<InstanceId> = members[..n as usize].to_vec();
+        self.faults[fault].hit = hit.clone();
+        let kind = self.cfg.faults[fault.idx()].kind.clone();
         if !matches!(kind, FaultKind::Fail { .. } | FaultKind::FlushCache) {
-            self.faults[fault as usize].fired += hit.len() as u64;
+            self.faults[fault].fired += hit.len() as u64;
         }
         match kind {
             FaultKind::Slow { .. } | FaultKind::Fail { .. } => {
                 for inst in hit {
-                    self.instances[inst as usize].failing.push(fault);
+                    self.instances[inst].failing.push(fault);
                     self.refresh_faults(inst);
                 }
             }
             FaultKind::Down => {
                 for inst in hit {
-                    let i = &mut self.instances[inst as usize];
+                    let i = &mut self.instances[inst];
                     i.down += 1;
                     if i.down == 1 {
                         self.reset(sched, inst);
@@ -66,7 +66,7 @@ impl World {
             }
             FaultKind::Crash => {
                 for inst in hit {
-                    self.instances[inst as usize].crashing += 1;
+                    self.instances[inst].crashing += 1;
                     self.crash(sched, inst);
                 }
             }
@@ -74,12 +74,12 @@ impl World {
         }
     }
 
-    pub(super) fn on_fault_end(&mut self, sched: &mut Scheduler<Event>, fault: u32) {
-        let hit = std::mem::take(&mut self.faults[fault as usize].hit);
-        match self.cfg.faults[fault as usize].kind {
+    pub(super) fn on_fault_end(&mut self, sched: &mut Scheduler<Event>, fault: FaultId) {
+        let hit = std::mem::take(&mut self.faults[fault].hit);
+        match self.cfg.faults[fault.idx()].kind {
             FaultKind::Slow { .. } | FaultKind::Fail { .. } => {
                 for &inst in &hit {
-                    let i = &mut self.instances[inst as usize];
+                    let i = &mut self.instances[inst];
                     let k = i.failing.iter().position(|&g| g == fault).expect("an active fault ends");
                     i.failing.remove(k);
                     self.refresh_faults(inst);
@@ -87,19 +87,19 @@ impl World {
             }
             FaultKind::Down => {
                 for &inst in &hit {
-                    self.instances[inst as usize].down -= 1;
+                    self.instances[inst].down -= 1;
                     self.pull_next(sched, inst);
                 }
             }
             FaultKind::Crash => {
                 for &inst in &hit {
-                    self.instances[inst as usize].crashing -= 1;
+                    self.instances[inst].crashing -= 1;
                 }
             }
             FaultKind::FlushCache => {
                 self.set_caches_down(fault, -1);
                 let now = sched.now();
-                let service = self.cfg.faults[fault as usize].service;
+                let service = self.cfg.faults[fault.idx()].service;
                 for (k, (s, _)) in self.plan.endpoint_caches.iter().enumerate() {
                     if *s == service {
                         self.endpoint_caches[k].warmth.flush(now);
@@ -109,12 +109,12 @@ impl World {
         }
     }
 
-    fn set_caches_down(&mut self, fault: u32, delta: i32) {
-        let service = self.cfg.faults[fault as usize].service;
+    fn set_caches_down(&mut self, fault: FaultId, delta: i32) {
+        let service = self.cfg.faults[fault.idx()].service;
         for (k, (s, _)) in self.plan.endpoint_caches.iter().enumerate() {
             if *s == service {
                 if delta > 0 {
-                    self.faults[fault as usize].fired += 1;
+                    self.faults[fault].fired += 1;
                 }
                 let c = &mut self.endpoint_caches[k];
                 c.down = c.down.checked_add_signed(delta).expect("cache fault count stays >= 0");
@@ -123,12 +123,12 @@ impl World {
     }
 
     /// Recomputes an instance's slow-down from its active faults.
-    fn refresh_faults(&mut self, inst: u32) {
-        let i = &mut self.instances[inst as usize];
+    fn refresh_faults(&mut self, inst: InstanceId) {
+        let i = &mut self.instances[inst];
         i.slow = i
             .failing
             .iter()
-            .map(|&f| match self.cfg.faults[f as usize].kind {
+            .map(|&f| match self.cfg.faults[f.idx()].kind {
                 FaultKind::Slow { factor } => factor,
                 _ => 1.0,
             })
@@ -137,7 +137,7 @@ impl World {
 
     /// The process of `inst` dies: every request it holds fails with `ConnectionReset`
     /// (queued ones are dropped unserved), and its calls still out are abandoned.
-    pub(super) fn reset(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+    pub(super) fn reset(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let now = sched.now();
         // A scan of the request table: faults are rare, and this keeps the hot path free of
         // per-instance request lists.
@@ -146,10 +146,10 @@ impl World {
             .slots
             .iter()
             .enumerate()
-            .filter(|(_, q)| q.live && !q.server_done && q.instance == inst)
+            .filter(|(_, q)| q.live && !q.server_done && q.instance == Some(inst))
             .map(|(index, q)| ReqRef { index: index as u32, gen: q.gen })
             .collect();
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         let queued = i.queue.items.len() as i64;
         i.queue.items.clear();
         i.ready.clear();

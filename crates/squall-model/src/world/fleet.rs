@@ -123,9 +123,9 @@ impl World {
         sched: Option<&mut Scheduler<Event>>,
         service: ServiceId,
         version: u32,
-    ) -> u32 {
-        let s = service.0 as usize;
-        let sc = &self.cfg.services[s];
+    ) -> InstanceId {
+        let s = service;
+        let sc = &self.cfg.services[s.index()];
         let seed = self.cfg.seed;
         let ordinal = self.services[s].next_ordinal;
         self.services[s].next_ordinal += 1;
@@ -135,7 +135,6 @@ impl World {
             self.dependencies.push(dependency_state(d));
         }
         let adm = &sc.admission;
-        let inst = u32::try_from(self.instances.len()).expect("instance count fits u32");
         let skew = match &sc.clock_skew {
             ClockSkew::None => 0,
             ClockSkew::Offsets(v) if v.is_empty() => 0,
@@ -146,7 +145,7 @@ impl World {
             }
         };
         let up = sched.is_none();
-        self.instances.push(InstanceState {
+        let inst = self.instances.push(InstanceState {
             service,
             workers: sc.workers,
             busy: 0,
@@ -157,7 +156,7 @@ impl World {
             limiter: adm.concurrency_limit.as_ref().map(concurrency_limiter),
             work_rng: stream(seed, &key("work")),
             cache_rng: stream(seed, &key("cache")),
-            caches: self.plan.call_caches[s].iter().map(warmth).collect(),
+            caches: self.plan.call_caches[s.index()].iter().map(warmth).collect(),
             dep_base,
             down: 0,
             slow: 1.0,
@@ -187,12 +186,12 @@ impl World {
         self.open_pools(inst);
         match sched {
             None => {
-                self.instances[inst as usize].want_endpoint = true;
+                self.instances[inst].want_endpoint = true;
                 self.apply_endpoint(SimTime::ZERO, inst, true);
                 // The fleet of the start is warm: it does not ramp.
-                self.instances[inst as usize].ramp_from = None;
+                self.instances[inst].ramp_from = None;
                 self.set_category(SimTime::ZERO, inst);
-                let workers = u64::from(self.instances[inst as usize].workers);
+                let workers = u64::from(self.instances[inst].workers);
                 self.add_capacity(service, SimTime::ZERO, workers as i64);
             }
             Some(sched) => {
@@ -207,14 +206,14 @@ impl World {
 
     /// Opens the `minimum_idle` connections of the instance's pools, as far as each callee's
     /// connection cap allows.
-    fn open_pools(&mut self, inst: u32) {
-        let sc = &self.cfg.services[self.instances[inst as usize].service.0 as usize];
-        let dep_base = self.instances[inst as usize].dep_base as usize;
+    fn open_pools(&mut self, inst: InstanceId) {
+        let sc = &self.cfg.services[self.instances[inst].service.index()];
+        let dep_base = self.instances[inst].dep_base as usize;
         for (d, dc) in sc.dependencies.iter().enumerate() {
             let (Some(pc), Some(pool)) = (&dc.pool, &mut self.dependencies[dep_base + d].pool) else {
                 continue;
             };
-            let callee = &mut self.services[dc.service.0 as usize];
+            let callee = &mut self.services[dc.service];
             let n =
                 pc.minimum_idle.min(pc.maximum_pool_size).min(callee.max_connections - callee.connections);
             callee.connections += n;
@@ -226,44 +225,44 @@ impl World {
     }
 
     /// Closes the connections of a gone instance's pools.
-    fn close_pools(&mut self, inst: u32) {
-        let sc = &self.cfg.services[self.instances[inst as usize].service.0 as usize];
-        let dep_base = self.instances[inst as usize].dep_base as usize;
+    fn close_pools(&mut self, inst: InstanceId) {
+        let sc = &self.cfg.services[self.instances[inst].service.index()];
+        let dep_base = self.instances[inst].dep_base as usize;
         for (d, dc) in sc.dependencies.iter().enumerate() {
             if let Some(pool) = &self.dependencies[dep_base + d].pool {
-                let callee = &mut self.services[dc.service.0 as usize];
+                let callee = &mut self.services[dc.service];
                 callee.connections -= pool.connections.permits();
             }
         }
     }
 
     /// The process of `inst` will be up after a start-up time.
-    fn schedule_start(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let s = self.instances[inst as usize].service.0 as usize;
-        let i = &mut self.instances[inst as usize];
+    fn schedule_start(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let s = self.instances[inst].service;
+        let i = &mut self.instances[inst];
         i.phase = Phase::Starting;
         i.inc += 1;
-        let d = round_ns(self.cfg.services[s].lifecycle.startup.sample(&mut i.work_rng));
+        let d = round_ns(self.cfg.services[s.index()].lifecycle.startup.sample(&mut i.work_rng));
         let inc = i.inc;
         sched.after(SimDuration(d), Event::InstanceUp { inst, inc });
     }
 
     /// The process of `inst` is up: it accepts work, cold, and is ready unless a readiness
     /// probe must pass first.
-    pub(super) fn on_instance_up(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
+    pub(super) fn on_instance_up(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
         let now = sched.now();
-        let i = &self.instances[inst as usize];
+        let i = &self.instances[inst];
         if i.inc != inc || i.phase != Phase::Starting {
             return;
         }
-        let s = i.service.0 as usize;
-        let lc = &self.cfg.services[s].lifecycle;
+        let s = i.service;
+        let lc = &self.cfg.services[s.index()].lifecycle;
         let warm_until = if lc.warmup > SimDuration::ZERO && lc.warmup_factor != 1.0 {
             now.saturating_add(lc.warmup)
         } else {
             SimTime::ZERO
         };
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         i.phase = Phase::Running;
         i.started_at = now;
         i.warm_until = warm_until;
@@ -271,11 +270,11 @@ impl World {
             c.flush(now);
         }
         let workers = i.workers;
-        self.add_capacity(ServiceId(s as u32), now, i64::from(workers));
-        if self.instances[inst as usize].crashing > 0 {
+        self.add_capacity(s, now, i64::from(workers));
+        if self.instances[inst].crashing > 0 {
             return self.crash(sched, inst);
         }
-        let readiness = self.cfg.services[s].probes.readiness.is_some();
+        let readiness = self.cfg.services[s.index()].probes.readiness.is_some();
         self.set_ready(sched, inst, !readiness);
         self.start_probes(sched, inst);
         self.set_category(now, inst);
@@ -284,27 +283,27 @@ impl World {
 
     /// The readiness of `inst` changed (or was set): its endpoint follows, after the
     /// propagation delay, and running deploys of its service look again.
-    pub(super) fn set_ready(&mut self, sched: &mut Scheduler<Event>, inst: u32, ready: bool) {
+    pub(super) fn set_ready(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, ready: bool) {
         let now = sched.now();
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         if ready && !i.is_ready {
             i.ready_since = now;
         }
         i.is_ready = ready;
         self.update_endpoint(sched, inst);
-        let service = self.instances[inst as usize].service;
+        let service = self.instances[inst].service;
         self.fleet_changed(sched, service);
     }
 
     /// Sends the balancers the endpoint state `inst` should have now, if it changed.
-    fn update_endpoint(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let i = &mut self.instances[inst as usize];
+    fn update_endpoint(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let i = &mut self.instances[inst];
         let want = i.phase == Phase::Running && i.is_ready && !i.terminating;
         if want == i.want_endpoint {
             return;
         }
         i.want_endpoint = want;
-        let delay = self.cfg.services[i.service.0 as usize].propagation_delay;
+        let delay = self.cfg.services[i.service.index()].propagation_delay;
         if delay == SimDuration::ZERO {
             self.on_endpoint_change(sched, inst, want);
         } else {
@@ -313,8 +312,8 @@ impl World {
     }
 
     /// A change of `inst`'s endpoint reaches the balancers.
-    pub(super) fn on_endpoint_change(&mut self, sched: &mut Scheduler<Event>, inst: u32, add: bool) {
-        let joined = !self.instances[inst as usize].in_endpoints && add;
+    pub(super) fn on_endpoint_change(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, add: bool) {
+        let joined = !self.instances[inst].in_endpoints && add;
         self.apply_endpoint(sched.now(), inst, add);
         self.set_category(sched.now(), inst);
         if joined {
@@ -324,13 +323,13 @@ impl World {
 
     /// Adds `inst` to (or removes it from) its service's endpoints, kept in index order, and
     /// tracks the windows when two versions or more are in them.
-    fn apply_endpoint(&mut self, now: SimTime, inst: u32, add: bool) {
-        let i = &mut self.instances[inst as usize];
+    fn apply_endpoint(&mut self, now: SimTime, inst: InstanceId, add: bool) {
+        let i = &mut self.instances[inst];
         if i.in_endpoints == add {
             return;
         }
         i.in_endpoints = add;
-        let (s, v) = (i.service.0 as usize, i.version as usize);
+        let (s, v) = (i.service, i.version as usize);
         let svc = &mut self.services[s];
         let before = svc.versions.iter().filter(|x| x.in_endpoints > 0).count();
         match svc.endpoints.binary_search(&inst) {
@@ -345,11 +344,11 @@ impl World {
             _ => unreachable!("endpoint list out of step with in_endpoints"),
         }
         let after = svc.versions.iter().filter(|x| x.in_endpoints > 0).count();
-        self.least_stale(ServiceId(s as u32));
+        self.least_stale(s);
         self.lb_membership(now, inst, add);
-        self.refresh_eligible(ServiceId(s as u32));
-        self.refresh_split(ServiceId(s as u32));
-        self.refresh_hash(ServiceId(s as u32));
+        self.refresh_eligible(s);
+        self.refresh_split(s);
+        self.refresh_hash(s);
         let svc = &mut self.services[s];
         if before < 2 && after >= 2 {
             svc.skew_since = Some(now);
@@ -364,28 +363,28 @@ impl World {
     /// balancer may pick: see `lb_pool`).
     pub(super) fn refresh_split(&mut self, s: ServiceId) {
         self.least_stale(s);
-        let mut split = std::mem::take(&mut self.services[s.0 as usize].split);
+        let mut split = std::mem::take(&mut self.services[s].split);
         let [routed, rest] = &mut split;
         routed.clear();
         rest.clear();
-        if let Some((version, _)) = self.services[s.0 as usize].routed {
+        if let Some((version, _)) = self.services[s].routed {
             for &i in self.lb_pool(s) {
-                if self.instances[i as usize].version == version {
+                if self.instances[i].version == version {
                     routed.push(i);
                 } else {
                     rest.push(i);
                 }
             }
         }
-        self.services[s.0 as usize].split = split;
+        self.services[s].split = split;
     }
 
     /// Marks a consistent-hash balancer's table out of date after its endpoints changed;
     /// the next pick rebuilds it ([`World::build_hash`]).
     pub(super) fn refresh_hash(&mut self, s: ServiceId) {
-        let kind = self.cfg.services[s.0 as usize].balancer;
+        let kind = self.cfg.services[s.index()].balancer;
         if matches!(kind, BalancerKind::RingHash | BalancerKind::Maglev) {
-            self.services[s.0 as usize].hash_stale = true;
+            self.services[s].hash_stale = true;
         }
     }
 
@@ -394,27 +393,24 @@ impl World {
     /// the endpoints, so building it late picks exactly as building it at each change did.
     #[cold]
     pub(super) fn build_hash(&mut self, s: ServiceId) {
-        let kind = self.cfg.services[s.0 as usize].balancer;
-        let svc = &self.services[s.0 as usize];
-        let names: Vec<String> = self
-            .lb_pool(s)
-            .iter()
-            .map(|&i| format!("{}/{}", svc.name, self.instances[i as usize].ordinal))
-            .collect();
+        let kind = self.cfg.services[s.index()].balancer;
+        let svc = &self.services[s];
+        let names: Vec<String> =
+            self.lb_pool(s).iter().map(|&i| format!("{}/{}", svc.name, self.instances[i].ordinal)).collect();
         let hosts: Vec<(&str, u32)> = names.iter().map(|n| (n.as_str(), 1)).collect();
         let table = (!hosts.is_empty()).then(|| match kind {
             BalancerKind::RingHash => HashTable::Ring(squall_policy::RingHash::new(&hosts)),
             _ => HashTable::Maglev(squall_policy::Maglev::new(&hosts)),
         });
-        let svc = &mut self.services[s.0 as usize];
+        let svc = &mut self.services[s];
         svc.hash = table;
         svc.hash_stale = false;
         svc.hash_builds += 1;
     }
 
     /// Recounts `inst` in its version's series.
-    pub(super) fn set_category(&mut self, now: SimTime, inst: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn set_category(&mut self, now: SimTime, inst: InstanceId) {
+        let i = &self.instances[inst];
         let cat = match i.phase {
             Phase::Gone => Category::Gone,
             _ if i.terminating => Category::Terminating,
@@ -425,8 +421,8 @@ impl World {
         if cat == i.category {
             return;
         }
-        let (old, s, v) = (i.category, i.service.0 as usize, i.version as usize);
-        self.instances[inst as usize].category = cat;
+        let (old, s, v) = (i.category, i.service, i.version as usize);
+        self.instances[inst].category = cat;
         let b = self.bucket(now);
         let vs = &mut self.services[s].versions[v];
         if old != Category::Gone {
@@ -449,7 +445,7 @@ impl World {
         outcome: Outcome,
         latency: Option<u64>,
     ) {
-        if v == NONE || !self.services[service.0 as usize].track_versions {
+        if v == NONE || !self.services[service].track_versions {
             return;
         }
         self.count_tracked_version_answer(now, service, v, outcome, latency);
@@ -466,7 +462,7 @@ impl World {
         latency: Option<u64>,
     ) {
         let b = self.bucket(now);
-        let vs = &mut self.services[service.0 as usize].versions[v as usize];
+        let vs = &mut self.services[service].versions[v as usize];
         vs.answers.add(outcome);
         vs.series[b].answers += 1;
         vs.window.answers += 1;
@@ -479,16 +475,16 @@ impl World {
     }
 
     fn add_capacity(&mut self, s: ServiceId, now: SimTime, delta: i64) {
-        let v = self.services[s.0 as usize].capacity.value.checked_add_signed(delta).expect("capacity >= 0");
+        let v = self.services[s].capacity.value.checked_add_signed(delta).expect("capacity >= 0");
         self.set_gauge(s, GaugeKind::Capacity, now, v);
     }
 
     /// Deletion of `inst` begins (a deploy scaled it away): it leaves the endpoints (after
     /// the propagation delay), runs its pre-stop hook while still serving, is told to stop,
     /// drains, and is killed at the end of the grace period if work remains.
-    pub(super) fn terminate(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+    pub(super) fn terminate(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let now = sched.now();
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         if i.terminating || i.phase == Phase::Gone {
             return;
         }
@@ -496,13 +492,13 @@ impl World {
         i.inc += 1;
         let inc = i.inc;
         let phase = i.phase;
-        let s = i.service.0 as usize;
+        let s = i.service;
         self.update_endpoint(sched, inst);
         self.set_category(now, inst);
         match phase {
             Phase::Starting | Phase::Crashed => self.gone(sched, inst),
             Phase::Running => {
-                let lc = &self.cfg.services[s].lifecycle;
+                let lc = &self.cfg.services[s.index()].lifecycle;
                 let (pre_stop, grace) = (lc.pre_stop, lc.grace_period);
                 // A pre-stop hook still running when the grace period ends gets 2 s more.
                 let kill = if pre_stop >= grace { grace + SimDuration::from_secs(2) } else { grace };
@@ -511,7 +507,7 @@ impl World {
             }
             Phase::Stopping => {
                 // Already stopping for a restart: it now goes for good, within a new grace period.
-                let grace = self.cfg.services[s].lifecycle.grace_period;
+                let grace = self.cfg.services[s.index()].lifecycle.grace_period;
                 sched.after(grace, Event::Kill { inst, inc });
                 self.maybe_gone(sched, inst);
             }
@@ -520,8 +516,8 @@ impl World {
     }
 
     /// The pre-stop hook of `inst` is over: the process stops taking work and drains.
-    pub(super) fn on_stop(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
-        let i = &mut self.instances[inst as usize];
+    pub(super) fn on_stop(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
+        let i = &mut self.instances[inst];
         if i.inc != inc || i.phase != Phase::Running {
             return;
         }
@@ -530,8 +526,8 @@ impl World {
     }
 
     /// The grace period of `inst` is over: what it still holds fails, and it is gone.
-    pub(super) fn on_kill(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn on_kill(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
+        let i = &self.instances[inst];
         if i.inc != inc || !matches!(i.phase, Phase::Running | Phase::Stopping) {
             return;
         }
@@ -542,17 +538,17 @@ impl World {
     /// A stopping instance that holds nothing more exits: gone if it is being deleted,
     /// else restarted.
     #[inline]
-    pub(super) fn maybe_gone(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn maybe_gone(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let i = &self.instances[inst];
         if i.phase == Phase::Stopping && i.outstanding == 0 {
             self.exited(sched, inst);
         }
     }
 
     /// `inst` no longer exists.
-    fn gone(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+    fn gone(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let now = sched.now();
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         debug_assert_eq!(i.outstanding, 0, "an instance went with work");
         let was_up = matches!(i.phase, Phase::Running | Phase::Stopping);
         i.phase = Phase::Gone;
@@ -561,7 +557,7 @@ impl World {
         if was_up {
             self.add_capacity(service, now, -i64::from(workers));
         }
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         let k = svc.members.iter().position(|&m| m == inst).expect("a member goes");
         svc.members.remove(k);
         self.close_pools(inst);
@@ -573,30 +569,30 @@ impl World {
     /// The process of `inst` dies (a fault): what it holds fails with `ConnectionReset`, it
     /// leaves the endpoints, and the kubelet restarts it after the crash-loop back-off
     /// (unless it is being deleted).
-    pub(super) fn crash(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn crash(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let i = &self.instances[inst];
         if !matches!(i.phase, Phase::Running | Phase::Stopping) {
             return;
         }
-        self.services[i.service.0 as usize].fleet.crashes += 1;
+        self.services[i.service].fleet.crashes += 1;
         self.reset(sched, inst);
         self.exited(sched, inst);
     }
 
     /// A failed liveness or startup probe: the kubelet stops the container gracefully (it
     /// leaves the endpoints and drains within the grace period), then restarts it.
-    pub(super) fn kill_for_restart(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let i = &mut self.instances[inst as usize];
+    pub(super) fn kill_for_restart(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let i = &mut self.instances[inst];
         if i.phase != Phase::Running {
             return;
         }
         i.phase = Phase::Stopping;
         i.inc += 1;
-        let (inc, s) = (i.inc, i.service.0 as usize);
+        let (inc, s) = (i.inc, i.service);
         let f = &mut self.services[s].fleet;
         f.crashes += 1;
         f.probe_kills += 1;
-        let grace = self.cfg.services[s].lifecycle.grace_period;
+        let grace = self.cfg.services[s.index()].lifecycle.grace_period;
         sched.after(grace, Event::Kill { inst, inc });
         self.set_ready(sched, inst, false);
         self.maybe_gone(sched, inst);
@@ -604,18 +600,18 @@ impl World {
 
     /// The process of `inst` has exited, holding nothing: gone if it is being deleted, else
     /// restarted after the crash-loop back-off.
-    fn exited(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+    fn exited(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let now = sched.now();
-        let i = &self.instances[inst as usize];
+        let i = &self.instances[inst];
         if !matches!(i.phase, Phase::Running | Phase::Stopping) {
             return;
         }
         if i.terminating {
             return self.gone(sched, inst);
         }
-        let (service, s) = (i.service, i.service.0 as usize);
-        let backoff = self.cfg.services[s].lifecycle.restart;
-        let i = &mut self.instances[inst as usize];
+        let (service, s) = (i.service, i.service);
+        let backoff = self.cfg.services[s.index()].lifecycle.restart;
+        let i = &mut self.instances[inst];
         let workers = i.workers;
         i.phase = Phase::Crashed;
         i.inc += 1;
@@ -632,24 +628,24 @@ impl World {
     }
 
     /// The crash-loop back-off of `inst` is over: its process starts again.
-    pub(super) fn on_restart(&mut self, sched: &mut Scheduler<Event>, inst: u32, inc: u32) {
-        let i = &self.instances[inst as usize];
+    pub(super) fn on_restart(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
+        let i = &self.instances[inst];
         if i.inc != inc || i.phase != Phase::Crashed {
             return;
         }
-        let s = i.service.0 as usize;
+        let s = i.service;
         self.services[s].fleet.restarts += 1;
         self.schedule_start(sched, inst);
     }
 
     /// Work multiplier of `inst` at `now`: 1, or more while it warms up.
     #[inline]
-    pub(super) fn warmup_factor(&self, inst: u32, now: SimTime) -> f64 {
-        let i = &self.instances[inst as usize];
+    pub(super) fn warmup_factor(&self, inst: InstanceId, now: SimTime) -> f64 {
+        let i = &self.instances[inst];
         if now >= i.warm_until {
             return 1.0;
         }
-        let lc = &self.cfg.services[i.service.0 as usize].lifecycle;
+        let lc = &self.cfg.services[i.service.index()].lifecycle;
         let left = i.warm_until.since(now).as_nanos() as f64 / lc.warmup.as_nanos() as f64;
         1.0 + (lc.warmup_factor - 1.0) * left
     }

@@ -47,7 +47,7 @@ impl FlowStats {
                 .steps
                 .iter()
                 .map(|s| {
-                    let sc = &services[s.service.0 as usize];
+                    let sc = &services[s.service.index()];
                     (0..sc.n_versions()).map(|v| sc.version_name(v).to_string()).collect()
                 })
                 .collect(),
@@ -93,13 +93,13 @@ pub(super) struct FlowRun {
 /// The flow runs in progress.
 #[derive(Default)]
 pub(super) struct FlowRuns {
-    slots: Vec<FlowRun>,
-    free: Vec<u32>,
+    slots: IdVec<FlowId, FlowRun>,
+    free: Vec<FlowId>,
     pub n_live: u64,
 }
 
 impl FlowRuns {
-    fn alloc(&mut self, client: ClientId, n_steps: usize) -> u32 {
+    fn alloc(&mut self, client: ClientId, n_steps: usize) -> FlowId {
         self.n_live += 1;
         let reset = |r: &mut FlowRun| {
             r.live = true;
@@ -112,7 +112,7 @@ impl FlowRuns {
         };
         match self.free.pop() {
             Some(k) => {
-                let r = &mut self.slots[k as usize];
+                let r = &mut self.slots[k];
                 r.gen = r.gen.wrapping_add(1);
                 reset(r);
                 k
@@ -121,19 +121,18 @@ impl FlowRuns {
                 let mut r =
                     FlowRun { gen: 0, live: true, client, step: 0, versions: Vec::new(), flags: Vec::new() };
                 reset(&mut r);
-                self.slots.push(r);
-                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 flows in progress")
+                self.slots.push(r)
             }
         }
     }
 
     /// A key unique to run `k` among all runs of the run.
-    pub fn key(&self, k: u32) -> u64 {
-        u64::from(k) << 32 | u64::from(self.slots[k as usize].gen)
+    pub fn key(&self, k: FlowId) -> u64 {
+        u64::from(k.raw()) << 32 | u64::from(self.slots[k].gen)
     }
 
-    fn release(&mut self, k: u32) {
-        self.slots[k as usize].live = false;
+    fn release(&mut self, k: FlowId) {
+        self.slots[k].live = false;
         self.free.push(k);
         self.n_live -= 1;
     }
@@ -141,7 +140,7 @@ impl FlowRuns {
 
 impl World {
     fn flow_stats(&mut self, c: ClientId) -> &mut FlowStats {
-        self.clients[c.0 as usize].flow.as_mut().expect("a flow client has flow stats")
+        self.clients[c].flow.as_mut().expect("a flow client has flow stats")
     }
 
     /// A client group's arrival starts a flow run.
@@ -157,33 +156,33 @@ impl World {
 
     /// Moves run `flow` to its next step that runs: skipped steps are passed, the next
     /// request is scheduled after its delay; past the last step the flow completes.
-    fn advance_flow(&mut self, sched: &mut Scheduler<Event>, flow: u32) {
+    fn advance_flow(&mut self, sched: &mut Scheduler<Event>, flow: FlowId) {
         loop {
-            let run = &self.flows.slots[flow as usize];
+            let run = &self.flows.slots[flow];
             let (client, step) = (run.client, run.step as usize);
-            let stats = self.clients[client.0 as usize].flow.as_mut().expect("flow stats");
+            let stats = self.clients[client].flow.as_mut().expect("flow stats");
             if step >= stats.cfg.steps.len() {
                 return self.end_flow(sched, flow, true);
             }
             let holds = match stats.cfg.steps[step].when {
                 FlowCondition::Always => true,
                 FlowCondition::Flag { step: s, flag, set } => {
-                    let flags = self.flows.slots[flow as usize].flags[s as usize];
+                    let flags = self.flows.slots[flow].flags[s as usize];
                     (flags >> flag & 1 == 1) == set
                 }
                 FlowCondition::ServedBy { step: s, version, is } => {
-                    (self.flows.slots[flow as usize].versions[s as usize] == version) == is
+                    (self.flows.slots[flow].versions[s as usize] == version) == is
                 }
             };
             if !holds {
                 stats.out.steps[step].skipped += 1;
-                let run = &mut self.flows.slots[flow as usize];
+                let run = &mut self.flows.slots[flow];
                 run.versions[step] = SKIPPED;
                 run.step += 1;
                 continue;
             }
             let d = round_ns(stats.cfg.steps[step].delay.sample(&mut stats.delay_rng));
-            let gen = self.flows.slots[flow as usize].gen;
+            let gen = self.flows.slots[flow].gen;
             if d == 0 {
                 return self.on_flow_step(sched, flow, gen);
             }
@@ -193,8 +192,8 @@ impl World {
     }
 
     /// A step's delay is over: its request goes out.
-    pub(super) fn on_flow_step(&mut self, sched: &mut Scheduler<Event>, flow: u32, gen: u32) {
-        let run = &self.flows.slots[flow as usize];
+    pub(super) fn on_flow_step(&mut self, sched: &mut Scheduler<Event>, flow: FlowId, gen: u32) {
+        let run = &self.flows.slots[flow];
         if !run.live || run.gen != gen {
             return;
         }
@@ -203,12 +202,12 @@ impl World {
         stats.out.steps[step].run += 1;
         let s = &stats.cfg.steps[step];
         let target = (s.service, s.endpoint);
-        self.send_client_request(sched, client, flow, target);
+        self.send_client_request(sched, client, Some(flow), target);
     }
 
     /// A step's request ended: the flow goes on, or fails.
-    pub(super) fn flow_step_answered(&mut self, sched: &mut Scheduler<Event>, flow: u32, a: ClientAnswer) {
-        let run = &mut self.flows.slots[flow as usize];
+    pub(super) fn flow_step_answered(&mut self, sched: &mut Scheduler<Event>, flow: FlowId, a: ClientAnswer) {
+        let run = &mut self.flows.slots[flow];
         debug_assert!(run.live, "an answer for a flow that ended");
         let step = run.step as usize;
         run.versions[step] = a.version;
@@ -216,7 +215,7 @@ impl World {
         let client = run.client;
         self.flow_stats(client).out.steps[step].outcomes.add(a.outcome);
         if a.outcome.is_success() {
-            self.flows.slots[flow as usize].step += 1;
+            self.flows.slots[flow].step += 1;
             self.advance_flow(sched, flow);
         } else {
             self.end_flow(sched, flow, false);
@@ -224,9 +223,9 @@ impl World {
     }
 
     /// Run `flow` ends, completed or failed; a closed-loop user thinks before the next.
-    fn end_flow(&mut self, sched: &mut Scheduler<Event>, flow: u32, completed: bool) {
+    fn end_flow(&mut self, sched: &mut Scheduler<Event>, flow: FlowId, completed: bool) {
         let b = self.bucket(sched.now());
-        let run = &self.flows.slots[flow as usize];
+        let run = &self.flows.slots[flow];
         let client = run.client;
         let versions = run.versions.clone();
         let stats = self.flow_stats(client);

@@ -59,7 +59,7 @@ pub(super) struct LbHealth {
     pub hc: Option<crate::config::HealthCheckConfig>,
     /// With outlier detection or health checks: the endpoints the balancer picks among, in
     /// index order.
-    pub eligible: Vec<u32>,
+    pub eligible: Vec<InstanceId>,
     /// Fewer than `panic_threshold` percent of the endpoints are healthy.
     pub panic: bool,
     panic_threshold: u32,
@@ -118,8 +118,8 @@ pub(super) fn host_result(o: Outcome) -> Option<HostResult> {
 impl World {
     /// The set the balancer of `s` picks among: `eligible` with outlier detection, else the
     /// endpoints.
-    pub(super) fn lb_pool(&self, s: ServiceId) -> &[u32] {
-        let svc = &self.services[s.0 as usize];
+    pub(super) fn lb_pool(&self, s: ServiceId) -> &[InstanceId] {
+        let svc = &self.services[s];
         if svc.health.outlier.is_some() || svc.health.hc.is_some() {
             &svc.health.eligible
         } else {
@@ -129,9 +129,9 @@ impl World {
 
     /// `inst` enters (or leaves) its service's endpoints: it joins (or leaves) the outlier
     /// detector's hosts, and starts its slow-start ramp.
-    pub(super) fn lb_membership(&mut self, now: SimTime, inst: u32, add: bool) {
-        let i = &self.instances[inst as usize];
-        let (s, host) = (i.service.0 as usize, HostIndex(i.ordinal));
+    pub(super) fn lb_membership(&mut self, now: SimTime, inst: InstanceId, add: bool) {
+        let i = &self.instances[inst];
+        let (s, host) = (i.service, HostIndex(i.ordinal));
         let h = &mut self.services[s].health;
         if let Some(d) = h.outlier.as_mut() {
             if add {
@@ -143,10 +143,10 @@ impl World {
         let checked = h.hc.is_some();
         if let (true, Some(ss)) = (add, h.slow_start) {
             h.ramp_until = h.ramp_until.max(now.saturating_add(ss.window()));
-            self.instances[inst as usize].ramp_from = Some(now);
+            self.instances[inst].ramp_from = Some(now);
         }
         if checked {
-            let hc = &mut self.instances[inst as usize].hc;
+            let hc = &mut self.instances[inst].hc;
             hc.seq += 1;
             hc.in_flight = false;
             hc.healthy = false;
@@ -157,9 +157,9 @@ impl World {
     }
 
     /// Starts the health checks of an endpoint that joined: the first one at once.
-    pub(super) fn start_health_checks(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
-        let i = &self.instances[inst as usize];
-        if self.services[i.service.0 as usize].health.hc.is_none() || !i.hc.joined {
+    pub(super) fn start_health_checks(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
+        let i = &self.instances[inst];
+        if self.services[i.service].health.hc.is_none() || !i.hc.joined {
             return;
         }
         let seq = i.hc.seq;
@@ -167,9 +167,9 @@ impl World {
     }
 
     /// A health check of `inst` is due: sent, and the next one scheduled.
-    pub(super) fn on_health_check(&mut self, sched: &mut Scheduler<Event>, inst: u32, seq: u32) {
-        let i = &self.instances[inst as usize];
-        let s = i.service.0 as usize;
+    pub(super) fn on_health_check(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, seq: u32) {
+        let i = &self.instances[inst];
+        let s = i.service;
         let Some(cfg) = self.services[s].health.hc.clone() else { return };
         if i.hc.seq != seq || !i.hc.joined {
             return;
@@ -179,11 +179,11 @@ impl World {
             return;
         }
         let up = i.phase == fleet::Phase::Running && i.down == 0;
-        self.instances[inst as usize].hc.in_flight = true;
+        self.instances[inst].hc.in_flight = true;
         match cfg.check {
             crate::config::ProbeCheck::Process => self.health_result(inst, seq, up),
             crate::config::ProbeCheck::QueueBelow(n) => {
-                let q = self.instances[inst as usize].queue.items.len() as u64;
+                let q = self.instances[inst].queue.items.len() as u64;
                 self.health_result(inst, seq, up && q < u64::from(n));
             }
             crate::config::ProbeCheck::Dependency { service, endpoint } => {
@@ -199,19 +199,19 @@ impl World {
     }
 
     /// Whether a health check's call is still awaited.
-    pub(super) fn health_check_wanted(&self, inst: u32, seq: u32) -> bool {
-        let hc = &self.instances[inst as usize].hc;
+    pub(super) fn health_check_wanted(&self, inst: InstanceId, seq: u32) -> bool {
+        let hc = &self.instances[inst].hc;
         hc.seq == seq && hc.in_flight
     }
 
     /// A health check of `inst` ended with `ok`: the host's health may change.
-    pub(super) fn health_result(&mut self, inst: u32, seq: u32, ok: bool) {
+    pub(super) fn health_result(&mut self, inst: InstanceId, seq: u32, ok: bool) {
         if !self.health_check_wanted(inst, seq) {
             return;
         }
-        let s = self.instances[inst as usize].service;
-        let cfg = self.services[s.0 as usize].health.hc.clone().expect("health checks are configured");
-        let hc = &mut self.instances[inst as usize].hc;
+        let s = self.instances[inst].service;
+        let cfg = self.services[s].health.hc.clone().expect("health checks are configured");
+        let hc = &mut self.instances[inst].hc;
         hc.in_flight = false;
         hc.run = if hc.run.0 == ok { (ok, hc.run.1.saturating_add(1)) } else { (ok, 1) };
         let was = hc.healthy;
@@ -224,7 +224,7 @@ impl World {
         hc.checked |= ok;
         if hc.healthy != was {
             if !hc.healthy {
-                self.services[s.0 as usize].fleet.health_check_failures += 1;
+                self.services[s].fleet.health_check_failures += 1;
             }
             self.refresh_eligible(s);
             self.refresh_split(s);
@@ -234,7 +234,7 @@ impl World {
 
     /// Rebuilds the eligible endpoints of `s` from its endpoints and ejections.
     pub(super) fn refresh_eligible(&mut self, s: ServiceId) {
-        let svc = &mut self.services[s.0 as usize];
+        let svc = &mut self.services[s];
         let h = &mut svc.health;
         if h.outlier.is_none() && h.hc.is_none() {
             return;
@@ -247,7 +247,7 @@ impl World {
         }
         h.eligible.clear();
         for &i in &svc.endpoints {
-            let inst = &self.instances[i as usize];
+            let inst = &self.instances[i];
             let ejected = h.outlier.as_ref().is_some_and(|d| d.is_ejected(HostIndex(inst.ordinal)));
             let failing = h.hc.is_some() && !inst.hc.healthy;
             if !ejected && !failing {
@@ -264,7 +264,7 @@ impl World {
 
     /// After the detector of `s` may have changed: rebuilds what the balancer picks among.
     fn outlier_changed(&mut self, s: ServiceId) {
-        let h = &self.services[s.0 as usize].health;
+        let h = &self.services[s].health;
         if h.outlier.as_ref().is_some_and(|d| d.changes() != h.changes) {
             self.refresh_eligible(s);
             self.refresh_split(s);
@@ -273,13 +273,13 @@ impl World {
     }
 
     /// An instance the balancer of `service` picked answered its caller with `outcome`.
-    pub(super) fn lb_result(&mut self, now: SimTime, service: ServiceId, inst: u32, outcome: Outcome) {
-        let s = service.0 as usize;
+    pub(super) fn lb_result(&mut self, now: SimTime, service: ServiceId, inst: InstanceId, outcome: Outcome) {
+        let s = service;
         if self.services[s].health.outlier.is_none() {
             return;
         }
         let Some(result) = host_result(outcome) else { return };
-        let host = HostIndex(self.instances[inst as usize].ordinal);
+        let host = HostIndex(self.instances[inst].ordinal);
         let h = &mut self.services[s].health;
         let (Some(d), Some(rng)) = (h.outlier.as_mut(), h.rng.as_mut()) else { return };
         d.on_result(now, host, result, &mut || rng.random::<f64>());
@@ -287,29 +287,28 @@ impl World {
     }
 
     /// The outlier detector's interval timer for `service`.
-    pub(super) fn on_outlier_sweep(&mut self, sched: &mut Scheduler<Event>, service: u32) {
-        let s = service as usize;
-        let h = &mut self.services[s].health;
+    pub(super) fn on_outlier_sweep(&mut self, sched: &mut Scheduler<Event>, service: ServiceId) {
+        let h = &mut self.services[service].health;
         let (Some(d), Some(rng)) = (h.outlier.as_mut(), h.rng.as_mut()) else { return };
         d.sweep(sched.now(), &mut || rng.random::<f64>());
         let interval = d.config().interval;
-        self.outlier_changed(ServiceId(service));
+        self.outlier_changed(service);
         sched.after(interval, Event::OutlierSweep { service });
     }
 
     /// Schedules the first sweep of every service with outlier detection.
     pub(super) fn start_outlier_sweeps(&mut self, sched: &mut Scheduler<Event>) {
-        for (s, svc) in self.services.iter().enumerate() {
+        for (service, svc) in self.services.iter_enumerated() {
             if let Some(d) = &svc.health.outlier {
-                sched.at(SimTime::ZERO + d.config().interval, Event::OutlierSweep { service: s as u32 });
+                sched.at(SimTime::ZERO + d.config().interval, Event::OutlierSweep { service });
             }
         }
     }
 
     /// Slow-start weight of `inst` at `now`, divided by its requests assigned plus one for
     /// a least-outstanding balancer.
-    fn lb_weight(&self, ss: &SlowStart, inst: u32, now: SimTime, least: bool) -> f64 {
-        let i = &self.instances[inst as usize];
+    fn lb_weight(&self, ss: &SlowStart, inst: InstanceId, now: SimTime, least: bool) -> f64 {
+        let i = &self.instances[inst];
         let w = match i.ramp_from {
             Some(t) if now.since(t) < ss.window() => ss.weight_factor(now, t),
             _ => 1.0,
@@ -323,15 +322,20 @@ impl World {
 
     /// The weighted pick (index into `pool`) while some endpoint of `service` is in slow
     /// start; `None` when none is, or the balancer does not ramp.
-    pub(super) fn slow_start_pick(&mut self, service: ServiceId, pool: &[u32], now: SimTime) -> Option<u32> {
-        let h = &self.services[service.0 as usize].health;
+    pub(super) fn slow_start_pick(
+        &mut self,
+        service: ServiceId,
+        pool: &[InstanceId],
+        now: SimTime,
+    ) -> Option<u32> {
+        let h = &self.services[service].health;
         let ss = h.slow_start?;
         if now >= h.ramp_until {
             return None;
         }
-        let least = self.services[service.0 as usize].balancer == BalancerKind::LeastOutstanding;
+        let least = self.services[service].balancer == BalancerKind::LeastOutstanding;
         let total: f64 = pool.iter().map(|&i| self.lb_weight(&ss, i, now, least)).sum();
-        let mut u = self.services[service.0 as usize].lb_rng.random::<f64>() * total;
+        let mut u = self.services[service].lb_rng.random::<f64>() * total;
         for (k, &i) in pool.iter().enumerate() {
             u -= self.lb_weight(&ss, i, now, least);
             if u < 0.0 {

@@ -2,6 +2,8 @@
 //! an endpoint step makes), which owns the attempts that try to fulfil it. Slots are reused
 //! through a free list, like the request table.
 
+use super::deadline::Deadline;
+use super::ids::{CallId, FlowId, InstanceId, SiteId};
 use super::requests::ReqRef;
 use crate::config::{ClientId, Criticality, EndpointId, ServiceId};
 use crate::outcome::Outcome;
@@ -21,12 +23,12 @@ pub(super) struct LogRef {
 /// Who waits for a logical request's outcome.
 #[derive(Copy, Clone, Debug)]
 pub(super) enum Owner {
-    /// A client group's request: on its own, or step `step` of flow run `flow` (`NONE`).
-    Client { client: ClientId, flow: u32 },
+    /// A client group's request: on its own (`flow` is `None`), or a step of a flow run.
+    Client { client: ClientId, flow: Option<FlowId> },
     /// A dependency probe of an instance (its worker's `seq` when sent, and its kind).
-    Probe { inst: u32, seq: u32, kind: u8 },
+    Probe { inst: InstanceId, seq: u32, kind: u8 },
     /// An active health check of an instance by its service's balancer.
-    HealthCheck { inst: u32, seq: u32 },
+    HealthCheck { inst: InstanceId, seq: u32 },
     /// A request on another service, waiting on this call while its step number is `seq`.
     /// A later answer, after the parent moved on, reaches nobody.
     Parent { req: ReqRef, seq: u32 },
@@ -39,19 +41,19 @@ pub(super) struct Logical {
     pub owner: Owner,
     /// Its policy site (a client group or a caller's dependency) and the scope of the policy
     /// state within the site (the caller instance's index, 0 for clients).
-    pub site: u32,
+    pub site: SiteId,
     pub scope: u32,
-    /// As a call: its call site in the plan (`NONE` for a client's request), and the caller
-    /// instance (`NO_INSTANCE` for a client).
-    pub call: u32,
-    pub caller_instance: u32,
+    /// As a call: its call site in the plan, and the caller instance (`None` for a request
+    /// that is not a call).
+    pub call: Option<CallId>,
+    pub caller_instance: Option<InstanceId>,
     /// What its attempts ask for.
     pub service: ServiceId,
     pub endpoint: EndpointId,
     pub criticality: Criticality,
     pub issued_at: SimTime,
-    /// The overall deadline in true time (`SimTime::MAX` for none), and its timer.
-    pub deadline: SimTime,
+    /// The overall deadline, in true time, and its timer.
+    pub deadline: Deadline,
     pub timer: Option<TimerId>,
     /// The timer of the next retry or hedge.
     pub next_timer: Option<TimerId>,
@@ -113,7 +115,14 @@ impl Logicals {
         (x.live && x.gen == l.gen).then_some(x)
     }
 
-    pub fn alloc(&mut self, owner: Owner, site: u32, scope: u32, call: u32, now: SimTime) -> LogRef {
+    pub fn alloc(
+        &mut self,
+        owner: Owner,
+        site: SiteId,
+        scope: u32,
+        call: Option<CallId>,
+        now: SimTime,
+    ) -> LogRef {
         let nobody = ReqRef { index: u32::MAX, gen: 0 };
         let fresh = || Logical {
             gen: 0,
@@ -122,12 +131,12 @@ impl Logicals {
             site,
             scope,
             call,
-            caller_instance: u32::MAX,
+            caller_instance: None,
             service: ServiceId(0),
             endpoint: EndpointId(0),
             criticality: Criticality::default(),
             issued_at: now,
-            deadline: SimTime::MAX,
+            deadline: Deadline::NONE,
             timer: None,
             next_timer: None,
             attempts: 0,
@@ -154,9 +163,9 @@ impl Logicals {
                 x.site = site;
                 x.scope = scope;
                 x.call = call;
-                x.caller_instance = u32::MAX;
+                x.caller_instance = None;
                 x.issued_at = now;
-                x.deadline = SimTime::MAX;
+                x.deadline = Deadline::NONE;
                 x.timer = None;
                 x.next_timer = None;
                 x.attempts = 0;

@@ -15,10 +15,12 @@
 //! Faults (`faults`) change instances for a window of time.
 
 mod calls;
+mod deadline;
 mod deploy;
 mod faults;
 mod fleet;
 mod flows;
+mod ids;
 mod lb;
 mod least;
 mod logical;
@@ -40,12 +42,14 @@ use crate::output::{
     ClientBucket, ClientOutput, Conservation, DependencyOutput, FaultWindow, LatencySummary, PolicyBucket,
     RunOutput, ServiceBucket, ServiceOutput, StopReason, HIST_SIGFIG,
 };
+use deadline::{Clock, Deadline};
+use ids::{CallId, DeployId, FaultId, FlowId, Id, IdVec, InstanceId, SiteId};
 use logical::{LogRef, Logicals, Owner};
 use plan::{Plan, NONE};
-use policy::{BreakerSlot, CallerDeadline, LogicalStart, ScopeState, Site};
+use policy::{BreakerSlot, LogicalStart, ScopeState, Site};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
-use requests::{ReqRef, Requests, NO_INSTANCE};
+use requests::{ReqRef, Requests};
 use squall_kernel::time::round_ns;
 use squall_kernel::{
     stream, Model, Pause, Scheduler, SimDuration, SimTime, Simulation, StreamRng, DEFAULT_SLOT_SHIFT,
@@ -77,33 +81,33 @@ enum Event {
     /// A cache answered a request.
     CacheHit { req: ReqRef },
     /// A fault's window opens.
-    FaultStart { fault: u32 },
+    FaultStart { fault: FaultId },
     /// A fault's window closes.
-    FaultEnd { fault: u32 },
+    FaultEnd { fault: FaultId },
     /// An instance's process has started (incarnation `inc`).
-    InstanceUp { inst: u32, inc: u32 },
+    InstanceUp { inst: InstanceId, inc: u32 },
     /// A crashed instance's restart back-off is over.
-    Restart { inst: u32, inc: u32 },
+    Restart { inst: InstanceId, inc: u32 },
     /// A terminating instance's pre-stop hook is over: it stops taking work.
-    Stop { inst: u32, inc: u32 },
+    Stop { inst: InstanceId, inc: u32 },
     /// A terminating instance's grace period is over.
-    Kill { inst: u32, inc: u32 },
+    Kill { inst: InstanceId, inc: u32 },
     /// A change of an instance's readiness reaches the balancers.
-    EndpointChange { inst: u32, add: bool },
+    EndpointChange { inst: InstanceId, add: bool },
     /// A probe of an instance is due (`kind` indexes `probes::KINDS`; `seq` is the
     /// worker's, to recognise a stale tick).
-    ProbeTick { inst: u32, seq: u32, kind: u8 },
+    ProbeTick { inst: InstanceId, seq: u32, kind: u8 },
     /// An active health check of an instance by its service's balancer is due.
-    HealthCheck { inst: u32, seq: u32 },
+    HealthCheck { inst: InstanceId, seq: u32 },
     /// A deploy starts.
-    DeployStart { deploy: u32 },
+    DeployStart { deploy: DeployId },
     /// A deploy's controller looks at the fleet again (a pause ended, a pod became
     /// available, an analysis is due).
-    DeployTick { deploy: u32, what: deploy::Tick },
+    DeployTick { deploy: DeployId, what: deploy::Tick },
     /// The next step of a flow run is due.
-    FlowStep { flow: u32, gen: u32 },
+    FlowStep { flow: FlowId, gen: u32 },
     /// A service's outlier detector sweeps (its `interval` timer).
-    OutlierSweep { service: u32 },
+    OutlierSweep { service: ServiceId },
 }
 
 /// What a client group learns when one of its requests ends.
@@ -245,7 +249,7 @@ struct InstanceState {
     /// Product of active `Slow` factors.
     slow: f64,
     /// Active `Fail` faults.
-    failing: Vec<u32>,
+    failing: Vec<FaultId>,
     /// How far its wall clock is ahead of true time, ns.
     skew: i64,
     /// The version it runs, and its creation rank within its service (its policy scope and
@@ -283,10 +287,10 @@ struct InstanceState {
 struct ServiceState {
     name: String,
     /// Its instances that are not gone, oldest first.
-    members: Vec<u32>,
+    members: Vec<InstanceId>,
     /// The instances the balancers pick among, in index order: those ready, as the
     /// balancers know it (after the propagation delay).
-    endpoints: Vec<u32>,
+    endpoints: Vec<InstanceId>,
     next_ordinal: u32,
     versions: Vec<fleet::VersionState>,
     /// Index of its first version in client groups' `served` (`NONE` with one version).
@@ -298,7 +302,7 @@ struct ServiceState {
     /// `routed.0`'s instances, the rest going to the others; `None` routes by endpoints.
     routed: Option<(u32, u32)>,
     /// With `routed`: the endpoints of the routed version, and the others.
-    split: [Vec<u32>; 2],
+    split: [Vec<InstanceId>; 2],
     /// Consistent-hash balancers: the table over the endpoints (`None` while there are
     /// none), rebuilt at the first pick after they change, so that instances joining one
     /// after another (a fleet starting, a rollout) cost one build rather than one each.
@@ -370,7 +374,7 @@ struct EndpointCache {
 
 struct FaultState {
     /// Instances hit, chosen when the window opens.
-    hit: Vec<u32>,
+    hit: Vec<InstanceId>,
     rng: StreamRng,
     /// What the window did so far: instances hit, caches emptied, failures injected.
     fired: u64,
@@ -380,19 +384,19 @@ struct FaultState {
 struct World {
     cfg: ModelConfig,
     plan: Plan,
-    clients: Vec<ClientState>,
-    services: Vec<ServiceState>,
-    instances: Vec<InstanceState>,
+    clients: IdVec<ClientId, ClientState>,
+    services: IdVec<ServiceId, ServiceState>,
+    instances: IdVec<InstanceId, InstanceState>,
     dependencies: Vec<DependencyState>,
     edges: Vec<EdgeStats>,
     endpoint_caches: Vec<EndpointCache>,
-    faults: Vec<FaultState>,
-    deploys: Vec<deploy::DeployState>,
+    faults: IdVec<FaultId, FaultState>,
+    deploys: IdVec<DeployId, deploy::DeployState>,
     flows: flows::FlowRuns,
     reqs: Requests,
     logicals: Logicals,
     /// Client policies: one site per client group, then one per plan edge.
-    sites: Vec<Site>,
+    sites: IdVec<SiteId, Site>,
     states: Vec<ScopeState>,
     breakers: Vec<BreakerSlot>,
     bucket_ns: u64,
@@ -477,12 +481,12 @@ fn dependency_state(d: &crate::config::DependencyConfig) -> DependencyState {
 
 /// The policy sites of a world: client groups (one scope each), then plan edges (a scope
 /// per caller instance, added as instances are created).
-fn policy_sites(cfg: &ModelConfig, plan: &Plan, n_buckets: usize) -> Vec<Site> {
+fn policy_sites(cfg: &ModelConfig, plan: &Plan, n_buckets: usize) -> IdVec<SiteId, Site> {
     let seed = cfg.seed;
     let clients = cfg.clients.iter().map(|c| (c.policy.clone(), format!("clients/{}/policy", c.name), false));
     let edges = plan.edges.iter().map(|e| {
-        let caller = &cfg.services[e.caller.0 as usize];
-        let callee = &cfg.services[e.callee.0 as usize].name;
+        let caller = &cfg.services[e.caller.index()];
+        let callee = &cfg.services[e.callee.index()].name;
         let policy = caller
             .dependencies
             .iter()
@@ -514,7 +518,7 @@ impl World {
             .expect("bucket count fits in memory");
         let seed = cfg.seed;
         let plan = Plan::new(cfg);
-        let mut services: Vec<ServiceState> = Vec::with_capacity(cfg.services.len());
+        let mut services: IdVec<ServiceId, ServiceState> = IdVec::new();
         let mut version_base = 0;
         for sc in &cfg.services {
             let adm = &sc.admission;
@@ -628,7 +632,7 @@ impl World {
             .map(|(k, (s, c))| EndpointCache {
                 warmth: warmth(c),
                 down: 0,
-                rng: stream(seed, &format!("services/{}/cache/{k}", cfg.services[s.0 as usize].name)),
+                rng: stream(seed, &format!("services/{}/cache/{k}", cfg.services[s.index()].name)),
             })
             .collect();
         let faults = cfg
@@ -650,7 +654,7 @@ impl World {
             plan,
             clients,
             services,
-            instances: Vec::new(),
+            instances: IdVec::new(),
             dependencies: Vec::new(),
             edges,
             endpoint_caches,
@@ -669,15 +673,14 @@ impl World {
             n_handled: 0,
         };
         // The site of dependency probes' calls: no policy, one scope.
-        world.sites.push(Site::new(CallPolicy::default(), stream(seed, "probes")));
-        let probe_site = world.sites.len() - 1;
+        let probe_site = world.sites.push(Site::new(CallPolicy::default(), stream(seed, "probes")));
         world.add_scope(probe_site);
         // Client groups have one scope each; a shared breaker is one per site.
-        for k in 0..probe_site {
+        for k in (0..probe_site.idx()).map(SiteId::new) {
             if world.sites[k].shared_breaker {
                 world.add_breaker(k);
             }
-            if k < world.clients.len() {
+            if k.idx() < world.clients.len() {
                 world.add_scope(k);
             }
         }
@@ -694,7 +697,7 @@ impl World {
 
     /// A new scope (a client group's, or a new caller instance's) of site `k`: its budget,
     /// throttle and, unless shared, breaker.
-    fn add_scope(&mut self, k: usize) {
+    fn add_scope(&mut self, k: SiteId) {
         let site = &self.sites[k];
         let p = &site.policy;
         self.states.push(ScopeState {
@@ -710,11 +713,11 @@ impl World {
         }
     }
 
-    fn add_breaker(&mut self, k: usize) {
+    fn add_breaker(&mut self, k: SiteId) {
         let config = self.sites[k].policy.breaker.as_ref().expect("a breaker policy").config;
         self.breakers.push(BreakerSlot {
             breaker: Breaker::new(config),
-            site: k as u32,
+            site: k,
             state: BreakerState::Closed,
             since: SimTime::ZERO,
             state_ns: [0; 3],
@@ -725,19 +728,31 @@ impl World {
 
     /// Scope `ordinal` of every dependency site of `service`, for a new instance.
     fn add_policy_scopes(&mut self, service: ServiceId, ordinal: u32) {
-        let n_clients = self.clients.len();
         for e in 0..self.plan.edges.len() {
             if self.plan.edges[e].caller == service {
-                debug_assert_eq!(self.sites[n_clients + e].scopes.len(), ordinal as usize);
-                self.add_scope(n_clients + e);
+                let site = self.edge_site(e as u32);
+                debug_assert_eq!(self.sites[site].scopes.len(), ordinal as usize);
+                self.add_scope(site);
             }
         }
     }
 
+    /// The policy site of client group `c`: the sites start with one per group, in order.
+    #[inline]
+    fn client_site(c: ClientId) -> SiteId {
+        SiteId::new(c.index())
+    }
+
+    /// The policy site of the calls of plan edge `edge`, which come after the groups'.
+    #[inline]
+    fn edge_site(&self, edge: u32) -> SiteId {
+        SiteId::new(self.clients.len() + edge as usize)
+    }
+
     /// Schedules each client group's first request and each fault's window.
     fn start(&mut self, sched: &mut Scheduler<Event>) {
-        for c in 0..self.clients.len() {
-            let client = ClientId(c as u32);
+        for client in self.clients.ids() {
+            let c = client;
             match self.clients[c].load.clone() {
                 Load::Open { .. } => {
                     if let Some(t) = self.next_arrival(client, SimTime::ZERO, true) {
@@ -754,17 +769,17 @@ impl World {
                 }
             }
         }
-        for inst in 0..self.instances.len() as u32 {
+        for inst in self.instances.ids() {
             self.start_probes(sched, inst);
             self.start_health_checks(sched, inst);
         }
         for (k, d) in self.cfg.deploys.iter().enumerate() {
             if let crate::config::DeployTrigger::At(t) = d.trigger {
-                sched.at(t, Event::DeployStart { deploy: k as u32 });
+                sched.at(t, Event::DeployStart { deploy: DeployId::new(k) });
             }
         }
         for (k, f) in self.cfg.faults.iter().enumerate() {
-            let fault = k as u32;
+            let fault = FaultId::new(k);
             if f.end > f.start {
                 sched.at(f.start, Event::FaultStart { fault });
                 sched.at(f.end, Event::FaultEnd { fault });
@@ -794,7 +809,7 @@ impl World {
     /// falls within the run.
     fn next_arrival(&mut self, client: ClientId, after: SimTime, first: bool) -> Option<SimTime> {
         let end = self.cfg.duration.as_nanos();
-        let c = &mut self.clients[client.0 as usize];
+        let c = &mut self.clients[client];
         let Load::Open { process, rate } = &c.load else { unreachable!("closed loop has no arrivals") };
         if c.max_rate <= 0.0 {
             return None;
@@ -877,7 +892,7 @@ impl World {
     fn set_gauge(&mut self, s: ServiceId, kind: GaugeKind, now: SimTime, value: u64) {
         let bucket_ns = self.bucket_ns;
         let last_bucket = self.n_buckets - 1;
-        let svc = &mut self.services[s.0 as usize];
+        let svc = &mut self.services[s];
         let g = match kind {
             GaugeKind::Busy => &mut svc.busy,
             GaugeKind::Queue => &mut svc.queued,
@@ -914,13 +929,13 @@ impl World {
 
     #[inline]
     fn add_busy(&mut self, s: ServiceId, now: SimTime, delta: i64) {
-        let v = self.services[s.0 as usize].busy.value.checked_add_signed(delta).expect("busy >= 0");
+        let v = self.services[s].busy.value.checked_add_signed(delta).expect("busy >= 0");
         self.set_gauge(s, GaugeKind::Busy, now, v);
     }
 
     #[inline]
     fn add_queued(&mut self, s: ServiceId, now: SimTime, delta: i64) {
-        let v = self.services[s.0 as usize].queued.value.checked_add_signed(delta).expect("queued >= 0");
+        let v = self.services[s].queued.value.checked_add_signed(delta).expect("queued >= 0");
         self.set_gauge(s, GaugeKind::Queue, now, v);
     }
 
@@ -928,12 +943,12 @@ impl World {
 
     /// A client group's arrival (or a user's wake-up): a request, or a new flow run.
     fn on_client_request(&mut self, sched: &mut Scheduler<Event>, client: ClientId) {
-        if self.clients[client.0 as usize].flow.is_some() {
+        if self.clients[client].flow.is_some() {
             return self.start_flow(sched, client);
         }
-        let cs = &self.clients[client.0 as usize];
+        let cs = &self.clients[client];
         let target = (cs.service, cs.endpoint);
-        self.send_client_request(sched, client, NONE, target);
+        self.send_client_request(sched, client, None, target);
     }
 
     /// A client group sends a request to `target`, on its own or as a step of flow run `flow`.
@@ -941,20 +956,20 @@ impl World {
         &mut self,
         sched: &mut Scheduler<Event>,
         client: ClientId,
-        flow: u32,
+        flow: Option<FlowId>,
         (service, endpoint): (ServiceId, crate::config::EndpointId),
     ) {
         let now = sched.now();
         let b = self.bucket(now);
-        let cs = &mut self.clients[client.0 as usize];
+        let cs = &mut self.clients[client];
         cs.issued += 1;
         cs.series[b].issued += 1;
         let target = (service, endpoint, cs.criticality);
-        // The group's policy site has the same index as the group.
-        let timeout = self.sites[client.0 as usize].policy.timeout;
+        let site = World::client_site(client);
+        let timeout = self.sites[site].policy.timeout;
         self.start_logical(
             sched,
-            LogicalStart::outside(Owner::Client { client, flow }, target, client.0, timeout),
+            LogicalStart::outside(Owner::Client { client, flow }, target, site, timeout),
         );
     }
 
@@ -980,12 +995,18 @@ impl World {
     }
 
     /// A client group's request ended; a flow's step goes on with its flow.
-    fn client_answered(&mut self, sched: &mut Scheduler<Event>, c: ClientId, flow: u32, a: ClientAnswer) {
+    fn client_answered(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        c: ClientId,
+        flow: Option<FlowId>,
+        a: ClientAnswer,
+    ) {
         let now = sched.now();
         let latency = now.since(a.issued).as_nanos();
         let b = self.bucket(now);
-        let version_base = self.services[a.service.0 as usize].version_base;
-        let cs = &mut self.clients[c.0 as usize];
+        let version_base = self.services[a.service].version_base;
+        let cs = &mut self.clients[c];
         let outcome = a.outcome;
         cs.outcomes.add(outcome);
         cs.series[b].outcomes.add(outcome);
@@ -1002,7 +1023,7 @@ impl World {
         if a.version != NONE && version_base != NONE {
             cs.served[(version_base + a.version) as usize].add(outcome);
         }
-        if flow != NONE {
+        if let Some(flow) = flow {
             return self.flow_step_answered(sched, flow, a);
         }
         self.user_thinks(sched, c);
@@ -1010,7 +1031,7 @@ impl World {
 
     /// A closed-loop user, done with a request or a flow, thinks before the next.
     fn user_thinks(&mut self, sched: &mut Scheduler<Event>, c: ClientId) {
-        let cs = &mut self.clients[c.0 as usize];
+        let cs = &mut self.clients[c];
         if let Load::Closed { think, .. } = &cs.load {
             let d = round_ns(think.sample(&mut cs.think_rng));
             sched.after(SimDuration(d), Event::UserWake { client: c });
@@ -1021,8 +1042,8 @@ impl World {
     /// more than one version.
     fn served_by(&self) -> Vec<Vec<crate::output::ServedBy>> {
         // Found once, not per client: clients x services was quadratic in a large model.
-        let versioned: Vec<usize> =
-            (0..self.services.len()).filter(|&s| self.services[s].versions.len() >= 2).collect();
+        let versioned: Vec<ServiceId> =
+            self.services.ids().filter(|&s| self.services[s].versions.len() >= 2).collect();
         self.clients
             .iter()
             .map(|c| {
@@ -1034,7 +1055,7 @@ impl World {
                         if counts.total() > 0 {
                             out.push(crate::output::ServedBy {
                                 service: svc.name.clone(),
-                                version: self.cfg.services[s].version_name(v).to_string(),
+                                version: self.cfg.services[s.index()].version_name(v).to_string(),
                                 outcomes: counts.clone(),
                             });
                         }
@@ -1066,7 +1087,7 @@ impl World {
         let mut held: Vec<u64> =
             self.services.iter().map(|svc| svc.shared_queue.items.len() as u64).collect();
         for i in &self.instances {
-            held[i.service.0 as usize] += u64::from(i.outstanding);
+            held[i.service.index()] += u64::from(i.outstanding);
         }
         for ((s, svc), held) in self.services.iter().enumerate().zip(held) {
             assert_eq!(
@@ -1082,9 +1103,8 @@ impl World {
 
     /// Closes the gauges at `end` and checks conservation by scanning live requests.
     fn into_output(mut self, end: SimTime, stop: StopReason, n_events: u64) -> RunOutput {
-        for s in 0..self.services.len() {
-            let id = ServiceId(s as u32);
-            let svc = &self.services[s];
+        for id in self.services.ids() {
+            let svc = &self.services[id];
             let (busy, queued, capacity) = (svc.busy.value, svc.queued.value, svc.capacity.value);
             self.set_gauge(id, GaugeKind::Busy, end, busy);
             self.set_gauge(id, GaugeKind::Queue, end, queued);
@@ -1097,7 +1117,10 @@ impl World {
             c.close_bucket();
         }
         let mut policies = self.policy_outputs(end).into_iter();
-        let mut calls_series: Vec<Vec<u64>> = self.sites[self.clients.len()..]
+        let first_edge_site = self.edge_site(0);
+        let mut calls_series: Vec<Vec<u64>> = self
+            .sites
+            .tail_mut(first_edge_site)
             .iter_mut()
             .map(|s| std::mem::take(&mut s.calls_series))
             .collect();
@@ -1134,8 +1157,8 @@ impl World {
             .zip(self.edges)
             .enumerate()
             .map(|(k, (e, st))| DependencyOutput {
-                caller: service_names[e.caller.0 as usize].clone(),
-                callee: service_names[e.callee.0 as usize].clone(),
+                caller: service_names[e.caller.index()].clone(),
+                callee: service_names[e.callee.index()].clone(),
                 calls: st.calls,
                 outcomes: st.outcomes,
                 cache_hits: st.cache_hits,
@@ -1152,7 +1175,7 @@ impl World {
             .zip(&self.faults)
             .map(|(f, state)| FaultWindow {
                 name: f.name.clone(),
-                service: service_names[f.service.0 as usize].clone(),
+                service: service_names[f.service.index()].clone(),
                 what: faults::describe(&f.kind),
                 start: f.start,
                 end: f.end,
@@ -1166,7 +1189,7 @@ impl World {
             .enumerate()
             .map(|(k, s)| ServiceOutput {
                 instances: s.members.len() as u32,
-                workers: s.members.iter().map(|&i| instances[i as usize].workers).sum(),
+                workers: s.members.iter().map(|&i| instances[i].workers).sum(),
                 fleet: crate::output::FleetOutput {
                     versions: s
                         .versions

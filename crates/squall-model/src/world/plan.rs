@@ -2,6 +2,7 @@
 //! every reference resolved to an index, so the engine follows indices instead of searching
 //! or cloning configuration on the hot path.
 
+use super::ids::{CallId, IdVec};
 use crate::config::{CacheConfig, EndpointId, FallbackConfig, ModelConfig, ServiceConfig, ServiceId, Step};
 use squall_kernel::{Dist, SimDuration};
 
@@ -14,7 +15,7 @@ pub(super) enum PlanStep {
     /// Worker time.
     Work(Dist),
     /// Calls `first..first + n` of [`Plan::calls`], sent at once; `need` must succeed.
-    Calls { first: u32, n: u32, need: u32 },
+    Calls { first: CallId, n: u32, need: u32 },
 }
 
 /// One endpoint of one service.
@@ -49,8 +50,8 @@ pub(super) struct PlanCall {
     pub edge: u32,
     /// Index of the call's cache among its caller service's cached calls, or [`NONE`].
     pub cache: u32,
-    /// The call made instead when this one fails and its policy fails over, or [`NONE`].
-    pub failover: u32,
+    /// The call made instead when this one fails and its policy fails over.
+    pub failover: Option<CallId>,
 }
 
 /// Calls from one service to another, the unit of dependency results.
@@ -66,10 +67,10 @@ pub(super) struct Plan {
     /// Endpoint plans; service `s`'s endpoint `e` in version `v` is at
     /// `endpoint_base[s] + v * n_endpoints[s] + e`.
     pub endpoints: Vec<EndpointPlan>,
-    pub endpoint_base: Vec<u32>,
-    pub n_endpoints: Vec<u32>,
+    pub endpoint_base: IdVec<ServiceId, u32>,
+    pub n_endpoints: IdVec<ServiceId, u32>,
     pub steps: Vec<PlanStep>,
-    pub calls: Vec<PlanCall>,
+    pub calls: IdVec<CallId, PlanCall>,
     /// Caller-callee pairs with at least one call site, sorted.
     pub edges: Vec<Edge>,
     /// Endpoint caches: the service and configuration of each.
@@ -97,10 +98,10 @@ impl Plan {
         edges.dedup();
         let mut plan = Plan {
             endpoints: Vec::new(),
-            endpoint_base: Vec::new(),
-            n_endpoints: Vec::new(),
+            endpoint_base: IdVec::new(),
+            n_endpoints: IdVec::new(),
             steps: Vec::new(),
-            calls: Vec::new(),
+            calls: IdVec::new(),
             edges,
             endpoint_caches: Vec::new(),
             call_caches: vec![Vec::new(); cfg.services.len()],
@@ -139,7 +140,7 @@ impl Plan {
                     let step = match step {
                         Step::Work(d) => PlanStep::Work(d.clone()),
                         Step::Calls { calls, need } => {
-                            let first = plan.calls.len() as u32;
+                            let first = plan.calls.next_id();
                             let mut failovers = Vec::new();
                             for c in calls {
                                 let dependency = sc
@@ -162,7 +163,7 @@ impl Plan {
                                     None => NONE,
                                 };
                                 if let Some(f) = failover_of(sc, c.service) {
-                                    failovers.push((plan.calls.len(), f));
+                                    failovers.push((plan.calls.next_id(), f));
                                 }
                                 plan.calls.push(PlanCall {
                                     service: c.service,
@@ -171,7 +172,7 @@ impl Plan {
                                     dependency,
                                     edge,
                                     cache,
-                                    failover: NONE,
+                                    failover: None,
                                 });
                             }
                             // Failover calls go after the step's own, which stay contiguous.
@@ -186,7 +187,7 @@ impl Plan {
                                     .binary_search(&Edge { caller, callee: service })
                                     .expect("failover edges were collected")
                                     as u32;
-                                plan.calls[k].failover = plan.calls.len() as u32;
+                                plan.calls[k].failover = Some(plan.calls.next_id());
                                 plan.calls.push(PlanCall {
                                     service,
                                     endpoint,
@@ -197,7 +198,7 @@ impl Plan {
                                     dependency,
                                     edge,
                                     cache: NONE,
-                                    failover: NONE,
+                                    failover: None,
                                 });
                             }
                             let n = calls.len() as u32;
@@ -229,7 +230,6 @@ impl Plan {
     /// Endpoint `e` of service `s` as version `v` serves it.
     #[inline]
     pub fn endpoint(&self, s: ServiceId, v: u32, e: EndpointId) -> &EndpointPlan {
-        let s = s.0 as usize;
         &self.endpoints[(self.endpoint_base[s] + v * self.n_endpoints[s] + e.0) as usize]
     }
 }

@@ -107,7 +107,7 @@ pub(super) struct ScopeState {
 /// A breaker and the time it spent in each state, accounted up to `since`.
 pub(super) struct BreakerSlot {
     pub breaker: Breaker,
-    pub site: u32,
+    pub site: SiteId,
     pub state: BreakerState,
     pub since: SimTime,
     pub state_ns: [u128; 3],
@@ -128,14 +128,6 @@ pub(super) struct AttemptEnd {
     pub flags: u64,
 }
 
-/// A caller's deadline as its own clock reads it: `at_ns` on a wall clock that runs
-/// `skew_ns` ahead of true time (instances may have skewed clocks).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(super) struct CallerDeadline {
-    pub at_ns: i64,
-    pub skew_ns: i64,
-}
-
 /// What starts a logical request: who waits for it, what it asks, and under which policy.
 #[derive(Copy, Clone, Debug)]
 pub(super) struct LogicalStart {
@@ -143,16 +135,16 @@ pub(super) struct LogicalStart {
     pub target: (ServiceId, crate::config::EndpointId, Criticality),
     /// Its policy site, and the scope within the site (the caller instance's ordinal; 0 for
     /// a client group's, a probe's or a health check's request).
-    pub site: u32,
+    pub site: SiteId,
     pub scope: u32,
-    /// The plan call it makes (`NONE` for a request that is not a call) and the instance
-    /// making it (`NO_INSTANCE` for none).
-    pub call: u32,
-    pub caller_instance: u32,
+    /// The plan call it makes and the instance making it (`None` for a request that is not
+    /// a call).
+    pub call: Option<CallId>,
+    pub caller_instance: Option<InstanceId>,
     /// Its own timeout, over all attempts.
     pub timeout: Option<SimDuration>,
     /// The caller's deadline, which a site that propagates deadlines shortens it to.
-    pub parent_deadline: Option<CallerDeadline>,
+    pub parent_deadline: (Deadline, Clock),
 }
 
 impl LogicalStart {
@@ -161,7 +153,7 @@ impl LogicalStart {
     pub(super) fn outside(
         owner: Owner,
         target: (ServiceId, crate::config::EndpointId, Criticality),
-        site: u32,
+        site: SiteId,
         timeout: Option<SimDuration>,
     ) -> LogicalStart {
         LogicalStart {
@@ -169,10 +161,10 @@ impl LogicalStart {
             target,
             site,
             scope: 0,
-            call: NONE,
-            caller_instance: NO_INSTANCE,
+            call: None,
+            caller_instance: None,
             timeout,
-            parent_deadline: None,
+            parent_deadline: (Deadline::NONE, Clock::Wall),
         }
     }
 }
@@ -189,13 +181,18 @@ impl World {
         (lg.service, lg.endpoint, lg.criticality) = target;
         lg.caller_instance = caller_instance;
         let b = self.bucket(now);
-        let s = &mut self.sites[site as usize];
+        let s = &mut self.sites[site];
         if !s.calls_series.is_empty() {
             s.calls_series[b] += 1;
         }
         let mut budget = timeout.map_or(u64::MAX, SimDuration::as_nanos);
-        if let (Some(p), Some(d)) = (s.policy.propagate_deadline, parent_deadline) {
-            let remaining = d.at_ns.saturating_sub((now.as_nanos() as i64).saturating_add(d.skew_ns));
+        // The caller reads its deadline on its own clock (instances may have skewed clocks).
+        let propagated = s.policy.propagate_deadline.and_then(|p| {
+            let (deadline, clock) = parent_deadline;
+            let skew = clock.skew_ns(caller_instance.map_or(0, |i| self.instances[i].skew));
+            Some((p, deadline.remaining_ns(now, skew)?))
+        });
+        if let Some((p, remaining)) = propagated {
             if remaining <= 0 {
                 // Nothing left of the caller's deadline: the call is not even sent.
                 self.end_logical(sched, l, Outcome::DeadlineExceeded, Outcome::Cancelled);
@@ -206,7 +203,7 @@ impl World {
         if budget != u64::MAX {
             let deadline = now.saturating_add(SimDuration(budget));
             let lg = self.logicals.get_mut(l);
-            lg.deadline = deadline;
+            lg.deadline = Deadline::at(deadline);
             lg.timer = Some(sched.timer_at(deadline, Event::Deadline { log: l }));
         }
         // Only a tracked site (one with a retry, hedge, breaker, throttle, fallback or budget
@@ -217,7 +214,7 @@ impl World {
                 b.record_request(now);
             }
         }
-        let hedges = self.sites[site as usize].policy.hedge.is_some();
+        let hedges = self.sites[site].policy.hedge.is_some();
         self.send_attempt(sched, l, AttemptKind::First);
         if hedges {
             self.schedule_hedge(sched, l);
@@ -230,7 +227,7 @@ impl World {
         if lg.ending || lg.next_timer.is_some() {
             return;
         }
-        let Some(h) = &self.sites[lg.site as usize].policy.hedge else { return };
+        let Some(h) = &self.sites[lg.site].policy.hedge else { return };
         if u32::from(lg.attempts) >= h.max_attempts {
             return;
         }
@@ -242,7 +239,7 @@ impl World {
     pub(super) fn on_next_attempt(&mut self, sched: &mut Scheduler<Event>, l: LogRef) {
         let lg = self.logicals.get_mut(l);
         lg.next_timer = None;
-        let site = lg.site as usize;
+        let site = lg.site;
         if self.sites[site].policy.hedge.is_none() {
             self.send_attempt(sched, l, AttemptKind::Retry);
             return;
@@ -261,7 +258,7 @@ impl World {
     /// counted. `timeout`: the failure to retry was a timeout.
     fn budget_allows(&mut self, now: SimTime, l: LogRef, timeout: bool) -> bool {
         let lg = self.logicals.get(l);
-        let (site, scope, in_retry) = (lg.site as usize, lg.scope, lg.in_retry);
+        let (site, scope, in_retry) = (lg.site, lg.scope, lg.in_retry);
         let st = &mut self.states[self.sites[site].state(scope)];
         let Some(b) = st.budget.as_mut() else { return true };
         let others = st.retries_active - u32::from(in_retry);
@@ -292,7 +289,7 @@ impl World {
         let (service, endpoint, criticality, deadline) =
             (lg.service, lg.endpoint, lg.criticality, lg.deadline);
         let attempt = lg.attempts - 1;
-        let s = &mut self.sites[site as usize];
+        let s = &mut self.sites[site];
         s.stats.attempts += 1;
         match kind {
             AttemptKind::First => {}
@@ -322,13 +319,13 @@ impl World {
                 return self.attempt_refused(sched, l, Outcome::Throttled);
             }
         }
-        let breaker = if tracked { self.sites[site as usize].breaker_index(scope) } else { None };
+        let breaker = if tracked { self.sites[site].breaker_index(scope) } else { None };
         let permit = match breaker {
             None => None,
             Some(k) => {
                 let p = self.with_breaker(k, now, |br| br.try_acquire(now));
                 if p.is_none() {
-                    let s = &mut self.sites[site as usize];
+                    let s = &mut self.sites[site];
                     s.stats.short_circuited += 1;
                     if s.tracked {
                         s.stats.series[b].short_circuited += 1;
@@ -340,10 +337,9 @@ impl World {
         };
         self.check_in_flight(sched);
         let r = self.reqs.alloc(l, service, endpoint, criticality, now);
-        let skew =
-            if caller_instance == NO_INSTANCE { 0 } else { self.instances[caller_instance as usize].skew };
-        let per_try = self.sites[site as usize].policy.per_try_timeout;
-        let propagate = self.sites[site as usize].policy.propagate_deadline;
+        let skew = caller_instance.map_or(0, |i| self.instances[i].skew);
+        let per_try = self.sites[site].policy.per_try_timeout;
+        let propagate = self.sites[site].policy.propagate_deadline;
         let req = self.reqs.get_mut(r);
         req.attempt = attempt;
         req.breaker_permit = permit;
@@ -351,28 +347,32 @@ impl World {
         req.caller_instance = caller_instance;
         // The attempt carries the earlier of its own timeout and the call's deadline (as Envoy
         // tells the upstream its per-try timeout), on the sender's clock.
-        let mut until = deadline;
+        let mut until = deadline.time();
         if let Some(d) = per_try {
             let t = now.saturating_add(d);
-            if t < deadline {
+            if t < until.unwrap_or(SimTime::MAX) {
                 req.timer = Some(sched.timer_at(t, Event::Timeout { req: r }));
-                until = t;
+                until = Some(t);
             }
         }
-        if until != SimTime::MAX {
+        if let Some(until) = until {
+            // A relative deadline travels as a duration and becomes a time again on arrival:
+            // no clock moves it.
             let relative = propagate.is_some_and(|p| p.format == DeadlineFormat::Relative);
-            req.deadline_relative = relative;
-            req.deadline_wall = (until.as_nanos() as i64).saturating_add(if relative { 0 } else { skew });
+            (req.deadline, req.deadline_clock) = if relative {
+                (Deadline::at(until), Clock::True)
+            } else {
+                (Deadline::on_clock(until, skew), Clock::Wall)
+            };
         }
         let lg = self.logicals.get_mut(l);
         lg.out[lg.n_out as usize] = r;
         lg.n_out += 1;
-        let s = &self.sites[site as usize];
+        let s = &self.sites[site];
         self.states[s.state(scope)].active += 1;
-        if call == NONE {
-            self.send(sched, r);
-        } else {
-            self.issue_attempt(sched, r);
+        match call {
+            None => self.send(sched, r),
+            Some(_) => self.issue_attempt(sched, r),
         }
     }
 
@@ -422,7 +422,7 @@ impl World {
         let to = to.max(from);
         slot.state_ns[state.index()] += u128::from(to.since(from).as_nanos());
         slot.since = to;
-        let s = &mut self.sites[slot.site as usize];
+        let s = &mut self.sites[slot.site];
         if !s.tracked || state == BreakerState::Closed {
             return;
         }
@@ -444,7 +444,7 @@ impl World {
         lg.out.copy_within(k + 1..n, k);
         lg.n_out -= 1;
         let (site, scope) = (lg.site, lg.scope);
-        self.states[self.sites[site as usize].state(scope)].active -= 1;
+        self.states[self.sites[site].state(scope)].active -= 1;
     }
 
     /// An attempt of `l` ended (and, if it was sent, was detached from `l`).
@@ -458,7 +458,7 @@ impl World {
             lg.version = end.version;
             lg.flags = end.flags;
         }
-        let s = &mut self.sites[site as usize];
+        let s = &mut self.sites[site];
         s.stats.attempt_outcomes.add(end.outcome);
         let success = end.outcome.is_success();
         // An untracked site has no budget, throttle, breaker, hedge or retry (see
@@ -494,7 +494,7 @@ impl World {
                 }
             }
         }
-        if let (Some(permit), Some(k)) = (end.permit, self.sites[site as usize].breaker_index(scope)) {
+        if let (Some(permit), Some(k)) = (end.permit, self.sites[site].breaker_index(scope)) {
             let cancelled = end.outcome == Outcome::Cancelled;
             self.with_breaker(k, now, |br| {
                 if cancelled {
@@ -511,7 +511,7 @@ impl World {
             return self.end_logical(sched, l, end.outcome, Outcome::Cancelled);
         }
         self.logicals.get_mut(l).last_failure = end.outcome;
-        let s = &self.sites[site as usize];
+        let s = &self.sites[site];
         if let Some(h) = &s.policy.hedge {
             let max = h.max_attempts;
             if !has(s.non_fatal_mask, end.outcome) {
@@ -540,7 +540,7 @@ impl World {
     fn retry(&mut self, sched: &mut Scheduler<Event>, l: LogRef, end: AttemptEnd) -> bool {
         let now = sched.now();
         let lg = self.logicals.get(l);
-        let (site, scope) = (lg.site as usize, lg.scope);
+        let (site, scope) = (lg.site, lg.scope);
         let s = &mut self.sites[site];
         let Some(p) = &s.policy.retry else { return false };
         if !has(s.retry_mask, end.outcome) || u32::from(lg.attempts) >= p.max_attempts {
@@ -553,7 +553,7 @@ impl World {
         } else {
             p.backoff.next_delay(&mut backoff, s.rng.random::<f64>())
         };
-        if now.saturating_add(delay) >= lg.deadline {
+        if now.saturating_add(delay) >= lg.deadline.time().unwrap_or(SimTime::MAX) {
             return false;
         }
         let in_retry = lg.in_retry;
@@ -593,13 +593,13 @@ impl World {
         for t in [lg.timer.take(), lg.next_timer.take()].into_iter().flatten() {
             sched.cancel(t);
         }
-        let (site, scope, in_retry) = (lg.site as usize, lg.scope, lg.in_retry);
+        let (site, scope, in_retry) = (lg.site, lg.scope, lg.in_retry);
         if in_retry {
             let st = &mut self.states[self.sites[site].state(scope)];
             st.retries_active -= 1;
         }
         let mut outcome = outcome;
-        let mut failover = NONE;
+        let mut failover = None;
         let s = &mut self.sites[site];
         if !outcome.is_success() {
             let served = match s.policy.fallback {
@@ -607,15 +607,14 @@ impl World {
                 Some(FallbackConfig::Static) => true,
                 Some(FallbackConfig::Cache { hit_ratio }) => s.rng.random::<f64>() < hit_ratio,
                 Some(FallbackConfig::Failover { .. }) => {
-                    let call = self.logicals.get(l).call;
-                    failover = if call == NONE { NONE } else { self.plan.calls[call as usize].failover };
+                    failover = self.logicals.get(l).call.and_then(|c| self.plan.calls[c].failover);
                     false
                 }
             };
             if served {
                 outcome = Outcome::Degraded;
             }
-            if served || failover != NONE {
+            if served || failover.is_some() {
                 let b = self.bucket(now);
                 let s = &mut self.sites[site];
                 s.stats.fallbacks += 1;
@@ -650,7 +649,8 @@ impl World {
             }
             Owner::HealthCheck { inst, seq } => self.health_result(inst, seq, outcome.is_success()),
             Owner::Parent { req: p, seq } => {
-                let edge = self.plan.calls[call as usize].edge as usize;
+                let call = call.expect("a parent's logical request is a call");
+                let edge = self.plan.calls[call].edge as usize;
                 let still_wanted = self.reqs.find(p).is_some_and(|q| !q.server_done && q.step_seq == seq);
                 let stats = &mut self.edges[edge];
                 if !still_wanted {
@@ -661,20 +661,16 @@ impl World {
                 if outcome.is_success() {
                     stats.latency_ok.record(now.since(issued).as_nanos());
                 }
-                if failover == NONE {
+                let Some(failover) = failover else {
                     return self.on_call_answered(sched, p, seq, outcome.is_success());
-                }
+                };
                 // The caller tries the other provider; its answer is the call's answer.
-                let f = &self.plan.calls[failover as usize];
+                let f = &self.plan.calls[failover];
                 let (target, timeout, f_edge) = ((f.service, f.endpoint, criticality), f.timeout, f.edge);
                 self.edges[f_edge as usize].calls += 1;
                 let parent = self.reqs.get(p);
-                let deadline = parent.deadline_wall;
-                let skew =
-                    if parent.deadline_relative { 0 } else { self.instances[caller_instance as usize].skew };
-                let site = self.clients.len() as u32 + f_edge;
-                let parent_deadline =
-                    (deadline != i64::MAX).then_some(CallerDeadline { at_ns: deadline, skew_ns: skew });
+                let parent_deadline = (parent.deadline, parent.deadline_clock);
+                let site = self.edge_site(f_edge);
                 self.start_logical(
                     sched,
                     LogicalStart {
@@ -682,7 +678,7 @@ impl World {
                         target,
                         site,
                         scope,
-                        call: failover,
+                        call: Some(failover),
                         caller_instance,
                         timeout,
                         parent_deadline,
@@ -702,7 +698,7 @@ impl World {
         let mut out: Vec<PolicyOutput> =
             self.sites.iter_mut().map(|s| std::mem::take(&mut s.stats)).collect();
         for slot in &self.breakers {
-            let o = &mut out[slot.site as usize];
+            let o = &mut out[slot.site.idx()];
             let b = o.breaker.get_or_insert_with(BreakerOutput::default);
             b.breakers += 1;
             b.opens += slot.breaker.opens();

@@ -26,8 +26,8 @@ pub(super) struct ProbeState {
 }
 
 impl World {
-    fn probe_spec(&self, inst: u32, kind: u8) -> &ProbeSpec {
-        let p = &self.cfg.services[self.instances[inst as usize].service.0 as usize].probes;
+    fn probe_spec(&self, inst: InstanceId, kind: u8) -> &ProbeSpec {
+        let p = &self.cfg.services[self.instances[inst].service.index()].probes;
         match KINDS[kind as usize] {
             ProbeKind::Startup => p.startup.as_ref(),
             ProbeKind::Liveness => p.liveness.as_ref(),
@@ -37,10 +37,10 @@ impl World {
     }
 
     /// Starts the probe workers of `inst` (at creation), or tells them a new process started.
-    pub(super) fn start_probes(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+    pub(super) fn start_probes(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let now = sched.now();
-        if self.instances[inst as usize].probes.is_empty() {
-            let p = &self.cfg.services[self.instances[inst as usize].service.0 as usize].probes;
+        if self.instances[inst].probes.is_empty() {
+            let p = &self.cfg.services[self.instances[inst].service.index()].probes;
             let specs = [&p.startup, &p.liveness, &p.readiness];
             let workers: Vec<ProbeState> = (0..3u8)
                 .filter_map(|k| {
@@ -52,22 +52,22 @@ impl World {
                     })
                 })
                 .collect();
-            self.instances[inst as usize].probes = workers;
+            self.instances[inst].probes = workers;
         } else {
-            for w in &mut self.instances[inst as usize].probes {
+            for w in &mut self.instances[inst].probes {
                 // Readiness starts at Failure again: the instance is not ready yet anyway.
                 let _ = w.probe.on_container_started(now);
             }
         }
-        for k in 0..self.instances[inst as usize].probes.len() {
+        for k in 0..self.instances[inst].probes.len() {
             self.schedule_probe(sched, inst, k);
         }
     }
 
     /// Discards the probes in flight of `inst` (its process died): their answers no longer
     /// count, and their workers move to the next tick.
-    pub(super) fn stop_probes(&mut self, inst: u32) {
-        for w in &mut self.instances[inst as usize].probes {
+    pub(super) fn stop_probes(&mut self, inst: InstanceId) {
+        for w in &mut self.instances[inst].probes {
             if w.in_flight {
                 w.in_flight = false;
                 w.seq += 1;
@@ -79,9 +79,9 @@ impl World {
     }
 
     /// Schedules worker `k`'s next tick, if it is probing.
-    fn schedule_probe(&mut self, sched: &mut Scheduler<Event>, inst: u32, k: usize) {
+    fn schedule_probe(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, k: usize) {
         let now = sched.now();
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         let w = &mut i.probes[k];
         if w.in_flight {
             return;
@@ -92,15 +92,21 @@ impl World {
         sched.at(t.max(now), Event::ProbeTick { inst, seq, kind });
     }
 
-    fn worker(&self, inst: u32, kind: u8) -> Option<usize> {
-        self.instances[inst as usize].probes.iter().position(|w| w.kind == kind)
+    fn worker(&self, inst: InstanceId, kind: u8) -> Option<usize> {
+        self.instances[inst].probes.iter().position(|w| w.kind == kind)
     }
 
     /// A probe is due: skipped (startup not passed yet, or the instance is being deleted), or
     /// sent.
-    pub(super) fn on_probe_tick(&mut self, sched: &mut Scheduler<Event>, inst: u32, seq: u32, kind: u8) {
+    pub(super) fn on_probe_tick(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        inst: InstanceId,
+        seq: u32,
+        kind: u8,
+    ) {
         let Some(k) = self.worker(inst, kind) else { return };
-        let i = &self.instances[inst as usize];
+        let i = &self.instances[inst];
         let w = &i.probes[k];
         if w.seq != seq || w.in_flight || i.phase == Phase::Gone {
             return;
@@ -115,15 +121,15 @@ impl World {
                 KINDS[w.kind as usize] == ProbeKind::Startup && w.probe.verdict() != ProbeVerdict::Success
             });
         if startup_pending {
-            self.instances[inst as usize].probes[k].probe.skip_tick();
+            self.instances[inst].probes[k].probe.skip_tick();
             return self.schedule_probe(sched, inst, k);
         }
         let up = matches!(i.phase, Phase::Running | Phase::Stopping) && i.down == 0;
-        self.instances[inst as usize].probes[k].in_flight = true;
+        self.instances[inst].probes[k].in_flight = true;
         match self.probe_spec(inst, kind).check.clone() {
             ProbeCheck::Process => self.probe_result(sched, inst, k, up),
             ProbeCheck::QueueBelow(n) => {
-                let q = self.instances[inst as usize].queue.items.len() as u64;
+                let q = self.instances[inst].queue.items.len() as u64;
                 self.probe_result(sched, inst, k, up && q < u64::from(n));
             }
             ProbeCheck::Dependency { service, endpoint } => {
@@ -131,7 +137,7 @@ impl World {
                     return self.probe_result(sched, inst, k, false);
                 }
                 let timeout = self.probe_spec(inst, kind).config.timeout_seconds;
-                let seq = self.instances[inst as usize].probes[k].seq;
+                let seq = self.instances[inst].probes[k].seq;
                 let site = self.probe_site();
                 let target = (service, endpoint, Criticality::CriticalPlus);
                 let start =
@@ -142,21 +148,21 @@ impl World {
     }
 
     /// The site dependency probes' calls use: the last one, with no policy.
-    pub(super) fn probe_site(&self) -> u32 {
-        (self.sites.len() - 1) as u32
+    pub(super) fn probe_site(&self) -> SiteId {
+        SiteId::new(self.sites.len() - 1)
     }
 
     /// A dependency probe's call ended.
     pub(super) fn on_probe_call_done(
         &mut self,
         sched: &mut Scheduler<Event>,
-        inst: u32,
+        inst: InstanceId,
         seq: u32,
         kind: u8,
         ok: bool,
     ) {
         let Some(k) = self.worker(inst, kind) else { return };
-        let w = &self.instances[inst as usize].probes[k];
+        let w = &self.instances[inst].probes[k];
         if w.seq != seq || !w.in_flight {
             return;
         }
@@ -164,16 +170,16 @@ impl World {
     }
 
     /// A probe of worker `k` ended with `ok`: the verdict may change, and act.
-    fn probe_result(&mut self, sched: &mut Scheduler<Event>, inst: u32, k: usize, ok: bool) {
+    fn probe_result(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, k: usize, ok: bool) {
         let now = sched.now();
-        let w = &mut self.instances[inst as usize].probes[k];
+        let w = &mut self.instances[inst].probes[k];
         w.in_flight = false;
         let kind = KINDS[w.kind as usize];
         let change = w.probe.on_result(now, ok);
         self.schedule_probe(sched, inst, k);
         match (kind, change) {
             (ProbeKind::Readiness, Some(v)) => {
-                let i = &self.instances[inst as usize];
+                let i = &self.instances[inst];
                 if i.phase == Phase::Running || v != ProbeVerdict::Success {
                     self.set_ready(sched, inst, v == ProbeVerdict::Success);
                 }
@@ -190,9 +196,9 @@ impl World {
 
     /// The probe verdicts a Dependency probe's `DeadlineExceeded` or `Timeout` may not reach
     /// in time are decided by its timeout: nothing to do here but keep the answer path alive.
-    pub(super) fn probe_wanted(&self, inst: u32, seq: u32, kind: u8) -> bool {
+    pub(super) fn probe_wanted(&self, inst: InstanceId, seq: u32, kind: u8) -> bool {
         self.worker(inst, kind).is_some_and(|k| {
-            let w = &self.instances[inst as usize].probes[k];
+            let w = &self.instances[inst].probes[k];
             w.seq == seq && w.in_flight
         })
     }

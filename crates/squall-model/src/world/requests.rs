@@ -2,6 +2,8 @@
 //! follows the number of requests in flight, not the number ever made. (Logical requests,
 //! which own attempts, have their own table in `logical`.)
 
+use super::deadline::{Clock, Deadline};
+use super::ids::{CallId, InstanceId};
 use super::logical::LogRef;
 use crate::config::{Criticality, EndpointId, ServiceId};
 use squall_kernel::{SimDuration, SimTime, TimerId};
@@ -24,9 +26,6 @@ pub(super) enum Waiting {
     Connection,
 }
 
-/// No instance assigned (yet, or ever).
-pub(super) const NO_INSTANCE: u32 = u32::MAX;
-
 #[derive(Debug)]
 pub(super) struct Request {
     pub gen: u32,
@@ -37,11 +36,10 @@ pub(super) struct Request {
     pub attempt: u8,
     /// A breaker's admission, handed back with the result.
     pub breaker_permit: Option<BreakerPermit>,
-    /// The deadline it carries, as a wall-clock time of the sender (ns; `i64::MAX` for none),
-    /// or, if `deadline_relative`, as a true time (a duration counted from arrival needs no
-    /// clock).
-    pub deadline_wall: i64,
-    pub deadline_relative: bool,
+    /// The deadline it carries, and the clock that reads it: the sender's wall clock, or
+    /// true time (a relative deadline, a duration counted from arrival, needs no clock).
+    pub deadline: Deadline,
+    pub deadline_clock: Clock,
     /// A Retry-After the service answered with (zero for none).
     pub retry_after: SimDuration,
     pub service: ServiceId,
@@ -53,10 +51,10 @@ pub(super) struct Request {
     pub arrived_at: SimTime,
     /// When it last entered a queue.
     pub enqueued_at: SimTime,
-    pub instance: u32,
-    /// The instance the balancer sent it to (`NO_INSTANCE` if none did): its answer is a
+    pub instance: Option<InstanceId>,
+    /// The instance the balancer sent it to (`None` if none did): its answer is a
     /// result for that instance's outlier detection.
-    pub host: u32,
+    pub host: Option<InstanceId>,
     /// The version of the instance that took or refused it (`NONE` before one did).
     pub version: u32,
     /// Flags its answer carries (set when it succeeds).
@@ -86,15 +84,44 @@ pub(super) struct Request {
     pub worker_since: SimTime,
     /// Worker time used so far, ns.
     pub work_ns: u64,
-    /// As a call: its call site in the plan, or `NONE`.
-    pub call: u32,
+    /// As a call: its call site in the plan.
+    pub call: Option<CallId>,
     /// As a call: the caller's instance, whose bulkheads and pools it uses.
-    pub caller_instance: u32,
+    pub caller_instance: Option<InstanceId>,
     pub waiting: Waiting,
     pub holds_bulkhead: bool,
     pub holds_connection: bool,
     /// Admitted by its instance's concurrency limiter.
     pub permit: Option<Permit>,
+}
+
+impl Request {
+    /// The instance serving it.
+    ///
+    /// # Panics
+    /// If no instance took it.
+    #[inline]
+    pub fn at(&self) -> InstanceId {
+        self.instance.unwrap_or_else(|| panic!("request at no instance: {self:?}"))
+    }
+
+    /// The call site it is an attempt of.
+    ///
+    /// # Panics
+    /// If it is not a call.
+    #[inline]
+    pub fn call(&self) -> CallId {
+        self.call.unwrap_or_else(|| panic!("request is not a call: {self:?}"))
+    }
+
+    /// The instance whose call it is.
+    ///
+    /// # Panics
+    /// If it is not a call.
+    #[inline]
+    pub fn caller(&self) -> InstanceId {
+        self.caller_instance.unwrap_or_else(|| panic!("request is not a call: {self:?}"))
+    }
 }
 
 pub(super) struct Requests {
@@ -154,8 +181,8 @@ impl Requests {
             logical,
             attempt: 0,
             breaker_permit: None,
-            deadline_wall: i64::MAX,
-            deadline_relative: false,
+            deadline: Deadline::NONE,
+            deadline_clock: Clock::Wall,
             retry_after: SimDuration::ZERO,
             service,
             endpoint,
@@ -163,8 +190,8 @@ impl Requests {
             issued_at: now,
             arrived_at: now,
             enqueued_at: now,
-            instance: NO_INSTANCE,
-            host: NO_INSTANCE,
+            instance: None,
+            host: None,
             version: super::plan::NONE,
             flags: 0,
             answered: false,
@@ -180,8 +207,8 @@ impl Requests {
             started: false,
             worker_since: now,
             work_ns: 0,
-            call: super::plan::NONE,
-            caller_instance: NO_INSTANCE,
+            call: None,
+            caller_instance: None,
             waiting: Waiting::Nothing,
             holds_bulkhead: false,
             holds_connection: false,
@@ -217,3 +244,9 @@ impl Requests {
         }
     }
 }
+// The request and logical-request slots are touched on every event, and events fill the
+// queue: typed ids and deadlines must not make them larger than the bare integers they
+// replaced (an `Option` of an id is as small as the id; a deadline is one `i64`).
+const _: () = assert!(std::mem::size_of::<Request>() <= 176);
+const _: () = assert!(std::mem::size_of::<super::logical::Logical>() <= 168);
+const _: () = assert!(std::mem::size_of::<super::Event>() <= 12);

@@ -45,13 +45,13 @@ impl World {
             }
         }
         let b = self.bucket(now);
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         svc.arrivals += 1;
         svc.series[b].arrivals += 1;
         if svc.queue_cfg.shared {
             self.admit_shared(sched, r, service);
         } else if let Some(inst) = self.pick_instance(service, r, now) {
-            self.reqs.get_mut(r).host = inst;
+            self.reqs.get_mut(r).host = Some(inst);
             self.admit_local(sched, r, inst);
         } else {
             self.refuse(sched, r, Outcome::NoEndpoint);
@@ -73,8 +73,8 @@ impl World {
     /// traffic-routed weights, a draw first picks which side (the routed version, or the
     /// rest) the request goes to. With outlier detection or health checks it picks among the
     /// eligible endpoints (`lb_pool`).
-    fn pick_instance(&mut self, service: ServiceId, r: ReqRef, now: SimTime) -> Option<u32> {
-        let s = service.0 as usize;
+    fn pick_instance(&mut self, service: ServiceId, r: ReqRef, now: SimTime) -> Option<InstanceId> {
+        let s = service;
         if self.services[s].health.panic {
             self.services[s].fleet.panic_picks += 1;
         }
@@ -103,15 +103,15 @@ impl World {
     /// routed version's endpoints, `Some(1)` the others; `None` without routing or when the
     /// side drawn has no endpoint (the balancer's whole pool then).
     fn routed_side(&mut self, service: ServiceId) -> Option<usize> {
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         let (_, weight) = svc.routed?;
         let side = usize::from(svc.routing_rng.random_range(0..100) >= weight);
         (!svc.split[side].is_empty()).then_some(side)
     }
 
     /// The list a balancer picks from: a routed side, or the balancer's pool.
-    fn pool_mut(&mut self, service: ServiceId, side: Option<usize>) -> &mut Vec<u32> {
-        let svc = &mut self.services[service.0 as usize];
+    fn pool_mut(&mut self, service: ServiceId, side: Option<usize>) -> &mut Vec<InstanceId> {
+        let svc = &mut self.services[service];
         match side {
             Some(k) => &mut svc.split[k],
             None if svc.health.outlier.is_some() || svc.health.hc.is_some() => &mut svc.health.eligible,
@@ -127,7 +127,7 @@ impl World {
             let Some(req) = self.reqs.find(r) else { return 0 };
             let Some(lg) = self.logicals.find(req.logical) else { return 0 };
             let key = match lg.owner {
-                Owner::Client { client, flow } if flow != NONE => {
+                Owner::Client { client, flow: Some(flow) } => {
                     let run = self.flows.key(flow);
                     (u64::from(client.0) << 48) ^ run
                 }
@@ -145,14 +145,20 @@ impl World {
 
     /// The balancer's algorithm over `pool` (not empty; the routed `side`'s list, or the
     /// balancer's pool), weighted while an endpoint is in slow start.
-    fn balance(&mut self, service: ServiceId, pool: &[u32], side: Option<usize>, now: SimTime) -> u32 {
+    fn balance(
+        &mut self,
+        service: ServiceId,
+        pool: &[InstanceId],
+        side: Option<usize>,
+        now: SimTime,
+    ) -> InstanceId {
         // Slow start's weighted draw stays O(n) per pick: it runs only while an endpoint
         // ramps (a window after it joins), and its weights move with time, so an index would
         // be rebuilt on every pick anyway.
         if let Some(local) = self.slow_start_pick(service, pool, now) {
             return pool[local as usize];
         }
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         let n = pool.len() as u32;
         let local = match svc.balancer {
             BalancerKind::RoundRobin => {
@@ -178,7 +184,7 @@ impl World {
                 let instances = &self.instances;
                 if !ix.is_fresh() {
                     ix.rebuild(pool.iter().map(|&i| {
-                        let i = &instances[i as usize];
+                        let i = &instances[i];
                         (i.ordinal, i.outstanding)
                     }));
                 }
@@ -186,7 +192,7 @@ impl World {
                 // Tests (also in release builds) hold every pick to the scan the index replaced:
                 // a pool change that forgot to make the index stale shows up here.
                 if cfg!(any(test, debug_assertions)) {
-                    let keys = pool.iter().map(|&i| instances[i as usize].ordinal);
+                    let keys = pool.iter().map(|&i| instances[i].ordinal);
                     assert!(
                         ix.keys().iter().copied().eq(keys),
                         "least-outstanding index of {} is stale",
@@ -208,8 +214,8 @@ impl World {
                     if b >= a {
                         b += 1;
                     }
-                    let la = self.instances[pool[a as usize] as usize].outstanding;
-                    let lb = self.instances[pool[b as usize] as usize].outstanding;
+                    let la = self.instances[pool[a as usize]].outstanding;
+                    let lb = self.instances[pool[b as usize]].outstanding;
                     if lb < la {
                         b
                     } else {
@@ -225,12 +231,12 @@ impl World {
     /// The checks an instance makes before a request may wait for a worker: is the process
     /// up, does an injected failure hit it, rate limit, shedding, concurrency limit. `None`
     /// admits it.
-    fn admission(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) -> Option<Outcome> {
+    fn admission(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: InstanceId) -> Option<Outcome> {
         let now = sched.now();
         if let Some(outcome) = self.reach(r, inst) {
             return Some(outcome);
         }
-        if self.instances[inst as usize].down > 0 {
+        if self.instances[inst].down > 0 {
             return Some(Outcome::NoEndpoint);
         }
         if self.expired(r, inst, now) {
@@ -239,11 +245,11 @@ impl World {
         if let Some(outcome) = self.injected_failure(inst) {
             return Some(outcome);
         }
-        let service = self.instances[inst as usize].service;
+        let service = self.instances[inst].service;
         if let Some(outcome) = self.rate_and_shedding(r, now, service, Some(inst)) {
             return Some(outcome);
         }
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         if let Some(l) = i.limiter.as_mut() {
             match l.try_acquire() {
                 Some(p) => self.reqs.get_mut(r).permit = Some(p),
@@ -257,12 +263,12 @@ impl World {
     /// (`ConnectionReset`: the balancer still had it) or its version lacks the endpoint
     /// (`Unsupported`). The request learns the version either way.
     #[inline]
-    fn reach(&mut self, r: ReqRef, inst: u32) -> Option<Outcome> {
-        let i = &self.instances[inst as usize];
+    fn reach(&mut self, r: ReqRef, inst: InstanceId) -> Option<Outcome> {
+        let i = &self.instances[inst];
         let (version, accepting) = (i.version, i.phase == fleet::Phase::Running);
         let req = self.reqs.get_mut(r);
         if !accepting {
-            self.services[i.service.0 as usize].fleet.refused_not_accepting += 1;
+            self.services[i.service].fleet.refused_not_accepting += 1;
             return Some(Outcome::ConnectionReset);
         }
         req.version = version;
@@ -279,10 +285,10 @@ impl World {
         r: ReqRef,
         now: SimTime,
         service: ServiceId,
-        inst: Option<u32>,
+        inst: Option<InstanceId>,
     ) -> Option<Outcome> {
-        let svc = &mut self.services[service.0 as usize];
-        let mut i = inst.map(|i| &mut self.instances[i as usize]);
+        let svc = &mut self.services[service];
+        let mut i = inst.map(|i| &mut self.instances[i]);
         let limiter = match i.as_deref_mut().and_then(|i| i.rate.as_mut()) {
             Some(l) => Some(l),
             None => svc.rate.as_mut(),
@@ -305,27 +311,27 @@ impl World {
     }
 
     /// A request reaches one instance: refused by admission, started, queued, or refused.
-    fn admit_local(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) {
+    fn admit_local(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: InstanceId) {
         let now = sched.now();
         if let Some(outcome) = self.admission(sched, r, inst) {
             self.refuse(sched, r, outcome);
             return;
         }
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         let service = i.service;
-        let capacity = self.services[service.0 as usize].queue_cfg.capacity;
+        let capacity = self.services[service].queue_cfg.capacity;
         if i.busy < i.workers {
             self.add_outstanding(inst, 1);
-            self.reqs.get_mut(r).instance = inst;
+            self.reqs.get_mut(r).instance = Some(inst);
             self.start_worker(sched, r, inst);
         } else if (i.queue.items.len() as u64) < u64::from(capacity) {
             i.queue.items.push_back(r);
             self.add_outstanding(inst, 1);
             let req = self.reqs.get_mut(r);
-            req.instance = inst;
+            req.instance = Some(inst);
             req.in_queue = true;
             req.enqueued_at = now;
-            self.services[service.0 as usize].waited += 1;
+            self.services[service].waited += 1;
             self.add_queued(service, now, 1);
         } else {
             self.release_permit(r, inst, SimDuration::ZERO, LimitOutcome::Ignored);
@@ -342,12 +348,12 @@ impl World {
             self.refuse(sched, r, outcome);
             return;
         }
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         let members = &svc.members;
         let n = members.len() as u32;
         let start = if n == 0 { 0 } else { svc.rr_next % n };
         let idle = (0..n).map(|k| (start + k) % n).find(|&k| {
-            let i = &self.instances[members[k as usize] as usize];
+            let i = &self.instances[members[k as usize]];
             i.busy < i.workers && i.down == 0 && i.phase == fleet::Phase::Running
         });
         if let Some(k) = idle {
@@ -368,7 +374,7 @@ impl World {
 
     /// An instance's idle worker takes a request of its service's shared queue (or one just
     /// arrived), unless an injected failure hits it first.
-    fn take_shared(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) {
+    fn take_shared(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: InstanceId) {
         if let Some(outcome) = self.reach(r, inst) {
             self.refuse(sched, r, outcome);
             return;
@@ -382,7 +388,7 @@ impl World {
             return;
         }
         self.add_outstanding(inst, 1);
-        self.reqs.get_mut(r).instance = inst;
+        self.reqs.get_mut(r).instance = Some(inst);
         self.start_worker(sched, r, inst);
     }
 
@@ -390,11 +396,11 @@ impl World {
     pub(super) fn refuse(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, outcome: Outcome) {
         let req = self.reqs.get_mut(r);
         req.server_done = true;
-        req.instance = NO_INSTANCE;
+        req.instance = None;
         let (service, version) = (req.service, req.version);
         self.count_version_answer(sched.now(), service, version, outcome, None);
         let b = self.bucket(sched.now());
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         svc.rejected += 1;
         svc.refusals.add(outcome);
         svc.series[b].rejected += 1;
@@ -407,22 +413,22 @@ impl World {
     }
 
     /// A worker of `inst` takes the request, which then runs its current step.
-    fn start_worker(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: u32) {
+    fn start_worker(&mut self, sched: &mut Scheduler<Event>, r: ReqRef, inst: InstanceId) {
         let now = sched.now();
         let req = self.reqs.get_mut(r);
-        assert_eq!(req.instance, inst, "request started on an instance it was not assigned to");
+        assert_eq!(req.instance, Some(inst), "request started on an instance it was not assigned to");
         debug_assert!(!req.holds_worker && !req.in_queue);
         req.holds_worker = true;
         req.worker_since = now;
         let first_start = !req.started;
         req.started = true;
         let (service, arrived) = (req.service, req.arrived_at);
-        let i = &mut self.instances[inst as usize];
+        let i = &mut self.instances[inst];
         assert!(i.busy < i.workers, "instance {inst} has no idle worker: {} of {}", i.busy, i.workers);
         i.busy += 1;
         if first_start {
             let wait_ns = now.since(arrived).as_nanos();
-            let svc = &mut self.services[service.0 as usize];
+            let svc = &mut self.services[service];
             svc.wait.record(wait_ns);
             svc.wait_ns_sum += u128::from(wait_ns);
         }
@@ -432,13 +438,13 @@ impl World {
 
     /// The request gives its worker back.
     #[inline]
-    pub(super) fn release_worker(&mut self, now: SimTime, r: ReqRef) -> u32 {
+    pub(super) fn release_worker(&mut self, now: SimTime, r: ReqRef) -> InstanceId {
         let req = self.reqs.get_mut(r);
         debug_assert!(req.holds_worker);
         req.holds_worker = false;
         req.work_ns += now.since(req.worker_since).as_nanos();
-        let (inst, service) = (req.instance, req.service);
-        let i = &mut self.instances[inst as usize];
+        let (inst, service) = (req.at(), req.service);
+        let i = &mut self.instances[inst];
         assert!(i.busy > 0, "instance {inst} released a worker it did not have");
         i.busy -= 1;
         self.add_busy(service, now, -1);
@@ -454,7 +460,7 @@ impl World {
         let (first_step, n_steps, blocking) = (ep.first_step, ep.n_steps, ep.blocking);
         if req.step >= n_steps {
             let (error_rate, flags) = (ep.error_rate, ep.flags);
-            let i = &mut self.instances[req.instance as usize];
+            let i = &mut self.instances[req.at()];
             if error_rate > 0.0 && i.error_rng.random::<f64>() < error_rate {
                 self.finish(sched, r, Outcome::ServerError);
             } else {
@@ -463,17 +469,17 @@ impl World {
             }
             return;
         }
-        let inst = req.instance;
+        let inst = req.at();
         match &self.plan.steps[(first_step + req.step) as usize] {
             PlanStep::Work(dist) => {
                 if !req.holds_worker {
                     // A non-blocking endpoint back from its calls: wait for a worker.
-                    self.instances[inst as usize].ready.push_back(r);
+                    self.instances[inst].ready.push_back(r);
                     self.pull_next(sched, inst);
                     return;
                 }
                 let warmup = self.warmup_factor(inst, now);
-                let i = &mut self.instances[inst as usize];
+                let i = &mut self.instances[inst];
                 let mut work = dist.sample(&mut i.work_rng);
                 if i.slow != 1.0 {
                     work *= i.slow;
@@ -495,7 +501,7 @@ impl World {
                         Some(q) if q.step_seq == seq && !q.server_done => {}
                         _ => break,
                     }
-                    self.issue_call(sched, r, seq, first + k);
+                    self.issue_call(sched, r, seq, first.plus(k));
                 }
                 if let Some(inst) = freed {
                     self.pull_next(sched, inst);
@@ -570,14 +576,13 @@ impl World {
     /// Whether `r`'s deadline has passed by the clock of `inst`, on a service that honours
     /// deadlines.
     #[inline]
-    fn expired(&self, r: ReqRef, inst: u32, now: SimTime) -> bool {
-        let i = &self.instances[inst as usize];
-        if !self.services[i.service.0 as usize].honor_deadlines {
+    fn expired(&self, r: ReqRef, inst: InstanceId, now: SimTime) -> bool {
+        let i = &self.instances[inst];
+        if !self.services[i.service].honor_deadlines {
             return false;
         }
         let req = self.reqs.get(r);
-        let skew = if req.deadline_relative { 0 } else { i.skew };
-        req.deadline_wall != i64::MAX && req.deadline_wall <= (now.as_nanos() as i64).saturating_add(skew)
+        req.deadline.passed(now, req.deadline_clock.skew_ns(i.skew))
     }
 
     /// The server is done with the request: free its worker, classify its work as useful or
@@ -606,11 +611,11 @@ impl World {
         let freed = holds_worker.then(|| self.release_worker(now, r));
         let req = self.reqs.get_mut(r);
         let (inst, service, arrived, answered, work_ns, version) =
-            (req.instance, req.service, req.arrived_at, req.answered, req.work_ns, req.version);
+            (req.at(), req.service, req.arrived_at, req.answered, req.work_ns, req.version);
         let latency = (how == Ending::Served).then(|| now.since(arrived).as_nanos());
         self.count_version_answer(now, service, version, outcome, latency);
         let b = self.bucket(now);
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         svc.completed += 1;
         svc.series[b].completed += 1;
         if how == Ending::Served {
@@ -642,9 +647,9 @@ impl World {
     }
 
     /// Idle workers of `inst` take waiting work: continuations first, then new requests.
-    pub(super) fn pull_next(&mut self, sched: &mut Scheduler<Event>, inst: u32) {
+    pub(super) fn pull_next(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         loop {
-            let i = &mut self.instances[inst as usize];
+            let i = &mut self.instances[inst];
             let serving = matches!(i.phase, fleet::Phase::Running | fleet::Phase::Stopping);
             if i.busy >= i.workers || i.down > 0 || !serving {
                 return;
@@ -654,7 +659,7 @@ impl World {
                 continue;
             }
             let service = i.service;
-            let shared = self.services[service.0 as usize].queue_cfg.shared;
+            let shared = self.services[service].queue_cfg.shared;
             if shared && i.phase != fleet::Phase::Running {
                 // A stopping instance takes no new work from the shared queue.
                 return;
@@ -663,7 +668,7 @@ impl World {
             let Some((r, from_back)) = self.pop_waiting(sched, service, queue, inst) else { return };
             // Requests dropped on the way were answered, and an answer can start new work:
             // the worker this loop found idle may be gone.
-            let i = &self.instances[inst as usize];
+            let i = &self.instances[inst];
             if i.busy >= i.workers || i.down > 0 {
                 self.requeue(sched.now(), service, queue, r, from_back);
                 return;
@@ -684,18 +689,18 @@ impl World {
         &mut self,
         sched: &mut Scheduler<Event>,
         service: ServiceId,
-        inst: Option<u32>,
-        taker: u32,
+        inst: Option<InstanceId>,
+        taker: InstanceId,
     ) -> Option<(ReqRef, bool)> {
         let now = sched.now();
         let (discipline, drop_abandoned) = {
-            let q = &self.services[service.0 as usize].queue_cfg;
+            let q = &self.services[service].queue_cfg;
             (q.discipline, q.drop_abandoned)
         };
         loop {
             let q = match inst {
-                Some(i) => &mut self.instances[i as usize].queue,
-                None => &mut self.services[service.0 as usize].shared_queue,
+                Some(i) => &mut self.instances[i].queue,
+                None => &mut self.services[service].shared_queue,
             };
             let lifo = match discipline {
                 Discipline::Fifo => false,
@@ -709,8 +714,8 @@ impl World {
             req.in_queue = false;
             let delay = now.since(req.enqueued_at);
             let q = match inst {
-                Some(i) => &mut self.instances[i as usize].queue,
-                None => &mut self.services[service.0 as usize].shared_queue,
+                Some(i) => &mut self.instances[i].queue,
+                None => &mut self.services[service].shared_queue,
             };
             if let Some(d) = q.detector.as_mut() {
                 let _ = d.on_dequeue(now, delay);
@@ -730,10 +735,17 @@ impl World {
     }
 
     /// Puts a request taken by `pop_waiting` back where it was.
-    fn requeue(&mut self, now: SimTime, service: ServiceId, inst: Option<u32>, r: ReqRef, at_back: bool) {
+    fn requeue(
+        &mut self,
+        now: SimTime,
+        service: ServiceId,
+        inst: Option<InstanceId>,
+        r: ReqRef,
+        at_back: bool,
+    ) {
         let q = match inst {
-            Some(i) => &mut self.instances[i as usize].queue,
-            None => &mut self.services[service.0 as usize].shared_queue,
+            Some(i) => &mut self.instances[i].queue,
+            None => &mut self.services[service].shared_queue,
         };
         if at_back {
             q.items.push_back(r);
@@ -746,9 +758,9 @@ impl World {
 
     /// Gives back the request's concurrency-limiter permit, if it holds one, with its sample.
     #[inline]
-    fn release_permit(&mut self, r: ReqRef, inst: u32, rtt: SimDuration, sample: LimitOutcome) {
+    fn release_permit(&mut self, r: ReqRef, inst: InstanceId, rtt: SimDuration, sample: LimitOutcome) {
         if let Some(p) = self.reqs.get_mut(r).permit.take() {
-            let l = self.instances[inst as usize].limiter.as_mut().expect("a permit has a limiter");
+            let l = self.instances[inst].limiter.as_mut().expect("a permit has a limiter");
             l.release(p, rtt, sample);
         }
     }
@@ -760,19 +772,18 @@ impl World {
         req.server_done = true;
         let (inst, service, answered, arrived) = (req.instance, req.service, req.answered, req.arrived_at);
         let b = self.bucket(now);
-        let svc = &mut self.services[service.0 as usize];
+        let svc = &mut self.services[service];
         svc.dropped += 1;
         svc.series[b].dropped += 1;
-        if inst != NO_INSTANCE {
+        if let Some(inst) = inst {
             self.add_outstanding(inst, -1);
             self.release_permit(r, inst, now.since(arrived), LimitOutcome::Dropped);
         }
-        let maybe_gone = inst != NO_INSTANCE;
         match outcome {
             Some(o) if !answered => self.answer(sched, r, o),
             _ => self.reqs.release_if_done(r),
         }
-        if maybe_gone {
+        if let Some(inst) = inst {
             self.maybe_gone(sched, inst);
         }
     }
@@ -785,13 +796,13 @@ impl World {
     /// If the count would go below zero (work finished that the instance did not hold) or
     /// overflow.
     #[inline]
-    pub(super) fn add_outstanding(&mut self, inst: u32, delta: i32) {
-        let i = &mut self.instances[inst as usize];
+    pub(super) fn add_outstanding(&mut self, inst: InstanceId, delta: i32) {
+        let i = &mut self.instances[inst];
         let held = i.outstanding;
         i.outstanding = held
             .checked_add_signed(delta)
             .unwrap_or_else(|| panic!("instance {inst} holds {held} requests and cannot take {delta}"));
-        let (load, ordinal, s) = (i.outstanding, i.ordinal, i.service.0 as usize);
+        let (load, ordinal, s) = (i.outstanding, i.ordinal, i.service);
         if let Some(indexes) = self.services[s].least.as_mut() {
             // Most indexes are stale most of the time (a short pool, an unused routed side):
             // checked here so that they cost no call.
@@ -804,7 +815,7 @@ impl World {
     /// A list a balancer of `s` picks from changed (endpoints, eligible endpoints or a
     /// traffic-routed side): its least-outstanding indexes are rebuilt at their next pick.
     pub(super) fn least_stale(&mut self, s: ServiceId) {
-        if let Some(indexes) = self.services[s.0 as usize].least.as_mut() {
+        if let Some(indexes) = self.services[s].least.as_mut() {
             for ix in indexes {
                 ix.invalidate();
             }
@@ -826,13 +837,17 @@ fn least_slot(side: Option<usize>) -> usize {
 /// The least-outstanding pick by its definition: the first position of minimal requests
 /// assigned scanning cyclically from `start`: the pick for short pools, and the index's check
 /// in tests and debug builds.
-fn least_outstanding_scan(instances: &[InstanceState], pool: &[u32], start: u32) -> u32 {
+fn least_outstanding_scan(
+    instances: &IdVec<InstanceId, InstanceState>,
+    pool: &[InstanceId],
+    start: u32,
+) -> u32 {
     let n = pool.len() as u32;
     let mut best = start;
     let mut best_load = u32::MAX;
     for k in 0..n {
         let i = (start + k) % n;
-        let load = instances[pool[i as usize] as usize].outstanding;
+        let load = instances[pool[i as usize]].outstanding;
         if load < best_load {
             best = i;
             best_load = load;

@@ -236,7 +236,7 @@ pub(super) fn arb_graph() -> impl Strategy<Value = ModelConfig> {
                     }),
                 });
                 if k.pool.is_some() {
-                    cfg.services[callee.0 as usize].max_connections = Some(4);
+                    cfg.services[callee.index()].max_connections = Some(4);
                 }
             }
             let svc = &mut cfg.services[i];

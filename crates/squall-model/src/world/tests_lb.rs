@@ -42,9 +42,14 @@ fn at(r: &mut Run, t: u64, check: impl FnOnce(&World)) {
     check(&r.sim.model);
 }
 
-fn ejected(w: &World, inst: u32) -> bool {
-    let d = w.services[0].health.outlier.as_ref().expect("outlier detection on");
-    d.is_ejected(HostIndex(w.instances[inst as usize].ordinal))
+/// Instance ids of the indexes `k`.
+fn ids(k: &[usize]) -> Vec<InstanceId> {
+    k.iter().map(|&k| InstanceId::new(k)).collect()
+}
+
+fn ejected(w: &World, inst: usize) -> bool {
+    let d = w.services[ServiceId(0)].health.outlier.as_ref().expect("outlier detection on");
+    d.is_ejected(HostIndex(w.instances[InstanceId::new(inst)].ordinal))
 }
 
 #[test]
@@ -59,13 +64,13 @@ fn outlier_detection_ejects_a_failing_instance_and_lets_it_back_after_the_ejecti
     let mut r = Run::new(&cfg);
     at(&mut r, 11, |w| {
         assert!(ejected(w, 0), "the fifth error in a row ejects it");
-        assert_eq!(w.services[0].health.eligible, vec![1, 2, 3, 4]);
+        assert_eq!(w.services[ServiceId(0)].health.eligible, ids(&[1, 2, 3, 4]));
     });
     // Ejected at about 10.1 s for 30 s: back at the 50 s sweep, still failing, so ejected
     // again after five errors, now for 60 s: back at the 120 s sweep.
     at(&mut r, 45, |w| assert!(ejected(w, 0)));
     at(&mut r, 55, |w| {
-        let d = w.services[0].health.outlier.as_ref().unwrap();
+        let d = w.services[ServiceId(0)].health.outlier.as_ref().unwrap();
         assert!(ejected(w, 0));
         assert_eq!(d.num_ejections(HostIndex(0)), 2);
         assert_eq!(d.ejection_time(HostIndex(0)), dur(60));
@@ -73,7 +78,7 @@ fn outlier_detection_ejects_a_failing_instance_and_lets_it_back_after_the_ejecti
     at(&mut r, 119, |w| assert!(ejected(w, 0), "the fault ended at 60 s, the ejection lasts"));
     at(&mut r, 121, |w| {
         assert!(!ejected(w, 0));
-        assert_eq!(w.services[0].health.eligible, vec![0, 1, 2, 3, 4]);
+        assert_eq!(w.services[ServiceId(0)].health.eligible, ids(&[0, 1, 2, 3, 4]));
     });
     while r.advance(SimTime::MAX).is_none() {}
     let out = r.finish();
@@ -103,7 +108,7 @@ fn max_ejection_percent_counts_the_current_hosts_and_always_ejects_one() {
     let mut cfg = failing(0.4, 40, 40, Some(OutlierConfig { always_eject_one_host: true, ..detection(10) }));
     let mut r = Run::new(&cfg);
     at(&mut r, 20, |w| {
-        assert_eq!(w.services[0].health.outlier.as_ref().unwrap().n_ejected(), 1);
+        assert_eq!(w.services[ServiceId(0)].health.outlier.as_ref().unwrap().n_ejected(), 1);
         assert!(ejected(w, 0) != ejected(w, 1), "exactly one of the two");
     });
     // At 40 %, both go: 100·2 ≤ 40·5.
@@ -111,8 +116,8 @@ fn max_ejection_percent_counts_the_current_hosts_and_always_ejects_one() {
     let mut r = Run::new(&cfg);
     at(&mut r, 20, |w| {
         assert!(ejected(w, 0) && ejected(w, 1));
-        assert_eq!(w.services[0].health.eligible, vec![2, 3, 4]);
-        assert!(!w.services[0].health.panic, "3 of 5 healthy: 60 % ≥ 50 %");
+        assert_eq!(w.services[ServiceId(0)].health.eligible, ids(&[2, 3, 4]));
+        assert!(!w.services[ServiceId(0)].health.panic, "3 of 5 healthy: 60 % ≥ 50 %");
     });
 }
 
@@ -122,9 +127,9 @@ fn below_the_panic_threshold_the_balancer_uses_every_endpoint() {
     let cfg = failing(0.6, 40, 40, Some(detection(100)));
     let mut r = Run::new(&cfg);
     at(&mut r, 20, |w| {
-        assert_eq!(w.services[0].health.outlier.as_ref().unwrap().n_ejected(), 3);
-        assert!(w.services[0].health.panic);
-        assert_eq!(w.services[0].health.eligible, vec![0, 1, 2, 3, 4]);
+        assert_eq!(w.services[ServiceId(0)].health.outlier.as_ref().unwrap().n_ejected(), 3);
+        assert!(w.services[ServiceId(0)].health.panic);
+        assert_eq!(w.services[ServiceId(0)].health.eligible, ids(&[0, 1, 2, 3, 4]));
     });
     while r.advance(SimTime::MAX).is_none() {}
     let out = r.finish();
@@ -216,8 +221,8 @@ fn without_these_features_the_balancer_state_stays_empty() {
     assert_eq!((f.ejections, f.ejections_detected, f.ejections_overflow, f.panic_picks), (0, 0, 0, 0));
     let mut r = Run::new(&failing(0.2, 60, 30, None));
     at(&mut r, 20, |w| {
-        assert!(w.services[0].health.outlier.is_none());
-        assert!(w.services[0].health.eligible.is_empty());
+        assert!(w.services[ServiceId(0)].health.outlier.is_none());
+        assert!(w.services[ServiceId(0)].health.eligible.is_empty());
     });
 }
 
@@ -264,10 +269,10 @@ fn hosts_follow_the_endpoints_through_a_rolling_update() {
     assert!(resets_plain > 100, "{resets_plain}");
     let mut r = Run::new(&cfg);
     at(&mut r, 80, |w| {
-        let d = w.services[0].health.outlier.as_ref().unwrap();
+        let d = w.services[ServiceId(0)].health.outlier.as_ref().unwrap();
         assert_eq!(d.n_hosts(), 5, "the five v2 instances");
         assert_eq!(d.n_ejected(), 0, "the old instances left with their ejections");
-        assert_eq!(w.services[0].health.eligible, w.services[0].endpoints);
+        assert_eq!(w.services[ServiceId(0)].health.eligible, w.services[ServiceId(0)].endpoints);
     });
     while r.advance(SimTime::MAX).is_none() {}
     let out = r.finish();
@@ -368,9 +373,9 @@ fn a_hash_table_is_built_once_for_a_fleet_that_joins_together() {
         cfg.services[0].balancer = kind;
         let mut r = Run::new(&cfg);
         at(&mut r, 2, |w| {
-            assert_eq!(w.services[0].hash_builds, 1, "{kind:?}");
-            assert!(!w.services[0].hash_stale);
-            assert_eq!(w.services[0].endpoints.len(), 200);
+            assert_eq!(w.services[ServiceId(0)].hash_builds, 1, "{kind:?}");
+            assert!(!w.services[ServiceId(0)].hash_stale);
+            assert_eq!(w.services[ServiceId(0)].endpoints.len(), 200);
         });
     }
 }

@@ -815,6 +815,12 @@ impl World {
             return None;
         }
         let mut t = after.as_nanos() as f64;
+        // A constant rate, the common case: one draw per arrival and no piece to find.
+        if let (ArrivalProcess::Poisson, [(_, r)]) = (process, &rate.points[..]) {
+            let e: f64 = Exp1.sample(&mut c.arrivals_rng);
+            t += e * 1e9 / *r;
+            return (t <= end as f64).then(|| SimTime(round_ns(t)));
+        }
         // Bounded: every step moves time forward by at least 1 ns, to the next piece of the
         // schedule, or ends the search.
         loop {

@@ -272,16 +272,16 @@ impl Probe {
         }
         let period_ns = self.config.period_seconds.as_nanos();
         let k = t.since(self.worker_start).as_nanos().div_ceil(period_ns);
-        self.worker_start + SimDuration(k.checked_mul(period_ns).expect("probe tick overflows u64 ns"))
+        // Saturates: a tick beyond the end of simulated time never comes.
+        self.worker_start.saturating_add(SimDuration(k.saturating_mul(period_ns)))
     }
 }
 
 /// `d` rounded up to whole seconds: `int(elapsed) < d` fails exactly when `elapsed` reaches
 /// this, because the kubelet truncates the elapsed time to whole seconds.
 fn whole_seconds_ceil(d: SimDuration) -> SimDuration {
-    SimDuration(
-        d.as_nanos().div_ceil(NS_PER_S).checked_mul(NS_PER_S).expect("initial delay overflows u64 ns"),
-    )
+    // Saturates: a delay within a second of the largest duration stays the largest.
+    SimDuration(d.as_nanos().div_ceil(NS_PER_S).saturating_mul(NS_PER_S))
 }
 
 #[cfg(test)]

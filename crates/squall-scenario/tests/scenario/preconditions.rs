@@ -204,3 +204,27 @@ fn every_constructor_precondition_is_refused_by_validation() {
         assert!(e.contains(&format!(": {field}")), "{what}: the error does not name `{field}`: {e}");
     }
 }
+
+/// Values at the edge of what validation accepts run without panicking: the bounds above are
+/// tight enough, and the arithmetic that is left to saturate does.
+#[test]
+fn values_at_the_bounds_run() {
+    let resilience = [
+        "duration=\"10s\"",
+        "services.api.queue.codel=(target: \"99ms\", interval: \"100ms\")",
+        "services.api.rate_limit=TokenBucket(rate: 1e-9, burst: 1)",
+        "services.db.rate_limit=Discrete(max_tokens: 1, fill_interval: \"18446744073s\")",
+        "services.api.dependencies.db.throttle=(window: \"60ns\")",
+        "services.api.dependencies.db.breaker=Resilience4j(sliding_window_type: TimeBased, sliding_window_size: 86400)",
+        "services.api.dependencies.db.retry=(max_attempts: 3, backoff: Grpc(initial_backoff: \"18446744073s\", \
+         max_backoff: \"18446744073s\", multiplier: 1e300, jitter: CCore))",
+    ];
+    let s = parse_with(RESILIENCE, &resilience).unwrap();
+    assert!(s.run().n_events > 0);
+    let flagship = [
+        "duration=\"10s\"",
+        "services.db.probes.readiness=(initial_delay: \"18446744073.5s\", period: \"18446744073s\")",
+    ];
+    let s = parse_with(FLAGSHIP, &flagship).unwrap();
+    assert!(s.run().n_events > 0);
+}

@@ -227,4 +227,16 @@ fn values_at_the_bounds_run() {
     ];
     let s = parse_with(FLAGSHIP, &flagship).unwrap();
     assert!(s.run().n_events > 0);
+    // Deploys that wait (almost) forever: their wake-ups saturate at the end of time.
+    const FOREVER: &str = "\"18446744073s\"";
+    let rolling = format!("deploys.0.strategy=Rolling(min_ready: {FOREVER}, progress_deadline: {FOREVER})");
+    let canary = format!("deploys.2.strategy=Canary(steps: [SetWeight(20), Pause({FOREVER})])");
+    let s = parse_with(FLEET, &["duration=\"12m\"", &rolling, &canary]).unwrap();
+    assert!(s.run().n_events > 0);
+    let blue_green = format!(
+        "deploys.2.strategy=BlueGreen(auto_promotion: {FOREVER}, scale_down_delay: {FOREVER}, \
+         abort_scale_down_delay: {FOREVER})"
+    );
+    let s = parse_with(FLEET, &["duration=\"12m\"", &blue_green]).unwrap();
+    assert!(s.run().n_events > 0);
 }

@@ -174,7 +174,8 @@ impl Probe {
         if self.stopped {
             return None;
         }
-        let probing_from = self.container_start + whole_seconds_ceil(self.config.initial_delay_seconds);
+        let probing_from =
+            self.container_start.saturating_add(whole_seconds_ceil(self.config.initial_delay_seconds));
         if self.next >= probing_from {
             Some(self.next)
         } else {
@@ -196,10 +197,10 @@ impl Probe {
     pub fn on_result(&mut self, now: SimTime, ok: bool) -> Option<ProbeVerdict> {
         let sent = self.next_tick().expect("a result from a probe worker that is not probing");
         assert!(now >= sent, "probe result at {now:?} before it was sent at {sent:?}");
-        let deadline = sent + self.config.timeout_seconds;
+        let deadline = sent.saturating_add(self.config.timeout_seconds);
         assert!(now <= deadline, "probe result at {now:?} after its timeout at {deadline:?}");
         // Go's ticker buffers one tick: if one fell while probing, the next probe starts now.
-        let tick_after_sent = self.grid_at_or_after(SimTime(sent.0 + 1));
+        let tick_after_sent = self.grid_at_or_after(SimTime(sent.0.saturating_add(1)));
         self.next = if tick_after_sent <= now { now } else { tick_after_sent };
 
         if self.run_ok == Some(ok) {
@@ -233,7 +234,7 @@ impl Probe {
     /// If the worker is not probing.
     pub fn skip_tick(&mut self) {
         let tick = self.next_tick().expect("skipping a tick of a probe worker that is not probing");
-        self.next = self.grid_at_or_after(SimTime(tick.0 + 1));
+        self.next = self.grid_at_or_after(SimTime(tick.0.saturating_add(1)));
     }
 
     /// A new container started at `at` (a restart): the initial delay counts from `at`, the

@@ -224,6 +224,9 @@ fn values_at_the_bounds_run() {
     let flagship = [
         "duration=\"10s\"",
         "services.db.probes.readiness=(initial_delay: \"18446744073.5s\", period: \"18446744073s\")",
+        "services.api.probes.readiness=(timeout: \"18446744073s\", period: \"1s\")",
+        "services.api.probes.liveness=(initial_delay: \"18446744073.5s\")",
+        "services.api.lifecycle.startup=Constant(\"1s\")",
     ];
     let s = parse_with(FLAGSHIP, &flagship).unwrap();
     assert!(s.run().n_events > 0);

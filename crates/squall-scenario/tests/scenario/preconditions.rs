@@ -218,6 +218,8 @@ fn values_at_the_bounds_run() {
         "services.api.dependencies.db.breaker=Resilience4j(sliding_window_type: TimeBased, sliding_window_size: 86400)",
         "services.api.dependencies.db.retry=(max_attempts: 3, backoff: Grpc(initial_backoff: \"18446744073s\", \
          max_backoff: \"18446744073s\", multiplier: 1e300, jitter: CCore))",
+        // Failures, so that the retries above wait.
+        "services.db.endpoints.query.error_rate=0.5",
     ];
     let s = parse_with(RESILIENCE, &resilience).unwrap();
     assert!(s.run().n_events > 0);

@@ -83,6 +83,47 @@ fn a_negative_rate_is_refused() {
 }
 
 #[test]
+fn values_the_engine_cannot_run_are_refused_by_validate() {
+    let db = "\"db\": (workers: 2, endpoints: {\"query\": (work: Exponential(mean: \"5ms\"))})";
+    for (name, with, field) in [
+        ("codel", "queue: (codel: (target: \"200ms\")), workers: 2", "services.db.queue.codel.interval"),
+        (
+            "codel-lifo",
+            "queue: (discipline: AdaptiveLifo, codel: (target: \"200ms\")), workers: 2",
+            "services.db.queue.codel.interval",
+        ),
+        (
+            "slow-bucket",
+            "rate_limit: TokenBucket(rate: 1e-300), workers: 2",
+            "services.db.rate_limit.TokenBucket.rate",
+        ),
+        (
+            "huge-burst",
+            "rate_limit: TokenBucket(rate: 0.001, burst: 4294967295), workers: 2",
+            "services.db.rate_limit.TokenBucket.rate",
+        ),
+    ] {
+        let msg = validate_fails(name, GOOD.replace(db, &db.replace("workers: 2", with)).as_bytes());
+        assert!(msg.contains("s.ron:6:") && msg.contains(field), "{name}: {msg}");
+    }
+    // Call policies, through `--set` on a valid file.
+    let dir = temp_dir("policy-bounds");
+    std::fs::write(dir.join("s.ron"), GOOD).unwrap();
+    for (set, field) in [
+        ("clients.users.throttle=(window: \"59ns\")", "clients.users.throttle.window"),
+        (
+            "clients.users.breaker=Resilience4j(sliding_window_type: TimeBased, sliding_window_size: 4294967295)",
+            "clients.users.breaker.Resilience4j.sliding_window_size",
+        ),
+    ] {
+        let o = squall(&["validate", "s.ron", "--set", set], &dir);
+        let msg = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{set}: {msg}");
+        assert!(msg.contains(field) && !msg.contains("panicked"), "{set}: {msg}");
+    }
+}
+
+#[test]
 fn a_missing_service_suggests_the_existing_one() {
     let msg = validate_fails("dangling", GOOD.replace("(service: \"db\"", "(service: \"dbb\"").as_bytes());
     assert!(msg.contains("s.ron:9:"), "{msg}");

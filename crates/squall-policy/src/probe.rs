@@ -174,7 +174,8 @@ impl Probe {
         if self.stopped {
             return None;
         }
-        let probing_from = self.container_start + whole_seconds_ceil(self.config.initial_delay_seconds);
+        let probing_from =
+            self.container_start.saturating_add(whole_seconds_ceil(self.config.initial_delay_seconds));
         if self.next >= probing_from {
             Some(self.next)
         } else {
@@ -196,10 +197,10 @@ impl Probe {
     pub fn on_result(&mut self, now: SimTime, ok: bool) -> Option<ProbeVerdict> {
         let sent = self.next_tick().expect("a result from a probe worker that is not probing");
         assert!(now >= sent, "probe result at {now:?} before it was sent at {sent:?}");
-        let deadline = sent + self.config.timeout_seconds;
+        let deadline = sent.saturating_add(self.config.timeout_seconds);
         assert!(now <= deadline, "probe result at {now:?} after its timeout at {deadline:?}");
         // Go's ticker buffers one tick: if one fell while probing, the next probe starts now.
-        let tick_after_sent = self.grid_at_or_after(SimTime(sent.0 + 1));
+        let tick_after_sent = self.grid_at_or_after(SimTime(sent.0.saturating_add(1)));
         self.next = if tick_after_sent <= now { now } else { tick_after_sent };
 
         if self.run_ok == Some(ok) {
@@ -233,7 +234,7 @@ impl Probe {
     /// If the worker is not probing.
     pub fn skip_tick(&mut self) {
         let tick = self.next_tick().expect("skipping a tick of a probe worker that is not probing");
-        self.next = self.grid_at_or_after(SimTime(tick.0 + 1));
+        self.next = self.grid_at_or_after(SimTime(tick.0.saturating_add(1)));
     }
 
     /// A new container started at `at` (a restart): the initial delay counts from `at`, the
@@ -272,16 +273,16 @@ impl Probe {
         }
         let period_ns = self.config.period_seconds.as_nanos();
         let k = t.since(self.worker_start).as_nanos().div_ceil(period_ns);
-        self.worker_start + SimDuration(k.checked_mul(period_ns).expect("probe tick overflows u64 ns"))
+        // Saturates: a tick beyond the end of simulated time never comes.
+        self.worker_start.saturating_add(SimDuration(k.saturating_mul(period_ns)))
     }
 }
 
 /// `d` rounded up to whole seconds: `int(elapsed) < d` fails exactly when `elapsed` reaches
 /// this, because the kubelet truncates the elapsed time to whole seconds.
 fn whole_seconds_ceil(d: SimDuration) -> SimDuration {
-    SimDuration(
-        d.as_nanos().div_ceil(NS_PER_S).checked_mul(NS_PER_S).expect("initial delay overflows u64 ns"),
-    )
+    // Saturates: a delay within a second of the largest duration stays the largest.
+    SimDuration(d.as_nanos().div_ceil(NS_PER_S).saturating_mul(NS_PER_S))
 }
 
 #[cfg(test)]

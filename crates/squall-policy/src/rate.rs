@@ -102,7 +102,8 @@ impl Gcra {
         if now < conforms_from {
             return Err(conforms_from.since(now));
         }
-        self.tat = self.tat.max(now) + self.emission;
+        // Saturates: a bucket slower than the run is long never refills, rather than panicking.
+        self.tat = self.tat.max(now).saturating_add(self.emission);
         Ok(())
     }
 
@@ -193,9 +194,9 @@ impl DiscreteBucket {
             self.tokens -= 1;
             return Ok(());
         }
-        let next_fill_ns =
-            (self.fills_done + 1).checked_mul(self.fill_interval.as_nanos()).expect("fill time overflow");
-        Err((self.start + SimDuration(next_fill_ns)).since(now))
+        // Saturates: a fill beyond the end of simulated time never comes.
+        let next_fill_ns = (self.fills_done + 1).saturating_mul(self.fill_interval.as_nanos());
+        Err(self.start.saturating_add(SimDuration(next_fill_ns)).since(now))
     }
 
     /// Tokens left as of the latest call.

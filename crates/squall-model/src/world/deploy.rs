@@ -192,7 +192,10 @@ impl World {
                 CanaryEvent::Paused { until: Some(until) } => {
                     let secs = until.since(now).as_secs_f64();
                     self.note(d, now, format!("pause {secs}s"));
-                    sched.at(SimTime(until.as_nanos() + 1), Event::DeployTick { deploy, what: Tick::Step });
+                    sched.at(
+                        SimTime(until.as_nanos().saturating_add(1)),
+                        Event::DeployTick { deploy, what: Tick::Step },
+                    );
                     break;
                 }
                 CanaryEvent::Paused { until: None } => {
@@ -235,7 +238,7 @@ impl World {
         let now = sched.now();
         let deploy = d;
         let (target, stable) = (self.deploys[d].target, self.deploys[d].stable);
-        let at = |t: SimTime, strictly: bool| SimTime(t.as_nanos() + u64::from(strictly));
+        let at = |t: SimTime, strictly: bool| SimTime(t.as_nanos().saturating_add(u64::from(strictly)));
         match ev {
             BlueGreenEvent::Paused { until } => {
                 self.note(d, now, "preview ready".to_string());
@@ -420,7 +423,7 @@ impl World {
                 if min_ready == SimDuration::ZERO || available_at < now {
                     set.available += 1;
                 } else {
-                    wake = wake.min(SimTime(available_at.as_nanos() + 1));
+                    wake = wake.min(SimTime(available_at.as_nanos().saturating_add(1)));
                 }
             }
         }
@@ -573,8 +576,11 @@ impl World {
         if now > at {
             self.deploys[d].stalled = true;
             self.note(d, now, "stalled: progress deadline exceeded".to_string());
-        } else if self.deploys[d].wake != SimTime(at.as_nanos() + 1) {
-            sched.at(SimTime(at.as_nanos() + 1), Event::DeployTick { deploy: d, what: Tick::Sync });
+        } else if self.deploys[d].wake != SimTime(at.as_nanos().saturating_add(1)) {
+            sched.at(
+                SimTime(at.as_nanos().saturating_add(1)),
+                Event::DeployTick { deploy: d, what: Tick::Sync },
+            );
         }
     }
 

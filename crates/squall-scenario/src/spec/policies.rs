@@ -401,7 +401,7 @@ pub(crate) const BREAKER_DOC: Section = (
         f("breaker.Resilience4j.slow_call_rate_threshold", "number, > 0 and <= 100", SLOW_CALL_RATE_THRESHOLD_DEFAULT, "`slowCallRateThreshold`, percent; at 100 slowness opens the breaker only if every call in the window is slow."),
         f("breaker.Resilience4j.slow_call_duration_threshold", "duration, > 0", RESILIENCE4J_SLOW_CALL_DURATION_THRESHOLD_DEFAULT, "`slowCallDurationThreshold`: a call that takes longer is slow."),
         f("breaker.Resilience4j.sliding_window_type", "one of `CountBased`, `TimeBased`", "`CountBased`", "`slidingWindowType`: the last `sliding_window_size` calls, or the calls of the last `sliding_window_size` seconds."),
-        f("breaker.Resilience4j.sliding_window_size", "integer, 1 to 4294967295", RESILIENCE4J_SLIDING_WINDOW_SIZE_DEFAULT, "`slidingWindowSize`, in calls or seconds."),
+        f("breaker.Resilience4j.sliding_window_size", "integer, 1 to 1000000 when `CountBased`, 1 to 86400 (a day) when `TimeBased`", RESILIENCE4J_SLIDING_WINDOW_SIZE_DEFAULT, "`slidingWindowSize`, in calls or seconds. The breaker keeps a slot per call or per second, so the window is bounded (Resilience4j sets no bound)."),
         f("breaker.Resilience4j.minimum_number_of_calls", "integer, 1 to 4294967295", RESILIENCE4J_MINIMUM_NUMBER_OF_CALLS_DEFAULT, "`minimumNumberOfCalls`: calls recorded before the rates count; capped at `sliding_window_size` when count-based, as in Resilience4j."),
         f("breaker.Resilience4j.permitted_number_of_calls_in_half_open_state", "integer, 1 to 4294967295", RESILIENCE4J_PERMITTED_NUMBER_OF_CALLS_IN_HALF_OPEN_STATE_DEFAULT, "`permittedNumberOfCallsInHalfOpenState`: trial calls let through when half-open."),
         f("breaker.Resilience4j.wait_duration_in_open_state", "duration, > 0", RESILIENCE4J_WAIT_DURATION_IN_OPEN_STATE_DEFAULT, "`waitDurationInOpenState`: time open before turning half-open."),
@@ -484,7 +484,7 @@ pub(crate) const THROTTLE_HEDGE_FALLBACK_DOC: Section = (
      `hedge: (max_attempts: 3, hedging_delay: \"10ms\", non_fatal: [ServerError])` is gRPC hedging: the first attempt goes at once and another every `hedging_delay` while none has succeeded, up to `max_attempts`; the first success wins and the others are cancelled. A call hedges or retries, not both.\n\n\
      `fallback` is `Static`, a static answer always available, or `Cache(hit_ratio: 0.9)`, a stale cached answer for a share of the failed calls. A call served by its fallback is answered `Degraded`. On a dependency, `Failover(service: \"provider-b\", endpoint: \"charge\")` instead calls another service when the call fails (or its breaker refuses it), under the caller's policy for that service; its answer is the call's answer (`Ok` when it succeeds), and a failover is not failed over again.",
     &[
-        f("throttle.window", "duration, > 0", THROTTLE_WINDOW_DEFAULT, "The window over which requests and accepts count."),
+        f("throttle.window", "duration, at least 60ns", THROTTLE_WINDOW_DEFAULT, "The window over which requests and accepts count."),
         f("throttle.k", "number, > 0", THROTTLE_K_DEFAULT, "`K`: the callee may refuse up to `1 - 1/k` of attempts before the caller starts refusing its own; closer to 1 is more aggressive."),
         f("hedge.max_attempts", "integer, 2 to 5", REQ, "Attempts at most, the first included (`maxAttempts`; gRPC caps it at 5)."),
         f("hedge.hedging_delay", "duration", HEDGE_HEDGING_DELAY_DEFAULT, "Time between hedges (`hedgingDelay`); 0 sends them all at once."),
@@ -694,8 +694,8 @@ pub(crate) const ADMISSION_DOC: Section = (
     &[
         f("services.*.rate_limit", "`TokenBucket(...)`, `Discrete(...)`, or `None`", "`None`", "Refuses requests above a rate with `RateLimited` (429)."),
         f("services.*.rate_limit.TokenBucket", "struct variant", "", "A token bucket refilled continuously (GCRA): `TokenBucket(rate: 100, burst: 10)`."),
-        f("services.*.rate_limit.TokenBucket.rate", "number, > 0 and <= 1e9", REQ, "Tokens added per second: the sustained rate let through."),
-        f("services.*.rate_limit.TokenBucket.burst", "integer, 1 to 4294967295", TOKEN_BUCKET_BURST_DEFAULT, "Bucket size: requests that may pass at once after a quiet spell."),
+        f("services.*.rate_limit.TokenBucket.rate", "number, > 0 and <= 1e9, with `burst / rate` <= 1e9", REQ, "Tokens added per second: the sustained rate let through. The bucket must refill from empty in at most 1e9 s (about 31 years)."),
+        f("services.*.rate_limit.TokenBucket.burst", "integer, 1 to 4294967295, with `burst / rate` <= 1e9", TOKEN_BUCKET_BURST_DEFAULT, "Bucket size: requests that may pass at once after a quiet spell."),
         f("services.*.rate_limit.TokenBucket.per_instance", "bool", TOKEN_BUCKET_PER_INSTANCE_DEFAULT, "One bucket per instance (as Envoy's local rate limit), or one for the whole service."),
         f("services.*.rate_limit.Discrete", "struct variant", "", "Envoy's token bucket, refilled in steps: `Discrete(max_tokens: 100, tokens_per_fill: 10, fill_interval: \"100ms\")`."),
         f("services.*.rate_limit.Discrete.max_tokens", "integer, 1 to 4294967295", REQ, "Bucket size, and its initial fill (`max_tokens`)."),
@@ -1008,8 +1008,8 @@ pub(crate) fn call_policy(p: PolicyFields<'_>, at: &[Seg], pending: &mut Vec<Pen
         }),
         retry: p.retry.map(|r| retry(r, &under(at, &["retry"]), pending)),
         budget: p.budget.map(budget),
-        breaker: p.breaker.map(breaker),
-        throttle: p.throttle.map(|t| AdaptiveThrottleConfig { window: duration_of(&t.window.0), k: t.k.0 }),
+        breaker: p.breaker.map(|b| breaker(b, &under(at, &["breaker"]), pending)),
+        throttle: p.throttle.map(|t| throttle(t, &under(at, &["throttle"]), pending)),
         hedge: p.hedge.map(hedge),
         // A failover names a service: resolved by the dependency that has it.
         fallback: p.fallback.and_then(|f| match f {
@@ -1123,7 +1123,47 @@ pub(crate) fn budget(b: &BudgetSpec) -> RetryBudgetConfig {
     }
 }
 
-pub(crate) fn breaker(b: &BreakerSpec) -> BreakerPolicy {
+/// Shortest throttling window, in nanoseconds: the window is kept as 60 slices
+/// (`squall_policy::throttle`), each at least a nanosecond long.
+pub(crate) const THROTTLE_WINDOW_NS_MIN: u64 = 60;
+
+pub(crate) fn throttle(t: &ThrottleSpec, at: &[Seg], pending: &mut Vec<Pending>) -> AdaptiveThrottleConfig {
+    if t.window.0.ns < THROTTLE_WINDOW_NS_MIN {
+        problem(
+            pending,
+            under(at, &["window"]),
+            format!(
+                "throttle.window (\"{}\") must be at least 60ns: the window is counted in 60 slices",
+                t.window.0.text
+            ),
+        );
+    }
+    AdaptiveThrottleConfig { window: duration_of(&t.window.0), k: t.k.0 }
+}
+
+/// Largest count-based breaker window, in calls: one byte each, so a megabyte a breaker.
+pub(crate) const BREAKER_COUNT_WINDOW_MAX: u64 = 1_000_000;
+/// Largest time-based breaker window, in seconds (one slice each): a day.
+pub(crate) const BREAKER_TIME_WINDOW_MAX: u64 = 86_400;
+
+pub(crate) fn breaker(b: &BreakerSpec, at: &[Seg], pending: &mut Vec<Pending>) -> BreakerPolicy {
+    if let BreakerSpec::Resilience4j { sliding_window_type, sliding_window_size, .. } = b {
+        let (max, unit, kind) = match sliding_window_type {
+            SlidingWindowSpec::CountBased => (BREAKER_COUNT_WINDOW_MAX, "calls", "CountBased"),
+            SlidingWindowSpec::TimeBased => (BREAKER_TIME_WINDOW_MAX, "seconds (a day)", "TimeBased"),
+        };
+        if sliding_window_size.0 > max {
+            problem(
+                pending,
+                under(at, &["Resilience4j", "sliding_window_size"]),
+                format!(
+                    "sliding_window_size ({}) must be at most {max} with `sliding_window_type: {kind}`: \
+                     the breaker keeps a slot for each of the window's {unit}",
+                    sliding_window_size.0
+                ),
+            );
+        }
+    }
     match b {
         BreakerSpec::Resilience4j {
             failure_rate_threshold,
@@ -1193,12 +1233,34 @@ pub(crate) fn pool(p: &PoolSpec, at: &[Seg], pending: &mut Vec<Pending>) -> Pool
     }
 }
 
-pub(crate) fn rate_limit(r: &RateLimitSpec) -> RateLimitConfig {
+/// Longest time a token bucket may take to refill from empty (`burst / rate`), in seconds:
+/// about 31.7 years. The bucket's clock runs that far ahead of the simulated time, which
+/// must stay within `u64` nanoseconds.
+pub(crate) const TOKEN_BUCKET_REFILL_SECS_MAX: f64 = 1e9;
+
+pub(crate) fn rate_limit(r: &RateLimitSpec, at: &[Seg], pending: &mut Vec<Pending>) -> RateLimitConfig {
     match r {
-        RateLimitSpec::TokenBucket { rate, burst, per_instance } => RateLimitConfig {
-            bucket: TokenBucket::Continuous { rate: rate.0, burst: u32_of(burst.0, "burst") },
-            per_instance: *per_instance,
-        },
+        RateLimitSpec::TokenBucket { rate, burst, per_instance } => {
+            // `rate` is positive and finite, and at most 1e9, when it is read.
+            let refill_secs = burst.0 as f64 / rate.0;
+            if refill_secs > TOKEN_BUCKET_REFILL_SECS_MAX {
+                let variant = under(at, &["TokenBucket"]);
+                pending.push(Pending {
+                    paths: vec![under(&variant, &["rate"]), under(&variant, &["burst"])],
+                    anchor: None,
+                    message: format!(
+                        "a token bucket with rate {:e} and burst {} takes {refill_secs:.3e} s to refill \
+                         (burst / rate); it may take at most 1e9 s (about 31 years), so raise `rate` or lower \
+                         `burst`",
+                        rate.0, burst.0
+                    ),
+                });
+            }
+            RateLimitConfig {
+                bucket: TokenBucket::Continuous { rate: rate.0, burst: u32_of(burst.0, "burst") },
+                per_instance: *per_instance,
+            }
+        }
         RateLimitSpec::Discrete { max_tokens, tokens_per_fill, fill_interval, per_instance } => {
             RateLimitConfig {
                 bucket: TokenBucket::Discrete {

@@ -30,7 +30,7 @@ pub(crate) const SERVICES_DOC: Section = (
         f("services.*.queue.discipline", "one of `Fifo`, `Lifo`, `AdaptiveLifo`", "`Fifo`", "Which waiting request a free worker takes: the oldest; the newest; or the oldest until CoDel's detector says the queue is standing, then the newest (Facebook's adaptive LIFO, with `codel`'s settings, or 5 ms and 100 ms if `codel` is `None`)."),
         f("services.*.queue.codel", "struct, or `None`", "`None`", "Facebook's CoDel variant (folly `Codel`): once the shortest wait seen over an `interval` exceeds `target`, requests that waited longer than twice `target` are dropped as they leave the queue, answered `Shed`. `codel: ()` takes the defaults."),
         f("services.*.queue.codel.target", "duration, > 0", CODEL_TARGET_DEFAULT, "Acceptable standing queue delay (folly's `codel_target_delay`)."),
-        f("services.*.queue.codel.interval", "duration, > 0", CODEL_INTERVAL_DEFAULT, "Window over which the shortest wait is compared with `target` (folly's `codel_interval`)."),
+        f("services.*.queue.codel.interval", "duration, > `target`", CODEL_INTERVAL_DEFAULT, "Window over which the shortest wait is compared with `target` (folly's `codel_interval`)."),
         f("services.*.queue.drop_abandoned", "bool", "`false`", "Drop a waiting request whose caller has already given up, instead of serving it (a deadline-aware server). Its caller was already answered, so nothing more is sent."),
         f("services.*.balancer", "one of `RoundRobin`, `Random`, `LeastOutstanding`, `PowerOfTwoChoices`, `RingHash`, `Maglev`", "`RoundRobin`", "How callers pick an instance among the endpoints: each in turn; uniformly at random; the one with the fewest requests assigned; the less loaded of two picked at random; or by consistent hashing of the request's session key (Envoy's ring hash or Maglev over xxHash): the steps of a client's flow share a key, and calls inherit their caller's, so a user's requests stick to one instance while it stays in the endpoints (sticky sessions)."),
         f("services.*.outlier_detection", "struct, or `None`", "`None`", "Envoy passive outlier detection by the service's balancer (one view shared by its callers): every answer an instance gives counts for it (`ServerError` as a 5xx; `ConnectionReset`, `NoEndpoint`, `Timeout`, `Shed` and `QueueFull` as gateway failures; other answers as successes), and ejected instances are skipped. `outlier_detection: ()` takes Envoy's defaults. Not applied to a shared queue."),
@@ -522,7 +522,7 @@ pub(crate) fn build_services(
         let versions = build_versions(spec, name, s, &mut endpoints, flags, pending);
         let dependencies = build_dependencies(spec, name, s, pending);
         let admission = AdmissionConfig {
-            rate_limit: s.rate_limit.as_ref().map(rate_limit),
+            rate_limit: s.rate_limit.as_ref().map(|r| rate_limit(r, &under(&at, &["rate_limit"]), pending)),
             concurrency_limit: s
                 .concurrency_limit
                 .as_ref()
@@ -533,7 +533,7 @@ pub(crate) fn build_services(
             name: name.clone(),
             replicas: u32_of(s.replicas.0, "replicas"),
             workers: u32_of(s.workers.0, "workers"),
-            queue: queue(&s.queue),
+            queue: queue(&s.queue, &under(&at, &["queue"]), pending),
             balancer: match s.balancer {
                 BalancerSpec::RoundRobin => BalancerKind::RoundRobin,
                 BalancerSpec::Random => BalancerKind::Random,
@@ -589,7 +589,22 @@ pub(crate) fn clock_skew(c: Option<&ClockSkewSpec>, at: &[Seg], pending: &mut Ve
     }
 }
 
-pub(crate) fn queue(q: &QueueSpec) -> QueueConfig {
+pub(crate) fn queue(q: &QueueSpec, at: &[Seg], pending: &mut Vec<Pending>) -> QueueConfig {
+    if let Some(c) = &q.codel {
+        // folly's `Codel::setOptions` rejects an interval not above the target, and so does
+        // `squall_policy::Codel`.
+        if c.interval.0.ns <= c.target.0.ns {
+            problem(
+                pending,
+                under(at, &["codel", "interval"]),
+                format!(
+                    "codel.interval (\"{}\") must be longer than codel.target (\"{}\"): CoDel compares \
+                     the shortest wait of each interval with the target",
+                    c.interval.0.text, c.target.0.text
+                ),
+            );
+        }
+    }
     QueueConfig {
         capacity: u32_of(q.capacity.0, "capacity"),
         shared: q.shared,

@@ -12,6 +12,7 @@ mod fleet; // Versions, lifecycles, probes, deploys and flows: builds, errors, o
 mod never_panics; // proptest: arbitrary text, mutations of a valid file, odd overrides.
 mod overrides; // `--set`: scalars, enums, durations, list indices, blame, unknown paths.
 mod policies; // The resilience settings (steps, caches, dependencies, admission, faults): builds and errors.
+mod preconditions; // Every number a policy constructor checks is refused by validation, with its field.
 mod resilience; // Client policies (retries, budgets, breakers, hedging, ...) and clock skew: builds, errors, overrides.
 mod valid; // A full valid scenario builds the expected `ModelConfig`.
 mod variants; // Variants: order, selection, blame, precedence of `--set`, fixed fields.

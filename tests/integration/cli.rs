@@ -155,6 +155,17 @@ fn a_malformed_file_points_at_the_syntax_error() {
 }
 
 #[test]
+fn a_name_megabytes_long_is_not_echoed_whole() {
+    let long = "x".repeat(2_000_000);
+    let msg = validate_fails(
+        "long-name",
+        GOOD.replace("service: \"db\"", &format!("service: \"{long}\"")).as_bytes(),
+    );
+    assert!(msg.len() < 5_000, "a {} byte message", msg.len());
+    assert!(msg.contains("s.ron:"), "{msg}");
+}
+
+#[test]
 fn a_byte_order_mark_is_read_past_and_errors_keep_their_columns() {
     let dir = temp_dir("bom");
     std::fs::write(dir.join("s.ron"), [b"\xEF\xBB\xBF", GOOD.as_bytes()].concat()).unwrap();

@@ -156,10 +156,32 @@ fn main() -> ExitCode {
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", shorten_lines(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Longest line of an error message shown whole; longer lines (a name megabytes long,
+/// echoed back) keep their start and end.
+const ERROR_LINE_CHARS_MAX: usize = 600;
+
+/// `text` with every line over [`ERROR_LINE_CHARS_MAX`] characters cut in the middle.
+fn shorten_lines(text: &str) -> String {
+    let keep = ERROR_LINE_CHARS_MAX / 2;
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|line| {
+            let n = line.chars().count();
+            if n <= ERROR_LINE_CHARS_MAX {
+                return line.to_string();
+            }
+            let head: String = line.chars().take(keep).collect();
+            let tail: String = line.chars().skip(n - keep).collect();
+            format!("{head} [... {} characters cut ...] {tail}", n - 2 * keep)
+        })
+        .collect();
+    lines.join("\n")
 }
 
 fn dispatch(command: Command) -> Result<ExitCode> {
@@ -498,6 +520,18 @@ fn peak_rss_kib() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_error_lines_keep_their_start_and_end() {
+        assert_eq!(shorten_lines("short\nlines"), "short\nlines");
+        let name = "é".repeat(5_000_000);
+        let msg = format!("s.ron:3:5: unknown service `{name}`, did you mean `db`?\nnext line");
+        let cut = shorten_lines(&msg);
+        assert!(cut.chars().count() < 2 * ERROR_LINE_CHARS_MAX, "{} characters", cut.chars().count());
+        assert!(cut.starts_with("s.ron:3:5: unknown service `é"), "{cut}");
+        assert!(cut.contains("characters cut"), "{cut}");
+        assert!(cut.ends_with("`, did you mean `db`?\nnext line"), "{cut}");
+    }
 
     const SMALL: &str = r#"Scenario(
         name: "small", seed: 1, duration: "3s",

@@ -60,14 +60,18 @@ impl Latencies {
     /// Records one value.
     #[inline]
     pub fn record(&mut self, v: u64) {
-        if let Some(h) = &mut self.many {
-            h.record_n(v, 1);
-        } else if self.few.len() < FEW_MAX {
-            self.few.push(v);
-        } else {
-            self.spill();
-            self.many.as_mut().expect("spill made a histogram").record_n(v, 1);
+        match &mut self.many {
+            Some(h) => h.record_n(v, 1),
+            None if self.few.len() < FEW_MAX => self.few.push(v),
+            None => self.spill_and_record(v),
         }
+    }
+
+    /// `record` of the value that fills the exact values: out of line, once per distribution.
+    #[cold]
+    fn spill_and_record(&mut self, v: u64) {
+        self.spill();
+        self.many.as_mut().expect("spill made a histogram").record_n(v, 1);
     }
 
     /// Records `v` `n` times.

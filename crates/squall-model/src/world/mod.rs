@@ -909,21 +909,26 @@ impl World {
         }
         let (mut t, to) = (g.since.as_nanos(), now.as_nanos());
         debug_assert!(to >= t, "gauge went back in time");
-        let v = u128::from(g.value);
-        g.integral += v * u128::from(to - t);
-        let series = &mut svc.series;
-        let mut add = |b: usize, area: u128| match kind {
-            GaugeKind::Busy => series[b].busy_integral += area,
-            GaugeKind::Queue => series[b].queue_integral += area,
-            GaugeKind::Capacity => {}
-        };
-        while to >= g.bucket_end && g.bucket < last_bucket {
-            add(g.bucket, v * u128::from(g.bucket_end - t));
-            t = g.bucket_end;
-            g.bucket += 1;
-            g.bucket_end += bucket_ns;
+        // A gauge often moves twice at one instant (a worker freed, then taken by the next
+        // request): no time passed, so there is no area to add and no bucket to move to (the
+        // last update left `bucket_end` past `since`, or the gauge in its last bucket).
+        if to > t {
+            let v = u128::from(g.value);
+            g.integral += v * u128::from(to - t);
+            let series = &mut svc.series;
+            let mut add = |b: usize, area: u128| match kind {
+                GaugeKind::Busy => series[b].busy_integral += area,
+                GaugeKind::Queue => series[b].queue_integral += area,
+                GaugeKind::Capacity => {}
+            };
+            while to >= g.bucket_end && g.bucket < last_bucket {
+                add(g.bucket, v * u128::from(g.bucket_end - t));
+                t = g.bucket_end;
+                g.bucket += 1;
+                g.bucket_end += bucket_ns;
+            }
+            add(g.bucket, v * u128::from(to - t));
         }
-        add(g.bucket, v * u128::from(to - t));
         g.since = now;
         g.value = value;
         g.max = g.max.max(value);

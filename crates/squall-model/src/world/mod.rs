@@ -244,12 +244,6 @@ struct InstanceState {
     caches: Vec<Warmth>,
     /// This instance's dependency states: `dependencies[dep_base + d]`.
     dep_base: u32,
-    /// Active `Down` faults.
-    down: u32,
-    /// Product of active `Slow` factors.
-    slow: f64,
-    /// Active `Fail` faults.
-    failing: Vec<FaultId>,
     /// How far its wall clock is ahead of true time, ns.
     skew: i64,
     /// The version it runs, and its creation rank within its service (its policy scope and
@@ -273,8 +267,6 @@ struct InstanceState {
     warm_until: SimTime,
     /// Crashes since its process last ran long enough to reset the back-off.
     crashes_in_row: u32,
-    /// Active `Crash` faults: it crashes again as soon as it starts.
-    crashing: u32,
     error_rng: StreamRng,
     /// Its probe workers.
     probes: Vec<probes::ProbeState>,
@@ -367,17 +359,7 @@ struct EdgeStats {
 /// A cache in front of an endpoint.
 struct EndpointCache {
     warmth: Warmth,
-    /// Active `FlushCache` faults: the cache answers nothing meanwhile.
-    down: u32,
     rng: StreamRng,
-}
-
-struct FaultState {
-    /// Instances hit, chosen when the window opens.
-    hit: Vec<InstanceId>,
-    rng: StreamRng,
-    /// What the window did so far: instances hit, caches emptied, failures injected.
-    fired: u64,
 }
 
 /// The simulated world.
@@ -390,7 +372,7 @@ struct World {
     dependencies: Vec<DependencyState>,
     edges: Vec<EdgeStats>,
     endpoint_caches: Vec<EndpointCache>,
-    faults: IdVec<FaultId, FaultState>,
+    faults: faults::Faults,
     deploys: IdVec<DeployId, deploy::DeployState>,
     flows: flows::FlowRuns,
     reqs: Requests,
@@ -631,23 +613,11 @@ impl World {
             .enumerate()
             .map(|(k, (s, c))| EndpointCache {
                 warmth: warmth(c),
-                down: 0,
                 rng: stream(seed, &format!("services/{}/cache/{k}", cfg.services[s.index()].name)),
             })
             .collect();
-        let faults = cfg
-            .faults
-            .iter()
-            .enumerate()
-            .map(|(k, f)| {
-                let same_name = cfg.faults[..k].iter().filter(|g| g.name == f.name).count();
-                FaultState {
-                    hit: Vec::new(),
-                    rng: stream(seed, &format!("faults/{}/{same_name}", f.name)),
-                    fired: 0,
-                }
-            })
-            .collect();
+        let faults =
+            faults::Faults::new(seed, &cfg.faults, plan.endpoint_caches.iter().map(|(s, _)| *s).collect());
         let sites = policy_sites(cfg, &plan, n_buckets);
         let mut world = World {
             cfg: cfg.clone(),
@@ -1178,14 +1148,14 @@ impl World {
             .cfg
             .faults
             .iter()
-            .zip(&self.faults)
-            .map(|(f, state)| FaultWindow {
+            .zip(self.faults.ids())
+            .map(|(f, id)| FaultWindow {
                 name: f.name.clone(),
                 service: service_names[f.service.index()].clone(),
                 what: faults::describe(&f.kind),
                 start: f.start,
                 end: f.end,
-                fired: state.fired,
+                fired: self.faults.fired(id),
             })
             .collect();
         let instances = &self.instances;

@@ -124,7 +124,7 @@ impl World {
             self.instances[inst].probes[k].probe.skip_tick();
             return self.schedule_probe(sched, inst, k);
         }
-        let up = matches!(i.phase, Phase::Running | Phase::Stopping) && i.down == 0;
+        let up = matches!(i.phase, Phase::Running | Phase::Stopping) && !self.faults.is_down(inst);
         self.instances[inst].probes[k].in_flight = true;
         match self.probe_spec(inst, kind).check.clone() {
             ProbeCheck::Process => self.probe_result(sched, inst, k, up),

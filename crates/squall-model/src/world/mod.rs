@@ -170,8 +170,8 @@ struct ClientState {
     open_bucket: usize,
     /// Requests by the version that answered: `served[version_base[service] + v]`.
     served: Vec<OutcomeCounts>,
-    /// The flow this group runs, if any.
-    flow: Option<flows::FlowStats>,
+    /// It runs a flow (its runs and figures are in `World::flows`).
+    flow: bool,
 }
 
 impl ClientState {
@@ -374,7 +374,7 @@ struct World {
     endpoint_caches: Vec<EndpointCache>,
     faults: faults::Faults,
     deploys: IdVec<DeployId, deploy::DeployState>,
-    flows: flows::FlowRuns,
+    flows: flows::Flows,
     reqs: Requests,
     logicals: Logicals,
     /// Client policies: one site per client group, then one per plan edge.
@@ -590,10 +590,7 @@ impl World {
                 open_latency_sum_ns: 0,
                 open_bucket: 0,
                 served: vec![OutcomeCounts::default(); version_base as usize],
-                flow: cc
-                    .flow
-                    .as_ref()
-                    .map(|f| flows::FlowStats::new(&cc.name, f, &cfg.services, n_buckets, seed)),
+                flow: cc.flow.is_some(),
             })
             .collect();
         let edges = plan
@@ -630,7 +627,7 @@ impl World {
             endpoint_caches,
             faults,
             deploys: cfg.deploys.iter().map(deploy::DeployState::new).collect(),
-            flows: flows::FlowRuns::default(),
+            flows: flows::Flows::new(&cfg.clients, &cfg.services, n_buckets, seed),
             reqs: Requests::new(),
             logicals: Logicals::new(),
             sites,
@@ -919,7 +916,7 @@ impl World {
 
     /// A client group's arrival (or a user's wake-up): a request, or a new flow run.
     fn on_client_request(&mut self, sched: &mut Scheduler<Event>, client: ClientId) {
-        if self.clients[client].flow.is_some() {
+        if self.clients[client].flow {
             return self.start_flow(sched, client);
         }
         let cs = &self.clients[client];
@@ -1073,7 +1070,7 @@ impl World {
                 svc.name
             );
         }
-        self.check_flows();
+        self.flows.check();
         Conservation { issued, ended, in_flight }
     }
 
@@ -1102,8 +1099,7 @@ impl World {
             .collect();
         let served_by = self.served_by();
         let deploys = self.deploy_outputs();
-        let flows: Vec<Option<crate::output::FlowOutput>> =
-            self.clients.iter_mut().map(|c| c.flow.take().map(flows::FlowStats::into_output)).collect();
+        let flows = self.flows.into_outputs();
         let clients = self
             .clients
             .into_iter()

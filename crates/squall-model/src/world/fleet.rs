@@ -173,7 +173,6 @@ impl World {
             warm_until: SimTime::ZERO,
             crashes_in_row: 0,
             error_rng: stream(seed, &key("errors")),
-            probes: Vec::new(),
             ramp_from: None,
             hc: lb::HcState::default(),
         });

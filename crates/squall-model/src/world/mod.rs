@@ -268,8 +268,6 @@ struct InstanceState {
     /// Crashes since its process last ran long enough to reset the back-off.
     crashes_in_row: u32,
     error_rng: StreamRng,
-    /// Its probe workers.
-    probes: Vec<probes::ProbeState>,
     /// With slow start: when it last joined the endpoints (`None`: it does not ramp).
     ramp_from: Option<SimTime>,
     /// The balancer's active health checks of it.
@@ -375,6 +373,7 @@ struct World {
     faults: faults::Faults,
     deploys: IdVec<DeployId, deploy::DeployState>,
     flows: flows::Flows,
+    probes: probes::Probes,
     reqs: Requests,
     logicals: Logicals,
     /// Client policies: one site per client group, then one per plan edge.
@@ -628,6 +627,7 @@ impl World {
             faults,
             deploys: cfg.deploys.iter().map(deploy::DeployState::new).collect(),
             flows: flows::Flows::new(&cfg.clients, &cfg.services, n_buckets, seed),
+            probes: probes::Probes::new(&cfg.services),
             reqs: Requests::new(),
             logicals: Logicals::new(),
             sites,

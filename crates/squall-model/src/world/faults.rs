@@ -496,4 +496,80 @@ mod tests {
         assert!(!f.cache_flushed(0), "every cache is back before the first flush effect");
         assert_eq!(drain(&mut f), vec![Effect::Flush(0), Effect::Flush(2)]);
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Whatever windows open and close, over whichever fleets, each instance's state is
+        /// what its open windows say: down while a `Down` window holds it, crashing while a
+        /// `Crash` one does, slowed by the product of its `Slow` factors; and the engine is
+        /// told to reset an instance only when it goes down, to resume it at each close.
+        #[test]
+        fn instance_state_follows_the_open_windows(
+            kinds in prop::collection::vec(0u8..3, 1..6),
+            shares in prop::collection::vec(0.01f64..=1.0, 6),
+            steps in prop::collection::vec((0usize..6, 1usize..5), 1..30),
+        ) {
+            let cfgs: Vec<FaultConfig> = kinds
+                .iter()
+                .enumerate()
+                .map(|(k, kind)| {
+                    let kind = match kind {
+                        0 => FaultKind::Down,
+                        1 => FaultKind::Crash,
+                        _ => FaultKind::Slow { factor: 1.5 + k as f64 },
+                    };
+                    window("w", shares[k], kind)
+                })
+                .collect();
+            let mut f = Faults::new(3, &cfgs, Vec::new());
+            // The model: the instances each open window hit, in opening order.
+            let mut open: Vec<Option<Vec<InstanceId>>> = vec![None; cfgs.len()];
+            let mut order: Vec<usize> = Vec::new();
+            for (w, n) in steps {
+                let w = w % cfgs.len();
+                let id = FaultId::new(w);
+                if let Some(hit) = open[w].take() {
+                    order.retain(|&o| o != w);
+                    f.close(id);
+                    let effects = drain(&mut f);
+                    if cfgs[w].kind == FaultKind::Down {
+                        prop_assert_eq!(&effects, &hit.iter().map(|&i| Effect::Resume(i)).collect::<Vec<_>>());
+                    } else {
+                        prop_assert!(effects.is_empty());
+                    }
+                } else {
+                    let members = insts(n);
+                    let was_down: Vec<bool> = members.iter().map(|&i| f.is_down(i)).collect();
+                    f.open(id, &members);
+                    let effects = drain(&mut f);
+                    let hit = ((cfgs[w].share * n as f64).ceil() as usize).clamp(1, n);
+                    let expected: Vec<Effect> = match cfgs[w].kind {
+                        FaultKind::Down => (0..hit).filter(|&k| !was_down[k]).map(|k| Effect::Reset(members[k])).collect(),
+                        FaultKind::Crash => members[..hit].iter().map(|&i| Effect::Crash(i)).collect(),
+                        _ => Vec::new(),
+                    };
+                    prop_assert_eq!(&effects, &expected);
+                    open[w] = Some(members[..hit].to_vec());
+                    order.push(w);
+                }
+                for i in insts(5) {
+                    let holding = |kind: &dyn Fn(&FaultKind) -> bool| {
+                        order.iter().filter(|&&o| kind(&cfgs[o].kind) && open[o].as_ref().is_some_and(|h| h.contains(&i)))
+                            .count()
+                    };
+                    prop_assert_eq!(f.is_down(i), holding(&|k| *k == FaultKind::Down) > 0);
+                    prop_assert_eq!(f.crashing(i), holding(&|k| *k == FaultKind::Crash) > 0);
+                    let slow: f64 = order
+                        .iter()
+                        .filter(|&&o| open[o].as_ref().is_some_and(|h| h.contains(&i)))
+                        .map(|&o| match cfgs[o].kind { FaultKind::Slow { factor } => factor, _ => 1.0 })
+                        .product();
+                    prop_assert_eq!(f.slow_factor(i), slow);
+                }
+            }
+        }
+    }
 }

@@ -158,9 +158,6 @@ impl World {
             cache_rng: stream(seed, &key("cache")),
             caches: self.plan.call_caches[s.index()].iter().map(warmth).collect(),
             dep_base,
-            down: 0,
-            slow: 1.0,
-            failing: Vec::new(),
             skew,
             version,
             ordinal,
@@ -175,9 +172,7 @@ impl World {
             ready_since: SimTime::ZERO,
             warm_until: SimTime::ZERO,
             crashes_in_row: 0,
-            crashing: 0,
             error_rng: stream(seed, &key("errors")),
-            probes: Vec::new(),
             ramp_from: None,
             hc: lb::HcState::default(),
         });
@@ -271,7 +266,7 @@ impl World {
         }
         let workers = i.workers;
         self.add_capacity(s, now, i64::from(workers));
-        if self.instances[inst].crashing > 0 {
+        if self.faults.crashing(inst) {
             return self.crash(sched, inst);
         }
         let readiness = self.cfg.services[s.index()].probes.readiness.is_some();

@@ -178,7 +178,7 @@ impl World {
         if i.hc.in_flight {
             return;
         }
-        let up = i.phase == fleet::Phase::Running && i.down == 0;
+        let up = i.phase == fleet::Phase::Running && !self.faults.is_down(inst);
         self.instances[inst].hc.in_flight = true;
         match cfg.check {
             crate::config::ProbeCheck::Process => self.health_result(inst, seq, up),

@@ -170,8 +170,8 @@ struct ClientState {
     open_bucket: usize,
     /// Requests by the version that answered: `served[version_base[service] + v]`.
     served: Vec<OutcomeCounts>,
-    /// The flow this group runs, if any.
-    flow: Option<flows::FlowStats>,
+    /// It runs a flow (its runs and figures are in `World::flows`).
+    flow: bool,
 }
 
 impl ClientState {
@@ -244,12 +244,6 @@ struct InstanceState {
     caches: Vec<Warmth>,
     /// This instance's dependency states: `dependencies[dep_base + d]`.
     dep_base: u32,
-    /// Active `Down` faults.
-    down: u32,
-    /// Product of active `Slow` factors.
-    slow: f64,
-    /// Active `Fail` faults.
-    failing: Vec<FaultId>,
     /// How far its wall clock is ahead of true time, ns.
     skew: i64,
     /// The version it runs, and its creation rank within its service (its policy scope and
@@ -273,11 +267,7 @@ struct InstanceState {
     warm_until: SimTime,
     /// Crashes since its process last ran long enough to reset the back-off.
     crashes_in_row: u32,
-    /// Active `Crash` faults: it crashes again as soon as it starts.
-    crashing: u32,
     error_rng: StreamRng,
-    /// Its probe workers.
-    probes: Vec<probes::ProbeState>,
     /// With slow start: when it last joined the endpoints (`None`: it does not ramp).
     ramp_from: Option<SimTime>,
     /// The balancer's active health checks of it.
@@ -367,17 +357,7 @@ struct EdgeStats {
 /// A cache in front of an endpoint.
 struct EndpointCache {
     warmth: Warmth,
-    /// Active `FlushCache` faults: the cache answers nothing meanwhile.
-    down: u32,
     rng: StreamRng,
-}
-
-struct FaultState {
-    /// Instances hit, chosen when the window opens.
-    hit: Vec<InstanceId>,
-    rng: StreamRng,
-    /// What the window did so far: instances hit, caches emptied, failures injected.
-    fired: u64,
 }
 
 /// The simulated world.
@@ -390,9 +370,10 @@ struct World {
     dependencies: Vec<DependencyState>,
     edges: Vec<EdgeStats>,
     endpoint_caches: Vec<EndpointCache>,
-    faults: IdVec<FaultId, FaultState>,
-    deploys: IdVec<DeployId, deploy::DeployState>,
-    flows: flows::FlowRuns,
+    faults: faults::Faults,
+    deploys: deploy::Deploys,
+    flows: flows::Flows,
+    probes: probes::Probes,
     reqs: Requests,
     logicals: Logicals,
     /// Client policies: one site per client group, then one per plan edge.
@@ -608,10 +589,7 @@ impl World {
                 open_latency_sum_ns: 0,
                 open_bucket: 0,
                 served: vec![OutcomeCounts::default(); version_base as usize],
-                flow: cc
-                    .flow
-                    .as_ref()
-                    .map(|f| flows::FlowStats::new(&cc.name, f, &cfg.services, n_buckets, seed)),
+                flow: cc.flow.is_some(),
             })
             .collect();
         let edges = plan
@@ -631,23 +609,11 @@ impl World {
             .enumerate()
             .map(|(k, (s, c))| EndpointCache {
                 warmth: warmth(c),
-                down: 0,
                 rng: stream(seed, &format!("services/{}/cache/{k}", cfg.services[s.index()].name)),
             })
             .collect();
-        let faults = cfg
-            .faults
-            .iter()
-            .enumerate()
-            .map(|(k, f)| {
-                let same_name = cfg.faults[..k].iter().filter(|g| g.name == f.name).count();
-                FaultState {
-                    hit: Vec::new(),
-                    rng: stream(seed, &format!("faults/{}/{same_name}", f.name)),
-                    fired: 0,
-                }
-            })
-            .collect();
+        let faults =
+            faults::Faults::new(seed, &cfg.faults, plan.endpoint_caches.iter().map(|(s, _)| *s).collect());
         let sites = policy_sites(cfg, &plan, n_buckets);
         let mut world = World {
             cfg: cfg.clone(),
@@ -659,8 +625,9 @@ impl World {
             edges,
             endpoint_caches,
             faults,
-            deploys: cfg.deploys.iter().map(deploy::DeployState::new).collect(),
-            flows: flows::FlowRuns::default(),
+            deploys: deploy::Deploys::new(&cfg.deploys, &cfg.services),
+            flows: flows::Flows::new(&cfg.clients, &cfg.services, n_buckets, seed),
+            probes: probes::Probes::new(&cfg.services),
             reqs: Requests::new(),
             logicals: Logicals::new(),
             sites,
@@ -954,7 +921,7 @@ impl World {
 
     /// A client group's arrival (or a user's wake-up): a request, or a new flow run.
     fn on_client_request(&mut self, sched: &mut Scheduler<Event>, client: ClientId) {
-        if self.clients[client].flow.is_some() {
+        if self.clients[client].flow {
             return self.start_flow(sched, client);
         }
         let cs = &self.clients[client];
@@ -1108,7 +1075,7 @@ impl World {
                 svc.name
             );
         }
-        self.check_flows();
+        self.flows.check();
         Conservation { issued, ended, in_flight }
     }
 
@@ -1137,8 +1104,7 @@ impl World {
             .collect();
         let served_by = self.served_by();
         let deploys = self.deploy_outputs();
-        let flows: Vec<Option<crate::output::FlowOutput>> =
-            self.clients.iter_mut().map(|c| c.flow.take().map(flows::FlowStats::into_output)).collect();
+        let flows = self.flows.into_outputs();
         let clients = self
             .clients
             .into_iter()
@@ -1183,14 +1149,14 @@ impl World {
             .cfg
             .faults
             .iter()
-            .zip(&self.faults)
-            .map(|(f, state)| FaultWindow {
+            .zip(self.faults.ids())
+            .map(|(f, id)| FaultWindow {
                 name: f.name.clone(),
                 service: service_names[f.service.index()].clone(),
                 what: faults::describe(&f.kind),
                 start: f.start,
                 end: f.end,
-                fired: state.fired,
+                fired: self.faults.fired(id),
             })
             .collect();
         let instances = &self.instances;

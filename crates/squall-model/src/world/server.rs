@@ -36,7 +36,8 @@ impl World {
         let cache = self.plan.endpoint(service, 0, endpoint).cache;
         if cache != NONE {
             let c = &mut self.endpoint_caches[cache as usize];
-            let ratio = if c.down > 0 { 0.0 } else { c.warmth.hit_ratio_at(now) };
+            let ratio =
+                if self.faults.cache_flushed(cache as usize) { 0.0 } else { c.warmth.hit_ratio_at(now) };
             if ratio > 0.0 && c.rng.random::<f64>() < ratio {
                 let (_, cfg) = &self.plan.endpoint_caches[cache as usize];
                 let d = round_ns(cfg.hit_latency.sample(&mut c.rng));
@@ -236,13 +237,13 @@ impl World {
         if let Some(outcome) = self.reach(r, inst) {
             return Some(outcome);
         }
-        if self.instances[inst].down > 0 {
+        if self.faults.is_down(inst) {
             return Some(Outcome::NoEndpoint);
         }
         if self.expired(r, inst, now) {
             return Some(Outcome::DeadlineExceeded);
         }
-        if let Some(outcome) = self.injected_failure(inst) {
+        if let Some(outcome) = self.faults.injected_failure(inst) {
             return Some(outcome);
         }
         let service = self.instances[inst].service;
@@ -354,7 +355,9 @@ impl World {
         let start = if n == 0 { 0 } else { svc.rr_next % n };
         let idle = (0..n).map(|k| (start + k) % n).find(|&k| {
             let i = &self.instances[members[k as usize]];
-            i.busy < i.workers && i.down == 0 && i.phase == fleet::Phase::Running
+            i.busy < i.workers
+                && !self.faults.is_down(members[k as usize])
+                && i.phase == fleet::Phase::Running
         });
         if let Some(k) = idle {
             svc.rr_next = (k + 1) % n;
@@ -383,7 +386,7 @@ impl World {
             self.refuse(sched, r, Outcome::DeadlineExceeded);
             return;
         }
-        if let Some(outcome) = self.injected_failure(inst) {
+        if let Some(outcome) = self.faults.injected_failure(inst) {
             self.refuse(sched, r, outcome);
             return;
         }
@@ -481,8 +484,9 @@ impl World {
                 let warmup = self.warmup_factor(inst, now);
                 let i = &mut self.instances[inst];
                 let mut work = dist.sample(&mut i.work_rng);
-                if i.slow != 1.0 {
-                    work *= i.slow;
+                let slow = self.faults.slow_factor(inst);
+                if slow != 1.0 {
+                    work *= slow;
                 }
                 if warmup != 1.0 {
                     work *= warmup;
@@ -651,7 +655,7 @@ impl World {
         loop {
             let i = &mut self.instances[inst];
             let serving = matches!(i.phase, fleet::Phase::Running | fleet::Phase::Stopping);
-            if i.busy >= i.workers || i.down > 0 || !serving {
+            if i.busy >= i.workers || self.faults.is_down(inst) || !serving {
                 return;
             }
             if let Some(r) = i.ready.pop_front() {
@@ -669,7 +673,7 @@ impl World {
             // Requests dropped on the way were answered, and an answer can start new work:
             // the worker this loop found idle may be gone.
             let i = &self.instances[inst];
-            if i.busy >= i.workers || i.down > 0 {
+            if i.busy >= i.workers || self.faults.is_down(inst) {
                 self.requeue(sched.now(), service, queue, r, from_back);
                 return;
             }

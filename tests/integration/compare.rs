@@ -56,7 +56,7 @@ fn compare_writes_the_comparison_and_each_variants_report_identically_at_any_job
     let one = compare_bulkhead(&dir.join("one"), &["--jobs", "1"]);
     assert!(one.status.success(), "{}", text(&one));
     let stdout = String::from_utf8_lossy(&one.stdout);
-    assert!(stdout.starts_with("squall compare  bulkhead (scenarios/bulkhead.ron)  seed 11"), "{stdout}");
+    assert!(stdout.starts_with("squall compare  bulkhead (bulkhead.ron)  seed 11"), "{stdout}");
     assert!(stdout.contains("client buyers") && stdout.contains("service web"), "{stdout}");
     assert!(stdout.contains("variant bulkhead: services.web.dependencies.shipping.bulkhead="), "{stdout}");
     assert!(!stdout.contains('\x1b'), "no colour codes when stdout is not a terminal: {stdout}");
@@ -82,25 +82,34 @@ fn compare_writes_the_comparison_and_each_variants_report_identically_at_any_job
     assert_eq!(json["variants"]["baseline"]["seed"], 11);
     assert!(json["variants"]["bulkhead"]["clients"][0]["issued"].as_u64().unwrap() > 0);
 
-    // A variant's report is what `squall run` writes for the scenario with its overrides.
+    // A variant's report is what `squall run --variant` writes, however the file is named.
+    let moved = dir.join("run");
     let run = squall(
         &[
             "run",
-            "scenarios/bulkhead.ron",
-            "--set",
-            "services.web.dependencies.shipping.bulkhead=Semaphore(max_concurrent_calls: 10)",
+            "./scenarios/../scenarios/bulkhead.ron",
+            "--variant",
+            "bulkhead",
             "--out",
-            dir.join("run").to_str().unwrap(),
+            moved.to_str().unwrap(),
         ],
         &root(),
     );
     assert!(run.status.success(), "{}", text(&run));
-    for f in ["summary.json", "timeseries.csv"] {
+    for f in ["summary.json", "timeseries.csv", "index.html", "outcomes.svg"] {
         assert!(
-            read(&dir.join("one/bulkhead"), f) == read(&dir.join("run"), f),
-            "bulkhead/{f} differs from the report of `squall run --set ...`"
+            read(&dir.join("one/bulkhead"), f) == read(&moved, f),
+            "bulkhead/{f} differs from the report of `squall run --variant bulkhead`"
         );
     }
+    let summary: serde_json::Value = serde_json::from_slice(&read(&moved, "summary.json")).unwrap();
+    assert_eq!(summary["variant"], "bulkhead");
+    assert_eq!(summary["file"], "bulkhead.ron");
+    assert_eq!(summary["overrides"], json["variants"]["bulkhead"]["overrides"]);
+    assert_eq!(summary["config_hash"], json["variants"]["bulkhead"]["config_hash"]);
+    assert_ne!(json["variants"]["baseline"]["config_hash"], json["variants"]["bulkhead"]["config_hash"]);
+    let title = String::from_utf8(read(&moved, "index.html")).unwrap();
+    assert!(title.contains("<title>squall: bulkhead, variant bulkhead (seed 11)</title>"), "{title}");
     check_golden(&dir.join("one"), "bulkhead-compare");
 }
 

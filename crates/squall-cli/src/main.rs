@@ -187,11 +187,10 @@ fn shorten_lines(text: &str) -> String {
 fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
         Command::Run { file, seed, out, set, no_report, variant } => {
-            let mut scenario = match variant {
+            let mut scenario = match &variant {
                 None => load(&file, &set)?,
                 Some(v) => {
-                    let mut all =
-                        squall_scenario::load_variants(&file, &set, Some(std::slice::from_ref(&v)))?;
+                    let mut all = squall_scenario::load_variants(&file, &set, Some(std::slice::from_ref(v)))?;
                     all.remove(0).scenario
                 }
             };
@@ -201,7 +200,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             let bar = progress_bar(ProgressDrawTarget::stderr(), &scenario.name);
             let output = run_chunked(&scenario.config, |per_mille| bar.set_position(per_mille));
             bar.finish_and_clear();
-            let meta = meta(&scenario);
+            let meta = meta(&scenario, variant.as_deref());
             // The report first: whatever happens to stdout, it is on disk.
             let report = if no_report {
                 None
@@ -268,13 +267,24 @@ fn load(file: &Path, set: &[Override]) -> Result<Scenario> {
     Ok(squall_scenario::load(file, set)?)
 }
 
-fn meta(s: &Scenario) -> ReportMeta {
+/// What a report records of the run of `s`: `variant` is `None` for the file as written.
+fn meta(s: &Scenario, variant: Option<&str>) -> ReportMeta {
     ReportMeta {
         scenario: s.name.clone(),
-        file: s.file.clone(),
+        file: file_name(&s.file),
         seed: s.config.seed,
         scenario_hash: s.source_hash,
+        config_hash: s.config_hash,
+        variant: variant.map(str::to_string),
+        overrides: s.overrides.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
     }
+}
+
+/// The last component of a path as typed, so reports do not depend on the directory the
+/// command ran in or on how the path was spelled.
+fn file_name(path: &str) -> String {
+    Path::new(path).file_name().map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// The default report directory of a command on `file`: `reports/<file stem><suffix>`.
@@ -380,8 +390,10 @@ fn compare(
     let mut outputs = run_seeds(&variants, k, jobs)?.into_iter();
 
     let meta = CompareMeta {
-        scenario: meta(&variants[0].scenario),
+        scenario: meta(&variants[0].scenario, None),
         overrides: variants.iter().map(|v| v.overrides.clone()).collect(),
+        config_hashes: variants.iter().map(|v| v.scenario.config_hash).collect(),
+        set: set.iter().map(ToString::to_string).collect(),
     };
     let per_variant: Vec<(String, Vec<RunOutput>)> =
         variants.iter().map(|v| (v.name.clone(), outputs.by_ref().take(k).collect())).collect();

@@ -21,7 +21,7 @@ const PLOT_HEADINGS: [(&str, &str); 7] = [
 
 /// The page for a report whose plots are `plots` (as returned by [`crate::plots`]).
 pub(crate) fn index_html(meta: &ReportMeta, out: &RunOutput, plots: &[(String, String)]) -> String {
-    let title = html_escape(&format!("{} (seed {})", meta.scenario, meta.seed));
+    let title = html_escape(&format!("{} (seed {})", meta.title(), meta.seed));
     let mut h = String::new();
     // Writing into a String cannot fail, so the fmt::Results below are discarded.
     let _ = write!(
@@ -42,10 +42,13 @@ pub(crate) fn index_html(meta: &ReportMeta, out: &RunOutput, plots: &[(String, S
             .collect();
     let _ = writeln!(
         h,
-        "<p>Scenario file <code>{}</code>, scenario hash <code>{:016x}</code>. \
+        "<p>Scenario file <code>{}</code>, scenario hash <code>{:016x}</code>, configuration hash \
+         <code>{:016x}</code>{}. \
          Data: <a href=\"summary.json\">summary.json</a>, <a href=\"timeseries.csv\">timeseries.csv</a>{extra}.</p>",
         html_escape(&meta.file),
-        meta.scenario_hash
+        meta.scenario_hash,
+        meta.config_hash,
+        overrides_html(&meta.overrides)
     );
     let _ = writeln!(h, "<h2>Summary</h2>\n<pre>{}</pre>", html_escape(&summary_table(meta, out)));
     for (name, svg) in plots {
@@ -61,10 +64,34 @@ pub(crate) fn index_html(meta: &ReportMeta, out: &RunOutput, plots: &[(String, S
     h
 }
 
+/// `, overrides <code>a=1</code>, <code>b=2</code>`, or nothing without overrides.
+fn overrides_html(overrides: &[String]) -> String {
+    if overrides.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = overrides.iter().map(|o| format!("<code>{}</code>", html_escape(o))).collect();
+    format!(", overrides {}", list.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sample::{meta, policy_output, sample_output};
+
+    #[test]
+    fn a_variants_page_and_plots_are_titled_with_the_scenario_and_the_variant() {
+        let out = sample_output();
+        let meta = crate::ReportMeta {
+            variant: Some("db-x2".to_string()),
+            overrides: vec!["services.db.replicas=2".to_string()],
+            ..meta()
+        };
+        let plots = crate::plots(&meta, &out).unwrap();
+        let page = index_html(&meta, &out, &plots);
+        assert!(page.contains("<title>squall: retry-storm, variant db-x2 (seed 42)</title>"), "{page}");
+        assert!(page.contains("<code>services.db.replicas=2</code>"), "{page}");
+        assert!(plots.iter().all(|(_, svg)| svg.contains("retry-storm, variant db-x2 (seed 42)")));
+    }
 
     #[test]
     fn the_page_inlines_the_table_and_plots_and_links_the_data() {

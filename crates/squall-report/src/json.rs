@@ -6,8 +6,13 @@
 //! float is rounded to [`DECIMALS`](crate::format::DECIMALS) places, so the same run gives
 //! the same bytes on every machine.
 //!
-//! After the header (`squall`, `scenario`, `file`, `seed`, `scenario_hash`) come the run's
-//! numbers: `clients` (outcomes, success rate, error rate, degraded rate, `goodput_per_s`
+//! The header says what produced the run, and nothing about where or when: `squall`
+//! (`format` and the `version` that wrote the file), `scenario` (its name), `file` (the
+//! scenario file's name without its folders), `seed`, `scenario_hash` (of the file's bytes),
+//! `config_hash` (of the effective configuration: the file after the variant's entries and
+//! the `--set` overrides, without the seed; the same for the same model however it was
+//! reached), `variant` (`baseline` for the file as written) and `overrides` (`path=value`: the
+//! variant's entries, then `--set`). After the header come the run's numbers: `clients` (outcomes, success rate, error rate, degraded rate, `goodput_per_s`
 //! (successes, ok or degraded, per second: the one definition of goodput), `ok_per_s` (ok
 //! answers alone, only when fallbacks were served), latencies, policy),
 //! `services` (counts, refusals by outcome with zeros, dropped, throughput against goodput,
@@ -112,19 +117,24 @@ impl Serialize for Outcomes<'_> {
 
 #[derive(Serialize)]
 struct Summary<'a> {
-    squall: Format,
+    squall: Format<'a>,
     scenario: &'a str,
     file: &'a str,
     seed: u64,
     scenario_hash: String,
+    config_hash: String,
+    variant: &'a str,
+    overrides: &'a [String],
     #[serde(flatten)]
     numbers: RunNumbers<'a>,
 }
 
-/// `{"format": N}`, the first key of every JSON file this crate writes.
+/// `{"format": N, "version": "x.y.z"}`, the first key of every JSON file this crate writes.
 #[derive(Serialize)]
-pub(crate) struct Format {
+pub(crate) struct Format<'a> {
     pub(crate) format: u32,
+    /// The squall version that wrote the file.
+    pub(crate) version: &'a str,
 }
 
 /// Every number of one run, after the file's header: the part `comparison.json` repeats per
@@ -563,11 +573,14 @@ impl<'a> From<&'a FaultWindow> for Fault<'a> {
 pub fn summary_json(meta: &ReportMeta, out: &RunOutput) -> String {
     let stats = RunStats::of(out);
     let summary = Summary {
-        squall: Format { format: FORMAT },
+        squall: Format { format: FORMAT, version: &meta.version },
         scenario: &meta.scenario,
         file: &meta.file,
         seed: meta.seed,
         scenario_hash: format!("{:016x}", meta.scenario_hash),
+        config_hash: format!("{:016x}", meta.config_hash),
+        variant: meta.variant_name(),
+        overrides: &meta.overrides,
         numbers: RunNumbers::of(out, &stats),
     };
     to_json(&summary)
@@ -603,6 +616,10 @@ mod tests {
         assert_eq!(j["file"], "scenarios/retry_storm.ron");
         assert_eq!(j["seed"], 42);
         assert_eq!(j["scenario_hash"], "00000000deadbeef");
+        assert_eq!(j["config_hash"], "00000000c0ffee00");
+        assert_eq!(j["variant"], "baseline");
+        assert_eq!(j["overrides"], serde_json::json!([]));
+        assert_eq!(j["squall"]["version"], "0.0.0");
         assert_eq!(j["duration_s"], 60.0);
         assert_eq!(j["end_s"], 60.0);
         assert_eq!(j["stop"]["kind"], "completed");
@@ -612,6 +629,18 @@ mod tests {
         assert_eq!(j["conservation"]["issued"], 1_510);
         assert_eq!(j["conservation"]["ended"], 1_500);
         assert_eq!(j["conservation"]["in_flight"], 10);
+    }
+
+    #[test]
+    fn the_header_records_the_variant_and_its_overrides() {
+        let meta = ReportMeta {
+            variant: Some("db-x2".to_string()),
+            overrides: vec!["services.db.replicas=2".to_string()],
+            ..meta()
+        };
+        let j: Value = serde_json::from_str(&summary_json(&meta, &sample_output())).unwrap();
+        assert_eq!(j["variant"], "db-x2");
+        assert_eq!(j["overrides"], serde_json::json!(["services.db.replicas=2"]));
     }
 
     #[test]

@@ -65,17 +65,49 @@ pub use table::summary_table;
 pub use timeseries::{fleet_csv, flows_csv, timeseries_csv};
 pub use write::{write_check, write_comparison, write_report, write_sweep};
 
-/// Identifies the run in every file header.
+/// Identifies the run in every file header: what produced it, and nothing that depends on
+/// where or when it ran (no paths as typed, no working directory, no clock), so two identical
+/// runs give the same bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReportMeta {
     /// Scenario name, as the scenario file gives it.
     pub scenario: String,
-    /// Path of the scenario file, as the user gave it.
+    /// Name of the scenario file, without its folders: `scen/x.ron` and `./scen/x.ron` give
+    /// the same report.
     pub file: String,
     /// Master seed of the run (after any `--seed` override).
     pub seed: u64,
-    /// Hash of the scenario's content, printed as 16 hex digits.
+    /// Hash of the scenario file's content, printed as 16 hex digits.
     pub scenario_hash: u64,
+    /// Hash of the effective configuration (after the variant's entries and `--set`, without
+    /// the seed), printed as 16 hex digits.
+    pub config_hash: u64,
+    /// The variant run, when one was named (`--variant`, or any variant of a comparison):
+    /// reports then name it in their titles. `None` is the file as written, recorded as
+    /// `baseline`.
+    pub variant: Option<String>,
+    /// The overrides applied, as `path=value`: the variant's entries, then `--set`.
+    pub overrides: Vec<String>,
+    /// Version of squall that wrote the report.
+    pub version: String,
+}
+
+/// Name of the file as written, without overrides, among the variants.
+const BASELINE: &str = "baseline";
+
+impl ReportMeta {
+    /// The variant's name, `baseline` for the file as written.
+    pub fn variant_name(&self) -> &str {
+        self.variant.as_deref().unwrap_or(BASELINE)
+    }
+
+    /// What reports are titled: the scenario's name, and its variant when one was named.
+    pub fn title(&self) -> String {
+        match &self.variant {
+            Some(v) => format!("{}, variant {v}", self.scenario),
+            None => self.scenario.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -255,7 +255,7 @@ pub(crate) fn x_max_s(out: &RunOutput, spans: &[Span]) -> f64 {
 }
 
 pub(crate) fn title(meta: &ReportMeta, what: &str) -> String {
-    format!("{} (seed {}): {what}", meta.scenario, meta.seed)
+    format!("{} (seed {}): {what}", meta.title(), meta.seed)
 }
 
 /// With one client group its name is left out of labels; with several it prefixes them.

@@ -16,6 +16,10 @@ pub(crate) fn meta() -> crate::ReportMeta {
         file: "scenarios/retry_storm.ron".to_string(),
         seed: 42,
         scenario_hash: 0xdead_beef,
+        config_hash: 0xc0ff_ee00,
+        variant: None,
+        overrides: Vec::new(),
+        version: "0.0.0".to_string(),
     }
 }
 
@@ -297,6 +301,8 @@ pub(crate) fn compare_meta() -> crate::CompareMeta {
             Vec::new(),
             vec!["services.db.replicas=2".to_string(), "services.api.workers=6".to_string()],
         ],
+        config_hashes: vec![0xc0ff_ee00, 0xc0ff_ee01],
+        set: Vec::new(),
     }
 }
 

@@ -43,9 +43,16 @@ pub fn summary_table(meta: &ReportMeta, out: &RunOutput) -> String {
     // Writing into a String cannot fail, so the fmt::Results below are discarded.
     let _ = writeln!(
         s,
-        "squall  {} ({})  seed {}  scenario hash {:016x}",
-        meta.scenario, meta.file, meta.seed, meta.scenario_hash
+        "squall  {} ({})  seed {}  scenario hash {:016x}  config hash {:016x}",
+        meta.title(),
+        meta.file,
+        meta.seed,
+        meta.scenario_hash,
+        meta.config_hash
     );
+    if !meta.overrides.is_empty() {
+        let _ = writeln!(s, "overrides: {}", meta.overrides.join("  "));
+    }
     let _ = writeln!(
         s,
         "simulated {:.3} s of {:.3} s  stop: {}  events {}",

@@ -157,7 +157,8 @@ pub fn write_comparison(
     top.push(("index.html".to_string(), page));
     let per_variant = runs
         .iter()
-        .map(|(name, out)| Ok((name, render_report(&meta.variant_meta(out), out)?)))
+        .enumerate()
+        .map(|(i, (name, out))| Ok((name, render_report(&meta.variant_meta(i, name, out), out)?)))
         .collect::<Result<Vec<_>, ReportError>>()?;
 
     write_staged(dir, |d, written| {
@@ -229,6 +230,13 @@ fn check_variants(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Result<()
     }
     if meta.overrides.len() != runs.len() {
         return bad(format!("{} runs but overrides for {} variants", runs.len(), meta.overrides.len()));
+    }
+    if meta.config_hashes.len() != runs.len() {
+        return bad(format!(
+            "{} runs but configuration hashes for {} variants",
+            runs.len(),
+            meta.config_hashes.len()
+        ));
     }
     for (i, (name, _)) in runs.iter().enumerate() {
         if runs[..i].iter().any(|(n, _)| n == name) {
@@ -384,9 +392,15 @@ mod tests {
         }
         assert_eq!(names, expected);
         assert!(paths.iter().all(|p| p.is_file()));
-        // A variant's report is the single-run report of its output.
+        // A variant's report is the single-run report of its output, run as that variant.
         let single = temp_dir("compare-single");
-        write_report(&single, &meta(), &variants()[1].1).unwrap();
+        let as_variant = crate::ReportMeta {
+            variant: Some("db-x2".to_string()),
+            overrides: compare_meta().overrides[1].clone(),
+            config_hash: compare_meta().config_hashes[1],
+            ..meta()
+        };
+        write_report(&single, &as_variant, &variants()[1].1).unwrap();
         for f in ["summary.json", "timeseries.csv", "outcomes.svg", "index.html"] {
             let a = std::fs::read(dir.join("db-x2").join(f)).unwrap();
             let b = std::fs::read(single.join(f)).unwrap();

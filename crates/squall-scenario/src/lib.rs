@@ -72,6 +72,12 @@ pub struct Scenario {
     /// `squall_kernel::rng::fnv1a64` of the source bytes (before overrides), seeded with
     /// the FNV offset basis `0xcbf29ce484222325`.
     pub source_hash: u64,
+    /// Hash of the effective configuration: the file after the variant's entries and the
+    /// `--set` overrides, every default filled in, written out as compact JSON (durations as
+    /// written), without `seed` (recorded apart) and `variants` (the other variants). The
+    /// same FNV-1a as [`Scenario::source_hash`]. Two runs with the same `config_hash` and seed
+    /// give the same numbers, whatever file, variant or overrides led there.
+    pub config_hash: u64,
     /// The world to build, with overrides applied.
     pub config: squall_model::ModelConfig,
     /// What a check asserts about every run (the always-on invariants not included).
@@ -301,11 +307,13 @@ impl Template {
         let applied = overrides::apply_overrides(&self.spec, changes)?;
         let ctx = build::Context { source: &self.source, file: &self.file, changes, fallback };
         let built = build::build(&applied, &ctx)?;
+        let config_hash = config_hash(&applied);
         Ok(Scenario {
             name: applied.name.0,
             description: applied.description,
             file: self.file.clone(),
             source_hash: self.source_hash,
+            config_hash,
             config: built.config,
             invariants: built.invariants,
             explore: built.explore,
@@ -375,6 +383,16 @@ impl Template {
         }
         Ok(())
     }
+}
+
+/// [`Scenario::config_hash`] of a spec with its overrides applied.
+fn config_hash(applied: &ScenarioSpec) -> u64 {
+    let mut spec = applied.clone();
+    spec.seed = spec::Count(0);
+    spec.variants = spec::VariantsSpec::default();
+    // The spec was read from this same JSON shape when it had overrides; writing it cannot fail.
+    let text = serde_json::to_string(&spec).expect("a built spec writes out as JSON");
+    squall_kernel::rng::fnv1a64(text.as_bytes(), SOURCE_HASH_SEED)
 }
 
 /// The names `select` asks for, checked, or every name (baseline first) without one.

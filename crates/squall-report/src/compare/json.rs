@@ -1,8 +1,9 @@
 //! `comparison.json`: every number of every variant, for machines.
 //!
-//! The header is `summary.json`'s (`squall`, `scenario`, `file`, `seed` of the baseline,
-//! `scenario_hash`), then `variants`: an object keyed by variant name, in variant order, whose
-//! values are `{ "overrides": [...], "seed": N, ... }` followed by exactly the numbers of that
+//! The header is `summary.json`'s (`squall` with `format` and `version`, `scenario`, `file`,
+//! `seed` of the baseline, `scenario_hash`), then `set` (the `--set` overrides applied to every
+//! variant), then `variants`: an object keyed by variant name, in variant order, whose
+//! values are `{ "overrides": [...], "config_hash": "...", "seed": N, ... }` followed by exactly the numbers of that
 //! variant's `summary.json` (`duration_s` through `conservation`, so with each call site's
 //! `policy`, the `recovery` after each fault and the `policy_totals`), built by the same code. So a
 //! script that reads one summary reads any variant, and the rules on `null` and fixed decimals
@@ -23,11 +24,12 @@ use squall_model::RunOutput;
 
 #[derive(Serialize)]
 struct Comparison<'a> {
-    squall: Format,
+    squall: Format<'a>,
     scenario: &'a str,
     file: &'a str,
     seed: u64,
     scenario_hash: String,
+    set: &'a [String],
     variants: Variants<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     seeds: Option<Seeds<'a>>,
@@ -81,6 +83,7 @@ impl Serialize for SeedVariants<'_> {
 #[derive(Serialize)]
 struct Variant<'a> {
     overrides: &'a [String],
+    config_hash: String,
     seed: u64,
     #[serde(flatten)]
     numbers: RunNumbers<'a>,
@@ -125,17 +128,22 @@ pub(crate) fn comparison_json_with(
     let variants = runs
         .iter()
         .zip(&stats)
-        .zip(&meta.overrides)
-        .map(|(((name, out), st), overrides)| {
-            (name.as_str(), Variant { overrides, seed: out.seed, numbers: RunNumbers::of(out, st) })
+        .zip(meta.overrides.iter().zip(&meta.config_hashes))
+        .map(|(((name, out), st), (overrides, hash))| {
+            let config_hash = format!("{hash:016x}");
+            (
+                name.as_str(),
+                Variant { overrides, config_hash, seed: out.seed, numbers: RunNumbers::of(out, st) },
+            )
         })
         .collect();
     to_json(&Comparison {
-        squall: Format { format: FORMAT },
+        squall: Format { format: FORMAT, version: &m.version },
         scenario: &m.scenario,
         file: &m.file,
         seed: m.seed,
         scenario_hash: format!("{:016x}", m.scenario_hash),
+        set: &meta.set,
         variants: Variants(variants),
         seeds: seeds.map(|o| Seeds {
             list: &o.seeds,
@@ -179,11 +187,14 @@ mod tests {
         for (name, out) in &runs {
             let summary: Value = serde_json::from_str(&crate::summary_json(&meta(), out)).unwrap();
             let mut expected = summary.as_object().unwrap().clone();
-            for header in ["squall", "scenario", "file", "seed", "scenario_hash"] {
+            for header in
+                ["squall", "scenario", "file", "seed", "scenario_hash", "config_hash", "variant", "overrides"]
+            {
                 expected.remove(header);
             }
             let mut got = j["variants"][name].as_object().unwrap().clone();
             got.remove("overrides");
+            got.remove("config_hash");
             got.remove("seed");
             assert_eq!(got, expected, "{name}");
         }

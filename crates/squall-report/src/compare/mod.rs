@@ -39,21 +39,32 @@ pub struct CompareMeta {
     /// in its `RunOutput`).
     pub scenario: ReportMeta,
     /// Per variant, in the order of the runs: the overrides (`path=value`) that make it from
-    /// the scenario file.
+    /// the scenario file (its entries, then `--set`).
     pub overrides: Vec<Vec<String>>,
+    /// Per variant, in the order of the runs: the hash of its effective configuration.
+    pub config_hashes: Vec<u64>,
+    /// The `--set` overrides applied to every variant.
+    pub set: Vec<String>,
 }
 
 impl CompareMeta {
-    /// The metadata of one variant's own report: the scenario's, with the variant's seed.
-    pub(crate) fn variant_meta(&self, out: &RunOutput) -> ReportMeta {
-        ReportMeta { seed: out.seed, ..self.scenario.clone() }
+    /// The metadata of the `i`th variant's own report, `name` run as `out`: the scenario's,
+    /// with the variant's name, overrides, configuration hash and seed.
+    pub(crate) fn variant_meta(&self, i: usize, name: &str, out: &RunOutput) -> ReportMeta {
+        ReportMeta {
+            seed: out.seed,
+            variant: Some(name.to_string()),
+            overrides: self.overrides[i].clone(),
+            config_hash: self.config_hashes[i],
+            ..self.scenario.clone()
+        }
     }
 }
 
 /// Checks what every comparison output relies on.
 ///
 /// # Panics
-/// If `meta` does not give overrides for exactly the variants of `runs`, or two variants
+/// If `meta` does not give overrides and configuration hashes for exactly the variants of `runs`, or two variants
 /// share a name: both are bugs of the caller, which [`crate::write_comparison`] reports as
 /// errors before calling anything here.
 fn check_runs(meta: &CompareMeta, runs: &[(String, RunOutput)]) {
@@ -62,6 +73,13 @@ fn check_runs(meta: &CompareMeta, runs: &[(String, RunOutput)]) {
         runs.len(),
         "overrides are given for {} variants but there are {} runs",
         meta.overrides.len(),
+        runs.len()
+    );
+    assert_eq!(
+        meta.config_hashes.len(),
+        runs.len(),
+        "configuration hashes are given for {} variants but there are {} runs",
+        meta.config_hashes.len(),
         runs.len()
     );
     for (i, (name, _)) in runs.iter().enumerate() {

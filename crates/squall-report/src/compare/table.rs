@@ -512,7 +512,7 @@ mod tests {
     fn a_single_variant_marks_nothing() {
         let mut runs = variants();
         runs.truncate(1);
-        let meta = CompareMeta { overrides: vec![Vec::new()], ..compare_meta() };
+        let meta = CompareMeta { overrides: vec![Vec::new()], config_hashes: vec![1], ..compare_meta() };
         let t = comparison_table(&meta, &runs, Emphasis::Plain);
         assert!(!t.contains('*'), "{t}");
     }

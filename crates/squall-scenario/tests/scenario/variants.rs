@@ -59,6 +59,32 @@ fn the_baseline_comes_first_then_the_variants_in_file_order() {
     assert_eq!(base.scenario.config.services[1].replicas, 2);
 }
 
+/// The configuration hash follows the model the run gets, not how it was reached: a variant
+/// and the same `--set` agree, any change of the model moves it, and the seed, the file's
+/// name and the other variants do not.
+#[test]
+fn the_configuration_hash_follows_the_effective_configuration() {
+    let hash = |cli: &[&str], select: &str| {
+        variants(RESILIENCE, cli, Some(&[select])).unwrap()[0].scenario.config_hash
+    };
+    let base = hash(&[], BASELINE);
+    let more = hash(&[], "more-db");
+    assert_ne!(base, more, "a variant changes the configuration");
+    assert_eq!(more, hash(&["services.db.replicas=4", "services.db.max_connections=24"], BASELINE));
+    assert_ne!(base, hash(&["services.api.workers=17"], BASELINE), "an override changes it");
+    assert_eq!(base, hash(&["services.api.workers=16"], BASELINE), "an override to the same value does not");
+    assert_eq!(base, hash(&["seed=12"], BASELINE), "the seed is recorded apart");
+    let other_name = parse(RESILIENCE, "elsewhere/g.ron", &[]).unwrap();
+    assert_eq!(other_name.config_hash, base, "the file's name is not part of it");
+    let no_variants = RESILIENCE.replace(
+        "\"no-shedding\": { \"services.api.shedding\": \"None\", \"services.db.shedding\": \"None\" },",
+        "",
+    );
+    let fewer = parse(&no_variants, "f.ron", &[]).unwrap();
+    assert_ne!(fewer.source_hash, other_name.source_hash, "the edit took");
+    assert_eq!(fewer.config_hash, base, "nor are the other variants");
+}
+
 #[test]
 fn parse_returns_the_baseline_and_lists_the_variants() {
     let s = parse(RESILIENCE, "f.ron", &[]).unwrap();

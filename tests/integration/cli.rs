@@ -219,6 +219,33 @@ fn a_runaway_scenario_stops_and_names_the_limit() {
     assert!(dir.join("out/summary.json").exists(), "the partial report is still written");
 }
 
+// Issue 18: 10 M requests a second with a one-hour client timeout pile up; the run stops at
+// the memory limit with exit code 3, the partial report and a way to raise the limit.
+#[test]
+fn a_run_whose_state_outgrows_the_memory_limit_stops_with_its_report() {
+    let dir = temp_dir("memory-limit");
+    std::fs::write(dir.join("s.ron"), GOOD).unwrap();
+    let sets = [
+        "clients.users.arrivals=Poisson(rate: 1e7)",
+        "clients.users.timeout=1h",
+        "services.db.queue.capacity=4294967295",
+        "limits.max_in_flight=4294967295",
+        "limits.max_memory=32MiB",
+    ];
+    let mut args = vec!["run", "s.ron", "--out", "out"];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    let o = squall(&args, &dir);
+    let msg = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{msg}");
+    assert!(msg.contains("more than limits.max_memory (32.0 MiB)"), "{msg}");
+    assert!(msg.contains("--set limits.max_memory="), "{msg}");
+    assert!(dir.join("out/summary.json").exists(), "the partial report is still written");
+    let o = squall(&["validate", "s.ron", "--set", "limits.max_memory=4 lots"], &dir);
+    assert!(text(&o).contains("invalid size \"4 lots\""), "{}", text(&o));
+}
+
 #[test]
 fn run_writes_the_report_and_prints_the_summary() {
     let dir = temp_dir("run");

@@ -125,3 +125,39 @@ fn bad_sweeps_are_refused_with_a_reason() {
         assert!(!msg.contains("panicked"), "{msg}");
     }
 }
+
+// Issue 18: a point the scenario refuses fails alone; the others are run, written and
+// summed up, the failure is named with the command that reproduces it, and the exit code
+// says a run failed.
+#[test]
+fn a_refused_point_fails_alone_and_the_others_are_written() {
+    let dir = temp_dir("sweep-refused");
+    std::fs::write(dir.join("small.ron"), SMALL).unwrap();
+    let o = squall(
+        &[
+            "sweep",
+            "small.ron",
+            "--param",
+            "services.api.workers=2,0,3",
+            "--seeds",
+            "1",
+            "--set",
+            "duration=2s",
+            "--out",
+            "o",
+        ],
+        &dir,
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{t}");
+    assert!(t.contains("run 2 (point 1, variant `baseline`, seed 5) failed"), "{t}");
+    assert!(t.contains("must be at least 1"), "{t}");
+    assert!(
+        t.contains(
+            "reproduce it with: squall run small.ron --set duration=2s --seed 5 --set services.api.workers=0"
+        ),
+        "{t}"
+    );
+    let runs = read(&dir, "o/runs.csv");
+    assert_eq!(runs.lines().count(), 1 + 4, "the four runs that did not fail: {runs}");
+}

@@ -200,9 +200,27 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
             dir.display()
         );
         sayln!("shard: {}", path.display());
-        return Ok(ExitCode::SUCCESS);
+        return Ok(report_failed_cases(&meta, &result).unwrap_or(ExitCode::SUCCESS));
     }
     finish_check(&dir, &meta, &result, (!a.no_regressions).then_some(regressions_path.as_path()))
+}
+
+/// Names each case whose run failed, with the command that reproduces it, on stderr; the
+/// exit code of a check with such cases, `None` without.
+fn report_failed_cases(meta: &CheckMeta, result: &CheckResult) -> Option<ExitCode> {
+    for f in &result.failed {
+        let what = if f.replay { "regression" } else { "case" };
+        eprintln!(
+            "error: {}",
+            crate::shorten_lines(&format!(
+                "{what} {} failed: {}\n  reproduce it with: {}",
+                f.case,
+                f.message,
+                meta.command(&f.setting)
+            ))
+        );
+    }
+    (!result.failed.is_empty()).then(|| ExitCode::from(crate::EXIT_RUN_FAILED))
 }
 
 /// Prints and writes a whole check, saves new failures, and gives its exit code.
@@ -221,6 +239,9 @@ fn finish_check(
         if added > 0 {
             sayln!("saved {added} failing cases to {}; they run first next time", path.display());
         }
+    }
+    if let Some(code) = report_failed_cases(meta, result) {
+        return Ok(code);
     }
     Ok(if squall_report::check_passed(meta, result) {
         ExitCode::SUCCESS
@@ -292,8 +313,11 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>, no_regressions: bool) -> R
     missing_shards(&seen)?;
     let meta = meta.expect("at least one shard was read");
     let result = CheckResult::merge(parts);
-    if result.cases.len() != meta.cases || result.cases.iter().enumerate().any(|(i, c)| c.case != i) {
-        bail!("the shards hold {} distinct cases, not the check's {} cases", result.cases.len(), meta.cases);
+    let mut held: Vec<usize> = result.cases.iter().map(|c| c.case).collect();
+    held.extend(result.failed.iter().filter(|f| !f.replay).map(|f| f.case));
+    held.sort_unstable();
+    if held.len() != meta.cases || held.iter().enumerate().any(|(i, c)| *c != i) {
+        bail!("the shards hold {} distinct cases, not the check's {} cases", held.len(), meta.cases);
     }
     let file = PathBuf::from(&meta.file);
     let dir = out.unwrap_or_else(|| crate::report_dir(&file, "-check"));
@@ -463,9 +487,30 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
     let mine = (0..total).filter(|i| shard.has(*i)).count();
     let bar = runs_bar(mine as u64, &format!("sweeping {}", base.name));
     let tick = || bar.inc(1);
-    let rows =
+    let (rows, failed) =
         squall_explore::sweep::sweep(&plan, &run, &measure, &tick).map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();
+    // A failed run has no row; it is named with the command that reproduces it.
+    let failed_code = (!failed.is_empty()).then(|| ExitCode::from(crate::EXIT_RUN_FAILED));
+    let failures: Vec<String> = failed
+        .iter()
+        .map(|f| {
+            format!(
+                "run {} (point {}, variant `{}`, seed {}) failed: {}\n  reproduce it with: {}",
+                f.run,
+                f.point,
+                variants[f.variant],
+                f.setting.seed,
+                f.message,
+                squall_explore::run_command(&meta.file, &variants[f.variant], &meta.set, &f.setting)
+            )
+        })
+        .collect();
+    let say_failures = || {
+        for f in &failures {
+            eprintln!("error: {}", crate::shorten_lines(f));
+        }
+    };
     let dir = a.out.unwrap_or_else(|| crate::report_dir(&a.file, "-sweep"));
     if shard.count > 1 {
         let path = write_shard(&dir, shard, &squall_explore::sweep_to_json(&meta, shard, total, &rows))?;
@@ -477,9 +522,16 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
             dir.display()
         );
         sayln!("shard: {}", path.display());
-        return Ok(ExitCode::SUCCESS);
+        say_failures();
+        return Ok(failed_code.unwrap_or(ExitCode::SUCCESS));
     }
-    finish_sweep(&dir, &meta, &rows)
+    if rows.is_empty() {
+        say_failures();
+        bail!("every run of the sweep failed");
+    }
+    let code = finish_sweep(&dir, &meta, &rows)?;
+    say_failures();
+    Ok(failed_code.unwrap_or(code))
 }
 
 fn finish_sweep(

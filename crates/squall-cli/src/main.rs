@@ -151,6 +151,10 @@ enum Command {
 /// A run that stopped before its duration: the report is still written, the exit code says so.
 const EXIT_STOPPED_EARLY: u8 = 3;
 
+/// A run of `compare`, `check` or `sweep` failed (an engine panic, or a value the scenario
+/// refused): it is named with the command that reproduces it, the others are reported.
+const EXIT_RUN_FAILED: u8 = 4;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli.command) {
@@ -389,6 +393,35 @@ fn compare(
     let k = seeds.get() as usize;
     let mut outputs = run_seeds(&variants, k, jobs)?.into_iter();
 
+    // A variant with a run that failed (a panic) is left out of the comparison and named,
+    // with the command that reproduces it; the others are compared and written.
+    let mut failures: Vec<String> = Vec::new();
+    let mut kept: Vec<(LoadedVariant, Vec<RunOutput>)> = Vec::new();
+    for v in variants {
+        let mut outs = Vec::new();
+        let mut failed = false;
+        for (j, r) in outputs.by_ref().take(k).enumerate() {
+            match r {
+                Ok(o) => outs.push(o),
+                Err(message) => {
+                    failed = true;
+                    let seed = v.scenario.config.seed.wrapping_add(j as u64);
+                    failures.push(format!(
+                        "variant `{}` seed {seed} failed: {message}\n  reproduce it with: {}",
+                        v.name,
+                        reproduction(file, &v.name, seed, set)
+                    ));
+                }
+            }
+        }
+        if !failed {
+            kept.push((v, outs));
+        }
+    }
+    if kept.is_empty() {
+        anyhow::bail!("every variant failed:\n{}", failures.join("\n"));
+    }
+    let (variants, per_variant_outs): (Vec<LoadedVariant>, Vec<Vec<RunOutput>>) = kept.into_iter().unzip();
     let meta = CompareMeta {
         scenario: meta(&variants[0].scenario, None),
         overrides: variants.iter().map(|v| v.overrides.clone()).collect(),
@@ -396,7 +429,7 @@ fn compare(
         set: set.iter().map(ToString::to_string).collect(),
     };
     let per_variant: Vec<(String, Vec<RunOutput>)> =
-        variants.iter().map(|v| (v.name.clone(), outputs.by_ref().take(k).collect())).collect();
+        variants.iter().map(|v| v.name.clone()).zip(per_variant_outs).collect();
     let over = (k > 1).then(|| squall_report::OverSeeds::of(&per_variant));
     // Every run that stopped early is named, not only those of the first seed.
     let warnings: Vec<String> = per_variant
@@ -425,12 +458,35 @@ fn compare(
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
-    Ok(if warnings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_STOPPED_EARLY) })
+    for failure in &failures {
+        eprintln!("error: {}", shorten_lines(failure));
+    }
+    Ok(if !failures.is_empty() {
+        ExitCode::from(EXIT_RUN_FAILED)
+    } else if warnings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_STOPPED_EARLY)
+    })
+}
+
+/// The command that makes one run of a comparison alone: `squall run FILE [--variant V]
+/// --seed S [--set ...]`.
+fn reproduction(file: &Path, variant: &str, seed: u64, set: &[Override]) -> String {
+    let mut s = format!("squall run {}", squall_explore::check::shell_word(&file.display().to_string()));
+    if variant != squall_scenario::BASELINE {
+        s.push_str(&format!(" --variant {}", squall_explore::check::shell_word(variant)));
+    }
+    s.push_str(&format!(" --seed {seed}"));
+    for o in set {
+        s.push_str(&format!(" --set {}", squall_explore::check::shell_word(&o.to_string())));
+    }
+    s
 }
 
 /// Runs every variant with `k` seeds (its own seed, then seed+1, ...) on a pool of `jobs`
 /// threads and returns the outputs variant by variant, each variant's in seed order.
-fn run_seeds(variants: &[LoadedVariant], k: usize, jobs: usize) -> Result<Vec<RunOutput>> {
+fn run_seeds(variants: &[LoadedVariant], k: usize, jobs: usize) -> Result<Vec<Result<RunOutput, String>>> {
     let runs: Vec<(String, ModelConfig)> = variants
         .iter()
         .flat_map(|v| {
@@ -448,18 +504,19 @@ fn run_seeds(variants: &[LoadedVariant], k: usize, jobs: usize) -> Result<Vec<Ru
 /// Runs every variant on a pool of `jobs` threads, one run per thread at a time, and returns
 /// the outputs in variant order.
 #[cfg(test)]
-fn run_variants(variants: &[LoadedVariant], jobs: usize) -> Result<Vec<RunOutput>> {
+fn run_variants(variants: &[LoadedVariant], jobs: usize) -> Result<Vec<Result<RunOutput, String>>> {
     run_seeds(variants, 1, jobs)
 }
 
 /// Runs each `(label, config)` on a pool of `jobs` threads, one run per thread at a time, and
-/// returns the outputs in the order of `runs`.
+/// returns the outputs in the order of `runs`; a run that panics gives its message instead,
+/// and the others go on.
 ///
 /// rayon's work-stealing pool hands the next run to whichever thread is free, and its
 /// indexed `collect` puts each result at its run's position. Each run is single-threaded
 /// and depends only on its own config, so the outputs, and every file made from them, are
 /// the same for any `jobs`.
-fn run_configs(runs: &[(String, ModelConfig)], jobs: usize) -> Result<Vec<RunOutput>> {
+fn run_configs(runs: &[(String, ModelConfig)], jobs: usize) -> Result<Vec<Result<RunOutput, String>>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.clamp(1, runs.len().max(1)))
         .thread_name(|i| format!("squall-run-{i}"))
@@ -476,7 +533,9 @@ fn run_configs(runs: &[(String, ModelConfig)], jobs: usize) -> Result<Vec<RunOut
     let outputs = pool.install(|| {
         runs.par_iter()
             .map(|(config, bar)| {
-                let output = run_chunked(config, |per_mille| bar.set_position(per_mille));
+                let output = squall_explore::guarded(|| {
+                    Ok(run_chunked(config, |per_mille| bar.set_position(per_mille)))
+                });
                 bar.finish();
                 output
             })
@@ -564,8 +623,14 @@ mod tests {
             .collect()
     }
 
-    fn summaries(outputs: &[RunOutput]) -> Vec<String> {
-        outputs.iter().map(|o| squall_report::summary_json(&ReportMeta::default(), o)).collect()
+    fn summaries(outputs: &[Result<RunOutput, String>]) -> Vec<String> {
+        outputs
+            .iter()
+            .map(|o| match o {
+                Ok(o) => squall_report::summary_json(&ReportMeta::default(), o),
+                Err(e) => format!("failed: {e}"),
+            })
+            .collect()
     }
 
     #[test]
@@ -574,12 +639,92 @@ mod tests {
         let serial = summaries(&run_variants(&variants, 1).unwrap());
         assert_eq!(serial.len(), 5);
         for (i, s) in serial.iter().enumerate() {
-            let alone = summaries(&[run_chunked(&variants[i].scenario.config, |_| {})]);
+            let alone = summaries(&[Ok(run_chunked(&variants[i].scenario.config, |_| {}))]);
             assert_eq!(s, &alone[0], "variant {i} is in its own place");
         }
         assert!(serial.windows(2).all(|w| w[0] != w[1]), "the variants differ, so order is tested");
         for jobs in [2, 3, 8] {
             assert_eq!(summaries(&run_variants(&variants, jobs).unwrap()), serial, "--jobs {jobs}");
         }
+    }
+
+    // Issue 18: one run that panics must not take the others of a comparison down.
+    #[test]
+    fn a_run_that_panics_fails_alone_and_the_others_keep_their_outputs() {
+        let mut variants = variants();
+        let serial = summaries(&run_variants(&variants, 1).unwrap());
+        // A zero bucket width breaks an engine assertion when the world is built.
+        variants[2].scenario.config.bucket_width = squall_kernel::SimDuration(0);
+        for jobs in [1, 3] {
+            let outs = summaries(&run_variants(&variants, jobs).unwrap());
+            assert!(outs[2].starts_with("failed: panicked: bucket width must be positive"), "{}", outs[2]);
+            for i in [0, 1, 3, 4] {
+                assert_eq!(outs[i], serial[i], "variant {i} at --jobs {jobs}");
+            }
+        }
+    }
+
+    // Issue 18: a sweep run that panics or is refused fails alone.
+    #[test]
+    fn a_sweep_run_that_panics_or_is_refused_fails_alone() {
+        use squall_explore::sweep::{measure, run_setting, sweep};
+        let variants = variants();
+        let names: Vec<String> = variants.iter().map(|v| v.name.clone()).collect();
+        let plan = squall_explore::SweepPlan {
+            axes: &[],
+            points: &[vec![]],
+            variants: &names,
+            seeds: 2,
+            seed: 1,
+            shard: squall_explore::Shard::ALL,
+            jobs: 2,
+        };
+        let run = |v: usize, s: &squall_explore::Setting| -> Result<RunOutput, String> {
+            match (v, s.seed) {
+                (1, 2) => panic!("planted"),
+                (3, 1) => Err("refused".to_string()),
+                _ => {
+                    let mut c = variants[v].scenario.config.clone();
+                    c.seed = s.seed;
+                    Ok(squall_model::run(&c))
+                }
+            }
+        };
+        let (rows, failed) = sweep(&plan, &run, &measure, &|| {}).unwrap();
+        assert_eq!(rows.len(), 8);
+        let f: Vec<(usize, String)> = failed.iter().map(|f| (f.run, f.message.clone())).collect();
+        assert_eq!(f, vec![(3, "panicked: planted".to_string()), (6, "refused".to_string())]);
+        assert_eq!(run_setting(&plan, 3).2, failed[0].setting);
+    }
+
+    // Issue 18: a check case whose run panics fails alone; shrinking the others still works.
+    #[test]
+    fn a_check_case_that_panics_fails_alone() {
+        let variants = variants();
+        let invariants = squall_explore::always();
+        let plan = squall_explore::CheckPlan {
+            axes: &[],
+            invariants: &invariants,
+            cases: 6,
+            seed: 3,
+            shard: squall_explore::Shard::ALL,
+            regressions: &[],
+            max_shrinks: 4,
+            jobs: 2,
+        };
+        let first_seed = std::sync::OnceLock::new();
+        let run = |s: &squall_explore::Setting| -> Result<RunOutput, String> {
+            if *first_seed.get_or_init(|| s.seed) == s.seed {
+                panic!("planted");
+            }
+            let mut c = variants[0].scenario.config.clone();
+            c.seed = s.seed;
+            Ok(squall_model::run(&c))
+        };
+        let result = squall_explore::check(&plan, &run, &|| {}).unwrap();
+        assert_eq!(result.failed.len(), 1, "{:?}", result.failed);
+        assert_eq!(result.failed[0].message, "panicked: planted");
+        assert_eq!(result.cases.len(), 5);
+        assert!(result.cases.iter().all(|c| c.case != result.failed[0].case));
     }
 }

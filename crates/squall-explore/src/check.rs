@@ -72,7 +72,7 @@ impl Setting {
 }
 
 /// `w`, quoted for a POSIX shell if it needs to be.
-pub(crate) fn shell_word(w: &str) -> String {
+pub fn shell_word(w: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "._-=/:+,@%".contains(c);
     if w.chars().all(plain) {
         w.to_string()
@@ -82,8 +82,29 @@ pub(crate) fn shell_word(w: &str) -> String {
 }
 
 /// How to make one run: builds the scenario with the setting's seed and overrides and runs it.
-/// An error (the scenario refused a value) stops the check.
+/// An error (the scenario refused a value), or a panic, fails that case alone.
 pub type RunFn<'a> = dyn Fn(&Setting) -> Result<RunOutput, String> + Sync + 'a;
+
+/// Runs `f`, turning a panic into an error carrying the panic's message, so that one run
+/// that breaks an engine assertion fails alone instead of taking every other run of a
+/// comparison, check or sweep down with it. The run's state is dropped with the panic; only
+/// its inputs, which it does not change, are shared.
+///
+/// # Errors
+/// `f`'s own error, or `"panicked: <message>"`.
+pub fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_string());
+            Err(format!("panicked: {msg}"))
+        }
+    }
+}
 
 /// A deterministic share of the cases: those whose index is `index` modulo `count`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -165,15 +186,31 @@ pub struct Shrunk {
     pub runs: u32,
 }
 
+/// A case whose run failed (a value the scenario refused, or a panic): it has no verdicts,
+/// and the check does not pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailedCase {
+    /// Case index (for a regression, its line's position in the file).
+    pub case: usize,
+    /// Whether it is a replayed regression rather than a drawn case.
+    pub replay: bool,
+    /// What ran.
+    pub setting: Setting,
+    /// Why it failed.
+    pub message: String,
+}
+
 /// A check's results, for the whole check or one shard.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckResult {
-    /// The cases run, by index.
+    /// The cases run, by index (those that failed to run are in `failed` instead).
     pub cases: Vec<CaseResult>,
     /// The regression settings replayed, in file order.
     pub regressions: Vec<CaseResult>,
     /// Per failing per-run invariant, the shrunk failure, by invariant index.
     pub shrunk: Vec<Shrunk>,
+    /// The cases and regressions whose run failed, regressions first, then by index.
+    pub failed: Vec<FailedCase>,
 }
 
 /// One invariant over all the cases.
@@ -228,9 +265,11 @@ impl CheckResult {
     pub fn merge(parts: Vec<CheckResult>) -> CheckResult {
         let mut cases = Vec::new();
         let mut regressions = Vec::new();
+        let mut failed = Vec::new();
         let mut shrunk: BTreeMap<usize, Shrunk> = BTreeMap::new();
         for part in parts {
             cases.extend(part.cases);
+            failed.extend(part.failed);
             if regressions.is_empty() {
                 regressions = part.regressions;
             }
@@ -244,7 +283,8 @@ impl CheckResult {
             }
         }
         cases.sort_by_key(|c| c.case);
-        CheckResult { cases, regressions, shrunk: shrunk.into_values().collect() }
+        failed.sort_by_key(|f: &FailedCase| (!f.replay, f.case));
+        CheckResult { cases, regressions, shrunk: shrunk.into_values().collect(), failed }
     }
 }
 
@@ -268,11 +308,16 @@ fn setting(axes: &[Axis], (seed, steps): &(u64, Vec<u64>)) -> Setting {
     Setting { seed: *seed, values }
 }
 
+/// A setting whose run failed, and why.
+type Failure = (Setting, String);
+
 /// Runs the check: the regressions (shard 0), this shard's cases, then a shrink per failing
-/// per-run invariant. `progress` is called after every case run.
+/// per-run invariant. `progress` is called after every case run. A case whose run fails
+/// (an error or a panic) is put in [`CheckResult::failed`] and the others go on; a shrink
+/// that meets such a run stops there with the smallest failure found so far.
 ///
 /// # Errors
-/// The first run error, by case order: a value the scenario refused.
+/// Only if the thread pool cannot start.
 pub fn check(
     plan: &CheckPlan<'_>,
     run: &RunFn<'_>,
@@ -284,10 +329,14 @@ pub fn check(
         .build()
         .map_err(|e| format!("starting the threads that run the cases: {e}"))?;
     let trees = case_trees(plan.axes, plan.seed, plan.cases);
-    let judge = |case: usize, setting: Setting| -> Result<CaseResult, String> {
-        let out = run(&setting)?;
+    let run = &|s: &Setting| guarded(|| run(s));
+    let judge = |case: usize, setting: Setting| -> Result<CaseResult, Failure> {
+        let out = run(&setting);
         progress();
-        Ok(CaseResult { case, setting, verdicts: evaluate(plan.invariants, &out) })
+        match out {
+            Ok(out) => Ok(CaseResult { case, setting, verdicts: evaluate(plan.invariants, &out) }),
+            Err(e) => Err((setting, e)),
+        }
     };
     let mut todo: Vec<(bool, usize, Setting)> = Vec::new();
     if plan.shard.index == 0 {
@@ -296,17 +345,17 @@ pub fn check(
     for (i, tree) in trees.iter().enumerate().filter(|(i, _)| plan.shard.has(*i)) {
         todo.push((false, i, setting(plan.axes, &tree.current())));
     }
-    let done: Vec<(bool, Result<CaseResult, String>)> = pool.install(|| {
+    let done: Vec<(bool, usize, Result<CaseResult, Failure>)> = pool.install(|| {
         use rayon::prelude::*;
-        todo.into_par_iter().map(|(replay, i, s)| (replay, judge(i, s))).collect()
+        todo.into_par_iter().map(|(replay, i, s)| (replay, i, judge(i, s))).collect()
     });
-    let mut result = CheckResult { cases: Vec::new(), regressions: Vec::new(), shrunk: Vec::new() };
-    for (replay, r) in done {
-        let r = r?;
-        if replay {
-            result.regressions.push(r)
-        } else {
-            result.cases.push(r)
+    let mut result =
+        CheckResult { cases: Vec::new(), regressions: Vec::new(), shrunk: Vec::new(), failed: Vec::new() };
+    for (replay, case, r) in done {
+        match r {
+            Ok(r) if replay => result.regressions.push(r),
+            Ok(r) => result.cases.push(r),
+            Err((setting, message)) => result.failed.push(FailedCase { case, replay, setting, message }),
         }
     }
     let sometimes: Vec<bool> = plan.invariants.iter().map(is_sometimes).collect();
@@ -317,7 +366,7 @@ pub fn check(
         .filter(|(_, s)| !s.sometimes)
         .filter_map(|(j, s)| s.first_failure.map(|case| (j, case)))
         .collect();
-    let shrunk: Vec<Result<Shrunk, String>> = pool.install(|| {
+    let shrunk: Vec<Shrunk> = pool.install(|| {
         use rayon::prelude::*;
         failing
             .into_par_iter()
@@ -327,18 +376,13 @@ pub fn check(
             })
             .collect()
     });
-    result.shrunk = shrunk.into_iter().collect::<Result<_, _>>()?;
+    result.shrunk = shrunk;
     Ok(result)
 }
 
-/// Shrinks case `case` (whose result is `first`) while invariant `j` still fails.
-fn shrink(
-    plan: &CheckPlan<'_>,
-    run: &RunFn<'_>,
-    j: usize,
-    case: usize,
-    first: &CaseResult,
-) -> Result<Shrunk, String> {
+/// Shrinks case `case` (whose result is `first`) while invariant `j` still fails; a run
+/// that fails to run ends the walk with the smallest failure found before it.
+fn shrink(plan: &CheckPlan<'_>, run: &RunFn<'_>, j: usize, case: usize, first: &CaseResult) -> Shrunk {
     // Regenerated rather than kept: trees are cheap to draw, and this keeps them off threads.
     let tree = case_trees(plan.axes, plan.seed, case + 1).pop().expect("case + 1 trees");
     let mut best = Shrunk {
@@ -351,7 +395,8 @@ fn shrink(
     // Cases met again on the walk are not run again.
     let mut seen: BTreeMap<Vec<u64>, Verdict> = BTreeMap::new();
     let mut runs = 0;
-    walk(tree, plan.max_shrinks, |current| {
+    // An error here is a run that could not be made; the walk stops and keeps what it found.
+    let _stopped = walk(tree, plan.max_shrinks, |current| {
         let verdict = match seen.get(&current.1) {
             Some(v) => v.clone(),
             None => {
@@ -368,9 +413,9 @@ fn shrink(
             best.verdict = verdict;
         }
         Ok(failed)
-    })?;
+    });
     best.runs = runs;
-    Ok(best)
+    best
 }
 
 /// proptest's shrinking walk over `tree`, as its `TestRunner` does it: simplify while the

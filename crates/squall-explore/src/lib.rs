@@ -24,11 +24,15 @@ pub mod space;
 pub mod stats;
 pub mod sweep;
 
-pub use check::{check, CaseResult, CheckPlan, CheckResult, InvariantSummary, RunFn, Setting, Shard, Shrunk};
+pub use check::{
+    check, guarded, CaseResult, CheckPlan, CheckResult, FailedCase, InvariantSummary, RunFn, Setting, Shard,
+    Shrunk,
+};
 pub use invariant::{always, evaluate, Evidence, Invariant, Rule, Scope, Site, Unit, Verdict};
 pub use persist::{
-    check_from_json, check_to_json, shard_kind, sweep_from_json, sweep_to_json, CheckMeta, SweepMeta,
+    check_from_json, check_to_json, run_command, shard_kind, sweep_from_json, sweep_to_json, CheckMeta,
+    SweepMeta,
 };
 pub use space::{Axis, Values};
 pub use stats::{mean_ci, wilson, Estimate};
-pub use sweep::{RunRow, SweepPlan};
+pub use sweep::{FailedRun, RunRow, SweepPlan};

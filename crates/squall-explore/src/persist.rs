@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CaseResult, CheckResult, Setting, Shard, Shrunk};
+use crate::check::{CaseResult, CheckResult, FailedCase, Setting, Shard, Shrunk};
 use crate::invariant::{Unit, Verdict};
 use crate::sweep::RunRow;
 
@@ -39,17 +39,23 @@ pub struct CheckMeta {
 impl CheckMeta {
     /// The one-line command that runs `setting` exactly as the check did.
     pub fn command(&self, setting: &Setting) -> String {
-        let mut s = format!("squall run {}", crate::check::shell_word(&self.file));
-        if self.variant != "baseline" {
-            s.push_str(&format!(" --variant {}", crate::check::shell_word(&self.variant)));
-        }
-        for set in &self.set {
-            s.push_str(&format!(" --set {}", crate::check::shell_word(set)));
-        }
-        s.push(' ');
-        s.push_str(&setting.args());
-        s
+        run_command(&self.file, &self.variant, &self.set, setting)
     }
+}
+
+/// The one-line command that runs `setting` of `variant` of `file` with the `--set`
+/// overrides `set` (as `path=value`).
+pub fn run_command(file: &str, variant: &str, set: &[String], setting: &Setting) -> String {
+    let mut s = format!("squall run {}", crate::check::shell_word(file));
+    if variant != "baseline" {
+        s.push_str(&format!(" --variant {}", crate::check::shell_word(variant)));
+    }
+    for set in set {
+        s.push_str(&format!(" --set {}", crate::check::shell_word(set)));
+    }
+    s.push(' ');
+    s.push_str(&setting.args());
+    s
 }
 
 #[derive(Serialize, Deserialize)]
@@ -60,6 +66,18 @@ struct File {
     cases: Vec<Row>,
     regressions: Vec<Row>,
     shrunk: Vec<ShrunkRow>,
+    /// Cases whose run failed; absent when none did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    failed: Vec<FailedRow>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FailedRow {
+    case: usize,
+    replay: bool,
+    seed: u64,
+    values: Vec<(String, String)>,
+    message: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -165,6 +183,17 @@ pub fn check_to_json(meta: &CheckMeta, shard: Shard, result: &CheckResult) -> St
                 },
             })
             .collect(),
+        failed: result
+            .failed
+            .iter()
+            .map(|f| FailedRow {
+                case: f.case,
+                replay: f.replay,
+                seed: f.setting.seed,
+                values: f.setting.values.clone(),
+                message: f.message.clone(),
+            })
+            .collect(),
     };
     let mut text = serde_json::to_string_pretty(&file).expect("plain data serializes");
     text.push('\n');
@@ -205,7 +234,17 @@ pub fn check_from_json(text: &str) -> Result<(CheckMeta, Shard, CheckResult), St
             runs: s.runs,
         });
     }
-    Ok((file.meta, shard, CheckResult { cases, regressions, shrunk }))
+    let failed = file
+        .failed
+        .into_iter()
+        .map(|f| FailedCase {
+            case: f.case,
+            replay: f.replay,
+            setting: Setting { seed: f.seed, values: f.values },
+            message: f.message,
+        })
+        .collect();
+    Ok((file.meta, shard, CheckResult { cases, regressions, shrunk, failed }))
 }
 
 /// What a sweep ran, beyond its rows: enough to report it and to match shards.

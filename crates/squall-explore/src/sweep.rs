@@ -64,6 +64,21 @@ pub struct RunRow {
     pub metrics: Vec<Option<f64>>,
 }
 
+/// A run of a sweep that failed (a value the scenario refused, or a panic): it has no row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailedRun {
+    /// Index of the run (point-major, then variant, then seed).
+    pub run: usize,
+    /// Index of the point.
+    pub point: usize,
+    /// Index of the variant.
+    pub variant: usize,
+    /// What ran.
+    pub setting: Setting,
+    /// Why it failed.
+    pub message: String,
+}
+
 /// Runs in a sweep (all shards).
 pub fn n_runs(plan: &SweepPlan<'_>) -> usize {
     plan.points.len() * plan.variants.len() * plan.seeds as usize
@@ -80,34 +95,46 @@ pub fn run_setting(plan: &SweepPlan<'_>, i: usize) -> (usize, usize, Setting) {
 }
 
 /// Runs this shard's share of the sweep: `run(variant, setting)` makes a run, `metrics`
-/// measures it, `progress` is called after each.
+/// measures it, `progress` is called after each. A run that fails (an error or a panic)
+/// has no row; it is returned among the failures, in run order, and the others go on.
 ///
 /// # Errors
-/// The first run error, in run order.
+/// Only if the thread pool cannot start.
 pub fn sweep(
     plan: &SweepPlan<'_>,
     run: &(dyn Fn(usize, &Setting) -> Result<RunOutput, String> + Sync),
     metrics: &(dyn Fn(&RunOutput) -> Vec<Option<f64>> + Sync),
     progress: &(dyn Fn() + Sync),
-) -> Result<Vec<RunRow>, String> {
+) -> Result<(Vec<RunRow>, Vec<FailedRun>), String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(plan.jobs.clamp(1, n_runs(plan).max(1)))
         .thread_name(|i| format!("squall-sweep-{i}"))
         .build()
         .map_err(|e| format!("starting the threads that run the sweep: {e}"))?;
     let todo: Vec<usize> = (0..n_runs(plan)).filter(|i| plan.shard.has(*i)).collect();
-    let rows: Vec<Result<RunRow, String>> = pool.install(|| {
+    let rows: Vec<Result<RunRow, FailedRun>> = pool.install(|| {
         use rayon::prelude::*;
         todo.into_par_iter()
             .map(|i| {
                 let (point, variant, setting) = run_setting(plan, i);
-                let out = run(variant, &setting)?;
+                let out = crate::check::guarded(|| run(variant, &setting).map(|out| metrics(&out)));
                 progress();
-                Ok(RunRow { run: i, point, variant, seed: setting.seed, metrics: metrics(&out) })
+                match out {
+                    Ok(metrics) => Ok(RunRow { run: i, point, variant, seed: setting.seed, metrics }),
+                    Err(message) => Err(FailedRun { run: i, point, variant, setting, message }),
+                }
             })
             .collect()
     });
-    rows.into_iter().collect()
+    let mut ok = Vec::new();
+    let mut failed = Vec::new();
+    for r in rows {
+        match r {
+            Ok(row) => ok.push(row),
+            Err(f) => failed.push(f),
+        }
+    }
+    Ok((ok, failed))
 }
 
 /// Means over the seeds of `rows`: per point and variant (point-major), per metric.

@@ -27,4 +27,4 @@ pub use config::*;
 pub use latency::Latencies;
 pub use outcome::{Outcome, OutcomeCounts};
 pub use output::*;
-pub use world::{run, Run};
+pub use world::{run, Run, MEMORY_CHECK_EVERY};

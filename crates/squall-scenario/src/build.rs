@@ -125,7 +125,11 @@ pub(crate) fn build(spec: &ScenarioSpec, ctx: &Context<'_>) -> Result<Built, Sce
         seed: spec.seed.0,
         duration,
         bucket_width,
-        limits: Limits { max_events: spec.limits.max_events.0, max_in_flight },
+        limits: Limits {
+            max_events: spec.limits.max_events.0,
+            max_in_flight,
+            max_memory_bytes: spec.limits.max_memory.0,
+        },
         services,
         clients,
         faults,

@@ -73,11 +73,14 @@ pub struct Limits {
     pub max_events: u64,
     /// Requests alive at once (waiting, in service, or awaiting a downstream call).
     pub max_in_flight: u32,
+    /// Bytes the model's growable state (request tables, queues, pending events) may hold,
+    /// measured every [`MEMORY_CHECK_EVERY`](crate::MEMORY_CHECK_EVERY) events or more.
+    pub max_memory_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_events: 2_000_000_000, max_in_flight: 1_000_000 }
+        Limits { max_events: 2_000_000_000, max_in_flight: 1_000_000, max_memory_bytes: 4 << 30 }
     }
 }
 

@@ -386,7 +386,15 @@ struct World {
     cur_bucket_start: u64,
     /// Events handled, for the periodic conservation check of debug builds.
     n_handled: u64,
+    /// Events left before the footprint is measured again against `limits.max_memory`.
+    footprint_countdown: u32,
+    /// The largest footprint measured so far, in bytes.
+    footprint_max: usize,
 }
+
+/// Events between two measures of the footprint against `limits.max_memory` (or the
+/// model's number of instances and services, if larger: a measure visits each).
+pub const MEMORY_CHECK_EVERY: u32 = 1 << 16;
 
 /// Events between two conservation checks in debug builds (each scans the request table).
 const CONSERVATION_CHECK_EVERY: u64 = 1 << 12;
@@ -638,6 +646,8 @@ impl World {
             cur_bucket: 0,
             cur_bucket_start: 0,
             n_handled: 0,
+            footprint_countdown: MEMORY_CHECK_EVERY,
+            footprint_max: 0,
         };
         // The site of dependency probes' calls: no policy, one scope.
         let probe_site = world.sites.push(Site::new(CallPolicy::default(), stream(seed, "probes")));
@@ -1231,6 +1241,40 @@ impl World {
                 + self.services.iter().map(|s| s.shared_queue.items.capacity() * 8).sum::<usize>();
         reqs + queues + n_pending * std::mem::size_of::<Event>()
     }
+
+    /// Measures the footprint, keeps its maximum and stops the run (after the current
+    /// event) once it passes `limits.max_memory`, so a run that would exhaust the machine's
+    /// memory ends with a partial report and a reason instead of an abort.
+    #[cold]
+    fn measure_footprint(&mut self, sched: &mut Scheduler<Event>) {
+        let every = (self.instances.len() + self.services.len())
+            .clamp(MEMORY_CHECK_EVERY as usize, u32::MAX as usize);
+        self.footprint_countdown = every as u32;
+        let bytes = self.footprint_bytes(sched.n_pending());
+        self.footprint_max = self.footprint_max.max(bytes);
+        let limit = self.cfg.limits.max_memory_bytes;
+        if bytes as u64 > limit {
+            sched.halt(format!(
+                "the model's state (requests in flight, queues and pending events) held {} at {}, \
+                 more than limits.max_memory ({}): the modelled system is holding work faster \
+                 than it finishes it. Raise limits.max_memory (e.g. --set limits.max_memory=16GiB) \
+                 if the machine has the memory, or lower the load or shorten the run",
+                mib(bytes as u64),
+                sched.now(),
+                mib(limit)
+            ));
+        }
+    }
+}
+
+/// `bytes` for a message, in MiB (or GiB from 10 GiB).
+fn mib(bytes: u64) -> String {
+    let mib = bytes as f64 / (1u64 << 20) as f64;
+    if mib >= 10.0 * 1024.0 {
+        format!("{:.1} GiB", mib / 1024.0)
+    } else {
+        format!("{mib:.1} MiB")
+    }
 }
 
 impl Model for World {
@@ -1245,6 +1289,10 @@ impl Model for World {
             if self.n_handled % CONSERVATION_CHECK_EVERY == 0 {
                 self.check_conservation();
             }
+        }
+        self.footprint_countdown -= 1;
+        if self.footprint_countdown == 0 {
+            self.measure_footprint(sched);
         }
         match event {
             Event::Arrival { client } => {
@@ -1316,6 +1364,8 @@ impl Run {
         let mut sim = Simulation::with_slot_shift(world, config.limits.max_events, shift);
         let (world, sched) = sim.parts();
         world.start(sched);
+        // A population of closed-loop users is scheduled before any event runs.
+        world.measure_footprint(sched);
         Run {
             sim,
             duration: SimTime::ZERO + config.duration,
@@ -1371,7 +1421,7 @@ impl Run {
 
     /// The largest footprint of growable state seen at the end of an `advance`, in bytes.
     pub fn footprint_max_bytes(&self) -> usize {
-        self.footprint_max
+        self.footprint_max.max(self.sim.model.footprint_max)
     }
 
     /// Ends the run and collects its output, checking conservation.

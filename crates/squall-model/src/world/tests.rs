@@ -428,6 +428,41 @@ fn the_in_flight_limit_halts_a_runaway_run() {
     assert!(out.end < SimTime::ZERO + cfg.duration);
 }
 
+// Issue 18: 10 M requests a second piling up behind one slow worker (no in-flight limit
+// to speak of) stop at the memory limit instead of growing until the process aborts.
+#[test]
+fn the_memory_limit_halts_a_run_whose_state_keeps_growing() {
+    let mut cfg = single(1e7, 1000.0, 1, 1, u32::MAX, false);
+    cfg.limits.max_in_flight = u32::MAX;
+    cfg.limits.max_memory_bytes = 64 << 20;
+    let mut r = Run::new(&cfg);
+    while r.advance(SimTime::MAX).is_none() {}
+    let footprint = r.footprint_max_bytes() as u64;
+    let out = r.finish();
+    assert!(
+        matches!(&out.stop, StopReason::Halted { reason } if reason.contains("limits.max_memory (64.0 MiB)")),
+        "{:?}",
+        out.stop
+    );
+    assert!(out.end < SimTime::ZERO + SimDuration::from_secs(1), "{}", out.end);
+    assert!(footprint > 64 << 20 && footprint < 128 << 20, "measured {footprint} bytes");
+}
+
+// Issue 18: a closed-loop population too large for the limit stops before its first event.
+#[test]
+fn the_memory_limit_halts_a_huge_closed_loop_population_at_the_start() {
+    let mut cfg = single(1.0, 1.0, 1, 1, 1000, false);
+    cfg.clients[0].load = Load::Closed { users: 2_000_000, think: Dist::exponential(1e9).unwrap() };
+    cfg.limits.max_memory_bytes = 16 << 20;
+    let out = run(&cfg);
+    assert!(
+        matches!(&out.stop, StopReason::Halted { reason } if reason.contains("limits.max_memory")),
+        "{:?}",
+        out.stop
+    );
+    assert_eq!(out.n_events, 0);
+}
+
 #[test]
 fn the_event_limit_stops_the_run_with_its_number() {
     let mut cfg = single(1000.0, 0.5, 1, 1, 100, false);

@@ -68,9 +68,10 @@ pub(crate) const SCENARIO_DOC: Section = (
         f("timeseries", "struct", "`(bucket: \"1s\", max_buckets: 3600)`", "Time-series resolution."),
         f("timeseries.bucket", "duration, > 0", BUCKET_DEFAULT, "Width of one time-series bucket. The width used is `max(bucket, ceil(duration / max_buckets))`, rounded up to a whole millisecond, so memory stays bounded however long the run."),
         f("timeseries.max_buckets", "integer, 1 to 10000000", MAX_BUCKETS_DEFAULT, "Most buckets a run keeps; longer runs get wider buckets."),
-        f("limits", "struct", "`(max_events: 2000000000, max_in_flight: 1000000)`", "Bounds that stop a runaway run with an explanation instead of exhausting memory or time."),
+        f("limits", "struct", "`(max_events: 2000000000, max_in_flight: 1000000, max_memory: \"4GiB\")`", "Bounds that stop a runaway run with an explanation instead of exhausting memory or time."),
         f("limits.max_events", "integer, >= 1", "`2000000000`", "Events handled in all before the run stops."),
         f("limits.max_in_flight", "integer, 1 to 4294967295", "`1000000`", "Requests alive at once (waiting, in service, or awaiting a downstream call) before the run stops."),
+        f("limits.max_memory", "size: a string with a unit (`B`, `KB`, `MB`, `GB`, `TB`, `KiB`, `MiB`, `GiB`, `TiB`), or a whole number of bytes, >= 1", MAX_MEMORY_DEFAULT, "Memory the model's own state (request tables, queues and pending events) may hold before the run stops, measured every 65,536 events (and once before the first); the time series, latency distributions and reports come on top. Raise it on a machine with more memory."),
         f("warmup", "`Fixed(...)`, `Mser5`, or `None`", "`None`", "How reports remove the initial transient before steady-state figures (throughput, goodput, success rate and mean latency of successes per client group and for all, from the first bucket of the steady window on, in the summary and in `compare`). `None`: the whole run counts and no steady-state section is written. `Mser5`: MSER-5 (White 1997; Franklin and White): the all-clients goodput per bucket in batches of 5 buckets, truncated where the marginal standard error `sum_{i>d} (x_i - mean_d)^2 / (n-d)^2` is smallest, over `d` in the first half of the batches. The run itself is the same either way."),
         f("warmup.Fixed", "duration", "", "A fixed transient: `Fixed(\"30s\")`. The steady window starts with the first bucket that starts at or after it."),
     ],
@@ -151,11 +152,11 @@ default_value!(BUCKET_DEFAULT, fn default_bucket() -> PosDur = PosDur(dur "1s"))
 
 default_value!(MAX_BUCKETS_DEFAULT, fn default_max_buckets() -> Count<1, 10_000_000> = Count(3600));
 
-/// `limits: (max_events: ..., max_in_flight: ...)`.
+/// `limits: (max_events: ..., max_in_flight: ..., max_memory: ...)`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(
     rename = "Limits",
-    expecting = "limits, as in (max_events: 1000000000, max_in_flight: 100000)",
+    expecting = "limits, as in (max_events: 1000000000, max_in_flight: 100000, max_memory: \"4GiB\")",
     deny_unknown_fields
 )]
 pub(crate) struct LimitsSpec {
@@ -163,12 +164,28 @@ pub(crate) struct LimitsSpec {
     pub max_events: Count<1, { u64::MAX }>,
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: Count<1, { u32::MAX as u64 }>,
+    #[serde(default = "default_max_memory")]
+    pub max_memory: Bytes,
 }
 
 impl Default for LimitsSpec {
     fn default() -> Self {
-        LimitsSpec { max_events: default_max_events(), max_in_flight: default_max_in_flight() }
+        LimitsSpec {
+            max_events: default_max_events(),
+            max_in_flight: default_max_in_flight(),
+            max_memory: default_max_memory(),
+        }
     }
+}
+
+/// The documented default of `limits.max_memory`, the model's [`squall_model::Limits`]
+/// default.
+const MAX_MEMORY_DEFAULT: &str = "`\"4GiB\"`";
+
+fn default_max_memory() -> Bytes {
+    let b = parse_bytes("4GiB").expect("the default size parses");
+    debug_assert_eq!(b.0, squall_model::Limits::default().max_memory_bytes);
+    b
 }
 
 fn default_max_events() -> Count<1, { u64::MAX }> {

@@ -516,6 +516,73 @@ impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Count<MIN, MAX> {
     }
 }
 
+/// A size in bytes, at least 1: a whole number of bytes, or a string with a unit, as in
+/// `"512MiB"` or `"4GiB"` (`B`, `KB`, `MB`, `GB`, `TB` count in thousands; `KiB`, `MiB`,
+/// `GiB`, `TiB` in 1024s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Bytes(pub u64);
+
+/// Reads a size such as `"4GiB"` or `"1.5 GB"`.
+pub(crate) fn parse_bytes(text: &str) -> Result<Bytes, String> {
+    const UNITS: [(&str, f64); 9] = [
+        ("KiB", 1024.0),
+        ("MiB", 1048576.0),
+        ("GiB", 1073741824.0),
+        ("TiB", 1099511627776.0),
+        ("KB", 1e3),
+        ("MB", 1e6),
+        ("GB", 1e9),
+        ("TB", 1e12),
+        ("B", 1.0),
+    ];
+    let t = text.trim();
+    let bad = |why: &str| {
+        format!("invalid size \"{text}\": {why}; write a number and a unit, as in \"512MiB\" or \"4GiB\"")
+    };
+    let Some((number, scale)) = UNITS.iter().find_map(|(u, k)| t.strip_suffix(u).map(|n| (n.trim(), *k)))
+    else {
+        return Err(bad("no unit (B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)"));
+    };
+    let n: f64 = number.parse().map_err(|_| bad("the number does not read"))?;
+    let bytes = (n * scale).round();
+    if !(bytes.is_finite() && bytes >= 1.0) {
+        return Err(bad("a size must be at least 1 byte"));
+    }
+    if bytes >= u64::MAX as f64 {
+        return Err(bad("more bytes than 64 bits can count"));
+    }
+    Ok(Bytes(bytes as u64))
+}
+
+impl WholeNumber for Bytes {
+    const MIN: u64 = 1;
+    const MAX: u64 = u64::MAX;
+
+    fn from_u64<E: de::Error>(v: u64) -> Result<Self, E> {
+        in_range(v, 1, u64::MAX).map(Bytes)
+    }
+
+    fn expecting(f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a size, as in \"512MiB\" or \"4GiB\", or a whole number of bytes")
+    }
+
+    fn from_text<E: de::Error>(v: &str, _: &dyn de::Expected) -> Result<Self, E> {
+        parse_bytes(v).map_err(E::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        NumberVisitor::read(d)
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
 /// `v`, if it is in `min..=max`.
 pub(crate) fn in_range<E: de::Error>(v: u64, min: u64, max: u64) -> Result<u64, E> {
     if v < min {

@@ -656,9 +656,8 @@ impl World {
         let stable = self.services[service]
             .members
             .iter()
-            .map(|&i| &self.instances[i])
-            .find(|i| !i.terminating)
-            .map_or(0, |i| i.version);
+            .find(|&&i| !self.lifecycle.is_terminating(i))
+            .map_or(0, |&i| self.instances[i].version);
         match self.deploys.start(d, sched.now(), stable) {
             None => {}
             Some(Started::Canary(effects)) => {
@@ -792,13 +791,13 @@ impl World {
         let mut wake = SimTime::MAX;
         for &m in &self.services[service].members {
             let i = &self.instances[m];
-            if i.terminating {
+            if self.lifecycle.is_terminating(m) {
                 continue;
             }
             let set = if i.version == target { &mut state.new } else { &mut state.old };
             set.replicas += 1;
-            if i.is_ready && i.phase == Phase::Running {
-                let available_at = i.ready_since.saturating_add(min_ready);
+            if self.lifecycle.is_ready(m) && i.phase == Phase::Running {
+                let available_at = self.lifecycle.ready_since(m).saturating_add(min_ready);
                 if min_ready == SimDuration::ZERO || available_at < now {
                     set.available += 1;
                 } else {
@@ -831,14 +830,14 @@ impl World {
             .copied()
             .filter(|&m| {
                 let i = &self.instances[m];
-                !i.terminating && (i.version == target) == new
+                !self.lifecycle.is_terminating(m) && (i.version == target) == new
             })
             .collect();
-        let instances = &self.instances;
+        let (instances, life) = (&self.instances, &self.lifecycle);
         victims.sort_by_key(|&m| {
             let i = &instances[m];
             let up = matches!(i.phase, Phase::Running | Phase::Stopping);
-            (up, up && i.is_ready, std::cmp::Reverse(i.ready_since), std::cmp::Reverse(i.ordinal))
+            (up, up && life.is_ready(m), std::cmp::Reverse(life.ready_since(m)), std::cmp::Reverse(i.ordinal))
         });
         for &m in victims.iter().take((from - to) as usize) {
             self.terminate(sched, m);

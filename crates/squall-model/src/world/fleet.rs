@@ -115,6 +115,160 @@ fn is_error(o: Outcome) -> bool {
     !o.is_success() && o != Outcome::Cancelled
 }
 
+/// The lifecycle the fleet tracks for each instance beside its `Phase` (which stays in
+/// `InstanceState`, next to the workers, because the request path reads it): its
+/// incarnation, deletion, readiness, its endpoint as wanted and as the balancers have it, its
+/// category in the version series and its crash loop.
+///
+/// **Invariant:** an incarnation only grows, and an event carrying an older one is stale;
+/// the endpoint wanted is `Running && ready && !terminating`, and the balancers' view
+/// changes only through `set_in_endpoints`; once terminating, always terminating.
+pub(super) struct Lifecycle {
+    at: IdVec<InstanceId, Life>,
+}
+
+struct Life {
+    /// Incarnation: bumped at every start, crash and deletion, to recognise stale events.
+    inc: u32,
+    /// Deletion has begun: it will not be ready again.
+    terminating: bool,
+    /// Its readiness (always true without a readiness probe, once up).
+    is_ready: bool,
+    /// The endpoint state last sent to the balancers, and the one they have.
+    want_endpoint: bool,
+    in_endpoints: bool,
+    category: Category,
+    started_at: SimTime,
+    ready_since: SimTime,
+    /// Crashes since its process last ran long enough to reset the back-off.
+    crashes_in_row: u32,
+}
+
+impl Lifecycle {
+    pub(super) fn new() -> Lifecycle {
+        Lifecycle { at: IdVec::new() }
+    }
+
+    /// A new instance, created up and ready (the fleet at time zero: its endpoint is
+    /// wanted at once) or not yet started.
+    pub(super) fn add(&mut self, up: bool) -> InstanceId {
+        self.at.push(Life {
+            inc: 0,
+            terminating: false,
+            is_ready: up,
+            want_endpoint: up,
+            in_endpoints: false,
+            category: Category::Gone,
+            started_at: SimTime::ZERO,
+            ready_since: SimTime::ZERO,
+            crashes_in_row: 0,
+        })
+    }
+
+    /// Whether an event about incarnation `inc` of `inst` is still about it.
+    pub(super) fn is_current(&self, inst: InstanceId, inc: u32) -> bool {
+        self.at[inst].inc == inc
+    }
+
+    /// A new incarnation of `inst` begins (a start, a stop, an exit): events about the
+    /// previous ones become stale.
+    pub(super) fn next_incarnation(&mut self, inst: InstanceId) -> u32 {
+        let l = &mut self.at[inst];
+        l.inc += 1;
+        l.inc
+    }
+
+    pub(super) fn is_terminating(&self, inst: InstanceId) -> bool {
+        self.at[inst].terminating
+    }
+
+    /// Deletion of `inst` begins: its new incarnation.
+    pub(super) fn terminate(&mut self, inst: InstanceId) -> u32 {
+        assert!(!self.at[inst].terminating, "instance {inst} is deleted once");
+        self.at[inst].terminating = true;
+        self.next_incarnation(inst)
+    }
+
+    pub(super) fn is_ready(&self, inst: InstanceId) -> bool {
+        self.at[inst].is_ready
+    }
+
+    /// Since when `inst` has been ready (meaningful while it is).
+    pub(super) fn ready_since(&self, inst: InstanceId) -> SimTime {
+        self.at[inst].ready_since
+    }
+
+    /// Its readiness is now `ready`.
+    pub(super) fn set_ready(&mut self, inst: InstanceId, ready: bool, now: SimTime) {
+        let l = &mut self.at[inst];
+        if ready && !l.is_ready {
+            l.ready_since = now;
+        }
+        l.is_ready = ready;
+    }
+
+    /// The endpoint `inst` should have, its process `running` or not: `Some(add)` if that
+    /// changed and the balancers must be told, else `None`.
+    pub(super) fn update_endpoint(&mut self, inst: InstanceId, running: bool) -> Option<bool> {
+        let l = &mut self.at[inst];
+        let want = running && l.is_ready && !l.terminating;
+        if want == l.want_endpoint {
+            return None;
+        }
+        l.want_endpoint = want;
+        Some(want)
+    }
+
+    /// Whether the balancers have `inst` in their endpoints.
+    pub(super) fn in_endpoints(&self, inst: InstanceId) -> bool {
+        self.at[inst].in_endpoints
+    }
+
+    /// The balancers learn that `inst` is in their endpoints (`add`) or not. Returns
+    /// whether that changed anything.
+    pub(super) fn set_in_endpoints(&mut self, inst: InstanceId, add: bool) -> bool {
+        let l = &mut self.at[inst];
+        let changed = l.in_endpoints != add;
+        l.in_endpoints = add;
+        changed
+    }
+
+    /// The category `inst` counts in, its process in `phase`: `Some((old, new))` if it
+    /// changed.
+    pub(super) fn recategorise(&mut self, inst: InstanceId, phase: Phase) -> Option<(Category, Category)> {
+        let l = &mut self.at[inst];
+        let cat = match phase {
+            Phase::Gone => Category::Gone,
+            _ if l.terminating => Category::Terminating,
+            Phase::Starting | Phase::Crashed => Category::Starting,
+            _ if l.in_endpoints => Category::Ready,
+            _ => Category::NotReady,
+        };
+        if cat == l.category {
+            return None;
+        }
+        let old = std::mem::replace(&mut l.category, cat);
+        Some((old, cat))
+    }
+
+    /// The process of `inst` started at `now`.
+    pub(super) fn started(&mut self, inst: InstanceId, now: SimTime) {
+        self.at[inst].started_at = now;
+    }
+
+    /// The process of `inst` exited at `now` for a restart: its new incarnation and how many
+    /// times in a row it crashed (the count starts again if it ran for `reset_after`).
+    pub(super) fn crashed(&mut self, inst: InstanceId, now: SimTime, reset_after: SimDuration) -> (u32, u32) {
+        let inc = self.next_incarnation(inst);
+        let l = &mut self.at[inst];
+        if now.since(l.started_at) >= reset_after {
+            l.crashes_in_row = 0;
+        }
+        l.crashes_in_row += 1;
+        (inc, l.crashes_in_row)
+    }
+}
+
 impl World {
     /// Creates an instance of `service` running `version`: with its process up at once (the
     /// fleet at time zero), or starting.
@@ -145,6 +299,7 @@ impl World {
             }
         };
         let up = sched.is_none();
+        let life = self.lifecycle.add(up);
         let inst = self.instances.push(InstanceState {
             service,
             workers: sc.workers,
@@ -162,26 +317,17 @@ impl World {
             version,
             ordinal,
             phase: if up { Phase::Running } else { Phase::Starting },
-            terminating: false,
-            is_ready: up,
-            want_endpoint: false,
-            in_endpoints: false,
-            category: Category::Gone,
-            inc: 0,
-            started_at: SimTime::ZERO,
-            ready_since: SimTime::ZERO,
             warm_until: SimTime::ZERO,
-            crashes_in_row: 0,
             error_rng: stream(seed, &key("errors")),
             ramp_from: None,
             hc: lb::HcState::default(),
         });
+        assert_eq!(life, inst, "the lifecycle follows the instance table");
         self.services[s].members.push(inst);
         self.add_policy_scopes(service, ordinal);
         self.open_pools(inst);
         match sched {
             None => {
-                self.instances[inst].want_endpoint = true;
                 self.apply_endpoint(SimTime::ZERO, inst, true);
                 // The fleet of the start is warm: it does not ramp.
                 self.instances[inst].ramp_from = None;
@@ -236,9 +382,8 @@ impl World {
         let s = self.instances[inst].service;
         let i = &mut self.instances[inst];
         i.phase = Phase::Starting;
-        i.inc += 1;
+        let inc = self.lifecycle.next_incarnation(inst);
         let d = round_ns(self.cfg.services[s.index()].lifecycle.startup.sample(&mut i.work_rng));
-        let inc = i.inc;
         sched.after(SimDuration(d), Event::InstanceUp { inst, inc });
     }
 
@@ -247,7 +392,7 @@ impl World {
     pub(super) fn on_instance_up(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
         let now = sched.now();
         let i = &self.instances[inst];
-        if i.inc != inc || i.phase != Phase::Starting {
+        if !self.lifecycle.is_current(inst, inc) || i.phase != Phase::Starting {
             return;
         }
         let s = i.service;
@@ -259,7 +404,7 @@ impl World {
         };
         let i = &mut self.instances[inst];
         i.phase = Phase::Running;
-        i.started_at = now;
+        self.lifecycle.started(inst, now);
         i.warm_until = warm_until;
         for c in &mut i.caches {
             c.flush(now);
@@ -279,12 +424,7 @@ impl World {
     /// The readiness of `inst` changed (or was set): its endpoint follows, after the
     /// propagation delay, and running deploys of its service look again.
     pub(super) fn set_ready(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, ready: bool) {
-        let now = sched.now();
-        let i = &mut self.instances[inst];
-        if ready && !i.is_ready {
-            i.ready_since = now;
-        }
-        i.is_ready = ready;
+        self.lifecycle.set_ready(inst, ready, sched.now());
         self.update_endpoint(sched, inst);
         let service = self.instances[inst].service;
         self.fleet_changed(sched, service);
@@ -292,12 +432,8 @@ impl World {
 
     /// Sends the balancers the endpoint state `inst` should have now, if it changed.
     fn update_endpoint(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
-        let i = &mut self.instances[inst];
-        let want = i.phase == Phase::Running && i.is_ready && !i.terminating;
-        if want == i.want_endpoint {
-            return;
-        }
-        i.want_endpoint = want;
+        let i = &self.instances[inst];
+        let Some(want) = self.lifecycle.update_endpoint(inst, i.phase == Phase::Running) else { return };
         let delay = self.cfg.services[i.service.index()].propagation_delay;
         if delay == SimDuration::ZERO {
             self.on_endpoint_change(sched, inst, want);
@@ -308,7 +444,7 @@ impl World {
 
     /// A change of `inst`'s endpoint reaches the balancers.
     pub(super) fn on_endpoint_change(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, add: bool) {
-        let joined = !self.instances[inst].in_endpoints && add;
+        let joined = !self.lifecycle.in_endpoints(inst) && add;
         self.apply_endpoint(sched.now(), inst, add);
         self.set_category(sched.now(), inst);
         if joined {
@@ -319,11 +455,10 @@ impl World {
     /// Adds `inst` to (or removes it from) its service's endpoints, kept in index order, and
     /// tracks the windows when two versions or more are in them.
     fn apply_endpoint(&mut self, now: SimTime, inst: InstanceId, add: bool) {
-        let i = &mut self.instances[inst];
-        if i.in_endpoints == add {
+        if !self.lifecycle.set_in_endpoints(inst, add) {
             return;
         }
-        i.in_endpoints = add;
+        let i = &self.instances[inst];
         let (s, v) = (i.service, i.version as usize);
         let svc = &mut self.services[s];
         let before = svc.versions.iter().filter(|x| x.in_endpoints > 0).count();
@@ -406,18 +541,8 @@ impl World {
     /// Recounts `inst` in its version's series.
     pub(super) fn set_category(&mut self, now: SimTime, inst: InstanceId) {
         let i = &self.instances[inst];
-        let cat = match i.phase {
-            Phase::Gone => Category::Gone,
-            _ if i.terminating => Category::Terminating,
-            Phase::Starting | Phase::Crashed => Category::Starting,
-            _ if i.in_endpoints => Category::Ready,
-            _ => Category::NotReady,
-        };
-        if cat == i.category {
-            return;
-        }
-        let (old, s, v) = (i.category, i.service, i.version as usize);
-        self.instances[inst].category = cat;
+        let Some((old, cat)) = self.lifecycle.recategorise(inst, i.phase) else { return };
+        let (s, v) = (i.service, i.version as usize);
         let b = self.bucket(now);
         let vs = &mut self.services[s].versions[v];
         if old != Category::Gone {
@@ -479,13 +604,11 @@ impl World {
     /// drains, and is killed at the end of the grace period if work remains.
     pub(super) fn terminate(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId) {
         let now = sched.now();
-        let i = &mut self.instances[inst];
-        if i.terminating || i.phase == Phase::Gone {
+        let i = &self.instances[inst];
+        if self.lifecycle.is_terminating(inst) || i.phase == Phase::Gone {
             return;
         }
-        i.terminating = true;
-        i.inc += 1;
-        let inc = i.inc;
+        let inc = self.lifecycle.terminate(inst);
         let phase = i.phase;
         let s = i.service;
         self.update_endpoint(sched, inst);
@@ -513,7 +636,7 @@ impl World {
     /// The pre-stop hook of `inst` is over: the process stops taking work and drains.
     pub(super) fn on_stop(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
         let i = &mut self.instances[inst];
-        if i.inc != inc || i.phase != Phase::Running {
+        if !self.lifecycle.is_current(inst, inc) || i.phase != Phase::Running {
             return;
         }
         i.phase = Phase::Stopping;
@@ -523,7 +646,7 @@ impl World {
     /// The grace period of `inst` is over: what it still holds fails, and it is gone.
     pub(super) fn on_kill(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
         let i = &self.instances[inst];
-        if i.inc != inc || !matches!(i.phase, Phase::Running | Phase::Stopping) {
+        if !self.lifecycle.is_current(inst, inc) || !matches!(i.phase, Phase::Running | Phase::Stopping) {
             return;
         }
         self.reset(sched, inst);
@@ -547,7 +670,7 @@ impl World {
         debug_assert_eq!(i.outstanding, 0, "an instance went with work");
         let was_up = matches!(i.phase, Phase::Running | Phase::Stopping);
         i.phase = Phase::Gone;
-        i.inc += 1;
+        self.lifecycle.next_incarnation(inst);
         let (service, workers) = (i.service, i.workers);
         if was_up {
             self.add_capacity(service, now, -i64::from(workers));
@@ -582,8 +705,7 @@ impl World {
             return;
         }
         i.phase = Phase::Stopping;
-        i.inc += 1;
-        let (inc, s) = (i.inc, i.service);
+        let (inc, s) = (self.lifecycle.next_incarnation(inst), i.service);
         let f = &mut self.services[s].fleet;
         f.crashes += 1;
         f.probe_kills += 1;
@@ -601,7 +723,7 @@ impl World {
         if !matches!(i.phase, Phase::Running | Phase::Stopping) {
             return;
         }
-        if i.terminating {
+        if self.lifecycle.is_terminating(inst) {
             return self.gone(sched, inst);
         }
         let (service, s) = (i.service, i.service);
@@ -609,12 +731,7 @@ impl World {
         let i = &mut self.instances[inst];
         let workers = i.workers;
         i.phase = Phase::Crashed;
-        i.inc += 1;
-        if now.since(i.started_at) >= backoff.reset_after {
-            i.crashes_in_row = 0;
-        }
-        i.crashes_in_row += 1;
-        let (inc, n) = (i.inc, i.crashes_in_row);
+        let (inc, n) = self.lifecycle.crashed(inst, now, backoff.reset_after);
         self.add_capacity(service, now, -i64::from(workers));
         self.stop_probes(inst);
         self.set_ready(sched, inst, false);
@@ -625,7 +742,7 @@ impl World {
     /// The crash-loop back-off of `inst` is over: its process starts again.
     pub(super) fn on_restart(&mut self, sched: &mut Scheduler<Event>, inst: InstanceId, inc: u32) {
         let i = &self.instances[inst];
-        if i.inc != inc || i.phase != Phase::Crashed {
+        if !self.lifecycle.is_current(inst, inc) || i.phase != Phase::Crashed {
             return;
         }
         let s = i.service;
@@ -660,5 +777,76 @@ impl World {
                 svc.fleet.skew_windows.push((since, end));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+
+    #[test]
+    fn events_of_an_older_incarnation_are_stale() {
+        let mut l = Lifecycle::new();
+        let i = l.add(false);
+        assert!(l.is_current(i, 0));
+        let inc = l.next_incarnation(i);
+        assert!(l.is_current(i, inc));
+        assert!(!l.is_current(i, 0));
+        let deleting = l.terminate(i);
+        assert!(deleting > inc);
+        assert!(l.is_terminating(i));
+        assert!(!l.is_current(i, inc), "a deletion makes the start's events stale");
+    }
+
+    #[test]
+    fn the_endpoint_is_wanted_only_running_ready_and_not_deleted() {
+        let mut l = Lifecycle::new();
+        let up = l.add(true);
+        assert_eq!(l.update_endpoint(up, true), None, "the fleet at time zero wants its endpoint already");
+        let i = l.add(false);
+        assert_eq!(l.update_endpoint(i, true), None, "not ready");
+        l.set_ready(i, true, SimTime(5 * S));
+        assert_eq!(l.update_endpoint(i, false), None, "not running");
+        assert_eq!(l.update_endpoint(i, true), Some(true));
+        assert_eq!(l.update_endpoint(i, true), None, "told once");
+        // Readiness again does not move the time it became ready.
+        l.set_ready(i, true, SimTime(9 * S));
+        assert_eq!(l.ready_since(i), SimTime(5 * S));
+        l.terminate(i);
+        assert_eq!(l.update_endpoint(i, true), Some(false));
+        assert!(l.set_in_endpoints(i, true));
+        assert!(!l.set_in_endpoints(i, true));
+        assert!(l.in_endpoints(i));
+    }
+
+    #[test]
+    fn categories_change_once_per_move() {
+        let mut l = Lifecycle::new();
+        let i = l.add(false);
+        assert_eq!(l.recategorise(i, Phase::Starting), Some((Category::Gone, Category::Starting)));
+        assert_eq!(l.recategorise(i, Phase::Starting), None);
+        assert_eq!(l.recategorise(i, Phase::Running), Some((Category::Starting, Category::NotReady)));
+        l.set_in_endpoints(i, true);
+        assert_eq!(l.recategorise(i, Phase::Running), Some((Category::NotReady, Category::Ready)));
+        l.terminate(i);
+        assert_eq!(l.recategorise(i, Phase::Running), Some((Category::Ready, Category::Terminating)));
+        assert_eq!(l.recategorise(i, Phase::Gone), Some((Category::Terminating, Category::Gone)));
+    }
+
+    #[test]
+    fn the_crash_loop_count_restarts_after_a_long_enough_run() {
+        let mut l = Lifecycle::new();
+        let i = l.add(false);
+        let reset_after = SimDuration::from_secs(600);
+        l.started(i, SimTime(10 * S));
+        assert_eq!(l.crashed(i, SimTime(20 * S), reset_after).1, 1);
+        l.started(i, SimTime(30 * S));
+        let (inc, n) = l.crashed(i, SimTime(40 * S), reset_after);
+        assert_eq!(n, 2);
+        assert!(l.is_current(i, inc));
+        l.started(i, SimTime(50 * S));
+        assert_eq!(l.crashed(i, SimTime(650 * S), reset_after).1, 1, "ten minutes up reset the count");
     }
 }

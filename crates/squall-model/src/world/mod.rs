@@ -250,23 +250,10 @@ struct InstanceState {
     /// the key of its random streams).
     version: u32,
     ordinal: u32,
+    /// Where its process is (the rest of its lifecycle is in `World::lifecycle`).
     phase: fleet::Phase,
-    /// Deletion has begun: it will not be ready again.
-    terminating: bool,
-    /// Its readiness (always true without a readiness probe, once up).
-    is_ready: bool,
-    /// The endpoint state last sent to the balancers, and the one they have.
-    want_endpoint: bool,
-    in_endpoints: bool,
-    category: fleet::Category,
-    /// Incarnation: bumped at every start, crash and deletion, to recognise stale events.
-    inc: u32,
-    started_at: SimTime,
-    ready_since: SimTime,
     /// Work is slower until then (warm-up).
     warm_until: SimTime,
-    /// Crashes since its process last ran long enough to reset the back-off.
-    crashes_in_row: u32,
     error_rng: StreamRng,
     /// With slow start: when it last joined the endpoints (`None`: it does not ramp).
     ramp_from: Option<SimTime>,
@@ -367,6 +354,7 @@ struct World {
     clients: IdVec<ClientId, ClientState>,
     services: IdVec<ServiceId, ServiceState>,
     instances: IdVec<InstanceId, InstanceState>,
+    lifecycle: fleet::Lifecycle,
     dependencies: Vec<DependencyState>,
     edges: Vec<EdgeStats>,
     endpoint_caches: Vec<EndpointCache>,
@@ -629,6 +617,7 @@ impl World {
             clients,
             services,
             instances: IdVec::new(),
+            lifecycle: fleet::Lifecycle::new(),
             dependencies: Vec::new(),
             edges,
             endpoint_caches,

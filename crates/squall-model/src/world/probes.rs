@@ -257,7 +257,7 @@ impl World {
         let i = &self.instances[inst];
         let seen = Seen {
             gone: i.phase == Phase::Gone,
-            terminating: i.terminating,
+            terminating: self.lifecycle.is_terminating(inst),
             up: matches!(i.phase, Phase::Running | Phase::Stopping) && !self.faults.is_down(inst),
             queued: i.queue.items.len() as u64,
         };

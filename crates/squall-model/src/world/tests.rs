@@ -981,3 +981,18 @@ fn constant_arrivals_stop_at_a_step_to_zero() {
     // ... and again from 2 s: 2.0, 2.1, ..., 3.0 s (the end is inclusive).
     assert_eq!(run(&cfg).conservation.issued, 10 + 11);
 }
+
+#[test]
+fn the_slot_width_holds_a_few_arrivals_within_its_bounds() {
+    // Sparse: about two arrivals a slot (M/M/8's 7.2 a second: 268 ms slots).
+    assert_eq!(slot_shift(7.2), 28);
+    assert_eq!(slot_shift(1e-9), 34);
+    // Between: the default.
+    assert_eq!(slot_shift(300.0), DEFAULT_SLOT_SHIFT);
+    // Dense: about eight arrivals a slot, never below about 1 ms.
+    assert_eq!(slot_shift(1400.0), 22);
+    assert_eq!(slot_shift(1e9), 20);
+    // No open-loop arrivals, or a rate that is no rate.
+    assert_eq!(slot_shift(0.0), DEFAULT_SLOT_SHIFT);
+    assert_eq!(slot_shift(f64::NAN), DEFAULT_SLOT_SHIFT);
+}

@@ -104,6 +104,11 @@ impl<'a> ClientPoint<'a> {
         self.bucket.map_or(0, |b| b.outcomes.get(o))
     }
 
+    /// Requests answered in the bucket with a usable answer (ok or degraded): goodput's count.
+    pub(crate) fn successes(&self) -> u64 {
+        self.bucket.map_or(0, |b| b.outcomes.successes())
+    }
+
     /// Requests that ended in the bucket without a usable answer (neither ok nor degraded).
     pub(crate) fn failed(&self) -> u64 {
         self.bucket.map_or(0, |b| b.outcomes.total() - b.outcomes.successes())

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 /// Headings of the overlays, by file name; one not listed here gets its file name.
 const PLOT_HEADINGS: [(&str, &str); 3] = [
-    ("compare_goodput.svg", "Ok answers over time"),
+    ("compare_goodput.svg", "Goodput (ok and degraded answers) over time"),
     ("compare_errors.svg", "Failed answers over time"),
     ("compare_p99.svg", "p99 latency over time"),
 ];

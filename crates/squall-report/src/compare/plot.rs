@@ -13,12 +13,13 @@ use crate::plot::{
     CLIENT_DASHES, PALETTE,
 };
 use crate::series::{spans, ClientPoint, Span};
-use squall_model::{FaultWindow, Outcome, RunOutput};
+use squall_model::{FaultWindow, RunOutput};
 
 /// Client groups in the legend: grey, since colour belongs to the variants.
 const CLIENT_LEGEND_COLOR: usize = 7;
 
-/// `(file name, SVG text)` for each overlay: `compare_goodput.svg` (ok answers per second),
+/// `(file name, SVG text)` for each overlay: `compare_goodput.svg` (goodput: ok and degraded
+/// answers per second, as the metric catalogue defines it),
 /// `compare_errors.svg` (answers that were not a success, per second) and `compare_p99.svg`
 /// (99th percentile latency of successful requests per bucket).
 ///
@@ -63,8 +64,8 @@ pub fn comparison_plots(
     let figures = [
         (
             "compare_goodput.svg",
-            overlay("ok answers per second by variant", "ok answers per second (1/s)", &|p, s| {
-                s.rate_per_s(p.count(Outcome::Ok))
+            overlay("goodput (ok and degraded answers per second) by variant", "goodput (1/s)", &|p, s| {
+                s.rate_per_s(p.successes())
             }),
         ),
         (
@@ -151,6 +152,7 @@ mod tests {
     use super::*;
     use crate::sample::{compare_meta, variants};
     use squall_kernel::SimTime;
+    use squall_model::Outcome;
 
     fn plot<'a>(plots: &'a [(String, String)], name: &str) -> &'a str {
         &plots.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}")).1
@@ -198,6 +200,28 @@ mod tests {
         let svg = plot(&p, "compare_errors.svg");
         assert_eq!(svg.matches("fill=\"#F5A623\"").count(), 2);
         assert!(svg.contains("db-slow (db-x2)"), "the differing window names its variant");
+    }
+
+    #[test]
+    fn goodput_counts_degraded_answers_as_the_catalogue_does() {
+        let before = comparison_plots(&compare_meta(), &variants()).unwrap();
+        let mut runs = variants();
+        let idx = |o: Outcome| Outcome::ALL.iter().position(|x| *x == o).unwrap();
+        let mut moved = 0;
+        for c in &mut runs[0].1.clients {
+            for b in &mut c.series {
+                let ok = b.outcomes.get(Outcome::Ok);
+                b.outcomes.0[idx(Outcome::Ok)] = ok / 2;
+                b.outcomes.0[idx(Outcome::Degraded)] += ok - ok / 2;
+                moved += ok - ok / 2;
+            }
+        }
+        assert!(moved > 0, "the sample has ok answers to turn into fallbacks");
+        let after = comparison_plots(&compare_meta(), &runs).unwrap();
+        for name in ["compare_goodput.svg", "compare_errors.svg"] {
+            assert_eq!(plot(&before, name), plot(&after, name), "{name}: a fallback is a success");
+        }
+        assert!(plot(&after, "compare_goodput.svg").contains("goodput (1/s)"));
     }
 
     #[test]

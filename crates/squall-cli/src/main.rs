@@ -312,8 +312,8 @@ fn stop_warning(output: &RunOutput) -> Option<String> {
     match &output.stop {
         StopReason::Completed => None,
         StopReason::EventLimit { limit } => Some(format!(
-            "the run stopped at {} after {limit} events (limits.max_events); the report covers the \
-             time up to there. Raise `limits.max_events` (or pass --set limits.max_events=N) if the \
+            "the run stopped at {} after {limit} events (limits.max_events; arrival candidates \
+             that thinning rejected count too); the report covers the time up to there. Raise `limits.max_events` (or pass --set limits.max_events=N) if the \
              scenario really needs more",
             output.end
         )),

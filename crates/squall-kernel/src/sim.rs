@@ -36,6 +36,10 @@ pub struct Scheduler<E> {
     /// Plain (not cancellable) events in the queue; with the live timers, what is not dead.
     n_plain: usize,
     halt: Option<String>,
+    /// Events handled plus work the model charged ([`Scheduler::charge`]), against
+    /// `max_work`, the run's event limit.
+    n_work: u64,
+    max_work: u64,
 }
 
 /// Cancelled timers may wait in the queue until their time comes; once they number more than
@@ -56,7 +60,19 @@ impl<E> Scheduler<E> {
             n_timers_live: 0,
             n_plain: 0,
             halt: None,
+            n_work: 0,
+            max_work: u64::MAX,
         }
+    }
+
+    /// Counts `n` units of work that are not events (an arrival candidate that thinning
+    /// rejected, say) toward the run's event limit, so work a model does between events is
+    /// bounded too. Returns whether the limit still leaves room; once it does not, the run
+    /// stops before its next event with [`Pause::EventLimit`].
+    #[inline]
+    pub fn charge(&mut self, n: u64) -> bool {
+        self.n_work = self.n_work.saturating_add(n);
+        self.n_work < self.max_work
     }
 
     /// The current simulated time.
@@ -202,18 +218,20 @@ pub struct Simulation<M: Model> {
     pub model: M,
     sched: Scheduler<M::Event>,
     n_events: u64,
-    max_events: u64,
 }
 
 impl<M: Model> Simulation<M> {
-    /// A simulation of `model`, handling at most `max_events` events in all.
+    /// A simulation of `model`, handling at most `max_events` events in all (work the model
+    /// charges with [`Scheduler::charge`] counts as events).
     pub fn new(model: M, max_events: u64) -> Self {
         Self::with_slot_shift(model, max_events, DEFAULT_SLOT_SHIFT)
     }
 
     /// As [`Simulation::new`], with timer-ring slots of `2^slot_shift` ns.
     pub fn with_slot_shift(model: M, max_events: u64, slot_shift: u32) -> Self {
-        Simulation { model, sched: Scheduler::new(slot_shift), n_events: 0, max_events }
+        let mut sched = Scheduler::new(slot_shift);
+        sched.max_work = max_events;
+        Simulation { model, sched, n_events: 0 }
     }
 
     /// The scheduler, to seed initial events before running.
@@ -249,7 +267,7 @@ impl<M: Model> Simulation<M> {
             return Pause::Halted(reason.clone());
         }
         loop {
-            if self.n_events >= self.max_events {
+            if self.sched.n_work >= self.sched.max_work {
                 return Pause::EventLimit;
             }
             let Some(event) = self.sched.pop_until(until) else {
@@ -265,6 +283,7 @@ impl<M: Model> Simulation<M> {
                 return Pause::Reached;
             };
             self.n_events += 1;
+            self.sched.n_work += 1;
             let now = self.sched.now;
             self.model.on_event(now, event, &mut self.sched);
             if let Some(reason) = &self.sched.halt {
@@ -381,6 +400,26 @@ mod tests {
         );
         assert_eq!(sim.model.fired, (0..1_000_000).step_by(10).collect::<Vec<u64>>());
         assert_eq!(sim.scheduler().n_pending(), 0);
+    }
+
+    /// Each event charges 9 units of work beside itself.
+    struct Charger;
+
+    impl Model for Charger {
+        type Event = ();
+        fn on_event(&mut self, _now: SimTime, _event: (), sched: &mut Scheduler<()>) {
+            sched.charge(9);
+            sched.after(SimDuration(1), ());
+        }
+    }
+
+    // Issue 18: work a model charges between events counts toward the event limit.
+    #[test]
+    fn charged_work_counts_toward_the_event_limit() {
+        let mut sim = Simulation::new(Charger, 1000);
+        sim.scheduler().at(SimTime::ZERO, ());
+        assert!(matches!(sim.run_until(SimTime::MAX), Pause::EventLimit));
+        assert_eq!(sim.n_events(), 100);
     }
 
     #[test]

@@ -138,7 +138,7 @@ pub(crate) fn apply_overrides(
             ));
         }
         let value = parse_value(&o.value).map_err(|m| fail(&o.path, m))?;
-        set_path(&mut tree, &segs, value).map_err(|(at, m)| fail(&at, m))?;
+        set_path(&mut tree, &segs, value.clone()).map_err(|(at, m)| fail(&at, m))?;
         // Read back after each override, so a refused value is blamed on its own override.
         spec = crate::spec::reading_tree(|| serde_path_to_error::deserialize(&tree)).map_err(|e| {
             let path = crate::read::path_string_of(e.path());
@@ -147,6 +147,17 @@ pub(crate) fn apply_overrides(
         // Written out again, so the next override sees the defaults this one brought in:
         // `retry=(backoff: Exponential(...))` then `retry.backoff.jitter=None`.
         tree = write_out(&spec, origin)?;
+        // serde reads a struct from a sequence too (its fields in order), so `health_check=[]`
+        // would be read as a health check of defaults. A struct always comes back as an
+        // object; where the value gave a sequence, it was read as one.
+        if let Some(read) = get_path(&tree, &segs) {
+            if let Some(at) = sequence_read_as_struct(&value, read, &o.path) {
+                return Err(fail(
+                    &at,
+                    "expects a struct, as in `(field: value, ...)`, not a sequence `[...]`".to_string(),
+                ));
+            }
+        }
     }
     restore_order(&mut spec, original);
     Ok(spec)
@@ -276,6 +287,48 @@ fn set_path(root: &mut Value, segs: &[String], value: Value) -> Result<(), (Stri
     }
     *cur = value;
     Ok(())
+}
+
+/// The value at `segs` in `root`, looking through an enum's variant tag as [`set_path`] does.
+fn get_path<'a>(root: &'a Value, segs: &[String]) -> Option<&'a Value> {
+    let mut cur = root;
+    for seg in segs {
+        cur = match cur {
+            Value::Object(map) => match map.get(seg.as_str()) {
+                Some(v) => v,
+                None => match map.iter().next() {
+                    Some((tag, inner)) if map.len() == 1 && is_variant_tag(tag) => inner.get(seg.as_str())?,
+                    _ => return None,
+                },
+            },
+            Value::Array(items) => items.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// The path of the first place where `given` (an override's value) holds a sequence and
+/// `read` (the same place read back and written out) a struct.
+fn sequence_read_as_struct(given: &Value, read: &Value, at: &str) -> Option<String> {
+    match (given, read) {
+        (Value::Array(_), Value::Object(_)) => Some(at.to_string()),
+        (Value::Array(g), Value::Array(r)) => g
+            .iter()
+            .zip(r)
+            .enumerate()
+            .find_map(|(i, (g, r))| sequence_read_as_struct(g, r, &format!("{at}.{i}"))),
+        (Value::Object(g), Value::Object(r)) => g.iter().find_map(|(k, g)| {
+            let r = match r.get(k.as_str()) {
+                Some(r) => r,
+                // A variant tag the reading kept, with a struct beneath it.
+                None => return None,
+            };
+            let at = if is_variant_tag(k) { at.to_string() } else { format!("{at}.{k}") };
+            sequence_read_as_struct(g, r, &at)
+        }),
+        _ => None,
+    }
 }
 
 fn unknown_key(map: &Map<String, Value>, seg: &str, walked: &[Seg]) -> String {

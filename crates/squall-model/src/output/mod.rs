@@ -52,7 +52,8 @@ pub struct RunOutput {
 pub enum StopReason {
     /// It reached its configured duration.
     Completed,
-    /// It handled `limit` events; raise `limits.max_events` to go further.
+    /// It handled `limit` events (arrival candidates that thinning rejected count as
+    /// events); raise `limits.max_events` to go further.
     EventLimit {
         /// The limit that was hit.
         limit: u64,

@@ -721,7 +721,7 @@ impl World {
             let c = client;
             match self.clients[c].load.clone() {
                 Load::Open { .. } => {
-                    if let Some(t) = self.next_arrival(client, SimTime::ZERO, true) {
+                    if let Some(t) = self.next_arrival(sched, client, SimTime::ZERO, true) {
                         sched.at(t, Event::Arrival { client });
                     }
                 }
@@ -772,8 +772,15 @@ impl World {
     /// thinning a Poisson process at the peak rate of the schedule's current piece (moving to
     /// the next piece when a candidate falls past this one's end, which the process's lack of
     /// memory allows), or by stepping 1/rate for constant spacing. `None` when no arrival
-    /// falls within the run.
-    fn next_arrival(&mut self, client: ClientId, after: SimTime, first: bool) -> Option<SimTime> {
+    /// falls within the run, or when the candidates thinning rejected used up the event
+    /// limit (each counts as an event, so a schedule far above its rate stops at the limit).
+    fn next_arrival(
+        &mut self,
+        sched: &mut Scheduler<Event>,
+        client: ClientId,
+        after: SimTime,
+        first: bool,
+    ) -> Option<SimTime> {
         let end = self.cfg.duration.as_nanos();
         let c = &mut self.clients[client];
         let Load::Open { process, rate } = &c.load else { unreachable!("closed loop has no arrivals") };
@@ -821,6 +828,9 @@ impl World {
                     let r = rate.rate_at(at);
                     if r >= bound || c.arrivals_rng.random::<f64>() * bound < r {
                         return Some(at);
+                    }
+                    if !sched.charge(1) {
+                        return None;
                     }
                 }
                 ArrivalProcess::Constant => {
@@ -1286,7 +1296,7 @@ impl Model for World {
         match event {
             Event::Arrival { client } => {
                 self.on_client_request(sched, client);
-                if let Some(t) = self.next_arrival(client, sched.now(), false) {
+                if let Some(t) = self.next_arrival(sched, client, sched.now(), false) {
                     sched.at(t, Event::Arrival { client });
                 }
             }

@@ -463,6 +463,24 @@ fn the_memory_limit_halts_a_huge_closed_loop_population_at_the_start() {
     assert_eq!(out.n_events, 0);
 }
 
+// Issue 18: a schedule that ramps toward 1e9 a second over 1,000 hours keeps its piece's
+// bound at 1e9 while the rate is a few thousand a second: candidates rejected by thinning
+// count toward the event limit, so the run stops there instead of crawling.
+#[test]
+fn rejected_arrival_candidates_count_toward_the_event_limit() {
+    let mut cfg = single(1.0, 1.0, 1, 1, 1000, false);
+    let hours = SimDuration::from_secs(3_600_000);
+    cfg.clients[0].load = Load::Open {
+        process: ArrivalProcess::Poisson,
+        rate: RateSchedule { points: vec![(SimTime::ZERO, 0.0), (SimTime::ZERO + hours, 1e9)] },
+    };
+    cfg.duration = SimDuration::from_secs(10);
+    cfg.limits.max_events = 1_000_000;
+    let out = run(&cfg);
+    assert_eq!(out.stop, StopReason::EventLimit { limit: 1_000_000 });
+    assert!(out.n_events < 10_000, "{} events: most of the limit went to candidates", out.n_events);
+}
+
 #[test]
 fn the_event_limit_stops_the_run_with_its_number() {
     let mut cfg = single(1000.0, 0.5, 1, 1, 100, false);

@@ -352,7 +352,7 @@ impl Names<'_> {
         if ok && x.is_finite() {
             return Some(x);
         }
-        self.fail(&[field], format!("{x} is out of range: {what}"))?;
+        self.fail(&[field], format!("{} is out of range: {what}", crate::spec::shown(x)))?;
         None
     }
 

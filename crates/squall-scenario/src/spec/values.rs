@@ -328,10 +328,24 @@ impl Serialize for PosDur {
 #[serde(try_from = "f64", into = "f64")]
 pub(crate) struct Rate(pub f64);
 
+/// `v` for a message: as Rust writes it for everyday magnitudes, in e-notation from 1e15 up
+/// and below 1e-6, so that a rate of 1e300 reads `1e300`, not 301 digits.
+pub(crate) fn shown(v: f64) -> String {
+    let a = v.abs();
+    if a.is_finite() && a != 0.0 && !(1e-6..1e15).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// Rates above one request per nanosecond cannot be represented in integer time.
 fn check_rate_cap(v: f64) -> Result<(), String> {
     if v > RATE_PER_SEC_MAX {
-        return Err(format!("a rate must be at most 1e9 per second (one request per nanosecond), got {v}"));
+        return Err(format!(
+            "a rate must be at most 1e9 per second (one request per nanosecond), got {}",
+            shown(v)
+        ));
     }
     Ok(())
 }
@@ -341,7 +355,8 @@ impl TryFrom<f64> for Rate {
     fn try_from(v: f64) -> Result<Self, String> {
         if !(v.is_finite() && v > 0.0) {
             return Err(format!(
-                "a rate must be a finite number of requests per second greater than 0, got {v}"
+                "a rate must be a finite number of requests per second greater than 0, got {}",
+                shown(v)
             ));
         }
         check_rate_cap(v)?;
@@ -365,7 +380,8 @@ impl TryFrom<f64> for ScheduleRate {
     fn try_from(v: f64) -> Result<Self, String> {
         if !(v.is_finite() && v >= 0.0) {
             return Err(format!(
-                "a scheduled rate must be a finite number of requests per second, 0 or more, got {v}"
+                "a scheduled rate must be a finite number of requests per second, 0 or more, got {}",
+                shown(v)
             ));
         }
         check_rate_cap(v)?;
@@ -392,7 +408,7 @@ macro_rules! checked_number {
             fn try_from(v: f64) -> Result<Self, String> {
                 let ok: fn(f64) -> bool = $ok;
                 if !ok(v) {
-                    return Err(format!(concat!("must be ", $what, ", got {}"), v));
+                    return Err(format!(concat!("must be ", $what, ", got {}"), $crate::spec::shown(v)));
                 }
                 Ok($name(v))
             }
@@ -668,12 +684,12 @@ impl<T: WholeNumber> Visitor<'_> for NumberVisitor<T> {
         let (min, max) = (T::MIN, T::MAX);
         // ron reads integers too large for 64 bits as floats.
         if v.fract() == 0.0 && v > max as f64 {
-            return Err(E::custom(format!("must be at most {max}, got {v}")));
+            return Err(E::custom(format!("must be at most {max}, got {}", shown(v))));
         }
         if v.fract() == 0.0 && v < min as f64 {
-            return Err(E::custom(format!("must be at least {min}, got {v}")));
+            return Err(E::custom(format!("must be at least {min}, got {}", shown(v))));
         }
-        Err(E::custom(format!("must be a whole number from {min} to {max}, got {v}")))
+        Err(E::custom(format!("must be a whole number from {min} to {max}, got {}", shown(v))))
     }
 }
 

@@ -206,7 +206,7 @@ fn a_syntax_error_gives_the_position_and_the_field_being_read() {
 fn an_integer_too_large_for_64_bits_is_refused() {
     check_error(
         &[("seed: 7,", "seed: 99999999999999999999999,")],
-        "f.ron:5:11: seed: must be at most 18446744073709551615, got 100000000000000000000000",
+        "f.ron:5:11: seed: must be at most 18446744073709551615, got 1e23",
     );
 }
 
@@ -323,4 +323,17 @@ fn an_unresolved_client_before_a_valid_one_is_reported_not_a_panic() {
 #[test]
 fn a_bare_word_where_a_name_belongs_asks_for_quotes() {
     check_error(&[("\"api\": (", "api: (")], "f.ron:9:16: services: expected a string in double quotes");
+}
+
+// Issue 18: huge and tiny numbers are echoed in e-notation, not as hundreds of digits.
+#[test]
+fn huge_numbers_are_echoed_in_e_notation() {
+    check_error(
+        &[("arrivals: Poisson(rate: 3000)", "arrivals: Poisson(rate: 1e300)")],
+        "f.ron:34:37: clients.users.arrivals.Poisson.rate: a rate must be at most 1e9 per second (one request per nanosecond), got 1e300",
+    );
+    check_error(
+        &[("replicas: 4,", "replicas: 1e300,")],
+        "f.ron:11:23: services.api.replicas: must be at most 100000, got 1e300",
+    );
 }

@@ -9,6 +9,8 @@ mod checks; // `invariants` and `explore`: builds, overrides and errors.
 mod docs; // The committed reference equals `reference()`; `explain` and suggestions.
 mod errors; // One test per class of bad input: the whole rendered message.
 mod fleet; // Versions, lifecycles, probes, deploys and flows: builds, errors, overrides.
+mod fuzz; // The fuzzing campaign, briefly: the corpus, a fixed-seed campaign, the harness itself.
+mod fuzz_campaign; // The campaign: mutations of the shipped scenarios, judged; shared with `examples/fuzz.rs`.
 mod never_panics; // proptest: arbitrary text, mutations of a valid file, odd overrides.
 mod overrides; // `--set`: scalars, enums, durations, list indices, blame, unknown paths.
 mod policies; // The resilience settings (steps, caches, dependencies, admission, faults): builds and errors.

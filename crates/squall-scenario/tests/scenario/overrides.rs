@@ -150,3 +150,20 @@ fn a_value_of_the_wrong_shape_says_what_the_field_takes() {
         "--set clients.users=5: clients.users: invalid type: integer `5`, expected a client group, as in (target: (service: \"api\", endpoint: \"feed\"), arrivals: Poisson(rate: 100))",
     );
 }
+
+// Issue 18: serde reads a struct from a sequence too (its fields in order), so `[]` used to
+// turn health checks on with every default; a sequence where a struct goes is refused.
+#[test]
+fn a_sequence_where_a_struct_goes_is_refused() {
+    let msg = "expects a struct, as in `(field: value, ...)`, not a sequence `[...]`";
+    check_override_error(
+        &["services.api.health_check=[]"],
+        &format!("--set services.api.health_check=[]: services.api.health_check: {msg}"),
+    );
+    check_override_error(
+        &["services.api.queue=[5]"],
+        &format!("--set services.api.queue=[5]: services.api.queue: {msg}"),
+    );
+    // Sequences where sequences go are still read.
+    parse_with(FLAGSHIP, &["clients.users.schedule=[]"]).unwrap();
+}

@@ -582,4 +582,44 @@ mod tests {
             assert_eq!(summaries(&run_variants(&variants, jobs).unwrap()), serial, "--jobs {jobs}");
         }
     }
+
+    /// Common random numbers on real runs: with the same seeds, the difference a change makes
+    /// is known far more precisely, seed by seed, than the two variants' intervals suggest.
+    #[test]
+    fn over_seeds_the_paired_difference_is_narrower_than_the_variants_intervals() {
+        let workers = |n: u32| {
+            let set: Vec<Override> = vec![format!("services.db.workers={n}").parse().unwrap()];
+            squall_scenario::parse(SMALL, "small.ron", &set).unwrap()
+        };
+        let seeds = |s: &Scenario| -> Vec<RunOutput> {
+            (0..5u64)
+                .map(|j| {
+                    let mut config = s.config.clone();
+                    config.seed = 100 + j;
+                    squall_model::run(&config)
+                })
+                .collect()
+        };
+        let runs = vec![("two".to_string(), seeds(&workers(2))), ("three".to_string(), seeds(&workers(3)))];
+        let over = squall_report::OverSeeds::of(&runs);
+        let find = |v: usize| {
+            over.variants[v]
+                .1
+                .iter()
+                .find(|m| m.kind == "client" && m.metric == "goodput_per_s")
+                .unwrap()
+                .clone()
+        };
+        let (two, three) = (find(0), find(1));
+        let width = |ci: Option<(f64, f64)>| ci.map(|(lo, hi)| hi - lo).unwrap();
+        let diff = three.diff.expect("the second variant is compared with the first");
+        assert_eq!(diff.n, 5);
+        assert!(
+            width(diff.ci) < 0.5 * width(two.ci).min(width(three.ci)),
+            "paired {:?}, two {:?}, three {:?}",
+            diff.ci,
+            two.ci,
+            three.ci
+        );
+    }
 }

@@ -178,7 +178,7 @@ fn variants_can_be_chosen_by_name_and_an_unknown_name_lists_the_known_ones() {
 
     let o = squall(&["compare", "small.ron", "--variants", "baseline,nope", "--out", "bad"], &dir);
     let msg = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{msg}");
+    assert_eq!(o.status.code(), Some(2), "bad input: {msg}");
     assert!(msg.starts_with("error: "), "{msg}");
     assert!(msg.contains("`nope`") && msg.contains("`baseline`"), "{msg}");
     assert!(!dir.join("bad").exists(), "nothing is run or written");

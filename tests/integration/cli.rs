@@ -289,3 +289,19 @@ fn quiet_no_report_short_flags_and_examples_in_help() {
         assert!(help.contains("--quiet"), "{cmd}: {help}");
     }
 }
+
+/// Every problem across entities is shown at once, each with its line of the file and a caret.
+#[test]
+fn three_mistakes_show_three_snippets_with_carets() {
+    let bad = GOOD
+        .replace("service: \"db\", endpoint: \"query\"", "service: \"dbb\", endpoint: \"query\"")
+        .replace(
+            "    },\n)",
+            "        \"b\": (target: (service: \"db\", endpoint: \"qeury\"), arrivals: Poisson(rate: 1)),\n        \
+             \"c\": (target: (service: \"cache\", endpoint: \"get\"), arrivals: Poisson(rate: 1)),\n    },\n)",
+        );
+    let msg = validate_fails("three", bad.as_bytes());
+    assert_eq!(msg.lines().filter(|l| l.contains("s.ron:")).count(), 3, "{msg}");
+    assert_eq!(msg.lines().filter(|l| l.trim_end().ends_with('^')).count(), 3, "{msg}");
+    assert!(msg.contains("\"dbb\"") && msg.contains("\"qeury\"") && msg.contains("\"cache\""), "{msg}");
+}

@@ -211,10 +211,24 @@ fn main() -> ExitCode {
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", shorten_lines(&format!("{e:#}")));
+            eprintln!("error: {}", shorten_lines(&error_text(&e)));
             ExitCode::from(error_code(&e))
         }
     }
+}
+
+/// An error as one paragraph: a scenario error shows each located problem with its line of
+/// the file and a caret (the file is read again for that; if it cannot be, the message is
+/// shown alone).
+fn error_text(e: &anyhow::Error) -> String {
+    if let Some(se) = e.downcast_ref::<squall_scenario::ScenarioError>() {
+        let source = se.located_file().and_then(|f| std::fs::read_to_string(f).ok());
+        if let Some(source) = source {
+            // Positions count from after a byte-order mark, as the loader reads the file.
+            return se.render(source.strip_prefix('\u{feff}').unwrap_or(&source));
+        }
+    }
+    format!("{e:#}")
 }
 
 /// The exit code of an error: [`EXIT_BAD_INPUT`] when a scenario error is behind it, 1 for

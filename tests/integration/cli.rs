@@ -25,14 +25,17 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-/// Writes `source` to a scenario file and validates it, expecting failure; returns the message.
+/// Writes `source` to a scenario file and validates it, expecting failure (exit code 2, bad
+/// input, from `validate` and `check` alike); returns the message.
 fn validate_fails(name: &str, source: &[u8]) -> String {
     let dir = temp_dir(name);
     let file = dir.join("s.ron");
     std::fs::write(&file, source).unwrap();
+    let o = squall(&["check", file.to_str().unwrap(), "--no-regressions", "-o", "out"], &dir);
+    assert_eq!(o.status.code(), Some(2), "check: expected exit 2, got {:?}: {}", o.status, text(&o));
     let o = squall(&["validate", file.to_str().unwrap()], &dir);
     let msg = text(&o);
-    assert_eq!(o.status.code(), Some(1), "expected exit 1, got {:?}: {msg}", o.status);
+    assert_eq!(o.status.code(), Some(2), "expected exit 2, got {:?}: {msg}", o.status);
     assert!(!msg.contains("panicked"), "panic on bad input: {msg}");
     assert!(!msg.contains("RUST_BACKTRACE"), "backtrace on bad input: {msg}");
     assert!(msg.starts_with("error: "), "one clear error paragraph expected: {msg}");
@@ -118,7 +121,7 @@ fn values_the_engine_cannot_run_are_refused_by_validate() {
     ] {
         let o = squall(&["validate", "s.ron", "--set", set], &dir);
         let msg = text(&o);
-        assert_eq!(o.status.code(), Some(1), "{set}: {msg}");
+        assert_eq!(o.status.code(), Some(2), "{set}: {msg}");
         assert!(msg.contains(field) && !msg.contains("panicked"), "{set}: {msg}");
     }
 }
@@ -289,4 +292,43 @@ fn explain_describes_a_field_and_suggests_near_misses() {
     let o = squall(&["explain", "queue.capacty"], &dir);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("capacity"), "{}", text(&o));
+}
+
+/// `--quiet` prints nothing on stdout, `--no-report` writes nothing, short flags work, and
+/// every subcommand's help ends with an example.
+#[test]
+fn quiet_no_report_short_flags_and_examples_in_help() {
+    let dir = temp_dir("quiet");
+    std::fs::write(dir.join("s.ron"), GOOD.replace("\"10s\"", "\"1s\"")).unwrap();
+    let o = squall(&["run", "s.ron", "-q", "-s", "5", "-o", "out"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+    let summary = std::fs::read_to_string(dir.join("out/summary.json")).unwrap();
+    assert!(summary.contains("\"seed\": 5,"), "{summary}");
+    let o = squall(&["compare", "s.ron", "--no-report", "-j", "1", "-o", "none"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("squall compare"), "{}", text(&o));
+    assert!(!dir.join("none").exists(), "--no-report writes nothing");
+    for cmd in ["run", "compare", "check", "sweep", "merge", "validate", "explain", "bench"] {
+        let o = squall(&[cmd, "--help"], &dir);
+        let help = String::from_utf8_lossy(&o.stdout);
+        assert!(help.contains("Example:\n  squall "), "{cmd}: {help}");
+        assert!(help.contains("--quiet"), "{cmd}: {help}");
+    }
+}
+
+/// Every problem across entities is shown at once, each with its line of the file and a caret.
+#[test]
+fn three_mistakes_show_three_snippets_with_carets() {
+    let bad = GOOD
+        .replace("service: \"db\", endpoint: \"query\"", "service: \"dbb\", endpoint: \"query\"")
+        .replace(
+            "    },\n)",
+            "        \"b\": (target: (service: \"db\", endpoint: \"qeury\"), arrivals: Poisson(rate: 1)),\n        \
+             \"c\": (target: (service: \"cache\", endpoint: \"get\"), arrivals: Poisson(rate: 1)),\n    },\n)",
+        );
+    let msg = validate_fails("three", bad.as_bytes());
+    assert_eq!(msg.lines().filter(|l| l.contains("s.ron:")).count(), 3, "{msg}");
+    assert_eq!(msg.lines().filter(|l| l.trim_end().ends_with('^')).count(), 3, "{msg}");
+    assert!(msg.contains("\"dbb\"") && msg.contains("\"qeury\"") && msg.contains("\"cache\""), "{msg}");
 }

@@ -2,7 +2,7 @@
 //! with a progress bar and the regression file.
 
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use squall_explore::{always, CheckMeta, CheckPlan, CheckResult, Setting, Shard};
 use squall_scenario::{Override, Template, BASELINE};
 use std::num::NonZeroUsize;
@@ -18,11 +18,15 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 100)]
     pub cases: usize,
     /// Runs at once [default: the number of cores]. The results do not depend on it.
-    #[arg(long)]
+    #[arg(short, long)]
     pub jobs: Option<NonZeroUsize>,
     /// Report directory [default: reports/<file stem>-check].
-    #[arg(long)]
+    #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Print the verdicts only; write no report (failing cases are still saved to the
+    /// regression file unless --no-regressions).
+    #[arg(long, conflicts_with = "shard")]
+    pub no_report: bool,
     /// The variant to check [default: baseline].
     #[arg(long)]
     pub variant: Option<String>,
@@ -30,7 +34,7 @@ pub struct CheckArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<Override>,
     /// Seed of the case generator, overriding the scenario's `seed`.
-    #[arg(long)]
+    #[arg(short, long)]
     pub seed: Option<u64>,
     /// Run only the cases I, I+N, I+2N, ... (0 <= I < N) and write a shard file for
     /// `squall merge`.
@@ -61,7 +65,7 @@ pub fn jobs_or_cores(jobs: Option<NonZeroUsize>) -> usize {
 
 /// A bar of `total` runs with the rate and the time left; drawn only on a terminal.
 pub fn runs_bar(total: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(Some(total), crate::progress_target());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} runs ({per_sec}, {eta} left)")
             .expect("the template is valid")
@@ -202,7 +206,8 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
         sayln!("shard: {}", path.display());
         return Ok(report_failed_cases(&meta, &result).unwrap_or(ExitCode::SUCCESS));
     }
-    finish_check(&dir, &meta, &result, (!a.no_regressions).then_some(regressions_path.as_path()))
+    let dir = (!a.no_report).then_some(dir.as_path());
+    finish_check(dir, &meta, &result, (!a.no_regressions).then_some(regressions_path.as_path()))
 }
 
 /// Names each case whose run failed, with the command that reproduces it, on stderr; the
@@ -223,17 +228,26 @@ fn report_failed_cases(meta: &CheckMeta, result: &CheckResult) -> Option<ExitCod
     (!result.failed.is_empty()).then(|| ExitCode::from(crate::EXIT_RUN_FAILED))
 }
 
-/// Prints and writes a whole check, saves new failures, and gives its exit code.
+/// Prints a whole check and writes it into `dir` (unless `None`), saves new failures, and
+/// gives its exit code.
 fn finish_check(
-    dir: &Path,
+    dir: Option<&Path>,
     meta: &CheckMeta,
     result: &CheckResult,
     regressions: Option<&Path>,
 ) -> Result<ExitCode> {
-    let written = squall_report::write_check(dir, meta, result)
-        .with_context(|| format!("writing the check to {}", dir.display()))?;
+    let written = match dir {
+        Some(dir) => Some(
+            squall_report::write_check(dir, meta, result)
+                .with_context(|| format!("writing the check to {}", dir.display()))?
+                .len(),
+        ),
+        None => None,
+    };
     say!("{}", squall_report::check_table(meta, result));
-    sayln!("report: {} ({} files)", dir.display(), written.len());
+    if let (Some(dir), Some(n)) = (dir, written) {
+        sayln!("report: {} ({n} files)", dir.display());
+    }
     if let Some(path) = regressions {
         let added = save_regressions(path, meta, result)?;
         if added > 0 {
@@ -323,7 +337,7 @@ pub fn merge(paths: &[PathBuf], out: Option<PathBuf>, no_regressions: bool) -> R
     let dir = out.unwrap_or_else(|| crate::report_dir(&file, "-check"));
     let regressions = default_regressions(&file);
     let save = !no_regressions && file.exists();
-    finish_check(&dir, &meta, &result, save.then_some(regressions.as_path()))
+    finish_check(Some(&dir), &meta, &result, save.then_some(regressions.as_path()))
 }
 
 /// Builds `variant` with `set` and the setting's values, and runs it with the setting's seed.
@@ -377,11 +391,14 @@ pub struct SweepArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<Override>,
     /// Runs at once [default: the number of cores]. The results do not depend on it.
-    #[arg(long)]
+    #[arg(short, long)]
     pub jobs: Option<NonZeroUsize>,
     /// Report directory [default: reports/<file stem>-sweep].
-    #[arg(long)]
+    #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Print the table only; write no files.
+    #[arg(long, conflicts_with = "shard")]
+    pub no_report: bool,
     /// Run only the runs I, I+N, ... (0 <= I < N) and write a shard file for `squall merge`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<squall_explore::Shard>,
@@ -529,20 +546,29 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         say_failures();
         bail!("every run of the sweep failed");
     }
-    let code = finish_sweep(&dir, &meta, &rows)?;
+    let code = finish_sweep((!a.no_report).then_some(dir.as_path()), &meta, &rows)?;
     say_failures();
     Ok(failed_code.unwrap_or(code))
 }
 
+/// Prints a sweep and writes it into `dir` (unless `None`).
 fn finish_sweep(
-    dir: &Path,
+    dir: Option<&Path>,
     meta: &squall_explore::SweepMeta,
     rows: &[squall_explore::RunRow],
 ) -> Result<ExitCode> {
-    let written = squall_report::write_sweep(dir, meta, rows)
-        .with_context(|| format!("writing the sweep to {}", dir.display()))?;
+    let written = match dir {
+        Some(dir) => Some(
+            squall_report::write_sweep(dir, meta, rows)
+                .with_context(|| format!("writing the sweep to {}", dir.display()))?
+                .len(),
+        ),
+        None => None,
+    };
     say!("{}", squall_report::sweep_table(meta, rows));
-    sayln!("report: {} ({} files)", dir.display(), written.len());
+    if let (Some(dir), Some(n)) = (dir, written) {
+        sayln!("report: {} ({n} files)", dir.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -578,7 +604,7 @@ fn merge_sweep(files: &[PathBuf], out: Option<PathBuf>) -> Result<ExitCode> {
         bail!("the shards hold {} distinct runs, not the sweep's {total} runs", rows.len());
     }
     let dir = out.unwrap_or_else(|| crate::report_dir(Path::new(&meta.file), "-sweep"));
-    finish_sweep(&dir, &meta, &rows)
+    finish_sweep(Some(&dir), &meta, &rows)
 }
 
 /// Records that `f` holds `shard`, refusing a shard of another count or one given twice.

@@ -33,8 +33,22 @@ macro_rules! sayln {
 
 mod explore;
 
-/// Set once writing to stdout failed (a closed pipe): nothing more is printed.
+/// Set once writing to stdout failed (a closed pipe), or by `--quiet`: nothing more is
+/// printed on stdout.
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Set by `--quiet`: no progress bars either (errors and warnings still go to stderr).
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Where progress bars draw: stderr (indicatif draws only on a terminal), or nowhere with
+/// `--quiet`.
+fn progress_target() -> ProgressDrawTarget {
+    if QUIET.load(Ordering::Relaxed) {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    }
+}
 
 fn say_fmt(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
@@ -48,8 +62,18 @@ fn say_fmt(args: std::fmt::Arguments<'_>) {
 }
 
 #[derive(Parser)]
-#[command(name = "squall", version, about = "Deterministic simulation of distributed-system incidents")]
+#[command(
+    name = "squall",
+    version,
+    about = "Deterministic simulation of distributed-system incidents",
+    after_help = "Exit codes: 0 done, 1 an invariant failed (check) or another error, 2 bad input \
+                  (an invalid scenario file or override) or usage, 3 a run stopped at a limit, 4 a run of \
+                  compare, check or sweep failed (named on stderr; the others are reported)."
+)]
 struct Cli {
+    /// Print nothing on stdout and draw no progress; errors and warnings still go to stderr.
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,14 +81,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario, print its summary and write its report.
+    #[command(
+        after_help = "Example:\n  squall run scenarios/flagship.ron --seed 7 --set duration=2m -o /tmp/flagship"
+    )]
     Run {
         /// Scenario file (RON).
         file: PathBuf,
         /// Master seed, overriding the scenario's `seed`.
-        #[arg(long)]
+        #[arg(short, long)]
         seed: Option<u64>,
         /// Report directory [default: reports/<file stem>].
-        #[arg(long)]
+        #[arg(short, long)]
         out: Option<PathBuf>,
         /// Override a field, e.g. `--set services.api.replicas=8` (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -77,6 +104,9 @@ enum Command {
         variant: Option<String>,
     },
     /// Run variants of a scenario in parallel, print them side by side and write a comparison.
+    #[command(
+        after_help = "Example:\n  squall compare scenarios/bulkhead.ron --variants baseline,bulkhead --seeds 5 -j 2"
+    )]
     Compare {
         /// Scenario file (RON).
         file: PathBuf,
@@ -84,17 +114,17 @@ enum Command {
         #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
         variants: Option<Vec<String>>,
         /// Report directory [default: reports/<file stem>-compare].
-        #[arg(long)]
+        #[arg(short, long)]
         out: Option<PathBuf>,
         /// Master seed of every variant, overriding the scenario's `seed`.
-        #[arg(long)]
+        #[arg(short, long)]
         seed: Option<u64>,
         /// Override a field in every variant, e.g. `--set duration=1m` (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<Override>,
         /// Variants run at once [default: the number of cores]. The results do not depend on
         /// it.
-        #[arg(long)]
+        #[arg(short, long)]
         jobs: Option<NonZeroUsize>,
         /// Seeds per variant: each variant runs with the scenario's seed (or --seed), then
         /// seed+1, ..., the same seeds for every variant, and the comparison adds each
@@ -102,27 +132,44 @@ enum Command {
         /// each variant is its first seed's.
         #[arg(long, default_value = "1", value_name = "K")]
         seeds: NonZeroU32,
+        /// Print the comparison only; write no files.
+        #[arg(long)]
+        no_report: bool,
     },
     /// Run a scenario over many seeds and the parameter ranges it declares (`explore`),
     /// judge every run against its `invariants`, shrink each failure to the smallest failing
-    /// case and print the command that reproduces it. Exits with 1 when an invariant fails.
+    /// case and print the command that reproduces it. Exits with 1 when an invariant fails,
+    /// 2 when the scenario is invalid.
+    #[command(
+        after_help = "Example:\n  squall check scenarios/retry-storm.ron --cases 200 -j 2 -o /tmp/retry-check"
+    )]
     Check(explore::CheckArgs),
     /// Run a scenario over a grid (or random points) of parameter values, each variant and
     /// several seeds, and write runs.csv, points.csv (means with 95 % intervals) and charts.
+    #[command(
+        after_help = "Example:\n  squall sweep scenarios/retry-storm.ron --param clients.users.arrivals.rate=100..900:9 --seeds 3"
+    )]
     Sweep(explore::SweepArgs),
     /// Combine the shard files of a check or a sweep run with `--shard` into one report.
+    #[command(
+        after_help = "Example:\n  squall check s.ron --shard 0/2 -o out && squall check s.ron --shard 1/2 -o out\n  \
+                            squall merge out"
+    )]
     Merge {
         /// Shard files, or directories holding them (shard-I-of-N.json).
         #[arg(required = true)]
         shards: Vec<PathBuf>,
         /// Report directory [default: as the check's, reports/<file stem>-check].
-        #[arg(long)]
+        #[arg(short, long)]
         out: Option<PathBuf>,
         /// Do not save failing cases to the scenario's regression file.
         #[arg(long)]
         no_regressions: bool,
     },
     /// Check a scenario without running it.
+    #[command(
+        after_help = "Example:\n  squall validate scenarios/flagship.ron --set services.api.replicas=8"
+    )]
     Validate {
         /// Scenario file (RON).
         file: PathBuf,
@@ -131,11 +178,13 @@ enum Command {
         set: Vec<Override>,
     },
     /// Explain a scenario field (e.g. `queue.capacity`), or print the whole reference.
+    #[command(after_help = "Example:\n  squall explain queue.capacity")]
     Explain {
         /// Field path; omit for the full scenario reference.
         field: Option<String>,
     },
     /// Time a scenario run: events/s, requests/s and peak memory.
+    #[command(after_help = "Example:\n  squall bench scenarios/three-tier.ron --set duration=1h --repeat 5")]
     Bench {
         /// Scenario file (RON).
         file: PathBuf,
@@ -155,14 +204,45 @@ const EXIT_STOPPED_EARLY: u8 = 3;
 /// refused): it is named with the command that reproduces it, the others are reported.
 const EXIT_RUN_FAILED: u8 = 4;
 
+/// Bad input: an invalid scenario file or override (clap uses the same code for bad usage).
+const EXIT_BAD_INPUT: u8 = 2;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.quiet {
+        QUIET.store(true, Ordering::Relaxed);
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", shorten_lines(&format!("{e:#}")));
-            ExitCode::FAILURE
+            eprintln!("error: {}", shorten_lines(&error_text(&e)));
+            ExitCode::from(error_code(&e))
         }
+    }
+}
+
+/// An error as one paragraph: a scenario error shows each located problem with its line of
+/// the file and a caret (the file is read again for that; if it cannot be, the message is
+/// shown alone).
+fn error_text(e: &anyhow::Error) -> String {
+    if let Some(se) = e.downcast_ref::<squall_scenario::ScenarioError>() {
+        let source = se.located_file().and_then(|f| std::fs::read_to_string(f).ok());
+        if let Some(source) = source {
+            // Positions count from after a byte-order mark, as the loader reads the file.
+            return se.render(source.strip_prefix('\u{feff}').unwrap_or(&source));
+        }
+    }
+    format!("{e:#}")
+}
+
+/// The exit code of an error: [`EXIT_BAD_INPUT`] when a scenario error is behind it, 1 for
+/// anything else (a report that cannot be written, a bad shard file).
+fn error_code(e: &anyhow::Error) -> u8 {
+    if e.chain().any(|cause| cause.is::<squall_scenario::ScenarioError>()) {
+        EXIT_BAD_INPUT
+    } else {
+        1
     }
 }
 
@@ -201,7 +281,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             if let Some(seed) = seed {
                 scenario.config.seed = seed;
             }
-            let bar = progress_bar(ProgressDrawTarget::stderr(), &scenario.name);
+            let bar = progress_bar(progress_target(), &scenario.name);
             let output = run_chunked(&scenario.config, |per_mille| bar.set_position(per_mille));
             bar.finish_and_clear();
             let meta = meta(&scenario, variant.as_deref());
@@ -220,7 +300,8 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             }
             Ok(stop_code(&output))
         }
-        Command::Compare { file, variants, out, seed, set, jobs, seeds } => {
+        Command::Compare { file, variants, out, seed, set, jobs, seeds, no_report } => {
+            let out = (!no_report).then(|| out.unwrap_or_else(|| report_dir(&file, "-compare")));
             compare(&file, variants.as_deref(), out, seed, &set, jobs, seeds)
         }
         Command::Check(args) => explore::check(args),
@@ -373,6 +454,7 @@ fn load_variants(file: &Path, set: &[Override], select: Option<&[String]>) -> Re
         .collect())
 }
 
+/// Runs and prints a comparison, and writes it into `out` unless that is `None`.
 fn compare(
     file: &Path,
     select: Option<&[String]>,
@@ -446,14 +528,21 @@ fn compare(
         .map(|(name, outs)| (name, outs.into_iter().next().expect("every variant ran at least one seed")))
         .collect();
     let emphasis = if std::io::stdout().is_terminal() { Emphasis::Ansi } else { Emphasis::Plain };
-    let dir = out.unwrap_or_else(|| report_dir(file, "-compare"));
-    let written = squall_report::write_comparison(&dir, &meta, &runs, over.as_ref())
-        .with_context(|| format!("writing the comparison to {}", dir.display()))?;
+    let written = match out {
+        Some(dir) => {
+            let written = squall_report::write_comparison(&dir, &meta, &runs, over.as_ref())
+                .with_context(|| format!("writing the comparison to {}", dir.display()))?;
+            Some((dir, written.len()))
+        }
+        None => None,
+    };
     say!("{}", squall_report::comparison_table(&meta, &runs, emphasis));
     if let Some(over) = &over {
         say!("{}", squall_report::seeds_table(over));
     }
-    sayln!("report: {} ({} files)", dir.display(), written.len());
+    if let Some((dir, n)) = written {
+        sayln!("report: {} ({n} files)", dir.display());
+    }
 
     for warning in &warnings {
         eprintln!("warning: {warning}");
@@ -522,7 +611,7 @@ fn run_configs(runs: &[(String, ModelConfig)], jobs: usize) -> Result<Vec<Result
         .thread_name(|i| format!("squall-run-{i}"))
         .build()
         .context("starting the threads that run the variants")?;
-    let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let bars = MultiProgress::with_draw_target(progress_target());
     let width = runs.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0);
     let runs: Vec<(&ModelConfig, ProgressBar)> = runs
         .iter()
@@ -726,5 +815,45 @@ mod tests {
         assert_eq!(result.failed[0].message, "panicked: planted");
         assert_eq!(result.cases.len(), 5);
         assert!(result.cases.iter().all(|c| c.case != result.failed[0].case));
+    }
+
+    /// Common random numbers on real runs: with the same seeds, the difference a change makes
+    /// is known far more precisely, seed by seed, than the two variants' intervals suggest.
+    #[test]
+    fn over_seeds_the_paired_difference_is_narrower_than_the_variants_intervals() {
+        let workers = |n: u32| {
+            let set: Vec<Override> = vec![format!("services.db.workers={n}").parse().unwrap()];
+            squall_scenario::parse(SMALL, "small.ron", &set).unwrap()
+        };
+        let seeds = |s: &Scenario| -> Vec<RunOutput> {
+            (0..5u64)
+                .map(|j| {
+                    let mut config = s.config.clone();
+                    config.seed = 100 + j;
+                    squall_model::run(&config)
+                })
+                .collect()
+        };
+        let runs = vec![("two".to_string(), seeds(&workers(2))), ("three".to_string(), seeds(&workers(3)))];
+        let over = squall_report::OverSeeds::of(&runs);
+        let find = |v: usize| {
+            over.variants[v]
+                .1
+                .iter()
+                .find(|m| m.kind == "client" && m.metric == "goodput_per_s")
+                .unwrap()
+                .clone()
+        };
+        let (two, three) = (find(0), find(1));
+        let width = |ci: Option<(f64, f64)>| ci.map(|(lo, hi)| hi - lo).unwrap();
+        let diff = three.diff.expect("the second variant is compared with the first");
+        assert_eq!(diff.n, 5);
+        assert!(
+            width(diff.ci) < 0.5 * width(two.ci).min(width(three.ci)),
+            "paired {:?}, two {:?}, three {:?}",
+            diff.ci,
+            two.ci,
+            three.ci
+        );
     }
 }

@@ -227,6 +227,68 @@ pub struct SteadyState {
     pub clients: Vec<(String, SteadyFigures)>,
     /// All client groups together.
     pub all: SteadyFigures,
+    /// Why MSER-5's cut may not be trusted; empty for a fixed warm-up.
+    pub warnings: Vec<MserWarning>,
+}
+
+/// A sign that MSER-5 failed silently: the figures are still given, with this beside them.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum MserWarning {
+    /// It cut exactly at its limit, half the run: the transient may last longer, or the run
+    /// never settles.
+    AtLimit {
+        /// Where it cut.
+        at: SimTime,
+    },
+    /// It found no transient (steady from 0 s), but the goodput has a spike or a dip: a batch
+    /// whose mean is far from the others' (more than six robust standard deviations from
+    /// their median, and more than 10 % of it). The load or the service changed during the
+    /// run, so the "steady" figures average over the change.
+    NotSteady {
+        /// Start of the first such batch.
+        at: SimTime,
+        /// Its mean goodput per second.
+        goodput_per_s: f64,
+        /// The median of the batch means.
+        median_per_s: f64,
+    },
+}
+
+/// Robust standard deviations (1.4826 MAD) a batch mean must be from the median to count as a
+/// spike: a stationary series almost never reaches six.
+const SPIKE_SIGMAS: f64 = 6.0;
+
+/// And the share of the median it must be off by at least, so that a nearly constant series
+/// (a MAD of almost nothing) does not call every wobble a spike.
+const SPIKE_SHARE_MIN: f64 = 0.1;
+
+/// The warnings of an MSER-5 cut of `series` that deleted `deleted` observations.
+fn mser_warnings(series: &[f64], deleted: usize, batch: usize, width_ns: u64) -> Vec<MserWarning> {
+    let means: Vec<f64> = series.chunks_exact(batch).map(|c| c.iter().sum::<f64>() / batch as f64).collect();
+    let n = means.len();
+    let at = |batches: usize| SimTime((batches * batch) as u64 * width_ns);
+    let mut out = Vec::new();
+    if n >= 2 && deleted > 0 && deleted == n / 2 * batch {
+        out.push(MserWarning::AtLimit { at: at(n / 2) });
+    }
+    if deleted == 0 && n >= 4 {
+        let median = |xs: &mut Vec<f64>| {
+            xs.sort_by(f64::total_cmp);
+            let m = xs.len() / 2;
+            if xs.len() % 2 == 1 {
+                xs[m]
+            } else {
+                (xs[m - 1] + xs[m]) / 2.0
+            }
+        };
+        let med = median(&mut means.clone());
+        let mad = median(&mut means.iter().map(|x| (x - med).abs()).collect());
+        let limit = (SPIKE_SIGMAS * 1.4826 * mad).max(SPIKE_SHARE_MIN * med.abs());
+        if let Some(i) = means.iter().position(|x| (x - med).abs() > limit) {
+            out.push(MserWarning::NotSteady { at: at(i), goodput_per_s: means[i], median_per_s: med });
+        }
+    }
+    out
 }
 
 /// Sums of one client group (or of all) over a window, turned into figures.
@@ -267,14 +329,19 @@ impl SteadySums {
 pub fn steady_state(out: &RunOutput) -> SteadyState {
     let width_ns = out.bucket_width.as_nanos();
     let end_ns = out.end.as_nanos();
-    let n_buckets = goodput_per_s(out).len();
+    let series = goodput_per_s(out);
+    let n_buckets = series.len();
     let buckets_deleted = match out.warmup {
         None => 0,
         Some(Warmup::Fixed(d)) if width_ns > 0 => {
             usize::try_from(d.as_nanos().div_ceil(width_ns)).unwrap_or(usize::MAX)
         }
         Some(Warmup::Fixed(_)) => 0,
-        Some(Warmup::Mser5) => mser(&goodput_per_s(out), MSER_BATCH),
+        Some(Warmup::Mser5) => mser(&series, MSER_BATCH),
+    };
+    let warnings = match out.warmup {
+        Some(Warmup::Mser5) => mser_warnings(&series, buckets_deleted, MSER_BATCH, width_ns),
+        _ => Vec::new(),
     };
     let start_ns = (buckets_deleted as u64).saturating_mul(width_ns);
     let stored_end_ns = (n_buckets as u64).saturating_mul(width_ns).min(end_ns);
@@ -299,6 +366,7 @@ pub fn steady_state(out: &RunOutput) -> SteadyState {
         window: SimDuration::from_nanos(window_ns),
         clients,
         all: all.figures(window_ns),
+        warnings,
     }
 }
 
@@ -496,6 +564,46 @@ mod tests {
             assert!(d <= 50, "seed {seed}: at most a tenth deleted, got {d}");
         }
         assert_eq!(mser(&[3.0; 100], MSER_BATCH), 0, "a flat series deletes nothing");
+    }
+
+    #[test]
+    fn mser5_warns_when_it_cuts_at_its_limit_or_finds_no_transient_in_a_spiky_run() {
+        let w_ns = 1_000_000_000;
+        // A climb that never settles: the cut lands on the half-run limit.
+        let climbing: Vec<f64> = (0..100).map(|i| i as f64).collect();
+        let d = mser(&climbing, MSER_BATCH);
+        assert_eq!(d, 50);
+        assert_eq!(
+            mser_warnings(&climbing, d, MSER_BATCH, w_ns),
+            [MserWarning::AtLimit { at: SimTime(50 * w_ns) }]
+        );
+        // Steady with a little noise, then a load spike three quarters in: nothing to delete at
+        // the start, and the spike is named.
+        let mut spiky: Vec<f64> =
+            (0..100).map(|i| 100.0 + [-2.0, 1.0, 0.0, 2.0, -1.0][i % 5] * (i % 7) as f64).collect();
+        let plain = spiky.clone();
+        for x in &mut spiky[75..85] {
+            *x = 300.0;
+        }
+        let d = mser(&spiky, MSER_BATCH);
+        assert_eq!(d, 0, "a late spike is no initial transient");
+        match mser_warnings(&spiky, d, MSER_BATCH, w_ns)[..] {
+            [MserWarning::NotSteady { at, goodput_per_s, .. }] => {
+                assert_eq!(at, SimTime(75 * w_ns));
+                assert!(goodput_per_s > 250.0, "{goodput_per_s}");
+            }
+            ref other => panic!("{other:?}"),
+        }
+        // The same run without the spike, and a flat one, warn of nothing.
+        assert_eq!(mser(&plain, MSER_BATCH), 0);
+        assert!(mser_warnings(&plain, 0, MSER_BATCH, w_ns).is_empty());
+        assert!(mser_warnings(&[3.0; 100], 0, MSER_BATCH, w_ns).is_empty());
+        // A ramp that settles well before half the run cuts inside the limit, silently.
+        let ramp: Vec<f64> =
+            (0..100).map(|i| if i < 15 { i as f64 * 6.0 } else { 100.0 + (i % 3) as f64 }).collect();
+        let d = mser(&ramp, MSER_BATCH);
+        assert!(d > 0 && d < 50, "{d}");
+        assert!(mser_warnings(&ramp, d, MSER_BATCH, w_ns).is_empty());
     }
 
     #[test]

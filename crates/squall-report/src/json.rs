@@ -32,8 +32,10 @@
 //! `window_s`, then per client group (`clients`, with `name`) and for all of them (`all`):
 //! `ended`, `successes`, `throughput_per_s`, `goodput_per_s` (successes, ok or degraded, per
 //! second), `success_rate` and `latency_ok_mean_ms` (exact mean latency of successes), all
-//! over the steady window (see [`squall_model::analysis::steady_state`]). Without a warm-up
-//! the key is absent, so older summaries keep their bytes.
+//! over the steady window (see [`squall_model::analysis::steady_state`]), then, only when
+//! MSER-5 may have failed, `warnings`: sentences saying it cut exactly at its half-run limit,
+//! or found no warm-up in a run whose goodput has a spike or a dip. Without a warm-up the key
+//! is absent, so older summaries keep their bytes.
 //!
 //! Fleets, flows and deploys appear only in runs that have them, so older summaries keep
 //! their bytes: a service's `fleet` (when it has more than one version, or instances created,
@@ -310,6 +312,9 @@ struct SteadyJson {
     window_s: Num,
     clients: Vec<SteadyClient>,
     all: SteadyNumbers,
+    /// Absent when empty, so summaries with a warm-up that raised none keep their bytes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -355,6 +360,7 @@ impl From<&SteadyState> for SteadyJson {
                 .map(|(name, f)| SteadyClient { name: name.clone(), numbers: SteadyNumbers::from(f) })
                 .collect(),
             all: SteadyNumbers::from(&st.all),
+            warnings: st.warnings.iter().map(crate::stats::mser_warning).collect(),
         }
     }
 }
@@ -964,6 +970,21 @@ mod tests {
         }
     }
 
+    /// The sample's goodput dips for 20 s in the middle of a 60 s run: MSER-5 cannot find a
+    /// steady state, and says so in the summary and the table.
+    #[test]
+    fn an_mser5_cut_that_cannot_be_trusted_is_warned_about() {
+        let mut out = sample_output();
+        out.warmup = Some(squall_model::Warmup::Mser5);
+        let j: Value = serde_json::from_str(&summary_json(&meta(), &out)).unwrap();
+        let warnings = j["steady_state"]["warnings"].as_array().unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let w = warnings[0].as_str().unwrap();
+        assert!(w.starts_with("MSER-5 "), "{w}");
+        let table = crate::summary_table(&meta(), &out);
+        assert!(table.contains(&format!("warning: {w}")), "{table}");
+    }
+
     #[test]
     fn a_configured_warmup_adds_the_steady_state_after_recovery() {
         let mut out = sample_output();
@@ -994,6 +1015,7 @@ mod tests {
             serde_json::from_str(&summary_json(&meta(), &out)).unwrap()
         };
         assert_eq!(mser["steady_state"]["warmup"], "mser5");
+        assert!(st.get("warnings").is_none(), "a fixed warm-up raises none, and adds no key");
         for out in [sample_output(), policy_output(), zero_output()] {
             assert!(!summary_json(&meta(), &out).contains("steady_state"), "no warm-up, no key");
         }

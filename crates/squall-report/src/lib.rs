@@ -54,7 +54,7 @@ mod write;
 pub use check::{check_cases_csv, check_json, check_passed, check_regressions_csv, check_table};
 pub use compare::{
     comparison_csv, comparison_json, comparison_plots, comparison_table, seeds_csv, seeds_table, CompareMeta,
-    Emphasis, OverSeeds, SeedMetric, CONFIDENCE,
+    Emphasis, OverSeeds, PairedDiff, SeedMetric, CONFIDENCE, SEEDS_MIN,
 };
 pub use error::ReportError;
 pub use json::summary_json;

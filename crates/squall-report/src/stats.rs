@@ -8,7 +8,7 @@
 //! infinity is ever produced here.
 
 use squall_kernel::time::NS_PER_MS;
-use squall_model::analysis::{recovery, steady_state, Recovery, SteadyState};
+use squall_model::analysis::{recovery, steady_state, MserWarning, Recovery, SteadyState};
 use squall_model::metrics::{metric, Clients, Ctx, Scope};
 use squall_model::{
     BreakerOutput, ClientOutput, DependencyOutput, Outcome, PolicyOutput, RunOutput, ServiceOutput,
@@ -346,6 +346,23 @@ pub(crate) fn warmup_kind(w: Option<Warmup>) -> &'static str {
         None => "none",
         Some(Warmup::Fixed(_)) => "fixed",
         Some(Warmup::Mser5) => "mser5",
+    }
+}
+
+/// A sentence on why an MSER-5 cut may not be trusted, as the table and `summary.json` give it.
+pub(crate) fn mser_warning(w: &MserWarning) -> String {
+    match *w {
+        MserWarning::AtLimit { at } => format!(
+            "MSER-5 cut at its limit, half the run ({}): the warm-up may last longer, or the run never \
+             settles; run longer, or set warmup: Fixed(...)",
+            crate::format::seconds(at.as_secs_f64())
+        ),
+        MserWarning::NotSteady { at, goodput_per_s, median_per_s } => format!(
+            "MSER-5 found no warm-up (steady from 0 s), but goodput is not steady: {goodput_per_s:.2}/s \
+             over the batch from {} against a median of {median_per_s:.2}/s; the steady-state figures \
+             average over the change",
+            crate::format::seconds(at.as_secs_f64())
+        ),
     }
 }
 

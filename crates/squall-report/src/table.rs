@@ -263,6 +263,9 @@ fn steady_section(st: &SteadyState) -> String {
         st.buckets_deleted,
         seconds(st.window.as_secs_f64())
     );
+    for w in &st.warnings {
+        let _ = writeln!(s, "warning: {}", crate::stats::mser_warning(w));
+    }
     let mut rows = vec![row(&["steady", "ended", "thru/s", "good/s", "success", "mean latency"])];
     let groups = st.clients.iter().map(|(n, f)| (n.as_str(), f)).chain([("all", &st.all)]);
     for (name, f) in groups {

@@ -180,7 +180,89 @@ fn list_problems(problems: &[Problem]) -> String {
     lines.join("\n")
 }
 
+/// Characters of a source line shown on each side of the caret; longer lines are cut.
+const SNIPPET_CHARS_HALF: usize = 60;
+
+impl Origin {
+    /// 1-based line and column in the scenario file, when the origin has them.
+    fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            Origin::Source { line, col, .. } => Some((*line, *col)),
+            Origin::Variant(v) => v.at,
+            Origin::File { .. } | Origin::Override { .. } => None,
+        }
+    }
+}
+
+/// The line `line` of `source` with a caret under column `col` (both 1-based, columns in
+/// characters), indented under the message; empty when the source has no such line.
+/// Tabs before the column are kept in the caret line so the caret lines up.
+fn snippet(source: &str, (line, col): (usize, usize)) -> String {
+    let Some(text) = source.split('\n').nth(line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let chars: Vec<char> = text.trim_end_matches('\r').chars().collect();
+    let at = col.saturating_sub(1).min(chars.len());
+    let from = at.saturating_sub(SNIPPET_CHARS_HALF);
+    let to = (at + SNIPPET_CHARS_HALF).min(chars.len());
+    let shown: String = chars[from..to].iter().collect();
+    let pad: String = chars[from..at].iter().map(|c| if *c == '\t' { '\t' } else { ' ' }).collect();
+    let number = line.to_string();
+    let gutter = " ".repeat(number.len());
+    let (open, close) = (if from > 0 { "..." } else { "" }, if to < chars.len() { "..." } else { "" });
+    let indent = " ".repeat(open.len());
+    format!("\n  {number} | {open}{shown}{close}\n  {gutter} | {indent}{pad}^")
+}
+
 impl ScenarioError {
+    /// The message as [`fmt::Display`] writes it, with, under each problem located in the
+    /// file, that line of `source` (the file's text) and a caret under the column. Every
+    /// problem the error holds is shown (up to [`N_PROBLEMS_SHOWN_MAX`]): the checks across
+    /// entities collect them all; a syntax error or a bad single field is where the parser
+    /// stopped, so it comes alone.
+    pub fn render(&self, source: &str) -> String {
+        let located = |text: String, origin: &Origin| match origin.position() {
+            Some(at) => format!("{text}{}", snippet(source, at)),
+            None => text,
+        };
+        match self {
+            ScenarioError::Invalid { problems } => {
+                let mut lines: Vec<String> = problems
+                    .iter()
+                    .take(N_PROBLEMS_SHOWN_MAX)
+                    .map(|p| located(p.to_string(), &p.origin))
+                    .collect();
+                if problems.len() > N_PROBLEMS_SHOWN_MAX {
+                    lines.push(format!("... and {} more errors", problems.len() - N_PROBLEMS_SHOWN_MAX));
+                }
+                lines.join("\n")
+            }
+            ScenarioError::NotText { origin, .. }
+            | ScenarioError::Syntax { origin, .. }
+            | ScenarioError::Field { origin, .. } => located(self.to_string(), origin),
+            _ => self.to_string(),
+        }
+    }
+
+    /// The scenario file the first located problem is in: what [`ScenarioError::render`]
+    /// needs the text of. `None` when no problem has a position in a file.
+    pub fn located_file(&self) -> Option<&str> {
+        fn file(o: &Origin) -> Option<&str> {
+            match o {
+                Origin::Source { file, .. } => Some(file.as_str()),
+                Origin::Variant(v) if v.at.is_some() => Some(v.file.as_str()),
+                _ => None,
+            }
+        }
+        match self {
+            ScenarioError::Invalid { problems } => problems.iter().find_map(|p| file(&p.origin)),
+            ScenarioError::NotText { origin, .. }
+            | ScenarioError::Syntax { origin, .. }
+            | ScenarioError::Field { origin, .. } => file(origin),
+            _ => None,
+        }
+    }
+
     /// The problems the error stands for, to report several errors as one
     /// [`ScenarioError::Invalid`]. Building a variant fails only with `Field` or `Invalid`;
     /// anything else keeps its whole text, with the file as its origin.

@@ -73,7 +73,8 @@ pub(crate) fn comparison_html(
         let _ = writeln!(
             h,
             "<h2>Over the seeds</h2>\n<p>Each variant ran with the same seeds; figures are the mean \
-             and its 95 % confidence interval (Student t), also in <a href=\"seeds.csv\">seeds.csv</a>.</p>\n<pre>{}</pre>",
+             and its 95 % confidence interval (Student t), then each variant's difference from the \
+             baseline paired seed by seed, also in <a href=\"seeds.csv\">seeds.csv</a>.</p>\n<pre>{}</pre>",
             html_escape(seeds_table(over).trim_start())
         );
     }

@@ -13,7 +13,9 @@
 //! A comparison over several seeds ([`crate::write_comparison`] given an
 //! [`OverSeeds`]) ends with `seeds`: `list` (the seeds), `confidence` (0.95) and `variants`,
 //! per variant the rows of `seeds.csv` as objects (`kind`, `name`, `metric`, `mean`,
-//! `ci_low`, `ci_high`, `n`). With one seed the key is absent.
+//! `ci_low`, `ci_high`, `n`, and `diff`: the paired difference from the baseline as `mean`,
+//! `ci_low`, `ci_high`, `n` and `significant`, `null` for the baseline), then `warnings` (the
+//! sentences of [`OverSeeds::warnings`]). With one seed the key is absent.
 
 use super::{check_runs, CompareMeta, OverSeeds, CONFIDENCE};
 use crate::json::{to_json, Format, Num, RunNumbers, FORMAT};
@@ -41,6 +43,7 @@ struct Seeds<'a> {
     list: &'a [u64],
     confidence: Num,
     variants: SeedVariants<'a>,
+    warnings: Vec<String>,
 }
 
 /// One metric of one variant over the seeds, as a row of `seeds.csv`.
@@ -53,6 +56,17 @@ struct SeedRow<'a> {
     ci_low: Num,
     ci_high: Num,
     n: usize,
+    diff: Option<DiffJson>,
+}
+
+/// A paired difference from the baseline.
+#[derive(Serialize)]
+struct DiffJson {
+    mean: Num,
+    ci_low: Num,
+    ci_high: Num,
+    n: usize,
+    significant: bool,
 }
 
 /// Variants as one object keyed by name, written in variant order.
@@ -72,6 +86,13 @@ impl Serialize for SeedVariants<'_> {
                     ci_low: Num(x.ci.map(|c| c.0)),
                     ci_high: Num(x.ci.map(|c| c.1)),
                     n: x.values.len(),
+                    diff: x.diff.as_ref().map(|d| DiffJson {
+                        mean: Num::of(d.mean),
+                        ci_low: Num(d.ci.map(|c| c.0)),
+                        ci_high: Num(d.ci.map(|c| c.1)),
+                        n: d.n,
+                        significant: d.significant(),
+                    }),
                 })
                 .collect();
             m.serialize_entry(name, &rows)?;
@@ -113,7 +134,7 @@ pub fn comparison_json(meta: &CompareMeta, runs: &[(String, RunOutput)]) -> Stri
 
 /// [`comparison_json`] with, when `seeds` is given, a last key `seeds`: the seeds' `list`,
 /// the `confidence` (0.95) and per variant (keyed by name, in variant order) the rows of
-/// `seeds.csv` as objects (`kind`, `name`, `metric`, `mean`, `ci_low`, `ci_high`, `n`).
+/// `seeds.csv` as objects with their paired differences, then the warnings (see the module docs).
 ///
 /// # Panics
 /// As [`comparison_json`].
@@ -149,6 +170,7 @@ pub(crate) fn comparison_json_with(
             list: &o.seeds,
             confidence: Num::of(CONFIDENCE),
             variants: SeedVariants(o),
+            warnings: o.warnings(),
         }),
     })
 }

@@ -26,7 +26,7 @@ pub(crate) use html::comparison_html;
 pub use json::comparison_json;
 pub(crate) use json::comparison_json_with;
 pub use plot::comparison_plots;
-pub use seeds::{seeds_csv, seeds_table, OverSeeds, SeedMetric, CONFIDENCE};
+pub use seeds::{seeds_csv, seeds_table, OverSeeds, PairedDiff, SeedMetric, CONFIDENCE, SEEDS_MIN};
 pub use table::{comparison_table, Emphasis};
 
 use crate::ReportMeta;

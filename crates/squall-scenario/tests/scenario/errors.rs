@@ -337,3 +337,33 @@ fn huge_numbers_are_echoed_in_e_notation() {
         "f.ron:11:23: services.api.replicas: must be at most 100000, got 1e300",
     );
 }
+
+/// Every problem the checks across entities find is shown at once, each under its message with
+/// its line of the file and a caret under the column.
+#[test]
+fn a_file_with_three_mistakes_shows_all_three_with_a_snippet_and_a_caret() {
+    let src = r#"Scenario(
+    name: "three", seed: 1, duration: "10s",
+    services: { "db": (workers: 2, endpoints: {"query": (work: Exponential(mean: "5ms"))}) },
+    clients: {
+        "a": (target: (service: "dbb", endpoint: "query"), arrivals: Poisson(rate: 10)),
+        "b": (target: (service: "db", endpoint: "qeury"), arrivals: Poisson(rate: 10)),
+        "c": (target: (service: "cache", endpoint: "get"), arrivals: Poisson(rate: 10)),
+    },
+)"#;
+    let e = squall_scenario::parse(src, "t.ron", &[]).unwrap_err();
+    let text = e.render(src);
+    let carets: Vec<&str> = text.lines().filter(|l| l.trim_end().ends_with('^')).collect();
+    assert_eq!(carets.len(), 3, "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("t.ron:")).count(), 3, "{text}");
+    // The caret sits under the quoted name the message is about.
+    let lines: Vec<&str> = text.lines().collect();
+    let i = lines.iter().position(|l| l.starts_with("t.ron:5:")).unwrap_or_else(|| panic!("{text}"));
+    let (source, caret) = (lines[i + 1], lines[i + 2]);
+    assert!(source.starts_with("  5 | ") && source.contains("\"dbb\""), "{text}");
+    let col = caret.find('^').unwrap();
+    assert_eq!(&source[col..col + 5], "\"dbb\"", "{text}");
+    // A problem with no position in the file keeps its message alone.
+    let plain = squall_scenario::ScenarioError::Selection { file: "t.ron".into(), message: "x".into() };
+    assert_eq!(plain.render(src), plain.to_string());
+}
